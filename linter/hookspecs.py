@@ -1,0 +1,102 @@
+"""The whole plugin API of winportlint.
+
+A plugin is a module (or object) with functions named like the hooks below,
+marked with :data:`hookimpl`, registered through the ``winportlint`` entry
+point group::
+
+    [project.entry-points.winportlint]
+    my_bundle = "my_package.winportlint_plugin"
+
+Each hook returns plugin objects; winportlint calls them. A plugin that
+fails to import or to answer a hook is reported on stderr and skipped.
+Plugin modules must be cheap to import: load heavy libraries inside the
+methods that need them (the CLI runs on every commit).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from pathlib import Path
+from typing import TYPE_CHECKING, Protocol
+
+import pluggy
+
+if TYPE_CHECKING:
+    from .catalog import Catalog
+    from .model import FileResult, Finding, Permission, Severity
+    from .report import Report
+
+hookspec = pluggy.HookspecMarker("winportlint")
+#: Decorator for a plugin's hook implementations.
+hookimpl = pluggy.HookimplMarker("winportlint")
+
+
+class Format(Protocol):
+    """Reads one kind of file into Permission records. Never decides exposure."""
+
+    #: Short name, e.g. ``cloudformation``.
+    name: str
+    #: File name endings offered to this format during discovery, e.g. ``(".yaml", ".json")``.
+    suffixes: tuple[str, ...]
+
+    def parse(self, path: str, data: bytes) -> FileResult | None:
+        """Permissions and input errors of one file; ``None`` when the content is
+        not this format's (a ``package.json`` is not a template). Must not raise
+        for bad input: return an InputError with file and line instead."""
+
+
+class Check(Protocol):
+    """Turns Permission records into Findings using the catalog. Never reads files."""
+
+    #: Stable id matching ``[A-Z]+[0-9]+``.
+    id: str
+    #: Short kebab-case name.
+    name: str
+    #: One line saying what the check finds.
+    summary: str
+    #: The highest severity this check reports.
+    severity: Severity
+    #: Whether the check runs without ``--select``.
+    enabled_by_default: bool
+    #: Longer documentation (Markdown): why it matters, how to fix.
+    explanation: str
+    #: Where the generated documentation for this check lives.
+    docs_url: str
+
+    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterable[Finding]:
+        """Findings for the permissions of one file (all its resources, so that
+        rules of one group can be considered together)."""
+
+
+class Reporter(Protocol):
+    """Renders a finished run; chosen with ``--format NAME``."""
+
+    #: The ``--format`` value.
+    name: str
+
+    def render(self, report: Report) -> str:
+        """The whole output for the run, ending with a newline."""
+
+
+@hookspec
+def winportlint_formats() -> Sequence[Format]:
+    """File formats this plugin reads."""
+
+
+@hookspec
+def winportlint_checks() -> Sequence[Check]:
+    """Checks this plugin provides."""
+
+
+@hookspec
+def winportlint_reporters() -> Sequence[Reporter]:
+    """Output formats this plugin provides."""
+
+
+@hookspec
+def winportlint_catalog_files() -> Sequence[Path]:
+    """Extra catalog files (same shape as ``rules_catalog/windows-extra.yaml``)
+    whose rules are added to the built-in Windows catalog."""
+
+
+__all__ = ["Check", "Format", "Reporter", "hookimpl", "hookspec"]

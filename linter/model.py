@@ -1,0 +1,183 @@
+"""The format-neutral records that flow through the pipeline.
+
+Format plugins produce :class:`Permission` records; checks turn them into
+:class:`Finding` records. Nothing here knows CloudFormation or HCL.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass, field
+from enum import Enum
+from ipaddress import IPv4Network, IPv6Network
+
+
+class Direction(str, Enum):
+    INGRESS = "ingress"
+    EGRESS = "egress"
+
+
+class Severity(str, Enum):
+    INFO = "info"
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+
+_SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class Location:
+    """A 1-based line and column in a file."""
+
+    file: str
+    line: int
+    column: int
+
+
+@dataclass(frozen=True, slots=True)
+class Provenance:
+    """How one value of a permission was obtained.
+
+    ``kind`` is one of ``literal``, ``parameter``, ``condition``, ``mapping``,
+    ``intrinsic``, ``default`` (a value the format supplies when the field is
+    absent, e.g. all ports) or ``unknown``; ``detail`` says which parameter,
+    condition branch or mapping, in words a user can act on.
+    """
+
+    field: str
+    kind: str
+    detail: str = ""
+    location: Location | None = None
+
+    def describe(self) -> str:
+        return f"{self.field}: {self.kind}" + (f" ({self.detail})" if self.detail else "")
+
+
+@dataclass(frozen=True, slots=True, order=True)
+class PortRange:
+    """An inclusive port range; ``None`` in a Permission means every port."""
+
+    low: int
+    high: int
+
+    def __post_init__(self) -> None:
+        if not (0 <= self.low <= self.high <= 65535):
+            raise ValueError(f"invalid port range {self.low}-{self.high}")
+
+    def overlaps(self, other: PortRange) -> bool:
+        return self.low <= other.high and other.low <= self.high
+
+    def __str__(self) -> str:
+        return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
+
+
+@dataclass(frozen=True, slots=True)
+class Peer:
+    """The other end of a rule: a CIDR, or something that is not an address.
+
+    ``kind`` is ``cidr`` (``network`` set), ``security-group``,
+    ``prefix-list``, ``invalid`` (not a CIDR AWS accepts) or ``unknown`` (a
+    value that could not be resolved: never the world, and kept so that it is
+    visible in provenance). ``text`` is the value as written or resolved.
+    """
+
+    kind: str
+    text: str
+    network: IPv4Network | IPv6Network | None = None
+
+
+@dataclass(frozen=True, slots=True)
+class Permission:
+    """One resolved (protocol, ports, peer) that a security group allows.
+
+    A rule whose values can take several forms (a parameter with allowed
+    values, both branches of a condition) yields one Permission per form.
+
+    - ``resource``: the resource holding the rule (logical id or address).
+    - ``group``: the security group the rule belongs to, so that rules of one
+      group can be considered together (CIDR unions).
+    - ``protocol``: ``tcp``, ``udp``, ``icmp``, ``icmpv6``, ``all`` or an IP
+      protocol number as a string; ``unknown`` when it could not be resolved.
+    - ``ports``: ``None`` when the rule allows every port of the protocol.
+    - ``location``: where the peer (CIDR) value is written; ``rule_location``
+      where the rule starts.
+    """
+
+    resource: str
+    resource_type: str
+    group: str
+    direction: Direction
+    protocol: str
+    ports: PortRange | None
+    peer: Peer
+    location: Location
+    rule_location: Location
+    provenance: tuple[Provenance, ...] = ()
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogHit:
+    """A catalog rule that a finding's permission exposes."""
+
+    workload: str
+    rule: str
+    protocol: str
+    ports: str
+    os: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Finding:
+    """A violation: a check id, a severity, a message and where to look."""
+
+    rule_id: str
+    severity: Severity
+    message: str
+    permission: Permission
+    catalog: tuple[CatalogHit, ...] = ()
+    fingerprint: str = field(default="", compare=False)
+
+    @property
+    def location(self) -> Location:
+        return self.permission.location
+
+    def sort_key(self) -> tuple:
+        p = self.permission
+        return (p.location.file, p.location.line, p.location.column, self.rule_id, p.resource,
+                p.protocol, p.ports.low if p.ports else -1, p.peer.text)
+
+
+def fingerprint(rule_id: str, permission: Permission) -> str:
+    """A hash of what a finding is, not where it is: it survives line moves."""
+    p = permission
+    ports = str(p.ports) if p.ports else "all"
+    key = "\x1f".join((rule_id, p.location.file, p.resource, p.direction.value, p.protocol,
+                       ports, p.peer.text))
+    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+
+
+@dataclass(frozen=True, slots=True)
+class InputError:
+    """A file (or part of one) that could not be checked. Always reported."""
+
+    file: str
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.file}:{self.line}: {self.message}"
+
+
+@dataclass(slots=True)
+class FileResult:
+    """What a format plugin read from one file."""
+
+    permissions: list[Permission] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)

@@ -1,0 +1,105 @@
+"""Protocols, port ranges and CIDRs as AWS security groups read them."""
+
+from __future__ import annotations
+
+import ipaddress
+from collections.abc import Iterable
+from ipaddress import IPv4Network, IPv6Network
+
+from .model import Peer, PortRange
+
+ALL_PORTS = PortRange(0, 65535)
+
+# IP protocol numbers with a name of their own in security groups.
+_PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
+# Protocols whose rules carry a port range; any other protocol covers all of its traffic.
+PORTED_PROTOCOLS = frozenset({"tcp", "udp"})
+
+IPV4_WORLD = ipaddress.IPv4Network("0.0.0.0/0")
+IPV6_WORLD = ipaddress.IPv6Network("::/0")
+
+
+def normalize_protocol(value: object) -> str | None:
+    """Return ``tcp|udp|icmp|icmpv6|all|<number>``, or ``None`` if not a protocol.
+
+    Names are matched in any case; ``-1`` and ``all`` mean every protocol;
+    numbers 0-255 are kept as numbers unless they have a name.
+    """
+    if isinstance(value, bool):
+        return None
+    text = str(value).strip().lower()
+    if text in ("-1", "all"):
+        return "all"
+    if text in ("tcp", "udp", "icmp", "icmpv6"):
+        return text
+    if text in ("icmpv4",):
+        return "icmp"
+    try:
+        number = int(text)
+    except ValueError:
+        return None
+    if not 0 <= number <= 255:
+        return None
+    return _PROTOCOL_NAMES.get(str(number), str(number))
+
+
+def parse_port(value: object) -> int | None:
+    """A port as AWS accepts it: an int or a numeric string, -1 allowed."""
+    if isinstance(value, bool):
+        return None
+    if isinstance(value, int):
+        return value
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
+
+
+def port_range(protocol: str, from_port: int | None, to_port: int | None) -> PortRange | None:
+    """The ports a rule opens, ``None`` meaning every port.
+
+    For tcp/udp a missing range, or ``-1``, means every port; for other
+    protocols the range is ignored (ICMP uses it for type and code).
+    Raises ``ValueError`` for a range AWS would reject.
+    """
+    if protocol not in PORTED_PROTOCOLS:
+        return None
+    if from_port is None and to_port is None:
+        return None
+    if from_port is None or to_port is None:
+        raise ValueError("a port range needs both ends")
+    if from_port == -1 and to_port == -1:
+        return None
+    if from_port == 0 and to_port == 65535:
+        return None
+    return PortRange(from_port, to_port)
+
+
+def parse_peer(text: str) -> Peer:
+    """A CIDR peer, parsed strictly.
+
+    Any spelling of an address works (``0000::/0``, the fully expanded form),
+    but a CIDR with host bits set (``10.0.0.1/0``) is ``invalid``: AWS and the
+    Terraform provider reject it, so it is never read as the world.
+    """
+    try:
+        network = ipaddress.ip_network(text.strip(), strict=True)
+    except ValueError:
+        return Peer("invalid", text)
+    return Peer("cidr", text, network)
+
+
+def is_world(network: IPv4Network | IPv6Network) -> bool:
+    """True for ``0.0.0.0/0`` or ``::/0`` in any spelling."""
+    return network.prefixlen == 0
+
+
+def covers_world(networks: Iterable[IPv4Network | IPv6Network]) -> bool:
+    """True when the union of the networks is all of IPv4 or all of IPv6."""
+    v4, v6 = [], []
+    for net in networks:
+        (v4 if net.version == 4 else v6).append(net)
+    return any(
+        nets and list(ipaddress.collapse_addresses(nets)) == [world]
+        for nets, world in ((v4, IPV4_WORLD), (v6, IPV6_WORLD))
+    )

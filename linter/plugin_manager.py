@@ -1,0 +1,56 @@
+"""The plugin manager: built-in and third-party plugins, loaded the same way."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from importlib.metadata import entry_points
+
+import pluggy
+
+from . import hookspecs
+
+GROUP = "winportlint"
+
+
+@dataclass
+class Plugins:
+    """Everything the installed plugins provide, plus what failed to load."""
+
+    formats: list = field(default_factory=list)
+    checks: list = field(default_factory=list)
+    reporters: dict = field(default_factory=dict)
+    catalog_files: list = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def load_plugins() -> Plugins:
+    """Load every plugin of the ``winportlint`` entry-point group.
+
+    A plugin that fails to import, or whose hook raises, is reported in
+    ``warnings`` and skipped: one broken plugin must not stop a lint run.
+    """
+    manager = pluggy.PluginManager(GROUP)
+    manager.add_hookspecs(hookspecs)
+    plugins = Plugins()
+    for entry_point in sorted(entry_points(group=GROUP), key=lambda ep: ep.name):
+        try:
+            manager.register(entry_point.load(), name=entry_point.name)
+        except Exception as exc:  # any failure of third-party code
+            plugins.warnings.append(f"plugin '{entry_point.name}' ({entry_point.value}) not loaded: {exc}")
+    for hook_name, target in (
+        ("winportlint_formats", plugins.formats),
+        ("winportlint_checks", plugins.checks),
+        ("winportlint_catalog_files", plugins.catalog_files),
+        ("winportlint_reporters", None),
+    ):
+        for implementation in getattr(manager.hook, hook_name).get_hookimpls():
+            try:
+                provided = list(implementation.function() or ())
+            except Exception as exc:  # any failure of third-party code
+                plugins.warnings.append(f"plugin '{implementation.plugin_name}': {hook_name} failed: {exc}")
+                continue
+            if target is None:
+                plugins.reporters.update((reporter.name, reporter) for reporter in provided)
+            else:
+                target.extend(provided)
+    return plugins

@@ -1,0 +1,201 @@
+"""Security-group rules of a CloudFormation template as Permission records."""
+
+from __future__ import annotations
+
+import itertools
+from collections.abc import Iterator
+
+from winportlint import netmath
+from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
+
+from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
+from .nodes import LoadError, Node
+
+SECURITY_GROUP = "AWS::EC2::SecurityGroup"
+INGRESS = "AWS::EC2::SecurityGroupIngress"
+EGRESS = "AWS::EC2::SecurityGroupEgress"
+RESOURCE_TYPES = (SECURITY_GROUP, INGRESS, EGRESS)
+
+#: Properties naming the peer of a rule, and the kind of peer each holds.
+_PEER_FIELDS = {
+    Direction.INGRESS: (("CidrIp", "cidr"), ("CidrIpv6", "cidr"), ("SourcePrefixListId", "prefix-list"),
+                        ("SourceSecurityGroupId", "security-group"), ("SourceSecurityGroupName", "security-group")),
+    Direction.EGRESS: (("CidrIp", "cidr"), ("CidrIpv6", "cidr"), ("DestinationPrefixListId", "prefix-list"),
+                       ("DestinationSecurityGroupId", "security-group")),
+}
+
+
+def is_template(document: Node) -> bool:
+    """A CloudFormation (or SAM) template: a mapping with a Resources mapping."""
+    return isinstance(document.value, dict) and isinstance(
+        getattr(document.value.get("Resources"), "value", None), dict)
+
+
+def extract(file: str, document: Node) -> tuple[list[Permission], list[InputError]]:
+    """Permissions of every security-group resource; a resource that cannot be
+    read becomes an InputError and the others are still read."""
+    resolver = Resolver(file, document.value)
+    permissions: list[Permission] = []
+    errors: list[InputError] = []
+    for name, resource in resolver.resources.items():
+        if not isinstance(resource.value, dict):
+            continue
+        resource_type = getattr(resource.value.get("Type"), "value", None)
+        if resource_type not in RESOURCE_TYPES:
+            continue
+        try:
+            permissions.extend(_resource_permissions(resolver, name, resource_type, resource))
+        except LoadError as exc:
+            errors.append(InputError(file, exc.line, f"{name}: {exc}"))
+    return permissions, errors
+
+
+def _resource_permissions(resolver: Resolver, name: str, resource_type: str, resource: Node) -> Iterator[Permission]:
+    properties = resource.value.get("Properties")
+    if properties is None:
+        return
+    if not isinstance(properties.value, dict):
+        raise LoadError("Properties must be a mapping", properties.line)
+    context: tuple[Provenance, ...] = ()
+    condition = resource.value.get("Condition")
+    if condition is not None and isinstance(condition.value, str):
+        context = (Provenance("Condition", "condition", f"resource exists only when {condition.value} is true",
+                              resolver._loc(condition)),)
+    if resource_type == SECURITY_GROUP:
+        for key, direction in (("SecurityGroupIngress", Direction.INGRESS), ("SecurityGroupEgress", Direction.EGRESS)):
+            rules = properties.value.get(key)
+            if rules is None:
+                continue
+            for rule, rule_context in _rule_items(resolver, rules, key):
+                yield from _rule_permissions(resolver, name, resource_type, name, direction, rule,
+                                             context + rule_context)
+        return
+    direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
+    for group, group_context in _target_groups(resolver, name, properties):
+        yield from _rule_permissions(resolver, name, resource_type, group, direction, properties,
+                                     context + group_context)
+
+
+def _rule_items(resolver: Resolver, rules: Node, key: str) -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
+    """The rule mappings of an inline rule list, through Fn::If at either level."""
+    for alternative in resolver.resolve(rules, key):
+        context = _steps(alternative)
+        value = alternative.value
+        if value is NO_VALUE or isinstance(value, Unknown):
+            continue
+        if isinstance(value, Node):  # a single mapping where a list belongs
+            raise LoadError(f"{key} must be a list of rules", rules.line)
+        if not isinstance(value, list):
+            raise LoadError(f"{key} must be a list of rules", rules.line)
+        for item in value:
+            if isinstance(item, Node) and isinstance(item.value, dict):
+                yield item, context
+            elif item is not NO_VALUE and not isinstance(item, Unknown):
+                raise LoadError(f"each item of {key} must be a rule mapping", rules.line)
+
+
+def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, tuple[Provenance, ...]]]:
+    """The group a standalone rule resource attaches to, for grouping rules."""
+    for key in ("GroupId", "GroupName"):
+        node = properties.value.get(key)
+        if node is None:
+            continue
+        for alternative in resolver.resolve(node, key):
+            value = alternative.value
+            if isinstance(value, ResourceRef):
+                yield value.name, _steps(alternative)
+            elif isinstance(value, str):
+                yield value, _steps(alternative)
+            else:
+                yield name, _steps(alternative)
+        return
+    yield name, ()
+
+
+def _rule_permissions(resolver: Resolver, resource: str, resource_type: str, group: str, direction: Direction,
+                      rule: Node, context: tuple[Provenance, ...]) -> Iterator[Permission]:
+    fields = rule.value
+    file = resolver.file
+    rule_location = Location(file, rule.line, rule.column)
+    if "IpProtocol" not in fields:
+        raise LoadError("security group rule has no IpProtocol", rule.line)
+
+    def values(key: str) -> list[Alternative]:
+        node = fields.get(key)
+        return resolver.resolve(node, key) if node is not None else [Alternative(None)]
+
+    peers = [(key, kind) for key, kind in _PEER_FIELDS[direction] if key in fields]
+    if not peers:
+        raise LoadError("security group rule has no source or destination", rule.line)
+    for (protocol_alt, from_alt, to_alt) in itertools.product(values("IpProtocol"), values("FromPort"),
+                                                              values("ToPort")):
+        protocol, ports, port_provenance = _protocol_and_ports(protocol_alt, from_alt, to_alt, fields, rule)
+        for key, kind in peers:
+            node = fields[key]
+            for peer_alt in resolver.resolve(node, key):
+                if peer_alt.value is NO_VALUE:
+                    continue
+                peer = _peer(peer_alt.value, kind)
+                provenance = context + port_provenance + _steps(peer_alt)
+                if isinstance(peer_alt.value, Unknown):
+                    provenance += (Provenance(key, "unknown", peer_alt.value.why, Location(file, node.line, node.column)),)
+                yield Permission(
+                    resource=resource,
+                    resource_type=resource_type,
+                    group=group,
+                    direction=direction,
+                    protocol=protocol,
+                    ports=ports,
+                    peer=peer,
+                    location=Location(file, node.line, node.column),
+                    rule_location=rule_location,
+                    provenance=provenance,
+                )
+
+
+def _protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt: Alternative, fields, rule: Node):
+    provenance = _steps(protocol_alt) + _steps(from_alt) + _steps(to_alt)
+    raw = protocol_alt.value
+    if isinstance(raw, Unknown):
+        return "unknown", None, provenance + (Provenance("IpProtocol", "unknown", raw.why),)
+    protocol = netmath.normalize_protocol(raw)
+    if protocol is None:
+        raise LoadError(f"IpProtocol {raw!r} is not a protocol", fields["IpProtocol"].line)
+    if protocol not in netmath.PORTED_PROTOCOLS:
+        return protocol, None, provenance
+    ends = []
+    for key, alternative in (("FromPort", from_alt), ("ToPort", to_alt)):
+        value = alternative.value
+        if isinstance(value, Unknown):
+            return "unknown", None, provenance + (Provenance(key, "unknown", value.why),)
+        if value is None or value is NO_VALUE:
+            ends.append(None)
+            continue
+        port = netmath.parse_port(value)
+        if port is None:
+            raise LoadError(f"{key} {value!r} is not a port number", fields[key].line)
+        ends.append(port)
+    try:
+        ports: PortRange | None = netmath.port_range(protocol, *ends)
+    except ValueError as exc:
+        raise LoadError(f"{exc} (FromPort {ends[0]}, ToPort {ends[1]})", rule.line) from None
+    if ports is None and ends == [None, None]:
+        provenance += (Provenance("FromPort", "default", "no port range: every port"),)
+    return protocol, ports, provenance
+
+
+def _peer(value: object, kind: str) -> Peer:
+    if isinstance(value, Unknown):
+        return Peer("unknown", value.why)
+    if isinstance(value, ResourceRef):
+        return Peer(kind if kind != "cidr" else "unknown", value.name)
+    if not isinstance(value, str):
+        return Peer("invalid", repr(value))
+    if kind == "cidr":
+        return netmath.parse_peer(value)
+    return Peer(kind, value)
+
+
+def _steps(alternative: Alternative) -> tuple[Provenance, ...]:
+    """The non-literal steps that led to a value: what a user needs to know."""
+    return tuple(p for p in alternative.provenance if p.kind != "literal")

@@ -1,0 +1,316 @@
+"""Every value a CloudFormation expression can take, and why.
+
+Conditions are not evaluated: a template is checked for every deployment it
+allows, so ``Fn::If`` yields both branches and a parameter yields its default
+and each allowed value. What cannot be known from the template alone
+(``Fn::GetAtt``, ``Fn::ImportValue``, pseudo parameters, a parameter without
+a default) is :data:`UNKNOWN`, never the world.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+from dataclasses import dataclass
+
+from winportlint.model import Location, Provenance
+
+from .nodes import SHORT_TAGS, LoadError, Node
+
+MAX_ALTERNATIVES = 256
+
+
+class _Marker:
+    def __init__(self, name: str):
+        self.name = name
+
+    def __repr__(self) -> str:
+        return self.name
+
+
+#: ``Ref: AWS::NoValue``: the property or list item is absent.
+NO_VALUE = _Marker("NO_VALUE")
+
+
+@dataclass(frozen=True, slots=True)
+class Unknown:
+    """A value the template does not determine; ``why`` says what it depends on."""
+
+    why: str
+
+
+@dataclass(frozen=True, slots=True)
+class ResourceRef:
+    """``Ref`` to a resource of the template (a security group id, say)."""
+
+    name: str
+
+
+@dataclass(frozen=True, slots=True)
+class Alternative:
+    """One value an expression can take. ``value`` is a str, a list of values, a
+    :class:`Node` (structure left for the caller), NO_VALUE, Unknown or ResourceRef."""
+
+    value: object
+    provenance: tuple[Provenance, ...] = ()
+
+
+_SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
+
+
+class Resolver:
+    """Resolves intrinsic functions against one template's parameters and mappings."""
+
+    def __init__(self, file: str, template: dict[str, Node]):
+        self.file = file
+        self.parameters = _section(template, "Parameters")
+        self.mappings = _section(template, "Mappings")
+        self.resources = _section(template, "Resources")
+
+    def _loc(self, node: Node) -> Location:
+        return Location(self.file, node.line, node.column)
+
+    def resolve(self, node: Node, field: str) -> list[Alternative]:
+        """Every alternative of ``node``; scalars and lists are resolved, mappings
+        that are not intrinsic functions come back as Nodes."""
+        alternatives = self._resolve(node, field)
+        if len(alternatives) > MAX_ALTERNATIVES:
+            raise LoadError(f"{field} can take more than {MAX_ALTERNATIVES} values", node.line)
+        return alternatives
+
+    def _resolve(self, node: Node, field: str) -> list[Alternative]:
+        function, argument = _intrinsic(node)
+        if function is None:
+            value = node.value
+            if isinstance(value, list):
+                return self._resolve_list(node, field)
+            if isinstance(value, dict):
+                return [Alternative(node)]
+            return [Alternative(value, (Provenance(field, "literal", "", self._loc(node)),))]
+        handler = getattr(self, "_fn_" + function.replace("Fn::", "").lower(), None)
+        if handler is None:
+            return [Alternative(Unknown(f"{function} is not known before deployment"))]
+        return handler(argument, field, node)
+
+    def _resolve_list(self, node: Node, field: str) -> list[Alternative]:
+        """A literal list whose items may be expressions: the product of their alternatives."""
+        per_item = [self._resolve(item, field) for item in node.value]
+        results = []
+        for combination in _bounded_product(per_item, node):
+            items = [a.value for a in combination if a.value is not NO_VALUE]
+            results.append(Alternative(items, _join_provenance(combination)))
+        return results
+
+    # -- Ref ------------------------------------------------------------------------------------
+
+    def _fn_ref(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        name = argument.value
+        if not isinstance(name, str):
+            raise LoadError("Ref needs a name", node.line)
+        if name == "AWS::NoValue":
+            return [Alternative(NO_VALUE)]
+        if name in self.parameters:
+            return self._parameter(name, field)
+        if name in self.resources:
+            return [Alternative(ResourceRef(name), (Provenance(field, "intrinsic", f"Ref {name}", self._loc(node)),))]
+        if name.startswith("AWS::"):
+            return [Alternative(Unknown(f"pseudo parameter {name}"))]
+        raise LoadError(f"Ref to '{name}', which is neither a parameter nor a resource", argument.line)
+
+    def _parameter(self, name: str, field: str) -> list[Alternative]:
+        declaration = self.parameters[name]
+        spec = declaration.value if isinstance(declaration.value, dict) else {}
+        kind = _scalar(spec.get("Type")) or ""
+        values: list[tuple[Node, str]] = []
+        if "Default" in spec:
+            values.append((spec["Default"], f"parameter {name} default"))
+        allowed = spec.get("AllowedValues")
+        if allowed is not None and isinstance(allowed.value, list):
+            values.extend((item, f"parameter {name} allowed value") for item in allowed.value)
+        if kind.startswith("AWS::SSM::Parameter::Value"):
+            return [Alternative(Unknown(f"parameter {name} is read from SSM at deployment"))]
+        if not values:
+            return [Alternative(Unknown(f"parameter {name} has no default"))]
+        is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
+        seen: dict[object, Alternative] = {}
+        for value_node, detail in values:
+            text = _scalar(value_node)
+            if text is None:
+                continue
+            value: object = [part.strip() for part in text.split(",")] if is_list else text
+            key = tuple(value) if is_list else value
+            if key not in seen:
+                seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self._loc(value_node)),))
+        return list(seen.values()) or [Alternative(Unknown(f"parameter {name} has no usable value"))]
+
+    # -- Conditions and mappings ----------------------------------------------------------------
+
+    def _fn_if(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        items = _list_argument(argument, 3, "Fn::If", node)
+        condition = _scalar(items[0]) or "?"
+        results = []
+        for branch, truth in ((items[1], "true"), (items[2], "false")):
+            step = Provenance(field, "condition", f"condition {condition} is {truth}", self._loc(branch))
+            for alternative in self._resolve(branch, field):
+                results.append(Alternative(alternative.value, (step, *alternative.provenance)))
+        return results
+
+    def _fn_findinmap(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        items = _list_argument(argument, 3, "Fn::FindInMap", node)
+        map_name = _scalar(items[0])
+        if map_name not in self.mappings:
+            raise LoadError(f"Fn::FindInMap names unknown mapping '{map_name}'", items[0].line)
+        results = []
+        top_keys = self._keys(items[1], field)
+        second_keys = self._keys(items[2], field)
+        for top, top_provenance in top_keys:
+            level = self.mappings[map_name].value
+            for top_name in ([top] if top is not None else list(level)):
+                entry = level.get(top_name) if isinstance(level, dict) else None
+                if entry is None or not isinstance(entry.value, dict):
+                    continue
+                for second, second_provenance in second_keys:
+                    for second_name in ([second] if second is not None else list(entry.value)):
+                        value_node = entry.value.get(second_name)
+                        if value_node is None:
+                            continue
+                        step = Provenance(field, "mapping", f"mapping {map_name}/{top_name}/{second_name}",
+                                          self._loc(value_node))
+                        for alternative in self._resolve(value_node, field):
+                            results.append(Alternative(
+                                alternative.value,
+                                (*top_provenance, *second_provenance, step, *alternative.provenance)))
+        return results or [Alternative(Unknown(f"no entry of mapping {map_name} matches"))]
+
+    def _keys(self, node: Node, field: str) -> list[tuple[str | None, tuple[Provenance, ...]]]:
+        """Mapping keys an argument can take; ``None`` stands for every key."""
+        keys = []
+        for alternative in self._resolve(node, field):
+            value = alternative.value
+            literal = value if isinstance(value, str) else None
+            provenance = tuple(p for p in alternative.provenance if p.kind != "literal")
+            keys.append((literal, provenance))
+        return keys
+
+    # -- String functions -----------------------------------------------------------------------
+
+    def _fn_sub(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        if isinstance(argument.value, list):
+            items = _list_argument(argument, 2, "Fn::Sub", node)
+            template_node, variables_node = items
+            variables = variables_node.value if isinstance(variables_node.value, dict) else {}
+        else:
+            template_node, variables = argument, {}
+        template = _scalar(template_node)
+        if template is None:
+            return [Alternative(Unknown("Fn::Sub of a non-string"))]
+        names = list(dict.fromkeys(_SUB_VARIABLE.findall(template)))
+        choices = []
+        for name in names:
+            if name in variables:
+                choices.append(self._resolve(variables[name], field))
+            elif name in self.parameters or name in self.resources or name.startswith("AWS::"):
+                choices.append(self._fn_ref(Node(name, node.line, node.column), field, node))
+            else:  # ${Resource.Attribute}
+                choices.append([Alternative(Unknown(f"Fn::Sub of {name}"))])
+        results = []
+        for combination in _bounded_product(choices, node):
+            unknown = next((a.value for a in combination if not isinstance(a.value, str)), None)
+            if unknown is not None:
+                results.append(Alternative(unknown if isinstance(unknown, Unknown)
+                                           else Unknown("Fn::Sub of a non-string value")))
+                continue
+            substitutions = dict(zip(names, (a.value for a in combination)))
+            text = _SUB_VARIABLE.sub(lambda m: substitutions[m.group(1)], template).replace("${!", "${")
+            results.append(Alternative(text, _join_provenance(combination)))
+        return results
+
+    def _fn_join(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        items = _list_argument(argument, 2, "Fn::Join", node)
+        delimiter = _scalar(items[0]) or ""
+        results = []
+        for alternative in self._resolve(items[1], field):
+            parts = alternative.value
+            if not isinstance(parts, list):
+                results.append(Alternative(parts if isinstance(parts, Unknown) else Unknown("Fn::Join of a non-list"),
+                                           alternative.provenance))
+            elif all(isinstance(part, str) for part in parts):
+                results.append(Alternative(delimiter.join(parts), alternative.provenance))
+            else:
+                unknown = next((p for p in parts if isinstance(p, Unknown)), Unknown("Fn::Join of a non-string"))
+                results.append(Alternative(unknown, alternative.provenance))
+        return results
+
+    def _fn_split(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        items = _list_argument(argument, 2, "Fn::Split", node)
+        delimiter = _scalar(items[0])
+        if not delimiter:
+            raise LoadError("Fn::Split needs a delimiter", node.line)
+        return [
+            Alternative(a.value.split(delimiter) if isinstance(a.value, str) else a.value, a.provenance)
+            for a in self._resolve(items[1], field)
+        ]
+
+    def _fn_select(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        items = _list_argument(argument, 2, "Fn::Select", node)
+        results = []
+        for index_alt, list_alt in itertools.product(self._resolve(items[0], field), self._resolve(items[1], field)):
+            provenance = index_alt.provenance + list_alt.provenance
+            try:
+                index = int(index_alt.value)
+            except (TypeError, ValueError):
+                results.append(Alternative(Unknown("Fn::Select index is not known"), provenance))
+                continue
+            values = list_alt.value
+            if isinstance(values, list) and 0 <= index < len(values):
+                results.append(Alternative(values[index], provenance))
+            elif isinstance(values, Unknown):
+                results.append(Alternative(values, provenance))
+            else:
+                raise LoadError(f"Fn::Select index {index} is outside the list", node.line)
+        return results
+
+
+def _section(template: dict[str, Node], name: str) -> dict[str, Node]:
+    node = template.get(name)
+    return node.value if node is not None and isinstance(node.value, dict) else {}
+
+
+def _scalar(node: Node | None) -> str | None:
+    if node is None or node.tag or isinstance(node.value, (list, dict)):
+        return None
+    return node.value
+
+
+def _intrinsic(node: Node) -> tuple[str | None, Node | None]:
+    """``(function name, argument node)`` for short tags and one-key ``Ref``/``Fn::`` mappings."""
+    if node.tag:
+        function = SHORT_TAGS[node.tag]
+        if function == "Fn::GetAtt" and isinstance(node.value, str):
+            return function, Node(node.value.split("."), node.line, node.column)
+        return function, Node(node.value, node.line, node.column)
+    value = node.value
+    if isinstance(value, dict) and len(value) == 1:
+        (key, argument), = value.items()
+        if key == "Ref" or key.startswith("Fn::"):
+            return key, argument
+    return None, None
+
+
+def _list_argument(argument: Node, size: int, function: str, node: Node) -> list[Node]:
+    if not isinstance(argument.value, list) or len(argument.value) != size:
+        raise LoadError(f"{function} needs a list of {size} items", node.line)
+    return argument.value
+
+
+def _bounded_product(choices: list[list[Alternative]], node: Node):
+    count = 1
+    for choice in choices:
+        count *= max(len(choice), 1)
+    if count > MAX_ALTERNATIVES:
+        raise LoadError(f"expression can take more than {MAX_ALTERNATIVES} values", node.line)
+    return itertools.product(*choices)
+
+
+def _join_provenance(combination) -> tuple[Provenance, ...]:
+    return tuple(p for alternative in combination for p in alternative.provenance)

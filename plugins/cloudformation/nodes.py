@@ -1,0 +1,306 @@
+"""CloudFormation text (YAML or JSON) to a tree of positioned nodes.
+
+YAML is read as a stream of parser events from libyaml (ruamel.yaml's C
+extension; its pure-Python parser where that is missing) and composed here,
+iteratively: composing in C recurses and crashes on deep nesting, and a
+pure-Python round-trip load is ~15x slower. Depth and alias expansion are
+bounded so hostile documents fail with a message instead of a hang.
+
+JSON is tokenised with one regular expression: libyaml rejects valid JSON
+such as surrogate-pair escapes, and JSON needs no YAML semantics.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+MAX_DEPTH = 500
+MAX_NODES = 2_000_000
+
+#: Short-form intrinsic tags and the long form each stands for.
+SHORT_TAGS = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    **{f"!{name}": f"Fn::{name}" for name in (
+        "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAtt", "GetAZs", "If", "ImportValue",
+        "Join", "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
+    )},
+}
+_STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+_NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+
+
+class LoadError(Exception):
+    """Input that cannot be read as a template; ``line`` is 1-based."""
+
+    def __init__(self, message: str, line: int):
+        super().__init__(message)
+        self.line = line
+
+
+class Node:
+    """A scalar (``str`` or ``None``), sequence (``list``) or mapping (``dict``).
+
+    ``line``/``column`` are 1-based. Mappings also keep the position of each
+    key in ``key_pos``. ``tag`` is a short intrinsic tag such as ``!Ref``.
+    """
+
+    __slots__ = ("value", "line", "column", "tag", "key_pos")
+
+    def __init__(self, value, line: int, column: int, tag: str | None = None):
+        self.value = value
+        self.line = line
+        self.column = column
+        self.tag = tag
+        self.key_pos: dict[str, tuple[int, int]] | None = None
+
+    def __repr__(self) -> str:
+        return f"Node({self.value!r}@{self.line}:{self.column}{' ' + self.tag if self.tag else ''})"
+
+
+def load(text: str, json_syntax: bool) -> list[Node]:
+    """The documents of a file (JSON is always one)."""
+    return [_load_json(text)] if json_syntax else _load_yaml(text)
+
+
+# --- YAML -------------------------------------------------------------------------------------
+
+
+def _yaml_events(text: str):
+    try:
+        from ruamel.yaml.cyaml import CParser
+    except ImportError:  # no C extension: same events, slower
+        from ruamel.yaml import YAML
+
+        return YAML(typ="safe", pure=True).parse(text)
+
+    parser = CParser(text)
+
+    def events():
+        while True:
+            event = parser.get_event()
+            if event is None:
+                return
+            yield event
+
+    return events()
+
+
+def _load_yaml(text: str) -> list[Node]:
+    from ruamel.yaml.error import MarkedYAMLError, YAMLError
+
+    try:
+        return _compose(_yaml_events(text))
+    except MarkedYAMLError as exc:
+        mark = exc.problem_mark or exc.context_mark
+        problem = exc.problem or exc.context or "invalid YAML"
+        raise LoadError(f"invalid YAML: {problem}", mark.line + 1 if mark else 1) from None
+    except YAMLError as exc:
+        raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}", 1) from None
+
+
+def _tag(event, line: int) -> str | None:
+    tag = event.tag
+    if tag is None or tag == "!":
+        return None
+    tag = str(tag)
+    if tag in SHORT_TAGS:
+        return tag
+    if tag.startswith(_STANDARD_TAG_PREFIX) or tag.startswith("!!"):
+        return None
+    raise LoadError(f"unknown tag {tag} (CloudFormation accepts only its intrinsic functions)", line)
+
+
+def _compose(events) -> list[Node]:
+    """Build nodes from parser events with an explicit stack (no recursion)."""
+    documents: list[Node] = []
+    anchors: dict[str, tuple[Node, int]] = {}
+    # Each frame: [node, pending key node or None, expanded node count]
+    stack: list[list] = []
+    total = 0
+
+    def attach(node: Node, weight: int) -> None:
+        nonlocal total
+        total += weight
+        if total > MAX_NODES:
+            raise LoadError(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", node.line)
+        if not stack:
+            documents.append(node)
+            return
+        frame = stack[-1]
+        frame[2] += weight
+        parent = frame[0]
+        if isinstance(parent.value, list):
+            parent.value.append(node)
+        elif frame[1] is None:
+            frame[1] = node
+        else:
+            _set_key(parent, frame[1], node)
+            frame[1] = None
+
+    for event in events:
+        kind = type(event).__name__
+        if kind == "ScalarEvent":
+            line, column = event.start_mark.line + 1, event.start_mark.column + 1
+            value = event.value
+            if value in _NULLS and event.style is None and event.tag is None:
+                value = None
+            node = Node(value, line, column, _tag(event, line))
+            if event.anchor:
+                anchors[event.anchor] = (node, 1)
+            attach(node, 1)
+        elif kind in ("MappingStartEvent", "SequenceStartEvent"):
+            line, column = event.start_mark.line + 1, event.start_mark.column + 1
+            if len(stack) >= MAX_DEPTH:
+                raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", line)
+            node = Node({} if kind == "MappingStartEvent" else [], line, column, _tag(event, line))
+            if kind == "MappingStartEvent":
+                node.key_pos = {}
+            stack.append([node, None, 1, event.anchor])
+        elif kind in ("MappingEndEvent", "SequenceEndEvent"):
+            node, _, weight, anchor = stack.pop()
+            if anchor:
+                anchors[anchor] = (node, weight)
+            attach(node, weight)
+        elif kind == "AliasEvent":
+            line = event.start_mark.line + 1
+            if event.anchor not in anchors:
+                raise LoadError(f"unknown alias *{event.anchor}", line)
+            node, weight = anchors[event.anchor]
+            attach(node, weight)
+        elif kind == "DocumentEndEvent":
+            anchors.clear()
+    return documents
+
+
+def _set_key(mapping: Node, key: Node, value: Node, yaml_merge: bool = True) -> None:
+    if isinstance(key.value, (list, dict)):
+        raise LoadError("a mapping key must be a scalar", key.line)
+    name = "" if key.value is None else key.value
+    if yaml_merge and name == "<<" and key.tag is None:
+        _merge(mapping, value)
+        return
+    if name in mapping.value:
+        first = mapping.key_pos[name][0]
+        raise LoadError(f"duplicate key '{name}' (first at line {first})", key.line)
+    mapping.value[name] = value
+    mapping.key_pos[name] = (key.line, key.column)
+
+
+def _merge(mapping: Node, source: Node) -> None:
+    """YAML merge keys: keys of the merged mappings that are not set explicitly."""
+    sources = source.value if isinstance(source.value, list) else [source]
+    for item in sources:
+        if not isinstance(item.value, dict):
+            raise LoadError("a merge key (<<) needs a mapping or a list of mappings", item.line)
+        for name, value in item.value.items():
+            if name not in mapping.value:
+                mapping.value[name] = value
+                mapping.key_pos[name] = item.key_pos[name]
+
+
+# --- JSON -------------------------------------------------------------------------------------
+
+_JSON_TOKEN = re.compile(
+    r'[ \t\n\r]*(?:([{}\[\]:,])|("(?:[^"\\\x00-\x1f]|\\.)*")'
+    r"|(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)|(\S|$))"
+)
+
+
+def _load_json(text: str) -> Node:
+    """A strict JSON parser that keeps positions and refuses duplicate keys."""
+    line, line_start = 1, 0
+    position = 0
+    stack: list[list] = []  # [node, pending key node, expecting: 'key'|'colon'|'value'|'comma']
+    root: Node | None = None
+    expect = "value"
+    scan = _JSON_TOKEN.match
+
+    while True:
+        match = scan(text, position)
+        start = match.start(1) if match.lastindex == 1 else match.start(match.lastindex)
+        newlines = text.count("\n", position, start)
+        if newlines:
+            line += newlines
+            line_start = text.rfind("\n", position, start) + 1
+        column = start - line_start + 1
+        position = match.end()
+        punct, string, literal, other = match.groups()
+        if other is not None:
+            if other == "" and root is not None and not stack:
+                return root
+            found = "end of file" if other == "" else repr(other)
+            raise LoadError(f"invalid JSON: unexpected {found} at column {column}", line)
+        if root is not None and not stack:
+            raise LoadError(f"invalid JSON: extra data at column {column}", line)
+        frame = stack[-1] if stack else None
+
+        if punct in ("}", "]"):
+            if frame is None or (punct == "}") != isinstance(frame[0].value, dict) or (
+                frame[2] not in ("comma", "close-or-value" if punct == "]" else "close-or-key")
+            ):
+                raise LoadError(f"invalid JSON: unexpected '{punct}' at column {column}", line)
+            stack.pop()
+            node = frame[0]
+            if not stack:
+                root = node
+            else:
+                _json_after_value(stack[-1], node)
+            continue
+        if punct == ",":
+            if frame is None or frame[2] != "comma":
+                raise LoadError(f"invalid JSON: unexpected ',' at column {column}", line)
+            frame[2] = "key" if isinstance(frame[0].value, dict) else "value"
+            continue
+        if punct == ":":
+            if frame is None or frame[2] != "colon":
+                raise LoadError(f"invalid JSON: unexpected ':' at column {column}", line)
+            frame[2] = "value"
+            continue
+
+        # A value or a key.
+        state = frame[2] if frame else expect
+        if state in ("key", "close-or-key"):
+            if string is None:
+                raise LoadError(f"invalid JSON: expected a string key at column {column}", line)
+            frame[1] = Node(_json_string(string, line), line, column)
+            frame[2] = "colon"
+            continue
+        if state not in ("value", "close-or-value"):
+            raise LoadError(f"invalid JSON: expected ',' or a closing bracket at column {column}", line)
+        if punct is not None:  # '{' or '['
+            if len(stack) >= MAX_DEPTH:
+                raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", line)
+            node = Node({} if punct == "{" else [], line, column)
+            if punct == "{":
+                node.key_pos = {}
+            stack.append([node, None, "close-or-key" if punct == "{" else "close-or-value"])
+            continue
+        if string is not None:
+            node = Node(_json_string(string, line), line, column)
+        else:
+            node = Node(None if literal == "null" else literal, line, column)
+        if frame is None:
+            root = node
+        else:
+            _json_after_value(frame, node)
+
+
+def _json_after_value(frame: list, node: Node) -> None:
+    parent = frame[0]
+    if isinstance(parent.value, list):
+        parent.value.append(node)
+    else:
+        _set_key(parent, frame[1], node, yaml_merge=False)
+        frame[1] = None
+    frame[2] = "comma"
+
+
+def _json_string(token: str, line: int) -> str:
+    if "\\" not in token:
+        return token[1:-1]
+    try:
+        return json.loads(token)
+    except ValueError:
+        raise LoadError("invalid JSON: bad escape in string", line) from None
