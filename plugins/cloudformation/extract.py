@@ -188,7 +188,7 @@ def _peer(value: object, kind: str) -> Peer:
     if isinstance(value, Unknown):
         return Peer("unknown", value.why)
     if isinstance(value, ResourceRef):
-        return Peer(kind if kind != "cidr" else "unknown", value.name)
+        return Peer(kind if kind != "cidr" else "unknown", str(value))
     if not isinstance(value, str):
         return Peer("invalid", repr(value))
     if kind == "cidr":

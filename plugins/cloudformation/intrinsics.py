@@ -41,9 +41,13 @@ class Unknown:
 
 @dataclass(frozen=True, slots=True)
 class ResourceRef:
-    """``Ref`` to a resource of the template (a security group id, say)."""
+    """``Ref`` or ``Fn::GetAtt`` of a resource of the template (a security group id, say)."""
 
     name: str
+    attribute: str | None = None
+
+    def __str__(self) -> str:
+        return f"{self.name}.{self.attribute}" if self.attribute else self.name
 
 
 @dataclass(frozen=True, slots=True)
@@ -142,6 +146,15 @@ class Resolver:
             if key not in seen:
                 seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self._loc(value_node)),))
         return list(seen.values()) or [Alternative(Unknown(f"parameter {name} has no usable value"))]
+
+    def _fn_getatt(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        parts = argument.value
+        if isinstance(parts, list) and len(parts) == 2:
+            name, attribute = (part.value if isinstance(part, Node) else part for part in parts)
+            if name in self.resources and isinstance(attribute, str):
+                step = Provenance(field, "intrinsic", f"Fn::GetAtt {name}.{attribute}", self._loc(node))
+                return [Alternative(ResourceRef(name, attribute), (step,))]
+        return [Alternative(Unknown("Fn::GetAtt is not known before deployment"))]
 
     # -- Conditions and mappings ----------------------------------------------------------------
 
@@ -287,7 +300,7 @@ def _intrinsic(node: Node) -> tuple[str | None, Node | None]:
     if node.tag:
         function = SHORT_TAGS[node.tag]
         if function == "Fn::GetAtt" and isinstance(node.value, str):
-            return function, Node(node.value.split("."), node.line, node.column)
+            return function, Node(node.value.split(".", 1), node.line, node.column)
         return function, Node(node.value, node.line, node.column)
     value = node.value
     if isinstance(value, dict) and len(value) == 1:

@@ -1,0 +1,108 @@
+"""The two shapes of built-in check: an exposure class open to the world, and
+an exposure that depends on a value the template does not determine.
+
+Each built-in check is one file in ``plugins/checks`` that instantiates one
+of these with its metadata.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+from .catalog import Catalog, CatalogRule
+from .exposure import Exposure, ports_text, unresolved_exposures, world_exposures
+from .model import CatalogHit, Direction, Finding, Permission, Severity, fingerprint
+
+DOCS_BASE = "https://github.com/winportlint/winportlint/blob/main/docs/rules.md"
+
+
+@dataclass(frozen=True)
+class ExposureCheck:
+    """Reports permissions that open rules of one catalog exposure class to the world."""
+
+    id: str
+    name: str
+    summary: str
+    severity: Severity
+    exposure_class: str
+    explanation: str
+    direction: Direction = Direction.INGRESS
+    enabled_by_default: bool = True
+
+    @property
+    def docs_url(self) -> str:
+        return f"{DOCS_BASE}#{self.id.lower()}"
+
+    def rules(self, catalog: Catalog) -> list[CatalogRule]:
+        return [r for r in catalog.rules if r.exposure_class == self.exposure_class and r.direction is self.direction]
+
+    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+        rules = self.rules(catalog)
+        if not rules:
+            return
+        for exposure in world_exposures(permissions, rules):
+            yield self._finding(exposure)
+
+    def _finding(self, exposure: Exposure) -> Finding:
+        permission = exposure.permission
+        verb = "from" if permission.direction is Direction.INGRESS else "to"
+        source = f"{permission.peer.text}"
+        if exposure.union_with:
+            others = ", ".join(p.peer.text for p in exposure.union_with)
+            source += f" (with {others}: the whole internet)"
+        else:
+            source += " (the whole internet)"
+        message = f"{ports_text(permission)} open {verb} {source} on {permission.resource}: {describe_rules(exposure.rules)}"
+        return make_finding(self.id, exposure, message)
+
+
+@dataclass(frozen=True)
+class UnresolvedCheck:
+    """Reports catalog ports whose exposure depends on a value known only at deployment."""
+
+    id: str
+    name: str
+    summary: str
+    severity: Severity
+    explanation: str
+    enabled_by_default: bool = True
+
+    @property
+    def docs_url(self) -> str:
+        return f"{DOCS_BASE}#{self.id.lower()}"
+
+    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+        rules = [r for r in catalog.rules if r.direction is Direction.INGRESS and r.severity.rank >= Severity.HIGH.rank]
+        for exposure in unresolved_exposures(permissions, rules):
+            permission = exposure.permission
+            why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
+            message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: "
+                       f"{why}; if it is 0.0.0.0/0 or ::/0 this opens {describe_rules(exposure.rules)}")
+            yield make_finding(self.id, exposure, message, self.severity)
+
+
+def make_finding(rule_id: str, exposure: Exposure, message: str, severity: Severity | None = None) -> Finding:
+    """A finding whose severity is that of the gravest catalog rule it opens, unless given."""
+    permission = exposure.permission
+    if severity is None:
+        severity = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
+    steps = [p.describe() for p in permission.provenance if p.kind not in ("literal", "unknown")]
+    if steps:
+        message += f" [{'; '.join(steps)}]"
+    hits = tuple(CatalogHit(rule.workload, rule.rule, rule.protocol, rule.ports_text(), rule.os) for rule in exposure.rules)
+    return Finding(rule_id, severity, message, permission, hits, fingerprint(rule_id, permission))
+
+
+def describe_rules(rules: Sequence[CatalogRule], limit: int = 3) -> str:
+    """``Remote Desktop - User Mode (TCP-In) [2012 R2-2022]`` and ``N more``."""
+    shown = [f"{rule.rule} [{_versions(rule.os)}]" for rule in rules[:limit]]
+    if len(rules) > limit:
+        shown.append(f"and {len(rules) - limit} more catalog rules")
+    return ", ".join(shown)
+
+
+def _versions(os: Sequence[str]) -> str:
+    if not os:
+        return "not from the AWS list"
+    return f"Windows Server {os[0]}" if len(os) == 1 else f"Windows Server {os[0]}-{os[-1]}"

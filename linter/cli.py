@@ -1,0 +1,195 @@
+"""The ``winportlint`` command. Imports stay inside commands: it starts on every commit."""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+class UsageError(Exception):
+    """A bad command line or configuration: exit 2 with one line on stderr."""
+
+
+def _split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
+    return tuple(part.strip().upper() for value in values or () for part in value.split(",") if part.strip())
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="winportlint",
+        description="Find AWS security groups that expose Windows-default ports to the internet.",
+    )
+    from . import __version__
+
+    parser.add_argument("--version", action="version", version=f"winportlint {__version__}")
+    commands = parser.add_subparsers(dest="command", metavar="COMMAND")
+
+    check = commands.add_parser("check", help="lint files and folders (default: .)")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check.add_argument("--format", default="text", help="output format: text, json, sarif, or a plugin's")
+    check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument("--select", action="append", metavar="IDS",
+                       help="run only these checks (ids or prefixes, comma-separated; enables off-by-default checks)")
+    check.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or prefixes)")
+    check.add_argument("--severity", default="low", choices=SEVERITIES,
+                       help="report and fail on findings at or above this severity (default: low)")
+    check.add_argument("--os", action="append", metavar="VERSION",
+                       help="only catalog rules of these Windows Server versions (e.g. 2019, '2012 R2')")
+    check.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file of your own ports")
+
+    commands.add_parser("rules", help="list the checks")
+    explain = commands.add_parser("explain", help="show a check's documentation")
+    explain.add_argument("rule_id", metavar="ID")
+
+    catalog = commands.add_parser("catalog", help="print the Windows port catalog, or compile it from the AWS page")
+    catalog.add_argument("--os", action="append", metavar="VERSION", help="only these Windows Server versions")
+    catalog.add_argument("--direction", choices=("in", "out"), help="only inbound or outbound rules")
+    catalog.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file")
+    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="import")
+    compile_page = catalog_commands.add_parser("import", help="compile the AWS page text into the catalog YAML")
+    compile_page.add_argument("page", metavar="PAGE.txt")
+    compile_page.add_argument("--output", metavar="FILE",
+                              help="where to write (default: the installed rules_catalog/windows-ami.yaml)")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    try:
+        if args.command == "check":
+            return _check(args)
+        if args.command == "rules":
+            return _rules()
+        if args.command == "explain":
+            return _explain(args.rule_id)
+        if args.command == "catalog":
+            return _catalog(args)
+        parser.print_help()
+        return EXIT_ERROR
+    except UsageError as exc:
+        print(f"winportlint: error: {exc}", file=sys.stderr)
+        return EXIT_ERROR
+    except BrokenPipeError:
+        return EXIT_ERROR
+
+
+def _load_catalog(extra_files, os_versions):
+    from .catalog import CatalogError, load_catalog
+
+    try:
+        catalog = load_catalog(tuple(extra_files or ()))
+    except CatalogError as exc:
+        raise UsageError(str(exc)) from None
+    if os_versions:
+        catalog = catalog.select(os=os_versions)
+    return catalog
+
+
+def _check(args) -> int:
+    from . import engine
+    from .model import Severity
+    from .plugin_manager import load_plugins
+    from .report import Report
+
+    plugins = load_plugins()
+    reporter = plugins.reporters.get(args.format)
+    if reporter is None:
+        raise UsageError(f"unknown --format '{args.format}' (known: {', '.join(sorted(plugins.reporters))})")
+    selection = engine.Selection(_split_ids(args.select), _split_ids(args.ignore))
+    known_ids = {check.id for check in plugins.checks}
+    for prefix in selection.select + selection.ignore:
+        if not any(check_id.startswith(prefix) for check_id in known_ids):
+            raise UsageError(f"no check id starts with '{prefix}' (see 'winportlint rules')")
+    checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
+    catalog = _load_catalog([*plugins.catalog_files, *(args.catalog or ())], args.os)
+    result = engine.run(args.paths, plugins.formats, checks, catalog)
+    threshold = Severity(args.severity)
+    shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
+    stream_is_tty = args.output is None and sys.stdout.isatty()
+    report = Report(
+        findings=shown,
+        errors=result.errors,
+        checks=checks,
+        files_checked=result.files_checked,
+        threshold=threshold,
+        hidden=len(result.findings) - len(shown),
+        color=stream_is_tty and "NO_COLOR" not in os.environ,
+        warnings=plugins.warnings,
+    )
+    output = reporter.render(report)
+    if args.output:
+        try:
+            with open(args.output, "w", encoding="utf-8") as handle:
+                handle.write(output)
+        except OSError as exc:
+            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+    else:
+        sys.stdout.write(output)
+    return report.exit_code
+
+
+def _rules() -> int:
+    from .plugin_manager import load_plugins
+
+    plugins = load_plugins()
+    for check in sorted(plugins.checks, key=lambda c: c.id):
+        default = "" if check.enabled_by_default else "  (off by default)"
+        print(f"{check.id:<8} {check.severity.value:<9} {check.name}{default}\n         {check.summary}")
+    for warning in plugins.warnings:
+        print(f"warning: {warning}", file=sys.stderr)
+    return EXIT_CLEAN
+
+
+def _explain(rule_id: str) -> int:
+    from .plugin_manager import load_plugins
+
+    for check in load_plugins().checks:
+        if check.id == rule_id.upper():
+            default = "yes" if check.enabled_by_default else "no (use --select)"
+            print(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
+                  f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}")
+            return EXIT_CLEAN
+    raise UsageError(f"no check with id '{rule_id}' (see 'winportlint rules')")
+
+
+def _catalog(args) -> int:
+    from .catalog import format_catalog_table
+    from .model import Direction
+
+    if args.catalog_command == "import":
+        return _catalog_import(args.page, args.output)
+    catalog = _load_catalog(args.catalog, args.os)
+    if args.direction:
+        catalog = catalog.select(direction=Direction.INGRESS if args.direction == "in" else Direction.EGRESS)
+    sys.stdout.write(format_catalog_table(catalog))
+    return EXIT_CLEAN
+
+
+def _catalog_import(page: str, output: str | None) -> int:
+    from importlib.resources import files
+    from pathlib import Path
+
+    from .catalog_compiler import CatalogCompileError, compile_page
+
+    catalog_dir = Path(str(files("winportlint.rules_catalog")))
+    try:
+        text = Path(page).read_text(encoding="utf-8")
+        compiled = compile_page(text, catalog_dir / "windows-ami.errata.yaml")
+    except OSError as exc:
+        raise UsageError(f"cannot read {page}: {exc.strerror}") from None
+    except CatalogCompileError as exc:
+        raise UsageError(f"{page}: {exc}") from None
+    target = Path(output) if output else catalog_dir / "windows-ami.yaml"
+    target.write_text(compiled, encoding="utf-8")
+    print(f"wrote {target}")
+    return EXIT_CLEAN
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,116 @@
+"""One lint run: discover files, read them with format plugins, run checks, filter."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from .catalog import Catalog
+from .model import FileResult, Finding, InputError, Severity
+
+#: Folders that never hold a user's templates.
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv",
+                          ".tox", ".nox", ".mypy_cache", ".pytest_cache", "cdk.out.cache"})
+
+
+@dataclass(frozen=True)
+class Selection:
+    """Which checks run and which findings count: ids or id prefixes."""
+
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def enabled(self, check) -> bool:
+        if any(check.id.startswith(prefix) for prefix in self.ignore):
+            return False
+        if self.select:
+            return any(check.id.startswith(prefix) for prefix in self.select)
+        return check.enabled_by_default
+
+
+@dataclass
+class RunResult:
+    findings: list[Finding] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+    files_checked: int = 0
+
+
+def discover(paths: Sequence[str], suffixes: tuple[str, ...]) -> tuple[list[tuple[str, bool]], list[InputError]]:
+    """``(file, named explicitly)`` below the paths, sorted by file.
+
+    In folders only names ending in one of the suffixes are taken; a file
+    named explicitly is offered to every format, whatever its name. Skips
+    VCS, dependency and virtualenv folders; symlinked folders are not followed.
+    """
+    files: dict[str, bool] = {}
+    errors: list[InputError] = []
+    for path in paths:
+        if os.path.isfile(path):
+            files[os.path.normpath(path)] = True
+            continue
+        if not os.path.isdir(path):
+            errors.append(InputError(path, 0, "no such file or folder"))
+            continue
+        for root, dirs, names in os.walk(path, onerror=lambda exc: errors.append(
+                InputError(exc.filename or path, 0, f"cannot read folder: {exc.strerror}"))):
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not _is_virtualenv(root, d))
+            for name in names:
+                if name.lower().endswith(suffixes):
+                    files.setdefault(os.path.normpath(os.path.join(root, name)), False)
+    return sorted(files.items()), errors
+
+
+def _is_virtualenv(root: str, name: str) -> bool:
+    return os.path.exists(os.path.join(root, name, "pyvenv.cfg"))
+
+
+def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResult | None:
+    """The first format that recognises the file reads it; ``None`` if none does."""
+    try:
+        data = Path(path).read_bytes()
+    except OSError as exc:
+        return FileResult(errors=[InputError(path, 0, f"cannot read file: {exc.strerror or exc}")])
+    lower = path.lower()
+    for fmt in formats:
+        if not explicit and not lower.endswith(fmt.suffixes):
+            continue
+        try:
+            result = fmt.parse(path, data)
+        except Exception as exc:  # a format plugin must not take the run down
+            return FileResult(errors=[InputError(path, 0, f"{fmt.name} plugin failed: {type(exc).__name__}: {exc}")])
+        if result is not None:
+            return result
+    return None
+
+
+def check_file(result: FileResult, checks: Sequence, catalog: Catalog) -> list[Finding]:
+    findings: list[Finding] = []
+    for check in checks:
+        findings.extend(check.run(result.permissions, catalog))
+    return findings
+
+
+def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog) -> RunResult:
+    """Lint the paths: every finding of the given checks, and every input error."""
+    suffixes = tuple(s for fmt in formats for s in fmt.suffixes)
+    files, errors = discover(paths, suffixes)
+    result = RunResult(errors=list(errors))
+    for path, explicit in files:
+        file_result = read_file(path, formats, explicit)
+        if file_result is None:
+            continue
+        result.files_checked += 1
+        result.errors.extend(file_result.errors)
+        result.findings.extend(check_file(file_result, checks, catalog))
+    result.findings.sort(key=Finding.sort_key)
+    result.errors.sort(key=lambda e: (e.file, e.line, e.message))
+    return result
+
+
+def count_by_severity(findings: Iterable[Finding]) -> dict[Severity, int]:
+    counts = {severity: 0 for severity in Severity}
+    for finding in findings:
+        counts[finding.severity] += 1
+    return counts

@@ -1,0 +1,117 @@
+"""Which catalog rules a set of permissions opens to the whole internet.
+
+Every check shares this one matcher; a check only chooses which exposure
+class it reports. A peer is the world when its CIDR is ``0.0.0.0/0`` or
+``::/0``, or when the CIDRs that rules of one group open to the same catalog
+rule add up to all of IPv4 or IPv6 (``0.0.0.0/1`` + ``128.0.0.0/1``).
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from .catalog import CatalogRule
+from .model import Direction, Permission, PortRange
+from .netmath import covers_world, is_world
+
+
+@dataclass(frozen=True, slots=True)
+class Exposure:
+    """A permission and the catalog rules it opens to the world."""
+
+    permission: Permission
+    rules: tuple[CatalogRule, ...]
+    #: Other permissions of the group whose CIDRs complete the world with this one.
+    union_with: tuple[Permission, ...] = ()
+
+
+def opens(permission: Permission, rule: CatalogRule) -> bool:
+    """Whether traffic the catalog rule describes passes the permission.
+
+    A catalog rule on ``Any`` port names a program, not a port: only a
+    permission on every port of the protocol opens it.
+    """
+    if permission.direction is not rule.direction:
+        return False
+    if permission.protocol not in ("all", rule.protocol) and rule.protocol != "all":
+        return False
+    if permission.protocol != "all" and rule.protocol == "all" and permission.ports is not None:
+        return False
+    service_ports = rule.service_ports
+    if permission.ports is None:
+        return True
+    if service_ports is None:
+        return False
+    return any(permission.ports.overlaps(ports) for ports in service_ports)
+
+
+def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[Exposure]:
+    """Exposures of the permissions (of one file) to the given catalog rules."""
+    exposures: list[Exposure] = []
+    by_group: dict[tuple[str, Direction], list[Permission]] = defaultdict(list)
+    for permission in permissions:
+        if permission.peer.kind == "cidr" and permission.protocol != "unknown":
+            by_group[(permission.group, permission.direction)].append(permission)
+    for group_permissions in by_group.values():
+        union_hits: dict[int, list[CatalogRule]] = defaultdict(list)
+        union_partners: dict[int, set[int]] = defaultdict(set)
+        partial = [p for p in group_permissions if not is_world(p.peer.network)]
+        if len(partial) > 1:
+            for rule in rules:
+                members = [p for p in partial if opens(p, rule)]
+                if len(members) > 1 and covers_world(p.peer.network for p in members):
+                    for member in members:
+                        union_hits[id(member)].append(rule)
+                        union_partners[id(member)].update(id(m) for m in members if m is not member)
+        index = {id(p): p for p in group_permissions}
+        for permission in group_permissions:
+            if is_world(permission.peer.network):
+                hits = tuple(rule for rule in rules if opens(permission, rule))
+                if hits:
+                    exposures.append(Exposure(permission, hits))
+            elif id(permission) in union_hits:
+                partners = tuple(index[i] for i in sorted(union_partners[id(permission)],
+                                                           key=lambda i: _order(index[i])))
+                exposures.append(Exposure(permission, tuple(union_hits[id(permission)]), partners))
+    return exposures
+
+
+def unresolved_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[Exposure]:
+    """Permissions that would open catalog rules if an unresolved value were the world.
+
+    The peer is unknown (a parameter without default, an attribute of another
+    resource) or the peer is the world and the protocol or ports are unknown.
+    """
+    exposures = []
+    for permission in permissions:
+        peer = permission.peer
+        if peer.kind == "unknown":
+            candidate = permission
+        elif peer.kind == "cidr" and is_world(peer.network) and permission.protocol == "unknown":
+            candidate = permission
+        else:
+            continue
+        if candidate.protocol == "unknown":
+            hits = tuple(r for r in rules if r.direction is candidate.direction)
+        else:
+            hits = tuple(r for r in rules if opens(candidate, r))
+        if hits:
+            exposures.append(Exposure(permission, hits))
+    return exposures
+
+
+def _order(permission: Permission) -> tuple:
+    location = permission.location
+    return (location.line, location.column, permission.peer.text)
+
+
+def ports_text(permission: Permission) -> str:
+    """``3389/tcp``, ``0-1024/udp``, ``all ports/tcp`` or ``all traffic``."""
+    if permission.protocol == "all":
+        return "all traffic"
+    ports: PortRange | None = permission.ports
+    if ports is None:
+        return permission.protocol if permission.protocol not in ("tcp", "udp") else f"all ports/{permission.protocol}"
+    return f"{ports}/{permission.protocol}"

@@ -1,0 +1,53 @@
+"""The JSON contract: ``{"version": 1, "findings": [...], "errors": [...]}`` (see README)."""
+
+from __future__ import annotations
+
+from winportlint.model import Finding
+
+SCHEMA_VERSION = 1
+
+
+class JsonReporter:
+    name = "json"
+
+    def render(self, report) -> str:
+        import json
+
+        document = {
+            "version": SCHEMA_VERSION,
+            "findings": [finding_record(f) for f in report.findings],
+            "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+        }
+        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+
+
+def finding_record(finding: Finding) -> dict:
+    permission = finding.permission
+    location = permission.location
+    return {
+        "rule_id": finding.rule_id,
+        "severity": finding.severity.value,
+        "message": finding.message,
+        "file": location.file,
+        "line": location.line,
+        "column": location.column,
+        "resource": permission.resource,
+        "resource_type": permission.resource_type,
+        "direction": permission.direction.value,
+        "protocol": permission.protocol,
+        "from_port": permission.ports.low if permission.ports else None,
+        "to_port": permission.ports.high if permission.ports else None,
+        "cidr": permission.peer.text,
+        "catalog": [
+            {"workload": hit.workload, "rule": hit.rule, "protocol": hit.protocol, "ports": hit.ports,
+             "os": list(hit.os)}
+            for hit in finding.catalog
+        ],
+        "provenance": [
+            {"field": p.field, "kind": p.kind, "detail": p.detail,
+             "line": p.location.line if p.location else None,
+             "column": p.location.column if p.location else None}
+            for p in permission.provenance
+        ],
+        "fingerprint": finding.fingerprint,
+    }

@@ -1,0 +1,49 @@
+"""``path:line:col: ID severity message`` lines and a summary, like compilers print."""
+
+from __future__ import annotations
+
+from winportlint.model import Severity
+
+_COLORS = {
+    Severity.CRITICAL: "\033[1;31m", Severity.HIGH: "\033[31m", Severity.MEDIUM: "\033[33m",
+    Severity.LOW: "\033[36m", Severity.INFO: "\033[2m",
+}
+_RESET = "\033[0m"
+
+
+class TextReporter:
+    name = "text"
+
+    def render(self, report) -> str:
+        lines = []
+        for finding in report.findings:
+            location = finding.location
+            severity = finding.severity.value
+            if report.color:
+                severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
+            lines.append(f"{location.file}:{location.line}:{location.column}: {finding.rule_id} {severity} "
+                         f"{finding.message}")
+        for error in report.errors:
+            lines.append(f"{error.file}:{error.line}: error: {error.message}")
+        for warning in report.warnings:
+            lines.append(f"warning: {warning}")
+        lines.append(summary(report))
+        return "\n".join(lines) + "\n"
+
+
+def summary(report) -> str:
+    """``3 findings (2 critical, 1 high) in 4 files; 1 input error; 2 below --severity low``."""
+    counts: dict[str, int] = {}
+    for finding in report.findings:
+        counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
+    detail = ", ".join(f"{counts[s.value]} {s.value}" for s in reversed(Severity) if s.value in counts)
+    total = len(report.findings)
+    text = f"{total} finding{'s' if total != 1 else ''}"
+    if detail:
+        text += f" ({detail})"
+    text += f" in {report.files_checked} file{'s' if report.files_checked != 1 else ''}"
+    if report.errors:
+        text += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
+    if report.hidden:
+        text += f"; {report.hidden} below --severity {report.threshold.value}"
+    return text

@@ -1,0 +1,47 @@
+"""Shared test helpers: run the real engine with the installed plugins."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from winportlint import engine
+from winportlint.catalog import load_catalog
+from winportlint.plugin_manager import load_plugins
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = REPO.parent / "shared"
+CORPUS = SHARED / "corpus"
+
+
+def lint(paths, select=(), catalog_files=()):
+    """Findings (all severities) and errors of the selected checks (default: those on by default)."""
+    plugins = load_plugins()
+    assert not plugins.warnings, plugins.warnings
+    selection = engine.Selection(tuple(select))
+    checks = [check for check in plugins.checks if selection.enabled(check)]
+    catalog = load_catalog(tuple(str(f) for f in catalog_files))
+    return engine.run([str(p) for p in paths], plugins.formats, checks, catalog)
+
+
+def finding_rows(findings):
+    """The identity of each finding a test asserts on."""
+    return [
+        {
+            "rule_id": f.rule_id,
+            "resource": f.permission.resource,
+            "protocol": f.permission.protocol,
+            "from_port": f.permission.ports.low if f.permission.ports else None,
+            "to_port": f.permission.ports.high if f.permission.ports else None,
+            "cidr": f.permission.peer.text,
+            "line": f.location.line,
+            "column": f.location.column,
+        }
+        for f in findings
+    ]
+
+
+requires_corpus = pytest.mark.skipif(
+    not CORPUS.is_dir(), reason=f"the shared corpus is not beside this checkout ({CORPUS} is absent)"
+)

@@ -1,0 +1,73 @@
+"""The positioned YAML/JSON loader, including hostile input."""
+
+import json
+
+import pytest
+
+from winportlint.plugins.cloudformation.nodes import MAX_DEPTH, LoadError, load
+
+
+def plain(node):
+    value = node.value
+    if isinstance(value, dict):
+        return {key: plain(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [plain(item) for item in value]
+    return value
+
+
+def test_yaml_positions_and_short_tags():
+    (document,) = load("a:\n  b: !Ref X\n  c: [1, !GetAtt R.GroupId]\n", json_syntax=False)
+    b = document.value["a"].value["b"]
+    assert (b.value, b.tag, b.line, b.column) == ("X", "!Ref", 2, 6)
+    assert document.value["a"].key_pos["c"] == (3, 3)
+    assert document.value["a"].value["c"].value[1].tag == "!GetAtt"
+
+
+def test_json_positions_and_values_match_the_json_module():
+    text = '{\n  "a": [1, "x\\u00e9\\ud83d\\ude00", null, true],\n\t"b": {"c": -2.5e3}\n}'
+    (document,) = load(text, json_syntax=True)
+    assert plain(document) == {"a": ["1", "x\u00e9\U0001F600", None, "true"], "b": {"c": "-2.5e3"}}
+    assert json.loads(text)["a"][1] == plain(document)["a"][1]
+    c = document.value["b"].value["c"]
+    assert (c.line, c.column) == (3, 14)
+
+
+def test_yaml_merge_keys_and_aliases():
+    (document,) = load("base: &b {x: 1, y: 2}\nthing:\n  <<: *b\n  y: 3\n", json_syntax=False)
+    assert plain(document)["thing"] == {"x": "1", "y": "3"}
+
+
+@pytest.mark.parametrize("text, json_syntax, line, message", [
+    ("a: 1\na: 2\n", False, 2, "duplicate key 'a' (first at line 1)"),
+    ('{"a": 1,\n "a": 2}', True, 2, "duplicate key 'a' (first at line 1)"),
+    ("a: !Foo x\n", False, 1, "unknown tag !Foo"),
+    ("a: [1, 2\nb: 3\n", False, 2, "invalid YAML"),
+    ('{"a": 1,}', True, 1, "invalid JSON: unexpected '}' at column 9"),
+    ('{"a": 1}\n{', True, 2, "invalid JSON: extra data"),
+    ("", True, 1, "invalid JSON: unexpected end of file"),
+    ("a: *nope\n", False, 1, "unknown alias *nope"),
+])
+def test_malformed_input_is_one_error_with_a_line(text, json_syntax, line, message):
+    with pytest.raises(LoadError) as caught:
+        load(text, json_syntax)
+    assert caught.value.line == line
+    assert message in str(caught.value)
+    assert "\n" not in str(caught.value)
+
+
+@pytest.mark.parametrize("text, json_syntax", [
+    ("[" * 100_000 + "]" * 100_000, True),
+    ("[" * 100_000 + "]" * 100_000, False),
+    ("- " * 100_000 + "x\n", False),
+])
+def test_deep_nesting_is_refused_not_a_crash(text, json_syntax):
+    with pytest.raises(LoadError, match=f"nesting deeper than {MAX_DEPTH} levels"):
+        load(text, json_syntax)
+
+
+def test_alias_bomb_is_refused():
+    lines = ["a0: &a0 [x, x, x, x, x, x, x, x, x, x]"]
+    lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
+    with pytest.raises(LoadError, match="alias bomb"):
+        load("\n".join(lines) + "\n", json_syntax=False)
