@@ -30,7 +30,7 @@ def test_json_positions_and_values_match_the_json_module():
     assert plain(document) == {"a": ["1", "x\u00e9\U0001F600", None, "true"], "b": {"c": "-2.5e3"}}
     assert json.loads(text)["a"][1] == plain(document)["a"][1]
     c = document.value["b"].value["c"]
-    assert (c.line, c.column) == (3, 14)
+    assert (c.line, c.column) == (3, 13)
 
 
 def test_yaml_merge_keys_and_aliases():

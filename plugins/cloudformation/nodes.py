@@ -116,7 +116,7 @@ def _compose(events) -> list[Node]:
     """Build nodes from parser events with an explicit stack (no recursion)."""
     documents: list[Node] = []
     anchors: dict[str, tuple[Node, int]] = {}
-    # Each frame: [node, pending key node or None, expanded node count]
+    # Each frame: [node, pending key node or None, expanded node count, anchor, merge sources]
     stack: list[list] = []
     total = 0
 
@@ -136,7 +136,11 @@ def _compose(events) -> list[Node]:
         elif frame[1] is None:
             frame[1] = node
         else:
-            _set_key(parent, frame[1], node)
+            key = frame[1]
+            if key.value == "<<" and key.tag is None:
+                frame[4].append(node)  # merged when the mapping ends: explicit keys win
+            else:
+                _set_key(parent, key, node)
             frame[1] = None
 
     for event in events:
@@ -157,9 +161,11 @@ def _compose(events) -> list[Node]:
             node = Node({} if kind == "MappingStartEvent" else [], line, column, _tag(event, line))
             if kind == "MappingStartEvent":
                 node.key_pos = {}
-            stack.append([node, None, 1, event.anchor])
+            stack.append([node, None, 1, event.anchor, []])
         elif kind in ("MappingEndEvent", "SequenceEndEvent"):
-            node, _, weight, anchor = stack.pop()
+            node, _, weight, anchor, merges = stack.pop()
+            for source in merges:
+                _merge(node, source)
             if anchor:
                 anchors[anchor] = (node, weight)
             attach(node, weight)
@@ -174,13 +180,10 @@ def _compose(events) -> list[Node]:
     return documents
 
 
-def _set_key(mapping: Node, key: Node, value: Node, yaml_merge: bool = True) -> None:
+def _set_key(mapping: Node, key: Node, value: Node) -> None:
     if isinstance(key.value, (list, dict)):
         raise LoadError("a mapping key must be a scalar", key.line)
     name = "" if key.value is None else key.value
-    if yaml_merge and name == "<<" and key.tag is None:
-        _merge(mapping, value)
-        return
     if name in mapping.value:
         first = mapping.key_pos[name][0]
         raise LoadError(f"duplicate key '{name}' (first at line {first})", key.line)
@@ -292,7 +295,7 @@ def _json_after_value(frame: list, node: Node) -> None:
     if isinstance(parent.value, list):
         parent.value.append(node)
     else:
-        _set_key(parent, frame[1], node, yaml_merge=False)
+        _set_key(parent, frame[1], node)
         frame[1] = None
     frame[2] = "comma"
 
