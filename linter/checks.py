@@ -87,7 +87,7 @@ def make_finding(rule_id: str, exposure: Exposure, message: str, severity: Sever
     permission = exposure.permission
     if severity is None:
         severity = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
-    steps = [p.describe() for p in permission.provenance if p.kind not in ("literal", "unknown")]
+    steps = [p.describe() for p in permission.provenance if p.kind not in ("literal", "unknown", "intrinsic")]
     if steps:
         message += f" [{'; '.join(steps)}]"
     hits = tuple(CatalogHit(rule.workload, rule.rule, rule.protocol, rule.ports_text(), rule.os) for rule in exposure.rules)

@@ -57,7 +57,8 @@ class Provenance:
     location: Location | None = None
 
     def describe(self) -> str:
-        return f"{self.field}: {self.kind}" + (f" ({self.detail})" if self.detail else "")
+        """``CidrIp from parameter AdminCidr default``, ``CidrIp when condition IsProd is false``."""
+        return f"{self.field} {'when' if self.kind == 'condition' else 'from'} {self.detail or self.kind}"
 
 
 @dataclass(frozen=True, slots=True, order=True)

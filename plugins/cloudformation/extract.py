@@ -32,8 +32,8 @@ def is_template(document: Node) -> bool:
 
 
 def extract(file: str, document: Node) -> tuple[list[Permission], list[InputError]]:
-    """Permissions of every security-group resource; a resource that cannot be
-    read becomes an InputError and the others are still read."""
+    """Permissions of every security-group resource. A rule that cannot be read
+    becomes an InputError; the other rules and resources are still read."""
     resolver = Resolver(file, document.value)
     permissions: list[Permission] = []
     errors: list[InputError] = []
@@ -43,55 +43,65 @@ def extract(file: str, document: Node) -> tuple[list[Permission], list[InputErro
         resource_type = getattr(resource.value.get("Type"), "value", None)
         if resource_type not in RESOURCE_TYPES:
             continue
-        try:
-            permissions.extend(_resource_permissions(resolver, name, resource_type, resource))
-        except LoadError as exc:
-            errors.append(InputError(file, exc.line, f"{name}: {exc}"))
+        for rule in _resource_rules(resolver, name, resource_type, resource, errors):
+            try:
+                permissions.extend(_rule_permissions(resolver, name, resource_type, *rule))
+            except LoadError as exc:
+                errors.append(InputError(file, exc.line, f"{name}: {exc}"))
     return permissions, errors
 
 
-def _resource_permissions(resolver: Resolver, name: str, resource_type: str, resource: Node) -> Iterator[Permission]:
+def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource: Node, errors: list[InputError]):
+    """``(group, direction, rule node, context)`` for each rule a resource holds."""
     properties = resource.value.get("Properties")
     if properties is None:
         return
-    if not isinstance(properties.value, dict):
-        raise LoadError("Properties must be a mapping", properties.line)
-    context: tuple[Provenance, ...] = ()
-    condition = resource.value.get("Condition")
-    if condition is not None and isinstance(condition.value, str):
-        context = (Provenance("Condition", "condition", f"resource exists only when {condition.value} is true",
-                              resolver._loc(condition)),)
-    if resource_type == SECURITY_GROUP:
-        for key, direction in (("SecurityGroupIngress", Direction.INGRESS), ("SecurityGroupEgress", Direction.EGRESS)):
-            rules = properties.value.get(key)
-            if rules is None:
-                continue
-            for rule, rule_context in _rule_items(resolver, rules, key):
-                yield from _rule_permissions(resolver, name, resource_type, name, direction, rule,
-                                             context + rule_context)
-        return
-    direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
-    for group, group_context in _target_groups(resolver, name, properties):
-        yield from _rule_permissions(resolver, name, resource_type, group, direction, properties,
-                                     context + group_context)
+    try:
+        if not isinstance(properties.value, dict):
+            raise LoadError("Properties must be a mapping", properties.line)
+        context: tuple[Provenance, ...] = ()
+        condition = resource.value.get("Condition")
+        if condition is not None and isinstance(condition.value, str):
+            context = (Provenance("Condition", "condition", f"{condition.value} is true (resource condition)",
+                                  resolver._loc(condition)),)
+        if resource_type == SECURITY_GROUP:
+            for key, direction in (("SecurityGroupIngress", Direction.INGRESS),
+                                   ("SecurityGroupEgress", Direction.EGRESS)):
+                rules = properties.value.get(key)
+                if rules is not None:
+                    for rule, rule_context in _rule_items(resolver, rules, key):
+                        yield name, direction, rule, context + rule_context
+            return
+        direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
+        for group, group_context in _target_groups(resolver, name, properties):
+            yield group, direction, properties, context + group_context
+    except LoadError as exc:
+        errors.append(InputError(resolver.file, exc.line, f"{name}: {exc}"))
 
 
 def _rule_items(resolver: Resolver, rules: Node, key: str) -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
-    """The rule mappings of an inline rule list, through Fn::If at either level."""
-    for alternative in resolver.resolve(rules, key):
+    """The rule mappings of an inline rule list, through Fn::If at either level.
+
+    A single mapping in place of the list is read as a list of one, as
+    CloudFormation does; an empty mapping (``{}``, typically an ``Fn::If``
+    branch) opens nothing.
+    """
+    if isinstance(rules.value, list) and not rules.tag:  # resolve item by item: no cross product
+        alternatives = [(item, alternative) for item in rules.value for alternative in resolver.resolve(item, key)]
+    else:
+        alternatives = [(rules, alternative) for alternative in resolver.resolve(rules, key)]
+    for node, alternative in alternatives:
         context = _steps(alternative)
         value = alternative.value
         if value is NO_VALUE or isinstance(value, Unknown):
             continue
-        if isinstance(value, Node):  # a single mapping where a list belongs
-            raise LoadError(f"{key} must be a list of rules", rules.line)
-        if not isinstance(value, list):
-            raise LoadError(f"{key} must be a list of rules", rules.line)
-        for item in value:
+        items = value if isinstance(value, list) else [value]
+        for item in items:
             if isinstance(item, Node) and isinstance(item.value, dict):
-                yield item, context
+                if item.value:
+                    yield item, context
             elif item is not NO_VALUE and not isinstance(item, Unknown):
-                raise LoadError(f"each item of {key} must be a rule mapping", rules.line)
+                raise LoadError(f"{key} must be a list of rule mappings", node.line)
 
 
 def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, tuple[Provenance, ...]]]:
@@ -113,7 +123,13 @@ def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[
 
 
 def _rule_permissions(resolver: Resolver, resource: str, resource_type: str, group: str, direction: Direction,
-                      rule: Node, context: tuple[Provenance, ...]) -> Iterator[Permission]:
+                      rule: Node, context: tuple[Provenance, ...]) -> list[Permission]:
+    """All permissions of one rule, or a LoadError for the whole rule."""
+    return list(_iter_rule_permissions(resolver, resource, resource_type, group, direction, rule, context))
+
+
+def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str, group: str, direction: Direction,
+                           rule: Node, context: tuple[Provenance, ...]) -> Iterator[Permission]:
     fields = rule.value
     file = resolver.file
     rule_location = Location(file, rule.line, rule.column)
