@@ -105,4 +105,6 @@ def describe_rules(rules: Sequence[CatalogRule], limit: int = 3) -> str:
 def _versions(os: Sequence[str]) -> str:
     if not os:
         return "not from the AWS list"
-    return f"Windows Server {os[0]}" if len(os) == 1 else f"Windows Server {os[0]}-{os[-1]}"
+    if len(os) <= 2:
+        return "Windows Server " + ", ".join(os)
+    return f"Windows Server {os[0]} to {os[-1]}"

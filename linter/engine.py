@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
 from .catalog import Catalog
-from .model import FileResult, Finding, InputError, Severity
+from .model import FileResult, Finding, InputError
 
 #: Folders that never hold a user's templates.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv",
@@ -104,13 +104,19 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
         result.files_checked += 1
         result.errors.extend(file_result.errors)
         result.findings.extend(check_file(file_result, checks, catalog))
-    result.findings.sort(key=Finding.sort_key)
+    result.findings = _unique(sorted(result.findings, key=Finding.sort_key))
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result
 
 
-def count_by_severity(findings: Iterable[Finding]) -> dict[Severity, int]:
-    counts = {severity: 0 for severity in Severity}
+def _unique(findings: list[Finding]) -> list[Finding]:
+    """One finding per check, place and permission: a parameter's default and an
+    allowed value that are equal, say, make one exposure, not two."""
+    seen: set[tuple] = set()
+    unique = []
     for finding in findings:
-        counts[finding.severity] += 1
-    return counts
+        key = (finding.rule_id, finding.location, finding.fingerprint)
+        if key not in seen:
+            seen.add(key)
+            unique.append(finding)
+    return unique

@@ -24,7 +24,8 @@ class TextReporter:
             lines.append(f"{location.file}:{location.line}:{location.column}: {finding.rule_id} {severity} "
                          f"{finding.message}")
         for error in report.errors:
-            lines.append(f"{error.file}:{error.line}: error: {error.message}")
+            place = f"{error.file}:{error.line}" if error.line else error.file
+            lines.append(f"{place}: error: {error.message}")
         for warning in report.warnings:
             lines.append(f"warning: {warning}")
         lines.append(summary(report))

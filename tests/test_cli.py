@@ -1,0 +1,168 @@
+"""The command line: exact output, exit codes, bad input next to good input."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from winportlint.cli import main
+
+CASES = Path(__file__).parent / "cases"
+SMB = "tests/cases/WPL102/bad/smb-netbios.yaml"
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch):
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def test_text_output_is_exact(capsys):
+    code, out, err = run(capsys, "check", SMB)
+    assert code == 1
+    assert out == (
+        f"{SMB}:11:19: WPL102 critical 445/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
+        "File and Printer Sharing (SMB-In) [Windows Server 2012, 2012 R2], "
+        "File Server Remote Management (SMB-In) [Windows Server 2012, 2012 R2]\n"
+        f"{SMB}:15:21: WPL102 critical 137-138/udp open from ::/0 (the whole internet) on Smb: "
+        "File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], "
+        "File and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2]\n"
+        f"{SMB}:19:19: WPL102 critical 139/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
+        "File and Printer Sharing (NB-Session-In) [Windows Server 2012, 2012 R2]\n"
+        "3 findings (3 critical) in 1 file\n"
+    )
+    assert err == ""
+
+
+def test_clean_run_exits_0(capsys):
+    assert run(capsys, "check", "tests/cases/WPL102/good") == (0, "0 findings in 1 file\n", "")
+
+
+def test_severity_threshold_hides_and_counts(capsys):
+    code, out, _ = run(capsys, "check", "--severity", "critical", "tests/cases/WPL301/bad/discovery.yaml")
+    assert (code, out) == (0, "0 findings in 1 file; 2 below --severity critical\n")
+    code, out, _ = run(capsys, "check", "--severity", "info", "tests/cases/WPL401/bad/https.yaml")
+    assert code == 1 and out.endswith("1 finding (1 info) in 1 file\n")
+
+
+def test_select_and_ignore_prefixes(capsys):
+    code, out, _ = run(capsys, "check", "--ignore", "WPL1", SMB)
+    assert (code, out) == (0, "0 findings in 1 file\n")
+    code, out, _ = run(capsys, "check", "--select", "wpl302", "tests/cases/WPL302/bad/icmp.yaml")
+    assert code == 1 and [line.split(" ")[1] for line in out.splitlines()[:-1]] == ["WPL302", "WPL302"]
+
+
+def test_os_filter_narrows_the_catalog(capsys):
+    # SMB rows of the AWS page are listed for Windows Server 2012 and 2012 R2 only.
+    code, out, _ = run(capsys, "check", "--os", "2022", SMB)
+    assert (code, out) == (0, "0 findings in 1 file\n")
+    code, _, _ = run(capsys, "check", "--os", "2012R2", SMB)
+    assert code == 1
+
+
+def test_json_output_contract(capsys):
+    code, out, _ = run(capsys, "check", "--format", "json", "tests/cases/WPL101/bad/intrinsics.yaml")
+    document = json.loads(out)
+    assert code == 1 and document["version"] == 1 and document["errors"] == []
+    first = document["findings"][0]
+    assert set(first) == {"rule_id", "severity", "message", "file", "line", "column", "resource", "resource_type",
+                          "direction", "protocol", "from_port", "to_port", "cidr", "catalog", "provenance",
+                          "fingerprint"}
+    assert (first["rule_id"], first["line"], first["column"], first["cidr"]) == ("WPL101", 32, 19, "0.0.0.0/0")
+    assert first["provenance"] == [
+        {"field": "CidrIp", "kind": "parameter", "detail": "parameter AdminCidr allowed value", "line": 6,
+         "column": 33},
+    ]
+    assert first["catalog"] == [{"workload": "Remote Desktop", "rule": "Remote Desktop - User Mode (TCP-In)",
+                                 "protocol": "tcp", "ports": "3389", "os": ["2012 R2", "2016", "2019", "2022"]}]
+    via_condition = document["findings"][1]
+    assert [p["detail"] for p in via_condition["provenance"]] == ["condition Open is true", "parameter Prefix default"]
+
+
+def test_fingerprint_survives_line_moves(tmp_path, capsys):
+    original = (CASES / "WPL102/bad/smb-netbios.yaml").read_text()
+    moved = tmp_path / "smb-netbios.yaml"
+    (tmp_path / "a").mkdir()
+    (tmp_path / "a" / "smb-netbios.yaml").write_text(original)
+    moved.write_text(original.replace("Resources:\n", "Description: moved\n\n\nResources:\n"))
+    fingerprints = []
+    for path in (tmp_path / "a" / "smb-netbios.yaml", moved):
+        _, out, _ = run(capsys, "check", "--format", "json", str(path))
+        findings = json.loads(out)["findings"]
+        fingerprints.append([(f["fingerprint"], f["line"]) for f in findings])
+    assert [f for f, _ in fingerprints[0]] != [f for f, _ in fingerprints[1]]  # the file name is part of it
+    moved_again = tmp_path / "a" / "smb-netbios.yaml"
+    moved_again.write_text(original.replace("Resources:\n", "Description: moved\n\n\nResources:\n"))
+    _, out, _ = run(capsys, "check", "--format", "json", str(moved_again))
+    after = [(f["fingerprint"], f["line"]) for f in json.loads(out)["findings"]]
+    assert [f for f, _ in after] == [f for f, _ in fingerprints[0]]
+    assert [line for _, line in after] == [line + 3 for _, line in fingerprints[0]]
+
+
+BAD_INPUTS = {
+    "binary.yaml": b"AWS::EC2::SecurityGroup\x00\x01\x02",
+    "latin1.json": '{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup", "D": "caf\xe9"}}}'.encode("latin-1"),
+    "broken.yaml": b"Resources:\n  S:\n    Type: AWS::EC2::SecurityGroup\n    Properties: [1, 2\n",
+    "dupes.json": b'{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup"},\n "S": {}}}',
+    "tag.yaml": b"Resources:\n  S:\n    Type: AWS::EC2::SecurityGroup\n    Properties: !Evil x\n",
+    "deep.json": b'{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup"}}, "x": ' + b"[" * 50000 + b"]" * 50000 + b"}",
+    "bomb.yaml": (b"Resources:\n  S: {Type: \"AWS::EC2::SecurityGroup\"}\na0: &a0 [x, x, x, x, x, x, x, x, x, x]\n"
+                  + b"".join(b"a%d: &a%d [%s]\n" % (i, i, b", ".join([b"*a%d" % (i - 1)] * 10)) for i in range(1, 10))),
+}
+BAD_INPUT_ERRORS = [
+    "bad/binary.yaml:1: error: binary file (contains NUL bytes)",
+    "bad/bomb.yaml:8: error: document expands to more than 2000000 nodes (alias bomb?)",
+    "bad/broken.yaml:5: error: invalid YAML: did not find expected ',' or ']'",
+    "bad/deep.json:1: error: nesting deeper than 500 levels",
+    "bad/dupes.json:2: error: duplicate key 'S' (first at line 1)",
+    "bad/latin1.json:1: error: not UTF-8 text (byte 0xe9 cannot be decoded)",
+    "bad/tag.yaml:4: error: unknown tag !Evil (CloudFormation accepts only its intrinsic functions)",
+]
+
+
+def test_bad_input_is_reported_and_good_files_still_checked(tmp_path, capsys, monkeypatch):
+    bad = tmp_path / "bad"
+    bad.mkdir()
+    for name, data in BAD_INPUTS.items():
+        (bad / name).write_bytes(data)
+    (bad / "zz-good.yaml").write_text((CASES / "WPL102/bad/smb-netbios.yaml").read_text())
+    (bad / "package.json").write_text('{"name": "not a template"}')
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "bad")
+    lines = out.splitlines()
+    assert code == 2
+    assert [line.split(" ")[1] for line in lines[:3]] == ["WPL102"] * 3
+    assert lines[3:-1] == BAD_INPUT_ERRORS
+    assert lines[-1] == "3 findings (3 critical) in 8 files; 7 input errors"
+    assert err == ""
+
+
+def test_usage_errors_exit_2(capsys):
+    assert run(capsys, "check", "--select", "XYZ", SMB)[0] == 2
+    code, _, err = run(capsys, "check", "--format", "nope", SMB)
+    assert (code, err) == (2, "winportlint: error: unknown --format 'nope' (known: json, sarif, text)\n")
+    code, out, _ = run(capsys, "check", "does-not-exist")
+    assert (code, out) == (2, "does-not-exist: error: no such file or folder\n0 findings in 0 files; 1 input error\n")
+
+
+def test_explain_and_rules(capsys):
+    code, out, _ = run(capsys, "explain", "wpl101")
+    assert code == 0 and out.startswith("WPL101 remote-desktop-open-to-world\n")
+    code, out, _ = run(capsys, "rules")
+    ids = [line.split()[0] for line in out.splitlines() if not line.startswith(" ")]
+    assert ids == sorted(ids) and "WPL101" in ids and "WPL302" in ids
+
+
+def test_installed_command_runs_the_quick_start():
+    done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "examples/fixed"],
+                          capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
+    assert (done.returncode, done.stdout, done.stderr) == (0, "0 findings in 3 files\n", "")
