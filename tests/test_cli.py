@@ -166,3 +166,10 @@ def test_installed_command_runs_the_quick_start():
     done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "examples/fixed"],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
     assert (done.returncode, done.stdout, done.stderr) == (0, "0 findings in 3 files\n", "")
+
+
+def test_rule_docs_are_generated_from_metadata(capsys):
+    code, out, _ = run(capsys, "rules", "--markdown")
+    assert code == 0
+    assert out == (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(), (
+        "docs/rules.md is stale: run `winportlint rules --markdown > docs/rules.md`")

@@ -26,8 +26,6 @@ class TextReporter:
         for error in report.errors:
             place = f"{error.file}:{error.line}" if error.line else error.file
             lines.append(f"{place}: error: {error.message}")
-        for warning in report.warnings:
-            lines.append(f"warning: {warning}")
         lines.append(summary(report))
         return "\n".join(lines) + "\n"
 

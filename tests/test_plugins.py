@@ -1,0 +1,90 @@
+"""Plugins load through the ``winportlint`` entry-point group; a broken one is reported and skipped."""
+
+from __future__ import annotations
+
+import textwrap
+
+import pytest
+
+from winportlint.cli import main
+from winportlint.plugin_manager import load_plugins
+
+
+def _install(tmp_path, monkeypatch, entry_points: str, modules: dict[str, str]) -> None:
+    """A fake installed distribution on sys.path, as pip would leave it."""
+    dist = tmp_path / "thirdparty-1.0.dist-info"
+    dist.mkdir()
+    (dist / "METADATA").write_text("Metadata-Version: 2.1\nName: thirdparty\nVersion: 1.0\n")
+    (dist / "entry_points.txt").write_text("[winportlint]\n" + entry_points)
+    for name, source in modules.items():
+        (tmp_path / f"{name}.py").write_text(textwrap.dedent(source))
+    monkeypatch.syspath_prepend(str(tmp_path))
+
+
+def test_builtin_bundles_come_from_entry_points():
+    plugins = load_plugins()
+    assert plugins.warnings == []
+    assert [f.name for f in plugins.formats] == ["cloudformation"]
+    assert sorted(plugins.reporters) == ["json", "sarif", "text"]
+    assert sorted(c.id for c in plugins.checks) == [
+        "WPL001", "WPL101", "WPL102", "WPL103", "WPL104", "WPL201", "WPL202", "WPL301", "WPL302", "WPL401",
+        "WPL501", "WPL901"]
+
+
+def test_broken_plugins_are_reported_and_skipped(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch, "missing = no_such_module_xyz\nraising = raising_plugin\n", {
+        "raising_plugin": """
+            from winportlint.hookspecs import hookimpl
+
+            @hookimpl
+            def winportlint_checks():
+                raise RuntimeError("boom")
+        """,
+    })
+    plugins = load_plugins()
+    assert plugins.warnings == [
+        "plugin 'missing' (no_such_module_xyz) not loaded: No module named 'no_such_module_xyz'",
+        "plugin 'raising': winportlint_checks failed: boom",
+    ]
+    assert "WPL101" in {c.id for c in plugins.checks}
+    code = main(["check", "tests/cases/WPL102/bad/smb-netbios.yaml"])
+    out, err = capsys.readouterr()
+    assert code == 1 and out.endswith("3 findings (3 critical) in 1 file\n")
+    assert err.splitlines() == [
+        "winportlint: warning: plugin 'missing' (no_such_module_xyz) not loaded: No module named 'no_such_module_xyz'",
+        "winportlint: warning: plugin 'raising': winportlint_checks failed: boom",
+    ]
+
+
+def test_third_party_check_and_reporter_run_like_builtins(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch, "acme = acme_plugin\n", {
+        "acme_plugin": """
+            from winportlint.checks import ExposureCheck
+            from winportlint.hookspecs import hookimpl
+            from winportlint.model import Severity
+
+            class CountReporter:
+                name = "count"
+
+                def render(self, report):
+                    return f"{len(report.findings)}\\n"
+
+            @hookimpl
+            def winportlint_checks():
+                return [ExposureCheck(id="ACME1", name="acme-rdp", summary="RDP, the ACME way",
+                                      severity=Severity.HIGH, exposure_class="remote-desktop", explanation="")]
+
+            @hookimpl
+            def winportlint_reporters():
+                return [CountReporter()]
+        """,
+    })
+    code = main(["check", "--select", "ACME", "--format", "count", "tests/cases/WPL101/bad/inline-forms.yaml"])
+    assert (code, capsys.readouterr().out) == (1, "5\n")
+
+
+@pytest.fixture(autouse=True)
+def _repo_cwd(monkeypatch):
+    from pathlib import Path
+
+    monkeypatch.chdir(Path(__file__).resolve().parents[1])
