@@ -12,7 +12,7 @@ from .model import FileResult, Finding, InputError
 
 #: Folders that never hold a user's templates.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv",
-                          ".tox", ".nox", ".mypy_cache", ".pytest_cache", "cdk.out.cache"})
+                          ".tox", ".nox", ".mypy_cache", ".pytest_cache"})
 
 
 @dataclass(frozen=True)
