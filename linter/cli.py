@@ -88,7 +88,10 @@ def _load_catalog(extra_files, os_versions):
     except CatalogError as exc:
         raise UsageError(str(exc)) from None
     if os_versions:
-        catalog = catalog.select(os=os_versions)
+        try:
+            catalog = catalog.select(os=os_versions)
+        except ValueError as exc:
+            raise UsageError(f"--os: {exc}") from None
     return catalog
 
 
@@ -197,11 +200,11 @@ def _catalog_import(page: str, output: str | None) -> int:
     catalog_dir = Path(str(files("winportlint.rules_catalog")))
     try:
         text = Path(page).read_text(encoding="utf-8")
-        compiled = compile_page(text, catalog_dir / "windows-ami.errata.yaml")
-    except OSError as exc:
-        raise UsageError(f"cannot read {page}: {exc.strerror}") from None
+        compiled = compile_page(text, catalog_dir / "windows-ami.errata.yaml", page_name=Path(page).name)
+    except (OSError, UnicodeDecodeError) as exc:
+        raise UsageError(f"cannot read {page}: {getattr(exc, 'strerror', None) or exc}") from None
     except CatalogCompileError as exc:
-        raise UsageError(f"{page}: {exc}") from None
+        raise UsageError(str(exc)) from None
     target = Path(output) if output else catalog_dir / "windows-ami.yaml"
     target.write_text(compiled, encoding="utf-8")
     print(f"wrote {target}")

@@ -1,0 +1,428 @@
+"""The catalog of ports Windows opens, and how bad exposing each one is.
+
+Three package files make the built-in catalog (``rules_catalog/``):
+``windows-ami.yaml`` compiled from the AWS page, ``windows-extra.yaml`` with
+well-known ports the page omits, and ``severity.yaml``, our overlay that gives
+every rule an exposure class and a severity. Users may add files shaped like
+``windows-extra.yaml``.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import functools
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from importlib.resources import files
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from .model import Direction, PortRange, Severity
+from .netmath import PORTED_PROTOCOLS, normalize_protocol
+
+if TYPE_CHECKING:
+    from importlib.resources.abc import Traversable
+
+AWS_SOURCE = "aws-windows-ami-page"
+EXTRA_SOURCE = "not-from-aws-page"
+#: The class of a user rule that names none and that no overlay matcher covers.
+CUSTOM_CLASS = "custom"
+
+_DIRECTIONS = {"in": Direction.INGRESS, "out": Direction.EGRESS}
+_OS_RE = re.compile(r"(?:windows\s*server\s*)?(\d{4})\s*(r2)?", re.IGNORECASE)
+_PORT_RE = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
+
+
+@dataclass(frozen=True, slots=True)
+class CatalogRule:
+    """One Windows firewall rule: what it opens, on which OS, and how bad exposing it is."""
+
+    workload: str
+    rule: str
+    direction: Direction
+    protocol: str
+    local_ports: tuple[PortRange, ...] | None
+    remote_ports: tuple[PortRange, ...] | None
+    os: tuple[str, ...]
+    exposure_class: str
+    severity: Severity
+    source: str
+    symbol: str | None
+
+    @property
+    def service_ports(self) -> tuple[PortRange, ...] | None:
+        """The ports a peer connects to: local for inbound rules, remote for outbound ones."""
+        return self.local_ports if self.direction is Direction.INGRESS else self.remote_ports
+
+    def ports_text(self) -> str:
+        """The service ports as people write them: ``3389``, ``554, 8554-8558`` or ``any``."""
+        ports = self.service_ports
+        return ", ".join(str(p) for p in ports) if ports else "any"
+
+
+@dataclass(frozen=True)
+class Catalog:
+    """The rules, in catalog order: the AWS page's order, then the extra and user files."""
+
+    rules: tuple[CatalogRule, ...]
+
+    def select(self, *, os: Sequence[str] | None = None,
+               direction: Direction | None = None) -> Catalog:
+        """The rules present on any of the given OS versions, in the given direction.
+
+        ``os`` takes one version or several, spelt as :func:`normalize_os` reads them
+        (which raises ValueError for anything else).
+        """
+        wanted = None if os is None else {normalize_os(v) for v in ((os,) if isinstance(os, str) else os)}
+        return Catalog(tuple(
+            rule for rule in self.rules
+            if (direction is None or rule.direction is direction)
+            and (wanted is None or not wanted.isdisjoint(rule.os))
+        ))
+
+
+class CatalogError(Exception):
+    """A catalog file that cannot be used; the message names the file and line."""
+
+    def __init__(self, message: str, file: str | None = None, line: int | None = None):
+        self.file, self.line, self.reason = file, line, message
+        where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
+        super().__init__(where + message)
+
+
+def normalize_os(value: str) -> str:
+    """``2012R2``, ``2012 r2`` and ``Windows Server 2012 R2`` all mean ``2012 R2``."""
+    match = _OS_RE.fullmatch(value.strip())
+    if not match:
+        raise ValueError(f"not a Windows Server version: {value!r} (write e.g. 2019 or 2012 R2)")
+    year, r2 = match.groups()
+    return f"{year} R2" if r2 else year
+
+
+def parse_port_text(text: str) -> PortRange:
+    """``"3389"`` or ``"49152-65535"``; raises ValueError for anything else."""
+    match = _PORT_RE.fullmatch(text.strip())
+    if not match:
+        raise ValueError(f"not a port or port range: {text!r}")
+    low, high = match.groups()
+    return PortRange(int(low), int(high or low))
+
+
+def builtin_file(name: str) -> Traversable:
+    """A file of the built-in catalog (package data, wherever it is installed)."""
+    return files(f"{__package__}.rules_catalog").joinpath(name)
+
+
+def _parse_yaml(text: str, *, compose: bool = False) -> Any:
+    """Data (or, with ``compose``, the node tree with positions) of a YAML text.
+
+    ruamel.yaml 0.19 ships its C extension as ruamel.yaml.clibz, which only
+    ``ruamel.yaml.cyaml`` uses (``YAML(typ="safe")`` stays pure Python, ~10x
+    slower); without clibz the pure loader gives the same result.
+    """
+    try:
+        from ruamel.yaml.cyaml import CSafeLoader
+    except ImportError:
+        from ruamel.yaml import YAML
+
+        yaml = YAML(typ="safe", pure=True)
+        return yaml.compose(text) if compose else yaml.load(text)
+    loader = CSafeLoader(text)
+    try:
+        return loader.get_single_node() if compose else loader.get_single_data()
+    finally:
+        loader.dispose()
+
+
+class YamlFile:
+    """Parsed YAML that can tell on which line a value sits.
+
+    Loading keeps no positions (faster); ``line_of`` composes the text again,
+    which is for errors and other rare look-ups.
+    """
+
+    def __init__(self, text: str, name: str):
+        from ruamel.yaml.error import YAMLError
+
+        self.text, self.name = text, name
+        try:
+            self.data = _parse_yaml(text)
+        except YAMLError as exc:
+            mark = getattr(exc, "problem_mark", None)
+            problem = getattr(exc, "problem", None) or str(exc)
+            raise CatalogError(f"invalid YAML: {problem}", name,
+                               mark.line + 1 if mark else None) from None
+
+    def error(self, message: str, *path: str | int) -> CatalogError:
+        """An error naming the line of the value at ``path`` (keys and list indexes)."""
+        return CatalogError(message, self.name, self.line_of(path))
+
+    def line_of(self, path: Sequence[str | int]) -> int:
+        node = _parse_yaml(self.text, compose=True)
+        if node is None:
+            return 1
+        line = node.start_mark.line
+        for step in path:
+            if isinstance(step, int) and node.id == "sequence" and step < len(node.value):
+                node = node.value[step]
+                line = node.start_mark.line
+            elif isinstance(step, str) and node.id == "mapping":
+                key_node, node = next(((k, v) for k, v in node.value if k.value == step), (None, None))
+                if key_node is None:
+                    break
+                line = key_node.start_mark.line
+            else:
+                break
+        return line + 1
+
+
+def read_top_level(doc: YamlFile, keys: Sequence[str]) -> dict:
+    """The top-level mapping of a file, which must have exactly ``keys``."""
+    if not isinstance(doc.data, dict):
+        raise doc.error(f"expected a mapping with the key(s) {', '.join(keys)} at the top")
+    check_keys(doc, doc.data, (), keys, ())
+    return doc.data
+
+
+def entry_list(doc: YamlFile, key: str) -> list[dict]:
+    """The list of mappings under the top-level ``key``."""
+    entries = doc.data[key]
+    if not isinstance(entries, list):
+        raise doc.error(f"'{key}' must be a list", key)
+    for index, entry in enumerate(entries):
+        if not isinstance(entry, dict):
+            raise doc.error(f"each entry of '{key}' must be a mapping", key, index)
+    return entries
+
+
+def check_keys(doc: YamlFile, entry: dict, path: tuple, required: Sequence[str],
+               optional: Sequence[str]) -> None:
+    """Reject missing and misspelt keys: a typo must not silently change the meaning."""
+    for key in required:
+        if key not in entry:
+            raise doc.error(f"missing key {key!r}", *path)
+    for key in entry:
+        if key not in required and key not in optional:
+            raise doc.error(f"unknown key {key!r}", *path, key)
+
+
+def parse_ports(value: object) -> tuple[PortRange, ...] | None:
+    """``any`` or a list of ports and ranges; ``None`` means any port."""
+    if value == "any":
+        return None
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"ports must be 'any' or a list like [\"3389\", \"49152-65535\"], not {value!r}")
+    return tuple(parse_port_text(str(item)) for item in value)
+
+
+# --- severity overlay ------------------------------------------------------------------------
+
+@dataclass(frozen=True, slots=True)
+class _Matcher:
+    """One entry of severity.yaml; every criterion it has must hold."""
+
+    exposure_class: str
+    direction: Direction | None
+    workloads: frozenset[str] | None
+    rule_pattern: re.Pattern[str] | None
+    protocols: frozenset[str] | None
+    ports: tuple[PortRange, ...] | None
+
+    def matches(self, rule: CatalogRule) -> bool:
+        # A rule open on any port matches no port list: "any" must not read as "445".
+        service_ports = rule.service_ports or ()
+        return ((self.direction is None or rule.direction is self.direction)
+                and (self.workloads is None or rule.workload in self.workloads)
+                and (self.rule_pattern is None or self.rule_pattern.search(rule.rule) is not None)
+                and (self.protocols is None or rule.protocol in self.protocols)
+                and (self.ports is None
+                     or any(a.overlaps(b) for a in self.ports for b in service_ports)))
+
+
+@dataclass(frozen=True, slots=True)
+class _Overlay:
+    severities: dict[str, Severity]
+    matchers: tuple[_Matcher, ...]
+
+    def classify(self, rule: CatalogRule) -> str | None:
+        return next((m.exposure_class for m in self.matchers if m.matches(rule)), None)
+
+
+def _parse_overlay(doc: YamlFile) -> _Overlay:
+    data = read_top_level(doc, ("classes", "matchers"))
+    if not isinstance(data["classes"], dict):
+        raise doc.error("'classes' must map class names to severities", "classes")
+    severities = {}
+    for name, value in data["classes"].items():
+        severities[name] = _severity(doc, value, ("classes", name))
+    matchers = []
+    for index, entry in enumerate(entry_list(doc, "matchers")):
+        path = ("matchers", index)
+        check_keys(doc, entry, path, ("class", "why"),
+                   ("direction", "workload", "rule", "protocol", "ports"))
+        if entry["class"] not in severities:
+            raise doc.error(f"class {entry['class']!r} is not listed under 'classes'", *path, "class")
+        try:
+            matchers.append(_Matcher(
+                exposure_class=entry["class"],
+                direction=_direction(entry["direction"]) if "direction" in entry else None,
+                workloads=frozenset(_str_list(entry["workload"])) if "workload" in entry else None,
+                rule_pattern=re.compile(entry["rule"]) if "rule" in entry else None,
+                protocols=frozenset(_protocol(p) for p in _str_list(entry["protocol"]))
+                if "protocol" in entry else None,
+                ports=parse_ports(entry["ports"]) if "ports" in entry else None,
+            ))
+        except (ValueError, TypeError, re.error) as exc:
+            raise doc.error(str(exc), *path) from None
+    return _Overlay(severities, tuple(matchers))
+
+
+# --- rule files ------------------------------------------------------------------------------
+
+_RULE_REQUIRED = ("workload", "rule", "direction", "protocol", "os")
+# symbol/why/source/errata/page_line document a rule for readers of the file; the loader checks
+# their type only.
+_RULE_OPTIONAL = ("local_ports", "remote_ports", "class", "severity", "symbol", "why", "source",
+                  "errata", "page_line")
+_RULE_TYPES = {"workload": str, "rule": str, "class": str, "symbol": str, "why": str, "source": str,
+               "errata": list, "page_line": int}
+
+
+@dataclass(frozen=True, slots=True)
+class _Entry:
+    """A rule as written in a file, before the overlay gives it a class."""
+
+    draft: CatalogRule
+    given_class: str | None
+    given_severity: Severity | None
+    doc: YamlFile
+    path: tuple
+
+
+def _parse_rules(doc: YamlFile, source: str) -> list[_Entry]:
+    parsed = []
+    read_top_level(doc, ("rules",))
+    for index, entry in enumerate(entry_list(doc, "rules")):
+        path = ("rules", index)
+        check_keys(doc, entry, path, _RULE_REQUIRED, _RULE_OPTIONAL)
+        for key, expected in _RULE_TYPES.items():
+            if key in entry and not (isinstance(entry[key], expected) and entry[key]):
+                raise doc.error(f"{key!r} must be a non-empty {expected.__name__}", *path, key)
+        try:
+            draft = CatalogRule(
+                workload=entry["workload"],
+                rule=entry["rule"],
+                direction=_direction(entry["direction"]),
+                protocol=_protocol(entry["protocol"]),
+                local_ports=parse_ports(entry.get("local_ports", "any")),
+                remote_ports=parse_ports(entry.get("remote_ports", "any")),
+                os=tuple(normalize_os(str(v)) for v in _str_list(entry["os"])),
+                exposure_class=CUSTOM_CLASS,
+                severity=Severity.INFO,
+                source=source,
+                symbol=entry.get("symbol"),
+            )
+        except ValueError as exc:
+            raise doc.error(str(exc), *path) from None
+        if draft.protocol not in PORTED_PROTOCOLS and (draft.local_ports or draft.remote_ports):
+            raise doc.error(f"protocol {draft.protocol} has no ports: write 'any' or leave them out",
+                            *path)
+        severity = _severity(doc, entry["severity"], (*path, "severity")) if "severity" in entry else None
+        parsed.append(_Entry(draft, entry.get("class"), severity, doc, path))
+    return parsed
+
+
+def _classify(entry: _Entry, overlay: _Overlay, user_file: bool) -> CatalogRule:
+    """Class and severity: as the file gives them, else from the overlay.
+
+    A built-in rule that no matcher covers is an error, so that a new row on the
+    AWS page cannot slip in unclassified; a user rule becomes ``custom``.
+    """
+    exposure_class = entry.given_class or overlay.classify(entry.draft)
+    if exposure_class is None:
+        if not user_file:
+            raise entry.doc.error(f"rule {entry.draft.rule!r} matches no matcher of severity.yaml",
+                                  *entry.path)
+        exposure_class = CUSTOM_CLASS
+    severity = entry.given_severity or overlay.severities.get(exposure_class)
+    if severity is None:
+        raise entry.doc.error(f"rule {entry.draft.rule!r} has class {exposure_class!r}, which has "
+                              "no severity of its own: give it a 'severity'", *entry.path)
+    return dataclasses.replace(entry.draft, exposure_class=exposure_class, severity=severity)
+
+
+def load_catalog(extra_files: Sequence[str | Path] = ()) -> Catalog:
+    """The built-in catalog plus the rules of ``extra_files``, every rule classified."""
+    return _load_catalog(tuple(str(path) for path in extra_files))
+
+
+@functools.lru_cache(maxsize=8)
+def _load_catalog(extra_files: tuple[str, ...]) -> Catalog:
+    overlay = _parse_overlay(_builtin_doc("severity.yaml"))
+    sources = [(_builtin_doc("windows-ami.yaml"), AWS_SOURCE, False),
+               (_builtin_doc("windows-extra.yaml"), EXTRA_SOURCE, False)]
+    for name in extra_files:
+        try:
+            text = Path(name).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise CatalogError(f"cannot read catalog file: {exc}", name) from None
+        sources.append((YamlFile(text, name), name, True))
+    rules: list[CatalogRule] = []
+    seen: dict[tuple[str, str], str] = {}
+    for doc, source, user_file in sources:
+        for entry in _parse_rules(doc, source):
+            key = (entry.draft.workload, entry.draft.rule)
+            if key in seen:
+                raise doc.error(f"rule {key[1]!r} of workload {key[0]!r} is already defined in {seen[key]}",
+                                *entry.path)
+            seen[key] = doc.name
+            rules.append(_classify(entry, overlay, user_file))
+    return Catalog(tuple(rules))
+
+
+def _builtin_doc(name: str) -> YamlFile:
+    return YamlFile(builtin_file(name).read_text(encoding="utf-8"), f"rules_catalog/{name}")
+
+
+def _direction(value: object) -> Direction:
+    if not isinstance(value, str) or value not in _DIRECTIONS:
+        raise ValueError(f"direction must be 'in' or 'out', not {value!r}")
+    return _DIRECTIONS[value]
+
+
+def _protocol(value: object) -> str:
+    protocol = normalize_protocol(value)
+    if protocol is None:
+        raise ValueError(f"unknown protocol {value!r} (tcp, udp, icmp, icmpv6, all or a number)")
+    return protocol
+
+
+def _str_list(value: object) -> list:
+    if not isinstance(value, list) or not value:
+        raise ValueError(f"expected a non-empty list, not {value!r}")
+    return value
+
+
+def _severity(doc: YamlFile, value: object, path: tuple) -> Severity:
+    try:
+        return Severity(value)
+    except ValueError:
+        raise doc.error(f"severity must be one of {', '.join(s.value for s in Severity)}, "
+                        f"not {value!r}", *path) from None
+
+
+_DIRECTION_TEXT = {Direction.INGRESS: "in", Direction.EGRESS: "out"}
+
+
+def format_catalog_table(catalog: Catalog) -> str:
+    """A fixed-width table for ``winportlint catalog``, one rule a line."""
+    header = ("WORKLOAD", "RULE", "DIR", "PROTO", "PORTS", "OS", "CLASS", "SEVERITY")
+    rows = [header] + [
+        (r.workload, r.rule, _DIRECTION_TEXT[r.direction], r.protocol, r.ports_text(),
+         ", ".join(r.os), r.exposure_class, r.severity.value)
+        for r in catalog.rules
+    ]
+    widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
+    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n"
+                   for row in rows)
