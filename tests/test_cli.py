@@ -173,3 +173,37 @@ def test_rule_docs_are_generated_from_metadata(capsys):
     assert code == 0
     assert out == (Path(__file__).resolve().parents[1] / "docs" / "rules.md").read_text(), (
         "docs/rules.md is stale: run `winportlint rules --markdown > docs/rules.md`")
+
+
+def test_sarif_of_a_real_run_is_schema_valid_and_written_to_output(tmp_path, capsys):
+    from jsonschema.validators import validator_for
+
+    target = tmp_path / "results.sarif"
+    code, out, _ = run(capsys, "check", "--format", "sarif", "--output", str(target), "examples")
+    assert (code, out) == (1, "")
+    log = json.loads(target.read_text())
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text())
+    validator_for(schema)(schema).validate(log)
+    results = log["runs"][0]["results"]
+    assert [(r["ruleId"], r["locations"][0]["physicalLocation"]["artifactLocation"]["uri"],
+             r["locations"][0]["physicalLocation"]["region"]["startLine"]) for r in results] == [
+        ("WPL101", "examples/vulnerable/rdp-jump-host.yaml", 28),
+        ("WPL101", "examples/vulnerable/rdp-jump-host.yaml", 33),
+        ("WPL102", "examples/vulnerable/smb-file-server.yaml", 19),
+        ("WPL102", "examples/vulnerable/smb-file-server.yaml", 23),
+        ("WPL102", "examples/vulnerable/smb-file-server.yaml", 27),
+        ("WPL103", "examples/vulnerable/winrm-fleet.json", 33),
+        ("WPL103", "examples/vulnerable/winrm-fleet.json", 43),
+    ]
+    assert all(r["partialFingerprints"] for r in results)
+    rules = log["runs"][0]["tool"]["driver"]["rules"]
+    assert all(rule["help"]["text"] and rule["helpUri"].startswith("https://") for rule in rules)
+
+
+def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch, capsys):
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    code, out, _ = run(capsys, "check", SMB)
+    assert "\033[1;31mcritical\033[0m" in out
+    monkeypatch.setenv("NO_COLOR", "1")
+    code, out, _ = run(capsys, "check", SMB)
+    assert "\033[" not in out
