@@ -151,7 +151,7 @@ class Resolver:
         parts = argument.value
         if isinstance(parts, list) and len(parts) == 2:
             name, attribute = (part.value if isinstance(part, Node) else part for part in parts)
-            if name in self.resources and isinstance(attribute, str):
+            if isinstance(name, str) and name in self.resources and isinstance(attribute, str):
                 step = Provenance(field, "intrinsic", f"Fn::GetAtt {name}.{attribute}", self._loc(node))
                 return [Alternative(ResourceRef(name, attribute), (step,))]
         return [Alternative(Unknown("Fn::GetAtt is not known before deployment"))]
