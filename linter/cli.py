@@ -78,6 +78,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
+    except Exception as exc:  # a bug: one line, never a traceback
+        print(f"winportlint: internal error: {type(exc).__name__}: {exc} (please report it)", file=sys.stderr)
+        return EXIT_ERROR
 
 
 def _load_catalog(extra_files, os_versions):

@@ -85,10 +85,14 @@ def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResul
     return None
 
 
-def check_file(result: FileResult, checks: Sequence, catalog: Catalog) -> list[Finding]:
+def check_file(path: str, result: FileResult, checks: Sequence, catalog: Catalog) -> list[Finding]:
+    """Findings of every check; a check that raises becomes an input error of the file."""
     findings: list[Finding] = []
     for check in checks:
-        findings.extend(check.run(result.permissions, catalog))
+        try:
+            findings.extend(check.run(result.permissions, catalog))
+        except Exception as exc:  # a check plugin must not take the run down
+            result.errors.append(InputError(path, 0, f"check {check.id} failed: {type(exc).__name__}: {exc}"))
     return findings
 
 
@@ -102,8 +106,8 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
         if file_result is None:
             continue
         result.files_checked += 1
+        result.findings.extend(check_file(path, file_result, checks, catalog))
         result.errors.extend(file_result.errors)
-        result.findings.extend(check_file(file_result, checks, catalog))
     result.findings = _unique(sorted(result.findings, key=Finding.sort_key))
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result

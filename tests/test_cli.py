@@ -110,6 +110,7 @@ def test_fingerprint_survives_line_moves(tmp_path, capsys):
 
 BAD_INPUTS = {
     "binary.yaml": b"AWS::EC2::SecurityGroup\x00\x01\x02",
+    "empty.yaml": b"  \n",
     "latin1.json": '{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup", "D": "caf\xe9"}}}'.encode("latin-1"),
     "broken.yaml": b"Resources:\n  S:\n    Type: AWS::EC2::SecurityGroup\n    Properties: [1, 2\n",
     "dupes.json": b'{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup"},\n "S": {}}}',
@@ -124,6 +125,7 @@ BAD_INPUT_ERRORS = [
     "bad/broken.yaml:5: error: invalid YAML: did not find expected ',' or ']'",
     "bad/deep.json:1: error: nesting deeper than 500 levels",
     "bad/dupes.json:2: error: duplicate key 'S' (first at line 1)",
+    "bad/empty.yaml:1: error: empty file",
     "bad/latin1.json:1: error: not UTF-8 text (byte 0xe9 cannot be decoded)",
     "bad/tag.yaml:4: error: unknown tag !Evil (CloudFormation accepts only its intrinsic functions)",
 ]
@@ -142,7 +144,7 @@ def test_bad_input_is_reported_and_good_files_still_checked(tmp_path, capsys, mo
     assert code == 2
     assert [line.split(" ")[1] for line in lines[:3]] == ["WPL102"] * 3
     assert lines[3:-1] == BAD_INPUT_ERRORS
-    assert lines[-1] == "3 findings (3 critical) in 8 files; 7 input errors"
+    assert lines[-1] == "3 findings (3 critical) in 9 files; 8 input errors"
     assert err == ""
 
 

@@ -83,6 +83,33 @@ def test_third_party_check_and_reporter_run_like_builtins(tmp_path, monkeypatch,
     assert (code, capsys.readouterr().out) == (1, "5\n")
 
 
+def test_a_check_that_raises_is_an_error_of_the_file_not_a_crash(tmp_path, monkeypatch, capsys):
+    _install(tmp_path, monkeypatch, "flaky = flaky_plugin\n", {
+        "flaky_plugin": """
+            from winportlint.hookspecs import hookimpl
+            from winportlint.model import Severity
+
+            class Flaky:
+                id, name, summary, severity = "FLAKY1", "flaky", "raises", Severity.HIGH
+                enabled_by_default, explanation, docs_url = True, "", "https://example.invalid"
+
+                def run(self, permissions, catalog):
+                    raise KeyError("oops")
+
+            @hookimpl
+            def winportlint_checks():
+                return [Flaky()]
+        """,
+    })
+    code = main(["check", "tests/cases/WPL102/bad/smb-netbios.yaml"])
+    lines = capsys.readouterr().out.splitlines()
+    assert code == 2
+    assert lines[-2:] == [
+        "tests/cases/WPL102/bad/smb-netbios.yaml: error: check FLAKY1 failed: KeyError: 'oops'",
+        "3 findings (3 critical) in 1 file; 1 input error",
+    ]
+
+
 @pytest.fixture(autouse=True)
 def _repo_cwd(monkeypatch):
     from pathlib import Path

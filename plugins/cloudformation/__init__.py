@@ -17,6 +17,8 @@ class CloudFormationFormat:
     def parse(self, path: str, data: bytes) -> FileResult | None:
         from winportlint.textfile import NotText, decode
 
+        if not data.strip():
+            return FileResult(errors=[InputError(path, 1, "empty file")])
         if _MARKER.encode() not in data and not _may_hide_marker(data):
             return None
         try:
