@@ -32,7 +32,9 @@ def load_plugins() -> Plugins:
     manager = pluggy.PluginManager(GROUP)
     manager.add_hookspecs(hookspecs)
     plugins = Plugins()
-    for entry_point in sorted(entry_points(group=GROUP), key=lambda ep: ep.name):
+    # Built-in bundles first, so that their ids and format names take precedence.
+    for entry_point in sorted(entry_points(group=GROUP),
+                              key=lambda ep: (not ep.value.startswith("winportlint."), ep.name)):
         try:
             manager.register(entry_point.load(), name=entry_point.name)
         except Exception as exc:  # any failure of third-party code
@@ -53,4 +55,16 @@ def load_plugins() -> Plugins:
                 plugins.reporters.update((reporter.name, reporter) for reporter in provided)
             else:
                 target.extend(provided)
+    plugins.checks = _unique_ids(plugins.checks, plugins.warnings)
     return plugins
+
+
+def _unique_ids(checks: list, warnings: list[str]) -> list:
+    """Check ids are how users select, ignore and suppress: a second check with a taken id is skipped."""
+    by_id: dict[str, object] = {}
+    for check in checks:
+        if check.id in by_id:
+            warnings.append(f"check {check.id} is defined twice; the second definition ({check.name}) is skipped")
+        else:
+            by_id[check.id] = check
+    return list(by_id.values())

@@ -83,6 +83,24 @@ def test_third_party_check_and_reporter_run_like_builtins(tmp_path, monkeypatch,
     assert (code, capsys.readouterr().out) == (1, "5\n")
 
 
+def test_a_check_id_defined_twice_is_skipped_with_a_warning(tmp_path, monkeypatch):
+    _install(tmp_path, monkeypatch, "aaa_copycat = copycat_plugin\n", {
+        "copycat_plugin": """
+            from winportlint.checks import ExposureCheck
+            from winportlint.hookspecs import hookimpl
+            from winportlint.model import Severity
+
+            @hookimpl
+            def winportlint_checks():
+                return [ExposureCheck(id="WPL101", name="copycat", summary="", severity=Severity.LOW,
+                                      exposure_class="remote-desktop", explanation="")]
+        """,
+    })
+    plugins = load_plugins()
+    assert [c.name for c in plugins.checks if c.id == "WPL101"] == ["remote-desktop-open-to-world"]
+    assert plugins.warnings == ["check WPL101 is defined twice; the second definition (copycat) is skipped"]
+
+
 def test_a_check_that_raises_is_an_error_of_the_file_not_a_crash(tmp_path, monkeypatch, capsys):
     _install(tmp_path, monkeypatch, "flaky = flaky_plugin\n", {
         "flaky_plugin": """

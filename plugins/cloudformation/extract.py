@@ -63,7 +63,7 @@ def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource:
         condition = resource.value.get("Condition")
         if condition is not None and isinstance(condition.value, str):
             context = (Provenance("Condition", "condition", f"{condition.value} is true (resource condition)",
-                                  resolver._loc(condition)),)
+                                  resolver.location(condition)),)
         if resource_type == SECURITY_GROUP:
             for key, direction in (("SecurityGroupIngress", Direction.INGRESS),
                                    ("SecurityGroupEgress", Direction.EGRESS)):

@@ -71,7 +71,7 @@ class Resolver:
         self.mappings = _section(template, "Mappings")
         self.resources = _section(template, "Resources")
 
-    def _loc(self, node: Node) -> Location:
+    def location(self, node: Node) -> Location:
         return Location(self.file, node.line, node.column)
 
     def resolve(self, node: Node, field: str) -> list[Alternative]:
@@ -90,7 +90,7 @@ class Resolver:
                 return self._resolve_list(node, field)
             if isinstance(value, dict):
                 return [Alternative(node)]
-            return [Alternative(value, (Provenance(field, "literal", "", self._loc(node)),))]
+            return [Alternative(value, (Provenance(field, "literal", "", self.location(node)),))]
         handler = getattr(self, "_fn_" + function.replace("Fn::", "").lower(), None)
         if handler is None:
             return [Alternative(Unknown(f"{function} is not known before deployment"))]
@@ -116,7 +116,7 @@ class Resolver:
         if name in self.parameters:
             return self._parameter(name, field)
         if name in self.resources:
-            return [Alternative(ResourceRef(name), (Provenance(field, "intrinsic", f"Ref {name}", self._loc(node)),))]
+            return [Alternative(ResourceRef(name), (Provenance(field, "intrinsic", f"Ref {name}", self.location(node)),))]
         if name.startswith("AWS::"):
             return [Alternative(Unknown(f"pseudo parameter {name}"))]
         raise LoadError(f"Ref to '{name}', which is neither a parameter nor a resource", argument.line)
@@ -144,7 +144,7 @@ class Resolver:
             value: object = [part.strip() for part in text.split(",")] if is_list else text
             key = tuple(value) if is_list else value
             if key not in seen:
-                seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self._loc(value_node)),))
+                seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self.location(value_node)),))
         return list(seen.values()) or [Alternative(Unknown(f"parameter {name} has no usable value"))]
 
     def _fn_getatt(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -152,7 +152,7 @@ class Resolver:
         if isinstance(parts, list) and len(parts) == 2:
             name, attribute = (part.value if isinstance(part, Node) else part for part in parts)
             if isinstance(name, str) and name in self.resources and isinstance(attribute, str):
-                step = Provenance(field, "intrinsic", f"Fn::GetAtt {name}.{attribute}", self._loc(node))
+                step = Provenance(field, "intrinsic", f"Fn::GetAtt {name}.{attribute}", self.location(node))
                 return [Alternative(ResourceRef(name, attribute), (step,))]
         return [Alternative(Unknown("Fn::GetAtt is not known before deployment"))]
 
@@ -163,7 +163,7 @@ class Resolver:
         condition = _scalar(items[0]) or "?"
         results = []
         for branch, truth in ((items[1], "true"), (items[2], "false")):
-            step = Provenance(field, "condition", f"condition {condition} is {truth}", self._loc(branch))
+            step = Provenance(field, "condition", f"condition {condition} is {truth}", self.location(branch))
             for alternative in self._resolve(branch, field):
                 results.append(Alternative(alternative.value, (step, *alternative.provenance)))
         return results
@@ -188,7 +188,7 @@ class Resolver:
                         if value_node is None:
                             continue
                         step = Provenance(field, "mapping", f"mapping {map_name}/{top_name}/{second_name}",
-                                          self._loc(value_node))
+                                          self.location(value_node))
                         for alternative in self._resolve(value_node, field):
                             results.append(Alternative(
                                 alternative.value,
