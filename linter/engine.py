@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -96,18 +96,44 @@ def check_file(path: str, result: FileResult, checks: Sequence, catalog: Catalog
     return findings
 
 
-def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog) -> RunResult:
-    """Lint the paths: every finding of the given checks, and every input error."""
-    suffixes = tuple(s for fmt in formats for s in fmt.suffixes)
+def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog,
+        settings: Mapping[str, object] | None = None) -> RunResult:
+    """Lint the paths: every finding of the given checks, and every input error.
+
+    Files of a format's ``folder_suffixes`` are read as their whole folder
+    (a Terraform module): the format gets every such folder at once, with
+    ``settings``, through ``parse_folders``.
+    """
+    settings = settings or {}
+    suffixes = tuple(s for fmt in formats for s in (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ())))
     files, errors = discover(paths, suffixes)
     result = RunResult(errors=list(errors))
+    folders: dict[tuple[int, str], int] = {}
     for path, explicit in files:
+        folder_format = next((i for i, fmt in enumerate(formats)
+                              if path.lower().endswith(getattr(fmt, "folder_suffixes", ()))), None)
+        if folder_format is not None:
+            key = (folder_format, os.path.dirname(path) or ".")
+            folders[key] = folders.get(key, 0) + 1
+            continue
         file_result = read_file(path, formats, explicit)
         if file_result is None:
             continue
         result.files_checked += 1
         result.findings.extend(check_file(path, file_result, checks, catalog))
         result.errors.extend(file_result.errors)
+    for index, fmt in enumerate(formats):
+        chosen = sorted(folder for (i, folder) in folders if i == index)
+        if not chosen:
+            continue
+        try:
+            folder_result = fmt.parse_folders(chosen, settings)
+        except Exception as exc:  # a format plugin must not take the run down
+            folder_result = FileResult(errors=[InputError(chosen[0], 0, f"{fmt.name} plugin failed: "
+                                                                       f"{type(exc).__name__}: {exc}")])
+        result.files_checked += sum(count for (i, _), count in folders.items() if i == index)
+        result.findings.extend(check_file(chosen[0], folder_result, checks, catalog))
+        result.errors.extend(folder_result.errors)
     result.findings = _unique(sorted(result.findings, key=Finding.sort_key))
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result

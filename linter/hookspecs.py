@@ -15,7 +15,7 @@ methods that need them (the CLI runs on every commit).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
@@ -39,10 +39,21 @@ class Format(Protocol):
     #: File name endings offered to this format during discovery, e.g. ``(".yaml", ".json")``.
     suffixes: tuple[str, ...]
 
+    #: Optional: endings of files whose unit is their whole folder (a Terraform
+    #: module), e.g. ``(".tf", ".tfvars")``. The folders of all such files that
+    #: were named or found go to :meth:`parse_folders` in one call.
+    folder_suffixes: tuple[str, ...]
+
     def parse(self, path: str, data: bytes) -> FileResult | None:
         """Permissions and input errors of one file; ``None`` when the content is
         not this format's (a ``package.json`` is not a template). Must not raise
         for bad input: return an InputError with file and line instead."""
+
+    def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
+        """Permissions and input errors of the folders (only for ``folder_suffixes``);
+        the format decides which are roots (a module called by another is read
+        through its caller). ``settings`` carries command-line options such as
+        ``var_files`` and ``vars``. Group keys must be unique across folders."""
 
 
 class Check(Protocol):

@@ -57,7 +57,10 @@ class Provenance:
     location: Location | None = None
 
     def describe(self) -> str:
-        """``CidrIp from parameter AdminCidr default``, ``CidrIp when condition IsProd is false``."""
+        """``CidrIp from parameter AdminCidr default``, ``CidrIp when condition IsProd is false``,
+        ``via module.edge (main.tf:12)``."""
+        if self.kind == "module":
+            return f"via {self.detail}"
         return f"{self.field} {'when' if self.kind == 'condition' else 'from'} {self.detail or self.kind}"
 
 

@@ -24,7 +24,7 @@ def _install(tmp_path, monkeypatch, entry_points: str, modules: dict[str, str]) 
 def test_builtin_bundles_come_from_entry_points():
     plugins = load_plugins()
     assert plugins.warnings == []
-    assert [f.name for f in plugins.formats] == ["cloudformation"]
+    assert [f.name for f in plugins.formats] == ["cloudformation", "terraform"]
     assert sorted(plugins.reporters) == ["json", "sarif", "text"]
     assert sorted(c.id for c in plugins.checks) == [
         "WPL001", "WPL101", "WPL102", "WPL103", "WPL104", "WPL201", "WPL202", "WPL301", "WPL302", "WPL401",

@@ -1,0 +1,61 @@
+"""Terraform: HCL modules (evaluated with tfparse) and ``terraform show -json`` plans."""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+from collections.abc import Mapping, Sequence
+
+from winportlint.hookspecs import hookimpl
+from winportlint.model import FileResult
+
+
+class TerraformFormat:
+    name = "terraform"
+    #: Plan JSON files are read one by one, by content.
+    suffixes = (".json",)
+    #: A module is a folder: any of these files makes its folder be read.
+    folder_suffixes = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+
+    def parse(self, path: str, data: bytes) -> FileResult | None:
+        if b'"format_version"' not in data or b"planned_values" not in data and b"resource_changes" not in data:
+            return None
+        from .plan import read_plan
+
+        return read_plan(path, data)
+
+    def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
+        """Evaluate every root module among the folders; a module that another
+        folder of the run calls is read through its caller, not on its own."""
+        from .evaluate import evaluate, module_calls, module_files
+        from .extract import ModuleReader
+
+        modules = [folder for folder in folders if module_files(folder) or _json_module_files(folder)]
+        calls = {folder: module_calls(folder) for folder in modules}
+        called = set().union(*(found for found, _ in calls.values())) if calls else set()
+        result = FileResult()
+        for folder in modules:
+            errors = calls[folder][1]
+            result.errors.extend(e for e in errors if e not in result.errors)
+            if errors or os.path.realpath(folder) in called:
+                continue
+            evaluation = evaluate(folder, settings)
+            result.errors.extend(evaluation.errors)
+            if evaluation.errors:
+                continue
+            permissions, errors = ModuleReader(evaluation).read()
+            root = os.path.normpath(folder)
+            result.permissions.extend(dataclasses.replace(p, group=f"{root}:{p.group}") for p in permissions)
+            result.errors.extend(errors)
+        return result
+
+
+def _json_module_files(folder: str) -> list[str]:
+    return [name for name in os.listdir(folder) if name.endswith(".tf.json")] if os.path.isdir(folder) else []
+
+
+@hookimpl
+def winportlint_formats():
+    return [TerraformFormat()]
+
+

@@ -1,0 +1,126 @@
+"""Evaluate one Terraform root module with tfparse, offline.
+
+tfparse (the HCL evaluator behind trivy/defsec) resolves variables, locals,
+functions, count, for_each, dynamic blocks and local modules. Before calling
+it, local module calls are checked here (a missing folder is an error; a
+cycle would make the evaluator run out of memory), because tfparse ignores
+the first and never returns from the second.
+"""
+
+from __future__ import annotations
+
+import glob
+import json
+import os
+import re
+import tempfile
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+
+from winportlint.model import InputError
+
+from .hcl_positions import index_file
+
+_TFPARSE_ERROR = re.compile(r"(?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+),(?P<column>\d+)(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
+AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
+
+
+@dataclass
+class Evaluation:
+    """What tfparse returned for one root module, and the files it read."""
+
+    folder: str
+    blocks: dict = field(default_factory=dict)
+    var_files: list[str] = field(default_factory=list)
+    errors: list[InputError] = field(default_factory=list)
+
+
+def module_files(folder: str) -> list[str]:
+    return sorted(glob.glob(os.path.join(glob.escape(folder), "*.tf")))
+
+
+def auto_var_files(folder: str) -> list[str]:
+    """``terraform.tfvars``, then ``*.auto.tfvars`` in name order, as terraform loads them."""
+    found = [os.path.join(folder, name) for name in AUTO_VAR_FILES if os.path.isfile(os.path.join(folder, name))]
+    autos = glob.glob(os.path.join(glob.escape(folder), "*.auto.tfvars"))
+    autos += glob.glob(os.path.join(glob.escape(folder), "*.auto.tfvars.json"))
+    return found + sorted(autos)
+
+
+def evaluate(folder: str, settings: Mapping[str, object]) -> Evaluation:
+    """Evaluate a root module whose module calls were checked; problems are InputErrors."""
+    evaluation = Evaluation(folder)
+    evaluation.var_files = auto_var_files(folder) + [str(f) for f in settings.get("var_files", ()) or ()]
+    for var_file in evaluation.var_files:
+        if not os.path.isfile(var_file):
+            evaluation.errors.append(InputError(var_file, 0, "variable file not found"))
+    if evaluation.errors:
+        return evaluation
+    with tempfile.TemporaryDirectory(prefix="winportlint-") as scratch:
+        var_paths = [os.path.relpath(f, folder) for f in evaluation.var_files]
+        variables = settings.get("vars") or {}
+        if variables:
+            cli_vars = os.path.join(scratch, "command-line.tfvars")
+            with open(cli_vars, "w", encoding="utf-8") as handle:
+                handle.write(_tfvars(variables))
+            var_paths.append(os.path.relpath(cli_vars, folder))
+        import tfparse
+
+        try:
+            evaluation.blocks = tfparse.load_from_path(folder, stop_on_hcl_error=True, vars_paths=var_paths)
+        except tfparse.ParseError as exc:
+            evaluation.errors.append(_parse_error(folder, str(exc)))
+    return evaluation
+
+
+def _tfvars(variables: Mapping[str, str]) -> str:
+    """``--var NAME=VALUE`` as a tfvars file: lists and maps as written, anything else a string."""
+    lines = []
+    for name, value in variables.items():
+        text = value.strip()
+        lines.append(f"{name} = {text if text[:1] in '[{' else json.dumps(value)}")
+    return "\n".join(lines) + "\n"
+
+
+def _parse_error(folder: str, message: str) -> InputError:
+    """tfparse's message, ``... main.tf:3,17-4,1: Invalid expression; ...``, as file and line."""
+    match = _TFPARSE_ERROR.search(message)
+    if not match:
+        return InputError(folder, 0, f"invalid Terraform: {message.splitlines()[0] if message else 'unknown error'}")
+    detail = " ".join(match["message"].split())
+    return InputError(os.path.join(folder, match["file"]), int(match["line"]), f"invalid HCL: {detail}")
+
+
+def module_calls(root: str) -> tuple[set[str], list[InputError]]:
+    """The local module folders a module calls (real paths), and the calls that
+    cannot be evaluated: a source that does not exist, a cycle."""
+    errors: list[InputError] = []
+    called: set[str] = set()
+
+    def visit(folder: str, chain: tuple[tuple[str, str], ...]) -> None:
+        for path in module_files(folder):
+            try:
+                index = index_file(path, os.stat(path).st_mtime_ns)
+            except OSError as exc:
+                errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
+                continue
+            for block in (b for blocks in index.blocks.values() for b in blocks if b.kind == "module"):
+                source = block.attributes.get("source")
+                if source is None or not source.strings:
+                    continue
+                target = source.strings[0][0]
+                if not target.startswith(("./", "../")):
+                    continue
+                target_folder = os.path.normpath(os.path.join(folder, target))
+                label = block.labels[0] if block.labels else "?"
+                if not os.path.isdir(target_folder):
+                    errors.append(InputError(path, block.line, f"module \"{label}\": source {target} does not exist"))
+                elif os.path.realpath(target_folder) in (real for _, real in chain):
+                    cycle = " -> ".join((*(shown for shown, _ in chain), target_folder))
+                    errors.append(InputError(path, block.line, f"module \"{label}\": module cycle ({cycle})"))
+                elif os.path.realpath(target_folder) not in called:
+                    called.add(os.path.realpath(target_folder))
+                    visit(target_folder, (*chain, (target_folder, os.path.realpath(target_folder))))
+
+    visit(root, ((os.path.normpath(root), os.path.realpath(root)),))
+    return called, errors

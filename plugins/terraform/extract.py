@@ -1,0 +1,243 @@
+"""Security-group rules of an evaluated Terraform module as Permission records."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+
+from winportlint import netmath
+from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
+
+from .evaluate import Evaluation
+from .hcl_positions import Attribute, Block, index_file
+
+SECURITY_GROUPS = ("aws_security_group", "aws_default_security_group")
+RULE = "aws_security_group_rule"
+VPC_RULES = {"aws_vpc_security_group_ingress_rule": Direction.INGRESS,
+             "aws_vpc_security_group_egress_rule": Direction.EGRESS}
+
+
+#: In a resource's values, the names of attributes whose value is unknown until apply
+#: (plan JSON's ``after_unknown``), so that their ``null`` is not read as absent.
+UNKNOWN_KEY = "__unknown"
+
+
+class RuleError(Exception):
+    """A rule whose values AWS would reject; reported with the rule's line."""
+
+
+class _Rule:
+    """One rule's evaluated values and where its attributes are written."""
+
+    def __init__(self, values: dict, attributes: dict[str, Attribute], location: Location):
+        self.values = values
+        self.attributes = attributes
+        self.location = location
+
+    def written(self, name: str) -> bool:
+        """Set in the configuration, even if its value is unknown (``null``)."""
+        return (name in self.attributes or self.values.get(name) is not None
+                or name in self.values.get(UNKNOWN_KEY, ()))
+
+    def position(self, name: str, text: str | None = None) -> Location:
+        attribute = self.attributes.get(name)
+        if attribute is None:
+            return self.location
+        line, column = attribute.position_of(text)
+        return Location(self.location.file, line, column)
+
+
+class ModuleReader:
+    """Reads the resources of one evaluation into permissions."""
+
+    def __init__(self, evaluation: Evaluation):
+        self.evaluation = evaluation
+        self.folder = evaluation.folder
+        self.permissions: list[Permission] = []
+        self.errors: list[InputError] = []
+        resources = [entry for entries in evaluation.blocks.values() if isinstance(entries, list)
+                     for entry in entries if _meta(entry).get("type") == "resource"]
+        self.resources = resources
+        self.group_ids = {entry.get("id"): _meta(entry).get("path") for entry in resources
+                          if _meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
+        self.modules = {_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
+        self.var_files = tuple(Provenance("variables", "variable", os.path.relpath(f, self.folder))
+                               for f in evaluation.var_files)
+
+    def read(self) -> tuple[list[Permission], list[InputError]]:
+        for entry in self.resources:
+            kind = _meta(entry).get("label")
+            try:
+                if kind in SECURITY_GROUPS:
+                    self._security_group(entry, kind)
+                elif kind == RULE:
+                    self._standalone(entry, kind, None)
+                elif kind in VPC_RULES:
+                    self._standalone(entry, kind, VPC_RULES[kind])
+            except RuleError as exc:
+                location = self._block_location(entry)
+                self.errors.append(InputError(location.file, location.line, f"{_meta(entry).get('path')}: {exc}"))
+        return self.permissions, self.errors
+
+    # -- where things are written -------------------------------------------------------------
+
+    def _file(self, meta: dict) -> str:
+        return os.path.normpath(os.path.join(self.folder, meta.get("filename", "")))
+
+    def _block(self, meta: dict) -> Block | None:
+        path = self._file(meta)
+        if not path.endswith(".tf"):
+            return None
+        try:
+            return index_file(path, os.stat(path).st_mtime_ns).block_at(int(meta.get("line_start", 0)))
+        except OSError:
+            return None
+
+    def _block_location(self, entry: dict) -> Location:
+        meta = _meta(entry)
+        return Location(self._file(meta), int(meta.get("line_start") or 1), 1)
+
+    def _provenance(self, entry: dict) -> tuple[Provenance, ...]:
+        meta = _meta(entry)
+        variables = [Provenance("value", "variable", f"var.{reference.get('label')}")
+                     for reference in meta.get("references", ()) or () if not reference.get("name")]
+        steps = [*variables, *(self.var_files if variables else ())]
+        address = meta.get("path", "")
+        calls = [part for part in _module_prefixes(address) if part in self.modules]
+        for call in calls:
+            call_meta = _meta(self.modules[call])
+            where = f"{self._file(call_meta)}:{call_meta.get('line_start')}"
+            steps.append(Provenance("resource", "module", f"{call} ({where})",
+                                    Location(self._file(call_meta), int(call_meta.get("line_start") or 1), 1)))
+        return tuple(steps)
+
+    # -- resources ----------------------------------------------------------------------------
+
+    def _security_group(self, entry: dict, kind: str) -> None:
+        meta = _meta(entry)
+        address = meta.get("path", "")
+        block = self._block(meta)
+        provenance = self._provenance(entry)
+        for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
+            value = entry.get(key)
+            if value is None:
+                continue
+            items = value if isinstance(value, list) else [value]
+            attribute = block.attributes.get(key) if block else None
+            for position, item in enumerate(items):
+                if not isinstance(item, dict):
+                    continue
+                item_meta = item.get("__tfmeta")
+                if item_meta:  # a block: its own line
+                    item_block = self._block(item_meta)
+                    attributes = item_block.attributes if item_block else {}
+                    location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
+                    if item_block:
+                        location = Location(location.file, item_block.line, item_block.column)
+                else:  # the `ingress = [{...}]` attribute form
+                    objects = attribute.objects if attribute else []
+                    attributes = objects[position] if position < len(objects) else {}
+                    location = self._block_location(entry)
+                    if attribute:
+                        location = Location(location.file, attribute.line, attribute.column)
+                rule = _Rule(item, attributes, location)
+                self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule, provenance,
+                                                              protocol_key="protocol", ipv4="cidr_blocks",
+                                                              ipv6="ipv6_cidr_blocks"))
+
+    def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
+        meta = _meta(entry)
+        address = meta.get("path", "")
+        block = self._block(meta)
+        location = self._block_location(entry)
+        rule = _Rule(entry, block.attributes if block else {}, location)
+        if direction is None:
+            rule_type = entry.get("type")
+            if rule_type not in ("ingress", "egress"):
+                if rule_type is None and "type" in rule.attributes:
+                    return  # unknown direction: nothing can be said
+                raise RuleError(f"type must be ingress or egress, not {rule_type!r}")
+            direction = Direction(rule_type)
+            keys = dict(protocol_key="protocol", ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks")
+        else:
+            keys = dict(protocol_key="ip_protocol", ipv4="cidr_ipv4", ipv6="cidr_ipv6")
+        group_id = entry.get("security_group_id")
+        group_id = group_id if isinstance(group_id, str) and group_id else None  # unknown: the rule alone
+        group = self.group_ids.get(group_id) or group_id or address
+        self.permissions.extend(self._rule_permissions(address, kind, group, direction, rule, self._provenance(entry),
+                                                      **keys))
+
+    def _rule_permissions(self, address: str, kind: str, group: str, direction: Direction, rule: _Rule,
+                          provenance: tuple[Provenance, ...], protocol_key: str, ipv4: str,
+                          ipv6: str) -> Iterator[Permission]:
+        protocol, ports, port_steps = _protocol_and_ports(rule, protocol_key)
+        for key in (ipv4, ipv6):
+            if not rule.written(key):
+                continue
+            value = rule.values.get(key)
+            cidrs = value if isinstance(value, list) else [value]
+            for cidr in cidrs:
+                if cidr is None:
+                    peer = Peer("unknown", f"{key} is not known before apply")
+                    steps = (Provenance(key, "unknown", peer.text, rule.position(key)),)
+                elif not isinstance(cidr, str):
+                    peer, steps = Peer("invalid", repr(cidr)), ()
+                else:
+                    peer, steps = netmath.parse_peer(cidr), ()
+                yield Permission(
+                    resource=address,
+                    resource_type=kind,
+                    group=group,
+                    direction=direction,
+                    protocol=protocol,
+                    ports=ports,
+                    peer=peer,
+                    location=rule.position(key, cidr if isinstance(cidr, str) else None),
+                    rule_location=rule.location,
+                    provenance=provenance + port_steps + steps,
+                )
+
+
+def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange | None, tuple[Provenance, ...]]:
+    raw = rule.values.get(protocol_key)
+    if raw is None:
+        if rule.written(protocol_key):
+            return "unknown", None, (Provenance(protocol_key, "unknown", f"{protocol_key} is not known before apply"),)
+        raise RuleError(f"rule has no {protocol_key}")
+    protocol = netmath.normalize_protocol(raw)
+    if protocol is None:
+        raise RuleError(f"{protocol_key} {raw!r} is not a protocol")
+    if protocol not in netmath.PORTED_PROTOCOLS:
+        return protocol, None, ()
+    ends = []
+    for key in ("from_port", "to_port"):
+        value = rule.values.get(key)
+        if value is None:
+            if rule.written(key):
+                return "unknown", None, (Provenance(key, "unknown", f"{key} is not known before apply"),)
+            ends.append(None)
+            continue
+        port = netmath.parse_port(value)
+        if port is None:
+            raise RuleError(f"{key} {value!r} is not a port number")
+        ends.append(port)
+    try:
+        return protocol, netmath.port_range(protocol, *ends), ()
+    except ValueError as exc:
+        raise RuleError(f"{exc} (from_port {ends[0]}, to_port {ends[1]})") from None
+
+
+def _meta(entry: dict) -> dict:
+    meta = entry.get("__tfmeta") if isinstance(entry, dict) else None
+    return meta if isinstance(meta, dict) else {}
+
+
+def _module_prefixes(address: str) -> list[str]:
+    """``module.a[0].module.b.aws_x.y`` -> ``["module.a[0]", "module.a[0].module.b"]``."""
+    parts = address.split(".")
+    prefixes = []
+    for i in range(0, len(parts) - 2, 2):
+        if parts[i] != "module":
+            break
+        prefixes.append(".".join(parts[: i + 2]))
+    return prefixes

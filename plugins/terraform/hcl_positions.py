@@ -1,0 +1,160 @@
+"""Where attributes are written in ``.tf`` files, from a tree-sitter parse.
+
+The evaluator (tfparse) gives values and the lines of blocks; findings must
+point at the attribute (``cidr_blocks``) and, where it is spelt out, at the
+CIDR itself. Tree-sitter parses a file in about a millisecond and gives
+every node's line and column.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+
+@dataclass
+class Attribute:
+    """An attribute or object element: its name position and the string literals of its value.
+
+    ``objects`` holds the elements of each object when the value is a list
+    of objects (``ingress = [{...}, {...}]``), in order.
+    """
+
+    line: int
+    column: int
+    strings: list[tuple[str, int, int]] = field(default_factory=list)
+    objects: list[dict[str, Attribute]] = field(default_factory=list)
+
+    def position_of(self, text: str | None) -> tuple[int, int]:
+        """The literal spelling ``text`` if the value has one, else the attribute."""
+        for literal, line, column in self.strings:
+            if literal == text:
+                return line, column
+        return self.line, self.column
+
+
+@dataclass
+class Block:
+    kind: str
+    labels: list[str]
+    line: int
+    column: int
+    attributes: dict[str, Attribute] = field(default_factory=dict)
+
+
+class HclIndex:
+    """Every block of one file by its first line (1-based), nested blocks included."""
+
+    def __init__(self, source: bytes):
+        self._source = source
+        self._line_starts = [0]
+        self._line_starts.extend(i + 1 for i, byte in enumerate(source) if byte == 0x0A)
+        self.blocks: dict[int, list[Block]] = {}
+        self.has_error = False
+        tree = _parser().parse(source)
+        self.has_error = tree.root_node.has_error
+        self._walk_body(_child(tree.root_node, "body"))
+
+    def block_at(self, line: int, kind: str | None = None) -> Block | None:
+        for block in self.blocks.get(line, ()):
+            if kind is None or block.kind == kind:
+                return block
+        return None
+
+    def _position(self, point) -> tuple[int, int]:
+        row, byte_column = point
+        start = self._line_starts[row] if row < len(self._line_starts) else 0
+        prefix = self._source[start:start + byte_column].decode("utf-8", "replace")
+        return row + 1, len(prefix) + 1
+
+    def _text(self, node) -> str:
+        return self._source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+    def _walk_body(self, body) -> dict[str, Attribute]:
+        attributes: dict[str, Attribute] = {}
+        if body is None:
+            return attributes
+        for node in body.named_children:
+            if node.type == "attribute":
+                name = node.named_children[0]
+                expression = node.named_children[1] if len(node.named_children) > 1 else None
+                attributes[self._text(name)] = self._attribute(name, expression)
+            elif node.type == "block":
+                self._block(node)
+        return attributes
+
+    def _block(self, node) -> None:
+        children = node.named_children
+        kind = self._text(children[0]) if children else ""
+        labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
+        line, column = self._position(node.start_point)
+        block = Block(kind, labels, line, column)
+        self.blocks.setdefault(line, []).append(block)
+        block.attributes = self._walk_body(_child(node, "body"))
+
+    def _label(self, node) -> str:
+        literal = _child(node, "template_literal")
+        return self._text(literal) if literal is not None else self._text(node).strip('"')
+
+    def _attribute(self, name_node, expression) -> Attribute:
+        line, column = self._position(name_node.start_point)
+        attribute = Attribute(line, column)
+        if expression is None:
+            return attribute
+        stack = [expression]
+        while stack:
+            node = stack.pop()
+            if node.type == "string_lit":
+                literal = _child(node, "template_literal")
+                if literal is not None:
+                    attribute.strings.append((self._text(literal), *self._position(node.start_point)))
+                continue
+            if node.type == "object" and node.parent is not None and node.parent.parent is not None \
+                    and node.parent.parent.parent is not None and node.parent.parent.parent.type == "tuple":
+                attribute.objects.append(self._object(node))
+            stack.extend(reversed(node.named_children))
+        attribute.strings.sort(key=lambda item: (item[1], item[2]))
+        return attribute
+
+    def _object(self, node) -> dict[str, Attribute]:
+        elements: dict[str, Attribute] = {}
+        for element in node.named_children:
+            if element.type != "object_elem" or len(element.named_children) < 2:
+                continue
+            key, value = element.named_children[0], element.named_children[1]
+            literal = _first(key, "template_literal")
+            name = self._text(literal) if literal is not None else self._text(key)
+            elements[name] = self._attribute(key, value)
+        return elements
+
+
+def _child(node, kind: str):
+    for child in node.named_children:
+        if child.type == kind:
+            return child
+    return None
+
+
+def _first(node, kind: str):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if current.type == kind:
+            return current
+        stack.extend(current.named_children)
+    return None
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    import tree_sitter
+    import tree_sitter_hcl
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+
+
+@lru_cache(maxsize=256)
+def index_file(path: str, mtime_ns: int) -> HclIndex:
+    """The index of a file (cached for the run; the mtime makes an edited file a new entry)."""
+    with open(path, "rb") as handle:
+        return HclIndex(handle.read())

@@ -1,0 +1,91 @@
+"""``terraform show -json`` output: the planned security-group rules.
+
+Resources come from ``resource_changes`` (whose ``after_unknown`` marks values
+known only after apply) or, without it, from ``planned_values`` and its
+nested ``child_modules``. Each becomes an entry shaped like the evaluator's
+output so that one reader serves both.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+
+from winportlint.model import FileResult, InputError
+from winportlint.textfile import NotText, decode
+
+from .evaluate import Evaluation
+from .extract import UNKNOWN_KEY, ModuleReader
+
+
+def read_plan(path: str, data: bytes) -> FileResult | None:
+    try:
+        text = decode(data)
+        plan = json.loads(text)
+    except (NotText, ValueError) as exc:
+        line = getattr(exc, "lineno", None) or getattr(exc, "line", 1)
+        return FileResult(errors=[InputError(path, line, f"invalid plan JSON: {str(exc).split(':')[0]}")])
+    if not isinstance(plan, dict) or "format_version" not in plan or not (
+            "planned_values" in plan or "resource_changes" in plan):
+        return None
+    entries = _changed_resources(plan) if plan.get("resource_changes") else _planned_resources(plan)
+    blocks: dict[str, list] = {}
+    for address, kind, values, unknown in entries:
+        if not isinstance(values, dict):
+            continue
+        entry = _with_unknowns(values, unknown)
+        entry["__tfmeta"] = {"type": "resource", "label": kind, "path": address,
+                             "filename": os.path.basename(path), "line_start": _line_of(text, address)}
+        blocks.setdefault(kind, []).append(entry)
+    evaluation = Evaluation(os.path.dirname(path) or ".", blocks)
+    permissions, errors = ModuleReader(evaluation).read()
+    return FileResult(permissions, errors)
+
+
+def _changed_resources(plan: dict):
+    for change in plan.get("resource_changes") or ():
+        if change.get("mode", "managed") != "managed":
+            continue
+        after = (change.get("change") or {}).get("after")
+        if after is None:  # deleted
+            continue
+        yield change.get("address", "?"), change.get("type", ""), after, (change.get("change") or {}).get(
+            "after_unknown") or {}
+
+
+def _planned_resources(plan: dict):
+    stack = [((plan.get("planned_values") or {}).get("root_module")) or {}]
+    while stack:
+        module = stack.pop()
+        for resource in module.get("resources") or ():
+            if resource.get("mode", "managed") == "managed":
+                yield resource.get("address", "?"), resource.get("type", ""), resource.get("values"), {}
+        stack.extend(reversed(module.get("child_modules") or ()))
+
+
+def _with_unknowns(values, unknown):
+    """Values with every unknown attribute set to ``None`` and named in UNKNOWN_KEY."""
+    if isinstance(values, dict):
+        merged = {}
+        unknown = unknown if isinstance(unknown, dict) else {}
+        for key, value in values.items():
+            merged[key] = _with_unknowns(value, unknown.get(key))
+        names = [key for key, flag in unknown.items() if flag is True]
+        for key in names:
+            merged[key] = None
+        if names:
+            merged[UNKNOWN_KEY] = names
+        return merged
+    if isinstance(values, list):
+        flags = unknown if isinstance(unknown, list) else []
+        return [None if i < len(flags) and flags[i] is True else
+                _with_unknowns(v, flags[i] if i < len(flags) else None) for i, v in enumerate(values)]
+    return values
+
+
+def _line_of(text: str, address: str) -> int:
+    """The line where the plan names the resource (plans carry no source lines)."""
+    position = text.find(f'"address": {json.dumps(address)}')
+    if position < 0:
+        position = text.find(json.dumps(address))
+    return text.count("\n", 0, position) + 1 if position >= 0 else 1
