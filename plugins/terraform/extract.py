@@ -134,12 +134,17 @@ class ModuleReader:
                     location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
                     if item_block:
                         location = Location(location.file, item_block.line, item_block.column)
-                else:  # the `ingress = [{...}]` attribute form
-                    objects = attribute.objects if attribute else []
+                elif attribute is not None:  # the `ingress = [{...}]` attribute form
+                    objects = attribute.objects
                     attributes = objects[position] if position < len(objects) else {}
+                    location = Location(self._file(meta), attribute.line, attribute.column)
+                else:  # a plan's values: the n-th block of that name, when they match one to one
+                    written = [child for child in block.children if child.kind == key] if block else []
                     location = self._block_location(entry)
-                    if attribute:
-                        location = Location(location.file, attribute.line, attribute.column)
+                    attributes = {}
+                    if len(written) == len(items):
+                        attributes = written[position].attributes
+                        location = Location(location.file, written[position].line, written[position].column)
                 rule = _Rule(item, attributes, location)
                 self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule, provenance,
                                                               protocol_key="protocol", ipv4="cidr_blocks",
@@ -177,9 +182,10 @@ class ModuleReader:
             value = rule.values.get(key)
             cidrs = value if isinstance(value, list) else [value]
             for cidr in cidrs:
-                if cidr is None:
-                    peer = Peer("unknown", f"{key} is not known before apply")
-                    steps = (Provenance(key, "unknown", peer.text, rule.position(key)),)
+                why = _unknown(cidr, key)
+                if why:
+                    peer = Peer("unknown", why)
+                    steps = (Provenance(key, "unknown", why, rule.position(key)),)
                 elif not isinstance(cidr, str):
                     peer, steps = Peer("invalid", repr(cidr)), ()
                 else:
@@ -200,9 +206,10 @@ class ModuleReader:
 
 def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange | None, tuple[Provenance, ...]]:
     raw = rule.values.get(protocol_key)
-    if raw is None:
+    why = _unknown(raw, protocol_key)
+    if why:
         if rule.written(protocol_key):
-            return "unknown", None, (Provenance(protocol_key, "unknown", f"{protocol_key} is not known before apply"),)
+            return "unknown", None, (Provenance(protocol_key, "unknown", why),)
         raise RuleError(f"rule has no {protocol_key}")
     protocol = netmath.normalize_protocol(raw)
     if protocol is None:
@@ -212,9 +219,10 @@ def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange 
     ends = []
     for key in ("from_port", "to_port"):
         value = rule.values.get(key)
-        if value is None:
+        why = _unknown(value, key)
+        if why:
             if rule.written(key):
-                return "unknown", None, (Provenance(key, "unknown", f"{key} is not known before apply"),)
+                return "unknown", None, (Provenance(key, "unknown", why),)
             ends.append(None)
             continue
         port = netmath.parse_port(value)
@@ -225,6 +233,20 @@ def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange 
         return protocol, netmath.port_range(protocol, *ends), ()
     except ValueError as exc:
         raise RuleError(f"{exc} (from_port {ends[0]}, to_port {ends[1]})") from None
+
+
+def _unknown(value: object, key: str) -> str | None:
+    """Why a value is unknown, or None when it is known.
+
+    The evaluator gives ``null`` for values known only after apply and
+    ``{"__attribute__": "var.x", ...}`` for a reference it could not resolve
+    (a variable without a value, a data source, another resource's attribute).
+    """
+    if value is None:
+        return f"{key} is not known before apply"
+    if isinstance(value, dict) and "__attribute__" in value:
+        return f"{value['__attribute__']} has no known value"
+    return None
 
 
 def _meta(entry: dict) -> dict:

@@ -40,6 +40,7 @@ class Block:
     line: int
     column: int
     attributes: dict[str, Attribute] = field(default_factory=dict)
+    children: list[Block] = field(default_factory=list)
 
 
 class HclIndex:
@@ -53,7 +54,8 @@ class HclIndex:
         self.has_error = False
         tree = _parser().parse(source)
         self.has_error = tree.root_node.has_error
-        self._walk_body(_child(tree.root_node, "body"))
+        self.top_level: list[Block] = []
+        self._walk_body(_child(tree.root_node, "body"), self.top_level)
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         for block in self.blocks.get(line, ()):
@@ -70,7 +72,7 @@ class HclIndex:
     def _text(self, node) -> str:
         return self._source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
-    def _walk_body(self, body) -> dict[str, Attribute]:
+    def _walk_body(self, body, blocks: list[Block]) -> dict[str, Attribute]:
         attributes: dict[str, Attribute] = {}
         if body is None:
             return attributes
@@ -80,17 +82,18 @@ class HclIndex:
                 expression = node.named_children[1] if len(node.named_children) > 1 else None
                 attributes[self._text(name)] = self._attribute(name, expression)
             elif node.type == "block":
-                self._block(node)
+                blocks.append(self._block(node))
         return attributes
 
-    def _block(self, node) -> None:
+    def _block(self, node) -> Block:
         children = node.named_children
         kind = self._text(children[0]) if children else ""
         labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
         line, column = self._position(node.start_point)
         block = Block(kind, labels, line, column)
         self.blocks.setdefault(line, []).append(block)
-        block.attributes = self._walk_body(_child(node, "body"))
+        block.attributes = self._walk_body(_child(node, "body"), block.children)
+        return block
 
     def _label(self, node) -> str:
         literal = _child(node, "template_literal")

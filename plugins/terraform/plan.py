@@ -10,12 +10,14 @@ from __future__ import annotations
 
 import json
 import os
+import re
 
 from winportlint.model import FileResult, InputError
 from winportlint.textfile import NotText, decode
 
-from .evaluate import Evaluation
+from .evaluate import Evaluation, module_files
 from .extract import UNKNOWN_KEY, ModuleReader
+from .hcl_positions import index_file
 
 
 def read_plan(path: str, data: bytes) -> FileResult | None:
@@ -29,15 +31,22 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
             "planned_values" in plan or "resource_changes" in plan):
         return None
     entries = _changed_resources(plan) if plan.get("resource_changes") else _planned_resources(plan)
+    folder = os.path.dirname(path) or "."
+    configuration = (plan.get("configuration") or {}).get("root_module") or {}
     blocks: dict[str, list] = {}
     for address, kind, values, unknown in entries:
         if not isinstance(values, dict):
             continue
         entry = _with_unknowns(values, unknown)
-        entry["__tfmeta"] = {"type": "resource", "label": kind, "path": address,
-                             "filename": os.path.basename(path), "line_start": _line_of(text, address)}
+        source = _source_block(folder, configuration, address)
+        if source:
+            filename, line = os.path.relpath(source[0], folder), source[1]
+        else:
+            filename, line = os.path.basename(path), _line_of(text, address)
+        entry["__tfmeta"] = {"type": "resource", "label": kind, "path": address, "filename": filename,
+                             "line_start": line}
         blocks.setdefault(kind, []).append(entry)
-    evaluation = Evaluation(os.path.dirname(path) or ".", blocks)
+    evaluation = Evaluation(folder, blocks)
     permissions, errors = ModuleReader(evaluation).read()
     return FileResult(permissions, errors)
 
@@ -81,6 +90,33 @@ def _with_unknowns(values, unknown):
         return [None if i < len(flags) and flags[i] is True else
                 _with_unknowns(v, flags[i] if i < len(flags) else None) for i, v in enumerate(values)]
     return values
+
+
+def _source_block(folder: str, configuration: dict, address: str) -> tuple[str, int] | None:
+    """The ``.tf`` file and line of the resource block, when the plan sits in its
+    configuration folder (local module calls are followed through the plan's
+    ``configuration``)."""
+    parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
+    while len(parts) > 2 and parts[0] == "module":
+        call = (configuration.get("module_calls") or {}).get(parts[1]) or {}
+        source = call.get("source") or ""
+        if not source.startswith(("./", "../")):
+            return None
+        folder = os.path.normpath(os.path.join(folder, source))
+        configuration = call.get("module") or {}
+        parts = parts[2:]
+    if len(parts) != 2:
+        return None
+    kind, name = parts
+    for tf_file in module_files(folder):
+        try:
+            index = index_file(tf_file, os.stat(tf_file).st_mtime_ns)
+        except OSError:
+            return None
+        for block in index.top_level:
+            if block.kind == "resource" and block.labels == [kind, name]:
+                return tf_file, block.line
+    return None
 
 
 def _line_of(text: str, address: str) -> int:

@@ -1,0 +1,2 @@
+open_for_vendor = true
+extra_ports     = [3390]
