@@ -41,6 +41,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--os", action="append", metavar="VERSION",
                        help="only catalog rules of these Windows Server versions (e.g. 2019, '2012 R2')")
     check.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file of your own ports")
+    check.add_argument("--var-file", action="append", metavar="FILE",
+                       help="Terraform: a variable file for every module read, after terraform.tfvars and *.auto.tfvars")
+    check.add_argument("--var", action="append", metavar="NAME=VALUE", help="Terraform: set a variable, as terraform -var")
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
@@ -117,7 +120,7 @@ def _check(args) -> int:
             raise UsageError(f"no check id starts with '{prefix}' (see 'winportlint rules')")
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog = _load_catalog([*plugins.catalog_files, *(args.catalog or ())], args.os)
-    result = engine.run(args.paths, plugins.formats, checks, catalog)
+    result = engine.run(args.paths, plugins.formats, checks, catalog, _settings(args))
     threshold = Severity(args.severity)
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     stream_is_tty = args.output is None and sys.stdout.isatty()
@@ -141,6 +144,21 @@ def _check(args) -> int:
     else:
         sys.stdout.write(output)
     return report.exit_code
+
+
+def _settings(args) -> dict[str, object]:
+    """Options for format plugins, checked here so that a typo is a usage error."""
+    variables = {}
+    for assignment in args.var or ():
+        name, equals, value = assignment.partition("=")
+        if not equals or not name.strip().isidentifier():
+            raise UsageError(f"--var needs NAME=VALUE, not '{assignment}'")
+        variables[name.strip()] = value
+    var_files = list(args.var_file or ())
+    for path in var_files:
+        if not os.path.isfile(path):
+            raise UsageError(f"--var-file {path}: no such file")
+    return {"var_files": var_files, "vars": variables}
 
 
 def _rules(markdown: bool) -> int:

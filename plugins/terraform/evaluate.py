@@ -32,6 +32,8 @@ class Evaluation:
     folder: str
     blocks: dict = field(default_factory=dict)
     var_files: list[str] = field(default_factory=list)
+    #: Where variable values came from, for messages: file names and ``--var NAME``.
+    var_sources: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
 
 
@@ -57,8 +59,10 @@ def evaluate(folder: str, settings: Mapping[str, object]) -> Evaluation:
     if evaluation.errors:
         return evaluation
     with tempfile.TemporaryDirectory(prefix="winportlint-") as scratch:
-        var_paths = [os.path.relpath(f, folder) for f in evaluation.var_files]
+        var_paths = [os.path.relpath(os.path.abspath(f), os.path.abspath(folder)) for f in evaluation.var_files]
         variables = settings.get("vars") or {}
+        evaluation.var_sources = [os.path.normpath(f) for f in evaluation.var_files]
+        evaluation.var_sources += [f"--var {name}" for name in variables]
         if variables:
             cli_vars = os.path.join(scratch, "command-line.tfvars")
             with open(cli_vars, "w", encoding="utf-8") as handle:

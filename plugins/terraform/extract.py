@@ -61,8 +61,7 @@ class ModuleReader:
         self.group_ids = {entry.get("id"): _meta(entry).get("path") for entry in resources
                           if _meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
         self.modules = {_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
-        self.var_files = tuple(Provenance("variables", "variable", os.path.relpath(f, self.folder))
-                               for f in evaluation.var_files)
+        self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
 
     def read(self) -> tuple[list[Permission], list[InputError]]:
         for entry in self.resources:
@@ -97,11 +96,14 @@ class ModuleReader:
         meta = _meta(entry)
         return Location(self._file(meta), int(meta.get("line_start") or 1), 1)
 
-    def _provenance(self, entry: dict) -> tuple[Provenance, ...]:
+    def _provenance(self, entry: dict, item: dict | None = None) -> tuple[Provenance, ...]:
+        """Variables the rule reads (and where their values came from) and the module calls."""
         meta = _meta(entry)
-        variables = [Provenance("value", "variable", f"var.{reference.get('label')}")
-                     for reference in meta.get("references", ()) or () if not reference.get("name")]
-        steps = [*variables, *(self.var_files if variables else ())]
+        references = [*(meta.get("references") or ()), *(_meta(item).get("references") or ())] if item else \
+            list(meta.get("references") or ())
+        names = dict.fromkeys(r.get("label") for r in references if isinstance(r, dict) and not r.get("name"))
+        variables = [Provenance("value", "variable", f"var.{name}") for name in names]
+        steps = [*variables, *(self.var_sources if variables else ())]
         address = meta.get("path", "")
         calls = [part for part in _module_prefixes(address) if part in self.modules]
         for call in calls:
@@ -117,7 +119,6 @@ class ModuleReader:
         meta = _meta(entry)
         address = meta.get("path", "")
         block = self._block(meta)
-        provenance = self._provenance(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             value = entry.get(key)
             if value is None:
@@ -146,6 +147,7 @@ class ModuleReader:
                         attributes = written[position].attributes
                         location = Location(location.file, written[position].line, written[position].column)
                 rule = _Rule(item, attributes, location)
+                provenance = self._provenance(entry, item)
                 self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule, provenance,
                                                               protocol_key="protocol", ipv4="cidr_blocks",
                                                               ipv6="ipv6_cidr_blocks"))
