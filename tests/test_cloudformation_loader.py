@@ -4,7 +4,13 @@ import json
 
 import pytest
 
-from winportlint.plugins.cloudformation.nodes import MAX_DEPTH, LoadError, load
+from winportlint.nodes import MAX_DEPTH, LoadError
+from winportlint.nodes import load as load_any
+from winportlint.plugins.cloudformation.intrinsics import SHORT_TAGS
+
+
+def load(text, json_syntax):
+    return load_any(text, json_syntax, SHORT_TAGS)
 
 
 def plain(node):

@@ -49,3 +49,26 @@ def test_cloudformation_corpus_file(label):
     ambiguous_lines = {entry.get("line") for entry in label.get("ambiguous", [])}
     noise = [f for f in reported if _finding_key(f) not in expected and f.location.line not in ambiguous_lines]
     assert [(f.rule_id, f.message) for f in noise] == []
+
+
+@pytest.mark.parametrize("label", _labels("terraform") + _labels("terraform-plan"))
+def test_terraform_corpus_file(label, tmp_path):
+    """Each labelled file is a module of its own: the corpus keeps several in one folder."""
+    import shutil
+
+    source = CORPUS / label["file"]
+    copy = tmp_path / "module" / source.name
+    copy.parent.mkdir()
+    shutil.copy(source, copy)
+    result = lint([copy])
+    for error in result.errors:
+        assert error.line >= 1 and "plugin failed" not in error.message and "\n" not in error.message
+    reported = [f for f in result.findings if f.severity.rank >= Severity.LOW.rank]
+    plan = label["format"] == "terraform-plan"
+    expected = {_label_key(entry) for entry in label["expected"]}
+    found = {(*_finding_key(f)[:1], None if plan else f.location.line, *_finding_key(f)[2:]) for f in reported}
+    assert expected - found == set(), "missed exposures"
+    ambiguous_lines = {entry.get("line") for entry in label.get("ambiguous", [])}
+    noise = [f for f in reported if (f.permission.resource, None if plan else f.location.line,
+                                     *_finding_key(f)[2:]) not in expected and f.location.line not in ambiguous_lines]
+    assert [(f.rule_id, f.message) for f in noise] == []

@@ -27,13 +27,15 @@ class CloudFormationFormat:
             return FileResult(errors=[InputError(path, exc.line, str(exc))])
         if _MARKER not in text and "\\" not in text:
             return None
+        from winportlint.nodes import LoadError, load
+
         from .extract import extract, is_template
-        from .nodes import LoadError, load
+        from .intrinsics import SHORT_TAGS
 
         json_syntax = not path.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")
         result = FileResult()
         try:
-            documents = load(text, json_syntax)
+            documents = load(text, json_syntax, SHORT_TAGS)
         except LoadError as exc:
             if _MARKER not in text:  # unreadable, and no sign of a security group: not ours
                 return None

@@ -9,7 +9,7 @@ from winportlint import netmath
 from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
 
 from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
-from .nodes import LoadError, Node
+from winportlint.nodes import LoadError, Node
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 INGRESS = "AWS::EC2::SecurityGroupIngress"

@@ -15,7 +15,17 @@ from dataclasses import dataclass
 
 from winportlint.model import Location, Provenance
 
-from .nodes import SHORT_TAGS, LoadError, Node
+from winportlint.nodes import LoadError, Node
+
+#: Short-form intrinsic tags and the long form each stands for.
+SHORT_TAGS = {
+    "!Ref": "Ref",
+    "!Condition": "Condition",
+    **{f"!{name}": f"Fn::{name}" for name in (
+        "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAtt", "GetAZs", "If", "ImportValue",
+        "Join", "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
+    )},
+}
 
 MAX_ALTERNATIVES = 256
 

@@ -1,4 +1,4 @@
-"""CloudFormation text (YAML or JSON) to a tree of positioned nodes.
+"""YAML or JSON text to a tree of positioned nodes (CloudFormation templates, ``.tf.json``).
 
 YAML is read as a stream of parser events from libyaml (ruamel.yaml's C
 extension; its pure-Python parser where that is missing) and composed here,
@@ -14,19 +14,11 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Collection
 
 MAX_DEPTH = 500
 MAX_NODES = 2_000_000
 
-#: Short-form intrinsic tags and the long form each stands for.
-SHORT_TAGS = {
-    "!Ref": "Ref",
-    "!Condition": "Condition",
-    **{f"!{name}": f"Fn::{name}" for name in (
-        "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAtt", "GetAZs", "If", "ImportValue",
-        "Join", "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
-    )},
-}
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
@@ -43,7 +35,7 @@ class Node:
     """A scalar (``str`` or ``None``), sequence (``list``) or mapping (``dict``).
 
     ``line``/``column`` are 1-based. Mappings also keep the position of each
-    key in ``key_pos``. ``tag`` is a short intrinsic tag such as ``!Ref``.
+    key in ``key_pos``. ``tag`` is a local tag the caller allowed, such as ``!Ref``.
     """
 
     __slots__ = ("value", "line", "column", "tag", "key_pos")
@@ -59,9 +51,10 @@ class Node:
         return f"Node({self.value!r}@{self.line}:{self.column}{' ' + self.tag if self.tag else ''})"
 
 
-def load(text: str, json_syntax: bool) -> list[Node]:
-    """The documents of a file (JSON is always one)."""
-    return [_load_json(text)] if json_syntax else _load_yaml(text)
+def load(text: str, json_syntax: bool, tags: Collection[str] = ()) -> list[Node]:
+    """The documents of a file (JSON is always one). ``tags`` are the local YAML
+    tags the format accepts (any other is an error)."""
+    return [_load_json(text)] if json_syntax else _load_yaml(text, frozenset(tags))
 
 
 # --- YAML -------------------------------------------------------------------------------------
@@ -87,11 +80,11 @@ def _yaml_events(text: str):
     return events()
 
 
-def _load_yaml(text: str) -> list[Node]:
+def _load_yaml(text: str, tags: frozenset[str]) -> list[Node]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
     try:
-        return _compose(_yaml_events(text))
+        return _compose(_yaml_events(text), tags)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -100,19 +93,19 @@ def _load_yaml(text: str) -> list[Node]:
         raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}", 1) from None
 
 
-def _tag(event, line: int) -> str | None:
+def _tag(event, line: int, tags: frozenset[str]) -> str | None:
     tag = event.tag
     if tag is None or tag == "!":
         return None
     tag = str(tag)
-    if tag in SHORT_TAGS:
+    if tag in tags:
         return tag
     if tag.startswith(_STANDARD_TAG_PREFIX) or tag.startswith("!!"):
         return None
     raise LoadError(f"unknown tag {tag} (CloudFormation accepts only its intrinsic functions)", line)
 
 
-def _compose(events) -> list[Node]:
+def _compose(events, tags: frozenset[str]) -> list[Node]:
     """Build nodes from parser events with an explicit stack (no recursion)."""
     documents: list[Node] = []
     anchors: dict[str, tuple[Node, int]] = {}
@@ -150,7 +143,7 @@ def _compose(events) -> list[Node]:
             value = event.value
             if value in _NULLS and event.style is None and event.tag is None:
                 value = None
-            node = Node(value, line, column, _tag(event, line))
+            node = Node(value, line, column, _tag(event, line, tags))
             if event.anchor:
                 anchors[event.anchor] = (node, 1)
             attach(node, 1)
@@ -158,7 +151,7 @@ def _compose(events) -> list[Node]:
             line, column = event.start_mark.line + 1, event.start_mark.column + 1
             if len(stack) >= MAX_DEPTH:
                 raise LoadError(f"nesting deeper than {MAX_DEPTH} levels", line)
-            node = Node({} if kind == "MappingStartEvent" else [], line, column, _tag(event, line))
+            node = Node({} if kind == "MappingStartEvent" else [], line, column, _tag(event, line, tags))
             if kind == "MappingStartEvent":
                 node.key_pos = {}
             stack.append([node, None, 1, event.anchor, []])
