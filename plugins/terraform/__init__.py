@@ -30,7 +30,7 @@ class TerraformFormat:
         from .evaluate import evaluate, module_calls, module_files
         from .extract import ModuleReader
 
-        modules = [folder for folder in folders if module_files(folder) or _json_module_files(folder)]
+        modules = [folder for folder in folders if module_files(folder)]
         calls = {folder: module_calls(folder) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
         result = FileResult()
@@ -48,10 +48,6 @@ class TerraformFormat:
             result.permissions.extend(dataclasses.replace(p, group=f"{root}:{p.group}") for p in permissions)
             result.errors.extend(errors)
         return result
-
-
-def _json_module_files(folder: str) -> list[str]:
-    return [name for name in os.listdir(folder) if name.endswith(".tf.json")] if os.path.isdir(folder) else []
 
 
 @hookimpl

@@ -38,7 +38,9 @@ class Evaluation:
 
 
 def module_files(folder: str) -> list[str]:
-    return sorted(glob.glob(os.path.join(glob.escape(folder), "*.tf")))
+    """The configuration files of a module folder: ``*.tf`` and ``*.tf.json``."""
+    pattern = os.path.join(glob.escape(folder), "*.tf")
+    return sorted(glob.glob(pattern) + glob.glob(pattern + ".json"))
 
 
 def auto_var_files(folder: str) -> list[str]:

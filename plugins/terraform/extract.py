@@ -85,7 +85,7 @@ class ModuleReader:
 
     def _block(self, meta: dict) -> Block | None:
         path = self._file(meta)
-        if not path.endswith(".tf"):
+        if not path.endswith((".tf", ".tf.json")):
             return None
         try:
             return index_file(path, os.stat(path).st_mtime_ns).block_at(int(meta.get("line_start", 0)))

@@ -8,6 +8,7 @@ every node's line and column.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from functools import lru_cache
 
@@ -43,25 +44,29 @@ class Block:
     children: list[Block] = field(default_factory=list)
 
 
-class HclIndex:
+class _Index:
     """Every block of one file by its first line (1-based), nested blocks included."""
 
-    def __init__(self, source: bytes):
-        self._source = source
-        self._line_starts = [0]
-        self._line_starts.extend(i + 1 for i, byte in enumerate(source) if byte == 0x0A)
-        self.blocks: dict[int, list[Block]] = {}
-        self.has_error = False
-        tree = _parser().parse(source)
-        self.has_error = tree.root_node.has_error
-        self.top_level: list[Block] = []
-        self._walk_body(_child(tree.root_node, "body"), self.top_level)
+    blocks: dict[int, list[Block]]
+    top_level: list[Block]
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         for block in self.blocks.get(line, ()):
             if kind is None or block.kind == kind:
                 return block
         return None
+
+
+class HclIndex(_Index):
+    """The index of a ``.tf`` file, from tree-sitter."""
+
+    def __init__(self, source: bytes):
+        self._source = source
+        self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", source))]
+        self.blocks = {}
+        tree = _parser().parse(source)
+        self.top_level = []
+        self._walk_body(_child(tree.root_node, "body"), self.top_level)
 
     def _position(self, point) -> tuple[int, int]:
         row, byte_column = point
@@ -156,8 +161,68 @@ def _parser():
     return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
 
 
+class JsonIndex(_Index):
+    """The index of a ``.tf.json`` file, from the positioned JSON loader."""
+
+    def __init__(self, source: bytes):
+        from winportlint.nodes import LoadError, load
+        from winportlint.textfile import NotText, decode
+
+        self.blocks = {}
+        self.top_level = []
+        try:
+            root = load(decode(source), json_syntax=True)[0]
+        except (LoadError, NotText):  # the evaluator reports the syntax error
+            return
+        for kind, section in _items(root):
+            depth = 2 if kind in ("resource", "data") else 1 if kind in ("module", "variable", "output") else 0
+            for labels, node in _labelled(section, depth):
+                for body in node.value if isinstance(node.value, list) else [node]:
+                    self.top_level.append(self._block(kind, labels, body))
+
+    def _block(self, kind: str, labels: list[str], node) -> Block:
+        block = Block(kind, labels, node.line, node.column)
+        self.blocks.setdefault(node.line, []).append(block)
+        for name, value in _items(node):
+            line, column = node.key_pos[name]
+            attribute = Attribute(line, column, strings=sorted(_strings(value), key=lambda item: item[1:]))
+            block.attributes[name] = attribute
+            if isinstance(value.value, list):
+                for item in value.value:
+                    if isinstance(item.value, dict):
+                        child = self._block(name, [], item)
+                        block.children.append(child)
+                        attribute.objects.append(child.attributes)
+        return block
+
+
+def _items(node) -> list:
+    return list(node.value.items()) if isinstance(node.value, dict) else []
+
+
+def _labelled(node, depth: int, labels: tuple[str, ...] = ()):
+    if depth == 0:
+        yield list(labels), node
+        return
+    for name, child in _items(node):
+        yield from _labelled(child, depth - 1, (*labels, name))
+
+
+def _strings(node):
+    stack = [node]
+    while stack:
+        current = stack.pop()
+        if isinstance(current.value, str):
+            yield current.value, current.line, current.column
+        elif isinstance(current.value, list):
+            stack.extend(current.value)
+        elif isinstance(current.value, dict):
+            stack.extend(current.value.values())
+
+
 @lru_cache(maxsize=256)
-def index_file(path: str, mtime_ns: int) -> HclIndex:
+def index_file(path: str, mtime_ns: int) -> HclIndex | JsonIndex:
     """The index of a file (cached for the run; the mtime makes an edited file a new entry)."""
     with open(path, "rb") as handle:
-        return HclIndex(handle.read())
+        source = handle.read()
+    return JsonIndex(source) if path.endswith(".tf.json") else HclIndex(source)
