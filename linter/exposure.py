@@ -58,7 +58,8 @@ def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRu
         union_hits: dict[int, list[CatalogRule]] = defaultdict(list)
         union_partners: dict[int, set[int]] = defaultdict(set)
         partial = [p for p in group_permissions if not is_world(p.peer.network)]
-        if len(partial) > 1:
+        # Only if all the group's CIDRs together cover the world can some of them, per catalog rule.
+        if len(partial) > 1 and covers_world(p.peer.network for p in partial):
             for rule in rules:
                 members = [p for p in partial if opens(p, rule)]
                 if len(members) > 1 and covers_world(p.peer.network for p in members):

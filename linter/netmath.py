@@ -100,6 +100,8 @@ def covers_world(networks: Iterable[IPv4Network | IPv6Network]) -> bool:
     for net in networks:
         (v4 if net.version == 4 else v6).append(net)
     return any(
-        nets and list(ipaddress.collapse_addresses(nets)) == [world]
+        # Too few addresses in all (the usual case) answers without merging the networks.
+        nets and sum(net.num_addresses for net in nets) >= world.num_addresses
+        and list(ipaddress.collapse_addresses(nets)) == [world]
         for nets, world in ((v4, IPV4_WORLD), (v6, IPV6_WORLD))
     )

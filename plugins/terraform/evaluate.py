@@ -23,6 +23,8 @@ from .hcl_positions import index_file
 
 _TFPARSE_ERROR = re.compile(r"(?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+),(?P<column>\d+)(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
 AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
+#: A module block in HCL or JSON syntax; files without one need no parse here.
+_MODULE_BLOCK = re.compile(rb'(^|\n)\s*module\s*"|"module"\s*:')
 
 
 @dataclass
@@ -106,6 +108,9 @@ def module_calls(root: str) -> tuple[set[str], list[InputError]]:
     def visit(folder: str, chain: tuple[tuple[str, str], ...]) -> None:
         for path in module_files(folder):
             try:
+                with open(path, "rb") as handle:
+                    if not _MODULE_BLOCK.search(handle.read()):
+                        continue
                 index = index_file(path, os.stat(path).st_mtime_ns)
             except OSError as exc:
                 errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))

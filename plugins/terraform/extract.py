@@ -76,7 +76,45 @@ class ModuleReader:
             except RuleError as exc:
                 location = self._block_location(entry)
                 self.errors.append(InputError(location.file, location.line, f"{_meta(entry).get('path')}: {exc}"))
+        self._known_modules()
         return self.permissions, self.errors
+
+    def _known_modules(self) -> None:
+        """Calls of known registry modules that were not downloaded: their rules from the inputs."""
+        from .known_modules import UnknownModuleRule, is_known_module, module_rules
+
+        evaluated = {_meta(entry).get("path", "") for entry in self.resources}
+        for address, call in self.modules.items():
+            source = call.get("source")
+            if not isinstance(source, str) or not is_known_module(source):
+                continue
+            if any(path.startswith(f"{address}.") for path in evaluated):
+                continue  # downloaded: its resources were evaluated
+            meta = _meta(call)
+            location = self._block_location(call)
+            try:
+                rules = module_rules(call)
+            except UnknownModuleRule as exc:
+                self.errors.append(InputError(location.file, location.line, f"{address}: {exc}"))
+                continue
+            block = self._block(meta)
+            steps = self._provenance(call) + (Provenance("resource", "module", f"{source} (rules from its inputs)"),)
+            for rule in rules:
+                values = {"protocol": rule.protocol, "from_port": rule.from_port, "to_port": rule.to_port}
+                try:
+                    protocol, ports, port_steps = _protocol_and_ports(_Rule(values, {}, location), "protocol")
+                except RuleError as exc:
+                    self.errors.append(InputError(location.file, location.line, f"{address} {rule.input}: {exc}"))
+                    continue
+                peer = netmath.parse_peer(rule.cidr) if rule.cidr else Peer("unknown", f"{rule.input} is not known")
+                self.permissions.append(Permission(
+                    resource=address, resource_type="module", group=address, direction=Direction(rule.direction),
+                    protocol=protocol, ports=ports, peer=peer,
+                    location=_input_position(block, rule.input, rule.cidr, location), rule_location=location,
+                    provenance=steps + port_steps + (Provenance(
+                        "cidr", "module input",
+                        f"input {rule.input}" + (f" (rule {rule.rule_name})" if rule.rule_name else "")),),
+                ))
 
     # -- where things are written -------------------------------------------------------------
 
@@ -235,6 +273,25 @@ def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange 
         return protocol, netmath.port_range(protocol, *ends), ()
     except ValueError as exc:
         raise RuleError(f"{exc} (from_port {ends[0]}, to_port {ends[1]})") from None
+
+
+def _input_position(block: Block | None, path: str, cidr: str | None, fallback: Location) -> Location:
+    """Where a module input such as ``ingress_with_cidr_blocks[1].cidr_blocks`` spells the CIDR."""
+    if block is None:
+        return fallback
+    name, _, rest = path.partition("[")
+    attribute = block.attributes.get(name.split(".")[0])
+    if attribute is not None and rest:
+        index, _, key = rest.partition("]")
+        objects = attribute.objects
+        if index.isdigit() and int(index) < len(objects) and key.lstrip(".") in objects[int(index)]:
+            attribute = objects[int(index)][key.lstrip(".")]
+    if attribute is None:
+        return fallback
+    for literal, line, column in attribute.strings:
+        if cidr is not None and cidr in (part.strip() for part in literal.split(",")):
+            return Location(fallback.file, line, column)
+    return Location(fallback.file, attribute.line, attribute.column)
 
 
 def _unknown(value: object, key: str) -> str | None:

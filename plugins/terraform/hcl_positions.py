@@ -13,18 +13,37 @@ from dataclasses import dataclass, field
 from functools import lru_cache
 
 
-@dataclass
 class Attribute:
     """An attribute or object element: its name position and the string literals of its value.
 
     ``objects`` holds the elements of each object when the value is a list
-    of objects (``ingress = [{...}, {...}]``), in order.
+    of objects (``ingress = [{...}, {...}]``), in order. Both are worked out
+    on first use: most attributes of a file are never asked for.
     """
 
-    line: int
-    column: int
-    strings: list[tuple[str, int, int]] = field(default_factory=list)
-    objects: list[dict[str, Attribute]] = field(default_factory=list)
+    __slots__ = ("line", "column", "_strings", "_objects", "_expand")
+
+    def __init__(self, line: int, column: int, strings=None, objects=None, expand=None):
+        self.line = line
+        self.column = column
+        self._strings = strings
+        self._objects = objects
+        self._expand = expand
+
+    def _load(self) -> None:
+        if self._strings is None:
+            self._strings, self._objects = self._expand() if self._expand else ([], [])
+            self._expand = None
+
+    @property
+    def strings(self) -> list[tuple[str, int, int]]:
+        self._load()
+        return self._strings
+
+    @property
+    def objects(self) -> list[dict[str, Attribute]]:
+        self._load()
+        return self._objects
 
     def position_of(self, text: str | None) -> tuple[int, int]:
         """The literal spelling ``text`` if the value has one, else the attribute."""
@@ -106,23 +125,26 @@ class HclIndex(_Index):
 
     def _attribute(self, name_node, expression) -> Attribute:
         line, column = self._position(name_node.start_point)
-        attribute = Attribute(line, column)
         if expression is None:
-            return attribute
+            return Attribute(line, column, [], [])
+        return Attribute(line, column, expand=lambda: self._expand(expression))
+
+    def _expand(self, expression) -> tuple[list, list]:
+        strings, objects = [], []
         stack = [expression]
         while stack:
             node = stack.pop()
             if node.type == "string_lit":
                 literal = _child(node, "template_literal")
                 if literal is not None:
-                    attribute.strings.append((self._text(literal), *self._position(node.start_point)))
+                    strings.append((self._text(literal), *self._position(node.start_point)))
                 continue
             if node.type == "object" and node.parent is not None and node.parent.parent is not None \
                     and node.parent.parent.parent is not None and node.parent.parent.parent.type == "tuple":
-                attribute.objects.append(self._object(node))
+                objects.append(self._object(node))
             stack.extend(reversed(node.named_children))
-        attribute.strings.sort(key=lambda item: (item[1], item[2]))
-        return attribute
+        strings.sort(key=lambda item: (item[1], item[2]))
+        return strings, objects
 
     def _object(self, node) -> dict[str, Attribute]:
         elements: dict[str, Attribute] = {}
@@ -185,7 +207,7 @@ class JsonIndex(_Index):
         self.blocks.setdefault(node.line, []).append(block)
         for name, value in _items(node):
             line, column = node.key_pos[name]
-            attribute = Attribute(line, column, strings=sorted(_strings(value), key=lambda item: item[1:]))
+            attribute = Attribute(line, column, sorted(_strings(value), key=lambda item: item[1:]), [])
             block.attributes[name] = attribute
             if isinstance(value.value, list):
                 for item in value.value:
@@ -220,7 +242,7 @@ def _strings(node):
             stack.extend(current.value.values())
 
 
-@lru_cache(maxsize=256)
+@lru_cache(maxsize=None)
 def index_file(path: str, mtime_ns: int) -> HclIndex | JsonIndex:
     """The index of a file (cached for the run; the mtime makes an edited file a new entry)."""
     with open(path, "rb") as handle:

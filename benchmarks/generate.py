@@ -1,0 +1,83 @@
+"""Seeded synthetic corpora for the benchmarks: CloudFormation templates and Terraform modules.
+
+    python benchmarks/generate.py OUT_DIR [--seed 7] [--cfn 300] [--tf-modules 500] [--tf-flat 300] [--groups 20]
+
+Writes OUT_DIR/cloudformation/*.yaml (each with --groups security groups),
+OUT_DIR/terraform-modules/mNNN/main.tf (small modules) and
+OUT_DIR/terraform-flat/fNNN.tf (one module of many files, --groups groups each).
+About one group in ten opens a Windows port to the world, as real code does.
+"""
+
+from __future__ import annotations
+
+import argparse
+import random
+from pathlib import Path
+
+PORTS = [22, 80, 443, 3389, 445, 5985, 8080, 1433, 3306, 5432, 135, 139, 9000]
+
+
+def _rule(rng: random.Random) -> tuple[str, int, int, str]:
+    port = rng.choice(PORTS)
+    span = rng.choice([0, 0, 0, 10, 100])
+    protocol = rng.choice(["tcp", "tcp", "tcp", "udp", "-1"])
+    cidr = "0.0.0.0/0" if rng.random() < 0.1 else rng.choice(["10.0.0.0/8", "172.16.0.0/12", "192.168.1.0/24"])
+    return protocol, port, min(port + span, 65535), cidr
+
+
+def cloudformation(rng: random.Random, groups: int) -> str:
+    lines = ['AWSTemplateFormatVersion: "2010-09-09"', "Parameters:", "  AdminCidr:", "    Type: String",
+             "    Default: 10.0.0.0/8", "  VpcId:", "    Type: AWS::EC2::VPC::Id", "Resources:"]
+    for group in range(groups):
+        lines += [f"  Group{group}:", "    Type: AWS::EC2::SecurityGroup", "    Properties:",
+                  f"      GroupDescription: generated group {group}", "      VpcId: !Ref VpcId",
+                  "      SecurityGroupIngress:"]
+        for _ in range(rng.randint(2, 5)):
+            protocol, low, high, cidr = _rule(rng)
+            lines += [f"        - IpProtocol: \"{protocol}\"", f"          FromPort: {low}", f"          ToPort: {high}",
+                      f"          CidrIp: {cidr if rng.random() < 0.7 else '!Ref AdminCidr'}",
+                      "          Description: generated rule"]
+        lines += ["      Tags:", "        - Key: Name", f"          Value: !Sub '${{AWS::StackName}}-group{group}'"]
+    return "\n".join(lines) + "\n"
+
+
+def terraform(rng: random.Random, groups: int, prefix: str) -> str:
+    blocks = ['variable "%s_admin_cidr" {\n  default = "10.0.0.0/8"\n}\n' % prefix]
+    for group in range(groups):
+        body = [f'resource "aws_security_group" "{prefix}_g{group}" {{', f'  name = "{prefix}-g{group}"']
+        for _ in range(rng.randint(2, 5)):
+            protocol, low, high, cidr = _rule(rng)
+            source = f'"{cidr}"' if rng.random() < 0.7 else f"var.{prefix}_admin_cidr"
+            body += ["  ingress {", f"    from_port   = {low if protocol != '-1' else 0}",
+                     f"    to_port     = {high if protocol != '-1' else 0}", f'    protocol    = "{protocol}"',
+                     f"    cidr_blocks = [{source}]", "  }"]
+        body.append("}\n")
+        blocks.append("\n".join(body))
+    return "\n".join(blocks)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("out", type=Path)
+    parser.add_argument("--seed", type=int, default=7)
+    parser.add_argument("--cfn", type=int, default=300)
+    parser.add_argument("--tf-modules", type=int, default=500)
+    parser.add_argument("--tf-flat", type=int, default=300)
+    parser.add_argument("--groups", type=int, default=20)
+    args = parser.parse_args()
+    rng = random.Random(args.seed)
+    for sub, count in (("cloudformation", args.cfn), ("terraform-modules", args.tf_modules),
+                       ("terraform-flat", args.tf_flat)):
+        (args.out / sub).mkdir(parents=True, exist_ok=True)
+    for index in range(args.cfn):
+        (args.out / "cloudformation" / f"t{index:04d}.yaml").write_text(cloudformation(rng, args.groups))
+    for index in range(args.tf_modules):
+        module = args.out / "terraform-modules" / f"m{index:04d}"
+        module.mkdir(exist_ok=True)
+        (module / "main.tf").write_text(terraform(rng, 2, f"m{index}"))
+    for index in range(args.tf_flat):
+        (args.out / "terraform-flat" / f"f{index:04d}.tf").write_text(terraform(rng, args.groups, f"f{index}"))
+
+
+if __name__ == "__main__":
+    main()
