@@ -115,7 +115,7 @@ def module_calls(root: str) -> tuple[set[str], list[InputError]]:
             except OSError as exc:
                 errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
                 continue
-            for block in (b for blocks in index.blocks.values() for b in blocks if b.kind == "module"):
+            for block in (b for b in index.top_level if b.kind == "module"):
                 source = block.attributes.get("source")
                 if source is None or not source.strings:
                     continue

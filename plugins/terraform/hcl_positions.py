@@ -9,7 +9,6 @@ every node's line and column.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
 from functools import lru_cache
 
 
@@ -53,71 +52,106 @@ class Attribute:
         return self.line, self.column
 
 
-@dataclass
 class Block:
-    kind: str
-    labels: list[str]
-    line: int
-    column: int
-    attributes: dict[str, Attribute] = field(default_factory=dict)
-    children: list[Block] = field(default_factory=list)
+    """A block: its kind, labels and position; attributes and nested blocks on first use."""
+
+    __slots__ = ("kind", "labels", "line", "column", "_attributes", "_children", "_expand")
+
+    def __init__(self, kind: str, labels: list[str], line: int, column: int, expand=None):
+        self.kind, self.labels, self.line, self.column = kind, labels, line, column
+        self._attributes: dict[str, Attribute] | None = None if expand else {}
+        self._children: list[Block] = []
+        self._expand = expand
+
+    def _load(self) -> None:
+        if self._expand is not None:
+            self._attributes, self._children = self._expand()
+            self._expand = None
+
+    @property
+    def attributes(self) -> dict[str, Attribute]:
+        self._load()
+        return self._attributes
+
+    @property
+    def children(self) -> list[Block]:
+        self._load()
+        return self._children
 
 
 class _Index:
-    """Every block of one file by its first line (1-based), nested blocks included."""
+    """The blocks of one file, found by their first line (1-based)."""
 
-    blocks: dict[int, list[Block]]
     top_level: list[Block]
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
-        for block in self.blocks.get(line, ()):
-            if kind is None or block.kind == kind:
-                return block
-        return None
+        raise NotImplementedError
 
 
 class HclIndex(_Index):
-    """The index of a ``.tf`` file, from tree-sitter."""
+    """The index of a ``.tf`` file, from tree-sitter. Only the blocks asked for are read."""
 
     def __init__(self, source: bytes):
         self._source = source
         self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", source))]
-        self.blocks = {}
-        tree = _parser().parse(source)
-        self.top_level = []
-        self._walk_body(_child(tree.root_node, "body"), self.top_level)
+        self._blocks: dict[int, Block] = {}  # by tree-sitter node id
+        body = _child(_parser().parse(source).root_node, "body")
+        self._top_nodes = [node for node in body.named_children if node.type == "block"] if body else []
+
+    @property
+    def top_level(self) -> list[Block]:
+        return [self._block(node) for node in self._top_nodes]
+
+    def block_at(self, line: int, kind: str | None = None) -> Block | None:
+        row = line - 1
+        candidates = self._top_nodes
+        while candidates:
+            inside = None
+            for node in candidates:
+                if node.start_point[0] == row and (kind is None or self._kind(node) == kind):
+                    return self._block(node)
+                if node.start_point[0] <= row <= node.end_point[0]:
+                    inside = node
+            if inside is None:
+                return None
+            body = _child(inside, "body")
+            candidates = [node for node in body.named_children if node.type == "block"] if body else []
+        return None
 
     def _position(self, point) -> tuple[int, int]:
         row, byte_column = point
         start = self._line_starts[row] if row < len(self._line_starts) else 0
-        prefix = self._source[start:start + byte_column].decode("utf-8", "replace")
-        return row + 1, len(prefix) + 1
+        prefix = self._source[start:start + byte_column]
+        return row + 1, (byte_column if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
 
     def _text(self, node) -> str:
         return self._source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
-    def _walk_body(self, body, blocks: list[Block]) -> dict[str, Attribute]:
+    def _kind(self, node) -> str:
+        children = node.named_children
+        return self._text(children[0]) if children else ""
+
+    def _block(self, node) -> Block:
+        block = self._blocks.get(node.id)
+        if block is None:
+            children = node.named_children
+            labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
+            block = Block(self._kind(node), labels, *self._position(node.start_point),
+                          expand=lambda: self._body(_child(node, "body")))
+            self._blocks[node.id] = block
+        return block
+
+    def _body(self, body) -> tuple[dict[str, Attribute], list[Block]]:
         attributes: dict[str, Attribute] = {}
-        if body is None:
-            return attributes
-        for node in body.named_children:
+        blocks: list[Block] = []
+        for node in body.named_children if body is not None else ():
             if node.type == "attribute":
                 name = node.named_children[0]
                 expression = node.named_children[1] if len(node.named_children) > 1 else None
                 attributes[self._text(name)] = self._attribute(name, expression)
             elif node.type == "block":
                 blocks.append(self._block(node))
-        return attributes
-
-    def _block(self, node) -> Block:
-        children = node.named_children
-        kind = self._text(children[0]) if children else ""
-        labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
-        line, column = self._position(node.start_point)
-        block = Block(kind, labels, line, column)
-        self.blocks.setdefault(line, []).append(block)
-        block.attributes = self._walk_body(_child(node, "body"), block.children)
-        return block
+        return attributes, blocks
 
     def _label(self, node) -> str:
         literal = _child(node, "template_literal")
@@ -190,7 +224,7 @@ class JsonIndex(_Index):
         from winportlint.nodes import LoadError, load
         from winportlint.textfile import NotText, decode
 
-        self.blocks = {}
+        self.blocks: dict[int, list[Block]] = {}
         self.top_level = []
         try:
             root = load(decode(source), json_syntax=True)[0]
@@ -201,6 +235,12 @@ class JsonIndex(_Index):
             for labels, node in _labelled(section, depth):
                 for body in node.value if isinstance(node.value, list) else [node]:
                     self.top_level.append(self._block(kind, labels, body))
+
+    def block_at(self, line: int, kind: str | None = None) -> Block | None:
+        for block in self.blocks.get(line, ()):
+            if kind is None or block.kind == kind:
+                return block
+        return None
 
     def _block(self, kind: str, labels: list[str], node) -> Block:
         block = Block(kind, labels, node.line, node.column)
