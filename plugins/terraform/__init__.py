@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import dataclasses
 import os
 from collections.abc import Mapping, Sequence
 
@@ -29,6 +28,7 @@ class TerraformFormat:
         folder of the run calls is read through its caller, not on its own."""
         from .evaluate import evaluate, module_calls, module_files
         from .extract import ModuleReader
+        from .hcl_positions import index_file
 
         modules = [folder for folder in folders if module_files(folder)]
         calls = {folder: module_calls(folder) for folder in modules}
@@ -44,9 +44,9 @@ class TerraformFormat:
             if evaluation.errors:
                 continue
             permissions, errors = ModuleReader(evaluation).read()
-            root = os.path.normpath(folder)
-            result.permissions.extend(dataclasses.replace(p, group=f"{root}:{p.group}") for p in permissions)
+            result.permissions.extend(permissions)
             result.errors.extend(errors)
+            index_file.cache_clear()  # syntax trees are large: keep one module's at a time
         return result
 
 

@@ -72,6 +72,8 @@ def evaluate(folder: str, settings: Mapping[str, object]) -> Evaluation:
             with open(cli_vars, "w", encoding="utf-8") as handle:
                 handle.write(_tfvars(variables))
             var_paths.append(os.path.relpath(cli_vars, folder))
+        # tfparse runs Go in this process; a lower GC target trades ~10% time for ~20% less memory.
+        os.environ.setdefault("GOGC", "50")
         import tfparse
 
         try:

@@ -53,6 +53,8 @@ class ModuleReader:
     def __init__(self, evaluation: Evaluation):
         self.evaluation = evaluation
         self.folder = evaluation.folder
+        #: Group keys must be unique across the modules of a run.
+        self.group_prefix = os.path.normpath(evaluation.folder) + ":"
         self.permissions: list[Permission] = []
         self.errors: list[InputError] = []
         resources = [entry for entries in evaluation.blocks.values() if isinstance(entries, list)
@@ -64,7 +66,13 @@ class ModuleReader:
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
 
     def read(self) -> tuple[list[Permission], list[InputError]]:
-        for entry in self.resources:
+        """Permissions of every security-group resource, file by file: a file's
+        syntax tree is dropped once its resources are read (they are large)."""
+        current_file = None
+        for entry in sorted(self.resources, key=lambda e: (_meta(e).get("filename", ""), _meta(e).get("line_start", 0))):
+            if _meta(entry).get("filename") != current_file:
+                current_file = _meta(entry).get("filename")
+                index_file.cache_clear()
             kind = _meta(entry).get("label")
             try:
                 if kind in SECURITY_GROUPS:
@@ -108,7 +116,8 @@ class ModuleReader:
                     continue
                 peer = netmath.parse_peer(rule.cidr) if rule.cidr else Peer("unknown", f"{rule.input} is not known")
                 self.permissions.append(Permission(
-                    resource=address, resource_type="module", group=address, direction=Direction(rule.direction),
+                    resource=address, resource_type="module", group=self.group_prefix + address,
+                    direction=Direction(rule.direction),
                     protocol=protocol, ports=ports, peer=peer,
                     location=_input_position(block, rule.input, rule.cidr, location), rule_location=location,
                     provenance=steps + port_steps + (Provenance(
@@ -233,7 +242,7 @@ class ModuleReader:
                 yield Permission(
                     resource=address,
                     resource_type=kind,
-                    group=group,
+                    group=self.group_prefix + group,
                     direction=direction,
                     protocol=protocol,
                     ports=ports,
