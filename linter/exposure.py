@@ -63,9 +63,10 @@ def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRu
             for rule in rules:
                 members = [p for p in partial if opens(p, rule)]
                 if len(members) > 1 and covers_world(p.peer.network for p in members):
-                    for member in members:
+                    needed = _needed(members)
+                    for member in needed:
                         union_hits[id(member)].append(rule)
-                        union_partners[id(member)].update(id(m) for m in members if m is not member)
+                        union_partners[id(member)].update(id(m) for m in needed if m is not member)
         index = {id(p): p for p in group_permissions}
         for permission in group_permissions:
             if is_world(permission.peer.network):
@@ -77,6 +78,14 @@ def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRu
                                                            key=lambda i: _order(index[i])))
                 exposures.append(Exposure(permission, tuple(union_hits[id(permission)]), partners))
     return exposures
+
+
+def _needed(members: list[Permission]) -> list[Permission]:
+    """Members whose CIDR is not inside another member's: ``10.0.0.0/8`` beside
+    ``0.0.0.0/1`` and ``128.0.0.0/1`` adds nothing to the exposure."""
+    return [m for m in members
+            if not any(o.peer.network != m.peer.network and o.peer.network.version == m.peer.network.version
+                       and o.peer.network.supernet_of(m.peer.network) for o in members)]
 
 
 def unresolved_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[Exposure]:

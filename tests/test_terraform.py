@@ -199,3 +199,40 @@ resource "aws_security_group_rule" "smb" {
         ("WPL101", "aws_security_group.rdp", "main.tf", 17, 5),
         ("WPL102", "aws_security_group_rule.smb", "main.tf", 25, 24),
     ]
+
+
+def test_a_large_module_evaluated_in_slices_gives_what_one_evaluation_gives(tmp_path, monkeypatch):
+    """Slicing (plugins/terraform/chunking.py) must not change a single finding."""
+    from winportlint.plugins.terraform import chunking
+
+    module = tmp_path / "big"
+    _write(module, {
+        "shared.tf": 'variable "world" { default = "0.0.0.0/0" }\nlocals {\n  ports = { rdp = 3389, smb = 445 }\n}\n'
+                     'module "m" {\n  source = "./modules/m"\n  c      = var.world\n}\n',
+        "modules/m/main.tf": 'variable "c" {}\nresource "aws_security_group" "m" {\n  ingress {\n    from_port = 5985\n'
+                             '    to_port = 5985\n    protocol = "tcp"\n    cidr_blocks = [var.c]\n  }\n}\n',
+    })
+    for index in range(12):
+        groups = []
+        for group in range(6):
+            cidr = "var.world" if (index + group) % 4 == 0 else '"10.0.0.0/8"'
+            groups.append(
+                f'resource "aws_security_group" "f{index}_g{group}" {{\n  dynamic "ingress" {{\n'
+                f'    for_each = local.ports\n    content {{\n      from_port   = ingress.value\n'
+                f'      to_port     = ingress.value\n      protocol    = "tcp"\n      cidr_blocks = [{cidr}]\n'
+                f'    }}\n  }}\n}}\n'
+                f'resource "aws_security_group_rule" "f{index}_half{group}" {{\n  type = "ingress"\n'
+                f'  from_port = 3389\n  to_port = 3389\n  protocol = "tcp"\n'
+                f'  cidr_blocks = ["{"0.0.0.0/1" if group % 2 else "128.0.0.0/1"}"]\n'
+                f'  security_group_id = aws_security_group.f{index}_g{group - group % 2}.id\n}}\n')
+        (module / f"f{index:02d}.tf").write_text("\n".join(groups))
+
+    def findings(limit):
+        monkeypatch.setattr(chunking, "WORK_LIMIT", limit)
+        monkeypatch.setattr(chunking, "SLICE_BLOCKS", 10)
+        result = lint([module], select=["WPL1"])
+        assert result.errors == []
+        return [(f.rule_id, f.permission.resource, f.permission.peer.text, f.location) for f in result.findings]
+
+    whole, sliced = findings(10**12), findings(0)
+    assert len(whole) == 109 and sliced == whole

@@ -19,9 +19,12 @@ from dataclasses import dataclass, field
 
 from winportlint.model import InputError
 
+from .chunking import evaluate_in_slices, needs_slicing
 from .hcl_positions import index_file
 
-_TFPARSE_ERROR = re.compile(r"(?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+),(?P<column>\d+)(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
+#: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
+_TFPARSE_ERROR = re.compile(
+    r"(?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+),(?P<column>\d+)(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
 AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
 #: A module block in HCL or JSON syntax; files without one need no parse here.
 _MODULE_BLOCK = re.compile(rb'(^|\n)\s*module\s*"|"module"\s*:')
@@ -57,11 +60,6 @@ def evaluate(folder: str, settings: Mapping[str, object]) -> Evaluation:
     """Evaluate a root module whose module calls were checked; problems are InputErrors."""
     evaluation = Evaluation(folder)
     evaluation.var_files = auto_var_files(folder) + [str(f) for f in settings.get("var_files", ()) or ()]
-    for var_file in evaluation.var_files:
-        if not os.path.isfile(var_file):
-            evaluation.errors.append(InputError(var_file, 0, "variable file not found"))
-    if evaluation.errors:
-        return evaluation
     with tempfile.TemporaryDirectory(prefix="winportlint-") as scratch:
         var_paths = [os.path.relpath(os.path.abspath(f), os.path.abspath(folder)) for f in evaluation.var_files]
         variables = settings.get("vars") or {}
@@ -76,8 +74,15 @@ def evaluate(folder: str, settings: Mapping[str, object]) -> Evaluation:
         os.environ.setdefault("GOGC", "50")
         import tfparse
 
+        def load(module_folder: str) -> dict:
+            paths = [os.path.relpath(os.path.join(os.path.abspath(folder), p), os.path.abspath(module_folder))
+                     for p in var_paths]
+            return tfparse.load_from_path(module_folder, stop_on_hcl_error=True, vars_paths=paths)
+
         try:
-            evaluation.blocks = tfparse.load_from_path(folder, stop_on_hcl_error=True, vars_paths=var_paths)
+            files = module_files(folder)
+            sliced = evaluate_in_slices(folder, files, load) if needs_slicing(files) else None
+            evaluation.blocks = sliced if sliced is not None else load(folder)
         except tfparse.ParseError as exc:
             evaluation.errors.append(_parse_error(folder, str(exc)))
     return evaluation

@@ -102,6 +102,10 @@ class HclIndex(_Index):
     def top_level(self) -> list[Block]:
         return [self._block(node) for node in self._top_nodes]
 
+    def top_level_nodes(self) -> list[tuple[Block, object]]:
+        """Top-level blocks with their syntax nodes (for line ranges)."""
+        return [(self._block(node), node) for node in self._top_nodes]
+
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         row = line - 1
         candidates = self._top_nodes
