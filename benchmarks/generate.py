@@ -1,10 +1,12 @@
 """Seeded synthetic corpora for the benchmarks: CloudFormation templates and Terraform modules.
 
-    python benchmarks/generate.py OUT_DIR [--seed 7] [--cfn 300] [--tf-modules 500] [--tf-flat 300] [--groups 20]
+    python benchmarks/generate.py OUT_DIR [--seed 7] [--cfn 300] [--tf-modules 500] [--tf-flat 300]
+                                          [--tf-dynamic 300] [--groups 20]
 
 Writes OUT_DIR/cloudformation/*.yaml (each with --groups security groups),
 OUT_DIR/terraform-modules/mNNN/main.tf (small modules) and
-OUT_DIR/terraform-flat/fNNN.tf (one module of many files, --groups groups each).
+OUT_DIR/terraform-flat/fNNN.tf (one module of many files, --groups groups each) and
+OUT_DIR/terraform-dynamic/dNNN.tf (the same with dynamic ingress blocks).
 About one group in ten opens a Windows port to the world, as real code does.
 """
 
@@ -56,6 +58,18 @@ def terraform(rng: random.Random, groups: int, prefix: str) -> str:
     return "\n".join(blocks)
 
 
+def terraform_dynamic(rng: random.Random, groups: int, prefix: str) -> str:
+    """Groups whose rules come from dynamic blocks over a map: the evaluator's slow case."""
+    blocks = ['locals {\n  %s_ports = { rdp = 3389, web = 443, smb = 445 }\n}\n' % prefix]
+    for group in range(groups):
+        cidr = '"0.0.0.0/0"' if rng.random() < 0.1 else '"10.0.0.0/8"'
+        blocks.append(f'resource "aws_security_group" "{prefix}_g{group}" {{\n  name = "{prefix}-g{group}"\n'
+                      f'  dynamic "ingress" {{\n    for_each = local.{prefix}_ports\n    content {{\n'
+                      f'      from_port   = ingress.value\n      to_port     = ingress.value\n'
+                      f'      protocol    = "tcp"\n      cidr_blocks = [{cidr}]\n    }}\n  }}\n}}\n')
+    return "\n".join(blocks)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -63,11 +77,12 @@ def main() -> None:
     parser.add_argument("--cfn", type=int, default=300)
     parser.add_argument("--tf-modules", type=int, default=500)
     parser.add_argument("--tf-flat", type=int, default=300)
+    parser.add_argument("--tf-dynamic", type=int, default=300)
     parser.add_argument("--groups", type=int, default=20)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     for sub, count in (("cloudformation", args.cfn), ("terraform-modules", args.tf_modules),
-                       ("terraform-flat", args.tf_flat)):
+                       ("terraform-flat", args.tf_flat), ("terraform-dynamic", args.tf_dynamic)):
         (args.out / sub).mkdir(parents=True, exist_ok=True)
     for index in range(args.cfn):
         (args.out / "cloudformation" / f"t{index:04d}.yaml").write_text(cloudformation(rng, args.groups))
@@ -77,6 +92,9 @@ def main() -> None:
         (module / "main.tf").write_text(terraform(rng, 2, f"m{index}"))
     for index in range(args.tf_flat):
         (args.out / "terraform-flat" / f"f{index:04d}.tf").write_text(terraform(rng, args.groups, f"f{index}"))
+    for index in range(args.tf_dynamic):
+        (args.out / "terraform-dynamic" / f"d{index:04d}.tf").write_text(
+            terraform_dynamic(rng, args.groups, f"d{index}"))
 
 
 if __name__ == "__main__":

@@ -89,6 +89,10 @@ def cases(work: Path, peers: Path) -> list[tuple[str, int, list[tuple[str, list[
             ("winportlint", [*winportlint, str(work / "terraform-flat")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-flat")]),
         ]),
+        ("terraform: one module of 300 files x 20 dynamic-block groups", 300, [
+            ("winportlint", [*winportlint, str(work / "terraform-dynamic")]),
+            ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-dynamic")]),
+        ]),
     ]
 
 
@@ -111,7 +115,7 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work)], check=True)
         (args.work / "small").mkdir(exist_ok=True)
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work / "small-gen"), "--cfn", "1",
-                        "--tf-modules", "0", "--tf-flat", "0", "--groups", "2"], check=True)
+                        "--tf-modules", "0", "--tf-flat", "0", "--tf-dynamic", "0", "--groups", "2"], check=True)
         shutil.copy(args.work / "small-gen" / "cloudformation" / "t0000.yaml", args.work / "small" / "t0000.yaml")
     peers = ensure_peers(args.peers)
     env_note = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"

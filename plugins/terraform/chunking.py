@@ -19,12 +19,13 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from functools import lru_cache
 
 from .hcl_positions import HclIndex
 
 #: Slice when (dynamic blocks) x (top-level blocks) exceeds this (a 40-file module of 20 dynamic groups).
 WORK_LIMIT = 800 * 800
-SLICE_BLOCKS = 120
+SLICE_BLOCKS = 30
 _REFERENCE = re.compile(
     r"\b(data\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+|module\.[A-Za-z0-9_-]+|local\.[A-Za-z0-9_]+"
     r"|[a-z][a-z0-9]*_[A-Za-z0-9_]+\.[A-Za-z_][A-Za-z0-9_-]*)")
@@ -62,19 +63,22 @@ def evaluate_in_slices(folder: str, files: list[str], load: Callable[[str], dict
     blocks = [block for path in files for block in _blocks(path)]
     if any(block.kind == "module" and block.outside_source for block in blocks):
         return None
-    shared = [b for b in blocks if b.kind in _EVERYWHERE or (b.kind == "locals" and not _needs_resources(b))]
-    groups = _connected([b for b in blocks if b not in shared and b.kind != "output"])
+    everywhere = [b for b in blocks if b.kind in _EVERYWHERE]
+    free_locals = [b for b in blocks if b.kind == "locals" and not _needs_resources(b)]
+    groups = _connected([b for b in blocks if b.kind not in _EVERYWHERE and b not in free_locals
+                         and b.kind != "output"])
     merged: dict[str, list] = {}
     seen: set[tuple[str, str]] = set()
     for members in _pack(groups):
         with tempfile.TemporaryDirectory(prefix="winportlint-slice-") as scratch:
-            _write_slice(folder, scratch, files, shared + members)
+            _write_slice(folder, scratch, everywhere + _locals_for(members, free_locals) + members)
             for kind, entries in load(scratch).items():
                 for entry in entries if isinstance(entries, list) else ():
                     key = (kind, (entry.get("__tfmeta") or {}).get("path", id(entry)))
                     if key not in seen:
                         seen.add(key)
                         merged.setdefault(kind, []).append(entry)
+    _lines.cache_clear()
     return merged
 
 
@@ -101,6 +105,19 @@ def _blocks(path: str) -> list[_Block]:
         references = set(_REFERENCE.findall(body)) - set(names)
         found.append(_Block(path, first, last, kind, names, references, bool(_OUTSIDE_SOURCE.search(body))))
     return found
+
+
+def _locals_for(members: list[_Block], free_locals: list[_Block]) -> list[_Block]:
+    """The locals blocks the members read, directly or through other locals."""
+    owner = {name: block for block in free_locals for name in block.names}
+    wanted = [reference for block in members for reference in block.references if reference in owner]
+    chosen: dict[int, _Block] = {}
+    while wanted:
+        block = owner[wanted.pop()]
+        if id(block) not in chosen:
+            chosen[id(block)] = block
+            wanted.extend(reference for reference in block.references if reference in owner)
+    return list(chosen.values())
 
 
 def _needs_resources(block: _Block) -> bool:
@@ -138,20 +155,25 @@ def _pack(groups: list[list[_Block]]) -> list[list[_Block]]:
     return [members for members in slices if members]
 
 
-def _write_slice(folder: str, scratch: str, files: list[str], members: list[_Block]) -> None:
-    """Copies of the module files keeping only the members' lines; folders are linked."""
+def _write_slice(folder: str, scratch: str, members: list[_Block]) -> None:
+    """Copies of the files holding members, other lines blanked; the folder's folders are linked."""
     keep: dict[str, list[tuple[int, int]]] = {}
     for block in members:
         keep.setdefault(block.file, []).append((block.first, block.last))
-    for path in files:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            lines = handle.read().split("\n")
-        ranges = keep.get(path, [])
-        kept = [line if any(first <= number <= last for first, last in ranges) else ""
-                for number, line in enumerate(lines)]
+    for path, ranges in keep.items():
+        lines = _lines(path)
+        kept = [""] * len(lines)
+        for first, last in ranges:
+            kept[first:last + 1] = lines[first:last + 1]
         with open(os.path.join(scratch, os.path.basename(path)), "w", encoding="utf-8") as handle:
             handle.write("\n".join(kept))
     for entry in os.listdir(folder):
         source = os.path.join(folder, entry)
         if os.path.isdir(source):
             os.symlink(os.path.abspath(source), os.path.join(scratch, entry))
+
+
+@lru_cache(maxsize=None)
+def _lines(path: str) -> list[str]:
+    with open(path, encoding="utf-8", errors="replace") as handle:
+        return handle.read().split("\n")
