@@ -236,3 +236,17 @@ def test_a_large_module_evaluated_in_slices_gives_what_one_evaluation_gives(tmp_
 
     whole, sliced = findings(10**12), findings(0)
     assert len(whole) == 109 and sliced == whole
+
+
+def test_a_malformed_plan_is_an_error_not_a_crash(tmp_path):
+    # Found by fuzzing: entries of the wrong type raised AttributeError.
+    path = tmp_path / "plan.json"
+    path.write_text(json.dumps({"format_version": "1.2", "resource_changes": [
+        "not an object",
+        {"address": "aws_security_group.x", "type": "aws_security_group", "change": ["wrong"]},
+        {"address": "aws_security_group.y", "type": "aws_security_group",
+         "change": {"after": {"ingress": "wrong", "egress": [{"protocol": "-1", "cidr_blocks": [7]}]}}},
+    ]}))
+    result = lint([path], select=["WPL"])
+    assert [(e.line, e.message) for e in result.errors] == [(1, "malformed plan: resource_changes[0] is not an object")]
+    assert [(f.rule_id, f.permission.peer.kind) for f in result.findings] == []

@@ -30,9 +30,11 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
     if not isinstance(plan, dict) or "format_version" not in plan or not (
             "planned_values" in plan or "resource_changes" in plan):
         return None
-    entries = _changed_resources(plan) if plan.get("resource_changes") else _planned_resources(plan)
+    problems: list[str] = []
+    entries = _changed_resources(plan, problems) if plan.get("resource_changes") else \
+        _planned_resources(plan, problems)
     folder = os.path.dirname(path) or "."
-    configuration = (plan.get("configuration") or {}).get("root_module") or {}
+    configuration = _mapping(_mapping(plan.get("configuration")).get("root_module"))
     blocks: dict[str, list] = {}
     for address, kind, values, unknown in entries:
         if not isinstance(values, dict):
@@ -48,28 +50,43 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
         blocks.setdefault(kind, []).append(entry)
     evaluation = Evaluation(folder, blocks)
     permissions, errors = ModuleReader(evaluation).read()
+    errors.extend(InputError(path, 1, f"malformed plan: {problem}") for problem in problems)
     return FileResult(permissions, errors)
 
 
-def _changed_resources(plan: dict):
-    for change in plan.get("resource_changes") or ():
+def _changed_resources(plan: dict, errors: list[str]):
+    for number, change in enumerate(_list(plan.get("resource_changes"))):
+        if not isinstance(change, dict):
+            errors.append(f"resource_changes[{number}] is not an object")
+            continue
         if change.get("mode", "managed") != "managed":
             continue
-        after = (change.get("change") or {}).get("after")
+        details = _mapping(change.get("change"))
+        after = details.get("after")
         if after is None:  # deleted
             continue
-        yield change.get("address", "?"), change.get("type", ""), after, (change.get("change") or {}).get(
-            "after_unknown") or {}
+        yield str(change.get("address", "?")), str(change.get("type", "")), after, details.get("after_unknown") or {}
 
 
-def _planned_resources(plan: dict):
-    stack = [((plan.get("planned_values") or {}).get("root_module")) or {}]
+def _planned_resources(plan: dict, errors: list[str]):
+    stack = [_mapping(_mapping(plan.get("planned_values")).get("root_module"))]
     while stack:
         module = stack.pop()
-        for resource in module.get("resources") or ():
-            if resource.get("mode", "managed") == "managed":
-                yield resource.get("address", "?"), resource.get("type", ""), resource.get("values"), {}
-        stack.extend(reversed(module.get("child_modules") or ()))
+        for number, resource in enumerate(_list(module.get("resources"))):
+            if not isinstance(resource, dict):
+                errors.append(f"planned_values resource {number} is not an object")
+            elif resource.get("mode", "managed") == "managed":
+                yield str(resource.get("address", "?")), str(resource.get("type", "")), resource.get("values"), {}
+        stack.extend(reversed([_mapping(child) for child in _list(module.get("child_modules"))]))
+
+
+def _mapping(value) -> dict:
+    """Plans are machine-written, but a hand-edited one must not crash the reader."""
+    return value if isinstance(value, dict) else {}
+
+
+def _list(value) -> list:
+    return value if isinstance(value, list) else []
 
 
 def _with_unknowns(values, unknown):
@@ -98,12 +115,12 @@ def _source_block(folder: str, configuration: dict, address: str) -> tuple[str, 
     ``configuration``)."""
     parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
     while len(parts) > 2 and parts[0] == "module":
-        call = (configuration.get("module_calls") or {}).get(parts[1]) or {}
-        source = call.get("source") or ""
-        if not source.startswith(("./", "../")):
+        call = _mapping(_mapping(configuration.get("module_calls")).get(parts[1]))
+        source = call.get("source")
+        if not isinstance(source, str) or not source.startswith(("./", "../")):
             return None
         folder = os.path.normpath(os.path.join(folder, source))
-        configuration = call.get("module") or {}
+        configuration = _mapping(call.get("module"))
         parts = parts[2:]
     if len(parts) != 2:
         return None
