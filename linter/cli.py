@@ -31,13 +31,22 @@ def _parser() -> argparse.ArgumentParser:
 
     check = commands.add_parser("check", help="lint files and folders (default: .)")
     check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
-    check.add_argument("--format", default="text", help="output format: text, json, sarif, or a plugin's")
+    check.add_argument("--format", default="text",
+                       help="output format: text, json, sarif, github, junit, gitlab, markdown, or a plugin's")
     check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
+    check.add_argument("--output-format", metavar="FORMAT",
+                       help="with --output: the file's format, while the console keeps --format "
+                            "(e.g. --output results.sarif --output-format sarif)")
     check.add_argument("--select", action="append", metavar="IDS",
                        help="run only these checks (ids or prefixes, comma-separated; enables off-by-default checks)")
     check.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or prefixes)")
-    check.add_argument("--severity", default="low", choices=SEVERITIES,
+    check.add_argument("--severity", choices=SEVERITIES,
                        help="report and fail on findings at or above this severity (default: low)")
+    check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings with their reasons")
+    check.add_argument("--report-unused-ignores", action="store_true",
+                       help="report suppressions that match no finding (as errors)")
+    check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
+    check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
     check.add_argument("--os", action="append", metavar="VERSION",
                        help="only catalog rules of these Windows Server versions (e.g. 2019, '2012 R2')")
     check.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file of your own ports")
@@ -102,48 +111,70 @@ def _load_catalog(extra_files, os_versions):
 
 
 def _check(args) -> int:
-    from . import engine
+    from . import config as configuration
+    from . import engine, suppress
+    from .baseline import BaselineError, new_findings, write
     from .model import Severity
     from .plugin_manager import load_plugins
     from .report import Report
 
+    try:
+        config = configuration.load(configuration.find(args.paths[0]))
+    except configuration.ConfigError as exc:
+        raise UsageError(str(exc)) from None
     plugins = load_plugins()
     for warning in plugins.warnings:
         print(f"winportlint: warning: {warning}", file=sys.stderr)
-    reporter = plugins.reporters.get(args.format)
-    if reporter is None:
-        raise UsageError(f"unknown --format '{args.format}' (known: {', '.join(sorted(plugins.reporters))})")
-    selection = engine.Selection(_split_ids(args.select), _split_ids(args.ignore))
+    reporters = [plugins.reporters.get(name) for name in (args.format, args.output_format or args.format)]
+    for name, reporter in zip((args.format, args.output_format), reporters):
+        if reporter is None:
+            raise UsageError(f"unknown format '{name}' (known: {', '.join(sorted(plugins.reporters))})")
+    selection = engine.Selection(_split_ids(args.select) or config.select, _split_ids(args.ignore) or config.ignore)
     known_ids = {check.id for check in plugins.checks}
     for prefix in selection.select + selection.ignore:
         if not any(check_id.startswith(prefix) for check_id in known_ids):
             raise UsageError(f"no check id starts with '{prefix}' (see 'winportlint rules')")
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
-    catalog = _load_catalog([*plugins.catalog_files, *(args.catalog or ())], args.os)
-    result = engine.run(args.paths, plugins.formats, checks, catalog, _settings(args))
-    threshold = Severity(args.severity)
+    catalog = _load_catalog([*plugins.catalog_files, *config.catalog, *(args.catalog or ())],
+                            args.os or list(config.os))
+    result = engine.run(args.paths, plugins.formats, checks, catalog, _settings(args), excluded=config.excluded)
+    threshold = Severity(args.severity or config.severity or "low")
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
-    stream_is_tty = args.output is None and sys.stdout.isatty()
+    outcome = suppress.apply(shown, result.files, known_ids, config.allow, config.inline_ignores)
+    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
+                    key=lambda e: (e.file, e.line, e.message))
+    findings, baselined = outcome.kept, 0
+    try:
+        if args.baseline:
+            findings, baselined = new_findings(args.baseline, findings)
+        if args.write_baseline:
+            count = write(args.write_baseline, outcome.kept)
+            print(f"winportlint: wrote {count} findings to {args.write_baseline}", file=sys.stderr)
+    except (BaselineError, OSError) as exc:
+        raise UsageError(str(exc)) from None
     report = Report(
-        findings=shown,
-        errors=result.errors,
+        findings=findings,
+        errors=errors,
         checks=checks,
         files_checked=result.files_checked,
         threshold=threshold,
         hidden=len(result.findings) - len(shown),
-        color=stream_is_tty and "NO_COLOR" not in os.environ,
         warnings=plugins.warnings,
+        suppressed=outcome.suppressed,
+        show_suppressed=args.show_suppressed,
+        baselined=baselined,
     )
-    output = reporter.render(report)
+    console, to_file = reporters
     if args.output:
         try:
             with open(args.output, "w", encoding="utf-8") as handle:
-                handle.write(output)
+                handle.write(to_file.render(report))
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
-    else:
-        sys.stdout.write(output)
-    return report.exit_code
+    if not args.output or args.output_format:
+        report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
+        sys.stdout.write(console.render(report))
+    return 0 if args.write_baseline and not errors else report.exit_code
 
 
 def _settings(args) -> dict[str, object]:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
@@ -35,9 +35,12 @@ class RunResult:
     findings: list[Finding] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
     files_checked: int = 0
+    #: Every file read, for suppression comments.
+    files: list[str] = field(default_factory=list)
 
 
-def discover(paths: Sequence[str], suffixes: tuple[str, ...]) -> tuple[list[tuple[str, bool]], list[InputError]]:
+def discover(paths: Sequence[str], suffixes: tuple[str, ...],
+             excluded: Callable[[str], bool] = lambda path: False) -> tuple[list[tuple[str, bool]], list[InputError]]:
     """``(file, named explicitly)`` below the paths, sorted by file.
 
     In folders only names ending in one of the suffixes are taken; a file
@@ -55,9 +58,10 @@ def discover(paths: Sequence[str], suffixes: tuple[str, ...]) -> tuple[list[tupl
             continue
         for root, dirs, names in os.walk(path, onerror=lambda exc: errors.append(
                 InputError(exc.filename or path, 0, f"cannot read folder: {exc.strerror}"))):
-            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not _is_virtualenv(root, d))
+            dirs[:] = sorted(d for d in dirs if d not in SKIPPED_DIRS and not _is_virtualenv(root, d)
+                             and not excluded(os.path.join(root, d)))
             for name in names:
-                if name.lower().endswith(suffixes):
+                if name.lower().endswith(suffixes) and not excluded(os.path.join(root, name)):
                     files.setdefault(os.path.normpath(os.path.join(root, name)), False)
     return sorted(files.items()), errors
 
@@ -97,7 +101,8 @@ def check_file(path: str, result: FileResult, checks: Sequence, catalog: Catalog
 
 
 def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog,
-        settings: Mapping[str, object] | None = None) -> RunResult:
+        settings: Mapping[str, object] | None = None,
+        excluded: Callable[[str], bool] = lambda path: False) -> RunResult:
     """Lint the paths: every finding of the given checks, and every input error.
 
     Files of a format's ``folder_suffixes`` are read as their whole folder
@@ -106,8 +111,8 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     """
     settings = settings or {}
     suffixes = tuple(s for fmt in formats for s in (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ())))
-    files, errors = discover(paths, suffixes)
-    result = RunResult(errors=list(errors))
+    files, errors = discover(paths, suffixes, excluded)
+    result = RunResult(errors=list(errors), files=[path for path, _ in files])
     folders: dict[tuple[int, str], int] = {}
     for path, explicit in files:
         folder_format = next((i for i, fmt in enumerate(formats)

@@ -98,6 +98,16 @@ class Peer:
 
 
 @dataclass(frozen=True, slots=True)
+class Ignore:
+    """A suppression written in a file's own structure (CloudFormation ``Metadata``),
+    as opposed to a ``# winportlint: ignore[...]`` comment, which the core reads."""
+
+    ids: tuple[str, ...]
+    reason: str
+    location: Location
+
+
+@dataclass(frozen=True, slots=True)
 class Permission:
     """One resolved (protocol, ports, peer) that a security group allows.
 
@@ -111,7 +121,8 @@ class Permission:
       protocol number as a string; ``unknown`` when it could not be resolved.
     - ``ports``: ``None`` when the rule allows every port of the protocol.
     - ``location``: where the peer (CIDR) value is written; ``rule_location``
-      where the rule starts.
+      where the rule starts; ``resource_location`` where the resource starts.
+    - ``ignores``: suppressions the format found in the resource's structure.
     """
 
     resource: str
@@ -124,6 +135,8 @@ class Permission:
     location: Location
     rule_location: Location
     provenance: tuple[Provenance, ...] = ()
+    resource_location: Location | None = None
+    ignores: tuple[Ignore, ...] = ()
 
 
 @dataclass(frozen=True, slots=True)

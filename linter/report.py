@@ -28,6 +28,11 @@ class Report:
     color: bool = False
     tool_version: str = __version__
     warnings: list[str] = field(default_factory=list)
+    #: Findings silenced by a comment, Metadata or the configuration (``Suppressed`` records).
+    suppressed: list = field(default_factory=list)
+    show_suppressed: bool = False
+    #: Findings left out because the baseline holds them.
+    baselined: int = 0
 
     @property
     def exit_code(self) -> int:

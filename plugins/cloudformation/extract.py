@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
 import itertools
 from collections.abc import Iterator
 
 from winportlint import netmath
-from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
+from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
 from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
 from winportlint.nodes import LoadError, Node
@@ -43,12 +44,45 @@ def extract(file: str, document: Node) -> tuple[list[Permission], list[InputErro
         resource_type = getattr(resource.value.get("Type"), "value", None)
         if resource_type not in RESOURCE_TYPES:
             continue
+        line, column = document.value["Resources"].key_pos[name]
+        try:
+            ignores = _metadata_ignores(file, resource)
+        except LoadError as exc:
+            errors.append(InputError(file, exc.line, f"{name}: {exc}"))
+            ignores = ()
         for rule in _resource_rules(resolver, name, resource_type, resource, errors):
             try:
-                permissions.extend(_rule_permissions(resolver, name, resource_type, *rule))
+                permissions.extend(dataclasses.replace(permission, resource_location=Location(file, line, column),
+                                                       ignores=ignores)
+                                   for permission in _rule_permissions(resolver, name, resource_type, *rule))
             except LoadError as exc:
                 errors.append(InputError(file, exc.line, f"{name}: {exc}"))
     return permissions, errors
+
+
+def _metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
+    """``Metadata: winportlint: ignore: [{id: WPL101, reason: ...}]`` (also ``id: [A, B]``)."""
+    metadata = resource.value.get("Metadata")
+    section = metadata.value.get("winportlint") if metadata is not None and isinstance(metadata.value, dict) else None
+    if section is None:
+        return ()
+    entries = section.value.get("ignore") if isinstance(section.value, dict) else None
+    if entries is None or not isinstance(entries.value, list):
+        raise LoadError("Metadata winportlint needs 'ignore': a list of {id, reason}", section.line)
+    ignores = []
+    for entry in entries.value:
+        fields = entry.value if isinstance(entry.value, dict) else {}
+        ids = fields.get("id")
+        reason = fields.get("reason")
+        id_values = [n.value for n in ids.value] if ids is not None and isinstance(ids.value, list) else \
+            [ids.value] if ids is not None else []
+        if not id_values or not all(isinstance(v, str) and v for v in id_values):
+            raise LoadError("each Metadata winportlint ignore needs an 'id'", entry.line)
+        if reason is None or not isinstance(reason.value, str) or not reason.value.strip():
+            raise LoadError(f"ignore of {', '.join(id_values)} needs a 'reason'", entry.line)
+        ignores.append(Ignore(tuple(v.upper() for v in id_values), reason.value.strip(),
+                              Location(file, entry.line, entry.column)))
+    return tuple(ignores)
 
 
 def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource: Node, errors: list[InputError]):

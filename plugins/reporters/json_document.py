@@ -1,4 +1,4 @@
-"""The JSON contract: ``{"version": 1, "findings": [...], "errors": [...]}`` (see README)."""
+"""The JSON contract: ``{"version": 1, "findings": [...], "errors": [...], "suppressed": [...]}`` (README)."""
 
 from __future__ import annotations
 
@@ -17,6 +17,8 @@ class JsonReporter:
             "version": SCHEMA_VERSION,
             "findings": [finding_record(f) for f in report.findings],
             "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
+            "suppressed": [dict(finding_record(s.finding), suppressed_by=s.source, reason=s.reason)
+                           for s in report.suppressed],
         }
         return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
 

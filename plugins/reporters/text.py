@@ -23,6 +23,11 @@ class TextReporter:
                 severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
             lines.append(f"{location.file}:{location.line}:{location.column}: {finding.rule_id} {severity} "
                          f"{finding.message}")
+        if report.show_suppressed:
+            for item in report.suppressed:
+                location = item.finding.location
+                lines.append(f"{location.file}:{location.line}:{location.column}: {item.finding.rule_id} suppressed "
+                             f"({item.reason}; {item.source}) {item.finding.message}")
         for error in report.errors:
             place = f"{error.file}:{error.line}" if error.line else error.file
             lines.append(f"{place}: error: {error.message}")
@@ -31,7 +36,7 @@ class TextReporter:
 
 
 def summary(report) -> str:
-    """``3 findings (2 critical, 1 high) in 4 files; 1 input error; 2 below --severity low``."""
+    """``3 findings (2 critical, 1 high) in 4 files; 1 input error; 1 suppressed; 2 below --severity low``."""
     counts: dict[str, int] = {}
     for finding in report.findings:
         counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
@@ -43,6 +48,10 @@ def summary(report) -> str:
     text += f" in {report.files_checked} file{'s' if report.files_checked != 1 else ''}"
     if report.errors:
         text += f"; {len(report.errors)} input error{'s' if len(report.errors) != 1 else ''}"
+    if report.suppressed:
+        text += f"; {len(report.suppressed)} suppressed"
+    if report.baselined:
+        text += f"; {report.baselined} in the baseline"
     if report.hidden:
         text += f"; {report.hidden} below --severity {report.threshold.value}"
     return text

@@ -120,6 +120,7 @@ class ModuleReader:
                     direction=Direction(rule.direction),
                     protocol=protocol, ports=ports, peer=peer,
                     location=_input_position(block, rule.input, rule.cidr, location), rule_location=location,
+                    resource_location=location,
                     provenance=steps + port_steps + (Provenance(
                         "cidr", "module input",
                         f"input {rule.input}" + (f" (rule {rule.rule_name})" if rule.rule_name else "")),),
@@ -196,8 +197,8 @@ class ModuleReader:
                 rule = _Rule(item, attributes, location)
                 provenance = self._provenance(entry, item)
                 self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule, provenance,
-                                                              protocol_key="protocol", ipv4="cidr_blocks",
-                                                              ipv6="ipv6_cidr_blocks"))
+                                                              self._block_location(entry), protocol_key="protocol",
+                                                              ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks"))
 
     def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
         meta = _meta(entry)
@@ -219,11 +220,11 @@ class ModuleReader:
         group_id = group_id if isinstance(group_id, str) and group_id else None  # unknown: the rule alone
         group = self.group_ids.get(group_id) or group_id or address
         self.permissions.extend(self._rule_permissions(address, kind, group, direction, rule, self._provenance(entry),
-                                                      **keys))
+                                                      location, **keys))
 
     def _rule_permissions(self, address: str, kind: str, group: str, direction: Direction, rule: _Rule,
-                          provenance: tuple[Provenance, ...], protocol_key: str, ipv4: str,
-                          ipv6: str) -> Iterator[Permission]:
+                          provenance: tuple[Provenance, ...], resource_location: Location, protocol_key: str,
+                          ipv4: str, ipv6: str) -> Iterator[Permission]:
         protocol, ports, port_steps = _protocol_and_ports(rule, protocol_key)
         for key in (ipv4, ipv6):
             if not rule.written(key):
@@ -249,6 +250,7 @@ class ModuleReader:
                     peer=peer,
                     location=rule.position(key, cidr if isinstance(cidr, str) else None),
                     rule_location=rule.location,
+                    resource_location=resource_location,
                     provenance=provenance + port_steps + steps,
                 )
 

@@ -1,0 +1,157 @@
+"""Configuration: ``[tool.winportlint]`` in ``pyproject.toml`` or a ``.winportlint.toml``.
+
+Found by walking up from the first scanned path; the nearest file wins, and
+command-line flags win over it. Paths in it are relative to its folder.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import os
+import re
+from dataclasses import dataclass, field
+
+from .suppress import AllowEntry
+
+SEVERITIES = ("info", "low", "medium", "high", "critical")
+_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores"}
+_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason"}
+_PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
+
+
+class ConfigError(Exception):
+    """A configuration that cannot be used; the message names the file."""
+
+
+@dataclass
+class Config:
+    path: str | None = None
+    select: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+    severity: str | None = None
+    catalog: tuple[str, ...] = ()
+    os: tuple[str, ...] = ()
+    exclude: tuple[str, ...] = ()
+    allow: tuple[AllowEntry, ...] = ()
+    inline_ignores: bool = True
+    folder: str = field(default=".", repr=False)
+
+    def excluded(self, path: str) -> bool:
+        """Whether a scanned path matches an ``exclude`` pattern (relative to the config's folder)."""
+        if not self.exclude:
+            return False
+        relative = os.path.relpath(os.path.abspath(path), self.folder).replace(os.sep, "/")
+        return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern.rstrip("/") + "/*")
+                   for pattern in self.exclude)
+
+
+def find(start: str) -> str | None:
+    """The nearest ``.winportlint.toml``, or ``pyproject.toml`` with a ``[tool.winportlint]`` table."""
+    folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
+    while True:
+        candidate = os.path.join(folder, ".winportlint.toml")
+        if os.path.isfile(candidate):
+            return candidate
+        candidate = os.path.join(folder, "pyproject.toml")
+        if os.path.isfile(candidate) and "tool" in _read(candidate) and "winportlint" in _read(candidate)["tool"]:
+            return candidate
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+
+
+def load(path: str | None) -> Config:
+    if path is None:
+        return Config()
+    document = _read(path)
+    table = document.get("tool", {}).get("winportlint", {}) if path.endswith("pyproject.toml") else document
+    shown = os.path.relpath(path)
+    where = path if shown.startswith("..") else shown
+    if path.endswith("pyproject.toml"):
+        where += " [tool.winportlint]"
+    unknown = sorted(set(table) - _KEYS)
+    if unknown:
+        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
+    folder = os.path.dirname(os.path.abspath(path))
+    config = Config(path=path, folder=folder)
+    config.select = _ids(table, "select", where)
+    config.ignore = _ids(table, "ignore", where)
+    if "severity" in table:
+        if table["severity"] not in SEVERITIES:
+            raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {table['severity']!r}")
+        config.severity = table["severity"]
+    config.catalog = tuple(os.path.join(folder, p) for p in _strings(table, "catalog", where))
+    config.os = _strings(table, "os", where)
+    config.exclude = _strings(table, "exclude", where)
+    if "inline_ignores" in table:
+        if not isinstance(table["inline_ignores"], bool):
+            raise ConfigError(f"{where}: inline_ignores must be true or false")
+        config.inline_ignores = table["inline_ignores"]
+    config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
+    return config
+
+
+def _read(path: str) -> dict:
+    try:
+        import tomllib
+    except ModuleNotFoundError:  # Python 3.10
+        import tomli as tomllib
+    try:
+        with open(path, "rb") as handle:
+            return tomllib.load(handle)
+    except OSError as exc:
+        raise ConfigError(f"{os.path.relpath(path)}: cannot read: {exc.strerror}") from None
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"{os.path.relpath(path)}: invalid TOML: {exc}") from None
+
+
+def _list(table: dict, key: str, where: str) -> list:
+    value = table.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"{where}: {key} must be a list")
+    return value
+
+
+def _strings(table: dict, key: str, where: str) -> tuple[str, ...]:
+    values = _list(table, key, where)
+    if not all(isinstance(v, str) and v for v in values):
+        raise ConfigError(f"{where}: {key} must be a list of strings")
+    return tuple(values)
+
+
+def _ids(table: dict, key: str, where: str) -> tuple[str, ...]:
+    values = tuple(v.strip().upper() for v in _strings(table, key, where))
+    bad = [v for v in values if not re.fullmatch(r"[A-Z]+[0-9]*", v)]
+    if bad:
+        raise ConfigError(f"{where}: {key} has {', '.join(bad)}, which are not check ids or prefixes")
+    return values
+
+
+def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
+    label = f"{where}: allow[{number}]"
+    if not isinstance(entry, dict):
+        raise ConfigError(f"{label} must be a table with resource, ports and reason")
+    unknown = sorted(set(entry) - _ALLOW_KEYS)
+    if unknown:
+        raise ConfigError(f"{label}: unknown key {', '.join(unknown)} (known: {', '.join(sorted(_ALLOW_KEYS))})")
+    resource, reason = entry.get("resource"), entry.get("reason")
+    if not isinstance(resource, str) or not resource:
+        raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match)")
+    if not isinstance(reason, str) or not reason.strip():
+        raise ConfigError(f"{label} ({resource}) needs a reason")
+    ports = None
+    if "ports" in entry:
+        match = _PORTS.match(str(entry["ports"]))
+        low, high = (int(match[1]), int(match[2] or match[1])) if match else (-1, -1)
+        if not match or not 0 <= low <= high <= 65535:
+            raise ConfigError(f"{label}: ports must be a port or a range such as \"3389\" or \"49152-65535\"")
+        ports = (low, high)
+    rule = entry.get("rule")
+    if rule is not None and (not isinstance(rule, str) or not re.fullmatch(r"[A-Za-z]+[0-9]*", rule)):
+        raise ConfigError(f"{label}: rule must be a check id or prefix")
+    file = entry.get("file")
+    if file is not None and not isinstance(file, str):
+        raise ConfigError(f"{label}: file must be a glob")
+    return AllowEntry(resource, ports, reason.strip(), rule.upper() if rule else None,
+                      os.path.join(os.path.relpath(folder), file) if file else None, f"{where} allow[{number}]")

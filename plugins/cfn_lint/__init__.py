@@ -1,0 +1,1 @@
+"""cfn-lint rules for winportlint checks (being written)."""
