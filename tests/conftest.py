@@ -45,3 +45,28 @@ def finding_rows(findings):
 requires_corpus = pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"the shared corpus is not beside this checkout ({CORPUS} is absent)"
 )
+
+
+def make_permission(file: str, line: int, column: int, resource: str, protocol: str, ports, cidr: str):
+    """A hand-made ingress Permission, for reporter tests."""
+    from ipaddress import ip_network
+
+    from winportlint.model import Direction, Location, Peer, Permission
+
+    return Permission(
+        resource=resource,
+        resource_type="AWS::EC2::SecurityGroup",
+        group=resource,
+        direction=Direction.INGRESS,
+        protocol=protocol,
+        ports=ports,
+        peer=Peer("cidr", cidr, ip_network(cidr)),
+        location=Location(file, line, column),
+        rule_location=Location(file, max(line - 2, 0), column),
+    )
+
+
+def make_finding(rule_id: str, severity, message: str, permission):
+    from winportlint.model import Finding, fingerprint
+
+    return Finding(rule_id, severity, message, permission, (), fingerprint(rule_id, permission))

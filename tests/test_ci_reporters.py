@@ -7,23 +7,19 @@ import importlib
 import json
 import re
 import xml.etree.ElementTree as ET
-from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 
 from winportlint.checks import ExposureCheck
 from winportlint.model import (
-    Direction,
     Finding,
     InputError,
-    Location,
-    Peer,
-    Permission,
     PortRange,
     Severity,
     fingerprint,
 )
+from conftest import make_finding, make_permission
 from winportlint.plugins.reporters.github import GithubReporter, escape_data, escape_property
 from winportlint.plugins.reporters.gitlab import GitlabReporter
 from winportlint.plugins.reporters.junit import JunitReporter
@@ -45,23 +41,8 @@ TRICKY = "100% open | see: a, b\r\nnext line"
 TRICKY_ERROR = "bad | value: 100%\nat line 7"
 
 
-def permission(file: str, line: int, column: int, resource: str, protocol: str,
-               ports: PortRange | None, cidr: str) -> Permission:
-    return Permission(
-        resource=resource,
-        resource_type="AWS::EC2::SecurityGroup",
-        group=resource,
-        direction=Direction.INGRESS,
-        protocol=protocol,
-        ports=ports,
-        peer=Peer("cidr", cidr, ip_network(cidr)),
-        location=Location(file, line, column),
-        rule_location=Location(file, max(line - 2, 0), column),
-    )
-
-
-def finding(rule_id: str, severity: Severity, message: str, perm: Permission) -> Finding:
-    return Finding(rule_id, severity, message, perm, (), fingerprint(rule_id, perm))
+permission = make_permission
+finding = make_finding
 
 
 def make_report(findings=(), errors=(), **kwargs) -> Report:

@@ -3,23 +3,17 @@
 from __future__ import annotations
 
 import json
-from ipaddress import ip_network
 from pathlib import Path
 
 import pytest
 
 from winportlint.checks import ExposureCheck
 from winportlint.model import (
-    Direction,
-    Finding,
     InputError,
-    Location,
-    Peer,
-    Permission,
     PortRange,
     Severity,
-    fingerprint,
 )
+from conftest import make_finding, make_permission
 from winportlint.plugins.reporters.sarif import SarifReporter, artifact_uri
 from winportlint.report import TOOL_URI, Report
 
@@ -43,23 +37,8 @@ SMB = ExposureCheck(
 )
 
 
-def permission(file: str, line: int, column: int, resource: str, protocol: str,
-               ports: PortRange | None, cidr: str) -> Permission:
-    return Permission(
-        resource=resource,
-        resource_type="AWS::EC2::SecurityGroup",
-        group=resource,
-        direction=Direction.INGRESS,
-        protocol=protocol,
-        ports=ports,
-        peer=Peer("cidr", cidr, ip_network(cidr)),
-        location=Location(file, line, column),
-        rule_location=Location(file, max(line - 2, 0), column),
-    )
-
-
-def finding(rule_id: str, severity: Severity, message: str, perm: Permission) -> Finding:
-    return Finding(rule_id, severity, message, perm, (), fingerprint(rule_id, perm))
+permission = make_permission
+finding = make_finding
 
 
 @pytest.fixture()

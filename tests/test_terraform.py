@@ -47,7 +47,7 @@ def test_a_single_tfvars_file_makes_its_whole_module_be_read(tmp_path):
 
 
 def test_var_file_and_var_options(tmp_path, capsys, monkeypatch):
-    module = _write(tmp_path / "m", {"main.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n' + RDP_RULE})
+    _write(tmp_path / "m", {"main.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n' + RDP_RULE})
     (tmp_path / "open.tfvars").write_text('admin_cidr = "::/0"\n')
     monkeypatch.chdir(tmp_path)
     assert main(["check", "m"]) == 0
