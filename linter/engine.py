@@ -139,12 +139,12 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
         result.files_checked += sum(count for (i, _), count in folders.items() if i == index)
         result.findings.extend(check_file(chosen[0], folder_result, checks, catalog))
         result.errors.extend(folder_result.errors)
-    result.findings = _unique(sorted(result.findings, key=Finding.sort_key))
+    result.findings = unique_findings(sorted(result.findings, key=Finding.sort_key))
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result
 
 
-def _unique(findings: list[Finding]) -> list[Finding]:
+def unique_findings(findings: list[Finding]) -> list[Finding]:
     """One finding per check, place and permission: a parameter's default and an
     allowed value that are equal, say, make one exposure, not two."""
     seen: set[tuple] = set()

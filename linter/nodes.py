@@ -1,7 +1,7 @@
 """YAML or JSON text to a tree of positioned nodes (CloudFormation templates, ``.tf.json``).
 
-YAML is read as a stream of parser events from libyaml (ruamel.yaml's C
-extension; its pure-Python parser where that is missing) and composed here,
+YAML is read as a stream of parser events from libyaml (PyYAML's binding;
+ruamel.yaml's pure-Python parser where that is missing) and composed here,
 iteratively: composing in C recurses and crashes on deep nesting, and a
 pure-Python round-trip load is ~15x slower. Depth and alias expansion are
 bounded so hostile documents fail with a message instead of a hang.
@@ -61,9 +61,14 @@ def load(text: str, json_syntax: bool, tags: Collection[str] = ()) -> list[Node]
 
 
 def _yaml_events(text: str):
+    """Parser events from libyaml through PyYAML's binding, or ruamel.yaml's pure parser.
+
+    Not ruamel.yaml's own C extension: its older libyaml rejects plain scalars
+    with colons in flow collections, the everyday ``!Join ["", [!Ref AWS::StackName, x]]``.
+    """
     try:
-        from ruamel.yaml.cyaml import CParser
-    except ImportError:  # no C extension: same events, slower
+        from yaml import CParser
+    except ImportError:  # PyYAML without libyaml: the same events, slower
         from ruamel.yaml import YAML
 
         return YAML(typ="safe", pure=True).parse(text)
@@ -71,25 +76,27 @@ def _yaml_events(text: str):
     parser = CParser(text)
 
     def events():
-        while True:
-            event = parser.get_event()
-            if event is None:
-                return
-            yield event
+        try:
+            while parser.check_event():
+                yield parser.get_event()
+        finally:
+            parser.dispose()
 
     return events()
 
 
 def _load_yaml(text: str, tags: frozenset[str]) -> list[Node]:
     from ruamel.yaml.error import MarkedYAMLError, YAMLError
+    from yaml import MarkedYAMLError as PyMarkedYAMLError
+    from yaml import YAMLError as PyYAMLError
 
     try:
         return _compose(_yaml_events(text), tags)
-    except MarkedYAMLError as exc:
+    except (MarkedYAMLError, PyMarkedYAMLError) as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         raise LoadError(f"invalid YAML: {problem}", mark.line + 1 if mark else 1) from None
-    except YAMLError as exc:
+    except (YAMLError, PyYAMLError) as exc:
         raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}", 1) from None
 
 

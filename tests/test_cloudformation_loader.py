@@ -77,3 +77,9 @@ def test_alias_bomb_is_refused():
     lines += [f"a{i}: &a{i} [{', '.join([f'*a{i - 1}'] * 10)}]" for i in range(1, 10)]
     with pytest.raises(LoadError, match="alias bomb"):
         load("\n".join(lines) + "\n", json_syntax=False)
+
+
+def test_colons_in_plain_scalars_of_flow_collections():
+    # Found through cfn-lint parity: ruamel.yaml's C parser rejected this everyday form.
+    (document,) = load('a: !Join ["", [!Ref AWS::StackName, "-x"]]\nb: [x AWS::Region, b]\n', json_syntax=False)
+    assert plain(document) == {"a": ["", ["AWS::StackName", "-x"]], "b": ["x AWS::Region", "b"]}

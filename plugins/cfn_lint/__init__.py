@@ -28,18 +28,14 @@ from __future__ import annotations
 
 import hashlib
 import json
-import logging
 import re
 import warnings
 from collections import OrderedDict
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import cfnlint.rules as _cfnlint_rules
-
-#: Log through cfn-lint's logger, so that ``-D``/``-I`` and its format apply.
-LOGGER = logging.getLogger("cfnlint").getChild("winportlint")
 
 TAGS = ["security", "windows", "winportlint"]
 DOCS_URL = "https://github.com/winportlint/winportlint/blob/main/docs/cfn-lint.md"
@@ -71,7 +67,11 @@ def rule_id_for(check) -> str | None:
 
 
 class _WinportlintRule(_cfnlint_rules.CloudFormationLintRule):
-    """One winportlint check as a cfn-lint rule (not bound in the module: it has no id)."""
+    """One winportlint check as a cfn-lint rule.
+
+    cfn-lint also instantiates this base class, found in the namespace, and
+    drops it because its id is empty (as it does with its own base classes).
+    """
 
     tags = TAGS
     #: The winportlint check whose findings this rule reports ("" for input errors).
@@ -207,6 +207,7 @@ def _results(cfn) -> _Results:
 
 def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
     from winportlint.catalog import load_catalog
+    from winportlint.engine import unique_findings
     from winportlint.model import Finding
     from winportlint.plugins.cloudformation import CloudFormationFormat
 
@@ -227,7 +228,7 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
             findings.extend(check.run(file_result.permissions, catalog))
         except Exception as exc:  # a check plugin must not take the others down
             results.failures[check.id] = f"check {check.id} failed: {type(exc).__name__}: {exc}"
-    findings = _suppress(_unique(sorted(findings, key=Finding.sort_key)), path if from_file else None)
+    findings = _suppress(unique_findings(sorted(findings, key=Finding.sort_key)), path if from_file else None)
     positions = _Positions(cfn, data if not from_file else None)
     for finding in findings:
         results.matches.setdefault(finding.rule_id, []).append(positions.match(finding))
@@ -238,27 +239,12 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
     return results
 
 
-def _unique(findings: list) -> list:
-    """As ``winportlint check``: one finding per check, place and permission."""
-    seen: set[tuple] = set()
-    unique = []
-    for finding in findings:
-        key = (finding.rule_id, finding.location, finding.fingerprint)
-        if key not in seen:
-            seen.add(key)
-            unique.append(finding)
-    return unique
-
-
 def _suppress(findings: list, path: str | None) -> list:
     """winportlint's own suppressions (``# winportlint: ignore[...]`` comments and
     ``Metadata: winportlint: ignore``) apply as in ``winportlint check``."""
-    try:
-        from winportlint import suppress
-    except ImportError:  # a winportlint without suppressions
-        return findings
-    known_ids = {check.id for check in _engine["checks"]}
-    return suppress.apply(findings, [path] if path else [], known_ids, ()).kept
+    from winportlint import suppress
+
+    return suppress.apply(findings, [path] if path else [], _engine["known_ids"], ()).kept
 
 
 class _Positions:
@@ -357,22 +343,23 @@ def _span_at(template, path: tuple) -> tuple[int, int, int, int] | None:
 # --- module namespace: what cfn-lint scans ---------------------------------------------------
 
 
-def _load_engine() -> Sequence:
+def _load_engine() -> dict[str, type]:
+    """The rule classes of the installed checks; the checks that got one are the ones run."""
     from winportlint.plugin_manager import load_plugins
 
     plugins = load_plugins()
-    for warning in plugins.warnings:
-        warnings.warn(f"winportlint: {warning}", RuntimeWarning, stacklevel=3)
-    _engine["checks"] = list(plugins.checks)
+    classes, problems = build_rule_classes(plugins.checks)
+    for problem in [*plugins.warnings, *problems]:
+        warnings.warn(f"winportlint: {problem}", RuntimeWarning, stacklevel=2)
+    with_rules = {cls.check_id for cls in classes.values()}
+    _engine["checks"] = [check for check in plugins.checks if check.id in with_rules]
+    _engine["known_ids"] = {check.id for check in plugins.checks}
     _engine["catalog_files"] = list(plugins.catalog_files)
-    return plugins.checks
+    return classes
 
 
-_classes, _problems = build_rule_classes(_load_engine())
-for _problem in _problems:
-    warnings.warn(f"winportlint: {_problem}", RuntimeWarning, stacklevel=2)
+_classes = _load_engine()
 globals().update(_classes)
 #: The rule classes, by cfn-lint rule id.
 RULES = {cls.id: cls for cls in _classes.values()}
-__all__ = sorted(_classes)
-del _classes, _problems
+del _classes
