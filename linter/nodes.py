@@ -67,7 +67,7 @@ def _yaml_events(text: str):
     with colons in flow collections, the everyday ``!Join ["", [!Ref AWS::StackName, x]]``.
     """
     try:
-        from yaml import CParser
+        from yaml.cyaml import CParser
     except ImportError:  # PyYAML without libyaml: the same events, slower
         from ruamel.yaml import YAML
 

@@ -83,3 +83,18 @@ def test_colons_in_plain_scalars_of_flow_collections():
     # Found through cfn-lint parity: ruamel.yaml's C parser rejected this everyday form.
     (document,) = load('a: !Join ["", [!Ref AWS::StackName, "-x"]]\nb: [x AWS::Region, b]\n', json_syntax=False)
     assert plain(document) == {"a": ["", ["AWS::StackName", "-x"]], "b": ["x AWS::Region", "b"]}
+
+
+def test_libyaml_parses_when_pyyaml_has_it(monkeypatch):
+    """The C parser, not the pure-Python fallback (five times slower), reads YAML."""
+    yaml_c = pytest.importorskip("yaml.cyaml", reason="PyYAML was built without libyaml")
+    used = []
+
+    class Spy(yaml_c.CParser):
+        def __init__(self, text):
+            used.append(text)
+            super().__init__(text)
+
+    monkeypatch.setattr(yaml_c, "CParser", Spy)
+    load("a: 1\n", json_syntax=False)
+    assert used == ["a: 1\n"]
