@@ -73,3 +73,11 @@ def test_the_hook_passes_on_a_clean_template_and_feels_instant(work):
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Passed" in done.stdout
     print(f"pre-commit try-repo winportlint on one file: {elapsed:.2f} s")
+
+
+def test_the_cfn_lint_hook_reports_the_winportlint_rules(work):
+    done = try_repo(work, "winportlint-cfn-lint", "bad.yaml", "good.yaml")
+    assert done.returncode == 2, done.stdout + done.stderr
+    assert "E9101 3389/tcp open from 0.0.0.0/0 (the whole internet) on Rdp" in done.stdout
+    assert "bad.yaml:7:67" in done.stdout
+    assert "good.yaml:" not in done.stdout
