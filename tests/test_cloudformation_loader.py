@@ -68,7 +68,8 @@ def test_malformed_input_is_one_error_with_a_line(text, json_syntax, line, messa
     ("- " * 100_000 + "x\n", False),
 ])
 def test_deep_nesting_is_refused_not_a_crash(text, json_syntax):
-    with pytest.raises(LoadError, match=f"nesting deeper than {MAX_DEPTH} levels"):
+    # Our own limit, or libyaml's when its scanner reads that far ahead first.
+    with pytest.raises(LoadError, match=f"nesting deeper than {MAX_DEPTH} levels|exceeded maximum nesting depth"):
         load(text, json_syntax)
 
 
