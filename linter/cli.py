@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+EXIT_CLEAN, EXIT_ERROR = 0, 2
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 
 

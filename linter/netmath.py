@@ -8,8 +8,6 @@ from ipaddress import IPv4Network, IPv6Network
 
 from .model import Peer, PortRange
 
-ALL_PORTS = PortRange(0, 65535)
-
 # IP protocol numbers with a name of their own in security groups.
 _PROTOCOL_NAMES = {"6": "tcp", "17": "udp", "1": "icmp", "58": "icmpv6"}
 # Protocols whose rules carry a port range; any other protocol covers all of its traffic.

@@ -358,8 +358,4 @@ def _load_engine() -> dict[str, type]:
     return classes
 
 
-_classes = _load_engine()
-globals().update(_classes)
-#: The rule classes, by cfn-lint rule id.
-RULES = {cls.id: cls for cls in _classes.values()}
-del _classes
+globals().update(_load_engine())
