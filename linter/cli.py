@@ -50,6 +50,8 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--os", action="append", metavar="VERSION",
                        help="only catalog rules of these Windows Server versions (e.g. 2019, '2012 R2')")
     check.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file of your own ports")
+    check.add_argument("--jobs", type=int, metavar="N",
+                       help="worker processes for large runs (default: one per core; 1 for none)")
     check.add_argument("--var-file", action="append", metavar="FILE",
                        help="Terraform: a variable file for every module read, after terraform.tfvars and *.auto.tfvars")
     check.add_argument("--var", action="append", metavar="NAME=VALUE", help="Terraform: set a variable, as terraform -var")
@@ -137,7 +139,10 @@ def _check(args) -> int:
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog = _load_catalog([*plugins.catalog_files, *config.catalog, *(args.catalog or ())],
                             args.os or list(config.os))
-    result = engine.run(args.paths, plugins.formats, checks, catalog, _settings(args), excluded=config.excluded)
+    if args.jobs is not None and args.jobs < 1:
+        raise UsageError("--jobs must be 1 or more")
+    result = engine.run(args.paths, plugins.formats, checks, catalog, _settings(args), excluded=config.excluded,
+                        jobs=args.jobs)
     threshold = Severity(args.severity or config.severity or "low")
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, known_ids, config.allow, config.inline_ignores)

@@ -100,33 +100,67 @@ def check_file(path: str, result: FileResult, checks: Sequence, catalog: Catalog
     return findings
 
 
+#: Below this many files, starting worker processes costs more than it saves.
+PARALLEL_MIN_FILES = 48
+#: What forked workers read files with (set before the pool starts; fork copies it).
+_worker_tools: tuple = ()
+
+
+def _lint_file(item: tuple[str, bool]) -> tuple[list[Finding], list[InputError]] | None:
+    path, explicit = item
+    formats, checks, catalog = _worker_tools
+    file_result = read_file(path, formats, explicit)
+    if file_result is None:
+        return None
+    return check_file(path, file_result, checks, catalog), file_result.errors
+
+
+def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int) -> list:
+    """Each file's findings and errors, in the order given: in worker processes for
+    large runs where the platform can fork, in this process otherwise."""
+    global _worker_tools
+    _worker_tools = (formats, checks, catalog)
+    if jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        if "fork" not in multiprocessing.get_all_start_methods():
+            return [_lint_file(item) for item in items]
+
+        with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
+            return list(pool.map(_lint_file, items, chunksize=max(1, len(items) // (jobs * 4))))
+    return [_lint_file(item) for item in items]
+
+
 def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog,
         settings: Mapping[str, object] | None = None,
-        excluded: Callable[[str], bool] = lambda path: False) -> RunResult:
+        excluded: Callable[[str], bool] = lambda path: False, jobs: int | None = None) -> RunResult:
     """Lint the paths: every finding of the given checks, and every input error.
 
     Files of a format's ``folder_suffixes`` are read as their whole folder
     (a Terraform module): the format gets every such folder at once, with
-    ``settings``, through ``parse_folders``.
+    ``settings``, through ``parse_folders``. Single files are read on ``jobs``
+    processes (default: every core) when there are many.
     """
     settings = settings or {}
     suffixes = tuple(s for fmt in formats for s in (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ())))
     files, errors = discover(paths, suffixes, excluded)
     result = RunResult(errors=list(errors), files=[path for path, _ in files])
     folders: dict[tuple[int, str], int] = {}
+    single: list[tuple[str, bool]] = []
     for path, explicit in files:
         folder_format = next((i for i, fmt in enumerate(formats)
                               if path.lower().endswith(getattr(fmt, "folder_suffixes", ()))), None)
         if folder_format is not None:
             key = (folder_format, os.path.dirname(path) or ".")
             folders[key] = folders.get(key, 0) + 1
-            continue
-        file_result = read_file(path, formats, explicit)
-        if file_result is None:
-            continue
-        result.files_checked += 1
-        result.findings.extend(check_file(path, file_result, checks, catalog))
-        result.errors.extend(file_result.errors)
+        else:
+            single.append((path, explicit))
+    for outcome in _lint_files(single, formats, checks, catalog, jobs or os.cpu_count() or 1):
+        if outcome is not None:
+            result.files_checked += 1
+            result.findings.extend(outcome[0])
+            result.errors.extend(outcome[1])
     for index, fmt in enumerate(formats):
         chosen = sorted(folder for (i, folder) in folders if i == index)
         if not chosen:

@@ -209,3 +209,17 @@ def test_colour_only_on_a_terminal_and_never_with_no_color(monkeypatch, capsys):
     monkeypatch.setenv("NO_COLOR", "1")
     code, out, _ = run(capsys, "check", SMB)
     assert "\033[" not in out
+
+
+def test_worker_processes_give_the_same_output(tmp_path, capsys):
+    template = (CASES / "WPL101/bad/inline-forms.yaml").read_text()
+    for index in range(60):
+        (tmp_path / f"t{index:02d}.yaml").write_text(template.replace("Rdp:", f"Rdp{index}:"))
+    outputs = []
+    for jobs in ("1", "2"):
+        code, out, _ = run(capsys, "check", str(tmp_path), "--format", "json", "--jobs", jobs)
+        outputs.append((code, out))
+    assert outputs[0] == outputs[1]
+    _, one, _ = run(capsys, "check", str(tmp_path / "t00.yaml"), "--format", "json")
+    assert len(json.loads(outputs[0][1])["findings"]) == 60 * len(json.loads(one)["findings"]) == 960
+    assert run(capsys, "check", str(tmp_path), "--jobs", "0")[:2] == (2, "")
