@@ -223,3 +223,27 @@ def test_worker_processes_give_the_same_output(tmp_path, capsys):
     _, one, _ = run(capsys, "check", str(tmp_path / "t00.yaml"), "--format", "json")
     assert len(json.loads(outputs[0][1])["findings"]) == 60 * len(json.loads(one)["findings"]) == 960
     assert run(capsys, "check", str(tmp_path), "--jobs", "0")[:2] == (2, "")
+
+
+SEED = Path(__file__).resolve().parents[1].parent / "shared" / "seed" / "aws-windows-ami-ports.txt"
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"the seed page is not beside this checkout ({SEED} is absent)")
+def test_catalog_import_command_writes_the_checked_in_catalog(tmp_path, capsys):
+    target = tmp_path / "windows-ami.yaml"
+    code, out, _ = run(capsys, "catalog", "import", str(SEED), "--output", str(target))
+    assert (code, out) == (0, f"wrote {target}\n")
+    checked_in = Path(__file__).resolve().parents[1] / "rules_catalog" / "windows-ami.yaml"
+    assert target.read_text() == checked_in.read_text()
+    broken = tmp_path / "broken.txt"
+    broken.write_text(SEED.read_text().replace("TCP | In |", "TCP | Sideways |", 1))
+    code, _, err = run(capsys, "catalog", "import", str(broken), "--output", str(tmp_path / "x.yaml"))
+    assert code == 2 and err.startswith("winportlint: error: broken.txt:") and not (tmp_path / "x.yaml").exists()
+
+
+def test_catalog_table_filters(capsys):
+    code, out, _ = run(capsys, "catalog", "--os", "2012", "--direction", "in")
+    rows = out.splitlines()[1:]
+    assert code == 0 and rows
+    assert all(" in " in row and "2012" in row for row in rows)
+    assert not any(row.startswith("Remote Desktop ") for row in rows)  # its table starts at 2012 R2
