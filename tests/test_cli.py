@@ -167,7 +167,7 @@ def test_explain_and_rules(capsys):
 def test_installed_command_runs_the_quick_start():
     done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "examples/fixed"],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-    assert (done.returncode, done.stdout, done.stderr) == (0, "0 findings in 3 files\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "0 findings in 4 files\n", "")
 
 
 def test_rule_docs_are_generated_from_metadata(capsys):
@@ -194,6 +194,10 @@ def test_sarif_of_a_real_run_is_schema_valid_and_written_to_output(tmp_path, cap
         ("WPL102", "examples/vulnerable/smb-file-server.yaml", 19),
         ("WPL102", "examples/vulnerable/smb-file-server.yaml", 23),
         ("WPL102", "examples/vulnerable/smb-file-server.yaml", 27),
+        ("WPL101", "examples/vulnerable/terraform-windows-fleet/main.tf", 22),
+        ("WPL103", "examples/vulnerable/terraform-windows-fleet/main.tf", 22),
+        ("WPL103", "examples/vulnerable/terraform-windows-fleet/main.tf", 22),
+        ("WPL102", "examples/vulnerable/terraform-windows-fleet/main.tf", 29),
         ("WPL103", "examples/vulnerable/winrm-fleet.json", 33),
         ("WPL103", "examples/vulnerable/winrm-fleet.json", 43),
     ]
