@@ -53,7 +53,7 @@ def find(start: str) -> str | None:
         if os.path.isfile(candidate):
             return candidate
         candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate) and "tool" in _read(candidate) and "winportlint" in _read(candidate)["tool"]:
+        if os.path.isfile(candidate) and "winportlint" in _read(candidate).get("tool", {}):
             return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
