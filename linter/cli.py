@@ -55,6 +55,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--var-file", action="append", metavar="FILE",
                        help="Terraform: a variable file for every module read, after terraform.tfvars and *.auto.tfvars")
     check.add_argument("--var", action="append", metavar="NAME=VALUE", help="Terraform: set a variable, as terraform -var")
+    check.add_argument("--no-cache", action="store_true",
+                       help="read every file again instead of reusing results of unchanged files "
+                            "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
@@ -141,8 +144,10 @@ def _check(args) -> int:
                             args.os or list(config.os))
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
-    result = engine.run(args.paths, plugins.formats, checks, catalog, _settings(args), excluded=config.excluded,
-                        jobs=args.jobs)
+    settings = _settings(args)
+    cache = None if args.no_cache else _cache(plugins, checks, catalog, settings, config.path)
+    result = engine.run(args.paths, plugins.formats, checks, catalog, settings, excluded=config.excluded,
+                        jobs=args.jobs, cache=cache)
     threshold = Severity(args.severity or config.severity or "low")
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, known_ids, config.allow, config.inline_ignores)
@@ -180,6 +185,24 @@ def _check(args) -> int:
         report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         sys.stdout.write(console.render(report))
     return 0 if args.write_baseline and not errors else report.exit_code
+
+
+def _cache(plugins, checks, catalog, settings, config_path: str | None):
+    """The result cache of this run: keyed by the code, plugins, checks, catalog, settings and configuration."""
+    import winportlint.plugins
+    import winportlint.rules_catalog
+
+    from . import cache
+
+    run_key = cache.digest(
+        cache.code_identity([sys.modules[__package__], winportlint.plugins, winportlint.rules_catalog]),
+        *plugins.identity(),
+        *(f"{c.id} {type(c).__module__}.{type(c).__qualname__} {c.severity.value}" for c in checks),
+        repr(catalog), repr(sorted(settings.items())),
+        cache.file_digest(config_path) if config_path else "no configuration")
+    result_cache = cache.Cache(cache.default_directory(), run_key)
+    result_cache.prune()
+    return result_cache
 
 
 def _settings(args) -> dict[str, object]:

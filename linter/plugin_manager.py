@@ -21,6 +21,13 @@ class Plugins:
     reporters: dict = field(default_factory=dict)
     catalog_files: list = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: The entry points that loaded, for telling one installed set of plugins from another.
+    entry_points: list = field(default_factory=list)
+
+    def identity(self) -> list[str]:
+        """Each loaded plugin with the name and version of the distribution that ships it."""
+        return [f"{ep.name}={ep.value} ({ep.dist.name if ep.dist else '?'} {ep.dist.version if ep.dist else '?'})"
+                for ep in self.entry_points]
 
 
 def load_plugins() -> Plugins:
@@ -37,6 +44,7 @@ def load_plugins() -> Plugins:
                               key=lambda ep: (not ep.value.startswith("winportlint."), ep.name)):
         try:
             manager.register(entry_point.load(), name=entry_point.name)
+            plugins.entry_points.append(entry_point)
         except Exception as exc:  # any failure of third-party code
             plugins.warnings.append(f"plugin '{entry_point.name}' ({entry_point.value}) not loaded: {exc}")
     for hook_name, target in (

@@ -42,6 +42,12 @@ def finding_rows(findings):
     ]
 
 
+@pytest.fixture(autouse=True)
+def _own_result_cache(tmp_path_factory, monkeypatch):
+    """Each test starts with an empty result cache of its own, never the user's."""
+    monkeypatch.setenv("WINPORTLINT_CACHE_DIR", str(tmp_path_factory.mktemp("result-cache")))
+
+
 requires_corpus = pytest.mark.skipif(
     not CORPUS.is_dir(), reason=f"the shared corpus is not beside this checkout ({CORPUS} is absent)"
 )

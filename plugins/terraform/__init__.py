@@ -40,6 +40,7 @@ class TerraformFormat:
             if errors or os.path.realpath(folder) in called:
                 continue
             evaluation = evaluate(folder, settings)
+            result.inputs.extend(_inputs(folder, calls[folder][0], evaluation.var_files))
             result.errors.extend(evaluation.errors)
             if evaluation.errors:
                 continue
@@ -48,6 +49,17 @@ class TerraformFormat:
             result.errors.extend(errors)
             index_file.cache_clear()  # syntax trees are large: keep one module's at a time
         return result
+
+
+def _inputs(folder: str, called: set[str], var_files: Sequence[str]) -> list[str]:
+    """The files besides the folder's own that its evaluation read: variable files, the
+    called local modules' files, and what ``terraform init`` recorded of remote modules."""
+    from .evaluate import module_files
+
+    files = [str(f) for f in var_files]
+    for module_folder in sorted(called):
+        files += module_files(module_folder)
+    return [*files, os.path.join(folder, ".terraform", "modules", "modules.json")]
 
 
 @hookimpl
