@@ -60,43 +60,42 @@ def load(text: str, json_syntax: bool, tags: Collection[str] = ()) -> list[Node]
 # --- YAML -------------------------------------------------------------------------------------
 
 
-def _yaml_events(text: str):
-    """Parser events from libyaml through PyYAML's binding, or ruamel.yaml's pure parser.
+def _yaml_parser():
+    """Parser events from libyaml through PyYAML's binding, or ruamel.yaml's pure parser;
+    and that library's two error classes (marked and general).
 
     Not ruamel.yaml's own C extension: its older libyaml rejects plain scalars
     with colons in flow collections, the everyday ``!Join ["", [!Ref AWS::StackName, x]]``.
     """
     try:
+        from yaml import MarkedYAMLError, YAMLError
         from yaml.cyaml import CParser
     except ImportError:  # PyYAML without libyaml: the same events, slower
         from ruamel.yaml import YAML
+        from ruamel.yaml.error import MarkedYAMLError, YAMLError
 
-        return YAML(typ="safe", pure=True).parse(text)
+        return (lambda text: YAML(typ="safe", pure=True).parse(text)), MarkedYAMLError, YAMLError
 
-    parser = CParser(text)
-
-    def events():
+    def events(text: str):
+        parser = CParser(text)
         try:
             while parser.check_event():
                 yield parser.get_event()
         finally:
             parser.dispose()
 
-    return events()
+    return events, MarkedYAMLError, YAMLError
 
 
 def _load_yaml(text: str, tags: frozenset[str]) -> list[Node]:
-    from ruamel.yaml.error import MarkedYAMLError, YAMLError
-    from yaml import MarkedYAMLError as PyMarkedYAMLError
-    from yaml import YAMLError as PyYAMLError
-
+    yaml_events, MarkedYAMLError, YAMLError = _yaml_parser()
     try:
-        return _compose(_yaml_events(text), tags)
-    except (MarkedYAMLError, PyMarkedYAMLError) as exc:
+        return _compose(yaml_events(text), tags)
+    except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
         raise LoadError(f"invalid YAML: {problem}", mark.line + 1 if mark else 1) from None
-    except (YAMLError, PyYAMLError) as exc:
+    except YAMLError as exc:
         raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}", 1) from None
 
 

@@ -1,6 +1,7 @@
 """The positioned YAML/JSON loader, including hostile input."""
 
 import json
+import sys
 
 import pytest
 
@@ -84,6 +85,16 @@ def test_colons_in_plain_scalars_of_flow_collections():
     # Found through cfn-lint parity: ruamel.yaml's C parser rejected this everyday form.
     (document,) = load('a: !Join ["", [!Ref AWS::StackName, "-x"]]\nb: [x AWS::Region, b]\n', json_syntax=False)
     assert plain(document) == {"a": ["", ["AWS::StackName", "-x"]], "b": ["x AWS::Region", "b"]}
+
+
+def test_without_libyaml_the_pure_parser_gives_the_same_nodes_and_error_lines(monkeypatch):
+    text = 'a: !Join ["", [!Ref AWS::StackName, "-x"]]\nb:\n  - 1\n'
+    expected = plain(load(text, json_syntax=False)[0])
+    monkeypatch.setitem(sys.modules, "yaml.cyaml", None)  # as if PyYAML were built without libyaml
+    assert plain(load(text, json_syntax=False)[0]) == expected
+    with pytest.raises(LoadError) as error:
+        load("a: 1\nb: [1, 2\nc: 3\n", json_syntax=False)
+    assert error.value.line == 3
 
 
 def test_libyaml_parses_when_pyyaml_has_it(monkeypatch):

@@ -1,19 +1,34 @@
-"""Built-in output formats."""
+"""Built-in output formats, each imported only when a run renders with it."""
 
 from __future__ import annotations
 
+import importlib
+
 from winportlint.hookspecs import hookimpl
+
+#: ``--format`` name: (module, class).
+_REPORTERS = {
+    "text": ("text", "TextReporter"),
+    "json": ("json_document", "JsonReporter"),
+    "sarif": ("sarif", "SarifReporter"),
+    "github": ("github", "GithubReporter"),
+    "junit": ("junit", "JunitReporter"),
+    "gitlab": ("gitlab", "GitlabReporter"),
+    "markdown": ("markdown", "MarkdownReporter"),
+}
+
+
+class DeferredReporter:
+    """A built-in reporter by name; its module loads on first render (a text run loads no SARIF code)."""
+
+    def __init__(self, name: str, module: str, class_name: str) -> None:
+        self.name, self._module, self._class_name = name, module, class_name
+
+    def render(self, report) -> str:
+        reporter_class = getattr(importlib.import_module(f"{__name__}.{self._module}"), self._class_name)
+        return reporter_class().render(report)
 
 
 @hookimpl
 def winportlint_reporters():
-    from .github import GithubReporter
-    from .gitlab import GitlabReporter
-    from .json_document import JsonReporter
-    from .junit import JunitReporter
-    from .markdown import MarkdownReporter
-    from .sarif import SarifReporter
-    from .text import TextReporter
-
-    return [TextReporter(), JsonReporter(), SarifReporter(), GithubReporter(), JunitReporter(), GitlabReporter(),
-            MarkdownReporter()]
+    return [DeferredReporter(name, module, class_name) for name, (module, class_name) in _REPORTERS.items()]

@@ -1,0 +1,45 @@
+"""The command starts on every commit: a run loads only the code its files and output need."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+HEAVY = ("tfparse", "tree_sitter", "cfnlint", "ruamel", "multiprocessing", "concurrent.futures",
+         "winportlint.plugins.terraform.evaluate", "winportlint.plugins.terraform.hcl_positions",
+         "winportlint.plugins.reporters.sarif", "winportlint.plugins.reporters.junit")
+
+
+def loaded_modules(tmp_path: Path, *argv: str) -> set[str]:
+    """The modules a fresh interpreter holds after one ``winportlint`` run."""
+    code = ("import json, sys\nfrom winportlint.cli import main\nmain(sys.argv[1:])\n"
+            "print(json.dumps(sorted(sys.modules)), file=sys.stderr)\n")
+    done = subprocess.run([sys.executable, "-c", code, *argv], capture_output=True, text=True, cwd=tmp_path)
+    return set(json.loads(done.stderr.strip().splitlines()[-1]))
+
+
+def heavy(modules: set[str]) -> list[str]:
+    return sorted(m for m in modules if m.split(".")[0] in HEAVY or m in HEAVY)
+
+
+def test_a_text_run_over_a_template_loads_no_terraform_cfn_lint_or_sarif_code(tmp_path):
+    template = REPO / "examples" / "vulnerable" / "rdp-jump-host.yaml"
+    modules = loaded_modules(tmp_path, "check", "--no-cache", str(template))
+    assert "winportlint.plugins.cloudformation.extract" in modules  # the template was read
+    assert heavy(modules) == []
+
+
+def test_a_cached_run_does_not_even_load_the_template_reader(tmp_path):
+    template = REPO / "examples" / "vulnerable" / "rdp-jump-host.yaml"
+    loaded_modules(tmp_path, "check", str(template))
+    modules = loaded_modules(tmp_path, "check", str(template))
+    assert not {"winportlint.nodes", "winportlint.plugins.cloudformation.extract"} & modules
+
+
+def test_the_sarif_and_terraform_code_load_when_a_run_needs_them(tmp_path):
+    module = REPO / "examples" / "vulnerable" / "terraform-windows-fleet"
+    modules = loaded_modules(tmp_path, "check", "--no-cache", "--format", "sarif", str(module))
+    assert {"tfparse", "winportlint.plugins.terraform.evaluate", "winportlint.plugins.reporters.sarif"} <= modules
