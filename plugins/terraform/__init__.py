@@ -30,7 +30,8 @@ class TerraformFormat:
         from .extract import ModuleReader
         from .hcl_positions import index_file
 
-        modules = [folder for folder in folders if module_files(folder)]
+        files = {folder: module_files(folder) for folder in folders}
+        modules = [folder for folder in folders if files[folder]]
         calls = {folder: module_calls(folder) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
         result = FileResult()
@@ -39,7 +40,7 @@ class TerraformFormat:
             result.errors.extend(e for e in errors if e not in result.errors)
             if errors or os.path.realpath(folder) in called:
                 continue
-            evaluation = evaluate(folder, settings)
+            evaluation = evaluate(folder, settings, files[folder])
             result.inputs.extend(_inputs(folder, calls[folder][0], evaluation.var_files))
             result.errors.extend(evaluation.errors)
             if evaluation.errors:

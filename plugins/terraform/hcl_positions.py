@@ -16,18 +16,35 @@ class Attribute:
     """An attribute or object element: its name position and the string literals of its value.
 
     ``objects`` holds the elements of each object when the value is a list
-    of objects (``ingress = [{...}, {...}]``), in order. Both are worked out
-    on first use: most attributes of a file are never asked for.
+    of objects (``ingress = [{...}, {...}]``), in order. Position, strings and
+    objects are worked out on first use: most attributes of a file are never asked for.
     """
 
-    __slots__ = ("line", "column", "_strings", "_objects", "_expand")
+    __slots__ = ("_line", "_column", "_locate", "_strings", "_objects", "_expand")
 
-    def __init__(self, line: int, column: int, strings=None, objects=None, expand=None):
-        self.line = line
-        self.column = column
+    def __init__(self, line: int | None, column: int | None, strings=None, objects=None, expand=None, locate=None):
+        self._line = line
+        self._column = column
+        self._locate = locate
         self._strings = strings
         self._objects = objects
         self._expand = expand
+
+    def _place(self) -> None:
+        self._line, self._column = self._locate()
+        self._locate = None
+
+    @property
+    def line(self) -> int:
+        if self._locate is not None:
+            self._place()
+        return self._line
+
+    @property
+    def column(self) -> int:
+        if self._locate is not None:
+            self._place()
+        return self._column
 
     def _load(self) -> None:
         if self._strings is None:
@@ -53,12 +70,16 @@ class Attribute:
 
 
 class Block:
-    """A block: its kind, labels and position; attributes and nested blocks on first use."""
+    """A block: its kind, labels and position; attributes and nested blocks on first use.
 
-    __slots__ = ("kind", "labels", "line", "column", "_attributes", "_children", "_expand")
+    ``rows`` is the block's first and last row (0-based) in a ``.tf`` file, ``None`` in JSON.
+    """
 
-    def __init__(self, kind: str, labels: list[str], line: int, column: int, expand=None):
-        self.kind, self.labels, self.line, self.column = kind, labels, line, column
+    __slots__ = ("kind", "labels", "line", "column", "rows", "_attributes", "_children", "_expand")
+
+    def __init__(self, kind: str, labels: list[str], line: int, column: int, expand=None,
+                 rows: tuple[int, int] | None = None):
+        self.kind, self.labels, self.line, self.column, self.rows = kind, labels, line, column, rows
         self._attributes: dict[str, Attribute] | None = None if expand else {}
         self._children: list[Block] = []
         self._expand = expand
@@ -89,83 +110,116 @@ class _Index:
 
 
 class HclIndex(_Index):
-    """The index of a ``.tf`` file, from tree-sitter. Only the blocks asked for are read."""
+    """The index of a ``.tf`` file, from tree-sitter. Only the blocks asked for are read.
+
+    Nothing here holds a reference cycle (blocks and attributes point at a
+    ``_Reader``, which points at no block), so an index is freed as soon as it
+    is dropped, even while the cyclic garbage collector is off.
+    """
 
     def __init__(self, source: bytes):
-        self._source = source
-        self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", source))]
-        self._blocks: dict[int, Block] = {}  # by tree-sitter node id
+        self._reader = _Reader(source)
         body = _child(_parser().parse(source).root_node, "body")
         self._top_nodes = [node for node in body.named_children if node.type == "block"] if body else []
+        self._top_blocks: list[Block | None] = [None] * len(self._top_nodes)
+        self._top_rows: list[tuple[int, int]] | None = None
+
+    def _top(self, index: int) -> Block:
+        block = self._top_blocks[index]
+        if block is None:
+            block = self._top_blocks[index] = self._reader.block(self._top_nodes[index])
+        return block
 
     @property
     def top_level(self) -> list[Block]:
-        return [self._block(node) for node in self._top_nodes]
+        return [self._top(index) for index in range(len(self._top_nodes))]
 
     def top_level_nodes(self) -> list[tuple[Block, object]]:
         """Top-level blocks with their syntax nodes (for line ranges)."""
-        return [(self._block(node), node) for node in self._top_nodes]
+        return [(self._top(index), node) for index, node in enumerate(self._top_nodes)]
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
+        """The block written at ``line``, at any depth: the first block of that kind
+        starting on the line among the blocks of the innermost block holding it."""
         row = line - 1
-        candidates = self._top_nodes
+        if self._top_rows is None:
+            self._top_rows = [(node.start_point[0], node.end_point[0]) for node in self._top_nodes]
+        inside = None
+        for index, (first, last) in enumerate(self._top_rows):
+            if first == row and (kind is None or self._top(index).kind == kind):
+                return self._top(index)
+            if first <= row <= last:
+                inside = index
+        if inside is None:
+            return None
+        candidates = self._top(inside).children
         while candidates:
-            inside = None
-            for node in candidates:
-                if node.start_point[0] == row and (kind is None or self._kind(node) == kind):
-                    return self._block(node)
-                if node.start_point[0] <= row <= node.end_point[0]:
-                    inside = node
-            if inside is None:
+            holder = None
+            for block in candidates:
+                first, last = block.rows
+                if first == row and (kind is None or block.kind == kind):
+                    return block
+                if first <= row <= last:
+                    holder = block
+            if holder is None:
                 return None
-            body = _child(inside, "body")
-            candidates = [node for node in body.named_children if node.type == "block"] if body else []
+            candidates = holder.children
         return None
 
-    def _position(self, point) -> tuple[int, int]:
+
+class _Reader:
+    """Blocks and attributes out of syntax nodes of one file's source."""
+
+    __slots__ = ("_source", "_line_starts")
+
+    def __init__(self, source: bytes):
+        self._source = source
+        self._line_starts: list[int] | None = None  # worked out for the first position asked for
+
+    def position(self, point) -> tuple[int, int]:
         row, byte_column = point
+        if self._line_starts is None:
+            self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", self._source))]
         start = self._line_starts[row] if row < len(self._line_starts) else 0
         prefix = self._source[start:start + byte_column]
         return row + 1, (byte_column if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
 
-    def _text(self, node) -> str:
+    def text(self, node) -> str:
         return self._source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
-    def _kind(self, node) -> str:
+    def block(self, node) -> Block:
         children = node.named_children
-        return self._text(children[0]) if children else ""
-
-    def _block(self, node) -> Block:
-        block = self._blocks.get(node.id)
-        if block is None:
-            children = node.named_children
-            labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
-            block = Block(self._kind(node), labels, *self._position(node.start_point),
-                          expand=lambda: self._body(_child(node, "body")))
-            self._blocks[node.id] = block
-        return block
+        labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
+        body = None
+        for child in children:
+            if child.type == "body":
+                body = child
+                break
+        start = node.start_point
+        return Block(self.text(children[0]) if children else "", labels, *self.position(start),
+                     expand=lambda: self._body(body), rows=(start[0], node.end_point[0]))
 
     def _body(self, body) -> tuple[dict[str, Attribute], list[Block]]:
         attributes: dict[str, Attribute] = {}
         blocks: list[Block] = []
         for node in body.named_children if body is not None else ():
-            if node.type == "attribute":
-                name = node.named_children[0]
-                expression = node.named_children[1] if len(node.named_children) > 1 else None
-                attributes[self._text(name)] = self._attribute(name, expression)
-            elif node.type == "block":
-                blocks.append(self._block(node))
+            kind = node.type
+            if kind == "attribute":
+                parts = node.named_children
+                attributes[self.text(parts[0])] = self._attribute(parts[0], parts[1] if len(parts) > 1 else None)
+            elif kind == "block":
+                blocks.append(self.block(node))
         return attributes, blocks
 
     def _label(self, node) -> str:
         literal = _child(node, "template_literal")
-        return self._text(literal) if literal is not None else self._text(node).strip('"')
+        return self.text(literal) if literal is not None else self.text(node).strip('"')
 
     def _attribute(self, name_node, expression) -> Attribute:
-        line, column = self._position(name_node.start_point)
         if expression is None:
-            return Attribute(line, column, [], [])
-        return Attribute(line, column, expand=lambda: self._expand(expression))
+            return Attribute(*self.position(name_node.start_point), [], [])
+        return Attribute(None, None, expand=lambda: self._expand(expression),
+                         locate=lambda: self.position(name_node.start_point))
 
     def _expand(self, expression) -> tuple[list, list]:
         strings, objects = [], []
@@ -175,7 +229,7 @@ class HclIndex(_Index):
             if node.type == "string_lit":
                 literal = _child(node, "template_literal")
                 if literal is not None:
-                    strings.append((self._text(literal), *self._position(node.start_point)))
+                    strings.append((self.text(literal), *self.position(node.start_point)))
                 continue
             if node.type == "object" and node.parent is not None and node.parent.parent is not None \
                     and node.parent.parent.parent is not None and node.parent.parent.parent.type == "tuple":
@@ -191,7 +245,7 @@ class HclIndex(_Index):
                 continue
             key, value = element.named_children[0], element.named_children[1]
             literal = _first(key, "template_literal")
-            name = self._text(literal) if literal is not None else self._text(key)
+            name = self.text(literal) if literal is not None else self.text(key)
             elements[name] = self._attribute(key, value)
         return elements
 
