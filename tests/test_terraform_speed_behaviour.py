@@ -71,3 +71,27 @@ def test_an_index_is_freed_without_the_cyclic_collector(tmp_path):
     finally:
         if was_enabled:
             gc.enable()
+
+
+def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, monkeypatch):
+    from winportlint.plugins.terraform import extract
+
+    _write(tmp_path / "m", {"main.tf": GROUP})
+    seen = []
+    read = extract.ModuleReader.read
+    monkeypatch.setattr(extract.ModuleReader, "read", lambda self: seen.append(gc.isenabled()) or read(self))
+    was_enabled = gc.isenabled()
+    try:
+        gc.enable()
+        assert len(TerraformFormat().parse_folders([str(tmp_path / "m")], {}).permissions) == 2
+        assert seen == [False] and gc.isenabled()
+        gc.disable()  # a caller that turned it off keeps it off
+        TerraformFormat().parse_folders([str(tmp_path / "m")], {})
+        assert seen == [False, False] and not gc.isenabled()
+        gc.enable()
+        monkeypatch.setattr(extract.ModuleReader, "read", lambda self: 1 / 0)
+        with pytest.raises(ZeroDivisionError):
+            TerraformFormat().parse_folders([str(tmp_path / "m")], {})
+        assert gc.isenabled()
+    finally:
+        (gc.enable if was_enabled else gc.disable)()

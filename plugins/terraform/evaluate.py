@@ -128,34 +128,36 @@ def module_calls(root: str) -> tuple[set[str], list[InputError]]:
     cannot be evaluated: a source that does not exist, a cycle."""
     errors: list[InputError] = []
     called: set[str] = set()
-
-    def visit(folder: str, chain: tuple[tuple[str, str], ...]) -> None:
-        for path in module_files(folder):
-            try:
-                with open(path, "rb") as handle:
-                    if not _MODULE_BLOCK.search(handle.read()):
-                        continue
-                index = index_file(path, os.stat(path).st_mtime_ns)
-            except OSError as exc:
-                errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
-                continue
-            for block in (b for b in index.top_level if b.kind == "module"):
-                source = block.attributes.get("source")
-                if source is None or not source.strings:
-                    continue
-                target = source.strings[0][0]
-                if not target.startswith(("./", "../")):
-                    continue
-                target_folder = os.path.normpath(os.path.join(folder, target))
-                label = block.labels[0] if block.labels else "?"
-                if not os.path.isdir(target_folder):
-                    errors.append(InputError(path, block.line, f"module \"{label}\": source {target} does not exist"))
-                elif os.path.realpath(target_folder) in (real for _, real in chain):
-                    cycle = " -> ".join((*(shown for shown, _ in chain), target_folder))
-                    errors.append(InputError(path, block.line, f"module \"{label}\": module cycle ({cycle})"))
-                elif os.path.realpath(target_folder) not in called:
-                    called.add(os.path.realpath(target_folder))
-                    visit(target_folder, (*chain, (target_folder, os.path.realpath(target_folder))))
-
-    visit(root, ((os.path.normpath(root), os.path.realpath(root)),))
+    _visit_calls(root, ((os.path.normpath(root), os.path.realpath(root)),), called, errors)
     return called, errors
+
+
+def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[str], errors: list[InputError]) -> None:
+    # A function of its own, not a closure calling itself: that would be a reference
+    # cycle, left for the cyclic collector, which parse_folders pauses.
+    for path in module_files(folder):
+        try:
+            with open(path, "rb") as handle:
+                if not _MODULE_BLOCK.search(handle.read()):
+                    continue
+            index = index_file(path, os.stat(path).st_mtime_ns)
+        except OSError as exc:
+            errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
+            continue
+        for block in (b for b in index.top_level if b.kind == "module"):
+            source = block.attributes.get("source")
+            if source is None or not source.strings:
+                continue
+            target = source.strings[0][0]
+            if not target.startswith(("./", "../")):
+                continue
+            target_folder = os.path.normpath(os.path.join(folder, target))
+            label = block.labels[0] if block.labels else "?"
+            if not os.path.isdir(target_folder):
+                errors.append(InputError(path, block.line, f"module \"{label}\": source {target} does not exist"))
+            elif os.path.realpath(target_folder) in (real for _, real in chain):
+                cycle = " -> ".join((*(shown for shown, _ in chain), target_folder))
+                errors.append(InputError(path, block.line, f"module \"{label}\": module cycle ({cycle})"))
+            elif os.path.realpath(target_folder) not in called:
+                called.add(os.path.realpath(target_folder))
+                _visit_calls(target_folder, (*chain, (target_folder, os.path.realpath(target_folder))), called, errors)
