@@ -18,7 +18,6 @@ import io
 import os
 import pickle
 import sys
-import tempfile
 import time
 from collections.abc import Iterable, Sequence
 
@@ -124,6 +123,8 @@ class Cache:
     def put(self, key: str, value: object, inputs: Sequence[str] = ()) -> None:
         """Store a value, with the hashes of the other files it was computed from."""
         path = self._path(key)
+        import tempfile
+
         recorded = tuple((name, file_digest(name)) for name in inputs)
         try:
             os.makedirs(os.path.dirname(path), exist_ok=True)

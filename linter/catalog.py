@@ -11,18 +11,15 @@ from __future__ import annotations
 
 import dataclasses
 import functools
+import os
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from importlib.resources import files
-from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from .model import Direction, PortRange, Severity
 from .netmath import PORTED_PROTOCOLS, normalize_protocol
 
-if TYPE_CHECKING:
-    from importlib.resources.abc import Traversable
 
 AWS_SOURCE = "aws-windows-ami-page"
 EXTRA_SOURCE = "not-from-aws-page"
@@ -109,9 +106,11 @@ def parse_port_text(text: str) -> PortRange:
     return PortRange(int(low), int(high or low))
 
 
-def builtin_file(name: str) -> Traversable:
-    """A file of the built-in catalog (package data, wherever it is installed)."""
-    return files(f"{__package__}.rules_catalog").joinpath(name)
+def builtin_file(name: str) -> str:
+    """A file of the built-in catalog: package data, which wheels install beside the code."""
+    from . import rules_catalog
+
+    return os.path.join(os.path.dirname(rules_catalog.__file__), name)
 
 
 def _parse_yaml(text: str, *, compose: bool = False) -> Any:
@@ -346,7 +345,7 @@ def _classify(entry: _Entry, overlay: _Overlay, user_file: bool) -> CatalogRule:
     return dataclasses.replace(entry.draft, exposure_class=exposure_class, severity=severity)
 
 
-def load_catalog(extra_files: Sequence[str | Path] = ()) -> Catalog:
+def load_catalog(extra_files: Sequence[str | os.PathLike] = ()) -> Catalog:
     """The built-in catalog plus the rules of ``extra_files``, every rule classified."""
     return _load_catalog(tuple(str(path) for path in extra_files))
 
@@ -358,7 +357,8 @@ def _load_catalog(extra_files: tuple[str, ...]) -> Catalog:
                (_builtin_doc("windows-extra.yaml"), EXTRA_SOURCE, False)]
     for name in extra_files:
         try:
-            text = Path(name).read_text(encoding="utf-8")
+            with open(name, encoding="utf-8") as handle:
+                text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise CatalogError(f"cannot read catalog file: {exc}", name) from None
         sources.append((YamlFile(text, name), name, True))
@@ -376,7 +376,8 @@ def _load_catalog(extra_files: tuple[str, ...]) -> Catalog:
 
 
 def _builtin_doc(name: str) -> YamlFile:
-    return YamlFile(builtin_file(name).read_text(encoding="utf-8"), f"rules_catalog/{name}")
+    with open(builtin_file(name), encoding="utf-8") as handle:
+        return YamlFile(handle.read(), f"rules_catalog/{name}")
 
 
 def _direction(value: object) -> Direction:

@@ -118,7 +118,6 @@ def _load_catalog(extra_files, os_versions):
 def _check(args) -> int:
     from . import config as configuration
     from . import engine, suppress
-    from .baseline import BaselineError, new_findings, write
     from .model import Severity
     from .plugin_manager import load_plugins
     from .report import Report
@@ -154,14 +153,8 @@ def _check(args) -> int:
     errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
                     key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0
-    try:
-        if args.baseline:
-            findings, baselined = new_findings(args.baseline, findings)
-        if args.write_baseline:
-            count = write(args.write_baseline, outcome.kept)
-            print(f"winportlint: wrote {count} findings to {args.write_baseline}", file=sys.stderr)
-    except (BaselineError, OSError) as exc:
-        raise UsageError(str(exc)) from None
+    if args.baseline or args.write_baseline:
+        findings, baselined = _baseline(args.baseline, args.write_baseline, outcome.kept)
     report = Report(
         findings=findings,
         errors=errors,
@@ -203,6 +196,22 @@ def _cache(plugins, checks, catalog, settings, config_path: str | None):
     result_cache = cache.Cache(cache.default_directory(), run_key)
     result_cache.prune()
     return result_cache
+
+
+def _baseline(baseline: str | None, write_baseline: str | None, findings: list) -> tuple[list, int]:
+    """The findings not in ``baseline`` and how many were; ``write_baseline`` records all of them."""
+    from .baseline import BaselineError, new_findings, write
+
+    new, known = findings, 0
+    try:
+        if baseline:
+            new, known = new_findings(baseline, findings)
+        if write_baseline:
+            count = write(write_baseline, findings)
+            print(f"winportlint: wrote {count} findings to {write_baseline}", file=sys.stderr)
+    except (BaselineError, OSError) as exc:
+        raise UsageError(str(exc)) from None
+    return new, known
 
 
 def _settings(args) -> dict[str, object]:
@@ -272,12 +281,12 @@ def _catalog(args) -> int:
 
 
 def _catalog_import(page: str, output: str | None) -> int:
-    from importlib.resources import files
     from pathlib import Path
 
+    from .catalog import builtin_file
     from .catalog_compiler import CatalogCompileError, compile_page
 
-    catalog_dir = Path(str(files("winportlint.rules_catalog")))
+    catalog_dir = Path(builtin_file("windows-ami.yaml")).parent
     try:
         text = Path(page).read_text(encoding="utf-8")
         compiled = compile_page(text, catalog_dir / "windows-ami.errata.yaml", page_name=Path(page).name)

@@ -5,11 +5,14 @@ from __future__ import annotations
 import os
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
-from .cache import Cache, file_digest
-from .catalog import Catalog
+from typing import TYPE_CHECKING
+
 from .model import FileResult, Finding, InputError
+
+if TYPE_CHECKING:
+    from .cache import Cache
+    from .catalog import Catalog
 
 #: Folders that never hold a user's templates.
 SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv",
@@ -71,10 +74,15 @@ def _is_virtualenv(root: str, name: str) -> bool:
     return os.path.exists(os.path.join(root, name, "pyvenv.cfg"))
 
 
+def read_bytes(path: str) -> bytes:
+    with open(path, "rb") as handle:
+        return handle.read()
+
+
 def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResult | None:
     """The first format that recognises the file reads it; ``None`` if none does."""
     try:
-        data = Path(path).read_bytes()
+        data = read_bytes(path)
     except OSError as exc:
         return FileResult(errors=[InputError(path, 0, f"cannot read file: {exc.strerror or exc}")])
     lower = path.lower()
@@ -126,7 +134,7 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
     for index, (path, explicit) in enumerate(items):
         if cache is not None:
             try:
-                data = Path(path).read_bytes()
+                data = read_bytes(path)
             except OSError:  # read_file reports it
                 data = None
             if data is not None:
@@ -164,6 +172,8 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
     bytes of every file of theirs the format reads, and on the other inputs it reports."""
     key = None
     if cache is not None:
+        from .cache import file_digest
+
         parts: list[bytes | str] = ["folders", fmt.name, repr(sorted(settings.items()))]
         for folder in folders:
             for name in sorted(os.listdir(folder)):

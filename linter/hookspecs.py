@@ -16,12 +16,13 @@ methods that need them (the CLI runs on every commit).
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping, Sequence
-from pathlib import Path
 from typing import TYPE_CHECKING, Protocol
 
 import pluggy
 
 if TYPE_CHECKING:
+    from pathlib import Path
+
     from .catalog import Catalog
     from .model import FileResult, Finding, Permission, Severity
     from .report import Report

@@ -12,7 +12,6 @@ such as surrogate-pair escapes, and JSON needs no YAML semantics.
 
 from __future__ import annotations
 
-import json
 import re
 from collections.abc import Collection
 
@@ -303,6 +302,8 @@ def _json_string(token: str, line: int) -> str:
     if "\\" not in token:
         return token[1:-1]
     try:
+        import json
+
         return json.loads(token)
     except ValueError:
         raise LoadError("invalid JSON: bad escape in string", line) from None

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import textwrap
 
 import pytest
@@ -133,3 +134,45 @@ def _repo_cwd(monkeypatch):
     from pathlib import Path
 
     monkeypatch.chdir(Path(__file__).resolve().parents[1])
+
+
+def test_entry_points_are_read_as_importlib_metadata_reads_them(tmp_path, monkeypatch):
+    import importlib.metadata
+    import re
+
+    from winportlint.plugin_manager import entry_points
+
+    _install(tmp_path, monkeypatch, "acme = acme_plugin:Bundle.hooks [extra]\n", {})
+    older = tmp_path / "older"
+    (older / "Thirdparty-0.9.dist-info").mkdir(parents=True)  # the same distribution later on the path: hidden
+    (older / "Thirdparty-0.9.dist-info" / "entry_points.txt").write_text("[winportlint]\nold = old_plugin\n")
+    monkeypatch.setattr(sys, "path", [*sys.path, str(older)])
+
+    def normalized(name):
+        return re.sub(r"[-_.]+", "_", name).lower()
+
+    everything = importlib.metadata.entry_points()
+    groups = sorted(everything.groups) if hasattr(everything, "groups") else sorted(everything)  # 3.12+ / 3.10
+    assert "winportlint" in groups and len(groups) > 1
+    for group in groups:
+        ours = sorted((ep.name, ep.value, normalized(ep.distribution)) for ep in entry_points(group))
+        theirs = sorted((ep.name, ep.value, normalized(ep.dist.name)) for ep in importlib.metadata.entry_points(group=group))
+        assert ours == theirs, group
+    assert ("acme", "acme_plugin:Bundle.hooks [extra]", "thirdparty") in [
+        (ep.name, ep.value, ep.distribution) for ep in entry_points("winportlint")]
+
+
+def test_a_plugin_in_a_zip_application_is_found(tmp_path, monkeypatch):
+    import zipfile
+
+    from winportlint.plugin_manager import entry_points
+
+    archive = tmp_path / "app.pyz"
+    with zipfile.ZipFile(archive, "w") as zipped:
+        zipped.writestr("zipped-2.0.dist-info/METADATA", "Metadata-Version: 2.1\nName: zipped\nVersion: 2.0\n")
+        zipped.writestr("zipped-2.0.dist-info/entry_points.txt", "[winportlint]\nzipped = zipped_plugin\n")
+        zipped.writestr("zipped_plugin.py", "VALUE = 1\n")
+    monkeypatch.syspath_prepend(str(archive))
+    (zipped_entry,) = [ep for ep in entry_points("winportlint") if ep.name == "zipped"]
+    assert (zipped_entry.distribution, zipped_entry.version) == ("zipped", "2.0")
+    assert zipped_entry.load().VALUE == 1
