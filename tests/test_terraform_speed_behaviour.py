@@ -95,3 +95,12 @@ def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, mon
         assert gc.isenabled()
     finally:
         (gc.enable if was_enabled else gc.disable)()
+
+
+def test_equal_cidrs_share_one_parsed_peer(tmp_path):
+    _write(tmp_path / "m", {"main.tf": GROUP + GROUP.replace('"rdp"', '"rdp2"').replace(
+        '"0.0.0.0/0"', '"0.0.0.0/0", "10.0.0.1/8"')})
+    permissions = TerraformFormat().parse_folders([str(tmp_path / "m")], {}).permissions
+    world = [p.peer for p in permissions if p.peer.text == "0.0.0.0/0"]
+    assert len(world) == 2 and world[0] is world[1] and world[0].kind == "cidr"
+    assert [p.peer.kind for p in permissions if p.peer.text == "10.0.0.1/8"] == ["invalid"]  # host bits set

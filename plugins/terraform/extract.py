@@ -64,6 +64,8 @@ class ModuleReader:
                           if _meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
         self.modules = {_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
+        self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
+        self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
 
     def read(self) -> tuple[list[Permission], list[InputError]]:
         """Permissions of every security-group resource, file by file: a file's
@@ -73,6 +75,7 @@ class ModuleReader:
             if _meta(entry).get("filename") != current_file:
                 current_file = _meta(entry).get("filename")
                 index_file.cache_clear()
+                self._index = None
             kind = _meta(entry).get("label")
             try:
                 if kind in SECURITY_GROUPS:
@@ -129,16 +132,22 @@ class ModuleReader:
     # -- where things are written -------------------------------------------------------------
 
     def _file(self, meta: dict) -> str:
-        return os.path.normpath(os.path.join(self.folder, meta.get("filename", "")))
+        name = meta.get("filename", "")
+        path = self._files.get(name)
+        if path is None:
+            path = self._files[name] = os.path.normpath(os.path.join(self.folder, name))
+        return path
 
     def _block(self, meta: dict) -> Block | None:
         path = self._file(meta)
         if not path.endswith((".tf", ".tf.json")):
             return None
-        try:
-            return index_file(path, os.stat(path).st_mtime_ns).block_at(int(meta.get("line_start", 0)))
-        except OSError:
-            return None
+        if self._index is None or self._index[0] != path:
+            try:
+                self._index = (path, index_file(path, os.stat(path).st_mtime_ns))
+            except OSError:
+                return None
+        return self._index[1].block_at(int(meta.get("line_start", 0)))
 
     def _block_location(self, entry: dict) -> Location:
         meta = _meta(entry)
@@ -167,6 +176,7 @@ class ModuleReader:
         meta = _meta(entry)
         address = meta.get("path", "")
         block = self._block(meta)
+        entry_location = self._block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             value = entry.get(key)
             if value is None:
@@ -189,7 +199,7 @@ class ModuleReader:
                     location = Location(self._file(meta), attribute.line, attribute.column)
                 else:  # a plan's values: the n-th block of that name, when they match one to one
                     written = [child for child in block.children if child.kind == key] if block else []
-                    location = self._block_location(entry)
+                    location = entry_location
                     attributes = {}
                     if len(written) == len(items):
                         attributes = written[position].attributes
@@ -197,7 +207,7 @@ class ModuleReader:
                 rule = _Rule(item, attributes, location)
                 provenance = self._provenance(entry, item)
                 self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule, provenance,
-                                                              self._block_location(entry), protocol_key="protocol",
+                                                              entry_location, protocol_key="protocol",
                                                               ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks"))
 
     def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
@@ -239,7 +249,7 @@ class ModuleReader:
                 elif not isinstance(cidr, str):
                     peer, steps = Peer("invalid", repr(cidr)), ()
                 else:
-                    peer, steps = netmath.parse_peer(cidr), ()
+                    peer, steps = _peer(cidr), ()
                 yield Permission(
                     resource=address,
                     resource_type=kind,
@@ -253,6 +263,19 @@ class ModuleReader:
                     resource_location=resource_location,
                     provenance=provenance + port_steps + steps,
                 )
+
+
+#: Peers by CIDR text: a large module spells the same few CIDRs thousands of times (Peer is immutable).
+_PEERS: dict[str, Peer] = {}
+
+
+def _peer(cidr: str) -> Peer:
+    peer = _PEERS.get(cidr)
+    if peer is None:
+        if len(_PEERS) > 4096:
+            _PEERS.clear()
+        peer = _PEERS[cidr] = netmath.parse_peer(cidr)
+    return peer
 
 
 def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange | None, tuple[Provenance, ...]]:
