@@ -1,13 +1,19 @@
 """winportlint beside checkov and cfn-lint on the same generated files, in one run.
 
-    python benchmarks/run.py [--work DIR] [--peers VENV] [--only NAME ...] [--repeat N]
+    python benchmarks/run.py [--work DIR] [--venvs DIR] [--only NAME ...] [--repeat N]
 
 Generates the seeded corpora (benchmarks/generate.py) into --work, installs
-checkov and cfn-lint into their own virtualenv (--peers, default
-~/.cache/winportlint-bench/peers; never the project's environment), runs
-every tool on every case and prints wall time, CPU time, peak memory, files
-per second and each tool's time as a multiple of winportlint's. The best of
---repeat runs is kept for each cell.
+checkov and cfn-lint into one virtualenv and this checkout of winportlint
+(a regular, non-editable install, with cfn-lint for its cfn-lint rules) into
+another, both below --venvs (default ~/.cache/winportlint-bench; never the
+project's environment). Runs every tool on every case and prints wall time,
+CPU time, peak memory, files per second and each tool's time as a multiple
+of winportlint's. The best of --repeat runs is kept for each cell (runs over
+ten seconds are measured once).
+
+winportlint's rows start from an empty result cache; the "second run" row
+runs again over the same, unchanged files. The last lines compare the time
+of half the CloudFormation files with all of them (linear growth).
 """
 
 from __future__ import annotations
@@ -26,6 +32,12 @@ HERE = Path(__file__).resolve().parent
 PEER_PACKAGES = ["checkov", "cfn-lint"]
 
 
+#: A run this long is measured once whatever --repeat says: its noise is small next to it.
+LONG_RUN_SECONDS = 10
+#: The result cache of winportlint's runs; emptied before each run that is not a "second run".
+CACHE_ENV = "WINPORTLINT_CACHE_DIR"
+
+
 def measure(command: list[str]) -> dict:
     """Run a command; wall and CPU seconds and peak RSS of it and its children."""
     start = time.perf_counter()
@@ -36,19 +48,45 @@ def measure(command: list[str]) -> dict:
             "exit": done.returncode, "stderr": done.stderr[-400:]}
 
 
-def measured(command: list[str]) -> dict:
+def measured(command: list[str], warm_cache: bool = False) -> dict:
     """Measure in a fresh process, so that RUSAGE_CHILDREN holds this command alone."""
+    if not warm_cache:
+        shutil.rmtree(os.environ[CACHE_ENV], ignore_errors=True)
     output = subprocess.run([sys.executable, __file__, "--measure", json.dumps(command)],
                             capture_output=True, text=True, check=True).stdout
     return json.loads(output)
 
 
-def ensure_peers(venv: Path) -> Path:
+def machine() -> str:
+    """The CPU, cores, memory, OS and Python of this run, in one line."""
+    import platform
+
+    cpu = platform.processor() or platform.machine()
+    try:
+        with open("/proc/cpuinfo", encoding="utf-8") as handle:
+            cpu = next(line.split(":", 1)[1].strip() for line in handle if line.startswith("model name"))
+    except (OSError, StopIteration):
+        pass
+    memory = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30 if hasattr(os, "sysconf") else 0
+    return (f"Machine: {cpu}, {os.cpu_count()} cores, {memory:.0f} GB; {platform.system()} {platform.release()}; "
+            f"Python {platform.python_version()}")
+
+
+def _version(command: list[str]) -> str:
+    output = subprocess.run(command, capture_output=True, text=True).stdout.strip().split()
+    return output[-1] if output else "?"
+
+
+def ensure_venv(venv: Path, packages: list[str], marker: str, reinstall: list[str] = ()) -> Path:
+    """A virtualenv with the packages; ``reinstall`` ones are installed again on every run."""
     bin_dir = venv / "bin"
-    if not (bin_dir / "checkov").exists() or not (bin_dir / "cfn-lint").exists():
-        print(f"installing {', '.join(PEER_PACKAGES)} into {venv} ...", file=sys.stderr)
+    if not (bin_dir / marker).exists():
+        print(f"installing {', '.join(packages)} into {venv} ...", file=sys.stderr)
         subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
-        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", *PEER_PACKAGES], check=True)
+        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", *packages], check=True)
+    elif reinstall:
+        subprocess.run([str(bin_dir / "pip"), "install", "--quiet", "--force-reinstall", "--no-deps", *reinstall],
+                       check=True)
     return bin_dir
 
 
@@ -61,32 +99,41 @@ def yaml_load_only(files_dir: Path) -> list[str]:
     return [sys.executable, "-c", code, str(files_dir)]
 
 
-def cases(work: Path, peers: Path) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:
-    winportlint = [sys.executable, "-m", "winportlint.cli", "check", "--no-cache"] if _has_cache_flag() else \
-        [sys.executable, "-m", "winportlint.cli", "check"]
+def cases(work: Path, peers: Path, tool: Path) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:
+    winportlint = [str(tool / "winportlint"), "check"]
     checkov = [str(peers / "checkov"), "--quiet", "--compact", "--skip-download", "-o", "json"]
     cfn_lint = [str(peers / "cfn-lint")]
+    cfn_lint_with_rules = [str(tool / "cfn-lint"), "--append-rules", "winportlint.cfn_lint"]
     cfn = work / "cloudformation"
     small = work / "small" / "t0000.yaml"
     cfn_files = sorted(str(p) for p in cfn.glob("*.yaml"))
+    half = cfn_files[:len(cfn_files) // 2]
     return [
         ("cfn: 300 templates x 20 groups", len(cfn_files), [
             ("winportlint", [*winportlint, str(cfn)]),
+            ("winportlint, second run", [*winportlint, str(cfn)]),
             ("C YAML load only", yaml_load_only(cfn)),
             ("checkov", [*checkov, "--framework", "cloudformation", "-d", str(cfn)]),
             ("cfn-lint", [*cfn_lint, "--", *cfn_files]),
+            ("cfn-lint + winportlint rules", [*cfn_lint_with_rules, "--", *cfn_files]),
+        ]),
+        ("cfn: the first 150 of those templates", len(half), [
+            ("winportlint", [*winportlint, *half]),
         ]),
         ("cfn: one small template (cold start)", 1, [
             ("winportlint", [*winportlint, str(small)]),
+            ("Python startup only", [str(tool / "python"), "-c", "pass"]),
             ("checkov", [*checkov, "--framework", "cloudformation", "-f", str(small)]),
             ("cfn-lint", [*cfn_lint, "--", str(small)]),
         ]),
         ("terraform: 500 small modules", 500, [
             ("winportlint", [*winportlint, str(work / "terraform-modules")]),
+            ("winportlint, second run", [*winportlint, str(work / "terraform-modules")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-modules")]),
         ]),
         ("terraform: one module of 300 files x 20 groups", 300, [
             ("winportlint", [*winportlint, str(work / "terraform-flat")]),
+            ("winportlint, second run", [*winportlint, str(work / "terraform-flat")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-flat")]),
         ]),
         ("terraform: one module of 300 files x 20 dynamic-block groups", 300, [
@@ -96,18 +143,13 @@ def cases(work: Path, peers: Path) -> list[tuple[str, int, list[tuple[str, list[
     ]
 
 
-def _has_cache_flag() -> bool:
-    done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "--help"], capture_output=True, text=True)
-    return "--no-cache" in done.stdout
-
-
 def main() -> None:
     if len(sys.argv) == 3 and sys.argv[1] == "--measure":
         print(json.dumps(measure(json.loads(sys.argv[2]))))
         return
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, default=Path("/tmp/winportlint-bench"))
-    parser.add_argument("--peers", type=Path, default=Path.home() / ".cache" / "winportlint-bench" / "peers")
+    parser.add_argument("--venvs", type=Path, default=Path.home() / ".cache" / "winportlint-bench")
     parser.add_argument("--only", nargs="*", help="run only cases whose name contains one of these words")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
@@ -117,21 +159,38 @@ def main() -> None:
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work / "small-gen"), "--cfn", "1",
                         "--tf-modules", "0", "--tf-flat", "0", "--tf-dynamic", "0", "--groups", "2"], check=True)
         shutil.copy(args.work / "small-gen" / "cloudformation" / "t0000.yaml", args.work / "small" / "t0000.yaml")
-    peers = ensure_peers(args.peers)
-    env_note = f"{os.cpu_count()} cores, Python {sys.version.split()[0]}"
-    print(f"# winportlint benchmark ({env_note}); best of {args.repeat}\n")
+    peers = ensure_venv(args.venvs / "peers", PEER_PACKAGES, "checkov")
+    project = str(HERE.parent)
+    tool = ensure_venv(args.venvs / "winportlint", [f"{project}[cfn-lint]"], "winportlint", reinstall=[project])
+    os.environ[CACHE_ENV] = str(args.work / "winportlint-cache")
+    versions = ", ".join(f"{name} {_version([str(where / name), '--version'])}"
+                         for name, where in (("winportlint", tool), ("checkov", peers), ("cfn-lint", peers)))
+    print(f"# winportlint benchmark; best of {args.repeat}\n\n{machine()}\nTools: {versions}\n")
     print(f"| case | tool | wall s | cpu s | peak MB | files/s | x winportlint | exit |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
-    for name, file_count, tools in cases(args.work, peers):
+    walls: dict[tuple[str, str], float] = {}
+    for name, file_count, tools in cases(args.work, peers, tool):
         if args.only and not any(word in name for word in args.only):
             continue
         baseline = None
-        for tool, command in tools:
-            best = min((measured(command) for _ in range(args.repeat)), key=lambda m: m["wall"])
+        for label, command in tools:
+            warm = label.endswith("second run")
+            runs = [measured(command, warm)]
+            while len(runs) < args.repeat and runs[0]["wall"] < LONG_RUN_SECONDS:
+                runs.append(measured(command, warm))
+            best = min(runs, key=lambda m: m["wall"])
             baseline = baseline or best["wall"]
-            ratio = best["wall"] / baseline
-            print(f"| {name} | {tool} | {best['wall']:.2f} | {best['cpu']:.2f} | {best['peak_mb']:.0f} | "
-                  f"{file_count / best['wall']:.0f} | {ratio:.1f} | {best['exit']} |", flush=True)
+            walls[name, label] = best["wall"]
+            print(f"| {name} | {label} | {best['wall']:.2f} | {best['cpu']:.2f} | {best['peak_mb']:.0f} | "
+                  f"{file_count / best['wall']:.0f} | {best['wall'] / baseline:.1f} | {best['exit']} |", flush=True)
+    print()
+    for (name, label), wall in walls.items():
+        if label == "winportlint, second run" and walls.get((name, "winportlint")):
+            print(f"Second run over unchanged files, {name}: {walls[name, 'winportlint'] / wall:.1f}x faster.")
+    full, half = walls.get(("cfn: 300 templates x 20 groups", "winportlint")), \
+        walls.get(("cfn: the first 150 of those templates", "winportlint"))
+    if full and half:
+        print(f"Linear growth: 300 templates take {full / half:.2f}x the time of 150 (2.00 is linear).")
 
 
 if __name__ == "__main__":
