@@ -104,3 +104,204 @@ def test_equal_cidrs_share_one_parsed_peer(tmp_path):
     world = [p.peer for p in permissions if p.peer.text == "0.0.0.0/0"]
     assert len(world) == 2 and world[0] is world[1] and world[0].kind == "cidr"
     assert [p.peer.kind for p in permissions if p.peer.text == "10.0.0.1/8"] == ["invalid"]  # host bits set
+
+
+# -- the prefilter: a module that cannot create a security group is not evaluated -----------------
+
+_INGRESS = ('{\n  ingress {\n    from_port   = 3389\n    to_port     = 3389\n    protocol    = "tcp"\n'
+            '    cidr_blocks = ["0.0.0.0/0"]\n  }\n}')
+GROUP_RESOURCES = {
+    "aws_security_group": _INGRESS,
+    "aws_default_security_group": _INGRESS,
+    "aws_security_group_rule": '{\n  type = "ingress"\n  from_port = 3389\n  to_port = 3389\n  protocol = "tcp"\n'
+                               '  cidr_blocks = ["0.0.0.0/0"]\n  security_group_id = "sg-1"\n}',
+    "aws_vpc_security_group_ingress_rule": '{\n  ip_protocol = "tcp"\n  from_port = 3389\n  to_port = 3389\n'
+                                           '  cidr_ipv4 = "0.0.0.0/0"\n  security_group_id = "sg-1"\n}',
+    "aws_vpc_security_group_egress_rule": '{\n  ip_protocol = "-1"\n  cidr_ipv4 = "0.0.0.0/0"\n'
+                                          '  security_group_id = "sg-1"\n}',
+}
+
+
+def _unfiltered(folder: str):
+    """What the module gives when it is evaluated whatever the prefilter says."""
+    from winportlint.plugins.terraform.extract import ModuleReader
+
+    evaluation = evaluate.evaluate(folder, {})
+    return ModuleReader(evaluation).read()[0] if not evaluation.errors else []
+
+
+def _json_module(kind: str) -> str:
+    body = {"aws_security_group_rule": {"type": "ingress", "from_port": 3389, "to_port": 3389, "protocol": "tcp",
+                                        "cidr_blocks": ["0.0.0.0/0"], "security_group_id": "sg-1"}}.get(
+        kind, {"ip_protocol": "tcp", "from_port": 3389, "to_port": 3389, "cidr_ipv4": "0.0.0.0/0",
+               "security_group_id": "sg-1"})
+    if kind in ("aws_security_group", "aws_default_security_group"):
+        body = {"ingress": [{"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
+                             "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [],
+                             "self": False, "description": ""}]}
+    import json
+
+    return json.dumps({"resource": {kind: {"x": body}}})
+
+
+@pytest.mark.parametrize("kind", sorted(GROUP_RESOURCES))
+@pytest.mark.parametrize("syntax", ["hcl", "json", "escaped"])
+def test_every_kind_of_group_or_rule_keeps_its_module(tmp_path, kind, syntax):
+    if syntax == "hcl":
+        files = {"main.tf": f'resource "{kind}" "x" {GROUP_RESOURCES[kind]}\n'}
+    elif syntax == "json":
+        files = {"main.tf.json": _json_module(kind)}
+    else:  # the type spelt with an escape, which the evaluator decodes
+        files = {"main.tf": f'resource "{kind.replace("_", chr(92) + "u005f")}" "x" {GROUP_RESOURCES[kind]}\n'}
+    folder = str(_write(tmp_path / "m", files))
+    assert evaluate.may_hold_groups(evaluate.module_files(folder))
+    found = TerraformFormat().parse_folders([folder], {}).permissions
+    assert found and [p.resource for p in found] == [p.resource for p in _unfiltered(folder)]
+
+
+def test_a_module_call_keeps_its_module(tmp_path):
+    local = _write(tmp_path / "local", {"main.tf": 'module "m" {\n  source = "./m"\n}\n',
+                                        "m/main.tf": 'resource "aws_security_group" "x" '
+                                                     + GROUP_RESOURCES["aws_security_group"] + "\n"})
+    registry = _write(tmp_path / "registry", {"main.tf.json": '{"module": {"rdp": {"source": '
+                      '"terraform-aws-modules/security-group/aws//modules/rdp", "ingress_cidr_blocks": ["0.0.0.0/0"]}}}'})
+    for folder in (local, registry):
+        assert evaluate.may_hold_groups(evaluate.module_files(str(folder)))
+        assert TerraformFormat().parse_folders([str(folder)], {}).permissions
+
+
+def test_a_module_without_groups_rules_or_calls_is_not_evaluated(tmp_path, monkeypatch):
+    plain = _write(tmp_path / "plain", {"main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n',
+                                        "vars.tf": 'variable "cidr" { default = "0.0.0.0/0" }\n',
+                                        "terraform.tfvars": 'cidr = "0.0.0.0/0"\n'})
+    group = _write(tmp_path / "group", {"main.tf": GROUP})
+    assert not evaluate.may_hold_groups(evaluate.module_files(str(plain)))
+    assert _unfiltered(str(plain)) == []
+    started = []
+    start = evaluate.start
+    monkeypatch.setattr(evaluate, "start", lambda folder, *args: started.append(folder) or start(folder, *args))
+    result = TerraformFormat().parse_folders([str(group), str(plain)], {})
+    assert started == [str(group)] and len(result.permissions) == 2 and result.errors == []
+
+
+def test_unreadable_files_keep_their_module(tmp_path):
+    assert evaluate.may_hold_groups([str(tmp_path / "gone.tf")])
+
+
+def test_no_module_of_the_generated_corpora_is_skipped(tmp_path):
+    import importlib.util
+    import random
+
+    spec = importlib.util.spec_from_file_location("generate", Path(__file__).parents[1] / "benchmarks" / "generate.py")
+    generate = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(generate)
+    rng = random.Random(5)
+    for index in range(6):
+        for name, text in (("flat", generate.terraform(rng, 3, f"f{index}")),
+                           ("dynamic", generate.terraform_dynamic(rng, 3, f"d{index}"))):
+            folder = str(_write(tmp_path / f"{name}{index}", {"main.tf": text}))
+            assert evaluate.may_hold_groups(evaluate.module_files(folder))
+            assert len(_unfiltered(folder)) >= 3
+
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason=f"the shared corpus is not beside this checkout ({CORPUS} is absent)")
+def test_no_corpus_module_that_holds_a_group_is_skipped(tmp_path):
+    """Every labelled Terraform file, as a module of its own (as test_corpus reads them), and
+    every folder of the corpus as it is: kept whenever evaluating it gives a permission."""
+    import json
+    import shutil
+
+    labels = [json.loads(line) for line in (CORPUS / "labels.jsonl").read_text().splitlines() if line.strip()]
+    folders = []
+    for number, label in enumerate(row for row in labels if row["format"] == "terraform"):
+        folder = tmp_path / f"m{number}"
+        folder.mkdir()
+        shutil.copy(CORPUS / label["file"], folder)
+        folders.append((str(folder), bool(label["expected"])))
+    folders += [(root, False) for root in sorted({str(p.parent) for p in CORPUS.rglob("*.tf")})]
+    assert len(folders) > 60
+    kept = 0
+    for folder, exposed in folders:
+        files = evaluate.module_files(folder)
+        if exposed or _unfiltered(folder):
+            assert evaluate.may_hold_groups(files), folder
+            kept += 1
+    assert kept > 40
+
+
+# -- evaluations on threads: the same records in the same order as one by one -------------------
+
+CASES = Path(__file__).parent / "cases"
+
+
+def _mixed_modules(root: Path) -> list[str]:
+    """Good, bad, called, sliced and variable-reading modules side by side."""
+    import random
+
+    rng = random.Random(11)
+    _write(root / "syntax", {"main.tf": 'resource "aws_security_group" "x" {\n  ingress {\n    from_port = \n  }\n'})
+    _write(root / "nowhere", {"main.tf": 'module "m" {\n  source = "./does-not-exist"\n}\n'})
+    _write(root / "plain", {"main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'})
+    _write(root / "vars", {"main.tf": 'variable "cidr" { default = "10.0.0.0/8" }\n'
+                                      'resource "aws_security_group_rule" "r" {\n  type = "ingress"\n'
+                                      '  from_port = 3389\n  to_port = 3389\n  protocol = "tcp"\n'
+                                      '  cidr_blocks = [var.cidr]\n  security_group_id = "sg-1"\n}\n',
+                           "terraform.tfvars": 'cidr = "0.0.0.0/0"\n'})
+    for index in range(8):
+        groups = []
+        for group in range(4):
+            port = rng.choice([22, 445, 3389, 5985])
+            groups.append(f'resource "aws_security_group" "g{index}_{group}" {{\n  dynamic "ingress" {{\n'
+                          f'    for_each = toset(["0.0.0.0/0", "10.0.0.0/8"])\n    content {{\n'
+                          f'      from_port   = {port}\n      to_port     = {port}\n      protocol    = "tcp"\n'
+                          f'      cidr_blocks = [ingress.value]\n    }}\n  }}\n}}\n')
+        _write(root / "sliced", {f"f{index}.tf": "\n".join(groups)})
+        _write(root / f"small{index}", {"main.tf": GROUP.replace('"rdp"', f'"rdp{index}"')})
+    folders = {str(p.parent) for p in root.rglob("*.tf")} | {str(p.parent) for p in CASES.rglob("*.tf*")}
+    return sorted(f for f in folders if ".terraform" not in f)
+
+
+@pytest.mark.parametrize("settings", [{}, {"vars": {"cidr": "::/0"}}])
+def test_threads_give_what_one_by_one_gives(tmp_path, monkeypatch, settings):
+    from winportlint.plugins.terraform import chunking
+
+    monkeypatch.setattr(chunking, "WORK_LIMIT", 10)  # the 32-group module is evaluated in slices
+    monkeypatch.setattr(chunking, "SLICE_BLOCKS", 3)
+    folders = _mixed_modules(tmp_path)
+    serial = TerraformFormat().parse_folders(folders, {**settings, "jobs": 1})
+    assert len(serial.permissions) > 100 and len(serial.errors) >= 2
+    assert any("aws_security_group.g7_3" in p.resource for p in serial.permissions)
+    for jobs in (2, 3, 8):
+        threaded = TerraformFormat().parse_folders(folders, {**settings, "jobs": jobs})
+        assert threaded.permissions == serial.permissions
+        assert threaded.errors == serial.errors
+        assert threaded.inputs == serial.inputs
+
+
+def test_the_jobs_setting_says_where_the_evaluator_runs(tmp_path, monkeypatch):
+    import threading
+
+    import tfparse
+
+    folders = [str(_write(tmp_path / f"m{i}", {"main.tf": GROUP})) for i in range(3)]
+    threads = []
+    load = tfparse.load_from_path
+    monkeypatch.setattr(tfparse, "load_from_path",
+                        lambda *args, **kwargs: threads.append(threading.current_thread().name) or load(*args, **kwargs))
+    TerraformFormat().parse_folders(folders, {"jobs": 1})
+    assert threads == [threading.current_thread().name] * 3
+    threads.clear()
+    TerraformFormat().parse_folders(folders, {"jobs": 2})
+    assert len(threads) == 3 and all(name.startswith("winportlint-tfparse") for name in threads)
+    assert len(set(threads)) <= 2
+    assert not [t for t in threading.enumerate() if t.name.startswith("winportlint-tfparse")]  # pool closed
+
+
+def test_without_a_jobs_setting_there_is_a_thread_per_core(monkeypatch):
+    from winportlint.plugins.terraform import _jobs
+
+    monkeypatch.setattr("os.cpu_count", lambda: 6)
+    assert (_jobs({}), _jobs({"jobs": None}), _jobs({"jobs": 3}), _jobs({"jobs": 0})) == (6, 6, 3, 6)

@@ -41,7 +41,7 @@ class TerraformFormat:
                 gc.enable()
 
     def _parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
-        from .evaluate import evaluate, module_calls, module_files
+        from .evaluate import Runner, may_hold_groups, module_calls, module_files, start
         from .extract import ModuleReader
         from .hcl_positions import index_file
 
@@ -49,22 +49,40 @@ class TerraformFormat:
         modules = [folder for folder in folders if files[folder]]
         calls = {folder: module_calls(folder) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
+        roots = [folder for folder in modules if not calls[folder][1] and os.path.realpath(folder) not in called
+                 and may_hold_groups(files[folder])]
         result = FileResult()
-        for folder in modules:
-            errors = calls[folder][1]
-            result.errors.extend(e for e in errors if e not in result.errors)
-            if errors or os.path.realpath(folder) in called:
-                continue
-            evaluation = evaluate(folder, settings, files[folder])
-            result.inputs.extend(_inputs(folder, calls[folder][0], evaluation.var_files))
-            result.errors.extend(evaluation.errors)
-            if evaluation.errors:
-                continue
-            permissions, errors = ModuleReader(evaluation).read()
-            result.permissions.extend(permissions)
-            result.errors.extend(errors)
-            index_file.cache_clear()  # syntax trees are large: keep one module's at a time
+        with Runner(_jobs(settings) if roots else 1) as runner:
+            # Up to `window` modules are being evaluated (on the runner's threads) while
+            # this thread reads the earliest one: the results come in the serial order.
+            window = 2 * runner.jobs if runner.jobs > 1 else 1
+            upcoming = iter(roots)
+            started: dict[str, object] = {}
+            for folder in modules:
+                errors = calls[folder][1]
+                result.errors.extend(e for e in errors if e not in result.errors)
+                if errors or os.path.realpath(folder) in called:
+                    continue
+                while len(started) < window and (following := next(upcoming, None)) is not None:
+                    started[following] = start(following, settings, files[following], runner)
+                if folder not in started:
+                    continue  # it cannot hold a security group (may_hold_groups)
+                evaluation = started.pop(folder)()
+                result.inputs.extend(_inputs(folder, calls[folder][0], evaluation.var_files))
+                result.errors.extend(evaluation.errors)
+                if evaluation.errors:
+                    continue
+                permissions, errors = ModuleReader(evaluation).read()
+                result.permissions.extend(permissions)
+                result.errors.extend(errors)
+                index_file.cache_clear()  # syntax trees are large: keep one module's at a time
         return result
+
+
+def _jobs(settings: Mapping[str, object]) -> int:
+    """Threads for the evaluator: ``settings["jobs"]`` (the --jobs option), else one per core."""
+    jobs = settings.get("jobs")
+    return jobs if isinstance(jobs, int) and jobs >= 1 else os.cpu_count() or 1
 
 
 def _inputs(folder: str, called: set[str], var_files: Sequence[str]) -> list[str]:

@@ -19,6 +19,7 @@ import os
 import re
 import tempfile
 from collections.abc import Callable
+from concurrent.futures import Future, wait
 from functools import lru_cache
 
 from .hcl_positions import HclIndex
@@ -60,6 +61,16 @@ def evaluate_in_slices(folder: str, files: list[str], load: Callable[[str], dict
     """The evaluator's output for the module, merged from its slices; ``load(folder)``
     evaluates one. ``None`` when the module cannot be sliced: a module source outside
     the folder (``../``) would not resolve from the scratch folder."""
+    finish = start_slices(folder, files, load, run_now)
+    return None if finish is None else finish()
+
+
+def start_slices(folder: str, files: list[str], load: Callable[[str], dict],
+                 submit: Callable[..., Future]) -> Callable[[], dict] | None:
+    """As :func:`evaluate_in_slices`, with each slice's ``load`` given to ``submit``
+    (which may run it on another thread); the function returned waits for them and
+    merges their output in slice order, so the result does not depend on which
+    slice finished first."""
     blocks = [block for path in files for block in _blocks(path)]
     if any(block.kind == "module" and block.outside_source for block in blocks):
         return None
@@ -67,19 +78,55 @@ def evaluate_in_slices(folder: str, files: list[str], load: Callable[[str], dict
     free_locals = [b for b in blocks if b.kind == "locals" and not _needs_resources(b)]
     groups = _connected([b for b in blocks if b.kind not in _EVERYWHERE and b not in free_locals
                          and b.kind != "output"])
-    merged: dict[str, list] = {}
-    seen: set[tuple[str, str]] = set()
-    for members in _pack(groups):
-        with tempfile.TemporaryDirectory(prefix="winportlint-slice-") as scratch:
-            _write_slice(folder, scratch, everywhere + _locals_for(members, free_locals) + members)
-            for kind, entries in load(scratch).items():
-                for entry in entries if isinstance(entries, list) else ():
-                    key = (kind, (entry.get("__tfmeta") or {}).get("path", id(entry)))
-                    if key not in seen:
-                        seen.add(key)
-                        merged.setdefault(kind, []).append(entry)
-    _lines.cache_clear()
-    return merged
+    folders = [entry for entry in os.listdir(folder) if os.path.isdir(os.path.join(folder, entry))]
+    scratch = tempfile.TemporaryDirectory(prefix="winportlint-slices-")
+    futures: list[Future] = []
+    try:
+        for number, members in enumerate(_pack(groups)):
+            slice_folder = os.path.join(scratch.name, f"{number:05d}")
+            os.mkdir(slice_folder)
+            _write_slice(folder, slice_folder, everywhere + _locals_for(members, free_locals) + members, folders)
+            futures.append(submit(load, slice_folder))
+    except BaseException:
+        _close(futures, scratch)
+        raise
+    finally:
+        _lines.cache_clear()
+
+    def merge() -> dict:
+        try:
+            merged: dict[str, list] = {}
+            seen: set[tuple[str, str]] = set()
+            for future in futures:
+                for kind, entries in future.result().items():
+                    for entry in entries if isinstance(entries, list) else ():
+                        key = (kind, (entry.get("__tfmeta") or {}).get("path", id(entry)))
+                        if key not in seen:
+                            seen.add(key)
+                            merged.setdefault(kind, []).append(entry)
+            return merged
+        finally:
+            _close(futures, scratch)
+
+    return merge
+
+
+def run_now(function, *args) -> Future:
+    """Run now, in this thread: a Future that is already done."""
+    future: Future = Future()
+    try:
+        future.set_result(function(*args))
+    except Exception as exc:
+        future.set_exception(exc)
+    return future
+
+
+def _close(futures: list[Future], scratch: tempfile.TemporaryDirectory) -> None:
+    """Remove the slices once no evaluation reads them any more."""
+    for future in futures:
+        future.cancel()
+    wait(futures)
+    scratch.cleanup()
 
 
 def _blocks(path: str) -> list[_Block]:
@@ -155,7 +202,7 @@ def _pack(groups: list[list[_Block]]) -> list[list[_Block]]:
     return [members for members in slices if members]
 
 
-def _write_slice(folder: str, scratch: str, members: list[_Block]) -> None:
+def _write_slice(folder: str, scratch: str, members: list[_Block], folders: list[str]) -> None:
     """Copies of the files holding members, other lines blanked; the folder's folders are linked."""
     keep: dict[str, list[tuple[int, int]]] = {}
     for block in members:
@@ -167,10 +214,8 @@ def _write_slice(folder: str, scratch: str, members: list[_Block]) -> None:
             kept[first:last + 1] = lines[first:last + 1]
         with open(os.path.join(scratch, os.path.basename(path)), "w", encoding="utf-8") as handle:
             handle.write("\n".join(kept))
-    for entry in os.listdir(folder):
-        source = os.path.join(folder, entry)
-        if os.path.isdir(source):
-            os.symlink(os.path.abspath(source), os.path.join(scratch, entry))
+    for entry in folders:
+        os.symlink(os.path.abspath(os.path.join(folder, entry)), os.path.join(scratch, entry))
 
 
 @lru_cache(maxsize=None)

@@ -15,12 +15,13 @@ import json
 import os
 import re
 import tempfile
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future
 from dataclasses import dataclass, field
 
 from winportlint.model import InputError
 
-from .chunking import evaluate_in_slices, needs_slicing
+from .chunking import needs_slicing, run_now, start_slices
 from .hcl_positions import index_file
 
 #: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
@@ -54,6 +55,28 @@ def module_files(folder: str) -> list[str]:
                   if name[:1] != "." and (fnmatch.fnmatch(name, "*.tf") or fnmatch.fnmatch(name, "*.tf.json")))
 
 
+#: Bytes without which a module's files cannot create a security group or a rule: every
+#: resource type read (aws_security_group, aws_default_security_group, aws_security_group_rule,
+#: aws_vpc_security_group_ingress_rule, aws_vpc_security_group_egress_rule) contains
+#: ``security_group``; a ``module`` call may create them; an escape (``\u005f``) in a quoted
+#: label or JSON key may spell either.
+_MAY_HOLD_GROUPS = re.compile(rb"security_group|module|\\[uU]")
+
+
+def may_hold_groups(files: list[str]) -> bool:
+    """False only for a module that cannot create a security group or rule (a cheap
+    byte-level test; such a module needs no evaluation). A file that cannot be read
+    counts as one that may: the evaluation reports it."""
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                if _MAY_HOLD_GROUPS.search(handle.read()):
+                    return True
+        except OSError:
+            return True
+    return False
+
+
 def auto_var_files(folder: str) -> list[str]:
     """``terraform.tfvars``, then ``*.auto.tfvars`` in name order, as terraform loads them."""
     found = [os.path.join(folder, name) for name in AUTO_VAR_FILES if os.path.isfile(os.path.join(folder, name))]
@@ -62,29 +85,78 @@ def auto_var_files(folder: str) -> list[str]:
     return found + sorted(autos)
 
 
+class Runner:
+    """Runs the evaluator's calls: on ``jobs`` threads, or one by one in this thread.
+
+    tfparse releases the GIL while its Go code evaluates (measured: a Python
+    thread runs at full speed beside it), so on threads the evaluations of
+    several modules, or slices, overlap each other and the reading of the
+    finished ones. Threads, not processes: forking after Go started is unsafe,
+    and sending thousands of permissions back from a process costs about as
+    much as making them. tfparse's output is the same on any thread.
+    """
+
+    def __init__(self, jobs: int):
+        self.jobs = max(1, jobs)
+        self._pool = None
+        if self.jobs > 1:
+            from concurrent.futures import ThreadPoolExecutor
+
+            self._pool = ThreadPoolExecutor(self.jobs, thread_name_prefix="winportlint-tfparse")
+
+    def submit(self, function, *args) -> Future:
+        if self._pool is not None:
+            return self._pool.submit(function, *args)
+        return run_now(function, *args)
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+
+    def __enter__(self) -> Runner:
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        self.close()
+
+
 def evaluate(folder: str, settings: Mapping[str, object], files: list[str] | None = None) -> Evaluation:
     """Evaluate a root module whose module calls were checked; problems are InputErrors.
     ``files`` are the module's files when the caller has listed them already."""
+    return start(folder, settings, files, Runner(1))()
+
+
+def start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner
+          ) -> Callable[[], Evaluation]:
+    """Start evaluating a root module on the runner; the function returned waits for
+    the evaluation and gives it. An error in starting is raised by that function, as
+    evaluating there and then would have raised it."""
+    try:
+        return _start(folder, settings, files, runner)
+    except Exception as exc:
+        return _Raise(exc)
+
+
+class _Raise:
+    def __init__(self, exc: Exception):
+        self.exc = exc
+
+    def __call__(self) -> Evaluation:
+        raise self.exc
+
+
+def _start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner
+           ) -> Callable[[], Evaluation]:
     evaluation = Evaluation(folder)
     evaluation.var_files = auto_var_files(folder) + [str(f) for f in settings.get("var_files", ()) or ()]
     variables = settings.get("vars") or {}
     evaluation.var_sources = [os.path.normpath(f) for f in evaluation.var_files]
     evaluation.var_sources += [f"--var {name}" for name in variables]
-    if not variables:  # a scratch folder only for the --var file (creating one costs ~0.3 ms a module)
-        _evaluate(evaluation, settings, files, None)
-        return evaluation
-    with tempfile.TemporaryDirectory(prefix="winportlint-") as scratch:
-        _evaluate(evaluation, settings, files, scratch)
-    return evaluation
-
-
-def _evaluate(evaluation: Evaluation, settings: Mapping[str, object], files: list[str] | None,
-              scratch: str | None) -> None:
-    folder = evaluation.folder
     var_paths = [os.path.relpath(os.path.abspath(f), os.path.abspath(folder)) for f in evaluation.var_files]
-    variables = settings.get("vars") or {}
+    scratch = None  # a scratch folder only for the --var file (creating one costs ~0.3 ms a module)
     if variables:
-        cli_vars = os.path.join(scratch, "command-line.tfvars")
+        scratch = tempfile.TemporaryDirectory(prefix="winportlint-")
+        cli_vars = os.path.join(scratch.name, "command-line.tfvars")
         with open(cli_vars, "w", encoding="utf-8") as handle:
             handle.write(_tfvars(variables))
         var_paths.append(os.path.relpath(cli_vars, folder))
@@ -99,10 +171,24 @@ def _evaluate(evaluation: Evaluation, settings: Mapping[str, object], files: lis
 
     try:
         files = module_files(folder) if files is None else files
-        sliced = evaluate_in_slices(folder, files, load) if needs_slicing(files) else None
-        evaluation.blocks = sliced if sliced is not None else load(folder)
-    except tfparse.ParseError as exc:
-        evaluation.errors.append(_parse_error(folder, str(exc)))
+        sliced = start_slices(folder, files, load, runner.submit) if needs_slicing(files) else None
+        whole = runner.submit(load, folder) if sliced is None else None
+    except BaseException:
+        if scratch is not None:
+            scratch.cleanup()
+        raise
+
+    def finish() -> Evaluation:
+        try:
+            evaluation.blocks = sliced() if sliced is not None else whole.result()
+        except tfparse.ParseError as exc:
+            evaluation.errors.append(_parse_error(folder, str(exc)))
+        finally:
+            if scratch is not None:  # the evaluations that read it are over: result() waited for them
+                scratch.cleanup()
+        return evaluation
+
+    return finish
 
 
 def _tfvars(variables: Mapping[str, str]) -> str:
