@@ -42,7 +42,7 @@ class TerraformFormat:
 
     def _parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
         from .evaluate import Runner, may_hold_groups, module_calls, module_files, start
-        from .extract import ModuleReader
+        from .extract import ModuleReader, work_out_indexes
         from .hcl_positions import index_file
 
         files = {folder: module_files(folder) for folder in folders}
@@ -67,7 +67,10 @@ class TerraformFormat:
                     started[following] = start(following, settings, files[following], runner)
                 if folder not in started:
                     continue  # it cannot hold a security group (may_hold_groups)
-                evaluation = started.pop(folder)()
+                evaluation = started.pop(folder)
+                indexes = work_out_indexes(files[folder], evaluation.done) if runner.jobs > 1 else {}
+                evaluation = evaluation()
+                evaluation.indexes = indexes
                 result.inputs.extend(_inputs(folder, calls[folder][0], evaluation.var_files))
                 result.errors.extend(evaluation.errors)
                 if evaluation.errors:

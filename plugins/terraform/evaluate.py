@@ -42,6 +42,8 @@ class Evaluation:
     #: Where variable values came from, for messages: file names and ``--var NAME``.
     var_sources: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    #: Syntax indexes of files worked out while the evaluator ran, by normalised path.
+    indexes: dict = field(default_factory=dict)
 
 
 def module_files(folder: str) -> list[str]:
@@ -127,7 +129,7 @@ def evaluate(folder: str, settings: Mapping[str, object], files: list[str] | Non
 
 
 def start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner
-          ) -> Callable[[], Evaluation]:
+          ) -> _Started | _Raise:
     """Start evaluating a root module on the runner; the function returned waits for
     the evaluation and gives it. An error in starting is raised by that function, as
     evaluating there and then would have raised it."""
@@ -141,12 +143,29 @@ class _Raise:
     def __init__(self, exc: Exception):
         self.exc = exc
 
+    def done(self) -> bool:
+        return True
+
     def __call__(self) -> Evaluation:
         raise self.exc
 
 
-def _start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner
-           ) -> Callable[[], Evaluation]:
+class _Started:
+    """An evaluation under way: ``done()`` says whether its evaluator calls are over,
+    calling it waits for them and gives the Evaluation."""
+
+    def __init__(self, futures: list[Future], finish: Callable[[], Evaluation]):
+        self._futures = futures
+        self._finish = finish
+
+    def done(self) -> bool:
+        return all(future.done() for future in self._futures)
+
+    def __call__(self) -> Evaluation:
+        return self._finish()
+
+
+def _start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner) -> _Started:
     evaluation = Evaluation(folder)
     evaluation.var_files = auto_var_files(folder) + [str(f) for f in settings.get("var_files", ()) or ()]
     variables = settings.get("vars") or {}
@@ -169,10 +188,16 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
                  for p in var_paths]
         return tfparse.load_from_path(module_folder, stop_on_hcl_error=True, vars_paths=paths)
 
+    futures: list[Future] = []
+
+    def submit(function, *args) -> Future:
+        futures.append(runner.submit(function, *args))
+        return futures[-1]
+
     try:
         files = module_files(folder) if files is None else files
-        sliced = start_slices(folder, files, load, runner.submit) if needs_slicing(files) else None
-        whole = runner.submit(load, folder) if sliced is None else None
+        sliced = start_slices(folder, files, load, submit) if needs_slicing(files) else None
+        whole = submit(load, folder) if sliced is None else None
     except BaseException:
         if scratch is not None:
             scratch.cleanup()
@@ -188,7 +213,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
                 scratch.cleanup()
         return evaluation
 
-    return finish
+    return _Started(futures, finish)
 
 
 def _tfvars(variables: Mapping[str, str]) -> str:

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from winportlint import netmath
 from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
 
 from .evaluate import Evaluation
-from .hcl_positions import Attribute, Block, index_file
+from .hcl_positions import Attribute, Block, index_file, read_index
 
 SECURITY_GROUPS = ("aws_security_group", "aws_default_security_group")
 RULE = "aws_security_group_rule"
@@ -20,6 +20,28 @@ VPC_RULES = {"aws_vpc_security_group_ingress_rule": Direction.INGRESS,
 #: In a resource's values, the names of attributes whose value is unknown until apply
 #: (plan JSON's ``after_unknown``), so that their ``null`` is not read as absent.
 UNKNOWN_KEY = "__unknown"
+
+
+def work_out_indexes(files: list[str], done: Callable[[], bool]) -> dict[str, object]:
+    """Syntax indexes of a module's files with their security groups, rules and module
+    calls worked out (and no syntax tree kept), file by file until ``done()``: work for
+    this thread while the evaluator runs on another. The reading gives the same either way."""
+    indexes = {}
+    for path in files:
+        if done():
+            break
+        try:
+            index = read_index(path)
+        except OSError:
+            continue  # reported by the reading, as before
+        index.work_out(_read_here)
+        indexes[os.path.normpath(path)] = index
+    return indexes
+
+
+def _read_here(block: Block) -> bool:
+    return block.kind == "module" or block.kind == "resource" and bool(block.labels) and (
+        block.labels[0] in SECURITY_GROUPS or block.labels[0] == RULE or block.labels[0] in VPC_RULES)
 
 
 class RuleError(Exception):
@@ -143,10 +165,13 @@ class ModuleReader:
         if not path.endswith((".tf", ".tf.json")):
             return None
         if self._index is None or self._index[0] != path:
-            try:
-                self._index = (path, index_file(path, os.stat(path).st_mtime_ns))
-            except OSError:
-                return None
+            index = self.evaluation.indexes.get(path)
+            if index is None:
+                try:
+                    index = index_file(path, os.stat(path).st_mtime_ns)
+                except OSError:
+                    return None
+            self._index = (path, index)
         return self._index[1].block_at(int(meta.get("line_start", 0)))
 
     def _block_location(self, entry: dict) -> Location:

@@ -9,6 +9,7 @@ every node's line and column.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from functools import lru_cache
 
 
@@ -61,6 +62,15 @@ class Attribute:
         self._load()
         return self._objects
 
+    def work_out(self) -> None:
+        """Everything now, so that nothing refers to the syntax tree any more."""
+        if self._locate is not None:
+            self._place()
+        self._load()
+        for elements in self._objects:
+            for element in elements.values():
+                element.work_out()
+
     def position_of(self, text: str | None) -> tuple[int, int]:
         """The literal spelling ``text`` if the value has one, else the attribute."""
         for literal, line, column in self.strings:
@@ -99,6 +109,14 @@ class Block:
         self._load()
         return self._children
 
+    def work_out(self) -> None:
+        """Attributes and nested blocks, all of them, now: nothing refers to the syntax tree any more."""
+        self._load()
+        for attribute in self._attributes.values():
+            attribute.work_out()
+        for child in self._children:
+            child.work_out()
+
 
 class _Index:
     """The blocks of one file, found by their first line (1-based)."""
@@ -107,6 +125,9 @@ class _Index:
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         raise NotImplementedError
+
+    def work_out(self, wanted: Callable[[Block], bool]) -> None:
+        """Work out the blocks ``wanted`` picks now (a JSON index has worked out all)."""
 
 
 class HclIndex(_Index):
@@ -119,16 +140,36 @@ class HclIndex(_Index):
 
     def __init__(self, source: bytes):
         self._reader = _Reader(source)
-        body = _child(_parser().parse(source).root_node, "body")
-        self._top_nodes = [node for node in body.named_children if node.type == "block"] if body else []
+        self._top_nodes: list | None = None
+        self._parse()
         self._top_blocks: list[Block | None] = [None] * len(self._top_nodes)
         self._top_rows: list[tuple[int, int]] | None = None
+
+    def _parse(self) -> list:
+        body = _child(_parser().parse(self._reader.source).root_node, "body")
+        self._top_nodes = [node for node in body.named_children if node.type == "block"] if body else []
+        return self._top_nodes
 
     def _top(self, index: int) -> Block:
         block = self._top_blocks[index]
         if block is None:
-            block = self._top_blocks[index] = self._reader.block(self._top_nodes[index])
+            nodes = self._top_nodes if self._top_nodes is not None else self._parse()  # dropped: parse again
+            block = self._top_blocks[index] = self._reader.block(nodes[index])
         return block
+
+    def work_out(self, wanted: Callable[[Block], bool]) -> None:
+        """Work out the top-level blocks ``wanted`` picks, all through, and drop the syntax
+        tree (several times the size of the source). The index answers as before; asked
+        for another block, it parses the source again."""
+        if self._top_rows is None:
+            self._top_rows = [(node.start_point[0], node.end_point[0]) for node in self._top_nodes]
+        for index in range(len(self._top_blocks)):
+            block = self._top(index)
+            if wanted(block):
+                block.work_out()
+            else:
+                self._top_blocks[index] = None  # it refers to the tree: made again on demand
+        self._top_nodes = None
 
     @property
     def top_level(self) -> list[Block]:
@@ -136,7 +177,8 @@ class HclIndex(_Index):
 
     def top_level_nodes(self) -> list[tuple[Block, object]]:
         """Top-level blocks with their syntax nodes (for line ranges)."""
-        return [(self._top(index), node) for index, node in enumerate(self._top_nodes)]
+        nodes = self._top_nodes if self._top_nodes is not None else self._parse()
+        return [(self._top(index), node) for index, node in enumerate(nodes)]
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         """The block written at ``line``, at any depth: the first block of that kind
@@ -170,22 +212,22 @@ class HclIndex(_Index):
 class _Reader:
     """Blocks and attributes out of syntax nodes of one file's source."""
 
-    __slots__ = ("_source", "_line_starts")
+    __slots__ = ("source", "_line_starts")
 
     def __init__(self, source: bytes):
-        self._source = source
+        self.source = source
         self._line_starts: list[int] | None = None  # worked out for the first position asked for
 
     def position(self, point) -> tuple[int, int]:
         row, byte_column = point
         if self._line_starts is None:
-            self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", self._source))]
+            self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", self.source))]
         start = self._line_starts[row] if row < len(self._line_starts) else 0
-        prefix = self._source[start:start + byte_column]
+        prefix = self.source[start:start + byte_column]
         return row + 1, (byte_column if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
 
     def text(self, node) -> str:
-        return self._source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
     def block(self, node) -> Block:
         children = node.named_children
@@ -343,6 +385,10 @@ def _strings(node):
 @lru_cache(maxsize=None)
 def index_file(path: str, mtime_ns: int) -> HclIndex | JsonIndex:
     """The index of a file (cached for the run; the mtime makes an edited file a new entry)."""
+    return read_index(path)
+
+
+def read_index(path: str) -> HclIndex | JsonIndex:
     with open(path, "rb") as handle:
         source = handle.read()
     return JsonIndex(source) if path.endswith(".tf.json") else HclIndex(source)
