@@ -360,3 +360,67 @@ def test_reading_with_worked_out_indexes_gives_what_reading_lazily_gives(tmp_pat
         compared += bool(lazily[0])
     assert compared > 10
     assert work_out_indexes([str(tmp_path / "small0" / "main.tf")], lambda: True) == {}  # evaluation over: stop
+
+
+# -- many root modules: shared out with forked workers before the evaluator is loaded -------------
+
+_FORKED_RUN = """
+import os, pickle, sys
+import winportlint.plugins.terraform as terraform
+assert "tfparse" not in sys.modules
+read_part = terraform._read_part
+def recorded(part, *args):
+    with open(os.path.join(sys.argv[1], f"worker-{os.getpid()}"), "w") as handle:
+        handle.write(str(len(part)))
+    return read_part(part, *args)
+terraform._read_part = recorded
+folders = sys.argv[3:]
+result = terraform.TerraformFormat().parse_folders(folders, {"jobs": int(sys.argv[2])})
+sys.stdout.buffer.write(pickle.dumps((result.permissions, result.errors, result.inputs)))
+"""
+
+
+def test_many_roots_are_shared_with_forked_workers_and_give_what_one_process_gives(tmp_path):
+    import pickle
+    import subprocess
+    import sys
+
+    from winportlint.plugins import terraform
+
+    folders = _mixed_modules(tmp_path / "modules")
+    for index in range(terraform.FORK_MIN_ROOTS):
+        _write(tmp_path / "modules" / f"more{index:02d}", {"main.tf": GROUP.replace('"rdp"', f'"more{index}"')})
+        folders.append(str(tmp_path / "modules" / f"more{index:02d}"))
+    folders.sort()
+    records = tmp_path / "records"
+    records.mkdir()
+    runs = {}
+    for jobs in (1, 3):
+        done = subprocess.run([sys.executable, "-c", _FORKED_RUN, str(records), str(jobs), *folders],
+                              capture_output=True, check=True)
+        runs[jobs] = pickle.loads(done.stdout)
+    workers = {path.name: int(path.read_text()) for path in records.iterdir()}
+    assert len(workers) == 2 and all(size > 0 for size in workers.values())  # jobs=3: two workers and this process
+    in_process = TerraformFormat().parse_folders(folders, {"jobs": 1})
+    assert runs[3] == runs[1] == (in_process.permissions, in_process.errors, in_process.inputs)
+    assert len(in_process.permissions) > 100 and in_process.errors
+
+
+def test_no_fork_once_the_evaluator_is_loaded():
+    import tfparse  # noqa: F401  (its Go runtime has threads: forking now would be unsafe)
+
+    from winportlint.plugins.terraform import _can_fork
+
+    assert not _can_fork()
+
+
+def test_parts_are_contiguous_and_of_about_equal_size():
+    from winportlint.plugins.terraform import _parts
+
+    roots = [f"r{index}" for index in range(10)]
+    work = {root: ([], set()) for root in roots}
+    for count in (1, 2, 3, 10, 12):
+        parts = _parts(roots, work, count)
+        assert [root for part in parts for root in part] == roots and all(parts)
+        assert len(parts) == min(count, len(roots))
+        assert max(map(len, parts)) - min(map(len, parts)) <= 1

@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import contextlib
 import gc
 import os
-from collections.abc import Mapping, Sequence
+import sys
+from collections.abc import Iterator, Mapping, Sequence
 
 from winportlint.hookspecs import hookimpl
-from winportlint.model import FileResult
+from winportlint.model import FileResult, InputError, Permission
 
 
 class TerraformFormat:
@@ -41,45 +43,137 @@ class TerraformFormat:
                 gc.enable()
 
     def _parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
-        from .evaluate import Runner, may_hold_groups, module_calls, module_files, start
-        from .extract import ModuleReader, work_out_indexes
-        from .hcl_positions import index_file
+        from .evaluate import may_hold_groups, module_calls, module_files
 
         files = {folder: module_files(folder) for folder in folders}
         modules = [folder for folder in folders if files[folder]]
         calls = {folder: module_calls(folder) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
-        roots = [folder for folder in modules if not calls[folder][1] and os.path.realpath(folder) not in called
+        # Called: its real path is one another module calls (no real path worked out when none calls any).
+        is_called = {folder: bool(called) and os.path.realpath(folder) in called for folder in modules}
+        roots = [folder for folder in modules if not calls[folder][1] and not is_called[folder]
                  and may_hold_groups(files[folder])]
         result = FileResult()
-        with Runner(_jobs(settings) if roots else 1) as runner:
-            # Up to `window` modules are being evaluated (on the runner's threads) while
-            # this thread reads the earliest one: the results come in the serial order.
-            window = 2 * runner.jobs if runner.jobs > 1 else 1
-            upcoming = iter(roots)
-            started: dict[str, object] = {}
+        work = {root: (files[root], calls[root][0]) for root in roots}
+        with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
             for folder in modules:
                 errors = calls[folder][1]
                 result.errors.extend(e for e in errors if e not in result.errors)
-                if errors or os.path.realpath(folder) in called:
+                if errors or is_called[folder] or folder not in work:
+                    continue  # not a root, or one that cannot hold a security group (may_hold_groups)
+                inputs, evaluation_errors, permissions, errors = next(outcomes)
+                result.inputs.extend(inputs)
+                result.errors.extend(evaluation_errors)
+                if evaluation_errors:
                     continue
-                while len(started) < window and (following := next(upcoming, None)) is not None:
-                    started[following] = start(following, settings, files[following], runner)
-                if folder not in started:
-                    continue  # it cannot hold a security group (may_hold_groups)
-                evaluation = started.pop(folder)
-                indexes = work_out_indexes(files[folder], evaluation.done) if runner.jobs > 1 else {}
-                evaluation = evaluation()
-                evaluation.indexes = indexes
-                result.inputs.extend(_inputs(folder, calls[folder][0], evaluation.var_files))
-                result.errors.extend(evaluation.errors)
-                if evaluation.errors:
-                    continue
-                permissions, errors = ModuleReader(evaluation).read()
                 result.permissions.extend(permissions)
                 result.errors.extend(errors)
-                index_file.cache_clear()  # syntax trees are large: keep one module's at a time
         return result
+
+
+#: Read root modules in forked worker processes from this many on (below, threads do)...
+FORK_MIN_ROOTS = 24
+#: ... with at least this many roots for each process.
+ROOTS_PER_PART = 8
+
+#: One root module's reading: the files it read besides its own, its evaluation errors,
+#: its permissions and its reading errors.
+Outcome = tuple[list[str], list[InputError], list[Permission], list[InputError]]
+
+
+def _read_roots(roots: list[str], work: dict[str, tuple[list[str], set[str]]],
+                settings: Mapping[str, object]) -> Iterator[Outcome]:
+    """Each root's outcome, in the order of ``roots``, whoever read it.
+
+    Many roots are shared out in contiguous parts between this process and forked
+    workers, which is safe only before the evaluator's Go runtime starts in this
+    process (it runs threads); else, and for a few roots, they are read here with
+    the evaluator on threads (see ``evaluate.Runner``).
+    """
+    jobs = _jobs(settings) if roots else 1
+    if jobs > 1 and len(roots) >= FORK_MIN_ROOTS and _can_fork():
+        import multiprocessing
+        from concurrent.futures import ProcessPoolExecutor
+
+        parts = _parts(roots, work, min(jobs, len(roots) // ROOTS_PER_PART))  # a worker's start costs ~50 ms
+        with ProcessPoolExecutor(len(parts) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = [pool.submit(_read_part, part, work, settings) for part in parts[1:]]
+            try:
+                yield from _read_here(parts[0], work, settings, 1)
+                for future in futures:
+                    yield from future.result()
+            finally:
+                for future in futures:
+                    future.cancel()
+        return
+    yield from _read_here(roots, work, settings, jobs)
+
+
+def _can_fork() -> bool:
+    """Forking copies one thread: safe while the evaluator (Go, with threads of its own)
+    has not been loaded, and where fork is the platform's way (Linux)."""
+    import multiprocessing
+
+    return sys.platform.startswith("linux") and "tfparse" not in sys.modules \
+        and "fork" in multiprocessing.get_all_start_methods()
+
+
+def _parts(roots: list[str], work: dict[str, tuple[list[str], set[str]]], count: int) -> list[list[str]]:
+    """``count`` contiguous parts of the roots, of about equal size in bytes."""
+    sizes = []
+    for root in roots:
+        total = 0
+        for path in work[root][0]:
+            try:
+                total += os.path.getsize(path)
+            except OSError:
+                pass
+        sizes.append(total + 1)
+    share, parts, current, filled = sum(sizes) / count, [], [], 0.0
+    for root, size in zip(roots, sizes):
+        if current and filled + size / 2 > share * (len(parts) + 1) and len(parts) < count - 1:
+            parts.append(current)
+            current = []
+        current.append(root)
+        filled += size
+    parts.append(current)
+    return parts
+
+
+def _read_part(part: list[str], work: dict[str, tuple[list[str], set[str]]],
+               settings: Mapping[str, object]) -> list[Outcome]:
+    """In a forked worker: the outcomes of a part of the roots (the cyclic collector
+    stays paused, as in the parent at the fork)."""
+    return list(_read_here(part, work, settings, 1))
+
+
+def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], settings: Mapping[str, object],
+               jobs: int) -> Iterator[Outcome]:
+    """The roots read in this process, the evaluator on ``jobs`` threads: up to a window
+    of roots are being evaluated while this thread reads the earliest one (and works out
+    its syntax indexes while its evaluation runs)."""
+    from .evaluate import Runner, start
+    from .extract import ModuleReader, work_out_indexes
+    from .hcl_positions import index_file
+
+    with Runner(jobs) as runner:
+        window = 2 * runner.jobs if runner.jobs > 1 else 1
+        upcoming = iter(roots)
+        started: dict[str, object] = {}
+        for folder in roots:
+            while len(started) < window and (following := next(upcoming, None)) is not None:
+                started[following] = start(following, settings, work[following][0], runner)
+            pending = started.pop(folder)
+            indexes = work_out_indexes(work[folder][0], pending.done) if runner.jobs > 1 else {}
+            evaluation = pending()
+            evaluation.indexes = indexes
+            inputs = _inputs(folder, work[folder][1], evaluation.var_files)
+            if evaluation.errors:
+                yield inputs, evaluation.errors, [], []
+                continue
+            permissions, errors = ModuleReader(evaluation).read()
+            index_file.cache_clear()  # syntax trees are large: keep one module's at a time
+            yield inputs, [], permissions, errors
 
 
 def _jobs(settings: Mapping[str, object]) -> int:

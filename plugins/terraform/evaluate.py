@@ -10,7 +10,6 @@ the first and never returns from the second.
 from __future__ import annotations
 
 import fnmatch
-import glob
 import json
 import os
 import re
@@ -80,10 +79,18 @@ def may_hold_groups(files: list[str]) -> bool:
 
 
 def auto_var_files(folder: str) -> list[str]:
-    """``terraform.tfvars``, then ``*.auto.tfvars`` in name order, as terraform loads them."""
-    found = [os.path.join(folder, name) for name in AUTO_VAR_FILES if os.path.isfile(os.path.join(folder, name))]
-    autos = glob.glob(os.path.join(glob.escape(folder), "*.auto.tfvars"))
-    autos += glob.glob(os.path.join(glob.escape(folder), "*.auto.tfvars.json"))
+    """``terraform.tfvars``, then ``*.auto.tfvars`` in name order, as terraform loads them
+    (the names glob would give, from one listing of the folder)."""
+    try:
+        names = os.listdir(folder or ".")
+    except OSError:
+        names = None
+    found = [os.path.join(folder, name) for name in AUTO_VAR_FILES
+             if (names is None or name in names) and os.path.isfile(os.path.join(folder, name))]
+    if names is None:
+        return found
+    autos = [os.path.join(folder, name) for name in names if name[:1] != "." and (
+        fnmatch.fnmatch(name, "*.auto.tfvars") or fnmatch.fnmatch(name, "*.auto.tfvars.json"))]
     return found + sorted(autos)
 
 
