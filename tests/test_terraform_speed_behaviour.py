@@ -424,3 +424,23 @@ def test_parts_are_contiguous_and_of_about_equal_size():
         assert [root for part in parts for root in part] == roots and all(parts)
         assert len(parts) == min(count, len(roots))
         assert max(map(len, parts)) - min(map(len, parts)) <= 1
+
+
+def test_go_gc_target_by_the_largest_evaluation(tmp_path, monkeypatch):
+    import sys
+
+    small = [str(_write(tmp_path / "small", {"main.tf": GROUP}) / "main.tf")]
+    large_text = GROUP * (evaluate.LARGE_EVALUATION // len(GROUP) + 1)
+    large = [str(_write(tmp_path / "large", {"main.tf": large_text}) / "main.tf")]
+    monkeypatch.delitem(sys.modules, "tfparse", raising=False)  # as before the evaluator is loaded
+    for modules, expected in (([small], "200"), ([small, large], "50"), ([], "200")):
+        monkeypatch.delenv("GOGC", raising=False)
+        evaluate.choose_go_gc(modules)
+        assert evaluate.os.environ["GOGC"] == expected
+    monkeypatch.setenv("GOGC", "75")  # the user's own
+    evaluate.choose_go_gc([small])
+    assert evaluate.os.environ["GOGC"] == "75"
+    monkeypatch.delenv("GOGC")
+    monkeypatch.setitem(sys.modules, "tfparse", object())  # Go read GOGC already: setting it changes nothing
+    evaluate.choose_go_gc([small])
+    assert "GOGC" not in evaluate.os.environ

@@ -152,10 +152,11 @@ def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], se
     """The roots read in this process, the evaluator on ``jobs`` threads: up to a window
     of roots are being evaluated while this thread reads the earliest one (and works out
     its syntax indexes while its evaluation runs)."""
-    from .evaluate import Runner, start
+    from .evaluate import Runner, choose_go_gc, start
     from .extract import ModuleReader, work_out_indexes
     from .hcl_positions import index_file
 
+    choose_go_gc([work[root][0] for root in roots])
     with Runner(jobs) as runner:
         window = 2 * runner.jobs if runner.jobs > 1 else 1
         upcoming = iter(roots)
