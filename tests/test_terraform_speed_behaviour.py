@@ -322,12 +322,12 @@ def _reachable_types(root) -> set[str]:
 
 
 def test_a_worked_out_index_holds_no_syntax_tree_and_answers_as_before():
-    from winportlint.plugins.terraform.extract import _read_here
+    from winportlint.plugins.terraform.extract import worth_working_out
 
     source = ('variable "x" {\n  default = 1\n}\n' + GROUP + 'module "m" {\n  source = "./m"\n  list = ["a", "b"]\n}\n'
               'resource "aws_instance" "i" {\n  ami = "ami-1"\n}\n').encode()
     fresh, worked = HclIndex(source), HclIndex(source)
-    worked.work_out(_read_here)
+    worked.work_out(worth_working_out)
     assert not any(name.startswith("tree_sitter") for name in _reachable_types(worked))
 
     def answers(index):
@@ -444,3 +444,18 @@ def test_go_gc_target_by_the_largest_evaluation(tmp_path, monkeypatch):
     monkeypatch.setitem(sys.modules, "tfparse", object())  # Go read GOGC already: setting it changes nothing
     evaluate.choose_go_gc([small])
     assert "GOGC" not in evaluate.os.environ
+
+
+@pytest.mark.parametrize("jobs", [1, 2])
+def test_a_sliced_module_is_parsed_once(tmp_path, monkeypatch, jobs):
+    from winportlint.plugins.terraform import chunking
+
+    monkeypatch.setattr(chunking, "WORK_LIMIT", 10)
+    monkeypatch.setattr(chunking, "SLICE_BLOCKS", 3)
+    folder = [f for f in _mixed_modules(tmp_path) if f.endswith("sliced")]
+    parsed = []
+    init = HclIndex.__init__
+    monkeypatch.setattr(HclIndex, "__init__", lambda self, source: parsed.append(source) or init(self, source))
+    result = TerraformFormat().parse_folders(folder, {"jobs": jobs})
+    assert len(result.permissions) == 64 and result.errors == []
+    assert len(parsed) == len(set(parsed)) == 8  # each of the 8 files once, for slicing and positions alike

@@ -165,9 +165,10 @@ def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], se
             while len(started) < window and (following := next(upcoming, None)) is not None:
                 started[following] = start(following, settings, work[following][0], runner)
             pending = started.pop(folder)
-            indexes = work_out_indexes(work[folder][0], pending.done) if runner.jobs > 1 else {}
+            indexes = work_out_indexes([path for path in work[folder][0] if os.path.normpath(path) not in
+                                        pending.indexes], pending.done) if runner.jobs > 1 else {}
             evaluation = pending()
-            evaluation.indexes = indexes
+            evaluation.indexes.update(indexes)
             inputs = _inputs(folder, work[folder][1], evaluation.var_files)
             if evaluation.errors:
                 yield inputs, evaluation.errors, [], []

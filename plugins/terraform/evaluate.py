@@ -173,6 +173,8 @@ def start(folder: str, settings: Mapping[str, object], files: list[str] | None, 
 
 
 class _Raise:
+    indexes: dict = {}
+
     def __init__(self, exc: Exception):
         self.exc = exc
 
@@ -187,9 +189,11 @@ class _Started:
     """An evaluation under way: ``done()`` says whether its evaluator calls are over,
     calling it waits for them and gives the Evaluation."""
 
-    def __init__(self, futures: list[Future], finish: Callable[[], Evaluation]):
+    def __init__(self, futures: list[Future], finish: Callable[[], Evaluation], indexes: dict):
         self._futures = futures
         self._finish = finish
+        #: Syntax indexes already worked out (those of a sliced module's files).
+        self.indexes = indexes
 
     def done(self) -> bool:
         return all(future.done() for future in self._futures)
@@ -228,7 +232,12 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     try:
         files = module_files(folder) if files is None else files
-        sliced = start_slices(folder, files, load, submit) if needs_slicing(files) else None
+        if needs_slicing(files):
+            from .extract import worth_working_out
+
+            sliced = start_slices(folder, files, load, submit, (worth_working_out, evaluation.indexes))
+        else:
+            sliced = None
         whole = submit(load, folder) if sliced is None else None
     except BaseException:
         if scratch is not None:
@@ -245,7 +254,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
                 scratch.cleanup()
         return evaluation
 
-    return _Started(futures, finish)
+    return _Started(futures, finish, evaluation.indexes)
 
 
 def _tfvars(variables: Mapping[str, str]) -> str:

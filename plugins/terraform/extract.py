@@ -34,12 +34,12 @@ def work_out_indexes(files: list[str], done: Callable[[], bool]) -> dict[str, ob
             index = read_index(path)
         except OSError:
             continue  # reported by the reading, as before
-        index.work_out(_read_here)
+        index.work_out(worth_working_out)
         indexes[os.path.normpath(path)] = index
     return indexes
 
 
-def _read_here(block: Block) -> bool:
+def worth_working_out(block: Block) -> bool:
     return block.kind == "module" or block.kind == "resource" and bool(block.labels) and (
         block.labels[0] in SECURITY_GROUPS or block.labels[0] == RULE or block.labels[0] in VPC_RULES)
 
