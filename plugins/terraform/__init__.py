@@ -47,7 +47,7 @@ class TerraformFormat:
 
         files = {folder: module_files(folder) for folder in folders}
         modules = [folder for folder in folders if files[folder]]
-        calls = {folder: module_calls(folder) for folder in modules}
+        calls = {folder: module_calls(folder, files[folder]) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
         # Called: its real path is one another module calls (no real path worked out when none calls any).
         is_called = {folder: bool(called) and os.path.realpath(folder) in called for folder in modules}

@@ -275,19 +275,23 @@ def _parse_error(folder: str, message: str) -> InputError:
     return InputError(os.path.join(folder, match["file"]), int(match["line"]), f"invalid HCL: {detail}")
 
 
-def module_calls(root: str) -> tuple[set[str], list[InputError]]:
+def module_calls(root: str, files: list[str] | None = None) -> tuple[set[str], list[InputError]]:
     """The local module folders a module calls (real paths), and the calls that
-    cannot be evaluated: a source that does not exist, a cycle."""
+    cannot be evaluated: a source that does not exist, a cycle. ``files`` are the
+    root's files when the caller has listed them already."""
     errors: list[InputError] = []
     called: set[str] = set()
-    _visit_calls(root, ((os.path.normpath(root), os.path.realpath(root)),), called, errors)
+    # The chain of calls holds (path shown, path to resolve); real paths are worked out
+    # only when a module block is found (most modules have none).
+    _visit_calls(root, ((os.path.normpath(root), root),), called, errors, files)
     return called, errors
 
 
-def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[str], errors: list[InputError]) -> None:
+def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[str], errors: list[InputError],
+                 files: list[str] | None = None) -> None:
     # A function of its own, not a closure calling itself: that would be a reference
     # cycle, left for the cyclic collector, which parse_folders pauses.
-    for path in module_files(folder):
+    for path in module_files(folder) if files is None else files:
         try:
             with open(path, "rb") as handle:
                 if not _MODULE_BLOCK.search(handle.read()):
@@ -307,9 +311,9 @@ def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[st
             label = block.labels[0] if block.labels else "?"
             if not os.path.isdir(target_folder):
                 errors.append(InputError(path, block.line, f"module \"{label}\": source {target} does not exist"))
-            elif os.path.realpath(target_folder) in (real for _, real in chain):
+            elif os.path.realpath(target_folder) in (os.path.realpath(resolve) for _, resolve in chain):
                 cycle = " -> ".join((*(shown for shown, _ in chain), target_folder))
                 errors.append(InputError(path, block.line, f"module \"{label}\": module cycle ({cycle})"))
             elif os.path.realpath(target_folder) not in called:
                 called.add(os.path.realpath(target_folder))
-                _visit_calls(target_folder, (*chain, (target_folder, os.path.realpath(target_folder))), called, errors)
+                _visit_calls(target_folder, (*chain, (target_folder, target_folder)), called, errors)
