@@ -406,12 +406,26 @@ def test_many_roots_are_shared_with_forked_workers_and_give_what_one_process_giv
     assert len(in_process.permissions) > 100 and in_process.errors
 
 
-def test_no_fork_once_the_evaluator_is_loaded():
-    import tfparse  # noqa: F401  (its Go runtime has threads: forking now would be unsafe)
+def test_no_fork_once_the_evaluator_is_loaded_or_another_thread_runs(monkeypatch):
+    import sys
+    import threading
+
+    import tfparse  # its Go runtime has threads: forking now would be unsafe
 
     from winportlint.plugins.terraform import _can_fork
 
     assert not _can_fork()
+    monkeypatch.delitem(sys.modules, "tfparse")
+    assert _can_fork() == (threading.active_count() == 1)
+    stop = threading.Event()
+    thread = threading.Thread(target=stop.wait)
+    thread.start()
+    try:
+        assert not _can_fork()
+    finally:
+        stop.set()
+        thread.join()
+    assert tfparse
 
 
 def test_parts_are_contiguous_and_of_about_equal_size():

@@ -110,12 +110,14 @@ def _read_roots(roots: list[str], work: dict[str, tuple[list[str], set[str]]],
 
 
 def _can_fork() -> bool:
-    """Forking copies one thread: safe while the evaluator (Go, with threads of its own)
-    has not been loaded, and where fork is the platform's way (Linux)."""
+    """Forking copies one thread: safe while this process runs no other thread, the
+    evaluator (Go, with threads of its own) included, and where fork is the platform's
+    way (Linux)."""
     import multiprocessing
+    import threading
 
     return sys.platform.startswith("linux") and "tfparse" not in sys.modules \
-        and "fork" in multiprocessing.get_all_start_methods()
+        and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
 def _parts(roots: list[str], work: dict[str, tuple[list[str], set[str]]], count: int) -> list[list[str]]:
