@@ -321,6 +321,14 @@ def _reachable_types(root) -> set[str]:
     return types
 
 
+def _worked_out(source: bytes) -> HclIndex:
+    from winportlint.plugins.terraform.extract import worth_working_out
+
+    index = HclIndex(source)
+    index.work_out(worth_working_out)
+    return index
+
+
 def test_a_worked_out_index_holds_no_syntax_tree_and_answers_as_before():
     from winportlint.plugins.terraform.extract import worth_working_out
 
@@ -329,6 +337,8 @@ def test_a_worked_out_index_holds_no_syntax_tree_and_answers_as_before():
     fresh, worked = HclIndex(source), HclIndex(source)
     worked.work_out(worth_working_out)
     assert not any(name.startswith("tree_sitter") for name in _reachable_types(worked))
+    assert [b.labels for b in HclIndex.top_level.fget(_worked_out(source))] == [
+        ["x"], ["aws_security_group", "rdp"], ["m"], ["aws_instance", "i"]]
 
     def answers(index):
         rows = []

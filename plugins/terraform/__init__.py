@@ -97,7 +97,8 @@ def _read_roots(roots: list[str], work: dict[str, tuple[list[str], set[str]]],
 
         parts = _parts(roots, work, min(jobs, len(roots) // ROOTS_PER_PART))  # a worker's start costs ~50 ms
         with ProcessPoolExecutor(len(parts) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_read_part, part, work, settings) for part in parts[1:]]
+            futures = [pool.submit(_read_part, part, {root: work[root] for root in part}, settings)
+                       for part in parts[1:]]
             try:
                 yield from _read_here(parts[0], work, settings, 1)
                 for future in futures:
@@ -181,7 +182,9 @@ def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], se
 
 
 def _jobs(settings: Mapping[str, object]) -> int:
-    """Threads for the evaluator: ``settings["jobs"]`` (the --jobs option), else one per core."""
+    """How many at once: worker processes for many root modules, else threads for the
+    evaluator. ``settings["jobs"]`` (the --jobs option, when the engine passes it), else
+    one per core; 1 reads everything in this thread, one module after the other."""
     jobs = settings.get("jobs")
     return jobs if isinstance(jobs, int) and jobs >= 1 else os.cpu_count() or 1
 

@@ -125,10 +125,11 @@ class Runner:
 
     tfparse releases the GIL while its Go code evaluates (measured: a Python
     thread runs at full speed beside it), so on threads the evaluations of
-    several modules, or slices, overlap each other and the reading of the
-    finished ones. Threads, not processes: forking after Go started is unsafe,
-    and sending thousands of permissions back from a process costs about as
-    much as making them. tfparse's output is the same on any thread.
+    several modules, or of a large module's slices, overlap each other and the
+    reading of the finished ones. tfparse's output is the same on any thread.
+    (Many modules are also shared out between processes, see ``_read_roots``;
+    a single large module is not: sending 20,000 permissions back from a
+    process costs about as much as making them.)
     """
 
     def __init__(self, jobs: int):
@@ -163,8 +164,8 @@ def evaluate(folder: str, settings: Mapping[str, object], files: list[str] | Non
 
 def start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner
           ) -> _Started | _Raise:
-    """Start evaluating a root module on the runner; the function returned waits for
-    the evaluation and gives it. An error in starting is raised by that function, as
+    """Start evaluating a root module on the runner; calling what is returned waits for
+    the evaluation and gives it. An error in starting is raised by that call, as
     evaluating there and then would have raised it."""
     try:
         return _start(folder, settings, files, runner)

@@ -173,7 +173,7 @@ class HclIndex(_Index):
 
     @property
     def top_level(self) -> list[Block]:
-        return [self._top(index) for index in range(len(self._top_nodes))]
+        return [self._top(index) for index in range(len(self._top_blocks))]
 
     def top_level_nodes(self) -> list[tuple[Block, object]]:
         """Top-level blocks with their syntax nodes (for line ranges)."""
