@@ -385,8 +385,10 @@ def recorded(part, *args):
     return read_part(part, *args)
 terraform._read_part = recorded
 folders = sys.argv[3:]
+sys.stdout.write("written before the run, once")  # buffered (a pipe): multiprocessing flushes it before forking
 result = terraform.TerraformFormat().parse_folders(folders, {"jobs": int(sys.argv[2])})
-sys.stdout.buffer.write(pickle.dumps((result.permissions, result.errors, result.inputs)))
+with open(os.path.join(sys.argv[1], f"result-{sys.argv[2]}"), "wb") as handle:
+    pickle.dump((result.permissions, result.errors, result.inputs), handle)
 """
 
 
@@ -408,7 +410,9 @@ def test_many_roots_are_shared_with_forked_workers_and_give_what_one_process_giv
     for jobs in (1, 3):
         done = subprocess.run([sys.executable, "-c", _FORKED_RUN, str(records), str(jobs), *folders],
                               capture_output=True, check=True)
-        runs[jobs] = pickle.loads(done.stdout)
+        runs[jobs] = pickle.loads((records / f"result-{jobs}").read_bytes())
+        (records / f"result-{jobs}").unlink()
+        assert done.stdout.decode() == "written before the run, once"
     workers = {path.name: int(path.read_text()) for path in records.iterdir()}
     assert len(workers) == 2 and all(size > 0 for size in workers.values())  # jobs=3: two workers and this process
     in_process = TerraformFormat().parse_folders(folders, {"jobs": 1})
