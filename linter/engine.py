@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import os
+import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 
 from typing import TYPE_CHECKING
 
 from .model import FileResult, Finding, InputError
+from .textfile import UnreadableFile, read_bytes
 
 if TYPE_CHECKING:
     from .cache import Cache
@@ -54,11 +56,11 @@ def discover(paths: Sequence[str], suffixes: tuple[str, ...],
     files: dict[str, bool] = {}
     errors: list[InputError] = []
     for path in paths:
-        if os.path.isfile(path):
-            files[os.path.normpath(path)] = True
-            continue
         if not os.path.isdir(path):
-            errors.append(InputError(path, 0, "no such file or folder"))
+            if os.path.lexists(path):
+                files[os.path.normpath(path)] = True
+            else:
+                errors.append(InputError(path, 0, "no such file or folder"))
             continue
         for root, dirs, names in os.walk(path, onerror=lambda exc: errors.append(
                 InputError(exc.filename or path, 0, f"cannot read folder: {exc.strerror}"))):
@@ -74,15 +76,54 @@ def _is_virtualenv(root: str, name: str) -> bool:
     return os.path.exists(os.path.join(root, name, "pyvenv.cfg"))
 
 
-def read_bytes(path: str) -> bytes:
-    with open(path, "rb") as handle:
-        return handle.read()
+#: Seconds one file may take to read; longer is an input error for that file (where timers exist).
+FILE_TIME_LIMIT = 60
+
+
+class _TimeLimit:
+    """Raise :class:`FileTimeout` in this thread after ``seconds``, where the platform has interval
+    timers and this is the main thread (single-file reads always run there)."""
+
+    def __init__(self, seconds: float) -> None:
+        self.seconds = seconds
+        self.armed = False
+
+    def __enter__(self):
+        import signal
+        import threading
+
+        if self.seconds and hasattr(signal, "setitimer") and threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGALRM, _raise_timeout)
+            signal.setitimer(signal.ITIMER_REAL, self.seconds)
+            self.armed = True
+        return self
+
+    def __exit__(self, *exc_info) -> None:
+        if self.armed:
+            import signal
+
+            signal.setitimer(signal.ITIMER_REAL, 0)
+            signal.signal(signal.SIGALRM, self.previous)
+
+
+class FileTimeout(BaseException):
+    """Not an Exception: a plugin's ``except Exception`` must not swallow it."""
+
+
+def _raise_timeout(signum, frame):
+    raise FileTimeout
 
 
 def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResult | None:
-    """The first format that recognises the file reads it; ``None`` if none does."""
+    """The first format that recognises the file reads it; ``None`` if none does.
+
+    A file that cannot be read, is not a regular file, is too large, takes
+    longer than :data:`FILE_TIME_LIMIT` or exhausts memory is an input error.
+    """
     try:
         data = read_bytes(path)
+    except UnreadableFile as exc:  # a FIFO found in a folder is no template; one named explicitly is an error
+        return FileResult(errors=[InputError(path, 0, str(exc))]) if explicit or exc.regular else None
     except OSError as exc:
         return FileResult(errors=[InputError(path, 0, f"cannot read file: {exc.strerror or exc}")])
     lower = path.lower()
@@ -90,7 +131,13 @@ def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResul
         if not explicit and not lower.endswith(fmt.suffixes):
             continue
         try:
-            result = fmt.parse(path, data)
+            with _TimeLimit(FILE_TIME_LIMIT):
+                result = fmt.parse(path, data)
+        except FileTimeout:
+            return FileResult(errors=[InputError(path, 0, f"took longer than {FILE_TIME_LIMIT} s to read; "
+                                                          f"not checked")])
+        except MemoryError:
+            return FileResult(errors=[InputError(path, 0, "ran out of memory reading it; not checked")])
         except Exception as exc:  # a format plugin must not take the run down
             return FileResult(errors=[InputError(path, 0, f"{fmt.name} plugin failed: {type(exc).__name__}: {exc}")])
         if result is not None:
@@ -135,7 +182,7 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
         if cache is not None:
             try:
                 data = read_bytes(path)
-            except OSError:  # read_file reports it
+            except (OSError, UnreadableFile):  # read_file reports it
                 data = None
             if data is not None:
                 keys[index] = cache.key("file", path, "explicit" if explicit else "found", data)
@@ -226,7 +273,12 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             result.findings.extend(outcome[0])
             result.errors.extend(outcome[1])
     for index, fmt in enumerate(formats):
-        chosen = sorted(folder for (i, folder) in folders if i == index)
+        chosen = []
+        for folder in sorted(folder for (i, folder) in folders if i == index):
+            problems = _unreadable_members(folder, fmt.folder_suffixes)
+            result.errors.extend(problems)
+            if not problems:
+                chosen.append(folder)
         if chosen:
             findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache)
             result.files_checked += sum(count for (i, _), count in folders.items() if i == index)
@@ -235,6 +287,31 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     result.findings = unique_findings(sorted(result.findings, key=Finding.sort_key))
     result.errors.sort(key=lambda e: (e.file, e.line, e.message))
     return result
+
+
+def _unreadable_members(folder: str, suffixes: tuple[str, ...]) -> list[InputError]:
+    """Errors for the folder's files of the format that must not be handed to it: not regular
+    (a FIFO would block the reader forever) or too large. Such a folder is not read."""
+    from .textfile import MAX_FILE_BYTES
+
+    problems = []
+    try:
+        entries = [e for e in os.scandir(folder) if e.name.lower().endswith(suffixes)]
+    except OSError as exc:
+        return [InputError(folder, 0, f"cannot read folder: {exc.strerror}")]
+    for entry in sorted(entries, key=lambda e: e.name):
+        try:
+            status = entry.stat()
+        except OSError as exc:
+            problems.append(InputError(os.path.normpath(entry.path), 0, f"cannot read file: {exc.strerror}"))
+            continue
+        if not stat.S_ISREG(status.st_mode):
+            problems.append(InputError(os.path.normpath(entry.path), 0, "not a regular file (a FIFO, socket or device); "
+                                                      "its folder is not read"))
+        elif status.st_size > MAX_FILE_BYTES:
+            problems.append(InputError(os.path.normpath(entry.path), 0, f"file too large ({status.st_size / 2**20:.0f} MB; the "
+                                                      f"limit is {MAX_FILE_BYTES // 2**20} MB); its folder is not read"))
+    return problems
 
 
 def unique_findings(findings: list[Finding]) -> list[Finding]:

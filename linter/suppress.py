@@ -129,10 +129,11 @@ def _covers(ids: tuple[str, ...], rule_id: str) -> bool:
 
 def _comments(path: str, known_ids: set[str]):
     """``(comment, problem)`` for each suppression comment of a file; problem is None when valid."""
+    from .textfile import UnreadableFile, read_bytes
+
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            text = handle.read()
-    except OSError:
+        text = read_bytes(path).decode("utf-8", errors="replace")
+    except (OSError, UnreadableFile):  # the engine reports the file
         return
     if "winportlint:" not in text:
         return

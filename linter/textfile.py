@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import codecs
+import os
+import stat
 
 _BOMS = (
     (codecs.BOM_UTF32_LE, "utf-32-le"),
@@ -41,3 +43,28 @@ def decode(data: bytes) -> str:
     if "\r" in text:
         text = text.replace("\r\n", "\n").replace("\r", "\n")
     return text
+
+
+#: Larger files are an input error, not read: a CloudFormation template is at most 1 MB.
+MAX_FILE_BYTES = 100 * 2**20
+
+
+class UnreadableFile(Exception):
+    """A path that is not read: too large, or (``regular`` false) not a regular file."""
+
+    def __init__(self, message: str, regular: bool = True) -> None:
+        super().__init__(message)
+        self.regular = regular
+
+
+def read_bytes(path: str) -> bytes:
+    """The file's bytes; never blocks on a FIFO or device."""
+    descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
+    with os.fdopen(descriptor, "rb") as handle:
+        status = os.fstat(descriptor)
+        if not stat.S_ISREG(status.st_mode):
+            raise UnreadableFile("not a regular file (a FIFO, socket or device)", regular=False)
+        if status.st_size > MAX_FILE_BYTES:
+            raise UnreadableFile(f"file too large ({status.st_size / 2**20:.0f} MB; the limit is "
+                                 f"{MAX_FILE_BYTES // 2**20} MB)")
+        return handle.read()
