@@ -152,17 +152,9 @@ class UnknownSubmodule(UnknownModuleRule):
 @lru_cache(maxsize=None)
 def _data() -> dict:
     text = files(__package__).joinpath(DATA_FILE).read_text(encoding="utf-8")
-    try:
-        from ruamel.yaml.cyaml import CSafeLoader
-    except ImportError:
-        from ruamel.yaml import YAML
+    from winportlint.catalog import parse_yaml
 
-        return YAML(typ="safe", pure=True).load(text)
-    loader = CSafeLoader(text)
-    try:
-        return loader.get_single_data()
-    finally:
-        loader.dispose()
+    return parse_yaml(text)
 
 
 def data_sources() -> dict:
