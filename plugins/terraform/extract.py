@@ -231,9 +231,12 @@ class ModuleReader:
                         location = Location(location.file, written[position].line, written[position].column)
                 rule = _Rule(item, attributes, location)
                 provenance = self._provenance(entry, item)
-                self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule, provenance,
-                                                              entry_location, protocol_key="protocol",
-                                                              ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks"))
+                try:
+                    self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule,
+                                                                  provenance, entry_location, protocol_key="protocol",
+                                                                  ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks"))
+                except RuleError as exc:  # this rule only: the group's other rules are still read
+                    self.errors.append(InputError(location.file, location.line, f"{address} {key}: {exc}"))
 
     def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
         meta = _meta(entry)
