@@ -42,6 +42,33 @@ def finding_rows(findings):
     ]
 
 
+class NetworkUse(AssertionError):
+    """Raised when code under test opens an internet socket."""
+
+
+@pytest.fixture(autouse=True, scope="session")
+def _no_network():
+    """No test may reach the network: internet sockets refuse to connect in this process.
+    (.ci/run also runs the whole suite in a network namespace, which covers subprocesses.)"""
+    import socket
+
+    original = {"connect": socket.socket.connect, "connect_ex": socket.socket.connect_ex}
+
+    def connect(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise NetworkUse(f"a test tried to connect to {address}")
+        return original["connect"](sock, address)
+
+    def connect_ex(sock, address):
+        if sock.family in (socket.AF_INET, socket.AF_INET6):
+            raise NetworkUse(f"a test tried to connect to {address}")
+        return original["connect_ex"](sock, address)
+
+    socket.socket.connect, socket.socket.connect_ex = connect, connect_ex
+    yield
+    socket.socket.connect, socket.socket.connect_ex = original["connect"], original["connect_ex"]
+
+
 @pytest.fixture(autouse=True)
 def _own_result_cache(tmp_path_factory, monkeypatch):
     """Each test starts with an empty result cache of its own, never the user's."""
