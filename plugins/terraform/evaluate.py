@@ -67,14 +67,19 @@ _MAY_HOLD_GROUPS = re.compile(rb"security_group|module|\\[uU]")
 
 def may_hold_groups(files: list[str]) -> bool:
     """False only for a module that cannot create a security group or rule (a cheap
-    byte-level test; such a module needs no evaluation). A file that cannot be read
-    counts as one that may: the evaluation reports it."""
+    byte-level test; such a module needs no evaluation). A file that cannot be read,
+    or is not UTF-8 text, counts as one that may: the evaluation reports it."""
     for path in files:
         try:
             with open(path, "rb") as handle:
-                if _MAY_HOLD_GROUPS.search(handle.read()):
-                    return True
+                data = handle.read()
         except OSError:
+            return True
+        if _MAY_HOLD_GROUPS.search(data) or b"\x00" in data:
+            return True
+        try:
+            data.decode("utf-8")
+        except UnicodeDecodeError:
             return True
     return False
 
