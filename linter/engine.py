@@ -309,8 +309,8 @@ def _unreadable_members(folder: str, suffixes: tuple[str, ...]) -> list[InputErr
             problems.append(InputError(os.path.normpath(entry.path), 0, "not a regular file (a FIFO, socket or device); "
                                                       "its folder is not read"))
         elif status.st_size > MAX_FILE_BYTES:
-            problems.append(InputError(os.path.normpath(entry.path), 0, f"file too large ({status.st_size / 2**20:.0f} MB; the "
-                                                      f"limit is {MAX_FILE_BYTES // 2**20} MB); its folder is not read"))
+            problems.append(InputError(os.path.normpath(entry.path), 0, f"file too large ({status.st_size:,} bytes; "
+                                                                        f"the limit is {MAX_FILE_BYTES:,}); its folder is not read"))
     return problems
 
 

@@ -122,7 +122,7 @@ def _compose(events, tags: frozenset[str]) -> list[Node]:
         nonlocal total
         total += weight
         if total > MAX_NODES:
-            raise LoadError(f"document expands to more than {MAX_NODES} nodes (alias bomb?)", node.line)
+            raise LoadError(f"document holds more than {MAX_NODES} values (too large, or an alias bomb)", node.line)
         if not stack:
             documents.append(node)
             return

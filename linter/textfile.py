@@ -65,6 +65,5 @@ def read_bytes(path: str) -> bytes:
         if not stat.S_ISREG(status.st_mode):
             raise UnreadableFile("not a regular file (a FIFO, socket or device)", regular=False)
         if status.st_size > MAX_FILE_BYTES:
-            raise UnreadableFile(f"file too large ({status.st_size / 2**20:.0f} MB; the limit is "
-                                 f"{MAX_FILE_BYTES // 2**20} MB)")
+            raise UnreadableFile(f"file too large ({status.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
         return handle.read()

@@ -278,7 +278,7 @@ def _parse_error(folder: str, message: str) -> InputError:
     if not match:
         return InputError(folder, 0, f"invalid Terraform: {message.splitlines()[0] if message else 'unknown error'}")
     detail = " ".join(match["message"].split())
-    return InputError(os.path.join(folder, match["file"]), int(match["line"]), f"invalid HCL: {detail}")
+    return InputError(os.path.normpath(os.path.join(folder, match["file"])), int(match["line"]), f"invalid HCL: {detail}")
 
 
 def module_calls(root: str, files: list[str] | None = None) -> tuple[set[str], list[InputError]]:
