@@ -19,6 +19,8 @@ MAX_DEPTH = 500
 MAX_NODES = 2_000_000
 
 _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
+#: ``!!str``, ``!!int`` ...: plain data. Any other ``!!`` tag (``!!python/object``) is refused.
+_CORE_SCHEMA_TAGS = frozenset({"str", "int", "float", "bool", "null", "seq", "map", "merge"})
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 
 
@@ -105,7 +107,7 @@ def _tag(event, line: int, tags: frozenset[str]) -> str | None:
     tag = str(tag)
     if tag in tags:
         return tag
-    if tag.startswith(_STANDARD_TAG_PREFIX) or tag.startswith("!!"):
+    if tag.startswith(_STANDARD_TAG_PREFIX) and tag[len(_STANDARD_TAG_PREFIX):] in _CORE_SCHEMA_TAGS:
         return None
     raise LoadError(f"unknown tag {tag} (CloudFormation accepts only its intrinsic functions)", line)
 

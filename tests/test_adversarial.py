@@ -127,6 +127,8 @@ def test_utf16_with_bom_and_crlf_are_read_with_exact_positions(tmp_path, capsys,
      "dup.yaml:4: error: duplicate key 'Type'"),
     ("tag.yaml", RDP.replace("GroupDescription: d", "GroupDescription: !Evil d"),
      "tag.yaml:5: error: unknown tag !Evil"),
+    ("python.yaml", RDP.replace("GroupDescription: d", "GroupDescription: !!python/object/apply:os.system [id]"),
+     "python.yaml:5: error: unknown tag tag:yaml.org,2002:python/object/apply:os.system"),
     ("comma.json", json.dumps({"Resources": {"G": {"Type": "AWS::EC2::SecurityGroup"}}}).replace("}}}", "},}}"),
      "comma.json:1: error: invalid JSON"),
 ])
