@@ -62,11 +62,13 @@ def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRu
         if len(partial) > 1 and covers_world(p.peer.network for p in partial):
             for rule in rules:
                 members = [p for p in partial if opens(p, rule)]
-                if len(members) > 1 and covers_world(p.peer.network for p in members):
-                    needed = _needed(members)
-                    for member in needed:
-                        union_hits[id(member)].append(rule)
-                        union_partners[id(member)].update(id(m) for m in needed if m is not member)
+                for version in (4, 6):  # one address family's union: ::/1 adds nothing to IPv4's
+                    family = [p for p in members if p.peer.network.version == version]
+                    if len(family) > 1 and covers_world(p.peer.network for p in family):
+                        needed = _needed(family)
+                        for member in needed:
+                            union_hits[id(member)].append(rule)
+                            union_partners[id(member)].update(id(m) for m in needed if m is not member)
         index = {id(p): p for p in group_permissions}
         for permission in group_permissions:
             if is_world(permission.peer.network):
