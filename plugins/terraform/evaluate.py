@@ -23,6 +23,7 @@ from winportlint.model import InputError
 
 from .chunking import needs_slicing, run_now, start_slices
 from .hcl_positions import index_file
+from .types import type_errors
 
 #: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
 _TFPARSE_ERROR = re.compile(
@@ -300,8 +301,11 @@ def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[st
     for path in module_files(folder) if files is None else files:
         try:
             with open(path, "rb") as handle:
-                if not _MODULE_BLOCK.search(handle.read()):
-                    continue
+                source = handle.read()
+            if b"variable" in source and b"type" in source:  # a type tfparse cannot take aborts the process
+                errors.extend(type_errors(path, source))
+            if not _MODULE_BLOCK.search(source):
+                continue
             index = index_file(path, os.stat(path).st_mtime_ns)
         except OSError as exc:
             errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))

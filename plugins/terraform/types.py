@@ -1,0 +1,326 @@
+"""Variable ``type`` constraints that the evaluator cannot take.
+
+tfparse (through trivy's parser) turns a variable's ``type`` into a cty type. When
+the expression is not a type constraint (``type = {}``, ``list(strin)``, a
+reference, ``optional()`` outside an object), or an ``optional()`` default is not
+constant or does not fit its type, that type is nil and tfparse's Go code
+dereferences it: a panic that aborts the whole process (found by fuzzing).
+Terraform rejects such a module ("Invalid type specification"), so here it is an
+input error at the ``type`` attribute, and the module is not evaluated.
+
+The check follows what tfparse takes (measured): the keywords ``string``,
+``number``, ``bool``, ``any`` and the legacy bare ``list`` and ``map``; ``list``,
+``set`` and ``map`` of one type; ``tuple([...])``; ``object({name = type, ...})``
+whose attributes may be ``optional(type)`` or ``optional(type, constant)``; and a
+quoted string holding one of these (the legacy form, and the only one in
+``.tf.json``). A default it cannot work out (an operation on constants, a
+template) is taken as fitting.
+"""
+
+from __future__ import annotations
+
+import re
+
+from winportlint.model import InputError
+
+_BARE = {"string": ("string",), "number": ("number",), "bool": ("bool",), "any": ("any",),
+         "list": ("list", ("any",)), "map": ("map", ("any",))}
+#: A default that cannot be worked out here (taken as fitting any type).
+_UNKNOWN = object()
+_NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
+_ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
+_SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+
+
+class _Invalid(Exception):
+    pass
+
+
+def type_errors(path: str, source: bytes) -> list[InputError]:
+    """An input error for each variable of the file whose ``type`` the evaluator cannot take."""
+    if path.endswith(".tf.json"):
+        return _json_type_errors(path, source)
+    from .hcl_positions import _parser
+
+    errors = []
+    body = _child(_parser().parse(source).root_node, "body")
+    for block in body.named_children if body is not None else ():
+        parts = block.named_children
+        if block.type != "block" or not parts or _text(source, parts[0]) != "variable":
+            continue
+        block_body = _child(block, "body")
+        for attribute in block_body.named_children if block_body is not None else ():
+            pieces = attribute.named_children
+            if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "type":
+                continue
+            if attribute.has_error:
+                continue  # tree-sitter's grammar misses some of HCL (``1e3``): no verdict on what it cannot read
+            try:
+                _type(source, pieces[1], quoted_allowed=True)
+            except _Invalid as exc:
+                label = _text(source, parts[1]).strip('"') if len(parts) > 1 else "?"
+                errors.append(InputError(path, attribute.start_point[0] + 1,
+                                         f'variable "{label}": invalid type constraint ({exc})'))
+    return errors
+
+
+def _json_type_errors(path: str, source: bytes) -> list[InputError]:
+    from winportlint.nodes import LoadError, load
+    from winportlint.textfile import NotText, decode
+
+    try:
+        root = load(decode(source), json_syntax=True)[0]
+    except (LoadError, NotText):
+        return []  # the evaluator reports the syntax error
+    errors = []
+    variables = root.value.get("variable") if isinstance(root.value, dict) else None
+    for label, variable in (variables.value.items() if variables is not None and isinstance(variables.value, dict)
+                            else ()):
+        for body in variable.value if isinstance(variable.value, list) else [variable]:
+            if not isinstance(body.value, dict) or "type" not in body.value:
+                continue
+            node = body.value["type"]
+            try:
+                if not isinstance(node.value, str) or node.tag is not None:
+                    raise _Invalid("a type is written as a string in JSON")
+                _string_type(node.value)
+            except _Invalid as exc:
+                errors.append(InputError(path, body.key_pos["type"][0],
+                                         f'variable "{label}": invalid type constraint ({exc})'))
+    return errors
+
+
+def _text(source: bytes, node) -> str:
+    return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def _child(node, kind: str):
+    for child in node.named_children:
+        if child.type == kind:
+            return child
+    return None
+
+
+def _inner(source: bytes, node):
+    """The expression inside ``expression`` wrappers; parentheses and postfix operators
+    (``x[0]``, ``x.y``) are not part of a type constraint."""
+    if node.type != "expression":
+        return node
+    children = node.named_children
+    if len(children) != 1 or children[0].type == "expression":
+        raise _Invalid(f"not a type: {_text(source, node)[:40]}")
+    return children[0]
+
+
+def _string_literal(source: bytes, node) -> str | None:
+    """The value of a quoted string without interpolation, else None."""
+    if node.type == "literal_value":
+        node = node.named_children[0] if node.named_children else node
+    if node.type != "string_lit" or len(node.children) < 2:
+        return None
+    # Between the quotes: tree-sitter's template_literal leaves out blanks at either end.
+    return _unescape(source[node.children[0].end_byte:node.children[-1].start_byte].decode("utf-8", "replace"))
+
+
+def _unescape(text: str) -> str:
+    def one(match: re.Match) -> str:
+        escape = match.group()
+        if escape in ("$${", "%%{"):
+            return escape[1:]
+        if escape[1] in "uU":
+            try:
+                return chr(int(escape[2:], 16))
+            except ValueError:
+                raise _Invalid("an escape that is not a character") from None
+        if escape[1] not in _SIMPLE_ESCAPES:
+            raise _Invalid(f"unknown escape {escape}")
+        return _SIMPLE_ESCAPES[escape[1]]
+
+    return _ESCAPE.sub(one, text)
+
+
+def _string_type(text: str):
+    """A type constraint written in a string (legacy HCL, and ``.tf.json``)."""
+    from .hcl_positions import _parser
+
+    source = b"type = " + text.encode("utf-8")
+    tree = _parser().parse(source)
+    body = _child(tree.root_node, "body")
+    items = body.named_children if body is not None else []
+    if tree.root_node.has_error or len(items) != 1 or items[0].type != "attribute" \
+            or len(items[0].named_children) != 2:
+        raise _Invalid(f"not a type: {text[:40]!r}")
+    return _type(source, items[0].named_children[1], quoted_allowed=False)
+
+
+def _type(source: bytes, node, quoted_allowed: bool):
+    node = _inner(source, node)
+    if node.type == "variable_expr":
+        name = _text(source, node)
+        if name not in _BARE:
+            raise _Invalid(f"unknown type {name[:40]}")
+        return _BARE[name]
+    if node.type == "literal_value" and quoted_allowed:
+        text = _string_literal(source, node)
+        if text is not None:
+            return _string_type(text)
+    if node.type != "function_call":
+        raise _Invalid(f"not a type: {_text(source, node)[:40]}")
+    name = _text(source, node.named_children[0])
+    arguments = _child(node, "function_arguments")
+    args = [a for a in arguments.named_children if a.type == "expression"] if arguments is not None else []
+    if arguments is not None and any(c.type == "expand_ellipsis" or c.type == "..." for c in arguments.children):
+        raise _Invalid(f"{name}(...) with an expanded argument")
+    if name in ("list", "set", "map"):
+        if len(args) != 1:
+            raise _Invalid(f"{name}() takes one type")
+        return (name, _type(source, args[0], False))
+    if name == "tuple":
+        items = _collection(source, args, "tuple")
+        return ("tuple", [_type(source, item, False) for item in items.named_children if item.type == "expression"])
+    if name == "object":
+        attributes = {}
+        for element in _collection(source, args, "object").named_children:
+            if element.type != "object_elem":
+                continue
+            key, value = element.named_children[0], element.named_children[-1]
+            key = _inner(source, key)
+            if key.type != "variable_expr":
+                raise _Invalid("an object attribute name must be a bare name")
+            attribute = _text(source, key)
+            if attribute in attributes:
+                raise _Invalid(f"attribute {attribute[:40]} given twice")
+            attributes[attribute] = _attribute_type(source, value)
+        return ("object", attributes)
+    if name == "optional":
+        raise _Invalid("optional() only as an object attribute's type")
+    raise _Invalid(f"unknown type {name[:40]}()")
+
+
+def _collection(source: bytes, args: list, kind: str):
+    """The tuple (``[...]``) or object (``{...}``) literal that is the only argument."""
+    if len(args) == 1:
+        inner = _inner(source, args[0])
+        if inner.type == "collection_value" and inner.named_children and inner.named_children[0].type == kind:
+            return inner.named_children[0]
+    raise _Invalid(f"{kind}() takes {'a list' if kind == 'tuple' else 'an object'} of types")
+
+
+def _attribute_type(source: bytes, node) -> tuple:
+    """An object attribute's (type, optional)."""
+    inner = _inner(source, node)
+    if inner.type == "function_call" and _text(source, inner.named_children[0]) == "optional":
+        arguments = _child(inner, "function_arguments")
+        args = [a for a in arguments.named_children if a.type == "expression"] if arguments is not None else []
+        if not 1 <= len(args) <= 2:
+            raise _Invalid("optional() takes a type and maybe a default")
+        kind = _type(source, args[0], False)
+        if len(args) == 2 and not _fits(_constant(source, args[1]), kind):
+            raise _Invalid(f"the default {_text(source, args[1])[:40]} does not fit the type {kind[0]}")
+        return kind, True
+    return _type(source, node, False), False
+
+
+def _constant(source: bytes, node):
+    """The value of a constant default: str, float, bool, None, list, dict or _UNKNOWN."""
+    kind = node.type
+    if kind == "expression":
+        children = node.named_children
+        return _constant(source, children[0]) if len(children) == 1 else _no_references(source, node)
+    if kind == "literal_value":
+        return _constant(source, node.named_children[0])
+    if kind == "numeric_lit":
+        try:
+            return float(_text(source, node))
+        except ValueError:
+            return _UNKNOWN
+    if kind == "bool_lit":
+        return _text(source, node) == "true"
+    if kind == "null_lit":
+        return None
+    if kind == "string_lit":
+        return _string_literal(source, node)
+    if kind == "collection_value":
+        return _constant(source, node.named_children[0])
+    if kind == "tuple":
+        return [_constant(source, item) for item in node.named_children if item.type == "expression"]
+    if kind == "object":
+        value = {}
+        for element in node.named_children:
+            if element.type != "object_elem":
+                continue
+            key_node, item = element.named_children[0], element.named_children[-1]
+            names = key_node.named_children
+            key = _text(source, names[0]) if len(names) == 1 and names[0].type == "variable_expr" \
+                else _constant(source, key_node)
+            value[key if isinstance(key, str) else _UNKNOWN] = _constant(source, item)
+        return _UNKNOWN if _UNKNOWN in value else value
+    if kind == "for_expr":
+        return _no_references(source, node)
+    if kind in ("function_call", "variable_expr"):
+        raise _Invalid(f"the default {_text(source, node)[:40]} is not a constant")
+    if kind == "operation" and node.named_children and node.named_children[0].type == "unary_operation":
+        operation = node.named_children[0]
+        operand = _constant(source, operation.named_children[-1]) if operation.named_children else _UNKNOWN
+        operator = operation.children[0].type if operation.children else ""
+        if operand is _UNKNOWN:
+            return _UNKNOWN
+        if operator == "-":
+            if not _fits(operand, ("number",)) or operand is None:
+                raise _Invalid(f"-{_text(source, operation.named_children[-1])[:40]} is not a number")
+            return _UNKNOWN
+        if operator == "!":
+            if not _fits(operand, ("bool",)) or operand is None:
+                raise _Invalid(f"!{_text(source, operation.named_children[-1])[:40]} is not a bool")
+            return _UNKNOWN
+    return _no_references(source, node)
+
+
+class _Items(list):
+    """A list whose items are not worked out (a ``for`` expression's)."""
+
+
+class _Entries(dict):
+    """A map whose entries are not worked out (a ``for`` expression's)."""
+
+
+def _no_references(source: bytes, node):
+    """_UNKNOWN (or, for a ``for`` expression, a list or map of unknown items) for an
+    expression of constants; an error when it calls a function or refers to anything
+    (a ``for`` expression may refer to its own symbols)."""
+    stack = [(node, False)]
+    while stack:
+        current, in_for = stack.pop()
+        if current.type == "function_call" or current.type == "variable_expr" and not in_for:
+            raise _Invalid(f"the default {_text(source, node)[:40]} is not a constant")
+        in_for = in_for or current.type == "for_expr"
+        stack.extend((child, in_for) for child in current.named_children)
+    if node.type == "for_expr":
+        return _Items() if node.named_children and node.named_children[0].type == "for_tuple_expr" else _Entries()
+    return _UNKNOWN
+
+
+def _fits(value, kind: tuple) -> bool:
+    """Whether a constant converts to the type (as cty converts it); unknown values fit."""
+    if value is _UNKNOWN or value is None or kind[0] == "any":
+        return True
+    name = kind[0]
+    if name == "string":
+        return isinstance(value, (str, float, bool))
+    if name == "number":
+        return isinstance(value, float) and not isinstance(value, bool) or \
+            isinstance(value, str) and _NUMBER.fullmatch(value) is not None
+    if name == "bool":
+        return isinstance(value, bool) or value in ("true", "false", "1", "0")
+    if name in ("list", "set"):
+        return isinstance(value, list) and all(_fits(item, kind[1]) for item in value)
+    if name == "tuple":
+        return isinstance(value, _Items) or isinstance(value, list) and len(value) == len(kind[1]) and all(
+            _fits(item, item_kind) for item, item_kind in zip(value, kind[1]))
+    if name == "map":
+        return isinstance(value, dict) and all(_fits(item, kind[1]) for item in value.values())
+    if name == "object":
+        return isinstance(value, _Entries) or isinstance(value, dict) and all(
+            (attribute in value and _fits(value[attribute], attribute_kind)) or (optional and attribute not in value)
+            for attribute, (attribute_kind, optional) in kind[1].items())
+    return True
