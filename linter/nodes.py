@@ -207,7 +207,7 @@ def _merge(mapping: Node, source: Node) -> None:
 
 _JSON_TOKEN = re.compile(
     r'[ \t\n\r]*(?:([{}\[\]:,])|("(?:[^"\\\x00-\x1f]|\\.)*")'
-    r"|(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)|(\S|$))"
+    r"|(-?(?:0|[1-9][0-9]*)(?:\.[0-9]+)?(?:[eE][+-]?[0-9]+)?|true|false|null)|([^ \t\n\r]|$))"
 )
 
 
