@@ -51,14 +51,18 @@ class RuleError(Exception):
 class _Rule:
     """One rule's evaluated values and where its attributes are written."""
 
-    def __init__(self, values: dict, attributes: dict[str, Attribute], location: Location):
+    def __init__(self, values: dict, attributes: dict[str, Attribute], location: Location,
+                 positions_only: bool = False):
         self.values = values
         self.attributes = attributes
         self.location = location
+        #: The attributes say where values are written, not which are set: those of a plan's
+        #: inline rule (the plan marks its unknown values itself; the block is a likely match).
+        self.positions_only = positions_only
 
     def written(self, name: str) -> bool:
         """Set in the configuration, even if its value is unknown (``null``)."""
-        return (name in self.attributes or self.values.get(name) is not None
+        return ((name in self.attributes and not self.positions_only) or self.values.get(name) is not None
                 or name in self.values.get(UNKNOWN_KEY, ()))
 
     def position(self, name: str, text: str | None = None) -> Location:
@@ -208,6 +212,7 @@ class ModuleReader:
                 continue
             items = value if isinstance(value, list) else [value]
             attribute = block.attributes.get(key) if block else None
+            taken: set[int] = set()
             for position, item in enumerate(items):
                 if not isinstance(item, dict):
                     continue
@@ -218,18 +223,27 @@ class ModuleReader:
                     location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
                     if item_block:
                         location = Location(location.file, item_block.line, item_block.column)
+                elif meta.get("plan"):  # a set's elements in the plan's order: the block or object that spells them
+                    written = [child for child in block.children if child.kind == key] if block else []
+                    sources = attribute.objects if attribute is not None else [b.attributes for b in written]
+                    chosen = _plan_source(sources, item, position, len(items), taken)
+                    location, attributes = entry_location, {}
+                    if chosen is not None:
+                        attributes = sources[chosen]
+                        where = attribute if attribute is not None else written[chosen]
+                        location = Location(self._file(meta), where.line, where.column)
                 elif attribute is not None:  # the `ingress = [{...}]` attribute form
                     objects = attribute.objects
                     attributes = objects[position] if position < len(objects) else {}
                     location = Location(self._file(meta), attribute.line, attribute.column)
-                else:  # a plan's values: the n-th block of that name, when they match one to one
+                else:  # the n-th block of that name, when they match one to one
                     written = [child for child in block.children if child.kind == key] if block else []
                     location = entry_location
                     attributes = {}
                     if len(written) == len(items):
                         attributes = written[position].attributes
                         location = Location(location.file, written[position].line, written[position].column)
-                rule = _Rule(item, attributes, location)
+                rule = _Rule(item, attributes, location, positions_only=bool(meta.get("plan")) and not item_meta)
                 provenance = self._provenance(entry, item)
                 try:
                     self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule,
@@ -291,6 +305,32 @@ class ModuleReader:
                     resource_location=resource_location,
                     provenance=provenance + port_steps + steps,
                 )
+
+
+def _plan_source(sources: list[dict[str, Attribute]], item: dict, position: int, count: int,
+                 taken: set[int]) -> int | None:
+    """Which written rule (a block's or an object's attributes) a plan's inline rule comes
+    from. A plan lists a set's elements in an order of its own (terraform sorts them), not
+    the configuration's: among the rules whose literal CIDRs and protocol are the item's,
+    the n-th if it is one, else the first not taken yet. When none spells its CIDRs (values
+    from variables), the n-th if there are as many rules as items."""
+    def spells(attributes: dict[str, Attribute]) -> bool:
+        for name in ("cidr_blocks", "ipv6_cidr_blocks"):
+            literals = [text for text, _, _ in attributes[name].strings] if name in attributes else []
+            if sorted(literals) != sorted(v for v in item.get(name) or () if isinstance(v, str)):
+                return False
+        protocol = attributes["protocol"].strings if "protocol" in attributes else []
+        return len(protocol) != 1 or \
+            netmath.normalize_protocol(protocol[0][0]) == netmath.normalize_protocol(item.get("protocol"))
+
+    candidates = [index for index, attributes in enumerate(sources) if spells(attributes)]
+    for index in ([position] if position in candidates else []) + candidates:
+        if index not in taken:
+            taken.add(index)
+            return index
+    if candidates:
+        return candidates[0]
+    return position if count == len(sources) and position < count else None
 
 
 #: Peers by CIDR text: a large module spells the same few CIDRs thousands of times (Peer is immutable).

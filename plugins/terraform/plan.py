@@ -46,7 +46,7 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
         else:
             filename, line = os.path.basename(path), _line_of(text, address)
         entry["__tfmeta"] = {"type": "resource", "label": kind, "path": address, "filename": filename,
-                             "line_start": line}
+                             "line_start": line, "plan": True}
         blocks.setdefault(kind, []).append(entry)
     evaluation = Evaluation(folder, blocks)
     permissions, errors = ModuleReader(evaluation).read()
