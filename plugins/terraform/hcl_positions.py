@@ -247,7 +247,7 @@ class _Reader:
         for node in body.named_children if body is not None else ():
             kind = node.type
             if kind == "attribute":
-                parts = node.named_children
+                parts = [part for part in node.named_children if part.type != "comment"]  # `x = /* c */ "v"`
                 attributes[self.text(parts[0])] = self._attribute(parts[0], parts[1] if len(parts) > 1 else None)
             elif kind == "block":
                 blocks.append(self.block(node))
@@ -283,9 +283,10 @@ class _Reader:
     def _object(self, node) -> dict[str, Attribute]:
         elements: dict[str, Attribute] = {}
         for element in node.named_children:
-            if element.type != "object_elem" or len(element.named_children) < 2:
+            parts = [part for part in element.named_children if part.type != "comment"]
+            if element.type != "object_elem" or len(parts) < 2:
                 continue
-            key, value = element.named_children[0], element.named_children[1]
+            key, value = parts[0], parts[1]
             literal = _first(key, "template_literal")
             name = self.text(literal) if literal is not None else self.text(key)
             elements[name] = self._attribute(key, value)
