@@ -29,6 +29,7 @@ _BARE = {"string": ("string",), "number": ("number",), "bool": ("bool",), "any":
 _UNKNOWN = object()
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
+_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 
 
@@ -53,9 +54,13 @@ def type_errors(path: str, source: bytes) -> list[InputError]:
             pieces = attribute.named_children
             if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "type":
                 continue
-            if attribute.has_error:
-                continue  # tree-sitter's grammar misses some of HCL (``1e3``): no verdict on what it cannot read
             try:
+                if attribute.has_error:
+                    # tree-sitter's grammar misses ``1e3`` (no fraction): no verdict on that; anything
+                    # else it cannot read (invalid UTF-8, stray brackets) tfparse cannot take either.
+                    if _EXPONENT.search(source, attribute.start_byte, attribute.end_byte):
+                        continue
+                    raise _Invalid(f"not a type: {_shown(source, pieces[1])}")
                 _type(source, pieces[1], quoted_allowed=True)
             except _Invalid as exc:
                 label = _text(source, parts[1]).strip('"') if len(parts) > 1 else "?"
@@ -94,6 +99,12 @@ def _text(source: bytes, node) -> str:
     return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
+def _shown(source: bytes, node) -> str:
+    """The start of a node's text, for a message: its first line, at most 40 characters."""
+    lines = _text(source, node).splitlines()
+    return lines[0][:40] if lines else ""
+
+
 def _child(node, kind: str):
     for child in node.named_children:
         if child.type == kind:
@@ -108,7 +119,7 @@ def _inner(source: bytes, node):
         return node
     children = node.named_children
     if len(children) != 1 or children[0].type == "expression":
-        raise _Invalid(f"not a type: {_text(source, node)[:40]}")
+        raise _Invalid(f"not a type: {_shown(source, node)}")
     return children[0]
 
 
@@ -165,7 +176,7 @@ def _type(source: bytes, node, quoted_allowed: bool):
         if text is not None:
             return _string_type(text)
     if node.type != "function_call":
-        raise _Invalid(f"not a type: {_text(source, node)[:40]}")
+        raise _Invalid(f"not a type: {_shown(source, node)}")
     name = _text(source, node.named_children[0])
     arguments = _child(node, "function_arguments")
     args = [a for a in arguments.named_children if a.type == "expression"] if arguments is not None else []
@@ -216,7 +227,7 @@ def _attribute_type(source: bytes, node) -> tuple:
             raise _Invalid("optional() takes a type and maybe a default")
         kind = _type(source, args[0], False)
         if len(args) == 2 and not _fits(_constant(source, args[1]), kind):
-            raise _Invalid(f"the default {_text(source, args[1])[:40]} does not fit the type {kind[0]}")
+            raise _Invalid(f"the default {_shown(source, args[1])} does not fit the type {kind[0]}")
         return kind, True
     return _type(source, node, False), False
 
@@ -258,7 +269,7 @@ def _constant(source: bytes, node):
     if kind == "for_expr":
         return _no_references(source, node)
     if kind in ("function_call", "variable_expr"):
-        raise _Invalid(f"the default {_text(source, node)[:40]} is not a constant")
+        raise _Invalid(f"the default {_shown(source, node)} is not a constant")
     if kind == "operation" and node.named_children and node.named_children[0].type == "unary_operation":
         operation = node.named_children[0]
         operand = _constant(source, operation.named_children[-1]) if operation.named_children else _UNKNOWN
@@ -267,11 +278,11 @@ def _constant(source: bytes, node):
             return _UNKNOWN
         if operator == "-":
             if not _fits(operand, ("number",)) or operand is None:
-                raise _Invalid(f"-{_text(source, operation.named_children[-1])[:40]} is not a number")
+                raise _Invalid(f"-{_shown(source, operation.named_children[-1])} is not a number")
             return _UNKNOWN
         if operator == "!":
             if not _fits(operand, ("bool",)) or operand is None:
-                raise _Invalid(f"!{_text(source, operation.named_children[-1])[:40]} is not a bool")
+                raise _Invalid(f"!{_shown(source, operation.named_children[-1])} is not a bool")
             return _UNKNOWN
     return _no_references(source, node)
 
@@ -292,7 +303,7 @@ def _no_references(source: bytes, node):
     while stack:
         current, in_for = stack.pop()
         if current.type == "function_call" or current.type == "variable_expr" and not in_for:
-            raise _Invalid(f"the default {_text(source, node)[:40]} is not a constant")
+            raise _Invalid(f"the default {_shown(source, node)} is not a constant")
         in_for = in_for or current.type == "for_expr"
         stack.extend((child, in_for) for child in current.named_children)
     if node.type == "for_expr":
