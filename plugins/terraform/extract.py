@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 from collections.abc import Callable, Iterator
 
 from winportlint import netmath
@@ -164,7 +165,9 @@ class ModuleReader:
             path = self._files[name] = os.path.normpath(os.path.join(self.folder, name))
         return path
 
-    def _block(self, meta: dict) -> Block | None:
+    def _block(self, meta: dict, kind: str | None = None, nth: int = 0) -> Block | None:
+        """The block ``meta`` (the evaluator's: a file and a line) names; ``kind`` and ``nth``
+        say which nested block of that kind among those the evaluator gave on its line."""
         path = self._file(meta)
         if not path.endswith((".tf", ".tf.json")):
             return None
@@ -176,7 +179,11 @@ class ModuleReader:
                 except OSError:
                     return None
             self._index = (path, index)
-        return self._index[1].block_at(int(meta.get("line_start", 0)))
+        line = int(meta.get("line_start", 0))
+        same_line = getattr(self._index[1], "blocks", {}).get(line, ())  # .tf.json: several may start on a line
+        if len(same_line) > 1:
+            return _one_of(same_line, kind, nth, _labels(meta))
+        return self._index[1].block_at(line)
 
     def _block_location(self, entry: dict) -> Location:
         meta = _meta(entry)
@@ -213,12 +220,15 @@ class ModuleReader:
             items = value if isinstance(value, list) else [value]
             attribute = block.attributes.get(key) if block else None
             taken: set[int] = set()
+            on_line: dict[tuple, int] = {}  # blocks seen so far on each line (JSON may write several on one)
             for position, item in enumerate(items):
                 if not isinstance(item, dict):
                     continue
                 item_meta = item.get("__tfmeta")
                 if item_meta:  # a block: its own line
-                    item_block = self._block(item_meta)
+                    line_key = (item_meta.get("filename"), item_meta.get("line_start"))
+                    on_line[line_key] = on_line.get(line_key, -1) + 1
+                    item_block = self._block(item_meta, key, on_line[line_key])
                     attributes = item_block.attributes if item_block else {}
                     location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
                     if item_block:
@@ -305,6 +315,20 @@ class ModuleReader:
                     resource_location=resource_location,
                     provenance=provenance + port_steps + steps,
                 )
+
+
+def _one_of(blocks: list[Block], kind: str | None, nth: int, labels: list[str] | None) -> Block:
+    """Of blocks starting on one line: the resource with these labels, else the ``nth`` of that kind."""
+    named = [block for block in blocks if labels and block.labels == labels]
+    of_kind = [block for block in blocks if block.kind == kind]
+    return named[0] if named else of_kind[min(nth, len(of_kind) - 1)] if of_kind else blocks[0]
+
+
+def _labels(meta: dict) -> list[str] | None:
+    """A resource's block labels, ``[type, name]``, from its address (``module.m.aws_x.y["k"]``)."""
+    if meta.get("type") != "resource" or not meta.get("label"):
+        return None
+    return [meta["label"], re.sub(r"\[[^\]]*\]$", "", str(meta.get("path", ""))).rsplit(".", 1)[-1]]
 
 
 def _plan_source(sources: list[dict[str, Attribute]], item: dict, position: int, count: int,
