@@ -100,6 +100,7 @@ class Style:
     get_att: bool = False  # GroupId: !GetAtt Sg.GroupId instead of !Ref Sg
     plan_order: int = 0  # inline rules in a plan: 0 sorted as terraform sorts them, else shuffled with this seed
     plan_values_only: bool = False  # a plan with planned_values and no resource_changes
+    crlf: bool = False  # every file with CRLF line ends
 
 
 @dataclass(frozen=True)
@@ -284,6 +285,7 @@ def rule_sets(draw) -> RuleSet:
         get_att=draw(st.booleans()),
         plan_order=draw(st.integers(0, 2**16)),
         plan_values_only=draw(st.integers(0, 3)) == 0,
+        crlf=draw(st.integers(0, 3)) == 0,
     )
     return RuleSet(tuple(groups), tuple(rules), style)
 
@@ -575,6 +577,48 @@ def terraform_hcl(rule_set: RuleSet) -> str:
     return "\n".join(out) + "\n"
 
 
+def terraform_json(rule_set: RuleSet) -> str:
+    """The rule set in Terraform's JSON syntax (``.tf.json``): nested blocks are lists of objects."""
+    style = rule_set.style
+    resources: dict[str, dict] = defaultdict(dict)
+
+    def body(rule: Rule, protocol_key: str) -> dict:
+        fields = {protocol_key: rule.protocol.spelling}
+        fields.update({key: value for key, value in (("from_port", rule.from_port), ("to_port", rule.to_port))
+                       if value is not None})
+        return fields
+
+    def group_id(rule: Rule) -> str:
+        return rule_set.groups[rule.group].external or f"${{aws_security_group.sg{rule.group}.id}}"
+
+    for index, group in enumerate(rule_set.groups):
+        if group.external:
+            continue
+        values: dict = {"name": f"sg{index}"}
+        for direction in ("ingress", "egress"):
+            inline = []
+            for rule in rule_set.rules:
+                if rule.group == index and rule.direction == direction and rule.tf_form == "inline":
+                    ipv4, ipv6 = split_cidrs(rule)
+                    inline.append({**body(rule, "protocol"), **({"cidr_blocks": ipv4} if ipv4 else {}),
+                                   **({"ipv6_cidr_blocks": ipv6} if ipv6 else {})})
+            if inline:
+                values[direction] = inline
+        resources["aws_security_group"][f"sg{index}"] = values
+    for number, rule in enumerate(rule_set.rules):
+        if rule.tf_form == "rule":
+            ipv4, ipv6 = split_cidrs(rule)
+            resources["aws_security_group_rule"][f"r{number}"] = {
+                "type": rule.direction, "security_group_id": group_id(rule), **body(rule, "protocol"),
+                **({"cidr_blocks": ipv4} if ipv4 else {}), **({"ipv6_cidr_blocks": ipv6} if ipv6 else {})}
+        elif rule.tf_form == "vpc":
+            for part, cidr in enumerate(rule.cidrs):
+                resources[f"aws_vpc_security_group_{rule.direction}_rule"][f"r{number}_{part}"] = {
+                    "security_group_id": group_id(rule), **body(rule, "ip_protocol"),
+                    "cidr_ipv4" if cidr.version == 4 else "cidr_ipv6": cidr.text}
+    return json.dumps({"resource": resources}, indent=style.json_indent, ensure_ascii=False) + "\n"
+
+
 def provider_protocol(spelling: str | int) -> str:
     """The protocol as the AWS provider stores it for aws_security_group and
     aws_security_group_rule (what a plan shows): names for numbers that have one, -1 for all."""
@@ -684,7 +728,7 @@ def renderings(rule_set: RuleSet, folder: str) -> list[Rendering]:
     def write(relative: str, text: str) -> str:
         path = os.path.join(folder, relative)
         os.makedirs(os.path.dirname(path), exist_ok=True)
-        with open(path, "w", encoding="utf-8") as handle:
+        with open(path, "w", encoding="utf-8", newline="\r\n" if rule_set.style.crlf else "\n") as handle:
             handle.write(text)
         return path
 
@@ -701,6 +745,7 @@ def renderings(rule_set: RuleSet, folder: str) -> list[Rendering]:
     plan = terraform_plan(rule_set)
     out += [
         Rendering("terraform-hcl", write("tf/main.tf", terraform_hcl(rule_set)), tf_groups("tf")),
+        Rendering("terraform-json", write("tfjson/main.tf.json", terraform_json(rule_set)), tf_groups("tfjson")),
         # A plan on its own: findings point at the line naming the resource.
         Rendering("terraform-plan", write("plan/plan.json", plan), tf_groups("plan")),
         # The same plan in its configuration folder: findings point at the .tf source.
@@ -769,6 +814,17 @@ PLAN_RULE_READ_WITH_ANOTHER_BLOCK = RuleSet(
 )
 
 
+#: Regression: in a .tf.json written on one line, every resource and inline rule was read with the
+#: line's first block (its attributes and positions): findings pointed at the line's start.
+ONE_LINE_TF_JSON = RuleSet(
+    groups=(Group(),),
+    rules=(Rule(0, "ingress", Protocol("tcp", "tcp"), 3389, 3389, (v4(0, 0),)),
+           Rule(0, "ingress", Protocol("tcp", "tcp"), None, None, (v4(0, 1),)),
+           Rule(0, "ingress", Protocol("tcp", "tcp"), 445, 445, (v6(0, 0),), "inline", "rule")),
+    style=Style(json_indent=None),
+)
+
+
 @settings(max_examples=250, **DETERMINISTIC)
 @given(rule_sets())
 @example(HALVES_RDP)
@@ -822,6 +878,7 @@ PLAN_ORDER_IS_NOT_THE_CONFIGURATIONS = RuleSet(
 @example(HALVES_RDP)
 @example(COMMENT_BEFORE_THE_VALUE)
 @example(PLAN_ORDER_IS_NOT_THE_CONFIGURATIONS)
+@example(ONE_LINE_TF_JSON)
 def test_each_finding_points_at_its_cidr(rule_set):
     """The line and column of a finding are where its CIDR is written (after the opening
     quote, if any). A plan names no source: there, they point at the line naming the resource."""
