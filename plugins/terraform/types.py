@@ -44,7 +44,8 @@ def type_errors(path: str, source: bytes) -> list[InputError]:
     from .hcl_positions import _parser
 
     errors = []
-    body = _child(_parser().parse(source).root_node, "body")
+    # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
+    body = _child(_parser().parse(source.replace(b"\x00", b" ")).root_node, "body")
     for block in body.named_children if body is not None else ():
         parts = block.named_children
         if block.type != "block" or not parts or _text(source, parts[0]) != "variable":
@@ -55,6 +56,8 @@ def type_errors(path: str, source: bytes) -> list[InputError]:
             if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "type":
                 continue
             try:
+                if b"\x00" in source[attribute.start_byte:attribute.end_byte]:
+                    raise _Invalid("a NUL byte in the type")
                 if attribute.has_error:
                     # tree-sitter's grammar misses ``1e3`` (no fraction): no verdict on that; anything
                     # else it cannot read (invalid UTF-8, stray brackets) tfparse cannot take either.
