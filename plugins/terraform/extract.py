@@ -224,7 +224,8 @@ class ModuleReader:
             for position, item in enumerate(items):
                 if not isinstance(item, dict):
                     continue
-                item_meta = item.get("__tfmeta")
+                # Only the evaluator's blocks carry metadata; an object of `ingress = [{...}]` is the user's.
+                item_meta = _meta(item) if attribute is None else {}
                 if item_meta:  # a block: its own line
                     line_key = (item_meta.get("filename"), item_meta.get("line_start"))
                     on_line[line_key] = on_line.get(line_key, -1) + 1

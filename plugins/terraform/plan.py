@@ -89,13 +89,17 @@ def _list(value) -> list:
     return value if isinstance(value, list) else []
 
 
+_READER_KEYS = ("__tfmeta", UNKNOWN_KEY)
+
+
 def _with_unknowns(values, unknown):
     """Values with every unknown attribute set to ``None`` and named in UNKNOWN_KEY."""
     if isinstance(values, dict):
         merged = {}
         unknown = unknown if isinstance(unknown, dict) else {}
         for key, value in values.items():
-            merged[key] = _with_unknowns(value, unknown.get(key))
+            if key not in _READER_KEYS:  # the reader's own markers: a plan cannot set them
+                merged[key] = _with_unknowns(value, unknown.get(key))
         names = [key for key, flag in unknown.items() if flag is True]
         for key in names:
             merged[key] = None
