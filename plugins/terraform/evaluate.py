@@ -22,8 +22,8 @@ from dataclasses import dataclass, field
 from winportlint.model import InputError
 
 from .chunking import needs_slicing, run_now, start_slices
+from .guards import panic_errors
 from .hcl_positions import index_file
-from .types import type_errors
 
 #: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
 _TFPARSE_ERROR = re.compile(
@@ -302,8 +302,7 @@ def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[st
         try:
             with open(path, "rb") as handle:
                 source = handle.read()
-            if b"variable" in source and b"type" in source:  # a type tfparse cannot take aborts the process
-                errors.extend(type_errors(path, source))
+            errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
             if not _MODULE_BLOCK.search(source):
                 continue
             index = index_file(path, os.stat(path).st_mtime_ns)

@@ -1,20 +1,24 @@
-"""Variable ``type`` constraints that the evaluator cannot take.
+"""What tfparse's Go code cannot take: it panics, and the panic aborts the whole
+process (found by fuzzing). Such input is found here, before the module is
+evaluated, and is an input error at its line; the module is not evaluated.
+Terraform rejects each of these too.
 
-tfparse (through trivy's parser) turns a variable's ``type`` into a cty type. When
-the expression is not a type constraint (``type = {}``, ``list(strin)``, a
-reference, ``optional()`` outside an object), or an ``optional()`` default is not
-constant or does not fit its type, that type is nil and tfparse's Go code
-dereferences it: a panic that aborts the whole process (found by fuzzing).
-Terraform rejects such a module ("Invalid type specification"), so here it is an
-input error at the ``type`` attribute, and the module is not evaluated.
+Variable ``type`` constraints. tfparse (through trivy's parser) turns a variable's
+``type`` into a cty type. When the expression is not a type constraint
+(``type = {}``, ``list(strin)``, a reference, ``optional()`` outside an object), or
+an ``optional()`` default is not constant or does not fit its type, that type is
+nil and tfparse dereferences it. The check follows what tfparse takes (measured):
+the keywords ``string``, ``number``, ``bool``, ``any`` and the legacy bare ``list``
+and ``map``; ``list``, ``set`` and ``map`` of one type; ``tuple([...])``;
+``object({name = type, ...})`` whose attributes may be ``optional(type)`` or
+``optional(type, constant)``; and a quoted string holding one of these (the legacy
+form, and the only one in ``.tf.json``). A default it cannot work out (an
+operation on constants, a template) is taken as fitting.
 
-The check follows what tfparse takes (measured): the keywords ``string``,
-``number``, ``bool``, ``any`` and the legacy bare ``list`` and ``map``; ``list``,
-``set`` and ``map`` of one type; ``tuple([...])``; ``object({name = type, ...})``
-whose attributes may be ``optional(type)`` or ``optional(type, constant)``; and a
-quoted string holding one of these (the legacy form, and the only one in
-``.tf.json``). A default it cannot work out (an operation on constants, a
-template) is taken as fitting.
+``for_each`` of a ``dynamic`` block. tfparse counts its elements, and a known
+string, number or bool there panics. Only a constant is recognised here
+(``for_each = ""``, ``1 + 1``, ``"a" == "b"``): a value that comes from a variable
+or a function is known only to the evaluator, and still panics there.
 """
 
 from __future__ import annotations
@@ -31,45 +35,108 @@ _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
 _EXPONENT = re.compile(rb"\d[eE][+-]?\d")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
+#: Files without these words hold nothing checked here.
+_CHECKED = re.compile(rb"variable|dynamic")
 
 
 class _Invalid(Exception):
     pass
 
 
-def type_errors(path: str, source: bytes) -> list[InputError]:
-    """An input error for each variable of the file whose ``type`` the evaluator cannot take."""
+def panic_errors(path: str, source: bytes) -> list[InputError]:
+    """An input error for each variable type and ``dynamic`` block of the file that
+    would make the evaluator panic."""
+    if not _CHECKED.search(source):
+        return []
     if path.endswith(".tf.json"):
-        return _json_type_errors(path, source)
+        return _json_type_errors(path, source)  # tfparse takes any dynamic for_each in JSON
     from .hcl_positions import _parser
 
-    errors = []
+    errors: list[InputError] = []
     # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
     body = _child(_parser().parse(source.replace(b"\x00", b" ")).root_node, "body")
     for block in body.named_children if body is not None else ():
         parts = block.named_children
-        if block.type != "block" or not parts or _text(source, parts[0]) != "variable":
+        if block.type != "block" or not parts:
             continue
-        block_body = _child(block, "body")
-        for attribute in block_body.named_children if block_body is not None else ():
-            pieces = attribute.named_children
-            if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "type":
-                continue
-            try:
-                if b"\x00" in source[attribute.start_byte:attribute.end_byte]:
-                    raise _Invalid("a NUL byte in the type")
-                if attribute.has_error:
-                    # tree-sitter's grammar misses ``1e3`` (no fraction): no verdict on that; anything
-                    # else it cannot read (invalid UTF-8, stray brackets) tfparse cannot take either.
-                    if _EXPONENT.search(source, attribute.start_byte, attribute.end_byte):
-                        continue
-                    raise _Invalid(f"not a type: {_shown(source, pieces[1])}")
-                _type(source, pieces[1], quoted_allowed=True)
-            except _Invalid as exc:
-                label = _text(source, parts[1]).strip('"') if len(parts) > 1 else "?"
-                errors.append(InputError(path, attribute.start_point[0] + 1,
-                                         f'variable "{label}": invalid type constraint ({exc})'))
+        if _text(source, parts[0]) == "variable":
+            errors.extend(_variable_type_errors(path, source, block))
+        else:
+            errors.extend(_dynamic_errors(path, source, block))
     return errors
+
+
+def _variable_type_errors(path: str, source: bytes, block) -> list[InputError]:
+    errors = []
+    parts = block.named_children
+    block_body = _child(block, "body")
+    for attribute in block_body.named_children if block_body is not None else ():
+        pieces = attribute.named_children
+        if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "type":
+            continue
+        try:
+            if b"\x00" in source[attribute.start_byte:attribute.end_byte]:
+                raise _Invalid("a NUL byte in the type")
+            if attribute.has_error:
+                # tree-sitter's grammar misses ``1e3`` (no fraction): no verdict on that; anything
+                # else it cannot read (invalid UTF-8, stray brackets) tfparse cannot take either.
+                if _EXPONENT.search(source, attribute.start_byte, attribute.end_byte):
+                    continue
+                raise _Invalid(f"not a type: {_shown(source, pieces[1])}")
+            _type(source, pieces[1], quoted_allowed=True)
+        except _Invalid as exc:
+            label = _label(source, parts)
+            errors.append(InputError(path, attribute.start_point[0] + 1,
+                                     f'variable "{label}": invalid type constraint ({exc})'))
+    return errors
+
+
+def _dynamic_errors(path: str, source: bytes, block) -> list[InputError]:
+    """``dynamic`` blocks at any depth whose ``for_each`` is a constant string, number or bool."""
+    errors = []
+    stack = [block]
+    while stack:
+        current = stack.pop()
+        body = _child(current, "body")
+        children = body.named_children if body is not None else []
+        stack.extend(reversed([child for child in children if child.type == "block"]))
+        parts = current.named_children
+        if current is block or _text(source, parts[0]) != "dynamic":
+            continue
+        for attribute in children:
+            pieces = attribute.named_children
+            if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "for_each" \
+                    or attribute.has_error:
+                continue
+            kind = _primitive_constant(source, pieces[1])
+            if kind:
+                label = _label(source, parts)
+                errors.append(InputError(path, attribute.start_point[0] + 1,
+                                         f'dynamic "{label}": for_each is a {kind}, not a map or a set'))
+    return errors
+
+
+def _primitive_constant(source: bytes, node) -> str | None:
+    """"string", "number" or "bool" for a constant expression of that type, else None."""
+    try:
+        value = _constant(source, node)
+    except _Invalid:  # it refers to something, or calls a function: the evaluator knows
+        return None
+    if isinstance(value, bool):
+        return "bool"
+    if isinstance(value, float):
+        return "number"
+    if isinstance(value, str):
+        return "string"
+    if value is _UNKNOWN:
+        inner = node
+        while inner.type == "expression" and len(inner.named_children) == 1:
+            inner = inner.named_children[0]
+        if inner.type == "template_expr":
+            return "string"
+        if inner.type == "operation":
+            return "number or bool"
+    return None
 
 
 def _json_type_errors(path: str, source: bytes) -> list[InputError]:
@@ -100,6 +167,12 @@ def _json_type_errors(path: str, source: bytes) -> list[InputError]:
 
 def _text(source: bytes, node) -> str:
     return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+
+
+def _label(source: bytes, parts) -> str:
+    """A block's first label (the parts after its type that are labels), else ``?``."""
+    labels = [part for part in parts[1:] if part.type in ("string_lit", "identifier")]
+    return _text(source, labels[0]).strip('"') if labels else "?"
 
 
 def _shown(source: bytes, node) -> str:
