@@ -226,9 +226,16 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
     os.environ.setdefault("GOGC", "50")  # when choose_go_gc was not asked
     import tfparse
 
+    files = module_files(folder) if files is None else files
+    isolate = _may_panic(files)
+
     def load(module_folder: str) -> dict:
         paths = [os.path.relpath(os.path.join(os.path.abspath(folder), p), os.path.abspath(module_folder))
                  for p in var_paths]
+        if isolate:  # a panic of the evaluator would abort this process
+            from .isolated import load_from_path
+
+            return load_from_path(module_folder, paths)
         return tfparse.load_from_path(module_folder, stop_on_hcl_error=True, vars_paths=paths)
 
     futures: list[Future] = []
@@ -238,7 +245,6 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return futures[-1]
 
     try:
-        files = module_files(folder) if files is None else files
         if needs_slicing(files):
             from .extract import worth_working_out
 
@@ -262,6 +268,23 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return evaluation
 
     return _Started(futures, finish, evaluation.indexes)
+
+
+#: What can make the evaluator panic once evaluated: a dynamic block (its for_each may be a
+#: string), or a module call (the called module may have one).
+_MAY_PANIC = re.compile(rb'\bdynamic\b|(^|\n)\s*module\s*"|"module"\s*:')
+
+
+def _may_panic(files: list[str]) -> bool:
+    """Whether the module is evaluated in a helper process (see ``isolated``)."""
+    for path in files:
+        try:
+            with open(path, "rb") as handle:
+                if _MAY_PANIC.search(handle.read()):
+                    return True
+        except OSError:
+            pass
+    return False
 
 
 def _tfvars(variables: Mapping[str, str]) -> str:
