@@ -214,7 +214,7 @@ def _lint_uncached(items: list[tuple[str, bool]], formats, checks, catalog, jobs
 
 
 def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[str, object],
-                  cache: Cache | None) -> tuple[list[Finding], list[InputError]]:
+                  cache: Cache | None, jobs: int) -> tuple[list[Finding], list[InputError]]:
     """Findings and errors of a folder format's folders, read in one call; cached on the
     bytes of every file of theirs the format reads, and on the other inputs it reports."""
     key = None
@@ -231,7 +231,7 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
         if stored is not None:
             return stored
     try:
-        folder_result = fmt.parse_folders(folders, settings)
+        folder_result = fmt.parse_folders(folders, {**settings, "jobs": jobs})
     except Exception as exc:  # a format plugin must not take the run down
         folder_result = FileResult(errors=[InputError(folders[0], 0, f"{fmt.name} plugin failed: "
                                                                     f"{type(exc).__name__}: {exc}")])
@@ -280,7 +280,7 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             if not problems:
                 chosen.append(folder)
         if chosen:
-            findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache)
+            findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache, jobs or os.cpu_count() or 1)
             result.files_checked += sum(count for (i, _), count in folders.items() if i == index)
             result.findings.extend(findings)
             result.errors.extend(errors)

@@ -83,7 +83,9 @@ def test_a_50_mb_template_is_an_error_in_bounded_time_and_memory(tmp_path):
 ])
 def test_nesting_100000_deep(tmp_path, capsys, name, text):
     (tmp_path / name).write_text(text)
-    assert "nesting deeper than 500 levels" in one_error(tmp_path, capsys, name)
+    error = one_error(tmp_path, capsys, name)
+    # Ours at 500 levels, or libyaml's own limit where its scanner looks that far ahead first.
+    assert error.endswith(("nesting deeper than 500 levels", "invalid YAML: exceeded maximum nesting depth")), error
 
 
 def test_a_10000_rule_port_list_is_read_in_full(tmp_path, capsys):
