@@ -538,6 +538,11 @@ def tree_mutations(draw, tree, target: str, max_mutations: int = 4):
 def inputs(target: str, seed_list: Sequence[bytes]):
     """Every input a target is fuzzed with: raw bytes, seeds mutated byte by byte, and
     (for tree formats) seeds mutated as trees, dumped and then maybe mutated byte by byte."""
+    return _inputs(target, tuple(seed_list))
+
+
+@functools.lru_cache(maxsize=8)
+def _inputs(target: str, seed_list: tuple[bytes, ...]):
     seed_list = list(seed_list) or [b""]
     seed_choice = st.sampled_from(seed_list)
     mutated = seed_choice.flatmap(lambda seed: byte_mutations(seed, target, seed_list))

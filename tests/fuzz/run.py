@@ -72,7 +72,8 @@ def fuzz_target(target: str, sources, seed: int, args) -> bool:
     seeds = mutators.seeds(target, sources)
     print(f"[{target}] {len(seeds)} seeds, {args.seconds:.0f} s, first Hypothesis seed {seed}", flush=True)
     stats = harness.Stats(target)
-    deadline = time.monotonic() + args.seconds
+    started = time.monotonic()
+    deadline = started + args.seconds
     batch = seed
     last_report = time.monotonic()
     with harness.Worker(args.time_limit) as worker:
@@ -84,7 +85,8 @@ def fuzz_target(target: str, sources, seed: int, args) -> bool:
                 last_report = time.monotonic()
                 print(f"[{target}]   {stats.inputs} inputs, {stats.inputs / max(stats.seconds, 1e-9):.0f}/s, "
                       f"{len(stats.failures)} distinct failures", flush=True)
-        print(f"[{target}] {stats.inputs} inputs in {stats.seconds:.0f} s ({stats.inputs / max(stats.seconds, 1e-9):.0f}/s); "
+        wall = time.monotonic() - started
+        print(f"[{target}] {stats.inputs} inputs in {wall:.0f} s ({stats.inputs / max(wall, 1e-9):.0f}/s); "
               f"outcomes: {dict(sorted(stats.kinds.items()))}; worker restarts: {worker.starts - 1}", flush=True)
         for number, failure in enumerate(stats.failures.values(), 1):
             data = failure.data
