@@ -25,6 +25,15 @@ def lint(paths, select=(), catalog_files=()):
     return engine.run([str(p) for p in paths], plugins.formats, checks, catalog)
 
 
+def write_files(folder: Path, files: dict[str, str]) -> Path:
+    """Write ``{relative name: text}`` below the folder (subfolders made); the folder."""
+    for name, text in files.items():
+        path = folder / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(text)
+    return folder
+
+
 def finding_rows(findings):
     """The identity of each finding a test asserts on."""
     return [

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import finding_rows, lint
+from conftest import finding_rows, lint, write_files
 from winportlint.cli import main
 
 CASES = Path(__file__).parent / "cases"
@@ -26,20 +26,12 @@ resource "aws_security_group_rule" "rdp" {
 """
 
 
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
-
-
 def _rows(result):
     return [(r["rule_id"], r["resource"], r["cidr"], r["line"]) for r in finding_rows(result.findings)]
 
 
 def test_a_single_tfvars_file_makes_its_whole_module_be_read(tmp_path):
-    module = _write(tmp_path, {"variables.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n',
+    module = write_files(tmp_path, {"variables.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n',
                                "rules.tf": RDP_RULE, "terraform.tfvars": 'admin_cidr = "0.0.0.0/0"\n'})
     result = lint([module / "terraform.tfvars"])  # as pre-commit passes a changed file
     assert _rows(result) == [("WPL101", "aws_security_group_rule.rdp", "0.0.0.0/0", 7)]
@@ -47,7 +39,7 @@ def test_a_single_tfvars_file_makes_its_whole_module_be_read(tmp_path):
 
 
 def test_var_file_and_var_options(tmp_path, capsys, monkeypatch):
-    _write(tmp_path / "m", {"main.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n' + RDP_RULE})
+    write_files(tmp_path / "m", {"main.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n' + RDP_RULE})
     (tmp_path / "open.tfvars").write_text('admin_cidr = "::/0"\n')
     monkeypatch.chdir(tmp_path)
     assert main(["check", "m"]) == 0
@@ -60,7 +52,7 @@ def test_var_file_and_var_options(tmp_path, capsys, monkeypatch):
 
 
 def test_unknown_values_are_never_the_world(tmp_path, capsys, monkeypatch):
-    _write(tmp_path, {"main.tf": 'variable "admin_cidr" {}\ndata "aws_vpc" "v" {}\n' + RDP_RULE.replace(
+    write_files(tmp_path, {"main.tf": 'variable "admin_cidr" {}\ndata "aws_vpc" "v" {}\n' + RDP_RULE.replace(
         "[var.admin_cidr]", "[var.admin_cidr, data.aws_vpc.v.cidr_block]")})
     monkeypatch.chdir(tmp_path)
     assert main(["check", ".", "--format", "json", "--severity", "info"]) == 1
@@ -91,7 +83,7 @@ BAD_MODULES = {
 
 def test_bad_modules_are_errors_with_file_and_line_and_the_rest_is_checked(tmp_path, capsys, monkeypatch):
     for name, files in BAD_MODULES.items():
-        _write(tmp_path / name, files)
+        write_files(tmp_path / name, files)
     monkeypatch.chdir(tmp_path)
     code = main(["check", "."])
     lines = capsys.readouterr().out.splitlines()
@@ -155,7 +147,7 @@ def test_a_real_terraform_plan_built_offline(tmp_path):
     environment = _terraform_environment(tmp_path)
     if environment is None:
         pytest.skip("no terraform binary with a local AWS provider mirror (/opt/tf-plugins) on this machine")
-    module = _write(tmp_path / "stack", {"main.tf": """
+    module = write_files(tmp_path / "stack", {"main.tf": """
 provider "aws" {
   region                      = "us-east-1"
   skip_credentials_validation = true
@@ -206,7 +198,7 @@ def test_a_large_module_evaluated_in_slices_gives_what_one_evaluation_gives(tmp_
     from winportlint.plugins.terraform import chunking
 
     module = tmp_path / "big"
-    _write(module, {
+    write_files(module, {
         "shared.tf": 'variable "world" { default = "0.0.0.0/0" }\nlocals {\n  ports = { rdp = 3389, smb = 445 }\n}\n'
                      'module "m" {\n  source = "./modules/m"\n  c      = var.world\n}\n',
         "modules/m/main.tf": 'variable "c" {}\nresource "aws_security_group" "m" {\n  ingress {\n    from_port = 5985\n'

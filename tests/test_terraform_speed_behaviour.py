@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import write_files
 from winportlint.plugins.terraform import TerraformFormat, evaluate
 from winportlint.plugins.terraform.hcl_positions import HclIndex
 
@@ -24,23 +25,15 @@ GROUP = """resource "aws_security_group" "rdp" {
 """
 
 
-def _write(folder: Path, files: dict[str, str]) -> Path:
-    for name, text in files.items():
-        path = folder / name
-        path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(text)
-    return folder
-
-
 def test_module_files_are_the_tf_and_tf_json_files_glob_would_list(tmp_path):
-    _write(tmp_path, {"b.tf": "", "a.tf.json": "{}", ".hidden.tf": "", "c.tfvars": "", "d.tf.bak": "", "sub/e.tf": ""})
+    write_files(tmp_path, {"b.tf": "", "a.tf.json": "{}", ".hidden.tf": "", "c.tfvars": "", "d.tf.bak": "", "sub/e.tf": ""})
     (tmp_path / "dir.tf").mkdir()  # glob lists a folder whose name matches, so does this
     assert evaluate.module_files(str(tmp_path)) == [str(tmp_path / n) for n in ("a.tf.json", "b.tf", "dir.tf")]
     assert evaluate.module_files(str(tmp_path / "absent")) == []
 
 
 def test_no_scratch_folder_without_command_line_variables(tmp_path, monkeypatch):
-    _write(tmp_path / "m", {"main.tf": GROUP})
+    write_files(tmp_path / "m", {"main.tf": GROUP})
 
     def no_scratch(*args, **kwargs):
         raise AssertionError("a scratch folder was made")
@@ -76,7 +69,7 @@ def test_an_index_is_freed_without_the_cyclic_collector(tmp_path):
 def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, monkeypatch):
     from winportlint.plugins.terraform import extract
 
-    _write(tmp_path / "m", {"main.tf": GROUP})
+    write_files(tmp_path / "m", {"main.tf": GROUP})
     seen = []
     read = extract.ModuleReader.read
     monkeypatch.setattr(extract.ModuleReader, "read", lambda self: seen.append(gc.isenabled()) or read(self))
@@ -98,7 +91,7 @@ def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, mon
 
 
 def test_equal_cidrs_share_one_parsed_peer(tmp_path):
-    _write(tmp_path / "m", {"main.tf": GROUP + GROUP.replace('"rdp"', '"rdp2"').replace(
+    write_files(tmp_path / "m", {"main.tf": GROUP + GROUP.replace('"rdp"', '"rdp2"').replace(
         '"0.0.0.0/0"', '"0.0.0.0/0", "10.0.0.1/8"')})
     permissions = TerraformFormat().parse_folders([str(tmp_path / "m")], {}).permissions
     world = [p.peer for p in permissions if p.peer.text == "0.0.0.0/0"]
@@ -153,17 +146,17 @@ def test_every_kind_of_group_or_rule_keeps_its_module(tmp_path, kind, syntax):
         files = {"main.tf.json": _json_module(kind)}
     else:  # the type spelt with an escape, which the evaluator decodes
         files = {"main.tf": f'resource "{kind.replace("_", chr(92) + "u005f")}" "x" {GROUP_RESOURCES[kind]}\n'}
-    folder = str(_write(tmp_path / "m", files))
+    folder = str(write_files(tmp_path / "m", files))
     assert evaluate.may_hold_groups(evaluate.module_files(folder))
     found = TerraformFormat().parse_folders([folder], {}).permissions
     assert found and [p.resource for p in found] == [p.resource for p in _unfiltered(folder)]
 
 
 def test_a_module_call_keeps_its_module(tmp_path):
-    local = _write(tmp_path / "local", {"main.tf": 'module "m" {\n  source = "./m"\n}\n',
+    local = write_files(tmp_path / "local", {"main.tf": 'module "m" {\n  source = "./m"\n}\n',
                                         "m/main.tf": 'resource "aws_security_group" "x" '
                                                      + GROUP_RESOURCES["aws_security_group"] + "\n"})
-    registry = _write(tmp_path / "registry", {"main.tf.json": '{"module": {"rdp": {"source": '
+    registry = write_files(tmp_path / "registry", {"main.tf.json": '{"module": {"rdp": {"source": '
                       '"terraform-aws-modules/security-group/aws//modules/rdp", "ingress_cidr_blocks": ["0.0.0.0/0"]}}}'})
     for folder in (local, registry):
         assert evaluate.may_hold_groups(evaluate.module_files(str(folder)))
@@ -171,10 +164,10 @@ def test_a_module_call_keeps_its_module(tmp_path):
 
 
 def test_a_module_without_groups_rules_or_calls_is_not_evaluated(tmp_path, monkeypatch):
-    plain = _write(tmp_path / "plain", {"main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n',
+    plain = write_files(tmp_path / "plain", {"main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n',
                                         "vars.tf": 'variable "cidr" { default = "0.0.0.0/0" }\n',
                                         "terraform.tfvars": 'cidr = "0.0.0.0/0"\n'})
-    group = _write(tmp_path / "group", {"main.tf": GROUP})
+    group = write_files(tmp_path / "group", {"main.tf": GROUP})
     assert not evaluate.may_hold_groups(evaluate.module_files(str(plain)))
     assert _unfiltered(str(plain)) == []
     started = []
@@ -199,7 +192,7 @@ def test_no_module_of_the_generated_corpora_is_skipped(tmp_path):
     for index in range(6):
         for name, text in (("flat", generate.terraform(rng, 3, f"f{index}")),
                            ("dynamic", generate.terraform_dynamic(rng, 3, f"d{index}"))):
-            folder = str(_write(tmp_path / f"{name}{index}", {"main.tf": text}))
+            folder = str(write_files(tmp_path / f"{name}{index}", {"main.tf": text}))
             assert evaluate.may_hold_groups(evaluate.module_files(folder))
             assert len(_unfiltered(folder)) >= 3
 
@@ -242,10 +235,10 @@ def _mixed_modules(root: Path) -> list[str]:
     import random
 
     rng = random.Random(11)
-    _write(root / "syntax", {"main.tf": 'resource "aws_security_group" "x" {\n  ingress {\n    from_port = \n  }\n'})
-    _write(root / "nowhere", {"main.tf": 'module "m" {\n  source = "./does-not-exist"\n}\n'})
-    _write(root / "plain", {"main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'})
-    _write(root / "vars", {"main.tf": 'variable "cidr" { default = "10.0.0.0/8" }\n'
+    write_files(root / "syntax", {"main.tf": 'resource "aws_security_group" "x" {\n  ingress {\n    from_port = \n  }\n'})
+    write_files(root / "nowhere", {"main.tf": 'module "m" {\n  source = "./does-not-exist"\n}\n'})
+    write_files(root / "plain", {"main.tf": 'resource "aws_instance" "web" {\n  ami = "ami-1"\n}\n'})
+    write_files(root / "vars", {"main.tf": 'variable "cidr" { default = "10.0.0.0/8" }\n'
                                       'resource "aws_security_group_rule" "r" {\n  type = "ingress"\n'
                                       '  from_port = 3389\n  to_port = 3389\n  protocol = "tcp"\n'
                                       '  cidr_blocks = [var.cidr]\n  security_group_id = "sg-1"\n}\n',
@@ -258,8 +251,8 @@ def _mixed_modules(root: Path) -> list[str]:
                           f'    for_each = toset(["0.0.0.0/0", "10.0.0.0/8"])\n    content {{\n'
                           f'      from_port   = {port}\n      to_port     = {port}\n      protocol    = "tcp"\n'
                           f'      cidr_blocks = [ingress.value]\n    }}\n  }}\n}}\n')
-        _write(root / "sliced", {f"f{index}.tf": "\n".join(groups)})
-        _write(root / f"small{index}", {"main.tf": GROUP.replace('"rdp"', f'"rdp{index}"')})
+        write_files(root / "sliced", {f"f{index}.tf": "\n".join(groups)})
+        write_files(root / f"small{index}", {"main.tf": GROUP.replace('"rdp"', f'"rdp{index}"')})
     folders = {str(p.parent) for p in root.rglob("*.tf")} | {str(p.parent) for p in CASES.rglob("*.tf*")}
     return sorted(f for f in folders if ".terraform" not in f)
 
@@ -286,7 +279,7 @@ def test_the_jobs_setting_says_where_the_evaluator_runs(tmp_path, monkeypatch):
 
     import tfparse
 
-    folders = [str(_write(tmp_path / f"m{i}", {"main.tf": GROUP})) for i in range(3)]
+    folders = [str(write_files(tmp_path / f"m{i}", {"main.tf": GROUP})) for i in range(3)]
     threads = []
     load = tfparse.load_from_path
     monkeypatch.setattr(tfparse, "load_from_path",
@@ -401,7 +394,7 @@ def test_many_roots_are_shared_with_forked_workers_and_give_what_one_process_giv
 
     folders = _mixed_modules(tmp_path / "modules")
     for index in range(terraform.FORK_MIN_ROOTS):
-        _write(tmp_path / "modules" / f"more{index:02d}", {"main.tf": GROUP.replace('"rdp"', f'"more{index}"')})
+        write_files(tmp_path / "modules" / f"more{index:02d}", {"main.tf": GROUP.replace('"rdp"', f'"more{index}"')})
         folders.append(str(tmp_path / "modules" / f"more{index:02d}"))
     folders.sort()
     records = tmp_path / "records"
@@ -457,9 +450,9 @@ def test_parts_are_contiguous_and_of_about_equal_size():
 def test_go_gc_target_by_the_largest_evaluation(tmp_path, monkeypatch):
     import sys
 
-    small = [str(_write(tmp_path / "small", {"main.tf": GROUP}) / "main.tf")]
+    small = [str(write_files(tmp_path / "small", {"main.tf": GROUP}) / "main.tf")]
     large_text = GROUP * (evaluate.LARGE_EVALUATION // len(GROUP) + 1)
-    large = [str(_write(tmp_path / "large", {"main.tf": large_text}) / "main.tf")]
+    large = [str(write_files(tmp_path / "large", {"main.tf": large_text}) / "main.tf")]
     monkeypatch.delitem(sys.modules, "tfparse", raising=False)  # as before the evaluator is loaded
     for modules, expected in (([small], "200"), ([small, large], "50"), ([], "200")):
         monkeypatch.delenv("GOGC", raising=False)
