@@ -22,7 +22,7 @@ import time
 from collections.abc import Iterable, Sequence
 
 #: Raised with each change of the entry layout.
-LAYOUT = "1"
+LAYOUT = "2"
 #: Entries unused for this long are removed (checked at most once a day).
 MAX_AGE_SECONDS = 30 * 24 * 3600
 _ALLOWED_GLOBALS = {

@@ -5,21 +5,25 @@ Three package files make the built-in catalog (``rules_catalog/``):
 well-known ports the page omits, and ``severity.yaml``, our overlay that gives
 every rule an exposure class and a severity. Users may add files shaped like
 ``windows-extra.yaml``.
+
+``builtin.json`` is those three files' classified rules, derived from them by
+``python -m winportlint.catalog`` (and by ``winportlint catalog import``): it
+loads in a millisecond where the YAML takes twelve, on every run. It names the
+digest of each file it was made from and is ignored once one of them changes.
 """
 
 from __future__ import annotations
 
-import dataclasses
 import functools
+import hashlib
+import json
 import os
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
-from typing import Any
+from typing import Any, NamedTuple
 
 from .model import Direction, PortRange, Severity
 from .netmath import PORTED_PROTOCOLS, normalize_protocol
-
 
 AWS_SOURCE = "aws-windows-ami-page"
 EXTRA_SOURCE = "not-from-aws-page"
@@ -27,12 +31,12 @@ EXTRA_SOURCE = "not-from-aws-page"
 CUSTOM_CLASS = "custom"
 
 _DIRECTIONS = {"in": Direction.INGRESS, "out": Direction.EGRESS}
+_DIRECTION_TEXT = {Direction.INGRESS: "in", Direction.EGRESS: "out"}
 _OS_RE = re.compile(r"(?:windows\s*server\s*)?(\d{4})\s*(r2)?", re.IGNORECASE)
 _PORT_RE = re.compile(r"(\d{1,5})(?:-(\d{1,5}))?")
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogRule:
+class CatalogRule(NamedTuple):
     """One Windows firewall rule: what it opens, on which OS, and how bad exposing it is."""
 
     workload: str
@@ -58,8 +62,7 @@ class CatalogRule:
         return ", ".join(str(p) for p in ports) if ports else "any"
 
 
-@dataclass(frozen=True)
-class Catalog:
+class Catalog(NamedTuple):
     """The rules, in catalog order: the AWS page's order, then the extra and user files."""
 
     rules: tuple[CatalogRule, ...]
@@ -211,8 +214,7 @@ def parse_ports(value: object) -> tuple[PortRange, ...] | None:
 
 # --- severity overlay ------------------------------------------------------------------------
 
-@dataclass(frozen=True, slots=True)
-class _Matcher:
+class _Matcher(NamedTuple):
     """One entry of severity.yaml; every criterion it has must hold."""
 
     exposure_class: str
@@ -233,8 +235,7 @@ class _Matcher:
                      or any(a.overlaps(b) for a in self.ports for b in service_ports)))
 
 
-@dataclass(frozen=True, slots=True)
-class _Overlay:
+class _Overlay(NamedTuple):
     severities: dict[str, Severity]
     matchers: tuple[_Matcher, ...]
 
@@ -282,8 +283,7 @@ _RULE_TYPES = {"workload": str, "rule": str, "class": str, "symbol": str, "why":
                "errata": list, "page_line": int}
 
 
-@dataclass(frozen=True, slots=True)
-class _Entry:
+class _Entry(NamedTuple):
     """A rule as written in a file, before the overlay gives it a class."""
 
     draft: CatalogRule
@@ -342,7 +342,7 @@ def _classify(entry: _Entry, overlay: _Overlay, user_file: bool) -> CatalogRule:
     if severity is None:
         raise entry.doc.error(f"rule {entry.draft.rule!r} has class {exposure_class!r}, which has "
                               "no severity of its own: give it a 'severity'", *entry.path)
-    return dataclasses.replace(entry.draft, exposure_class=exposure_class, severity=severity)
+    return entry.draft._replace(exposure_class=exposure_class, severity=severity)
 
 
 def load_catalog(extra_files: Sequence[str | os.PathLike] = ()) -> Catalog:
@@ -352,27 +352,109 @@ def load_catalog(extra_files: Sequence[str | os.PathLike] = ()) -> Catalog:
 
 @functools.lru_cache(maxsize=8)
 def _load_catalog(extra_files: tuple[str, ...]) -> Catalog:
+    rules = list(_builtin_rules())
+    if not extra_files:
+        return Catalog(tuple(rules))
     overlay = _parse_overlay(_builtin_doc("severity.yaml"))
-    sources = [(_builtin_doc("windows-ami.yaml"), AWS_SOURCE, False),
-               (_builtin_doc("windows-extra.yaml"), EXTRA_SOURCE, False)]
+    seen = {(rule.workload, rule.rule): "the built-in catalog" for rule in rules}
     for name in extra_files:
         try:
             with open(name, encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
             raise CatalogError(f"cannot read catalog file: {exc}", name) from None
-        sources.append((YamlFile(text, name), name, True))
-    rules: list[CatalogRule] = []
-    seen: dict[tuple[str, str], str] = {}
-    for doc, source, user_file in sources:
-        for entry in _parse_rules(doc, source):
-            key = (entry.draft.workload, entry.draft.rule)
-            if key in seen:
-                raise doc.error(f"rule {key[1]!r} of workload {key[0]!r} is already defined in {seen[key]}",
-                                *entry.path)
-            seen[key] = doc.name
-            rules.append(_classify(entry, overlay, user_file))
+        rules.extend(_rules_of(YamlFile(text, name), name, overlay, seen, user_file=True))
     return Catalog(tuple(rules))
+
+
+def _rules_of(doc: YamlFile, source: str, overlay: _Overlay, seen: dict[tuple[str, str], str],
+              user_file: bool) -> list[CatalogRule]:
+    """A file's rules, classified; ``seen`` (rule key to the file defining it) catches a rule defined twice."""
+    rules = []
+    for entry in _parse_rules(doc, source):
+        key = (entry.draft.workload, entry.draft.rule)
+        if key in seen:
+            raise doc.error(f"rule {key[1]!r} of workload {key[0]!r} is already defined in {seen[key]}",
+                            *entry.path)
+        seen[key] = doc.name
+        rules.append(_classify(entry, overlay, user_file))
+    return rules
+
+
+# --- the built-in catalog and its snapshot ---------------------------------------------------
+
+SNAPSHOT = "builtin.json"
+#: The files the snapshot is made from; the first is the overlay.
+SNAPSHOT_SOURCES = ("severity.yaml", "windows-ami.yaml", "windows-extra.yaml")
+_SNAPSHOT_SOURCE_IDS = {"windows-ami.yaml": AWS_SOURCE, "windows-extra.yaml": EXTRA_SOURCE}
+
+
+def _builtin_rules() -> tuple[CatalogRule, ...]:
+    """The built-in rules: from the snapshot while it matches its sources, else from the YAML."""
+    texts = {}
+    for name in SNAPSHOT_SOURCES:
+        with open(builtin_file(name), encoding="utf-8") as handle:
+            texts[name] = handle.read()
+    try:
+        with open(builtin_file(SNAPSHOT), encoding="utf-8") as handle:
+            snapshot = json.load(handle)
+        if snapshot["sources"] == _digests(texts):
+            return tuple(_rule_from_record(record) for record in snapshot["rules"])
+    except (OSError, ValueError, KeyError, TypeError):
+        pass
+    return _rules_from_yaml(texts)
+
+
+def _rules_from_yaml(texts: dict[str, str]) -> tuple[CatalogRule, ...]:
+    overlay_name, *rule_files = SNAPSHOT_SOURCES
+    overlay = _parse_overlay(YamlFile(texts[overlay_name], f"rules_catalog/{overlay_name}"))
+    seen: dict[tuple[str, str], str] = {}
+    return tuple(rule for name in rule_files
+                 for rule in _rules_of(YamlFile(texts[name], f"rules_catalog/{name}"), _SNAPSHOT_SOURCE_IDS[name],
+                                       overlay, seen, user_file=False))
+
+
+def _digests(texts: dict[str, str]) -> dict[str, str]:
+    return {name: hashlib.sha256(text.encode("utf-8")).hexdigest() for name, text in texts.items()}
+
+
+def snapshot_text() -> str:
+    """``builtin.json`` as the current YAML files make it."""
+    texts = {}
+    for name in SNAPSHOT_SOURCES:
+        with open(builtin_file(name), encoding="utf-8") as handle:
+            texts[name] = handle.read()
+    rules = ",\n  ".join(json.dumps(_rule_record(rule), ensure_ascii=False) for rule in _rules_from_yaml(texts))
+    sources = json.dumps(_digests(texts), indent=2).replace("\n", "\n  ")
+    return f'{{\n  "sources": {sources},\n  "rules": [\n  {rules}\n  ]\n}}\n'  # a rule a line: diffs read well
+
+
+def write_snapshot() -> str:
+    """Rewrite ``builtin.json`` from the YAML files; its path."""
+    path = builtin_file(SNAPSHOT)
+    text = snapshot_text()
+    with open(path, "w", encoding="utf-8") as handle:
+        handle.write(text)
+    return path
+
+
+def _rule_record(rule: CatalogRule) -> dict:
+    def ports(value):
+        return None if value is None else [str(p) for p in value]
+
+    return {"workload": rule.workload, "rule": rule.rule, "direction": _DIRECTION_TEXT[rule.direction],
+            "protocol": rule.protocol, "local_ports": ports(rule.local_ports), "remote_ports": ports(rule.remote_ports),
+            "os": list(rule.os), "class": rule.exposure_class, "severity": rule.severity.value,
+            "source": rule.source, "symbol": rule.symbol}
+
+
+def _rule_from_record(record: dict) -> CatalogRule:
+    def ports(value):
+        return None if value is None else tuple(parse_port_text(p) for p in value)
+
+    return CatalogRule(record["workload"], record["rule"], _DIRECTIONS[record["direction"]], record["protocol"],
+                       ports(record["local_ports"]), ports(record["remote_ports"]), tuple(record["os"]),
+                       record["class"], Severity(record["severity"]), record["source"], record["symbol"])
 
 
 def _builtin_doc(name: str) -> YamlFile:
@@ -407,9 +489,6 @@ def _severity(doc: YamlFile, value: object, path: tuple) -> Severity:
                         f"not {value!r}", *path) from None
 
 
-_DIRECTION_TEXT = {Direction.INGRESS: "in", Direction.EGRESS: "out"}
-
-
 def format_catalog_table(catalog: Catalog) -> str:
     """A fixed-width table for ``winportlint catalog``, one rule a line."""
     header = ("WORKLOAD", "RULE", "DIR", "PROTO", "PORTS", "OS", "CLASS", "SEVERITY")
@@ -421,3 +500,7 @@ def format_catalog_table(catalog: Catalog) -> str:
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
     return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n"
                    for row in rows)
+
+
+if __name__ == "__main__":
+    print(f"wrote {write_snapshot()}")

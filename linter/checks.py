@@ -8,7 +8,7 @@ of these with its metadata.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .catalog import Catalog, CatalogRule
 from .exposure import Exposure, ports_text, unresolved_exposures, world_exposures
@@ -17,8 +17,7 @@ from .model import CatalogHit, Direction, Finding, Permission, Severity, fingerp
 DOCS_BASE = "https://github.com/winportlint/winportlint/blob/main/docs/rules.md"
 
 
-@dataclass(frozen=True)
-class ExposureCheck:
+class ExposureCheck(NamedTuple):
     """Reports permissions that open rules of one catalog exposure class to the world."""
 
     id: str
@@ -57,8 +56,7 @@ class ExposureCheck:
         return make_finding(self.id, exposure, message)
 
 
-@dataclass(frozen=True)
-class UnresolvedCheck:
+class UnresolvedCheck(NamedTuple):
     """Reports catalog ports whose exposure depends on a value known only at deployment."""
 
     id: str

@@ -283,7 +283,7 @@ def _catalog(args) -> int:
 def _catalog_import(page: str, output: str | None) -> int:
     from pathlib import Path
 
-    from .catalog import builtin_file
+    from .catalog import builtin_file, write_snapshot
     from .catalog_compiler import CatalogCompileError, compile_page
 
     catalog_dir = Path(builtin_file("windows-ami.yaml")).parent
@@ -297,6 +297,8 @@ def _catalog_import(page: str, output: str | None) -> int:
     target = Path(output) if output else catalog_dir / "windows-ami.yaml"
     target.write_text(compiled, encoding="utf-8")
     print(f"wrote {target}")
+    if not output:
+        print(f"wrote {write_snapshot()}")
     return EXIT_CLEAN
 
 

@@ -6,8 +6,7 @@ import os
 import stat
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
-
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, NamedTuple
 
 from .model import FileResult, Finding, InputError
 from .textfile import UnreadableFile, read_bytes
@@ -21,8 +20,7 @@ SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", "node_modules", "
                           ".tox", ".nox", ".mypy_cache", ".pytest_cache"})
 
 
-@dataclass(frozen=True)
-class Selection:
+class Selection(NamedTuple):
     """Which checks run and which findings count: ids or id prefixes."""
 
     select: tuple[str, ...] = ()

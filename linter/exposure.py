@@ -10,15 +10,14 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from .catalog import CatalogRule
 from .model import Direction, Permission, PortRange
 from .netmath import covers_world, is_world
 
 
-@dataclass(frozen=True, slots=True)
-class Exposure:
+class Exposure(NamedTuple):
     """A permission and the catalog rules it opens to the world."""
 
     permission: Permission

@@ -10,6 +10,7 @@ import hashlib
 from dataclasses import dataclass, field
 from enum import Enum
 from ipaddress import IPv4Network, IPv6Network
+from typing import NamedTuple
 
 
 class Direction(str, Enum):
@@ -32,25 +33,15 @@ class Severity(str, Enum):
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
 
-def _reduce_to_constructor(record):
-    """Pickle a record as a call of its constructor: the result cache loads thousands of
-    them per run, four times faster than through dataclasses' slot state."""
-    return type(record), tuple(getattr(record, name) for name in record.__slots__)
-
-
-@dataclass(frozen=True, slots=True, order=True)
-class Location:
+class Location(NamedTuple):
     """A 1-based line and column in a file."""
-
-    __reduce__ = _reduce_to_constructor
 
     file: str
     line: int
     column: int
 
 
-@dataclass(frozen=True, slots=True)
-class Provenance:
+class Provenance(NamedTuple):
     """How one value of a permission was obtained.
 
     ``kind`` is one of ``literal``, ``parameter``, ``condition``, ``mapping``,
@@ -58,8 +49,6 @@ class Provenance:
     absent, e.g. all ports) or ``unknown``; ``detail`` says which parameter,
     condition branch or mapping, in words a user can act on.
     """
-
-    __reduce__ = _reduce_to_constructor
 
     field: str
     kind: str
@@ -74,18 +63,20 @@ class Provenance:
         return f"{self.field} {'when' if self.kind == 'condition' else 'from'} {self.detail or self.kind}"
 
 
-@dataclass(frozen=True, slots=True, order=True)
-class PortRange:
-    """An inclusive port range; ``None`` in a Permission means every port."""
-
-    __reduce__ = _reduce_to_constructor
-
+class _Bounds(NamedTuple):
     low: int
     high: int
 
-    def __post_init__(self) -> None:
-        if not (0 <= self.low <= self.high <= 65535):
-            raise ValueError(f"invalid port range {self.low}-{self.high}")
+
+class PortRange(_Bounds):
+    """An inclusive port range; ``None`` in a Permission means every port."""
+
+    __slots__ = ()
+
+    def __new__(cls, low: int, high: int) -> PortRange:
+        if not (0 <= low <= high <= 65535):
+            raise ValueError(f"invalid port range {low}-{high}")
+        return super().__new__(cls, low, high)
 
     def overlaps(self, other: PortRange) -> bool:
         return self.low <= other.high and other.low <= self.high
@@ -94,8 +85,7 @@ class PortRange:
         return str(self.low) if self.low == self.high else f"{self.low}-{self.high}"
 
 
-@dataclass(frozen=True, slots=True)
-class Peer:
+class Peer(NamedTuple):
     """The other end of a rule: a CIDR, or something that is not an address.
 
     ``kind`` is ``cidr`` (``network`` set), ``security-group``,
@@ -104,27 +94,21 @@ class Peer:
     visible in provenance). ``text`` is the value as written or resolved.
     """
 
-    __reduce__ = _reduce_to_constructor
-
     kind: str
     text: str
     network: IPv4Network | IPv6Network | None = None
 
 
-@dataclass(frozen=True, slots=True)
-class Ignore:
+class Ignore(NamedTuple):
     """A suppression written in a file's own structure (CloudFormation ``Metadata``),
     as opposed to a ``# winportlint: ignore[...]`` comment, which the core reads."""
-
-    __reduce__ = _reduce_to_constructor
 
     ids: tuple[str, ...]
     reason: str
     location: Location
 
 
-@dataclass(frozen=True, slots=True)
-class Permission:
+class Permission(NamedTuple):
     """One resolved (protocol, ports, peer) that a security group allows.
 
     A rule whose values can take several forms (a parameter with allowed
@@ -141,8 +125,6 @@ class Permission:
     - ``ignores``: suppressions the format found in the resource's structure.
     """
 
-    __reduce__ = _reduce_to_constructor
-
     resource: str
     resource_type: str
     group: str
@@ -157,11 +139,8 @@ class Permission:
     ignores: tuple[Ignore, ...] = ()
 
 
-@dataclass(frozen=True, slots=True)
-class CatalogHit:
+class CatalogHit(NamedTuple):
     """A catalog rule that a finding's permission exposes."""
-
-    __reduce__ = _reduce_to_constructor
 
     workload: str
     rule: str
@@ -170,18 +149,15 @@ class CatalogHit:
     os: tuple[str, ...]
 
 
-@dataclass(frozen=True, slots=True)
-class Finding:
+class Finding(NamedTuple):
     """A violation: a check id, a severity, a message and where to look."""
-
-    __reduce__ = _reduce_to_constructor
 
     rule_id: str
     severity: Severity
     message: str
     permission: Permission
     catalog: tuple[CatalogHit, ...] = ()
-    fingerprint: str = field(default="", compare=False)
+    fingerprint: str = ""
 
     @property
     def location(self) -> Location:
@@ -202,11 +178,8 @@ def fingerprint(rule_id: str, permission: Permission) -> str:
     return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
 
 
-@dataclass(frozen=True, slots=True)
-class InputError:
+class InputError(NamedTuple):
     """A file (or part of one) that could not be checked. Always reported."""
-
-    __reduce__ = _reduce_to_constructor
 
     file: str
     line: int

@@ -7,6 +7,7 @@ import os
 import re
 import sys
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import pluggy
 
@@ -32,8 +33,7 @@ class Plugins:
         return [f"{ep.name}={ep.value} ({ep.distribution} {ep.version})" for ep in self.entry_points]
 
 
-@dataclass(frozen=True)
-class EntryPoint:
+class EntryPoint(NamedTuple):
     """One ``name = module:attribute`` line of an installed distribution's ``entry_points.txt``."""
 
     name: str

@@ -15,22 +15,21 @@ import fnmatch
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from .model import Finding, InputError, Location
 
 SUPPRESSION = re.compile(r"#\s*winportlint:\s*ignore\[(?P<ids>[^\]]*)\](?P<reason>[^\n]*)")
 
 
-@dataclass(frozen=True)
-class Suppressed:
+class Suppressed(NamedTuple):
     finding: Finding
     reason: str
     #: Where the suppression is written: a comment, a Metadata entry or the configuration file.
     source: str
 
 
-@dataclass(frozen=True)
-class AllowEntry:
+class AllowEntry(NamedTuple):
     """A configuration allow-list entry: a resource (glob) and ports, optionally a check and a file."""
 
     resource: str

@@ -532,3 +532,40 @@ def test_fixing_the_page_makes_the_rtsp_erratum_stale():
         compile_page(fixed, RULES_CATALOG.joinpath("windows-ami.errata.yaml"))
     assert (caught.value.line, caught.value.raw) == (36, "23554-23556")
     assert "stale erratum rtsp-ports-regrouped" in str(caught.value)
+
+
+# --- the snapshot of the built-in catalog (builtin.json) -----------------------------------------
+
+def test_snapshot_is_made_from_the_current_yaml_files():
+    written = (RULES_CATALOG / catalog_module.SNAPSHOT).read_text(encoding="utf-8")
+    assert written == catalog_module.snapshot_text(), \
+        "rules_catalog/builtin.json is stale: run `python -m winportlint.catalog`"
+
+
+def test_snapshot_loads_the_same_rules_as_the_yaml_files():
+    texts = {name: (RULES_CATALOG / name).read_text(encoding="utf-8") for name in catalog_module.SNAPSHOT_SOURCES}
+    from_yaml = catalog_module._rules_from_yaml(texts)
+    assert catalog_module._builtin_rules() == from_yaml
+    assert len(from_yaml) == len(load_catalog().rules) > 90
+
+
+def test_a_stale_snapshot_is_ignored_and_the_yaml_files_are_read(tmp_path, monkeypatch):
+    """A hand edit of severity.yaml takes effect at once, snapshot or not."""
+    for name in (*catalog_module.SNAPSHOT_SOURCES, catalog_module.SNAPSHOT):
+        (tmp_path / name).write_text((RULES_CATALOG / name).read_text(encoding="utf-8"), encoding="utf-8")
+    overlay = tmp_path / "severity.yaml"
+    text = overlay.read_text(encoding="utf-8")
+    assert "remote-desktop: critical" in text
+    overlay.write_text(text.replace("remote-desktop: critical", "remote-desktop: medium"), encoding="utf-8")
+    monkeypatch.setattr(catalog_module, "builtin_file", lambda name: str(tmp_path / name))
+    rules = catalog_module._builtin_rules()
+    rdp = [r for r in rules if r.exposure_class == "remote-desktop"]
+    assert rdp and {r.severity for r in rdp} == {Severity.MEDIUM}
+
+
+def test_a_damaged_snapshot_is_ignored(tmp_path, monkeypatch):
+    for name in catalog_module.SNAPSHOT_SOURCES:
+        (tmp_path / name).write_text((RULES_CATALOG / name).read_text(encoding="utf-8"), encoding="utf-8")
+    (tmp_path / catalog_module.SNAPSHOT).write_text('{"sources": {}, "rules": [', encoding="utf-8")
+    monkeypatch.setattr(catalog_module, "builtin_file", lambda name: str(tmp_path / name))
+    assert catalog_module._builtin_rules() == load_catalog().rules

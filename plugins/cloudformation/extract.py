@@ -2,15 +2,23 @@
 
 from __future__ import annotations
 
-import dataclasses
 import itertools
 from collections.abc import Iterator
 
 from winportlint import netmath
-from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
-
-from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
+from winportlint.model import (
+    Direction,
+    Ignore,
+    InputError,
+    Location,
+    Peer,
+    Permission,
+    PortRange,
+    Provenance,
+)
 from winportlint.nodes import LoadError, Node
+
+from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 INGRESS = "AWS::EC2::SecurityGroupIngress"
@@ -52,7 +60,7 @@ def extract(file: str, document: Node) -> tuple[list[Permission], list[InputErro
             ignores = ()
         for rule in _resource_rules(resolver, name, resource_type, resource, errors):
             try:
-                permissions.extend(dataclasses.replace(permission, resource_location=Location(file, line, column),
+                permissions.extend(permission._replace(resource_location=Location(file, line, column),
                                                        ignores=ignores)
                                    for permission in _rule_permissions(resolver, name, resource_type, *rule))
             except LoadError as exc:

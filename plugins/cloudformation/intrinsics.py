@@ -11,10 +11,9 @@ from __future__ import annotations
 
 import itertools
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 
 from winportlint.model import Location, Provenance
-
 from winportlint.nodes import LoadError, Node
 
 #: Short-form intrinsic tags and the long form each stands for.
@@ -42,15 +41,13 @@ class _Marker:
 NO_VALUE = _Marker("NO_VALUE")
 
 
-@dataclass(frozen=True, slots=True)
-class Unknown:
+class Unknown(NamedTuple):
     """A value the template does not determine; ``why`` says what it depends on."""
 
     why: str
 
 
-@dataclass(frozen=True, slots=True)
-class ResourceRef:
+class ResourceRef(NamedTuple):
     """``Ref`` or ``Fn::GetAtt`` of a resource of the template (a security group id, say)."""
 
     name: str
@@ -60,8 +57,7 @@ class ResourceRef:
         return f"{self.name}.{self.attribute}" if self.attribute else self.name
 
 
-@dataclass(frozen=True, slots=True)
-class Alternative:
+class Alternative(NamedTuple):
     """One value an expression can take. ``value`` is a str, a list of values, a
     :class:`Node` (structure left for the caller), NO_VALUE, Unknown or ResourceRef."""
 
