@@ -18,16 +18,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from .catalog import (
-    CatalogError,
-    YamlFile,
-    check_keys,
-    entry_list,
-    normalize_os,
-    parse_port_text,
-    parse_ports,
-    read_top_level,
-)
+from .catalog import (CatalogError, YamlFile, check_keys, entry_list, normalize_os, parse_port_text,
+                      parse_ports, read_top_level)
 from .netmath import PORTED_PROTOCOLS, normalize_protocol
 
 if TYPE_CHECKING:

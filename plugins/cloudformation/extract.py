@@ -6,19 +6,10 @@ import itertools
 from collections.abc import Iterator
 
 from winportlint import netmath
-from winportlint.model import (
-    Direction,
-    Ignore,
-    InputError,
-    Location,
-    Peer,
-    Permission,
-    PortRange,
-    Provenance,
-)
-from winportlint.nodes import LoadError, Node
+from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
-from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown
+from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
+from winportlint.nodes import LoadError, Node
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 INGRESS = "AWS::EC2::SecurityGroupIngress"
@@ -61,7 +52,7 @@ def extract(file: str, document: Node) -> tuple[list[Permission], list[InputErro
         for rule in _resource_rules(resolver, name, resource_type, resource, errors):
             try:
                 permissions.extend(permission._replace(resource_location=Location(file, line, column),
-                                                       ignores=ignores)
+                                                      ignores=ignores)
                                    for permission in _rule_permissions(resolver, name, resource_type, *rule))
             except LoadError as exc:
                 errors.append(InputError(file, exc.line, f"{name}: {exc}"))
