@@ -28,7 +28,7 @@ MAX_AGE_SECONDS = 30 * 24 * 3600
 _ALLOWED_GLOBALS = {
     ("winportlint.model", name) for name in (
         "Location", "Provenance", "PortRange", "Peer", "Ignore", "Permission", "CatalogHit", "Finding",
-        "InputError", "Direction", "Severity")
+        "InputError", "Direction", "Severity", "TargetContext")
 } | {("ipaddress", "IPv4Network"), ("ipaddress", "IPv6Network")}
 
 

@@ -1,4 +1,4 @@
-"""Which catalog rules a set of permissions opens to the whole internet.
+"""Which catalog rules a set of security-group permissions opens to the whole internet.
 
 Every check shares this one matcher; a check only chooses which exposure
 class it reports. A peer is the world when its CIDR is ``0.0.0.0/0`` or
@@ -15,6 +15,8 @@ from typing import NamedTuple
 from .catalog import CatalogRule
 from .model import Direction, Permission, PortRange
 from .netmath import covers_world, is_world
+
+SECURITY_GROUP = "security-group"
 
 
 class Exposure(NamedTuple):
@@ -51,7 +53,7 @@ def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRu
     exposures: list[Exposure] = []
     by_group: dict[tuple[str, Direction], list[Permission]] = defaultdict(list)
     for permission in permissions:
-        if permission.peer.kind == "cidr" and permission.protocol != "unknown":
+        if permission.peer.kind == "cidr" and permission.protocol != "unknown" and permission.control == SECURITY_GROUP:
             by_group[(permission.group, permission.direction)].append(permission)
     for group_permissions in by_group.values():
         union_hits: dict[int, list[CatalogRule]] = defaultdict(list)
@@ -98,6 +100,8 @@ def unresolved_exposures(permissions: Sequence[Permission], rules: Sequence[Cata
     exposures = []
     for permission in permissions:
         peer = permission.peer
+        if permission.control != SECURITY_GROUP:
+            continue
         if peer.kind == "unknown":
             candidate = permission
         elif peer.kind == "cidr" and is_world(peer.network) and permission.protocol == "unknown":

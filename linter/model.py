@@ -109,7 +109,8 @@ class Ignore(NamedTuple):
 
 
 class Permission(NamedTuple):
-    """One resolved (protocol, ports, peer) that a security group allows.
+    """One resolved (protocol, ports, peer) that a security group, a network ACL
+    entry or a load balancer listener lets through.
 
     A rule whose values can take several forms (a parameter with allowed
     values, both branches of a condition) yields one Permission per form.
@@ -123,6 +124,13 @@ class Permission(NamedTuple):
     - ``location``: where the peer (CIDR) value is written; ``rule_location``
       where the rule starts; ``resource_location`` where the resource starts.
     - ``ignores``: suppressions the format found in the resource's structure.
+    - ``control``: what lets the traffic through: ``security-group`` (a rule of
+      the group ``group``), ``network-acl`` (an entry of the ACL ``group``, with
+      its ``rule_number`` and ``action``, ``allow`` or ``deny``) or
+      ``load-balancer`` (a listener of the load balancer ``group``: ``ports``
+      is the listener's, ``forwards_to`` the ports of the target groups it
+      forwards to, ``guards`` the keys of the load balancer's security groups;
+      the peer is the world for an internet-facing one).
     """
 
     resource: str
@@ -137,6 +145,74 @@ class Permission(NamedTuple):
     provenance: tuple[Provenance, ...] = ()
     resource_location: Location | None = None
     ignores: tuple[Ignore, ...] = ()
+    control: str = "security-group"
+    rule_number: int | None = None
+    action: str = "allow"
+    guards: tuple[str, ...] = ()
+    forwards_to: tuple[PortRange, ...] = ()
+
+
+class Evidence(NamedTuple):
+    """A value a format read that may tell a target's operating system, as written;
+    the core (:mod:`winportlint.windows`) decides what it means.
+
+    ``kind`` is ``image`` (an AMI id, an SSM parameter path such as
+    ``/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base``, an
+    image name or name filter), ``platform`` (a platform filter or attribute, e.g.
+    ``windows``), ``password-data`` (``get_password_data = true``) or ``user-data``
+    (the user data text). ``field`` names where it was read: ``ImageId``,
+    ``Parameters.WindowsAmi.Default``, ``data.aws_ami.win.filter.name``.
+    """
+
+    kind: str
+    value: str
+    field: str
+    location: Location
+
+
+class Target(NamedTuple):
+    """A resource that security groups protect: an instance, a launch template or
+    configuration, an auto scaling group, a network interface.
+
+    - ``groups``: keys of the security groups attached, as in ``Permission.group``
+      (a literal ``sg-...`` id as written).
+    - ``subnets``: keys of the subnets it is placed in (logical ids, addresses or ids).
+    - ``uses``: resources whose settings it takes (an auto scaling group's launch
+      template, an instance's launch template or network interface), by resource name.
+    - ``evidence``: what was read about its operating system.
+    """
+
+    resource: str
+    resource_type: str
+    location: Location
+    groups: tuple[str, ...] = ()
+    subnets: tuple[str, ...] = ()
+    uses: tuple[str, ...] = ()
+    evidence: tuple[Evidence, ...] = ()
+
+
+class SubnetAcl(NamedTuple):
+    """A network ACL associated with a subnet (both by key, as in ``Target.subnets``
+    and ``Permission.group``)."""
+
+    acl: str
+    subnet: str
+    location: Location
+
+
+class TargetContext(NamedTuple):
+    """What a finding's security group protects, and what is known of its operating system.
+
+    ``os`` is ``windows``, ``linux`` or ``unknown``; ``version`` the Windows
+    Server version (``2022``, ``2012 R2``) when known; ``evidence`` says why, one
+    item a fact (``ImageId /aws/service/ami-windows-latest/... (line 12)``).
+    """
+
+    resource: str
+    resource_type: str
+    os: str
+    version: str | None
+    evidence: tuple[str, ...] = ()
 
 
 class CatalogHit(NamedTuple):
@@ -158,6 +234,8 @@ class Finding(NamedTuple):
     permission: Permission
     catalog: tuple[CatalogHit, ...] = ()
     fingerprint: str = ""
+    #: What the security group protects (set by :mod:`winportlint.context`).
+    targets: tuple[TargetContext, ...] = ()
 
     @property
     def location(self) -> Location:
@@ -198,3 +276,7 @@ class FileResult:
     #: Files read beyond those handed to the format (a module's called modules,
     #: variable files): a cached result is used only while they are unchanged.
     inputs: list[str] = field(default_factory=list)
+    #: What the security groups protect, for the findings' context.
+    targets: list[Target] = field(default_factory=list)
+    #: Which network ACL guards which subnet.
+    subnet_acls: list[SubnetAcl] = field(default_factory=list)
