@@ -1,5 +1,6 @@
-"""The two shapes of built-in check: an exposure class open to the world, and
-an exposure that depends on a value the template does not determine.
+"""The shapes of built-in check: an exposure class open to the world, an
+exposure that depends on a value the template does not determine, a network
+ACL that lets the world in, and a load balancer listener in front of a port.
 
 Each built-in check is one file in ``plugins/checks`` that instantiates one
 of these with its metadata.
@@ -11,7 +12,8 @@ from collections.abc import Iterator, Sequence
 from typing import NamedTuple
 
 from .catalog import Catalog, CatalogRule
-from .exposure import Exposure, ports_text, unresolved_exposures, world_exposures
+from .exposure import (Exposure, acl_exposures, listener_exposures, ports_text, unresolved_exposures,
+                       world_exposures)
 from .model import CatalogHit, Direction, Finding, Permission, Severity, fingerprint
 
 DOCS_BASE = "https://github.com/winportlint/winportlint/blob/main/docs/rules.md"
@@ -71,13 +73,73 @@ class UnresolvedCheck(NamedTuple):
         return f"{DOCS_BASE}#{self.id.lower()}"
 
     def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
-        rules = [r for r in catalog.rules if r.direction is Direction.INGRESS and r.severity.rank >= Severity.HIGH.rank]
-        for exposure in unresolved_exposures(permissions, rules):
+        for exposure in unresolved_exposures(permissions, _grave_ingress_rules(catalog)):
             permission = exposure.permission
             why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
             message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: "
                        f"{why}; if it is 0.0.0.0/0 or ::/0 this opens {describe_rules(exposure.rules)}")
             yield make_finding(self.id, exposure, message, self.severity)
+
+
+class NetworkAclCheck(NamedTuple):
+    """Reports network ACL entries that let the world reach catalog ports.
+
+    Traffic needs both the ACL and a security group, so a finding is one
+    severity level below that of the gravest catalog rule it lets through.
+    """
+
+    id: str
+    name: str
+    summary: str
+    severity: Severity
+    explanation: str
+    enabled_by_default: bool = True
+
+    @property
+    def docs_url(self) -> str:
+        return f"{DOCS_BASE}#{self.id.lower()}"
+
+    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+        for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
+            entry = exposure.permission
+            number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
+            message = (f"network ACL {entry.group} lets {entry.peer.text} (the whole internet) reach "
+                       f"{ports_text(entry)} ({entry.resource}, {number}, allow): {describe_rules(exposure.rules)}; "
+                       f"only security groups stand in the way")
+            gravest = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
+            yield make_finding(self.id, exposure, message, gravest.shifted(-1))
+
+
+class ListenerCheck(NamedTuple):
+    """Reports internet-facing load balancer listeners on catalog ports, or that forward to one."""
+
+    id: str
+    name: str
+    summary: str
+    severity: Severity
+    explanation: str
+    enabled_by_default: bool = True
+
+    @property
+    def docs_url(self) -> str:
+        return f"{DOCS_BASE}#{self.id.lower()}"
+
+    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+        for exposure, unknown_guards in listener_exposures(permissions, _grave_ingress_rules(catalog)):
+            listener = exposure.permission
+            forwards = ", ".join(f"{ports}/{listener.protocol}" for ports in listener.forwards_to
+                                 if ports != listener.ports)
+            message = (f"internet-facing load balancer {listener.group} listens on {ports_text(listener)} "
+                       f"({listener.resource})" + (f" and forwards to {forwards}" if forwards else "")
+                       + f": {describe_rules(exposure.rules)}, whatever the instances' security groups say")
+            if unknown_guards:
+                message += f"; its security groups {', '.join(unknown_guards)} are not in this file"
+            yield make_finding(self.id, exposure, message)
+
+
+def _grave_ingress_rules(catalog: Catalog) -> list[CatalogRule]:
+    """The inbound catalog rules of high severity and above: the ports these checks look for."""
+    return [r for r in catalog.rules if r.direction is Direction.INGRESS and r.severity.rank >= Severity.HIGH.rank]
 
 
 def make_finding(rule_id: str, exposure: Exposure, message: str, severity: Severity | None = None) -> Finding:

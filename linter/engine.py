@@ -144,14 +144,24 @@ def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResul
 
 
 def check_file(path: str, result: FileResult, checks: Sequence, catalog: Catalog) -> list[Finding]:
-    """Findings of every check; a check that raises becomes an input error of the file."""
+    """Findings of every check, in the context of what their groups protect; a check
+    that raises becomes an input error of the file."""
     findings: list[Finding] = []
     for check in checks:
         try:
             findings.extend(check.run(result.permissions, catalog))
         except Exception as exc:  # a check plugin must not take the run down
             result.errors.append(InputError(path, 0, f"check {check.id} failed: {type(exc).__name__}: {exc}"))
-    return findings
+    return with_context(findings, result, catalog)
+
+
+def with_context(findings: list[Finding], result: FileResult, catalog: Catalog) -> list[Finding]:
+    """The findings told what their groups protect (see :mod:`winportlint.context`)."""
+    if not findings or not result.targets:
+        return findings
+    from .context import add_context
+
+    return add_context(findings, result, catalog)
 
 
 #: Below this many files, starting worker processes costs more than it saves.

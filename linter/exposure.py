@@ -13,10 +13,12 @@ from collections.abc import Sequence
 from typing import NamedTuple
 
 from .catalog import CatalogRule
-from .model import Direction, Permission, PortRange
+from .model import Direction, Permission, PortRange, Severity
 from .netmath import covers_world, is_world
 
 SECURITY_GROUP = "security-group"
+NETWORK_ACL = "network-acl"
+LOAD_BALANCER = "load-balancer"
 
 
 class Exposure(NamedTuple):
@@ -115,6 +117,85 @@ def unresolved_exposures(permissions: Sequence[Permission], rules: Sequence[Cata
         if hits:
             exposures.append(Exposure(permission, hits))
     return exposures
+
+
+def acl_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[Exposure]:
+    """Network ACL allow entries for the world that let catalog rules' traffic through.
+
+    Entries are evaluated in rule-number order: a deny entry with a lower number,
+    for the world of the same address family, that covers a rule's traffic stops
+    it. A deny whose number is unknown stops nothing (its order is unknown).
+    """
+    by_acl: dict[tuple[str, Direction], list[Permission]] = defaultdict(list)
+    for permission in permissions:
+        if permission.control == NETWORK_ACL and permission.peer.kind == "cidr" and permission.protocol != "unknown":
+            by_acl[(permission.group, permission.direction)].append(permission)
+    exposures = []
+    for entries in by_acl.values():
+        denies = [e for e in entries if e.action == "deny" and e.rule_number is not None and is_world(e.peer.network)]
+        for entry in entries:
+            if entry.action != "allow" or not is_world(entry.peer.network):
+                continue
+            hits = tuple(rule for rule in rules
+                         if opens(entry, rule) and not any(_stops(deny, entry, rule) for deny in denies))
+            if hits:
+                exposures.append(Exposure(entry, hits))
+    return exposures
+
+
+def _stops(deny: Permission, allow: Permission, rule: CatalogRule) -> bool:
+    """Whether a deny entry comes first and covers all the traffic of ``rule`` that ``allow`` lets in."""
+    if allow.rule_number is None or deny.rule_number >= allow.rule_number:
+        return False
+    if deny.peer.network.version != allow.peer.network.version:
+        return False
+    protocol = rule.protocol if rule.protocol != "all" else allow.protocol
+    if deny.protocol != "all" and deny.protocol != protocol:
+        return False
+    if deny.ports is None:
+        return True
+    if rule.service_ports is None:
+        return False
+    for ports in rule.service_ports:
+        if allow.ports is not None and not allow.ports.overlaps(ports):
+            continue
+        low = ports.low if allow.ports is None else max(ports.low, allow.ports.low)
+        high = ports.high if allow.ports is None else min(ports.high, allow.ports.high)
+        if not (deny.ports.low <= low and high <= deny.ports.high):
+            return False
+    return True
+
+
+def listener_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[tuple[Exposure, tuple[str, ...]]]:
+    """Load balancer listeners open to the world whose port, or a port they forward
+    to, is a catalog rule's; each with the keys of its security groups that are
+    not in the file (assumed to let the world in).
+
+    A listener behind security groups that are all in the file counts only when
+    one of them lets the world reach the listener's port.
+    """
+    groups = {p.group for p in permissions if p.control == SECURITY_GROUP}
+    found = []
+    for listener in permissions:
+        if listener.control != LOAD_BALANCER or listener.peer.kind != "cidr" or not is_world(listener.peer.network):
+            continue
+        probes = [listener, *(listener._replace(ports=ports) for ports in listener.forwards_to)]
+        hits = tuple(rule for rule in rules if any(opens(probe, rule) for probe in probes))
+        if not hits:
+            continue
+        unknown = tuple(g for g in listener.guards if g not in groups)
+        if listener.guards and not unknown and not _guards_admit_world(permissions, listener):
+            continue
+        found.append((Exposure(listener, hits), unknown))
+    return found
+
+
+def _guards_admit_world(permissions: Sequence[Permission], listener: Permission) -> bool:
+    """Whether a security group of the load balancer lets the world reach the listener's port."""
+    port = CatalogRule("listener", listener.resource, Direction.INGRESS, listener.protocol,
+                       (listener.ports,) if listener.ports else None, None, (), "", Severity.INFO, "", None)
+    guards = [p for p in permissions if p.control == SECURITY_GROUP and p.group in listener.guards]
+    return bool(world_exposures(guards, [port]))
 
 
 def _order(permission: Permission) -> tuple:

@@ -29,6 +29,11 @@ class Severity(str, Enum):
     def rank(self) -> int:
         return _SEVERITY_RANK[self]
 
+    def shifted(self, levels: int) -> Severity:
+        """``levels`` steps up (down when negative), staying within info..critical."""
+        order = list(Severity)
+        return order[min(max(self.rank + levels, 0), len(order) - 1)]
+
 
 _SEVERITY_RANK = {s: i for i, s in enumerate(Severity)}
 
@@ -203,15 +208,16 @@ class SubnetAcl(NamedTuple):
 class TargetContext(NamedTuple):
     """What a finding's security group protects, and what is known of its operating system.
 
-    ``os`` is ``windows``, ``linux`` or ``unknown``; ``version`` the Windows
-    Server version (``2022``, ``2012 R2``) when known; ``evidence`` says why, one
-    item a fact (``ImageId /aws/service/ami-windows-latest/... (line 12)``).
+    ``os`` is ``windows``, ``linux`` or ``unknown``; ``versions`` the Windows
+    Server versions (``2022``, ``2012 R2``) the evidence names (several when a
+    condition or mapping chooses; empty when unknown); ``evidence`` says why,
+    one item a fact (``ImageId /aws/service/ami-windows-latest/... (line 12)``).
     """
 
     resource: str
     resource_type: str
     os: str
-    version: str | None
+    versions: tuple[str, ...] = ()
     evidence: tuple[str, ...] = ()
 
 

@@ -207,7 +207,7 @@ def _results(cfn) -> _Results:
 
 def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
     from winportlint.catalog import load_catalog
-    from winportlint.engine import unique_findings
+    from winportlint.engine import unique_findings, with_context
     from winportlint.model import Finding
     from winportlint.plugins.cloudformation import CloudFormationFormat
 
@@ -228,6 +228,7 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
             findings.extend(check.run(file_result.permissions, catalog))
         except Exception as exc:  # a check plugin must not take the others down
             results.failures[check.id] = f"check {check.id} failed: {type(exc).__name__}: {exc}"
+    findings = with_context(findings, file_result, catalog)
     findings = _suppress(unique_findings(sorted(findings, key=Finding.sort_key)), path if from_file else None)
     positions = _Positions(cfn, data if not from_file else None)
     for finding in findings:

@@ -52,4 +52,21 @@ def finding_record(finding: Finding) -> dict:
             for p in permission.provenance
         ],
         "fingerprint": finding.fingerprint,
+        **context_record(finding),
     }
+
+
+def context_record(finding: Finding) -> dict:
+    """What lets the traffic through, and what the group protects (also SARIF result properties)."""
+    permission = finding.permission
+    record: dict = {"control": permission.control}
+    if permission.rule_number is not None:
+        record["rule_number"] = permission.rule_number
+    if permission.forwards_to:
+        record["forwards_to"] = [{"from_port": p.low, "to_port": p.high} for p in permission.forwards_to]
+    record["targets"] = [
+        {"resource": t.resource, "resource_type": t.resource_type, "os": t.os, "versions": list(t.versions),
+         "evidence": list(t.evidence)}
+        for t in finding.targets
+    ]
+    return record

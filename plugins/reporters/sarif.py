@@ -6,6 +6,8 @@ so that importing this module costs nothing.
 
 from __future__ import annotations
 
+from .json_document import context_record
+
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 FINGERPRINT_KEY = "winportlintFingerprint/v1"
@@ -99,6 +101,7 @@ def _result(finding, rule_index: dict[str, int]) -> dict:
             "from_port": ports.low if ports is not None else None,
             "to_port": ports.high if ports is not None else None,
             "cidr": permission.peer.text,
+            **context_record(finding),
         },
     })
     return result

@@ -1,0 +1,18 @@
+from winportlint.checks import NetworkAclCheck
+from winportlint.model import Severity
+
+CHECK = NetworkAclCheck(
+    id="WPL601",
+    name="network-acl-allows-windows-port",
+    summary="A network ACL lets the whole internet reach a Windows port (RDP, SMB, WinRM, RPC, ...)",
+    severity=Severity.HIGH,
+    explanation=(
+        "A network ACL is the subnet's stateless firewall, evaluated before any security group: an allow "
+        "entry for 0.0.0.0/0 or ::/0 that covers 3389, 445, 5985 or another Windows port leaves security "
+        "groups as the only control, so one mistaken group rule exposes every Windows host in the subnet. "
+        "Entries are read in rule-number order: a deny for the whole internet with a lower number that "
+        "covers the port means no finding. A finding is one severity level below a security group's for the "
+        "same port, since both must allow the traffic. Fix: allow the Windows ports only from known CIDRs, or "
+        "add a lower-numbered deny for them."
+    ),
+)
