@@ -277,12 +277,12 @@ def test_threads_give_what_one_by_one_gives(tmp_path, monkeypatch, settings):
 def test_the_jobs_setting_says_where_the_evaluator_runs(tmp_path, monkeypatch):
     import threading
 
-    import tfparse
+    from winportlint.plugins.terraform import isolated
 
     folders = [str(write_files(tmp_path / f"m{i}", {"main.tf": GROUP})) for i in range(3)]
     threads = []
-    load = tfparse.load_from_path
-    monkeypatch.setattr(tfparse, "load_from_path",
+    load = isolated.load_from_path  # each call waits for the evaluator's helper process
+    monkeypatch.setattr(isolated, "load_from_path",
                         lambda *args, **kwargs: threads.append(threading.current_thread().name) or load(*args, **kwargs))
     TerraformFormat().parse_folders(folders, {"jobs": 1})
     assert threads == [threading.current_thread().name] * 3

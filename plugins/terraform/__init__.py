@@ -43,10 +43,14 @@ class TerraformFormat:
                 gc.enable()
 
     def _parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
-        from .evaluate import may_hold_groups, module_calls, module_files
+        from .evaluate import choose_go_gc, may_hold_groups, module_calls, module_files
+        from .isolated import start_helpers
 
         files = {folder: module_files(folder) for folder in folders}
         modules = [folder for folder in folders if files[folder]]
+        if modules:  # the evaluator's helper starts (~0.1 s) while the modules' calls are looked at
+            choose_go_gc([files[folder] for folder in modules])
+            start_helpers(1)
         calls = {folder: module_calls(folder, files[folder]) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
         # Called: its real path is one another module calls (no real path worked out when none calls any).
@@ -146,8 +150,14 @@ def _parts(roots: list[str], work: dict[str, tuple[list[str], set[str]]], count:
 def _read_part(part: list[str], work: dict[str, tuple[list[str], set[str]]],
                settings: Mapping[str, object]) -> list[Outcome]:
     """In a forked worker: the outcomes of a part of the roots (the cyclic collector
-    stays paused, as in the parent at the fork)."""
-    return list(_read_here(part, work, settings, 1))
+    stays paused, as in the parent at the fork). A forked worker ends without running
+    ``atexit``: its evaluator helpers are closed here."""
+    from .isolated import close_helpers
+
+    try:
+        return list(_read_here(part, work, settings, 1))
+    finally:
+        close_helpers()
 
 
 def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], settings: Mapping[str, object],

@@ -106,8 +106,8 @@ LARGE_EVALUATION = 1 << 20
 
 
 def choose_go_gc(modules: list[list[str]]) -> None:
-    """Set Go's GC target for the evaluator in this process, before Go starts (it reads
-    GOGC once), unless the user set one: 50 when one evaluation is large (its heap is
+    """Set Go's GC target for the evaluator's helper processes (see ``isolated``), before
+    they start (Go reads GOGC once), unless the user set one: 50 when one evaluation is large (its heap is
     hundreds of MB: 20% less memory for 10% more time), else 200 (measured: the
     evaluator is 15-25% faster on small modules and slices, for a few MB more)."""
     if "GOGC" in os.environ or "tfparse" in sys.modules:
@@ -129,8 +129,8 @@ def choose_go_gc(modules: list[list[str]]) -> None:
 class Runner:
     """Runs the evaluator's calls: on ``jobs`` threads, or one by one in this thread.
 
-    tfparse releases the GIL while its Go code evaluates (measured: a Python
-    thread runs at full speed beside it), so on threads the evaluations of
+    An evaluation runs in a helper process (see ``isolated``), the thread waiting
+    for it holds no GIL, so on threads the evaluations of
     several modules, or of a large module's slices, overlap each other and the
     reading of the finished ones. tfparse's output is the same on any thread.
     (Many modules are also shared out between processes, see ``_read_roots``;
@@ -223,20 +223,16 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         with open(cli_vars, "w", encoding="utf-8") as handle:
             handle.write(_tfvars(variables))
         var_paths.append(os.path.relpath(cli_vars, folder))
-    os.environ.setdefault("GOGC", "50")  # when choose_go_gc was not asked
-    import tfparse
+    os.environ.setdefault("GOGC", "50")  # when choose_go_gc was not asked (helpers read it when they start)
+    from . import isolated
 
     files = module_files(folder) if files is None else files
-    isolate = _may_panic(files)
 
     def load(module_folder: str) -> dict:
         paths = [os.path.relpath(os.path.join(os.path.abspath(folder), p), os.path.abspath(module_folder))
                  for p in var_paths]
-        if isolate:  # a panic of the evaluator would abort this process
-            from .isolated import load_from_path
-
-            return load_from_path(module_folder, paths)
-        return tfparse.load_from_path(module_folder, stop_on_hcl_error=True, vars_paths=paths)
+        # In a helper process: the evaluator cannot be stopped, and its panic would abort this process.
+        return isolated.load_from_path(module_folder, paths)
 
     futures: list[Future] = []
 
@@ -260,31 +256,18 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
     def finish() -> Evaluation:
         try:
             evaluation.blocks = sliced() if sliced is not None else whole.result()
-        except tfparse.ParseError as exc:
+        except (isolated.EvaluatorError, isolated.Crashed) as exc:
             evaluation.errors.append(_parse_error(folder, str(exc)))
+        except isolated.OverBudget as exc:
+            where = os.path.normpath(files[0] if files else folder)
+            evaluation.errors.append(InputError(where, 1, f"evaluating this module ({os.path.normpath(folder)}) {exc}; "
+                                                          f"it was not checked"))
         finally:
             if scratch is not None:  # the evaluations that read it are over: result() waited for them
                 scratch.cleanup()
         return evaluation
 
     return _Started(futures, finish, evaluation.indexes)
-
-
-#: What can make the evaluator panic once evaluated: a dynamic block (its for_each may be a
-#: string), or a module call (the called module may have one).
-_MAY_PANIC = re.compile(rb'\bdynamic\b|(^|\n)\s*module\s*"|"module"\s*:')
-
-
-def _may_panic(files: list[str]) -> bool:
-    """Whether the module is evaluated in a helper process (see ``isolated``)."""
-    for path in files:
-        try:
-            with open(path, "rb") as handle:
-                if _MAY_PANIC.search(handle.read()):
-                    return True
-        except OSError:
-            pass
-    return False
 
 
 def _tfvars(variables: Mapping[str, str]) -> str:

@@ -1,0 +1,124 @@
+"""Terraform: every module's evaluation has a time and a memory budget (issue #6).
+
+tfparse's Go code cannot be stopped and takes what memory it wants: ``count = 100000``
+is quadratic in it, locals that double a string 30 times want 16 GB. Over either
+budget, the module is one input error at its first file's line 1; the other modules
+and files are still checked and the run exits 2. The budgets are lowered here so that
+each case takes seconds.
+"""
+
+from __future__ import annotations
+
+import os
+import time
+from pathlib import Path
+
+import pytest
+
+from conftest import write_files
+from winportlint import engine
+from winportlint.cli import main
+from winportlint.plugins.terraform import isolated
+
+RDP_GROUP = """resource "aws_security_group" "rdp" {
+  ingress {
+    from_port   = 3389
+    to_port     = 3389
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+RDP_TEMPLATE = ('Resources:\n  Rdp:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: d\n'
+                '      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}\n')
+GOOD_FINDINGS = ["c-good/main.tf:6:20: WPL101", "good.yaml:7:67: WPL101"]
+#: The evaluator's time grows with the square of count: 100,000 takes hours.
+COUNT_BOMB = RDP_GROUP.replace("  ingress {", "  count = 100000\n  ingress {", 1)
+
+
+def doubling_locals(levels: int) -> str:
+    """Locals that double a 16-byte string ``levels`` times (2**levels * 16 bytes)."""
+    lines = ["locals {", '  l0 = "xxxxxxxxxxxxxxxx"']
+    lines += [f'  l{i} = "${{local.l{i - 1}}}${{local.l{i - 1}}}"' for i in range(1, levels + 1)]
+    return "\n".join([*lines, "}", 'resource "aws_security_group" "a" {', f"  description = local.l{levels}", "}", ""])
+
+
+@pytest.fixture(autouse=True)
+def fresh_helpers():
+    """Helpers start with the memory budget of their start: none kept from other tests."""
+    isolated.close_helpers()
+    yield
+    isolated.close_helpers()
+
+
+def run(folder: Path, capsys, *extra: str) -> tuple[int, list[str], list[str]]:
+    """Exit code, finding lines (up to the check id) and error lines of a run over the folder."""
+    (folder / "good.yaml").write_text(RDP_TEMPLATE)
+    write_files(folder / "c-good", {"main.tf": RDP_GROUP})
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        code = main(["check", "--no-cache", *extra, "."])
+    finally:
+        os.chdir(cwd)
+    lines = capsys.readouterr().out.splitlines()
+    return (code, [l.split(" critical")[0] for l in lines if ": WPL" in l],
+            [l for l in lines if ": error: " in l])
+
+
+@pytest.mark.parametrize("jobs", ["1", "2"])
+def test_a_module_over_the_time_budget_is_an_error_and_the_run_goes_on(tmp_path, capsys, monkeypatch, jobs):
+    monkeypatch.setattr(isolated, "TIME_LIMIT", 3)
+    write_files(tmp_path / "a-bomb", {"main.tf": COUNT_BOMB, "z.tf": "variable \"x\" {}\n"})
+    write_files(tmp_path / "b-bomb", {"main.tf": COUNT_BOMB.replace("100000", "50000 + 50000")})
+    started = time.monotonic()
+    code, findings, errors = run(tmp_path, capsys, "--jobs", jobs)
+    assert time.monotonic() - started < 30
+    assert errors == [
+        "a-bomb/main.tf:1: error: evaluating this module (a-bomb) took longer than 3 s (time budget); it was not checked",
+        "b-bomb/main.tf:1: error: evaluating this module (b-bomb) took longer than 3 s (time budget); it was not checked",
+    ]
+    assert findings == GOOD_FINDINGS
+    assert code == 2
+
+
+def test_a_module_over_the_memory_budget_is_an_error_and_the_run_goes_on(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(isolated, "MEMORY_LIMIT", 512 << 20)
+    write_files(tmp_path / "a-bomb", {"main.tf": doubling_locals(30)})  # 16 GB of string
+    code, findings, errors = run(tmp_path, capsys)
+    assert errors == [("a-bomb/main.tf:1: error: evaluating this module (a-bomb) needed more than 512 MB of memory "
+                       "(memory budget); it was not checked")]
+    assert findings == GOOD_FINDINGS
+    assert code == 2
+
+
+def test_a_module_within_the_budgets_is_read(tmp_path, capsys, monkeypatch):
+    """The same shapes, small: read as usual (the budgets hold the helper, not the module's kind)."""
+    monkeypatch.setattr(isolated, "TIME_LIMIT", 20)
+    monkeypatch.setattr(isolated, "MEMORY_LIMIT", 512 << 20)
+    write_files(tmp_path / "a-small", {"main.tf": COUNT_BOMB.replace("100000", "3") + doubling_locals(10)})
+    code, findings, errors = run(tmp_path, capsys)
+    assert errors == []
+    assert findings == ["a-small/main.tf:7:20: WPL101"] * 3 + GOOD_FINDINGS
+    assert code == 1
+
+
+def test_the_time_budget_is_the_engines_limit_for_one_file(monkeypatch):
+    assert isolated.TIME_LIMIT is None
+    assert isolated.time_limit() == engine.FILE_TIME_LIMIT == 60
+    monkeypatch.setattr(engine, "FILE_TIME_LIMIT", 7)
+    assert isolated.time_limit() == 7
+    monkeypatch.setattr(isolated, "TIME_LIMIT", 2.5)
+    assert isolated.time_limit() == 2.5
+
+
+def test_a_killed_helper_is_replaced_and_the_next_evaluation_is_whole(tmp_path, monkeypatch):
+    monkeypatch.setattr(isolated, "TIME_LIMIT", 2)
+    write_files(tmp_path / "bomb", {"main.tf": COUNT_BOMB})
+    write_files(tmp_path / "good", {"main.tf": RDP_GROUP})
+    with pytest.raises(isolated.OverBudget, match=r"^took longer than 2 s \(time budget\)$"):
+        isolated.load_from_path(str(tmp_path / "bomb"), [])
+    assert isolated._idle == []  # killed, not kept
+    blocks = isolated.load_from_path(str(tmp_path / "good"), [])
+    assert [group["__tfmeta"]["path"] for group in blocks["aws_security_group"]] == ["aws_security_group.rdp"]
+    assert len(isolated._idle) == 1
