@@ -9,7 +9,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 from winportlint.hookspecs import hookimpl
-from winportlint.model import FileResult, InputError, Permission
+from winportlint.model import FileResult, InputError, Permission, SubnetAcl, Target
 
 
 class TerraformFormat:
@@ -65,13 +65,15 @@ class TerraformFormat:
                 result.errors.extend(e for e in errors if e not in result.errors)
                 if errors or is_called[folder] or folder not in work:
                     continue  # not a root, or one that cannot hold a security group (may_hold_groups)
-                inputs, evaluation_errors, permissions, errors = next(outcomes)
+                inputs, evaluation_errors, permissions, errors, targets, subnet_acls = next(outcomes)
                 result.inputs.extend(inputs)
                 result.errors.extend(evaluation_errors)
                 if evaluation_errors:
                     continue
                 result.permissions.extend(permissions)
                 result.errors.extend(errors)
+                result.targets.extend(targets)
+                result.subnet_acls.extend(subnet_acls)
         return result
 
 
@@ -81,8 +83,8 @@ FORK_MIN_ROOTS = 24
 ROOTS_PER_PART = 8
 
 #: One root module's reading: the files it read besides its own, its evaluation errors,
-#: its permissions and its reading errors.
-Outcome = tuple[list[str], list[InputError], list[Permission], list[InputError]]
+#: its permissions, its reading errors, its targets and its subnet ACLs.
+Outcome = tuple[list[str], list[InputError], list[Permission], list[InputError], list[Target], list[SubnetAcl]]
 
 
 def _read_roots(roots: list[str], work: dict[str, tuple[list[str], set[str]]],
@@ -184,11 +186,12 @@ def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], se
             evaluation.indexes.update(indexes)
             inputs = _inputs(folder, work[folder][1], evaluation.var_files)
             if evaluation.errors:
-                yield inputs, evaluation.errors, [], []
+                yield inputs, evaluation.errors, [], [], [], []
                 continue
-            permissions, errors = ModuleReader(evaluation).read()
+            reader = ModuleReader(evaluation)
+            permissions, errors = reader.read()
             index_file.cache_clear()  # syntax trees are large: keep one module's at a time
-            yield inputs, [], permissions, errors
+            yield inputs, [], permissions, errors, reader.targets, reader.subnet_acls
 
 
 def _jobs(settings: Mapping[str, object]) -> int:

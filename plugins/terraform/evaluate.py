@@ -62,8 +62,9 @@ def module_files(folder: str) -> list[str]:
 #: resource type read (aws_security_group, aws_default_security_group, aws_security_group_rule,
 #: aws_vpc_security_group_ingress_rule, aws_vpc_security_group_egress_rule) contains
 #: ``security_group``; a ``module`` call may create them; an escape (``\u005f``) in a quoted
-#: label or JSON key may spell either.
-_MAY_HOLD_GROUPS = re.compile(rb"security_group|module|\\[uU]")
+#: label or JSON key may spell either. Network ACLs (``network_acl``) and load balancers
+#: (``aws_lb``, ``aws_alb``, ``aws_elb``) are read too (issue #7).
+_MAY_HOLD_GROUPS = re.compile(rb"security_group|module|network_acl|aws_lb|aws_alb|aws_elb|\\[uU]")
 
 
 def may_hold_groups(files: list[str]) -> bool:
@@ -256,6 +257,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
     def finish() -> Evaluation:
         try:
             evaluation.blocks = sliced() if sliced is not None else whole.result()
+            evaluation.errors.extend(count_errors(folder, evaluation.blocks))
         except (isolated.EvaluatorError, isolated.Crashed) as exc:
             evaluation.errors.append(_parse_error(folder, str(exc)))
         except isolated.OverBudget as exc:
@@ -268,6 +270,58 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return evaluation
 
     return _Started(futures, finish, evaluation.indexes)
+
+
+def count_errors(folder: str, blocks: dict) -> list[InputError]:
+    """A resource whose evaluated ``count`` is not a whole number of 0 or more (a string,
+    bool, fraction, list or map): tfparse makes one instance of it, terraform rejects
+    it. (A constant one is found before evaluating, see ``guards``; an unknown count,
+    a reference or ``null``, is left alone: tfparse gives an unknown as ``null`` too.)"""
+    errors: list[InputError] = []
+    seen: set[tuple[str, int]] = set()
+    for entries in blocks.values():
+        for entry in entries if isinstance(entries, list) else ():
+            if not isinstance(entry, dict) or "count" not in entry:
+                continue
+            meta = entry.get("__tfmeta")
+            value = entry["count"]
+            if not isinstance(meta, dict) or meta.get("type") != "resource" or _whole_count(value):
+                continue
+            path = os.path.normpath(os.path.join(folder, str(meta.get("filename", ""))))
+            line = int(meta.get("line_start") or 1)
+            if (path, line) in seen:
+                continue
+            seen.add((path, line))
+            errors.append(InputError(path, _attribute_line(path, line, "count"), f"{_address(meta)}: count must be "
+                                     f"a whole number, 0 or more, got {json.dumps(value)[:40]}"))
+    return errors
+
+
+def _address(meta: dict) -> str:
+    """A resource instance's address without its index: ``aws_security_group.rdp``."""
+    return re.sub(r"\[[^\[\]]*\]$", "", str(meta.get("path", "?")))
+
+
+def _whole_count(value) -> bool:
+    """Whether terraform takes the value as a count, or it is unknown."""
+    if value is None or isinstance(value, dict) and "__attribute__" in value:
+        return True
+    if isinstance(value, str):
+        try:
+            value = float(value)
+        except ValueError:
+            return False
+    return isinstance(value, (int, float)) and not isinstance(value, bool) and value >= 0 and float(value).is_integer()
+
+
+def _attribute_line(path: str, line: int, name: str) -> int:
+    """The line of the attribute of the block at ``line``, else that line."""
+    try:
+        block = index_file(path, os.stat(path).st_mtime_ns).block_at(line)
+    except (OSError, ValueError):
+        return line
+    attribute = block.attributes.get(name) if block is not None else None
+    return attribute.line if attribute is not None and attribute.line else line
 
 
 def _tfvars(variables: Mapping[str, str]) -> str:

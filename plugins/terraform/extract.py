@@ -7,7 +7,8 @@ import re
 from collections.abc import Callable, Iterator
 
 from winportlint import netmath
-from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
+from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance, SubnetAcl,
+                               Target)
 
 from .evaluate import Evaluation
 from .hcl_positions import Attribute, Block, index_file, read_index
@@ -16,6 +17,14 @@ SECURITY_GROUPS = ("aws_security_group", "aws_default_security_group")
 RULE = "aws_security_group_rule"
 VPC_RULES = {"aws_vpc_security_group_ingress_rule": Direction.INGRESS,
              "aws_vpc_security_group_egress_rule": Direction.EGRESS}
+#: Resources read for what the security groups protect (``context.ContextReader``): targets, network
+#: ACLs and load balancer listeners; and what those read of others (load balancers, target groups, images).
+CONTEXT_TYPES = frozenset(("aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_autoscaling_group",
+                           "aws_network_interface", "aws_network_interface_sg_attachment", "aws_network_acl",
+                           "aws_default_network_acl", "aws_network_acl_rule", "aws_network_acl_association",
+                           "aws_lb_listener", "aws_alb_listener", "aws_elb"))
+_CONTEXT_READ = frozenset(("aws_lb", "aws_alb", "aws_lb_target_group", "aws_alb_target_group"))
+_CONTEXT_DATA = frozenset(("aws_ami", "aws_ssm_parameter"))
 
 
 #: In a resource's values, the names of attributes whose value is unknown until apply
@@ -42,7 +51,9 @@ def work_out_indexes(files: list[str], done: Callable[[], bool]) -> dict[str, ob
 
 def worth_working_out(block: Block) -> bool:
     return block.kind == "module" or block.kind == "resource" and bool(block.labels) and (
-        block.labels[0] in SECURITY_GROUPS or block.labels[0] == RULE or block.labels[0] in VPC_RULES)
+        block.labels[0] in SECURITY_GROUPS or block.labels[0] == RULE or block.labels[0] in VPC_RULES
+        or block.labels[0] in CONTEXT_TYPES or block.labels[0] in _CONTEXT_READ) or \
+        block.kind == "data" and bool(block.labels) and block.labels[0] in _CONTEXT_DATA
 
 
 class RuleError(Exception):
@@ -93,10 +104,15 @@ class ModuleReader:
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
         self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
         self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
+        #: What the groups protect, and which network ACL guards which subnet (see ``context``).
+        self.targets: list[Target] = []
+        self.subnet_acls: list[SubnetAcl] = []
 
     def read(self) -> tuple[list[Permission], list[InputError]]:
-        """Permissions of every security-group resource, file by file: a file's
+        """Permissions of every security-group resource (and network ACL entry and load
+        balancer listener), targets and subnet ACLs, file by file: a file's
         syntax tree is dropped once its resources are read (they are large)."""
+        context = None
         current_file = None
         for entry in sorted(self.resources, key=lambda e: (_meta(e).get("filename", ""), _meta(e).get("line_start", 0))):
             if _meta(entry).get("filename") != current_file:
@@ -111,10 +127,18 @@ class ModuleReader:
                     self._standalone(entry, kind, None)
                 elif kind in VPC_RULES:
                     self._standalone(entry, kind, VPC_RULES[kind])
+                elif kind in CONTEXT_TYPES:
+                    if context is None:
+                        from .context import ContextReader
+
+                        context = ContextReader(self)
+                    context.read(entry, kind)
             except RuleError as exc:
                 location = self._block_location(entry)
                 self.errors.append(InputError(location.file, location.line, f"{_meta(entry).get('path')}: {exc}"))
         self._known_modules()
+        if context is not None:
+            self.targets, self.subnet_acls = context.targets, context.subnet_acls
         return self.permissions, self.errors
 
     def _known_modules(self) -> None:
@@ -209,59 +233,65 @@ class ModuleReader:
     # -- resources ----------------------------------------------------------------------------
 
     def _security_group(self, entry: dict, kind: str) -> None:
-        meta = _meta(entry)
-        address = meta.get("path", "")
-        block = self._block(meta)
+        address = _meta(entry).get("path", "")
         entry_location = self._block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
-            value = entry.get(key)
-            if value is None:
-                continue
-            items = value if isinstance(value, list) else [value]
-            attribute = block.attributes.get(key) if block else None
-            taken: set[int] = set()
-            on_line: dict[tuple, int] = {}  # blocks seen so far on each line (JSON may write several on one)
-            for position, item in enumerate(items):
-                if not isinstance(item, dict):
-                    continue
-                # Only the evaluator's blocks carry metadata; an object of `ingress = [{...}]` is the user's.
-                item_meta = _meta(item) if attribute is None else {}
-                if item_meta:  # a block: its own line
-                    line_key = (item_meta.get("filename"), item_meta.get("line_start"))
-                    on_line[line_key] = on_line.get(line_key, -1) + 1
-                    item_block = self._block(item_meta, key, on_line[line_key])
-                    attributes = item_block.attributes if item_block else {}
-                    location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
-                    if item_block:
-                        location = Location(location.file, item_block.line, item_block.column)
-                elif meta.get("plan"):  # a set's elements in the plan's order: the block or object that spells them
-                    written = [child for child in block.children if child.kind == key] if block else []
-                    sources = attribute.objects if attribute is not None else [b.attributes for b in written]
-                    chosen = _plan_source(sources, item, position, len(items), taken)
-                    location, attributes = entry_location, {}
-                    if chosen is not None:
-                        attributes = sources[chosen]
-                        where = attribute if attribute is not None else written[chosen]
-                        location = Location(self._file(meta), where.line, where.column)
-                elif attribute is not None:  # the `ingress = [{...}]` attribute form
-                    objects = attribute.objects
-                    attributes = objects[position] if position < len(objects) else {}
-                    location = Location(self._file(meta), attribute.line, attribute.column)
-                else:  # the n-th block of that name, when they match one to one
-                    written = [child for child in block.children if child.kind == key] if block else []
-                    location = entry_location
-                    attributes = {}
-                    if len(written) == len(items):
-                        attributes = written[position].attributes
-                        location = Location(location.file, written[position].line, written[position].column)
-                rule = _Rule(item, attributes, location, positions_only=bool(meta.get("plan")) and not item_meta)
+            for item, rule in self.inline_rules(entry, key):
                 provenance = self._provenance(entry, item)
                 try:
                     self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule,
                                                                   provenance, entry_location, protocol_key="protocol",
                                                                   ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks"))
                 except RuleError as exc:  # this rule only: the group's other rules are still read
-                    self.errors.append(InputError(location.file, location.line, f"{address} {key}: {exc}"))
+                    self.errors.append(InputError(rule.location.file, rule.location.line, f"{address} {key}: {exc}"))
+
+    def inline_rules(self, entry: dict, key: str) -> Iterator[tuple[dict, _Rule]]:
+        """The inline rules ``key`` (``ingress``, ``egress``) of a resource: blocks, or objects of
+        the ``key = [{...}]`` attribute form, each with where its attributes are written."""
+        meta = _meta(entry)
+        value = entry.get(key)
+        if value is None:
+            return
+        block = self._block(meta)
+        entry_location = self._block_location(entry)
+        items = value if isinstance(value, list) else [value]
+        attribute = block.attributes.get(key) if block else None
+        taken: set[int] = set()
+        on_line: dict[tuple, int] = {}  # blocks seen so far on each line (JSON may write several on one)
+        for position, item in enumerate(items):
+            if not isinstance(item, dict):
+                continue
+            # Only the evaluator's blocks carry metadata; an object of `ingress = [{...}]` is the user's.
+            item_meta = _meta(item) if attribute is None else {}
+            if item_meta:  # a block: its own line
+                line_key = (item_meta.get("filename"), item_meta.get("line_start"))
+                on_line[line_key] = on_line.get(line_key, -1) + 1
+                item_block = self._block(item_meta, key, on_line[line_key])
+                attributes = item_block.attributes if item_block else {}
+                location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
+                if item_block:
+                    location = Location(location.file, item_block.line, item_block.column)
+            elif meta.get("plan"):  # a set's elements in the plan's order: the block or object that spells them
+                written = [child for child in block.children if child.kind == key] if block else []
+                sources = attribute.objects if attribute is not None else [b.attributes for b in written]
+                chosen = _plan_source(sources, item, position, len(items), taken)
+                location, attributes = entry_location, {}
+                if chosen is not None:
+                    attributes = sources[chosen]
+                    where = attribute if attribute is not None else written[chosen]
+                    location = Location(self._file(meta), where.line, where.column)
+            elif attribute is not None:  # the `ingress = [{...}]` attribute form
+                objects = attribute.objects
+                attributes = objects[position] if position < len(objects) else {}
+                location = Location(self._file(meta), attribute.line, attribute.column)
+            else:  # the n-th block of that name, when they match one to one
+                written = [child for child in block.children if child.kind == key] if block else []
+                location = entry_location
+                attributes = {}
+                if len(written) == len(items):
+                    attributes = written[position].attributes
+                    location = Location(location.file, written[position].line, written[position].column)
+            yield item, _Rule(item, attributes, location, positions_only=bool(meta.get("plan")) and not item_meta)
 
     def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
         meta = _meta(entry)

@@ -49,9 +49,10 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
                              "line_start": line, "plan": True}
         blocks.setdefault(kind, []).append(entry)
     evaluation = Evaluation(folder, blocks)
-    permissions, errors = ModuleReader(evaluation).read()
+    reader = ModuleReader(evaluation)
+    permissions, errors = reader.read()
     errors.extend(InputError(path, 1, f"malformed plan: {problem}") for problem in problems)
-    return FileResult(permissions, errors)
+    return FileResult(permissions, errors, targets=reader.targets, subnet_acls=reader.subnet_acls)
 
 
 def _changed_resources(plan: dict, errors: list[str]):
