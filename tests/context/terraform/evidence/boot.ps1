@@ -1,0 +1,1 @@
+<powershell>not read</powershell>
