@@ -83,6 +83,9 @@ def test_every_linking_form():
          ("aws_subnet.a",), (), ()),
         # aws_network_interface_sg_attachment: a Target for the interface, at the attachment
         ("aws_network_interface.eni", "aws_network_interface", "main.tf:94:1", ("aws_security_group.rdp",), (), (), ()),
+        # security_groups = [aws_security_group.winrm.name], a group without a name: the evaluator gives null
+        ("aws_instance.by_unset_name", "aws_instance", "main.tf:103:1",
+         ("aws_security_group.rdp", "aws_security_group.winrm"), (), (), ()),
     ]
     # group keys are the security groups' own Permission.group keys
     keys = group_keys(result)

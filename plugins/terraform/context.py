@@ -173,6 +173,7 @@ class ContextReader:
             groups += self._keys(entry, "security_group_names", sg, by_name=True)
         if kind == LAUNCH_CONFIGURATION:
             groups += self._keys(entry, "security_groups", sg, by_name=True)
+        groups += self._unnamed_groups(entry, kind, groups)
         if kind in (INSTANCE, NETWORK_INTERFACE):
             subnets += self._keys(entry, "subnet_id", ("aws_subnet", "aws_default_subnet"))
         if kind == AUTOSCALING_GROUP:
@@ -208,6 +209,24 @@ class ContextReader:
                                      self._position(meta, attributes, "get_password_data")))
         return Target(str(meta.get("path", "")), kind, self.reader._block_location(entry),
                       _unique(groups), _unique(subnets), _unique(uses), tuple(evidence))
+
+    def _unnamed_groups(self, entry: dict, kind: str, groups: list[str]) -> list[str]:
+        """``security_groups = [aws_security_group.x.name]`` when x sets no name: the evaluator
+        gives ``null``; the groups are those the resource refers to and no other attribute named,
+        when there are as many of them as nulls."""
+        name = "security_group_names" if kind == LAUNCH_TEMPLATE else "security_groups"
+        value = entry.get(name)
+        nulls = sum(1 for item in value if item is None) if isinstance(value, list) and kind != NETWORK_INTERFACE else 0
+        if not nulls:
+            return []
+        referred = []
+        for reference in _meta(entry).get("references") or ():
+            found = self.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
+            if found is not None and _meta(found).get("label") in ("aws_security_group", "aws_default_security_group"):
+                key = self.prefix + str(_meta(found).get("path", ""))
+                if key not in groups and key not in referred:
+                    referred.append(key)
+        return referred if len(referred) == nulls else []
 
     def _launch_templates(self, entry: dict, value: object, id_key: str, name_key: str) -> list[str]:
         uses = []

@@ -99,3 +99,8 @@ resource "aws_network_interface_sg_attachment" "extra" {
 module "edge" {
   source = "./edge"
 }
+
+resource "aws_instance" "by_unset_name" {
+  vpc_security_group_ids = [aws_security_group.rdp.id]
+  security_groups        = [aws_security_group.winrm.name]
+}
