@@ -19,6 +19,14 @@ operation on constants, a template) is taken as fitting.
 string, number or bool there panics. Only a constant is recognised here
 (``for_each = ""``, ``1 + 1``, ``"a" == "b"``): a value that comes from a variable
 or a function is known only to the evaluator, and still panics there.
+
+``count`` and ``for_each`` of a resource or data block. tfparse does not panic on a
+constant of the wrong type there, it passes it in silence: ``count = "x"`` (or
+``true``, ``1.5``, ``null``, ``[1]``) makes one instance, ``count = -1`` and
+``for_each = 1`` (or a string, bool or null) none, ``for_each = [...]`` one per
+element. Terraform rejects each; here it is an input error at its line. (Values
+known only once evaluated: ``count`` is checked on the evaluator's output, see
+``evaluate.count_errors``.)
 """
 
 from __future__ import annotations
@@ -33,10 +41,9 @@ _BARE = {"string": ("string",), "number": ("number",), "bool": ("bool",), "any":
 _UNKNOWN = object()
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
-_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
 #: Files without these words hold nothing checked here.
-_CHECKED = re.compile(rb"variable|dynamic")
+_CHECKED = re.compile(rb"variable|dynamic|count|for_each")
 
 
 class _Invalid(Exception):
@@ -50,11 +57,11 @@ def panic_errors(path: str, source: bytes) -> list[InputError]:
         return []
     if path.endswith(".tf.json"):
         return _json_type_errors(path, source)  # tfparse takes any dynamic for_each in JSON
-    from .hcl_positions import _parser
+    from .hcl_positions import _parser, readable
 
     errors: list[InputError] = []
     # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
-    body = _child(_parser().parse(source.replace(b"\x00", b" ")).root_node, "body")
+    body = _child(_parser().parse(readable(source.replace(b"\x00", b" "))).root_node, "body")
     for block in body.named_children if body is not None else ():
         parts = block.named_children
         if block.type != "block" or not parts:
@@ -63,6 +70,8 @@ def panic_errors(path: str, source: bytes) -> list[InputError]:
             errors.extend(_variable_type_errors(path, source, block))
         else:
             errors.extend(_dynamic_errors(path, source, block))
+            if _text(source, parts[0]) in ("resource", "data"):
+                errors.extend(_meta_argument_errors(path, source, block))
     return errors
 
 
@@ -78,10 +87,8 @@ def _variable_type_errors(path: str, source: bytes, block) -> list[InputError]:
             if b"\x00" in source[attribute.start_byte:attribute.end_byte]:
                 raise _Invalid("a NUL byte in the type")
             if attribute.has_error:
-                # tree-sitter's grammar misses ``1e3`` (no fraction): no verdict on that; anything
-                # else it cannot read (invalid UTF-8, stray brackets) tfparse cannot take either.
-                if _EXPONENT.search(source, attribute.start_byte, attribute.end_byte):
-                    continue
+                # What tree-sitter cannot read (invalid UTF-8, stray brackets; ``1e3`` it is
+                # given readable) tfparse cannot take either.
                 raise _Invalid(f"not a type: {_shown(source, pieces[1])}")
             _type(source, pieces[1], quoted_allowed=True)
         except _Invalid as exc:
@@ -114,6 +121,69 @@ def _dynamic_errors(path: str, source: bytes, block) -> list[InputError]:
                 errors.append(InputError(path, attribute.start_point[0] + 1,
                                          f'dynamic "{label}": for_each is a {kind}, not a map or a set'))
     return errors
+
+
+def _meta_argument_errors(path: str, source: bytes, block) -> list[InputError]:
+    """A resource's or data source's ``count`` or ``for_each`` that is a constant of a type
+    Terraform rejects there."""
+    errors = []
+    body = _child(block, "body")
+    for attribute in body.named_children if body is not None else ():
+        pieces = attribute.named_children
+        if attribute.type != "attribute" or len(pieces) < 2 or attribute.has_error:
+            continue
+        name = _text(source, pieces[0])
+        if name == "count":
+            problem = _count_problem(source, pieces[1])
+        elif name == "for_each":
+            problem = _for_each_problem(source, pieces[1])
+        else:
+            continue
+        if problem:
+            parts = block.named_children
+            labels = " ".join(_text(source, part) for part in parts[1:] if part.type in ("string_lit", "identifier"))
+            errors.append(InputError(path, attribute.start_point[0] + 1,
+                                     f"{_text(source, parts[0])} {labels}: {name} must be {problem}, "
+                                     f"got {_shown(source, pieces[1])}"))
+    return errors
+
+
+_COUNT = "a whole number, 0 or more"
+_FOR_EACH = "a map or a set of strings"
+
+
+def _count_problem(source: bytes, node) -> str | None:
+    text = _text(source, node).strip()
+    if re.fullmatch(r"-\s*(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?", text) and float(text[1:].strip()) != 0:
+        return _COUNT  # a negative number
+    try:
+        value = _constant(source, node)
+    except _Invalid:  # it refers to something, or calls a function: see evaluate.count_errors
+        return None
+    if value is _UNKNOWN:
+        return None
+    if isinstance(value, str) and _NUMBER.fullmatch(value.strip()):
+        value = float(value)  # terraform converts a string of digits
+    if isinstance(value, float) and not isinstance(value, bool) and value >= 0 and value.is_integer():
+        return None
+    return _COUNT
+
+
+def _for_each_problem(source: bytes, node) -> str | None:
+    if _primitive_constant(source, node):  # a number, string or bool, or an operation on constants
+        return _FOR_EACH
+    inner = node
+    while inner.type == "expression" and len(inner.named_children) == 1:
+        inner = inner.named_children[0]
+    if inner.type == "template_expr":  # a string, whatever it refers to
+        return _FOR_EACH
+    try:
+        value = _constant(source, node)
+    except _Invalid:
+        return None
+    if value is _UNKNOWN or isinstance(value, dict):
+        return None
+    return _FOR_EACH
 
 
 def _primitive_constant(source: bytes, node) -> str | None:
@@ -228,10 +298,10 @@ def _unescape(text: str) -> str:
 
 def _string_type(text: str):
     """A type constraint written in a string (legacy HCL, and ``.tf.json``)."""
-    from .hcl_positions import _parser
+    from .hcl_positions import _parser, readable
 
     source = b"type = " + text.encode("utf-8")
-    tree = _parser().parse(source)
+    tree = _parser().parse(readable(source))
     body = _child(tree.root_node, "body")
     items = body.named_children if body is not None else []
     if tree.root_node.has_error or len(items) != 1 or items[0].type != "attribute" \

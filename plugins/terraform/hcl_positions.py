@@ -146,7 +146,7 @@ class HclIndex(_Index):
         self._top_rows: list[tuple[int, int]] | None = None
 
     def _parse(self) -> list:
-        body = _child(_parser().parse(self._reader.source).root_node, "body")
+        body = _child(_parser().parse(readable(self._reader.source)).root_node, "body")
         self._top_nodes = [node for node in body.named_children if node.type == "block"] if body else []
         return self._top_nodes
 
@@ -308,6 +308,18 @@ def _first(node, kind: str):
             return current
         stack.extend(current.named_children)
     return None
+
+
+#: A number with an exponent and no fraction (``1e3``): HCL takes it, tree-sitter's grammar does not.
+_BARE_EXPONENT = re.compile(rb"(?<![\w.])(\d+)[eE]([+-]?)(?=\d)")
+
+
+def readable(source: bytes) -> bytes:
+    """The source as tree-sitter's HCL grammar can read it: ``1e3`` as ``1.3``, ``1e-3`` as
+    ``1.03``; the same length, so every position holds (text is read from the source itself)."""
+    if not _BARE_EXPONENT.search(source):
+        return source
+    return _BARE_EXPONENT.sub(lambda match: match[1] + (b".0" if match[2] else b"."), source)
 
 
 @lru_cache(maxsize=1)
