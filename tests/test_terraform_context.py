@@ -250,3 +250,30 @@ def test_tf_json_targets_and_listeners(tmp_path):
     ]
     assert [(p.resource, str(p.ports), p.peer.text) for p in result.permissions if p.control == "load-balancer"] == [
         ("aws_lb_listener.l", "3389", "0.0.0.0/0")]
+
+
+def test_plan_json_targets_and_acl_entries(tmp_path):
+    import json
+
+    from winportlint.plugins.terraform.plan import read_plan
+
+    plan = {"format_version": "1.2", "planned_values": {"root_module": {"resources": [
+        {"address": "aws_instance.w", "mode": "managed", "type": "aws_instance",
+         "values": {"ami": "ami-1", "vpc_security_group_ids": ["sg-9"], "user_data": "0f2a9c", "launch_template": []}},
+        {"address": "aws_network_acl.a", "mode": "managed", "type": "aws_network_acl",
+         "values": {"subnet_ids": ["subnet-1"], "ingress": [
+             {"protocol": "-1", "rule_no": 100, "action": "allow", "cidr_block": "0.0.0.0/0", "ipv6_cidr_block": "",
+              "from_port": 0, "to_port": 0, "icmp_code": 0, "icmp_type": 0}]}},
+    ]}}}
+    path = tmp_path / "plan.json"
+    result = read_plan(str(path), json.dumps(plan).encode())
+    folder = str(tmp_path)
+    assert result.errors == []
+    assert targets(folder, result) == [  # the plan's user data is a hash: not evidence
+        ("aws_instance.w", "aws_instance", "plan.json:1:1", ("sg-9",), (), (), (("image", "ami-1", "ami", "plan.json:1:1"),)),
+    ]
+    assert acl_entries(folder, result) == [
+        ("aws_network_acl.a", "aws_network_acl", "aws_network_acl.a", "ingress", "all", None, "0.0.0.0/0", 100, "allow",
+         "plan.json:1:1", "plan.json:1:1")]
+    assert [(short(folder, s.acl), short(folder, s.subnet)) for s in result.subnet_acls] == [
+        ("aws_network_acl.a", "subnet-1")]

@@ -316,6 +316,8 @@ class ContextReader:
     def _user_data(self, entry: dict, kind: str, attributes: dict) -> list[Evidence]:
         meta = _meta(entry)
         found = []
+        if meta.get("plan"):
+            return found  # a plan gives the user data's hash, not its text
         for name in ("user_data", "user_data_base64"):
             value = entry.get(name)
             if not isinstance(value, str) or not value:
@@ -387,8 +389,9 @@ class ContextReader:
         permissions = list(self.reader._rule_permissions(address, kind, acl, direction, rule, provenance,
                                                          resource_location, protocol_key="protocol",
                                                          ipv4="cidr_block", ipv6="ipv6_cidr_block"))
+        # A plan spells an absent CIDR as "" (cidr_block or ipv6_cidr_block): no entry for it.
         self.reader.permissions.extend(p._replace(control="network-acl", rule_number=number, action=action.lower())
-                                       for p in permissions)
+                                       for p in permissions if p.peer.text != "")
 
     def _association(self, entry: dict) -> None:
         acl = self._key(entry.get("network_acl_id"), entry, NETWORK_ACLS)
