@@ -22,7 +22,7 @@ from winportlint import netmath
 from winportlint.model import (Direction, Evidence, InputError, Location, Peer, Permission, PortRange, Provenance,
                                SubnetAcl, Target)
 
-from .extract import CONTEXT_TYPES, ModuleReader, RuleError, _meta, _module_prefixes, _Rule, _unknown
+from .extract import ModuleReader, RuleError, _meta, _module_prefixes, _Rule, _unknown
 
 INSTANCE = "aws_instance"
 LAUNCH_TEMPLATE = "aws_launch_template"
