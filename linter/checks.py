@@ -103,9 +103,9 @@ class NetworkAclCheck(NamedTuple):
         for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
             entry = exposure.permission
             number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
-            message = (f"network ACL {entry.group} lets {entry.peer.text} (the whole internet) reach "
-                       f"{ports_text(entry)} ({entry.resource}, {number}, allow): {describe_rules(exposure.rules)}; "
-                       f"only security groups stand in the way")
+            message = (f"network ACL entry {entry.resource} ({number}, allow) lets {entry.peer.text} (the whole "
+                       f"internet) reach {ports_text(entry)}: {describe_rules(exposure.rules)}; only security "
+                       f"groups stand in the way")
             gravest = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
             yield make_finding(self.id, exposure, message, gravest.shifted(-1))
 
@@ -129,12 +129,17 @@ class ListenerCheck(NamedTuple):
             listener = exposure.permission
             forwards = ", ".join(f"{ports}/{listener.protocol}" for ports in listener.forwards_to
                                  if ports != listener.ports)
-            message = (f"internet-facing load balancer {listener.group} listens on {ports_text(listener)} "
-                       f"({listener.resource})" + (f" and forwards to {forwards}" if forwards else "")
+            message = (f"internet-facing load balancer listener {listener.resource} accepts {ports_text(listener)}"
+                       + (f" and forwards to {forwards}" if forwards else "")
                        + f": {describe_rules(exposure.rules)}, whatever the instances' security groups say")
             if unknown_guards:
-                message += f"; its security groups {', '.join(unknown_guards)} are not in this file"
+                message += f"; its security groups {', '.join(shown_key(g) for g in unknown_guards)} are not in this file"
             yield make_finding(self.id, exposure, message)
+
+
+def shown_key(key: str) -> str:
+    """A group key as a user wrote it: Terraform keys start with the module's folder and a colon."""
+    return key.rsplit(":", 1)[-1]
 
 
 def _grave_ingress_rules(catalog: Catalog) -> list[CatalogRule]:

@@ -10,6 +10,7 @@ with no known target keeps its finding as the check made it.
 
 from __future__ import annotations
 
+import os
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -42,9 +43,10 @@ def add_context(findings: Sequence[Finding], result: FileResult, catalog: Catalo
     for link in result.subnet_acls:
         acls_of[link.subnet].add(link.acl)
     ingress = [r for r in catalog.rules if r.direction is Direction.INGRESS]
-    let_through: dict[str, set[tuple[str, str]]] = defaultdict(set)
+    let_through: dict[str, list[tuple[str, set[tuple[str, str]]]]] = defaultdict(list)
     for exposure in acl_exposures(result.permissions, ingress):
-        let_through[exposure.permission.group].update((r.workload, r.rule) for r in exposure.rules)
+        entry = exposure.permission
+        let_through[entry.group].append((entry.resource, {(r.workload, r.rule) for r in exposure.rules}))
     known_versions = {os for rule in catalog.rules for os in rule.os}
     contextual = []
     for finding in findings:
@@ -54,10 +56,12 @@ def add_context(findings: Sequence[Finding], result: FileResult, catalog: Catalo
             contextual.append(finding)
             continue
         finding = _on_windows(finding, deployments, known_versions)
-        acls = sorted({acl for d in deployments for subnet in d.subnets for acl in acls_of.get(subnet, ())
-                       if let_through[acl] & {(hit.workload, hit.rule) for hit in finding.catalog}})
-        if acls:
-            finding = finding._replace(message=f"{finding.message}; network ACL {', '.join(acls)} does not block it")
+        hits = {(hit.workload, hit.rule) for hit in finding.catalog}
+        entries = sorted({entry for d in deployments for subnet in d.subnets for acl in acls_of.get(subnet, ())
+                          for entry, rules in let_through[acl] if rules & hits})
+        if entries:
+            finding = finding._replace(message=f"{finding.message}; the network ACL does not block it "
+                                               f"(entry {', '.join(entries)})")
         contextual.append(finding)
     return contextual
 
@@ -92,31 +96,36 @@ def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions
 
 
 def _deployments(targets: Sequence[Target]) -> list[_Deployment]:
-    """Targets merged by resource, then joined along ``uses`` into deployments."""
-    merged: dict[str, Target] = {}
+    """Targets merged by resource, then joined along ``uses`` into deployments.
+
+    A resource is known by its name within its folder: one run may read several
+    Terraform modules that each have an ``aws_instance.web``.
+    """
+    merged: dict[tuple[str, str], Target] = {}
     for target in targets:
-        known = merged.get(target.resource)
+        key = (os.path.dirname(target.location.file), target.resource)
+        known = merged.get(key)
         if known is None:
-            merged[target.resource] = target
+            merged[key] = target
             continue
-        merged[target.resource] = known._replace(
+        merged[key] = known._replace(
             groups=_union(known.groups, target.groups), subnets=_union(known.subnets, target.subnets),
             uses=_union(known.uses, target.uses), evidence=_union(known.evidence, target.evidence))
-    parent = {name: name for name in merged}
+    parent = {key: key for key in merged}
 
-    def root(name: str) -> str:
-        while parent[name] != name:
-            parent[name] = parent[parent[name]]
-            name = parent[name]
-        return name
+    def root(key: tuple[str, str]) -> tuple[str, str]:
+        while parent[key] != key:
+            parent[key] = parent[parent[key]]
+            key = parent[key]
+        return key
 
-    for target in merged.values():
+    for (folder, name), target in merged.items():
         for used in target.uses:
-            if used in merged:
-                parent[root(used)] = root(target.resource)
-    members: dict[str, list[Target]] = defaultdict(list)
-    for name in sorted(merged):
-        members[root(name)].append(merged[name])
+            if (folder, used) in merged:
+                parent[root((folder, used))] = root((folder, name))
+    members: dict[tuple[str, str], list[Target]] = defaultdict(list)
+    for key in sorted(merged):
+        members[root(key)].append(merged[key])
     deployments = []
     for group in members.values():
         used = {name for target in group for name in target.uses}

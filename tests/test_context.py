@@ -142,7 +142,7 @@ def test_a_network_acl_that_lets_it_through_is_named():
     allow_all = rule(None, group="PublicAcl", protocol="all", resource="AllowAll", control="network-acl",
                      rule_number=100, line=30)
     rdp, acl = findings([rule(3389), allow_all], [web], [SubnetAcl("PublicAcl", "Public", at(40))])
-    assert rdp.message.endswith("; network ACL PublicAcl does not block it")
+    assert rdp.message.endswith("; the network ACL does not block it (entry AllowAll)")
     assert acl.rule_id == "WPL601" and acl.severity is Severity.HIGH
     deny = rule(3389, group="PublicAcl", resource="DenyRdp", control="network-acl", rule_number=90,
                 action="deny", line=20)
@@ -167,8 +167,8 @@ def acl_findings(*entries):
 def test_an_allow_for_the_world_on_rdp_is_a_finding_below_a_security_groups():
     assert acl_findings(acl_entry(3389, 100)) == [("WPL601", "Entry100", "high")]
     [finding] = [f for f in findings([acl_entry(3389, 100)]) if f.rule_id == "WPL601"]
-    assert finding.message.startswith("network ACL Acl lets 0.0.0.0/0 (the whole internet) reach 3389/tcp "
-                                      "(Entry100, rule 100, allow): Remote Desktop")
+    assert finding.message.startswith("network ACL entry Entry100 (rule 100, allow) lets 0.0.0.0/0 (the whole "
+                                      "internet) reach 3389/tcp: Remote Desktop")
 
 
 @pytest.mark.parametrize(("deny", "expected"), [
@@ -214,14 +214,14 @@ def lb_findings(*permissions):
 def test_a_listener_on_rdp_is_critical():
     [finding] = lb_findings(listener(3389))
     assert finding.severity is Severity.CRITICAL
-    assert finding.message.startswith("internet-facing load balancer Lb listens on 3389/tcp (Listener): "
+    assert finding.message.startswith("internet-facing load balancer listener Listener accepts 3389/tcp: "
                                       "Remote Desktop")
 
 
 def test_a_listener_forwarding_to_rdp_is_reported_with_both_ports():
     [finding] = lb_findings(listener(443, forwards=(3389,)))
     assert finding.permission.ports == PortRange(443, 443)
-    assert "listens on 443/tcp (Listener) and forwards to 3389/tcp: Remote Desktop" in finding.message
+    assert "listener Listener accepts 443/tcp and forwards to 3389/tcp: Remote Desktop" in finding.message
     assert lb_findings(listener(443, forwards=(443,))) == []
 
 
@@ -233,3 +233,14 @@ def test_the_load_balancers_security_groups_decide_reachability():
     assert "not in this file" not in finding.message
     [unknown] = lb_findings(listener(3389, guards=("sg-0123",)))
     assert unknown.message.endswith("; its security groups sg-0123 are not in this file")
+    [prefixed] = lb_findings(listener(3389, guards=("modules/web:sg-0123",)))  # a Terraform key
+    assert prefixed.message.endswith("; its security groups sg-0123 are not in this file")
+
+
+def test_resources_of_the_same_name_in_two_folders_are_not_merged():
+    windows = Target("aws_instance.web", "aws_instance", Location("a/main.tf", 1, 1), groups=("a:sg",),
+                     evidence=(image(SSM_2022),))
+    linux = Target("aws_instance.web", "aws_instance", Location("b/main.tf", 1, 1), groups=("b:sg",),
+                   evidence=(image(SSM_LINUX),))
+    [finding] = findings([rule(3389, group="b:sg")], [windows, linux])
+    assert [t.os for t in finding.targets] == ["linux"]
