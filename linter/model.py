@@ -211,7 +211,7 @@ class TargetContext(NamedTuple):
     ``os`` is ``windows``, ``linux`` or ``unknown``; ``versions`` the Windows
     Server versions (``2022``, ``2012 R2``) the evidence names (several when a
     condition or mapping chooses; empty when unknown); ``evidence`` says why,
-    one item a fact (``ImageId /aws/service/ami-windows-latest/... (line 12)``).
+    one item a fact (``ImageId /aws/service/ami-windows-latest/... at line 12``).
     """
 
     resource: str

@@ -88,9 +88,9 @@ def _version_order(version: str) -> tuple[int, str]:
 
 
 def describe(item: Evidence) -> str:
-    """``ImageId /aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base (line 12)``."""
+    """``ImageId /aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base at line 12``."""
     value = item.value if item.kind != "user-data" else _user_data_excerpt(item.value)
-    return f"{item.field} {value} (line {item.location.line})"
+    return f"{item.field} {value} at line {item.location.line}"
 
 
 def _user_data_excerpt(text: str) -> str:

@@ -81,10 +81,10 @@ def test_rdp_on_a_windows_2022_instance_says_so_and_keeps_critical():
     web = Target("Web", "AWS::EC2::Instance", at(2), groups=("Sg",), evidence=(image(SSM_2022),))
     [finding] = findings([rule(3389)], [web])
     assert finding.rule_id == "WPL101" and finding.severity is Severity.CRITICAL
-    assert finding.message.endswith(f"; it protects Windows Server 2022 Web (ImageId {SSM_2022} (line 3)), "
+    assert finding.message.endswith(f"; it protects Windows Server 2022 Web (ImageId {SSM_2022} at line 3), "
                                     "which opens it by default")
     assert finding.targets == (TargetContext("Web", "AWS::EC2::Instance", "windows", ("2022",),
-                                             (f"ImageId {SSM_2022} (line 3)",)),)
+                                             (f"ImageId {SSM_2022} at line 3",)),)
     assert all("2022" in hit.os for hit in finding.catalog)
 
 
@@ -96,7 +96,7 @@ def test_a_high_port_on_windows_is_raised_one_level():
                  evidence=(Evidence("password-data", "true", "get_password_data", at(4)),))
     [raised] = findings([alljoyn], [web])
     assert raised.severity is Severity.CRITICAL
-    assert raised.message == plain.message + "; it protects Windows Web (get_password_data true (line 4))"
+    assert raised.message == plain.message + "; it protects Windows Web (get_password_data true at line 4)"
     assert raised.targets[0].versions == ()
 
 
@@ -116,7 +116,7 @@ def test_a_linux_target_and_no_target_keep_the_finding_as_is():
     [on_linux] = findings([rule(3389)], [linux])
     assert on_linux._replace(targets=()) == plain
     assert on_linux.targets == (TargetContext("Web", "AWS::EC2::Instance", "linux", (),
-                                              (f"ImageId {SSM_LINUX} (line 3)",)),)
+                                              (f"ImageId {SSM_LINUX} at line 3",)),)
     elsewhere = Target("Other", "AWS::EC2::Instance", at(2), groups=("OtherSg",), evidence=(image(SSM_2022),))
     assert findings([rule(3389)], [elsewhere]) == [plain]
 
