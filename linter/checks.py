@@ -103,8 +103,8 @@ class NetworkAclCheck(NamedTuple):
         for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
             entry = exposure.permission
             number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
-            message = (f"network ACL entry {entry.resource} ({number}, allow) lets {entry.peer.text} (the whole "
-                       f"internet) reach {ports_text(entry)}: {describe_rules(exposure.rules)}; only security "
+            message = (f"network ACL entry {entry.resource} ({number}) allows {ports_text(entry)} from "
+                       f"{entry.peer.text} (the whole internet): {describe_rules(exposure.rules)}; only security "
                        f"groups stand in the way")
             gravest = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
             yield make_finding(self.id, exposure, message, gravest.shifted(-1))

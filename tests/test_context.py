@@ -167,8 +167,8 @@ def acl_findings(*entries):
 def test_an_allow_for_the_world_on_rdp_is_a_finding_below_a_security_groups():
     assert acl_findings(acl_entry(3389, 100)) == [("WPL601", "Entry100", "high")]
     [finding] = [f for f in findings([acl_entry(3389, 100)]) if f.rule_id == "WPL601"]
-    assert finding.message.startswith("network ACL entry Entry100 (rule 100, allow) lets 0.0.0.0/0 (the whole "
-                                      "internet) reach 3389/tcp: Remote Desktop")
+    assert finding.message.startswith("network ACL entry Entry100 (rule 100) allows 3389/tcp from 0.0.0.0/0 "
+                                      "(the whole internet): Remote Desktop")
 
 
 @pytest.mark.parametrize(("deny", "expected"), [
