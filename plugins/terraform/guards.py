@@ -42,8 +42,11 @@ _UNKNOWN = object()
 _NUMBER = re.compile(r"[+-]?(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?")
 _ESCAPE = re.compile(r"\\(?:u[0-9a-fA-F]{4}|U[0-9a-fA-F]{8}|.)|\$\$\{|%%\{")
 _SIMPLE_ESCAPES = {"n": "\n", "r": "\r", "t": "\t", '"': '"', "\\": "\\"}
-#: Files without these words hold nothing checked here.
-_CHECKED = re.compile(rb"variable|dynamic|count|for_each")
+#: Files without these words hold nothing checked here: in HCL, a variable's ``type``, a
+#: ``dynamic`` block, a ``count`` or ``for_each`` (names and block types are written as they
+#: are, never escaped); in JSON, whose keys may be escaped, a ``variable`` key too.
+_CHECKED = re.compile(rb"type|dynamic|count|for_each")
+_CHECKED_JSON = re.compile(rb"variable|dynamic|count|for_each")
 
 
 class _Invalid(Exception):
@@ -53,10 +56,11 @@ class _Invalid(Exception):
 def panic_errors(path: str, source: bytes) -> list[InputError]:
     """An input error for each variable type and ``dynamic`` block of the file that
     would make the evaluator panic."""
+    if path.endswith(".tf.json"):
+        # tfparse takes any dynamic for_each in JSON
+        return _json_type_errors(path, source) if _CHECKED_JSON.search(source) else []
     if not _CHECKED.search(source):
         return []
-    if path.endswith(".tf.json"):
-        return _json_type_errors(path, source)  # tfparse takes any dynamic for_each in JSON
     from .hcl_positions import _parser, readable
 
     errors: list[InputError] = []
