@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import itertools
-from collections.abc import Iterator
+from collections.abc import Collection, Iterator
 
 from winportlint import netmath
 from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
@@ -37,29 +37,49 @@ def extract(file: str, document: Node) -> tuple[list[Permission], list[InputErro
     resolver = Resolver(file, document.value)
     permissions: list[Permission] = []
     errors: list[InputError] = []
-    for name, resource in resolver.resources.items():
-        if not isinstance(resource.value, dict):
-            continue
-        resource_type = getattr(resource.value.get("Type"), "value", None)
-        if resource_type not in RESOURCE_TYPES:
-            continue
-        line, column = document.value["Resources"].key_pos[name]
-        try:
-            ignores = _metadata_ignores(file, resource)
-        except LoadError as exc:
-            errors.append(InputError(file, exc.line, f"{name}: {exc}"))
-            ignores = ()
+    for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):
+        ignores = resource_ignores(file, name, resource, errors)
         for rule in _resource_rules(resolver, name, resource_type, resource, errors):
             try:
-                permissions.extend(permission._replace(resource_location=Location(file, line, column),
-                                                      ignores=ignores)
+                permissions.extend(permission._replace(resource_location=start, ignores=ignores)
                                    for permission in _rule_permissions(resolver, name, resource_type, *rule))
             except LoadError as exc:
                 errors.append(InputError(file, exc.line, f"{name}: {exc}"))
     return permissions, errors
 
 
-def _metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
+def typed_resources(resolver: Resolver, document: Node,
+                    types: Collection[str]) -> Iterator[tuple[str, str, Node, Location]]:
+    """``(logical id, type, resource node, where it starts)`` of each resource of one of ``types``."""
+    positions = document.value["Resources"].key_pos
+    for name, resource in resolver.resources.items():
+        if not isinstance(resource.value, dict):
+            continue
+        resource_type = getattr(resource.value.get("Type"), "value", None)
+        if resource_type in types:
+            line, column = positions[name]
+            yield name, resource_type, resource, Location(resolver.file, line, column)
+
+
+def resource_ignores(file: str, name: str, resource: Node, errors: list[InputError]) -> tuple[Ignore, ...]:
+    """The resource's Metadata suppressions; a malformed one is an input error (and none)."""
+    try:
+        return metadata_ignores(file, resource)
+    except LoadError as exc:
+        errors.append(InputError(file, exc.line, f"{name}: {exc}"))
+        return ()
+
+
+def resource_condition(resolver: Resolver, resource: Node) -> tuple[Provenance, ...]:
+    """The resource's ``Condition``, as the provenance of everything it holds."""
+    condition = resource.value.get("Condition")
+    if condition is not None and isinstance(condition.value, str):
+        return (Provenance("Condition", "condition", f"{condition.value} is true (resource condition)",
+                           resolver.location(condition)),)
+    return ()
+
+
+def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
     """``Metadata: winportlint: ignore: [{id: WPL101, reason: ...}]`` (also ``id: [A, B]``)."""
     metadata = resource.value.get("Metadata")
     section = metadata.value.get("winportlint") if metadata is not None and isinstance(metadata.value, dict) else None
@@ -92,17 +112,13 @@ def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource:
     try:
         if not isinstance(properties.value, dict):
             raise LoadError("Properties must be a mapping", properties.line)
-        context: tuple[Provenance, ...] = ()
-        condition = resource.value.get("Condition")
-        if condition is not None and isinstance(condition.value, str):
-            context = (Provenance("Condition", "condition", f"{condition.value} is true (resource condition)",
-                                  resolver.location(condition)),)
+        context = resource_condition(resolver, resource)
         if resource_type == SECURITY_GROUP:
             for key, direction in (("SecurityGroupIngress", Direction.INGRESS),
                                    ("SecurityGroupEgress", Direction.EGRESS)):
                 rules = properties.value.get(key)
                 if rules is not None:
-                    for rule, rule_context in _rule_items(resolver, rules, key):
+                    for rule, rule_context in mapping_items(resolver, rules, key):
                         yield name, direction, rule, context + rule_context
             return
         direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
@@ -112,8 +128,10 @@ def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource:
         errors.append(InputError(resolver.file, exc.line, f"{name}: {exc}"))
 
 
-def _rule_items(resolver: Resolver, rules: Node, key: str) -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
-    """The rule mappings of an inline rule list, through Fn::If at either level.
+def mapping_items(resolver: Resolver, rules: Node, key: str,
+                  what: str = "rule mappings") -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
+    """The rule mappings of an inline rule list (or the ``what`` of any list of
+    mappings), through Fn::If at either level.
 
     A single mapping in place of the list is read as a list of one, as
     CloudFormation does; an empty mapping (``{}``, typically an ``Fn::If``
@@ -124,7 +142,7 @@ def _rule_items(resolver: Resolver, rules: Node, key: str) -> Iterator[tuple[Nod
     else:
         alternatives = [(rules, alternative) for alternative in resolver.resolve(rules, key)]
     for node, alternative in alternatives:
-        context = _steps(alternative)
+        context = steps(alternative)
         value = alternative.value
         if value is NO_VALUE or isinstance(value, Unknown):
             continue
@@ -134,7 +152,7 @@ def _rule_items(resolver: Resolver, rules: Node, key: str) -> Iterator[tuple[Nod
                 if item.value:
                     yield item, context
             elif item is not NO_VALUE and not isinstance(item, Unknown):
-                raise LoadError(f"{key} must be a list of rule mappings", node.line)
+                raise LoadError(f"{key} must be a list of {what}", node.line)
 
 
 def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, tuple[Provenance, ...]]]:
@@ -146,11 +164,11 @@ def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[
         for alternative in resolver.resolve(node, key):
             value = alternative.value
             if isinstance(value, ResourceRef):
-                yield value.name, _steps(alternative)
+                yield value.name, steps(alternative)
             elif isinstance(value, str):
-                yield value, _steps(alternative)
+                yield value, steps(alternative)
             else:
-                yield name, _steps(alternative)
+                yield name, steps(alternative)
         return
     yield name, ()
 
@@ -178,14 +196,14 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
         raise LoadError("security group rule has no source or destination", rule.line)
     for (protocol_alt, from_alt, to_alt) in itertools.product(values("IpProtocol"), values("FromPort"),
                                                               values("ToPort")):
-        protocol, ports, port_provenance = _protocol_and_ports(protocol_alt, from_alt, to_alt, fields, rule)
+        protocol, ports, port_provenance = protocol_and_ports(protocol_alt, from_alt, to_alt, fields, rule)
         for key, kind in peers:
             node = fields[key]
             for peer_alt in resolver.resolve(node, key):
                 if peer_alt.value is NO_VALUE:
                     continue
-                peer = _peer(peer_alt.value, kind)
-                provenance = context + port_provenance + _steps(peer_alt)
+                peer = to_peer(peer_alt.value, kind)
+                provenance = context + port_provenance + steps(peer_alt)
                 if isinstance(peer_alt.value, Unknown):
                     provenance += (Provenance(key, "unknown", peer_alt.value.why, Location(file, node.line, node.column)),)
                 yield Permission(
@@ -202,18 +220,22 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
                 )
 
 
-def _protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt: Alternative, fields, rule: Node):
-    provenance = _steps(protocol_alt) + _steps(from_alt) + _steps(to_alt)
+def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt: Alternative, fields, rule: Node,
+                       names: tuple[str, str, str] = ("IpProtocol", "FromPort", "ToPort")):
+    """``(protocol, ports, provenance)`` of one alternative of a rule's protocol and
+    port ends; ``fields`` maps each of ``names`` that is written to its node."""
+    provenance = steps(protocol_alt) + steps(from_alt) + steps(to_alt)
+    protocol_key, from_key, to_key = names
     raw = protocol_alt.value
     if isinstance(raw, Unknown):
-        return "unknown", None, provenance + (Provenance("IpProtocol", "unknown", raw.why),)
+        return "unknown", None, provenance + (Provenance(protocol_key, "unknown", raw.why),)
     protocol = netmath.normalize_protocol(raw)
     if protocol is None:
-        raise LoadError(f"IpProtocol {raw!r} is not a protocol", fields["IpProtocol"].line)
+        raise LoadError(f"{protocol_key} {raw!r} is not a protocol", fields[protocol_key].line)
     if protocol not in netmath.PORTED_PROTOCOLS:
         return protocol, None, provenance
     ends = []
-    for key, alternative in (("FromPort", from_alt), ("ToPort", to_alt)):
+    for key, alternative in ((from_key, from_alt), (to_key, to_alt)):
         value = alternative.value
         if isinstance(value, Unknown):
             return "unknown", None, provenance + (Provenance(key, "unknown", value.why),)
@@ -227,13 +249,13 @@ def _protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt
     try:
         ports: PortRange | None = netmath.port_range(protocol, *ends)
     except ValueError as exc:
-        raise LoadError(f"{exc} (FromPort {ends[0]}, ToPort {ends[1]})", rule.line) from None
+        raise LoadError(f"{exc} ({from_key} {ends[0]}, {to_key} {ends[1]})", rule.line) from None
     if ports is None and ends == [None, None]:
-        provenance += (Provenance("FromPort", "default", "no port range: every port"),)
+        provenance += (Provenance(from_key, "default", "no port range: every port"),)
     return protocol, ports, provenance
 
 
-def _peer(value: object, kind: str) -> Peer:
+def to_peer(value: object, kind: str) -> Peer:
     if isinstance(value, Unknown):
         return Peer("unknown", value.why)
     if isinstance(value, ResourceRef):
@@ -245,6 +267,6 @@ def _peer(value: object, kind: str) -> Peer:
     return Peer(kind, value)
 
 
-def _steps(alternative: Alternative) -> tuple[Provenance, ...]:
+def steps(alternative: Alternative) -> tuple[Provenance, ...]:
     """The non-literal steps that led to a value: what a user needs to know."""
     return tuple(p for p in alternative.provenance if p.kind != "literal")

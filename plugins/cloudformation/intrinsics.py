@@ -41,6 +41,11 @@ class _Marker:
 NO_VALUE = _Marker("NO_VALUE")
 
 
+class TooManyValues(LoadError):
+    """An expression that can take more than MAX_ALTERNATIVES values: not malformed,
+    too many to check one by one."""
+
+
 class Unknown(NamedTuple):
     """A value the template does not determine; ``why`` says what it depends on."""
 
@@ -85,7 +90,7 @@ class Resolver:
         that are not intrinsic functions come back as Nodes."""
         alternatives = self._resolve(node, field)
         if len(alternatives) > MAX_ALTERNATIVES:
-            raise LoadError(f"{field} can take more than {MAX_ALTERNATIVES} values", node.line)
+            raise TooManyValues(f"{field} can take more than {MAX_ALTERNATIVES} values", node.line)
         return alternatives
 
     def _resolve(self, node: Node, field: str) -> list[Alternative]:
@@ -327,7 +332,7 @@ def _bounded_product(choices: list[list[Alternative]], node: Node):
     for choice in choices:
         count *= max(len(choice), 1)
     if count > MAX_ALTERNATIVES:
-        raise LoadError(f"expression can take more than {MAX_ALTERNATIVES} values", node.line)
+        raise TooManyValues(f"expression can take more than {MAX_ALTERNATIVES} values", node.line)
     return itertools.product(*choices)
 
 
