@@ -454,7 +454,7 @@ def test_go_gc_target_by_the_largest_evaluation(tmp_path, monkeypatch):
     large_text = GROUP * (evaluate.LARGE_EVALUATION // len(GROUP) + 1)
     large = [str(write_files(tmp_path / "large", {"main.tf": large_text}) / "main.tf")]
     monkeypatch.delitem(sys.modules, "tfparse", raising=False)  # as before the evaluator is loaded
-    for modules, expected in (([small], "200"), ([small, large], "50"), ([], "200")):
+    for modules, expected in (([small], "200"), ([small, large], "100"), ([], "200")):
         monkeypatch.delenv("GOGC", raising=False)
         evaluate.choose_go_gc(modules)
         assert evaluate.os.environ["GOGC"] == expected
