@@ -8,6 +8,17 @@ from winportlint.model import FileResult, InputError
 #: Every security-group resource type contains this text; a file without it
 #: (in any Unicode encoding, and without escapes that could spell it) holds none.
 _MARKER = "AWS::EC2::SecurityGroup"
+#: A template is read when it holds a security group, a network ACL (entries,
+#: associations) or a load balancer (classic or v2): each gives permissions. Targets
+#: (instances, launch templates) alone link to no group, and are not worth reading.
+_MARKERS = (_MARKER, "AWS::EC2::NetworkAcl", "AWS::ElasticLoadBalancing")
+_BYTE_MARKERS = tuple(marker.encode() for marker in _MARKERS)
+#: Resource types read for context (targets, subnet ACLs) and for network permissions.
+_CONTEXT_TYPES = frozenset(("AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration",
+                            "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::NetworkInterface",
+                            "AWS::EC2::SubnetNetworkAclAssociation"))
+_NETWORK_TYPES = frozenset(("AWS::EC2::NetworkAclEntry", "AWS::ElasticLoadBalancingV2::Listener",
+                            "AWS::ElasticLoadBalancing::LoadBalancer"))
 
 
 class CloudFormationFormat:
@@ -19,13 +30,13 @@ class CloudFormationFormat:
 
         if not data.strip():
             return FileResult(errors=[InputError(path, 1, "empty file")])
-        if _MARKER.encode() not in data and not _may_hide_marker(data):
+        if not any(marker in data for marker in _BYTE_MARKERS) and not _may_hide_marker(data):
             return None
         try:
             text = decode(data)
         except NotText as exc:
             return FileResult(errors=[InputError(path, exc.line, str(exc))])
-        if _MARKER not in text and "\\" not in text:
+        if not _has_marker(text) and "\\" not in text:
             return None
         from winportlint.nodes import LoadError, load
 
@@ -37,7 +48,7 @@ class CloudFormationFormat:
         try:
             documents = load(text, json_syntax, SHORT_TAGS)
         except LoadError as exc:
-            if _MARKER not in text:  # unreadable, and no sign of a security group: not ours
+            if not _has_marker(text):  # unreadable, and no sign of a security group, ACL or LB: not ours
                 return None
             result.errors.append(InputError(path, exc.line, str(exc)))
             return result
@@ -48,7 +59,34 @@ class CloudFormationFormat:
             permissions, errors = extract(path, document)
             result.permissions.extend(permissions)
             result.errors.extend(errors)
+            types = _resource_types(document)
+            if types & _CONTEXT_TYPES:
+                from .context import extract_context
+
+                targets, subnet_acls, errors = extract_context(path, document)
+                result.targets.extend(targets)
+                result.subnet_acls.extend(subnet_acls)
+                result.errors.extend(errors)
+            if types & _NETWORK_TYPES:
+                from .network import extract_network
+
+                permissions, errors = extract_network(path, document)
+                result.permissions.extend(permissions)
+                result.errors.extend(errors)
         return result
+
+
+def _has_marker(text: str) -> bool:
+    return any(marker in text for marker in _MARKERS)
+
+
+def _resource_types(document) -> set[str]:
+    types = set()
+    for resource in document.value["Resources"].value.values():
+        kind = resource.value.get("Type") if isinstance(resource.value, dict) else None
+        if kind is not None and isinstance(kind.value, str):
+            types.add(kind.value)
+    return types
 
 
 def _may_hide_marker(data: bytes) -> bool:
