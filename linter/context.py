@@ -3,7 +3,7 @@ and whether a network ACL of their subnets lets the traffic through.
 
 Runs after the checks on one file's (or module's) findings, with the targets and
 subnet ACLs its format read. A group attached to a Windows target is raised one
-severity level; with known Windows Server versions, only the catalog rules the
+severity level (``info`` stays); with known Windows Server versions, only the catalog rules the
 AWS page lists for them count. Nothing is hidden for want of context: a group
 with no known target keeps its finding as the check made it.
 """
@@ -17,7 +17,7 @@ from typing import NamedTuple
 
 from .catalog import Catalog
 from .exposure import SECURITY_GROUP, acl_exposures
-from .model import Direction, FileResult, Finding, Target, TargetContext
+from .model import Direction, FileResult, Finding, Severity, Target, TargetContext
 from .windows import Verdict, decide, describe
 
 
@@ -66,6 +66,12 @@ def add_context(findings: Sequence[Finding], result: FileResult, catalog: Catalo
     return contextual
 
 
+def _raised(finding: Finding) -> Severity:
+    """One level up, except ``info``: 443 (IP-HTTPS) on a Windows web server, or a source not known
+    before deployment, is worth knowing, not a louder alarm."""
+    return finding.severity if finding.severity is Severity.INFO else finding.severity.shifted(1)
+
+
 def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions: set[str]) -> Finding:
     contexts = {}
     for deployment in deployments:
@@ -81,7 +87,7 @@ def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions
     why = describe(windows[0].verdict.evidence[0])
     versions = {v for d in windows for v in d.verdict.versions}
     if any(not d.verdict.versions for d in windows) or not versions <= known_versions:
-        return finding._replace(severity=finding.severity.shifted(1),
+        return finding._replace(severity=_raised(finding),
                                 message=f"{finding.message}; it protects Windows {names} ({why})")
     spelt = "Windows Server " + ", ".join(sorted(versions))
     kept = tuple(hit for hit in finding.catalog if versions & set(hit.os))
@@ -90,7 +96,7 @@ def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions
         return finding._replace(message=(
             f"{finding.message}; it protects {spelt} {names} ({why}), where the AWS page does not list this "
             f"port as open by default (it does for {', '.join(listed) or 'no version'})"))
-    return finding._replace(severity=finding.severity.shifted(1), catalog=kept,
+    return finding._replace(severity=_raised(finding), catalog=kept,
                             message=f"{finding.message}; it protects {spelt} {names} ({why}), "
                                     f"which opens it by default")
 

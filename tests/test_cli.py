@@ -76,7 +76,8 @@ def test_json_output_contract(capsys):
     first = document["findings"][0]
     assert set(first) == {"rule_id", "severity", "message", "file", "line", "column", "resource", "resource_type",
                           "direction", "protocol", "from_port", "to_port", "cidr", "catalog", "provenance",
-                          "fingerprint"}
+                          "fingerprint", "control", "targets"}
+    assert (first["control"], first["targets"]) == ("security-group", [])
     assert (first["rule_id"], first["line"], first["column"], first["cidr"]) == ("WPL101", 32, 19, "0.0.0.0/0")
     assert first["provenance"] == [
         {"field": "CidrIp", "kind": "parameter", "detail": "parameter AdminCidr allowed value", "line": 6,
@@ -86,6 +87,24 @@ def test_json_output_contract(capsys):
                                  "protocol": "tcp", "ports": "3389", "os": ["2012 R2", "2016", "2019", "2022"]}]
     via_condition = document["findings"][1]
     assert [p["detail"] for p in via_condition["provenance"]] == ["condition Open is true", "parameter Prefix default"]
+
+
+def test_json_output_carries_the_context(capsys):
+    code, out, _ = run(capsys, "check", "--format", "json", "examples/vulnerable/windows-web-farm.yaml")
+    findings = {f["rule_id"]: f for f in json.loads(out)["findings"]}
+    assert code == 1 and sorted(findings) == ["WPL101", "WPL601", "WPL701"]
+    assert findings["WPL101"]["targets"] == [{
+        "resource": "Farm", "resource_type": "AWS::AutoScaling::AutoScalingGroup", "os": "windows",
+        "versions": ["2019"],
+        "evidence": ["LaunchTemplateData.ImageId /aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base"
+                     " at line 27", "LaunchTemplateData.UserData <powershell> at line 31"]}]
+    assert findings["WPL101"]["message"].endswith("; the network ACL does not block it (entry AllowAllInbound)")
+    acl = findings["WPL601"]
+    assert (acl["control"], acl["rule_number"], acl["resource"], acl["protocol"], acl["severity"]) == \
+        ("network-acl", 100, "AllowAllInbound", "all", "high")
+    listener = findings["WPL701"]
+    assert (listener["control"], listener["resource"], listener["from_port"], listener["forwards_to"]) == \
+        ("load-balancer", "AdminListener", 8443, [{"from_port": 3389, "to_port": 3389}])
 
 
 def test_fingerprint_survives_line_moves(tmp_path, capsys):
@@ -167,7 +186,7 @@ def test_explain_and_rules(capsys):
 def test_installed_command_runs_the_quick_start():
     done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "examples/fixed"],
                           capture_output=True, text=True, cwd=Path(__file__).resolve().parents[1])
-    assert (done.returncode, done.stdout, done.stderr) == (0, "0 findings in 4 files\n", "")
+    assert (done.returncode, done.stdout, done.stderr) == (0, "0 findings in 6 files; 1 below --severity low\n", "")
 
 
 def test_rule_docs_are_generated_from_metadata(capsys):
@@ -194,10 +213,14 @@ def test_sarif_of_a_real_run_is_schema_valid_and_written_to_output(tmp_path, cap
         ("WPL102", "examples/vulnerable/smb-file-server.yaml", 19),
         ("WPL102", "examples/vulnerable/smb-file-server.yaml", 23),
         ("WPL102", "examples/vulnerable/smb-file-server.yaml", 27),
+        ("WPL701", "examples/vulnerable/terraform-windows-fleet/instances.tf", 46),
         ("WPL101", "examples/vulnerable/terraform-windows-fleet/main.tf", 22),
         ("WPL103", "examples/vulnerable/terraform-windows-fleet/main.tf", 22),
         ("WPL103", "examples/vulnerable/terraform-windows-fleet/main.tf", 22),
         ("WPL102", "examples/vulnerable/terraform-windows-fleet/main.tf", 29),
+        ("WPL101", "examples/vulnerable/windows-web-farm.yaml", 21),
+        ("WPL701", "examples/vulnerable/windows-web-farm.yaml", 75),
+        ("WPL601", "examples/vulnerable/windows-web-farm.yaml", 91),
         ("WPL103", "examples/vulnerable/winrm-fleet.json", 33),
         ("WPL103", "examples/vulnerable/winrm-fleet.json", 43),
     ]

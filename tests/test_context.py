@@ -244,3 +244,11 @@ def test_resources_of_the_same_name_in_two_folders_are_not_merged():
                    evidence=(image(SSM_LINUX),))
     [finding] = findings([rule(3389, group="b:sg")], [windows, linux])
     assert [t.os for t in finding.targets] == ["linux"]
+
+
+def test_an_info_finding_on_windows_stays_info():
+    web = Target("Web", "AWS::EC2::Instance", at(2), groups=("Sg",), evidence=(image(SSM_2022),))
+    [plain] = findings([rule(443)])
+    [finding] = findings([rule(443)], [web])
+    assert plain.severity is finding.severity is Severity.INFO
+    assert finding.message.endswith("which opens it by default")

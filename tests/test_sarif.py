@@ -152,7 +152,8 @@ def test_results(report: Report) -> None:
     assert rdp["partialFingerprints"] == {"winportlintFingerprint/v1": report.findings[0].fingerprint}
     assert len(report.findings[0].fingerprint) == 32
     assert rdp["properties"] == {"severity": "critical", "resource_type": "AWS::EC2::SecurityGroup",
-                                 "protocol": "tcp", "from_port": 3389, "to_port": 3389, "cidr": "0.0.0.0/0"}
+                                 "protocol": "tcp", "from_port": 3389, "to_port": 3389, "cidr": "0.0.0.0/0",
+                                 "control": "security-group", "targets": []}
 
     assert smb["ruleId"] == "WPL003"
     assert smb["ruleIndex"] == 0
@@ -162,7 +163,8 @@ def test_results(report: Report) -> None:
     assert smb["partialFingerprints"] == {"winportlintFingerprint/v1": report.findings[1].fingerprint}
     assert smb["partialFingerprints"] != rdp["partialFingerprints"]
     assert smb["properties"] == {"severity": "low", "resource_type": "AWS::EC2::SecurityGroup",
-                                 "protocol": "all", "from_port": None, "to_port": None, "cidr": "::/0"}
+                                 "protocol": "all", "from_port": None, "to_port": None, "cidr": "::/0",
+                                 "control": "security-group", "targets": []}
 
 
 def test_path_with_space_is_percent_encoded(report: Report) -> None:

@@ -6,8 +6,6 @@ so that importing this module costs nothing.
 
 from __future__ import annotations
 
-from .json_document import context_record
-
 SCHEMA_URI = "https://json.schemastore.org/sarif-2.1.0.json"
 SARIF_VERSION = "2.1.0"
 FINGERPRINT_KEY = "winportlintFingerprint/v1"
@@ -77,6 +75,8 @@ def _rule(check) -> dict:
 
 
 def _result(finding, rule_index: dict[str, int]) -> dict:
+    from .json_document import context_record
+
     permission = finding.permission
     location = permission.location
     severity = _severity(finding.severity)
