@@ -60,3 +60,18 @@ def test_getatt_with_a_mapping_as_resource_name_is_unknown_not_a_crash():
     # Found by fuzzing: an unhashable resource name raised TypeError.
     assert _peers(_template({"Fn::GetAtt": [{"a": 1}, "GroupId"]})) == (
         [("unknown", "Fn::GetAtt is not known before deployment")], [])
+
+
+def test_a_mapping_value_that_finds_itself_is_an_error_not_a_recursion():
+    """Found by fuzzing: a FindInMap in a mapping value that names the same entry (directly or
+    through another entry) recursed until Python gave up."""
+    for mappings in ({"M": {"a": {"b": {"Fn::FindInMap": ["M", "a", "b"]}}}},
+                     {"M": {"a": {"b": {"Fn::FindInMap": ["M", "a", "c"]}, "c": {"Fn::FindInMap": ["M", "a", "b"]}}}}):
+        data = json.dumps({"Mappings": mappings, "Resources": {"Sg": {
+            "Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": [
+                {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389,
+                 "CidrIp": {"Fn::FindInMap": ["M", "a", "b"]}}]}}}}).encode()
+        peers, errors = _peers(data)
+        assert peers == []
+        assert len(errors) == 1 and errors[0].startswith("Sg: mapping M/a/") and \
+            errors[0].endswith("refers to itself through Fn::FindInMap")

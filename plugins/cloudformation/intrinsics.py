@@ -81,6 +81,8 @@ class Resolver:
         self.parameters = _section(template, "Parameters")
         self.mappings = _section(template, "Mappings")
         self.resources = _section(template, "Resources")
+        #: Mapping values being resolved: a value that finds itself again is a cycle, not a deep recursion.
+        self._open_entries: set[int] = set()
 
     def location(self, node: Node) -> Location:
         return Location(self.file, node.line, node.column)
@@ -200,7 +202,15 @@ class Resolver:
                             continue
                         step = Provenance(field, "mapping", f"mapping {map_name}/{top_name}/{second_name}",
                                           self.location(value_node))
-                        for alternative in self._resolve(value_node, field):
+                        if id(value_node) in self._open_entries:
+                            raise LoadError(f"mapping {map_name}/{top_name}/{second_name} refers to itself "
+                                            f"through Fn::FindInMap", value_node.line)
+                        self._open_entries.add(id(value_node))
+                        try:
+                            alternatives = self._resolve(value_node, field)
+                        finally:
+                            self._open_entries.discard(id(value_node))
+                        for alternative in alternatives:
                             results.append(Alternative(
                                 alternative.value,
                                 (*top_provenance, *second_provenance, step, *alternative.provenance)))
