@@ -1,6 +1,7 @@
-"""The shapes of built-in check: an exposure class open to the world, an
-exposure that depends on a value the template does not determine, a network
-ACL that lets the world in, and a load balancer listener in front of a port.
+"""The shapes of built-in check: an exposure class open to the world
+(:class:`ExposureCheck`), and a :class:`Check` whose findings come from a
+function: an exposure that depends on a value the template does not determine,
+a network ACL that lets the world in, a load balancer listener in front of a port.
 
 Each built-in check is one file in ``plugins/checks`` that instantiates one
 of these with its metadata.
@@ -8,7 +9,7 @@ of these with its metadata.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from .catalog import Catalog, CatalogRule
@@ -58,83 +59,62 @@ class ExposureCheck(NamedTuple):
         return make_finding(self.id, exposure, message)
 
 
-class UnresolvedCheck(NamedTuple):
-    """Reports catalog ports whose exposure depends on a value known only at deployment."""
+class Check(NamedTuple):
+    """A check whose findings come from a function of the file's permissions and the catalog,
+    called as ``find(check, permissions, catalog)`` (the functions below)."""
 
     id: str
     name: str
     summary: str
     severity: Severity
     explanation: str
+    find: Callable[[Check, Sequence[Permission], Catalog], Iterable[Finding]]
     enabled_by_default: bool = True
 
     @property
     def docs_url(self) -> str:
         return f"{DOCS_BASE}#{self.id.lower()}"
 
-    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
-        for exposure in unresolved_exposures(permissions, _grave_ingress_rules(catalog)):
-            permission = exposure.permission
-            why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
-            message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: "
-                       f"{why}; if it is 0.0.0.0/0 or ::/0 this opens {describe_rules(exposure.rules)}")
-            yield make_finding(self.id, exposure, message, self.severity)
+    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterable[Finding]:
+        return self.find(self, permissions, catalog)
 
 
-class NetworkAclCheck(NamedTuple):
-    """Reports network ACL entries that let the world reach catalog ports.
-
-    Traffic needs both the ACL and a security group, so a finding is one
-    severity level below that of the gravest catalog rule it lets through.
-    """
-
-    id: str
-    name: str
-    summary: str
-    severity: Severity
-    explanation: str
-    enabled_by_default: bool = True
-
-    @property
-    def docs_url(self) -> str:
-        return f"{DOCS_BASE}#{self.id.lower()}"
-
-    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
-        for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
-            entry = exposure.permission
-            number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
-            message = (f"network ACL entry {entry.resource} ({number}) allows {ports_text(entry)} from "
-                       f"{entry.peer.text} (the whole internet): {describe_rules(exposure.rules)}; only security "
-                       f"groups stand in the way")
-            gravest = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
-            yield make_finding(self.id, exposure, message, gravest.shifted(-1))
+def unresolved_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+    """Catalog ports whose exposure depends on a value known only at deployment."""
+    for exposure in unresolved_exposures(permissions, _grave_ingress_rules(catalog)):
+        permission = exposure.permission
+        why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
+        message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: "
+                   f"{why}; if it is 0.0.0.0/0 or ::/0 this opens {describe_rules(exposure.rules)}")
+        yield make_finding(check.id, exposure, message, check.severity)
 
 
-class ListenerCheck(NamedTuple):
-    """Reports internet-facing load balancer listeners on catalog ports, or that forward to one."""
+def network_acl_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+    """Network ACL entries that let the world reach catalog ports. Traffic needs both the ACL
+    and a security group, so a finding is one severity level below that of the gravest
+    catalog rule it lets through."""
+    for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
+        entry = exposure.permission
+        number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
+        message = (f"network ACL entry {entry.resource} ({number}) allows {ports_text(entry)} from "
+                   f"{entry.peer.text} (the whole internet): {describe_rules(exposure.rules)}; only security "
+                   f"groups stand in the way")
+        gravest = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
+        yield make_finding(check.id, exposure, message, gravest.shifted(-1))
 
-    id: str
-    name: str
-    summary: str
-    severity: Severity
-    explanation: str
-    enabled_by_default: bool = True
 
-    @property
-    def docs_url(self) -> str:
-        return f"{DOCS_BASE}#{self.id.lower()}"
-
-    def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
-        for exposure, unknown_guards in listener_exposures(permissions, _grave_ingress_rules(catalog)):
-            listener = exposure.permission
-            forwards = ", ".join(f"{ports}/{listener.protocol}" for ports in listener.forwards_to
-                                 if ports != listener.ports)
-            message = (f"internet-facing load balancer listener {listener.resource} accepts {ports_text(listener)}"
-                       + (f" and forwards to {forwards}" if forwards else "")
-                       + f": {describe_rules(exposure.rules)}, whatever the instances' security groups say")
-            if unknown_guards:
-                message += f"; its security groups {', '.join(shown_key(g) for g in unknown_guards)} are not in this file"
-            yield make_finding(self.id, exposure, message)
+def listener_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
+    """Internet-facing load balancer listeners on catalog ports, or that forward to one."""
+    for exposure, unknown_guards in listener_exposures(permissions, _grave_ingress_rules(catalog)):
+        listener = exposure.permission
+        forwards = ", ".join(f"{ports}/{listener.protocol}" for ports in listener.forwards_to
+                             if ports != listener.ports)
+        message = (f"internet-facing load balancer listener {listener.resource} accepts {ports_text(listener)}"
+                   + (f" and forwards to {forwards}" if forwards else "")
+                   + f": {describe_rules(exposure.rules)}, whatever the instances' security groups say")
+        if unknown_guards:
+            message += f"; its security groups {', '.join(shown_key(g) for g in unknown_guards)} are not in this file"
+        yield make_finding(check.id, exposure, message)
 
 
 def shown_key(key: str) -> str:

@@ -1,7 +1,7 @@
-from winportlint.checks import ListenerCheck
+from winportlint.checks import Check, listener_findings
 from winportlint.model import Severity
 
-CHECK = ListenerCheck(
+CHECK = Check(
     id="WPL701",
     name="load-balancer-exposes-windows-port",
     summary="An internet-facing load balancer listens on, or forwards to, a Windows port (RDP, SMB, WinRM, ...)",
@@ -14,4 +14,5 @@ CHECK = ListenerCheck(
         "listener is reachable from the internet; groups defined elsewhere are assumed to admit it. Fix: make "
         "the load balancer internal, remove the listener, or reach Windows hosts through Systems Manager."
     ),
+    find=listener_findings,
 )

@@ -1,7 +1,7 @@
-from winportlint.checks import NetworkAclCheck
+from winportlint.checks import Check, network_acl_findings
 from winportlint.model import Severity
 
-CHECK = NetworkAclCheck(
+CHECK = Check(
     id="WPL601",
     name="network-acl-allows-windows-port",
     summary="A network ACL lets the whole internet reach a Windows port (RDP, SMB, WinRM, RPC, ...)",
@@ -15,4 +15,5 @@ CHECK = NetworkAclCheck(
         "same port, since both must allow the traffic. Fix: allow the Windows ports only from known CIDRs, or "
         "add a lower-numbered deny for them."
     ),
+    find=network_acl_findings,
 )

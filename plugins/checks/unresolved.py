@@ -1,7 +1,7 @@
-from winportlint.checks import UnresolvedCheck
+from winportlint.checks import Check, unresolved_findings
 from winportlint.model import Severity
 
-CHECK = UnresolvedCheck(
+CHECK = Check(
     id="WPL001",
     name="source-unknown-before-deployment",
     summary="A high or critical Windows port is open to a source (or on a protocol) the template does not determine",
@@ -11,4 +11,5 @@ CHECK = UnresolvedCheck(
         "imported value or SSM: winportlint cannot know whether it is the internet, and never assumes so. "
         "Give the parameter a safe default or an AllowedPattern that excludes /0."
     ),
+    find=unresolved_findings,
 )
