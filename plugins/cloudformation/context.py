@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from winportlint.model import Evidence, InputError, Location, SubnetAcl, Target
 from winportlint.nodes import LoadError, Node
 
-from .extract import mapping_items, typed_resources
+from .extract import mapping_items, resource_properties, typed_resources
 from .intrinsics import (NO_VALUE, Resolver, ResourceRef, TooManyValues, Unknown, _intrinsic, _list_argument,
                          _scalar)
 
@@ -53,12 +53,10 @@ def extract_context(file: str, document: Node) -> tuple[list[Target], list[Subne
     subnet_acls: list[SubnetAcl] = []
     errors: list[InputError] = []
     for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):
-        properties = resource.value.get("Properties")
-        if properties is None:
-            continue
         try:
-            if not isinstance(properties.value, dict):
-                raise LoadError("Properties must be a mapping", properties.line)
+            properties = resource_properties(resource)
+            if properties is None:
+                continue
             if resource_type == ACL_ASSOCIATION:
                 subnet_acls.extend(_association(resolver, properties, start))
                 continue

@@ -70,6 +70,15 @@ def resource_ignores(file: str, name: str, resource: Node, errors: list[InputErr
         return ()
 
 
+def resource_properties(resource: Node) -> Node | None:
+    """A resource's ``Properties`` (a mapping node); ``None`` when it has none, a LoadError
+    when they are not a mapping."""
+    properties = resource.value.get("Properties")
+    if properties is not None and not isinstance(properties.value, dict):
+        raise LoadError("Properties must be a mapping", properties.line)
+    return properties
+
+
 def resource_condition(resolver: Resolver, resource: Node) -> tuple[Provenance, ...]:
     """The resource's ``Condition``, as the provenance of everything it holds."""
     condition = resource.value.get("Condition")
@@ -106,12 +115,10 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
 
 def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource: Node, errors: list[InputError]):
     """``(group, direction, rule node, context)`` for each rule a resource holds."""
-    properties = resource.value.get("Properties")
-    if properties is None:
-        return
     try:
-        if not isinstance(properties.value, dict):
-            raise LoadError("Properties must be a mapping", properties.line)
+        properties = resource_properties(resource)
+        if properties is None:
+            return
         context = resource_condition(resolver, resource)
         if resource_type == SECURITY_GROUP:
             for key, direction in (("SecurityGroupIngress", Direction.INGRESS),

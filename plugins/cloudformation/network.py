@@ -14,8 +14,8 @@ from winportlint.model import Direction, InputError, Location, Peer, Permission,
 from winportlint.nodes import LoadError, Node
 
 from .context import keys
-from .extract import (mapping_items, protocol_and_ports, resource_condition, resource_ignores, steps, to_peer,
-                      typed_resources)
+from .extract import (mapping_items, protocol_and_ports, resource_condition, resource_ignores, resource_properties,
+                      steps, to_peer, typed_resources)
 from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown, _bounded_product
 
 ACL_ENTRY = "AWS::EC2::NetworkAclEntry"
@@ -42,12 +42,10 @@ def extract_network(file: str, document: Node) -> tuple[list[Permission], list[I
     permissions: list[Permission] = []
     errors: list[InputError] = []
     for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):
-        properties = resource.value.get("Properties")
-        if properties is None:
-            continue
         try:
-            if not isinstance(properties.value, dict):
-                raise LoadError("Properties must be a mapping", properties.line)
+            properties = resource_properties(resource)
+            if properties is None:
+                continue
             context = resource_condition(resolver, resource)
             if resource_type == ACL_ENTRY:
                 found = _acl_entry(resolver, name, properties, start, context)
