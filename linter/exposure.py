@@ -8,6 +8,7 @@ rule add up to all of IPv4 or IPv6 (``0.0.0.0/1`` + ``128.0.0.0/1``).
 
 from __future__ import annotations
 
+import operator
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
@@ -53,16 +54,11 @@ def opens(permission: Permission, rule: CatalogRule) -> bool:
 def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[Exposure]:
     """Exposures of the permissions (of one file) to the given catalog rules."""
     exposures: list[Exposure] = []
-    by_group: dict[tuple[str, Direction], list[Permission]] = defaultdict(list)
-    for permission in permissions:
-        if permission.peer.kind == "cidr" and permission.protocol != "unknown" and permission.control == SECURITY_GROUP:
-            by_group[(permission.group, permission.direction)].append(permission)
-    for group_permissions in by_group.values():
+    for group_permissions, partial, partial_covers in _groups(permissions):
         union_hits: dict[int, list[CatalogRule]] = defaultdict(list)
         union_partners: dict[int, set[int]] = defaultdict(set)
-        partial = [p for p in group_permissions if not is_world(p.peer.network)]
         # Only if all the group's CIDRs together cover the world can some of them, per catalog rule.
-        if len(partial) > 1 and covers_world(p.peer.network for p in partial):
+        if partial_covers:
             for rule in rules:
                 members = [p for p in partial if opens(p, rule)]
                 for version in (4, 6):  # one address family's union: ::/1 adds nothing to IPv4's
@@ -83,6 +79,31 @@ def world_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRu
                                                            key=lambda i: _order(index[i])))
                 exposures.append(Exposure(permission, tuple(union_hits[id(permission)]), partners))
     return exposures
+
+
+#: The last permissions grouped (every exposure check of a file asks about the same list), and their groups.
+_last_grouped: tuple[tuple[Permission, ...], list] = ((), [])
+
+
+def _groups(permissions: Sequence[Permission]) -> list[tuple[list[Permission], list[Permission], bool]]:
+    """The security-group permissions on CIDRs of known protocol by group and direction: each group's
+    permissions, those that are not the world, and whether these together cover the world.
+    Worked out once for the same permissions (the same objects, in the same order)."""
+    global _last_grouped
+    key = tuple(permissions)
+    last = _last_grouped[0]
+    if len(key) == len(last) and all(map(operator.is_, key, last)):
+        return _last_grouped[1]
+    by_group: dict[tuple[str, Direction], list[Permission]] = defaultdict(list)
+    for permission in key:
+        if permission.peer.kind == "cidr" and permission.protocol != "unknown" and permission.control == SECURITY_GROUP:
+            by_group[(permission.group, permission.direction)].append(permission)
+    groups = []
+    for group_permissions in by_group.values():
+        partial = [p for p in group_permissions if not is_world(p.peer.network)]
+        groups.append((group_permissions, partial, len(partial) > 1 and covers_world(p.peer.network for p in partial)))
+    _last_grouped = (key, groups)
+    return groups
 
 
 def _needed(members: list[Permission]) -> list[Permission]:
