@@ -122,3 +122,75 @@ def test_a_killed_helper_is_replaced_and_the_next_evaluation_is_whole(tmp_path, 
     blocks = isolated.load_from_path(str(tmp_path / "good"), [])
     assert [group["__tfmeta"]["path"] for group in blocks["aws_security_group"]] == ["aws_security_group.rdp"]
     assert len(isolated._idle) == 1
+
+
+def test_evaluations_sent_ahead_have_each_their_budget_and_the_next_ones_are_sent_again(tmp_path, monkeypatch):
+    """Many small modules' evaluations are sent ahead to one helper (``isolated.Ahead``): the one over
+    the budget is the error, those sent after it are answered by a new helper."""
+    monkeypatch.setattr(isolated, "TIME_LIMIT", 2)
+    write_files(tmp_path / "bomb", {"main.tf": COUNT_BOMB})
+    write_files(tmp_path / "bad", {"main.tf": "resource {\n"})
+    for name in ("a", "b", "c"):
+        write_files(tmp_path / name, {"main.tf": RDP_GROUP.replace('"rdp"', f'"{name}"')})
+    ahead = isolated.Ahead()
+    answers = [ahead.submit(str(tmp_path / name), []) for name in ("a", "bomb", "bad", "b", "c")]
+    paths = [group["__tfmeta"]["path"] for group in answers[0].result()["aws_security_group"]]
+    assert paths == ["aws_security_group.a"]
+    started = time.monotonic()
+    with pytest.raises(isolated.OverBudget, match=r"^took longer than 2 s \(time budget\)$"):
+        answers[1].result()
+    assert time.monotonic() - started < 10
+    with pytest.raises(isolated.EvaluatorError):
+        answers[2].result()
+    for name, answer in zip("bc", answers[3:]):
+        assert [group["__tfmeta"]["path"] for group in answer.result()["aws_security_group"]] == \
+               [f"aws_security_group.{name}"]
+    ahead.close()
+    assert len(isolated._idle) == 1  # the new helper, kept
+
+
+def test_a_helper_that_dies_fails_the_evaluation_it_was_on_only(tmp_path):
+    for name in ("a", "b", "c"):
+        write_files(tmp_path / name, {"main.tf": RDP_GROUP.replace('"rdp"', f'"{name}"')})
+    ahead = isolated.Ahead()
+    first = ahead.submit(str(tmp_path / "a"), [])
+    assert first.result()["aws_security_group"]
+    ahead._helper.process.kill()
+    ahead._helper.process.wait()
+    second, third = ahead.submit(str(tmp_path / "b"), []), ahead.submit(str(tmp_path / "c"), [])
+    with pytest.raises(isolated.Crashed, match=r"^the evaluator \(tfparse\) crashed on this module: exit status -9$"):
+        second.result()
+    assert [group["__tfmeta"]["path"] for group in third.result()["aws_security_group"]] == ["aws_security_group.c"]
+    unanswered = ahead.submit(str(tmp_path / "a"), [])
+    ahead.close()  # with an evaluation under way: its helper is stopped, not kept
+    assert unanswered.cancelled() and isolated._idle == []
+
+
+_FORKED_BUDGETS = """
+import os, sys
+from winportlint.cli import main
+from winportlint.plugins import terraform
+from winportlint.plugins.terraform import isolated
+terraform.FORK_MIN_ROOTS, terraform.ROOTS_PER_PART, isolated.TIME_LIMIT = 4, 2, 3
+os.chdir(sys.argv[1])
+sys.exit(main(["check", "--no-cache", "--jobs", "2", "."]))
+"""
+
+
+def test_modules_over_the_budget_among_many_read_in_forked_workers(tmp_path):
+    import subprocess
+    import sys
+
+    names = [f"m{index}" for index in range(8)]
+    for name in names:
+        write_files(tmp_path / name, {"main.tf": RDP_GROUP.replace('"rdp"', f'"{name}"')})
+    for name in ("m1", "m6"):  # one in each part
+        write_files(tmp_path / name, {"main.tf": COUNT_BOMB})
+    done = subprocess.run([sys.executable, "-c", _FORKED_BUDGETS, str(tmp_path)], capture_output=True, timeout=60)
+    lines = done.stdout.decode().splitlines()
+    assert done.returncode == 2
+    assert [line for line in lines if ": error: " in line] == [
+        f"{name}/main.tf:1: error: evaluating this module ({name}) took longer than 3 s (time budget); it was not checked"
+        for name in ("m1", "m6")]
+    assert [line.split(":")[0] for line in lines if ": WPL" in line] == \
+           [f"{name}/main.tf" for name in names if name not in ("m1", "m6")]

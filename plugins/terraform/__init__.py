@@ -79,8 +79,12 @@ class TerraformFormat:
 
 #: Read root modules in forked worker processes from this many on (below, threads do)...
 FORK_MIN_ROOTS = 24
-#: ... with at least this many roots for each process.
+#: ... with at least this many roots for each process, whose evaluations are sent this many
+#: at a time to its helper (see ``isolated.Ahead``)...
 ROOTS_PER_PART = 8
+AHEAD = 4
+#: ... in chunks of about this many roots.
+CHUNK_ROOTS = 16
 
 #: One root module's reading: the files it read besides its own, its evaluation errors,
 #: its permissions, its reading errors, its targets and its subnet ACLs.
@@ -91,26 +95,33 @@ def _read_roots(roots: list[str], work: dict[str, tuple[list[str], set[str]]],
                 settings: Mapping[str, object]) -> Iterator[Outcome]:
     """Each root's outcome, in the order of ``roots``, whoever read it.
 
-    Many roots are shared out in contiguous parts between this process and forked
-    workers, which is safe only before the evaluator's Go runtime starts in this
-    process (it runs threads); else, and for a few roots, they are read here with
-    the evaluator on threads (see ``evaluate.Runner``).
+    Many roots are shared out between this process and forked workers, which is
+    safe only before the evaluator's Go runtime starts in this process (it runs
+    threads); else, and for a few roots, they are read here with the evaluator on
+    threads (see ``evaluate.Runner``). They are cut in contiguous chunks of about
+    equal size: the workers take them from the last, this process from the first,
+    until they meet (a static share left a process idle while another still read:
+    a worker starts later, and starts its own evaluator helper).
     """
     jobs = _jobs(settings) if roots else 1
     if jobs > 1 and len(roots) >= FORK_MIN_ROOTS and _can_fork():
         import multiprocessing
         from concurrent.futures import ProcessPoolExecutor
 
-        parts = _parts(roots, work, min(jobs, len(roots) // ROOTS_PER_PART))  # a worker's start costs ~50 ms
-        with ProcessPoolExecutor(len(parts) - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = [pool.submit(_read_part, part, {root: work[root] for root in part}, settings)
-                       for part in parts[1:]]
+        processes = min(jobs, len(roots) // ROOTS_PER_PART)  # a worker's start costs ~50 ms
+        chunks = _parts(roots, work, max(2 * processes, len(roots) // CHUNK_ROOTS))
+        with ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("fork")) as pool:
+            futures = {index: pool.submit(_read_part, chunks[index], {root: work[root] for root in chunks[index]},
+                                          settings) for index in reversed(range(1, len(chunks)))}
             try:
-                yield from _read_here(parts[0], work, settings, 1)
-                for future in futures:
-                    yield from future.result()
+                yield from _read_here(chunks[0], work, settings, 1, AHEAD)
+                for index in range(1, len(chunks)):
+                    if futures[index].cancel():  # no worker took it yet
+                        yield from _read_here(chunks[index], work, settings, 1, AHEAD)
+                    else:
+                        yield from futures[index].result()
             finally:
-                for future in futures:
+                for future in futures.values():
                     future.cancel()
         return
     yield from _read_here(roots, work, settings, jobs)
@@ -153,27 +164,35 @@ def _read_part(part: list[str], work: dict[str, tuple[list[str], set[str]]],
                settings: Mapping[str, object]) -> list[Outcome]:
     """In a forked worker: the outcomes of a part of the roots (the cyclic collector
     stays paused, as in the parent at the fork). A forked worker ends without running
-    ``atexit``: its evaluator helpers are closed here."""
-    from .isolated import close_helpers
+    ``atexit``: its evaluator helpers are closed as it ends (kept for its next part till then)."""
+    global _closing_helpers
+    if _closing_helpers != os.getpid():
+        from multiprocessing.util import Finalize
 
-    try:
-        return list(_read_here(part, work, settings, 1))
-    finally:
-        close_helpers()
+        from .isolated import close_helpers
+
+        Finalize(None, close_helpers, exitpriority=0)
+        _closing_helpers = os.getpid()
+    return list(_read_here(part, work, settings, 1, AHEAD))
+
+
+#: The process that closes its evaluator helpers as it ends (see ``_read_part``).
+_closing_helpers = 0
 
 
 def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], settings: Mapping[str, object],
-               jobs: int) -> Iterator[Outcome]:
+               jobs: int, ahead: int = 0) -> Iterator[Outcome]:
     """The roots read in this process, the evaluator on ``jobs`` threads: up to a window
     of roots are being evaluated while this thread reads the earliest one (and works out
-    its syntax indexes while its evaluation runs)."""
+    its syntax indexes while its evaluation runs). With one job and ``ahead``, the
+    evaluations of that many roots are sent ahead to one helper (see ``isolated.Ahead``)."""
     from .evaluate import Runner, choose_go_gc, start
     from .extract import ModuleReader, work_out_indexes
     from .hcl_positions import index_file
 
     choose_go_gc([work[root][0] for root in roots])
-    with Runner(jobs) as runner:
-        window = 2 * runner.jobs if runner.jobs > 1 else 1
+    with Runner(jobs, ahead=ahead > 1) as runner:
+        window = 2 * runner.jobs if runner.jobs > 1 else max(1, ahead)
         upcoming = iter(roots)
         started: dict[str, object] = {}
         for folder in roots:

@@ -312,12 +312,14 @@ def _first(node, kind: str):
 
 #: A number with an exponent and no fraction (``1e3``): HCL takes it, tree-sitter's grammar does not.
 _BARE_EXPONENT = re.compile(rb"(?<![\w.])(\d+)[eE]([+-]?)(?=\d)")
+#: What every bare exponent contains.
+_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
 
 
 def readable(source: bytes) -> bytes:
     """The source as tree-sitter's HCL grammar can read it: ``1e3`` as ``1.3``, ``1e-3`` as
     ``1.03``; the same length, so every position holds (text is read from the source itself)."""
-    if not _BARE_EXPONENT.search(source):
+    if not _EXPONENT.search(source) or not _BARE_EXPONENT.search(source):  # the first ~4 times faster
         return source
     return _BARE_EXPONENT.sub(lambda match: match[1] + (b".0" if match[2] else b"."), source)
 

@@ -17,11 +17,14 @@ file, ``FILE_TIME_LIMIT``, by default) has its helper killed. Either is
 errors of the module. A helper serves one evaluation at a time and is kept for
 the next (starting one costs ~0.1 s of CPU: Python and the evaluator's
 library); when one dies or is killed, the next evaluation gets a new helper.
+Many small modules' evaluations are sent to a helper ahead of time (:class:`Ahead`),
+each with its own budgets.
 """
 
 from __future__ import annotations
 
 import atexit
+import collections
 import json
 import os
 import pickle
@@ -29,6 +32,8 @@ import subprocess
 import sys
 import tempfile
 import threading
+import time
+from concurrent.futures import Future
 from multiprocessing.connection import Connection
 
 #: Seconds one evaluation may take; None: the engine's ``FILE_TIME_LIMIT``.
@@ -60,8 +65,8 @@ requests, replies = Connection(int(sys.argv[1]), writable=False), Connection(int
 while True:
     try:
         cwd, folder, vars_paths = pickle.loads(requests.recv_bytes())
-    except EOFError:
-        break
+    except EOFError:  # the caller is done: exit without Python's finalization (~15 ms)
+        os._exit(0)
     reply = None
     try:
         os.chdir(cwd)  # paths are relative to the caller's folder, which may have changed
@@ -167,16 +172,26 @@ def _adopt() -> None:
         _owner = os.getpid()
 
 
+def _take_helper() -> _Helper:
+    """An idle helper, else a new one."""
+    with _lock:
+        _adopt()
+        helper = _idle.pop() if _idle else None
+    return helper if helper is not None else _Helper()
+
+
+def _keep_helper(helper: _Helper) -> None:
+    with _lock:
+        _adopt()
+        _idle.append(helper)
+
+
 def load_from_path(folder: str, vars_paths: list[str]) -> dict:
     """``tfparse.load_from_path(folder, stop_on_hcl_error=True, vars_paths=...)`` in a helper.
     The evaluator's errors raise ``tfparse.ParseError``'s message as :class:`EvaluatorError`;
     a helper that dies raises :class:`Crashed`, one over a budget :class:`OverBudget`."""
     cwd = os.getcwd()
-    with _lock:
-        _adopt()
-        helper = _idle.pop() if _idle else None
-    if helper is None:
-        helper = _Helper()
+    helper = _take_helper()
     seconds = time_limit()
     try:
         reply = helper.load(cwd, folder, vars_paths, seconds)
@@ -186,18 +201,138 @@ def load_from_path(folder: str, vars_paths: list[str]) -> dict:
         helper.kill()
         raise OverBudget(f"took longer than {seconds:g} s (time budget)")
     if not reply:  # the helper died
-        message = helper.death()
-        helper.close()
-        if "out of memory" in message or "cannot allocate memory" in message:
-            raise OverBudget(f"needed more than {_size(MEMORY_LIMIT)} of memory (memory budget)")
-        raise Crashed(f"the evaluator (tfparse) crashed on this module: {message}")
-    with _lock:
-        _idle.append(helper)
+        _raise_death(helper)
+    _keep_helper(helper)
+    return _decode(reply)
+
+
+def _raise_death(helper: _Helper) -> None:
+    """Raise why the helper died (it is closed)."""
+    message = helper.death()
+    helper.close()
+    if "out of memory" in message or "cannot allocate memory" in message:
+        raise OverBudget(f"needed more than {_size(MEMORY_LIMIT)} of memory (memory budget)")
+    raise Crashed(f"the evaluator (tfparse) crashed on this module: {message}")
+
+
+def _decode(reply: bytes) -> dict:
+    """The evaluator's output, or its error raised."""
     if reply[:1] == b"{":
         return json.loads(reply)
     if reply[:1] == b"M":
         raise OverBudget(f"needed more than {_size(MEMORY_LIMIT)} of memory (memory budget)")
     raise EvaluatorError(reply[1:].decode("utf-8", "replace"))
+
+
+class Ahead:
+    """Evaluations sent ahead to one helper, which works on the next while this process
+    reads the last one's output (one helper for a part of many small modules: each
+    wait for a reply is a switch between processes, ~0.5 ms on two cores).
+
+    The helper answers in the order sent. Each evaluation has the same budgets as
+    :func:`load_from_path`'s: its time runs from when the helper can have started it
+    at the earliest (when it was sent, or when the previous reply was read: later
+    than the helper's start, so never a shorter budget). One over a budget, or one
+    that kills the helper, is that evaluation's error; those sent after it are sent
+    again to a new helper. Use one instance from one thread.
+    """
+
+    def __init__(self) -> None:
+        self._helper: _Helper | None = None
+        #: Sent and not answered yet: the future and its request, in order.
+        self._sent: collections.deque[tuple[_Answer, bytes]] = collections.deque()
+        #: When the helper can have started on the first request of ``_sent``, at the earliest.
+        self._since = 0.0
+
+    def submit(self, folder: str, vars_paths: list[str]) -> Future:
+        """Send the evaluation of ``folder``; the future's result is what :func:`load_from_path` gives."""
+        answer = _Answer(self)
+        self._send(answer, pickle.dumps((os.getcwd(), folder, vars_paths)))
+        return answer
+
+    def _send(self, answer: _Answer, request: bytes) -> None:
+        if self._helper is None:
+            self._helper = _take_helper()
+        if not self._sent:
+            self._since = time.monotonic()
+        self._sent.append((answer, request))
+        try:
+            self._helper.requests.send_bytes(request)
+        except OSError:  # the helper died: found out when its reply is awaited
+            pass
+
+    def wait_for(self, answer: _Answer) -> None:
+        while not answer.done() and self._sent:
+            self._receive()
+
+    def _receive(self) -> None:
+        """The first reply awaited, or that evaluation's failure."""
+        answer, _ = self._sent[0]
+        helper = self._helper
+        seconds = time_limit()
+        try:
+            reply = helper.replies.recv_bytes() if helper.replies.poll(
+                max(0.0, self._since + seconds - time.monotonic())) else None
+        except (EOFError, OSError):
+            reply = b""
+        self._sent.popleft()
+        self._since = time.monotonic()
+        if reply:
+            try:
+                _settle(answer, _decode(reply))
+            except Exception as exc:
+                _settle(answer, exc)
+            return
+        self._helper = None
+        try:
+            if reply is None:
+                helper.kill()
+                raise OverBudget(f"took longer than {seconds:g} s (time budget)")
+            _raise_death(helper)
+        except (OverBudget, Crashed) as exc:
+            _settle(answer, exc)
+        finally:
+            rest = list(self._sent)
+            self._sent.clear()
+            for later, request in rest:  # the next ones on a new helper
+                self._send(later, request)
+
+    def close(self) -> None:
+        """Keep the helper for later evaluations, or stop it if it still has work."""
+        helper, self._helper = self._helper, None
+        if helper is None:
+            return
+        if self._sent:
+            for answer, _ in self._sent:
+                answer.cancel()
+            self._sent.clear()
+            helper.kill()
+        else:
+            _keep_helper(helper)
+
+
+def _settle(answer: Future, outcome) -> None:
+    if not answer.cancelled():
+        if isinstance(outcome, BaseException):
+            answer.set_exception(outcome)
+        else:
+            answer.set_result(outcome)
+
+
+class _Answer(Future):
+    """A future that an :class:`Ahead` settles when its result is asked for."""
+
+    def __init__(self, ahead: Ahead):
+        super().__init__()
+        self._ahead = ahead
+
+    def result(self, timeout: float | None = None):
+        self._ahead.wait_for(self)
+        return super().result(timeout)
+
+    def exception(self, timeout: float | None = None):
+        self._ahead.wait_for(self)
+        return super().exception(timeout)
 
 
 class EvaluatorError(Exception):
