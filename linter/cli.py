@@ -19,8 +19,28 @@ def _split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(part.strip().upper() for value in values or () for part in value.split(",") if part.strip())
 
 
+def _help_formatter(prog: str) -> argparse.HelpFormatter:
+    """argparse's formatter, given the terminal width as ``shutil.get_terminal_size`` finds it:
+    asked itself, argparse imports shutil (and with it bz2 and lzma), 3 ms of every start."""
+    columns = int(os.environ["COLUMNS"]) if os.environ.get("COLUMNS", "").isdigit() else 0
+    if columns <= 0:
+        try:
+            columns = os.get_terminal_size(sys.__stdout__.fileno()).columns
+        except (AttributeError, ValueError, OSError):
+            columns = 0
+    return argparse.HelpFormatter(prog, width=(columns or 80) - 2)
+
+
+class _ArgumentParser(argparse.ArgumentParser):
+    """An ArgumentParser (and its subcommands' parsers) with :func:`_help_formatter`."""
+
+    def __init__(self, **kwargs) -> None:
+        kwargs.setdefault("formatter_class", _help_formatter)
+        super().__init__(**kwargs)
+
+
 def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = _ArgumentParser(
         prog="winportlint",
         description="Find AWS security groups that expose Windows-default ports to the internet.",
     )
