@@ -43,7 +43,7 @@ class TerraformFormat:
                 gc.enable()
 
     def _parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
-        from .evaluate import choose_go_gc, may_hold_groups, module_calls, module_files
+        from .evaluate import choose_go_gc, module_calls, module_files
         from .isolated import start_helpers
 
         files = {folder: module_files(folder) for folder in folders}
@@ -51,12 +51,13 @@ class TerraformFormat:
         if modules:  # the evaluator's helper starts (~0.1 s) while the modules' calls are looked at
             choose_go_gc([files[folder] for folder in modules])
             start_helpers(1)
-        calls = {folder: module_calls(folder, files[folder]) for folder in modules}
+        holds: dict[str, list[bool]] = {folder: [] for folder in modules}  # may_hold_groups, from the same read
+        calls = {folder: module_calls(folder, files[folder], holds[folder]) for folder in modules}
         called = set().union(*(found for found, _ in calls.values())) if calls else set()
         # Called: its real path is one another module calls (no real path worked out when none calls any).
         is_called = {folder: bool(called) and os.path.realpath(folder) in called for folder in modules}
         roots = [folder for folder in modules if not calls[folder][1] and not is_called[folder]
-                 and may_hold_groups(files[folder])]
+                 and holds[folder]]
         result = FileResult()
         work = {root: (files[root], calls[root][0]) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:

@@ -77,12 +77,19 @@ def may_hold_groups(files: list[str]) -> bool:
                 data = handle.read()
         except OSError:
             return True
-        if _MAY_HOLD_GROUPS.search(data) or b"\x00" in data:
+        if _may_hold(data):
             return True
-        try:
-            data.decode("utf-8")
-        except UnicodeDecodeError:
-            return True
+    return False
+
+
+def _may_hold(data: bytes) -> bool:
+    """Whether one file's bytes may create a security group or rule (see ``may_hold_groups``)."""
+    if _MAY_HOLD_GROUPS.search(data) or b"\x00" in data:
+        return True
+    try:
+        data.decode("utf-8")
+    except UnicodeDecodeError:
+        return True
     return False
 
 
@@ -365,26 +372,36 @@ def _parse_error(folder: str, message: str) -> InputError:
     return InputError(os.path.normpath(os.path.join(folder, match["file"])), int(match["line"]), f"invalid HCL: {detail}")
 
 
-def module_calls(root: str, files: list[str] | None = None) -> tuple[set[str], list[InputError]]:
+def module_calls(root: str, files: list[str] | None = None, holds: list[bool] | None = None
+                 ) -> tuple[set[str], list[InputError]]:
     """The local module folders a module calls (real paths), and the calls that
     cannot be evaluated: a source that does not exist, a cycle. ``files`` are the
-    root's files when the caller has listed them already."""
+    root's files when the caller has listed them already. With ``holds``, an empty
+    list, True is added to it when the root's own files may hold a security group
+    (what ``may_hold_groups`` says, from this one read of each file)."""
     errors: list[InputError] = []
     called: set[str] = set()
     # The chain of calls holds (path shown, path to resolve); real paths are worked out
     # only when a module block is found (most modules have none).
-    _visit_calls(root, ((os.path.normpath(root), root),), called, errors, files)
+    _visit_calls(root, ((os.path.normpath(root), root),), called, errors, files, holds)
     return called, errors
 
 
 def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[str], errors: list[InputError],
-                 files: list[str] | None = None) -> None:
+                 files: list[str] | None = None, holds: list[bool] | None = None) -> None:
     # A function of its own, not a closure calling itself: that would be a reference
     # cycle, left for the cyclic collector, which parse_folders pauses.
     for path in module_files(folder) if files is None else files:
         try:
-            with open(path, "rb") as handle:
-                source = handle.read()
+            try:
+                with open(path, "rb") as handle:
+                    source = handle.read()
+            except OSError:
+                if holds is not None and not holds:  # a file that cannot be read may (its evaluation reports it)
+                    holds.append(True)
+                raise
+            if holds is not None and not holds and _may_hold(source):
+                holds.append(True)
             errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
             if b"module" not in source or not _MODULE_BLOCK.search(source):  # the test first: ~30 times faster
                 continue
