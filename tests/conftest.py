@@ -34,6 +34,23 @@ def write_files(folder: Path, files: dict[str, str]) -> Path:
     return folder
 
 
+def check_folder(folder: Path, capsys, *extra: str) -> tuple[int, list[str], list[str]]:
+    """Exit code, finding lines and error lines of ``winportlint check --no-cache [extra] .``
+    run inside the folder (paths in the output are relative to it)."""
+    import os
+
+    from winportlint.cli import main
+
+    cwd = os.getcwd()
+    os.chdir(folder)
+    try:
+        code = main(["check", "--no-cache", *extra, "."])
+    finally:
+        os.chdir(cwd)
+    lines = capsys.readouterr().out.splitlines()
+    return code, [l for l in lines if ": WPL" in l], [l for l in lines if ": error: " in l]
+
+
 def finding_rows(findings):
     """The identity of each finding a test asserts on."""
     return [

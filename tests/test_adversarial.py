@@ -16,6 +16,7 @@ from pathlib import Path
 
 import pytest
 
+from conftest import check_folder
 from winportlint import engine
 from winportlint.cli import main
 
@@ -27,14 +28,7 @@ GOOD_LINE = "good.yaml:7:67: WPL101 critical 3389/tcp open from 0.0.0.0/0"
 def run(folder: Path, capsys, *extra: str) -> tuple[int, list[str], list[str]]:
     """Exit code, finding lines and error lines of a run over the folder (beside a good template)."""
     (folder / "good.yaml").write_text(RDP)
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        code = main(["check", "--no-cache", *extra, "."])
-    finally:
-        os.chdir(cwd)
-    lines = capsys.readouterr().out.splitlines()
-    return code, [l for l in lines if ": WPL" in l], [l for l in lines if ": error: " in l]
+    return check_folder(folder, capsys, *extra)
 
 
 def one_error(folder: Path, capsys, name: str) -> str:

@@ -9,15 +9,13 @@ each case takes seconds.
 
 from __future__ import annotations
 
-import os
 import time
 from pathlib import Path
 
 import pytest
 
-from conftest import write_files
+from conftest import check_folder, write_files
 from winportlint import engine
-from winportlint.cli import main
 from winportlint.plugins.terraform import isolated
 
 RDP_GROUP = """resource "aws_security_group" "rdp" {
@@ -55,15 +53,8 @@ def run(folder: Path, capsys, *extra: str) -> tuple[int, list[str], list[str]]:
     """Exit code, finding lines (up to the check id) and error lines of a run over the folder."""
     (folder / "good.yaml").write_text(RDP_TEMPLATE)
     write_files(folder / "c-good", {"main.tf": RDP_GROUP})
-    cwd = os.getcwd()
-    os.chdir(folder)
-    try:
-        code = main(["check", "--no-cache", *extra, "."])
-    finally:
-        os.chdir(cwd)
-    lines = capsys.readouterr().out.splitlines()
-    return (code, [l.split(" critical")[0] for l in lines if ": WPL" in l],
-            [l for l in lines if ": error: " in l])
+    code, findings, errors = check_folder(folder, capsys, *extra)
+    return code, [line.split(" critical")[0] for line in findings], errors
 
 
 @pytest.mark.parametrize("jobs", ["1", "2"])
