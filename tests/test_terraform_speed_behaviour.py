@@ -300,55 +300,11 @@ def test_without_a_jobs_setting_there_is_a_thread_per_core(monkeypatch):
     assert (_jobs({}), _jobs({"jobs": None}), _jobs({"jobs": 3}), _jobs({"jobs": 0})) == (6, 6, 3, 6)
 
 
-# -- syntax indexes worked out while the evaluator runs ------------------------------------------
+# -- syntax indexes read while the evaluator runs ---------------------------------------------------
 
-def _reachable_types(root) -> set[str]:
-    seen, stack, types = set(), [root], set()
-    while stack:
-        current = stack.pop()
-        if id(current) in seen or isinstance(current, (type, str, bytes, int)):
-            continue
-        seen.add(id(current))
-        types.add(type(current).__module__ + "." + type(current).__name__)
-        stack.extend(gc.get_referents(current))
-    return types
-
-
-def _worked_out(source: bytes) -> HclIndex:
-    from winportlint.plugins.terraform.extract import worth_working_out
-
-    index = HclIndex(source)
-    index.work_out(worth_working_out)
-    return index
-
-
-def test_a_worked_out_index_holds_no_syntax_tree_and_answers_as_before():
-    from winportlint.plugins.terraform.extract import worth_working_out
-
-    source = ('variable "x" {\n  default = 1\n}\n' + GROUP + 'module "m" {\n  source = "./m"\n  list = ["a", "b"]\n}\n'
-              'resource "aws_instance" "i" {\n  ami = "ami-1"\n}\n').encode()
-    fresh, worked = HclIndex(source), HclIndex(source)
-    worked.work_out(worth_working_out)
-    assert not any(name.startswith("tree_sitter") for name in _reachable_types(worked))
-    assert [b.labels for b in HclIndex.top_level.fget(_worked_out(source))] == [
-        ["x"], ["aws_security_group", "rdp"], ["m"], ["aws_instance", "i"]]
-
-    def answers(index):
-        rows = []
-        for line in range(1, source.count(b"\n") + 2):
-            block = index.block_at(line)
-            if block is not None:
-                rows.append((line, block.kind, block.labels, block.line, block.column, sorted(
-                    (name, a.line, a.column, a.strings, [sorted(o) for o in a.objects])
-                    for name, a in block.attributes.items()), [c.line for c in block.children]))
-        return rows
-
-    assert answers(worked) == answers(fresh) and len(answers(fresh)) == 5
-    assert [b.kind for b in worked.top_level] == ["variable", "resource", "module", "resource"]
-
-
-def test_reading_with_worked_out_indexes_gives_what_reading_lazily_gives(tmp_path):
-    from winportlint.plugins.terraform.extract import ModuleReader, work_out_indexes
+def test_reading_with_indexes_read_ahead_gives_what_reading_on_demand_gives(tmp_path):
+    from winportlint.plugins.terraform import hcl_positions
+    from winportlint.plugins.terraform.extract import ModuleReader
 
     folders = _mixed_modules(tmp_path)
     compared = 0
@@ -356,13 +312,20 @@ def test_reading_with_worked_out_indexes_gives_what_reading_lazily_gives(tmp_pat
         evaluation = evaluate.evaluate(folder, {})
         if evaluation.errors:
             continue
-        lazily = ModuleReader(evaluation).read()
-        evaluation.indexes = work_out_indexes(evaluate.module_files(folder), lambda: False)
-        assert evaluation.indexes or not evaluate.module_files(folder)
-        assert ModuleReader(evaluation).read() == lazily
-        compared += bool(lazily[0])
+        files = evaluate.module_files(folder)
+        for path in files:
+            hcl_positions.forget_index(path)
+        on_demand = ModuleReader(evaluation).read()
+        assert not set(hcl_positions._kept.entries) & set(files)  # the reading drops what it used
+        hcl_positions.read_ahead(files, lambda: False)
+        assert set(files) <= set(hcl_positions._kept.entries)
+        assert ModuleReader(evaluation).read() == on_demand
+        compared += bool(on_demand[0])
     assert compared > 10
-    assert work_out_indexes([str(tmp_path / "small0" / "main.tf")], lambda: True) == {}  # evaluation over: stop
+    small = str(tmp_path / "small0" / "main.tf")
+    hcl_positions.forget_index(small)
+    hcl_positions.read_ahead([small], lambda: True)  # evaluation over: stop
+    assert small not in hcl_positions._kept.entries
 
 
 # -- many root modules: shared out with forked workers before the evaluator is loaded -------------

@@ -184,12 +184,12 @@ _closing_helpers = 0
 def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], settings: Mapping[str, object],
                jobs: int, ahead: int = 0) -> Iterator[Outcome]:
     """The roots read in this process, the evaluator on ``jobs`` threads: up to a window
-    of roots are being evaluated while this thread reads the earliest one (and works out
+    of roots are being evaluated while this thread reads the earliest one (and reads
     its syntax indexes while its evaluation runs). With one job and ``ahead``, the
     evaluations of that many roots are sent ahead to one helper (see ``isolated.Ahead``)."""
     from .evaluate import Runner, choose_go_gc, start
-    from .extract import ModuleReader, work_out_indexes
-    from .hcl_positions import index_file
+    from .extract import ModuleReader
+    from .hcl_positions import forget_index, read_ahead
 
     choose_go_gc([work[root][0] for root in roots])
     with Runner(jobs, ahead=ahead > 1) as runner:
@@ -200,18 +200,19 @@ def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], se
             while len(started) < window and (following := next(upcoming, None)) is not None:
                 started[following] = start(following, settings, work[following][0], runner)
             pending = started.pop(folder)
-            indexes = work_out_indexes([path for path in work[folder][0] if os.path.normpath(path) not in
-                                        pending.indexes], pending.done) if runner.jobs > 1 else {}
+            if runner.jobs > 1:
+                read_ahead(work[folder][0], pending.done)
             evaluation = pending()
-            evaluation.indexes.update(indexes)
             inputs = _inputs(folder, work[folder][1], evaluation.var_files)
             if evaluation.errors:
-                yield inputs, evaluation.errors, [], [], [], []
-                continue
-            reader = ModuleReader(evaluation)
-            permissions, errors = reader.read()
-            index_file.cache_clear()  # syntax trees are large: keep one module's at a time
-            yield inputs, [], permissions, errors, reader.targets, reader.subnet_acls
+                outcome = inputs, evaluation.errors, [], [], [], []
+            else:
+                reader = ModuleReader(evaluation)
+                permissions, errors = reader.read()
+                outcome = inputs, [], permissions, errors, reader.targets, reader.subnet_acls
+            for path in work[folder][0]:  # indexes are large: keep one module's at a time
+                forget_index(path)
+            yield outcome
 
 
 def _jobs(settings: Mapping[str, object]) -> int:

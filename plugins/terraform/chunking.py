@@ -22,7 +22,7 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from functools import lru_cache
 
-from .hcl_positions import HclIndex
+from .hcl_positions import index_file
 
 #: Slice when (dynamic blocks) x (top-level blocks) exceeds this (a 40-file module of 20 dynamic groups).
 WORK_LIMIT = 800 * 800
@@ -65,15 +65,13 @@ def evaluate_in_slices(folder: str, files: list[str], load: Callable[[str], dict
     return None if finish is None else finish()
 
 
-def start_slices(folder: str, files: list[str], load: Callable[[str], dict], submit: Callable[..., Future],
-                 keep: tuple[Callable, dict] | None = None) -> Callable[[], dict] | None:
+def start_slices(folder: str, files: list[str], load: Callable[[str], dict], submit: Callable[..., Future]
+                 ) -> Callable[[], dict] | None:
     """As :func:`evaluate_in_slices`, with each slice's ``load`` given to ``submit``
     (which may run it on another thread); the function returned waits for them and
     merges their output in slice order, so the result does not depend on which
-    slice finished first. With ``keep = (wanted, indexes)``, the syntax index each file is
-    parsed into here is worked out for the blocks ``wanted`` picks and kept in ``indexes``
-    (by normalised path), for the reading: parsed once, not twice."""
-    blocks = [block for path in files for block in _blocks(path, keep)]
+    slice finished first. The files' indexes are kept for the reading (``index_file``)."""
+    blocks = [block for path in files for block in _blocks(path)]
     if any(block.kind == "module" and block.outside_source for block in blocks):
         return None
     everywhere = [b for b in blocks if b.kind in _EVERYWHERE]
@@ -131,17 +129,13 @@ def _close(futures: list[Future], scratch: tempfile.TemporaryDirectory) -> None:
     scratch.cleanup()
 
 
-def _blocks(path: str, keep: tuple[Callable, dict] | None = None) -> list[_Block]:
-    with open(path, "rb") as handle:
-        source = handle.read()
-    index = HclIndex(source)
-    if keep is not None:
-        keep[1][os.path.normpath(path)] = index
-    text = source.decode("utf-8", "replace").split("\n")
+def _blocks(path: str) -> list[_Block]:
+    index = index_file(path)
+    text = index.text.split("\n")
     found = []
-    for block, node in index.top_level_nodes():
+    for block in index.top_level:
         kind, labels = block.kind, block.labels
-        first, last = node.start_point[0], node.end_point[0]
+        first, last = block.rows
         body = "\n".join(text[first:last + 1])
         if kind == "resource" and len(labels) == 2:
             names = [".".join(labels)]
@@ -155,8 +149,6 @@ def _blocks(path: str, keep: tuple[Callable, dict] | None = None) -> list[_Block
             names = []
         references = set(_REFERENCE.findall(body)) - set(names)
         found.append(_Block(path, first, last, kind, names, references, bool(_OUTSIDE_SOURCE.search(body))))
-    if keep is not None:
-        index.work_out(keep[0])  # and the syntax tree goes
     return found
 
 

@@ -43,8 +43,6 @@ class Evaluation:
     #: Where variable values came from, for messages: file names and ``--var NAME``.
     var_sources: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
-    #: Syntax indexes of files worked out while the evaluator ran, by normalised path.
-    indexes: dict = field(default_factory=dict)
 
 
 def module_files(folder: str) -> list[str]:
@@ -205,8 +203,6 @@ def start(folder: str, settings: Mapping[str, object], files: list[str] | None, 
 
 
 class _Raise:
-    indexes: dict = {}
-
     def __init__(self, exc: Exception):
         self.exc = exc
 
@@ -221,11 +217,9 @@ class _Started:
     """An evaluation under way: ``done()`` says whether its evaluator calls are over,
     calling it waits for them and gives the Evaluation."""
 
-    def __init__(self, futures: list[Future], finish: Callable[[], Evaluation], indexes: dict):
+    def __init__(self, futures: list[Future], finish: Callable[[], Evaluation]):
         self._futures = futures
         self._finish = finish
-        #: Syntax indexes already worked out (those of a sliced module's files).
-        self.indexes = indexes
 
     def done(self) -> bool:
         return all(future.done() for future in self._futures)
@@ -269,9 +263,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     try:
         if needs_slicing(files):
-            from .extract import worth_working_out
-
-            sliced = start_slices(folder, files, load, submit, (worth_working_out, evaluation.indexes))
+            sliced = start_slices(folder, files, load, submit)
         else:
             sliced = None
         if sliced is None:
@@ -299,7 +291,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
                 scratch.cleanup()
         return evaluation
 
-    return _Started(futures, finish, evaluation.indexes)
+    return _Started(futures, finish)
 
 
 def count_errors(folder: str, blocks: dict) -> list[InputError]:
@@ -347,7 +339,7 @@ def _whole_count(value) -> bool:
 def _attribute_line(path: str, line: int, name: str) -> int:
     """The line of the attribute of the block at ``line``, else that line."""
     try:
-        block = index_file(path, os.stat(path).st_mtime_ns).block_at(line)
+        block = index_file(path).block_at(line)
     except (OSError, ValueError):
         return line
     attribute = block.attributes.get(name) if block is not None else None
@@ -405,7 +397,7 @@ def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[st
             errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
             if b"module" not in source or not _MODULE_BLOCK.search(source):  # the test first: ~30 times faster
                 continue
-            index = index_file(path, os.stat(path).st_mtime_ns)
+            index = index_file(path, source)
         except OSError as exc:
             errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
             continue

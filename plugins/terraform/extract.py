@@ -4,56 +4,30 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 
 from winportlint import netmath
 from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance, SubnetAcl,
                                Target)
 
 from .evaluate import Evaluation
-from .hcl_positions import Attribute, Block, index_file, read_index
+from .hcl_positions import Attribute, Block, forget_index, index_file
 
 SECURITY_GROUPS = ("aws_security_group", "aws_default_security_group")
 RULE = "aws_security_group_rule"
 VPC_RULES = {"aws_vpc_security_group_ingress_rule": Direction.INGRESS,
              "aws_vpc_security_group_egress_rule": Direction.EGRESS}
 #: Resources read for what the security groups protect (``context.ContextReader``): targets, network
-#: ACLs and load balancer listeners; and what those read of others (load balancers, target groups, images).
+#: ACLs and load balancer listeners.
 CONTEXT_TYPES = frozenset(("aws_instance", "aws_launch_template", "aws_launch_configuration", "aws_autoscaling_group",
                            "aws_network_interface", "aws_network_interface_sg_attachment", "aws_network_acl",
                            "aws_default_network_acl", "aws_network_acl_rule", "aws_network_acl_association",
                            "aws_lb_listener", "aws_alb_listener", "aws_elb"))
-_CONTEXT_READ = frozenset(("aws_lb", "aws_alb", "aws_lb_target_group", "aws_alb_target_group"))
-_CONTEXT_DATA = frozenset(("aws_ami", "aws_ssm_parameter"))
 
 
 #: In a resource's values, the names of attributes whose value is unknown until apply
 #: (plan JSON's ``after_unknown``), so that their ``null`` is not read as absent.
 UNKNOWN_KEY = "__unknown"
-
-
-def work_out_indexes(files: list[str], done: Callable[[], bool]) -> dict[str, object]:
-    """Syntax indexes of a module's files with their security groups, rules and module
-    calls worked out (and no syntax tree kept), file by file until ``done()``: work for
-    this thread while the evaluator runs on another. The reading gives the same either way."""
-    indexes = {}
-    for path in files:
-        if done():
-            break
-        try:
-            index = read_index(path)
-        except OSError:
-            continue  # reported by the reading, as before
-        index.work_out(worth_working_out)
-        indexes[os.path.normpath(path)] = index
-    return indexes
-
-
-def worth_working_out(block: Block) -> bool:
-    return block.kind == "module" or block.kind == "resource" and bool(block.labels) and (
-        block.labels[0] in SECURITY_GROUPS or block.labels[0] == RULE or block.labels[0] in VPC_RULES
-        or block.labels[0] in CONTEXT_TYPES or block.labels[0] in _CONTEXT_READ) or \
-        block.kind == "data" and bool(block.labels) and block.labels[0] in _CONTEXT_DATA
 
 
 class RuleError(Exception):
@@ -111,14 +85,9 @@ class ModuleReader:
     def read(self) -> tuple[list[Permission], list[InputError]]:
         """Permissions of every security-group resource (and network ACL entry and load
         balancer listener), targets and subnet ACLs, file by file: a file's
-        syntax tree is dropped once its resources are read (they are large)."""
+        index is dropped once its resources are read (they are large)."""
         context = None
-        current_file = None
         for entry in sorted(self.resources, key=lambda e: (_meta(e).get("filename", ""), _meta(e).get("line_start", 0))):
-            if _meta(entry).get("filename") != current_file:
-                current_file = _meta(entry).get("filename")
-                index_file.cache_clear()
-                self._index = None
             kind = _meta(entry).get("label")
             try:
                 if kind in SECURITY_GROUPS:
@@ -137,6 +106,7 @@ class ModuleReader:
                 location = self._block_location(entry)
                 self.errors.append(InputError(location.file, location.line, f"{_meta(entry).get('path')}: {exc}"))
         self._known_modules()
+        self._use_index(None)
         if context is not None:
             self.targets, self.subnet_acls = context.targets, context.subnet_acls
         return self.permissions, self.errors
@@ -196,18 +166,23 @@ class ModuleReader:
         if not path.endswith((".tf", ".tf.json")):
             return None
         if self._index is None or self._index[0] != path:
-            index = self.evaluation.indexes.get(path)
-            if index is None:
-                try:
-                    index = index_file(path, os.stat(path).st_mtime_ns)
-                except OSError:
-                    return None
-            self._index = (path, index)
+            try:
+                self._use_index(path)
+            except OSError:
+                return None
         line = int(meta.get("line_start", 0))
         same_line = getattr(self._index[1], "blocks", {}).get(line, ())  # .tf.json: several may start on a line
         if len(same_line) > 1:
             return _one_of(same_line, kind, nth, _labels(meta))
         return self._index[1].block_at(line)
+
+    def _use_index(self, path: str | None) -> None:
+        """Make the index in use that of ``path`` (None: none), and drop the one used so far."""
+        if self._index is not None:
+            forget_index(self._index[0])
+            self._index = None
+        if path is not None:
+            self._index = (path, index_file(path))
 
     def _block_location(self, entry: dict) -> Location:
         meta = _meta(entry)

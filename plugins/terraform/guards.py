@@ -32,8 +32,11 @@ known only once evaluated: ``count`` is checked on the evaluator's output, see
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 
 from winportlint.model import InputError
+
+from .hcl_positions import Attribute, Block, HclIndex, index_file
 
 _BARE = {"string": ("string",), "number": ("number",), "bool": ("bool",), "any": ("any",),
          "list": ("list", ("any",)), "map": ("map", ("any",))}
@@ -55,100 +58,95 @@ class _Invalid(Exception):
 
 def panic_errors(path: str, source: bytes) -> list[InputError]:
     """An input error for each variable type and ``dynamic`` block of the file that
-    would make the evaluator panic."""
+    would make the evaluator panic (and for nesting too deep to read)."""
     if path.endswith(".tf.json"):
         # tfparse takes any dynamic for_each in JSON
         return _json_type_errors(path, source) if _CHECKED_JSON.search(source) else []
     if not _CHECKED.search(source):
         return []
-    from .hcl_positions import _parser, readable
-
+    try:
+        index = index_file(path, source)  # kept for the reading
+    except OSError:  # gone since it was read
+        index = HclIndex(source)
     errors: list[InputError] = []
-    # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
-    body = _child(_parser().parse(readable(source.replace(b"\x00", b" "))).root_node, "body")
-    for block in body.named_children if body is not None else ():
-        parts = block.named_children
-        if block.type != "block" or not parts:
-            continue
-        if _text(source, parts[0]) == "variable":
-            errors.extend(_variable_type_errors(path, source, block))
+    for block in index.top_level:
+        if block.kind == "variable":
+            errors.extend(_variable_type_errors(path, index.text, block))
         else:
-            errors.extend(_dynamic_errors(path, source, block))
-            if _text(source, parts[0]) in ("resource", "data"):
-                errors.extend(_meta_argument_errors(path, source, block))
+            errors.extend(_dynamic_errors(path, index.text, block))
+            if block.kind in ("resource", "data"):
+                errors.extend(_meta_argument_errors(path, index.text, block))
+    if index.error is not None:
+        errors.append(InputError(path, *index.error))
     return errors
 
 
-def _variable_type_errors(path: str, source: bytes, block) -> list[InputError]:
-    errors = []
-    parts = block.named_children
-    block_body = _child(block, "body")
-    for attribute in block_body.named_children if block_body is not None else ():
-        pieces = attribute.named_children
-        if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "type":
-            continue
-        try:
-            if b"\x00" in source[attribute.start_byte:attribute.end_byte]:
-                raise _Invalid("a NUL byte in the type")
-            if attribute.has_error:
-                # What tree-sitter cannot read (invalid UTF-8, stray brackets; ``1e3`` it is
-                # given readable) tfparse cannot take either.
-                raise _Invalid(f"not a type: {_shown(source, pieces[1])}")
-            _type(source, pieces[1], quoted_allowed=True)
-        except _Invalid as exc:
-            label = _label(source, parts)
-            errors.append(InputError(path, attribute.start_point[0] + 1,
-                                     f'variable "{label}": invalid type constraint ({exc})'))
-    return errors
+def _value(text: str, attribute: Attribute):
+    """An attribute's value as a tree-sitter syntax node, and the source it was parsed from;
+    the node is None when tree-sitter cannot read the value (what tfparse cannot take either)."""
+    start, end = attribute.span
+    # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
+    source = b"x = " + text[start:end].replace("\x00", " ").encode("utf-8", "replace") + b"\n"
+    tree = _parser().parse(readable(source))
+    body = _child(tree.root_node, "body")
+    items = [item for item in body.named_children if item.type == "attribute"] if body is not None else []
+    if tree.root_node.has_error or len(items) != 1 or len(items[0].named_children) < 2:
+        return source, None
+    return source, items[0].named_children[1]
 
 
-def _dynamic_errors(path: str, source: bytes, block) -> list[InputError]:
+def _variable_type_errors(path: str, text: str, block: Block) -> list[InputError]:
+    attribute = block.attributes.get("type")
+    if attribute is None:
+        return []
+    try:
+        start, end = attribute.span
+        if "\x00" in text[start:end]:
+            raise _Invalid("a NUL byte in the type")
+        source, node = _value(text, attribute)
+        if node is None:
+            # What tree-sitter cannot read (invalid UTF-8, stray brackets; ``1e3`` it is
+            # given readable) tfparse cannot take either.
+            raise _Invalid(f"not a type: {_first_line(text[start:end])}")
+        _type(source, node, quoted_allowed=True)
+    except _Invalid as exc:
+        label = block.labels[0] if block.labels else "?"
+        return [InputError(path, attribute.line, f'variable "{label}": invalid type constraint ({exc})')]
+    return []
+
+
+def _dynamic_errors(path: str, text: str, block: Block) -> list[InputError]:
     """``dynamic`` blocks at any depth whose ``for_each`` is a constant string, number or bool."""
     errors = []
-    stack = [block]
+    stack = list(reversed(block.children))
     while stack:
         current = stack.pop()
-        body = _child(current, "body")
-        children = body.named_children if body is not None else []
-        stack.extend(reversed([child for child in children if child.type == "block"]))
-        parts = current.named_children
-        if current is block or _text(source, parts[0]) != "dynamic":
+        stack.extend(reversed(current.children))
+        attribute = current.attributes.get("for_each")
+        if current.kind != "dynamic" or attribute is None:
             continue
-        for attribute in children:
-            pieces = attribute.named_children
-            if attribute.type != "attribute" or len(pieces) < 2 or _text(source, pieces[0]) != "for_each" \
-                    or attribute.has_error:
-                continue
-            kind = _primitive_constant(source, pieces[1])
-            if kind:
-                label = _label(source, parts)
-                errors.append(InputError(path, attribute.start_point[0] + 1,
-                                         f'dynamic "{label}": for_each is a {kind}, not a map or a set'))
+        source, node = _value(text, attribute)
+        kind = _primitive_constant(source, node) if node is not None else None
+        if kind:
+            label = current.labels[0] if current.labels else "?"
+            errors.append(InputError(path, attribute.line, f'dynamic "{label}": for_each is a {kind}, not a map or a set'))
     return errors
 
 
-def _meta_argument_errors(path: str, source: bytes, block) -> list[InputError]:
+def _meta_argument_errors(path: str, text: str, block: Block) -> list[InputError]:
     """A resource's or data source's ``count`` or ``for_each`` that is a constant of a type
     Terraform rejects there."""
     errors = []
-    body = _child(block, "body")
-    for attribute in body.named_children if body is not None else ():
-        pieces = attribute.named_children
-        if attribute.type != "attribute" or len(pieces) < 2 or attribute.has_error:
+    for name, find_problem in (("count", _count_problem), ("for_each", _for_each_problem)):
+        attribute = block.attributes.get(name)
+        if attribute is None:
             continue
-        name = _text(source, pieces[0])
-        if name == "count":
-            problem = _count_problem(source, pieces[1])
-        elif name == "for_each":
-            problem = _for_each_problem(source, pieces[1])
-        else:
-            continue
+        source, node = _value(text, attribute)
+        problem = find_problem(source, node) if node is not None else None
         if problem:
-            parts = block.named_children
-            labels = " ".join(_text(source, part) for part in parts[1:] if part.type in ("string_lit", "identifier"))
-            errors.append(InputError(path, attribute.start_point[0] + 1,
-                                     f"{_text(source, parts[0])} {labels}: {name} must be {problem}, "
-                                     f"got {_shown(source, pieces[1])}"))
+            labels = " ".join(f'"{label}"' for label in block.labels)
+            errors.append(InputError(path, attribute.line, f"{block.kind} {labels}: {name} must be {problem}, "
+                                                           f"got {_shown(source, node)}"))
     return errors
 
 
@@ -243,15 +241,13 @@ def _text(source: bytes, node) -> str:
     return source[node.start_byte:node.end_byte].decode("utf-8", "replace")
 
 
-def _label(source: bytes, parts) -> str:
-    """A block's first label (the parts after its type that are labels), else ``?``."""
-    labels = [part for part in parts[1:] if part.type in ("string_lit", "identifier")]
-    return _text(source, labels[0]).strip('"') if labels else "?"
-
-
 def _shown(source: bytes, node) -> str:
     """The start of a node's text, for a message: its first line, at most 40 characters."""
-    lines = _text(source, node).splitlines()
+    return _first_line(_text(source, node))
+
+
+def _first_line(text: str) -> str:
+    lines = text.splitlines()
     return lines[0][:40] if lines else ""
 
 
@@ -302,8 +298,6 @@ def _unescape(text: str) -> str:
 
 def _string_type(text: str):
     """A type constraint written in a string (legacy HCL, and ``.tf.json``)."""
-    from .hcl_positions import _parser, readable
-
     source = b"type = " + text.encode("utf-8")
     tree = _parser().parse(readable(source))
     body = _child(tree.root_node, "body")
@@ -485,3 +479,26 @@ def _fits(value, kind: tuple) -> bool:
             (attribute in value and _fits(value[attribute], attribute_kind)) or (optional and attribute not in value)
             for attribute, (attribute_kind, optional) in kind[1].items())
     return True
+
+
+#: A number with an exponent and no fraction (``1e3``): HCL takes it, tree-sitter's grammar does not.
+_BARE_EXPONENT = re.compile(rb"(?<![\w.])(\d+)[eE]([+-]?)(?=\d)")
+#: What every bare exponent contains.
+_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
+
+
+def readable(source: bytes) -> bytes:
+    """The source as tree-sitter's HCL grammar can read it: ``1e3`` as ``1.3``, ``1e-3`` as
+    ``1.03``; the same length, so every position holds (text is read from the source itself)."""
+    if not _EXPONENT.search(source) or not _BARE_EXPONENT.search(source):  # the first ~4 times faster
+        return source
+    return _BARE_EXPONENT.sub(lambda match: match[1] + (b".0" if match[2] else b"."), source)
+
+
+@lru_cache(maxsize=1)
+def _parser():
+    """tree-sitter's HCL parser: the grammar of the values checked here (types, constants)."""
+    import tree_sitter
+    import tree_sitter_hcl
+
+    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))

@@ -1,75 +1,38 @@
-"""Where attributes are written in ``.tf`` files, from a tree-sitter parse.
+"""Where blocks and attributes are written in ``.tf`` files.
 
 The evaluator (tfparse) gives values and the lines of blocks; findings must
 point at the attribute (``cidr_blocks``) and, where it is spelt out, at the
-CIDR itself. Tree-sitter parses a file in about a millisecond and gives
-every node's line and column.
+CIDR itself. A scanner of HCL's native syntax finds them: blocks (type, labels,
+first and last row), attributes (where the name is, where the value is written)
+and the quoted string literals of each value. It follows the structure only
+(brackets, strings, templates, heredocs, comments), not the grammar of
+expressions: a value ends at a newline outside brackets, as in HCL. It reads a
+small module three times faster than a tree-sitter parse, and keeps no syntax tree.
 """
 
 from __future__ import annotations
 
+import os
 import re
+from bisect import bisect_right
 from collections.abc import Callable
-from functools import lru_cache
+
+#: Deeper nesting of blocks, brackets or templates is an error (the scanner recurses).
+MAX_DEPTH = 200
 
 
 class Attribute:
-    """An attribute or object element: its name position and the string literals of its value.
+    """An attribute or object element: where its name is written, the quoted string literals
+    of its value (text, line, column; as written, escapes included, blanks at either end
+    left out, and only strings without interpolation), and ``objects``: the elements of
+    each object written as an element of a list (``ingress = [{...}, {...}]``), in order.
+    ``span`` is where the value is written in the text of a ``.tf`` file (start and end offsets)."""
 
-    ``objects`` holds the elements of each object when the value is a list
-    of objects (``ingress = [{...}, {...}]``), in order. Position, strings and
-    objects are worked out on first use: most attributes of a file are never asked for.
-    """
+    __slots__ = ("line", "column", "strings", "objects", "span")
 
-    __slots__ = ("_line", "_column", "_locate", "_strings", "_objects", "_expand")
-
-    def __init__(self, line: int | None, column: int | None, strings=None, objects=None, expand=None, locate=None):
-        self._line = line
-        self._column = column
-        self._locate = locate
-        self._strings = strings
-        self._objects = objects
-        self._expand = expand
-
-    def _place(self) -> None:
-        self._line, self._column = self._locate()
-        self._locate = None
-
-    @property
-    def line(self) -> int:
-        if self._locate is not None:
-            self._place()
-        return self._line
-
-    @property
-    def column(self) -> int:
-        if self._locate is not None:
-            self._place()
-        return self._column
-
-    def _load(self) -> None:
-        if self._strings is None:
-            self._strings, self._objects = self._expand() if self._expand else ([], [])
-            self._expand = None
-
-    @property
-    def strings(self) -> list[tuple[str, int, int]]:
-        self._load()
-        return self._strings
-
-    @property
-    def objects(self) -> list[dict[str, Attribute]]:
-        self._load()
-        return self._objects
-
-    def work_out(self) -> None:
-        """Everything now, so that nothing refers to the syntax tree any more."""
-        if self._locate is not None:
-            self._place()
-        self._load()
-        for elements in self._objects:
-            for element in elements.values():
-                element.work_out()
+    def __init__(self, line: int, column: int, strings: list[tuple[str, int, int]],
+                 objects: list[dict[str, Attribute]], span: tuple[int, int] | None = None):
+        self.line, self.column, self.strings, self.objects, self.span = line, column, strings, objects, span
 
     def position_of(self, text: str | None) -> tuple[int, int]:
         """The literal spelling ``text`` if the value has one, else the attribute."""
@@ -80,42 +43,18 @@ class Attribute:
 
 
 class Block:
-    """A block: its kind, labels and position; attributes and nested blocks on first use.
+    """A block: its type (``kind``), labels, position, attributes and nested blocks.
 
     ``rows`` is the block's first and last row (0-based) in a ``.tf`` file, ``None`` in JSON.
     """
 
-    __slots__ = ("kind", "labels", "line", "column", "rows", "_attributes", "_children", "_expand")
+    __slots__ = ("kind", "labels", "line", "column", "rows", "attributes", "children")
 
-    def __init__(self, kind: str, labels: list[str], line: int, column: int, expand=None,
-                 rows: tuple[int, int] | None = None):
+    def __init__(self, kind: str, labels: list[str], line: int, column: int, rows: tuple[int, int] | None = None,
+                 attributes: dict[str, Attribute] | None = None, children: list[Block] | None = None):
         self.kind, self.labels, self.line, self.column, self.rows = kind, labels, line, column, rows
-        self._attributes: dict[str, Attribute] | None = None if expand else {}
-        self._children: list[Block] = []
-        self._expand = expand
-
-    def _load(self) -> None:
-        if self._expand is not None:
-            self._attributes, self._children = self._expand()
-            self._expand = None
-
-    @property
-    def attributes(self) -> dict[str, Attribute]:
-        self._load()
-        return self._attributes
-
-    @property
-    def children(self) -> list[Block]:
-        self._load()
-        return self._children
-
-    def work_out(self) -> None:
-        """Attributes and nested blocks, all of them, now: nothing refers to the syntax tree any more."""
-        self._load()
-        for attribute in self._attributes.values():
-            attribute.work_out()
-        for child in self._children:
-            child.work_out()
+        self.attributes = {} if attributes is None else attributes
+        self.children = [] if children is None else children
 
 
 class _Index:
@@ -126,75 +65,27 @@ class _Index:
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         raise NotImplementedError
 
-    def work_out(self, wanted: Callable[[Block], bool]) -> None:
-        """Work out the blocks ``wanted`` picks now (a JSON index has worked out all)."""
-
 
 class HclIndex(_Index):
-    """The index of a ``.tf`` file, from tree-sitter. Only the blocks asked for are read.
-
-    Nothing here holds a reference cycle (blocks and attributes point at a
-    ``_Reader``, which points at no block), so an index is freed as soon as it
-    is dropped, even while the cyclic garbage collector is off.
-    """
+    """The index of a ``.tf`` file. ``text`` is its source, decoded (offsets of ``span``
+    are in it); ``error`` is (line, message) when the scanner gave up (nesting too deep),
+    with the blocks found before it."""
 
     def __init__(self, source: bytes):
-        self._reader = _Reader(source)
-        self._top_nodes: list | None = None
-        self._parse()
-        self._top_blocks: list[Block | None] = [None] * len(self._top_nodes)
-        self._top_rows: list[tuple[int, int]] | None = None
-
-    def _parse(self) -> list:
-        body = _child(_parser().parse(readable(self._reader.source)).root_node, "body")
-        self._top_nodes = [node for node in body.named_children if node.type == "block"] if body else []
-        return self._top_nodes
-
-    def _top(self, index: int) -> Block:
-        block = self._top_blocks[index]
-        if block is None:
-            nodes = self._top_nodes if self._top_nodes is not None else self._parse()  # dropped: parse again
-            block = self._top_blocks[index] = self._reader.block(nodes[index])
-        return block
-
-    def work_out(self, wanted: Callable[[Block], bool]) -> None:
-        """Work out the top-level blocks ``wanted`` picks, all through, and drop the syntax
-        tree (several times the size of the source). The index answers as before; asked
-        for another block, it parses the source again."""
-        if self._top_rows is None:
-            self._top_rows = [(node.start_point[0], node.end_point[0]) for node in self._top_nodes]
-        for index in range(len(self._top_blocks)):
-            block = self._top(index)
-            if wanted(block):
-                block.work_out()
-            else:
-                self._top_blocks[index] = None  # it refers to the tree: made again on demand
-        self._top_nodes = None
-
-    @property
-    def top_level(self) -> list[Block]:
-        return [self._top(index) for index in range(len(self._top_blocks))]
-
-    def top_level_nodes(self) -> list[tuple[Block, object]]:
-        """Top-level blocks with their syntax nodes (for line ranges)."""
-        nodes = self._top_nodes if self._top_nodes is not None else self._parse()
-        return [(self._top(index), node) for index, node in enumerate(nodes)]
+        self.text = source.decode("utf-8", "replace")
+        scanner = _Scanner(self.text)
+        self.error: tuple[int, str] | None = None
+        try:
+            self.top_level = scanner.body(0, 0)[1]
+        except _TooDeep as exc:
+            self.top_level = scanner.top_level
+            self.error = (scanner.point(exc.args[0])[0], f"nesting deeper than {MAX_DEPTH} levels")
 
     def block_at(self, line: int, kind: str | None = None) -> Block | None:
         """The block written at ``line``, at any depth: the first block of that kind
         starting on the line among the blocks of the innermost block holding it."""
         row = line - 1
-        if self._top_rows is None:
-            self._top_rows = [(node.start_point[0], node.end_point[0]) for node in self._top_nodes]
-        inside = None
-        for index, (first, last) in enumerate(self._top_rows):
-            if first == row and (kind is None or self._top(index).kind == kind):
-                return self._top(index)
-            if first <= row <= last:
-                inside = index
-        if inside is None:
-            return None
-        candidates = self._top(inside).children
+        candidates = self.top_level
         while candidates:
             holder = None
             for block in candidates:
@@ -209,127 +100,219 @@ class HclIndex(_Index):
         return None
 
 
-class _Reader:
-    """Blocks and attributes out of syntax nodes of one file's source."""
+class _TooDeep(Exception):
+    """Nesting deeper than MAX_DEPTH; the offset where it went too deep."""
 
-    __slots__ = ("source", "_line_starts")
 
-    def __init__(self, source: bytes):
-        self.source = source
-        self._line_starts: list[int] | None = None  # worked out for the first position asked for
+#: Blanks and comments on one line (a ``/* */`` comment may span lines).
+_BLANKS = re.compile(r"(?:[ \t\r]+|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))*", re.S)
+#: Blanks, newlines and comments.
+_SPACE = re.compile(r"(?:\s+|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))*", re.S)
+#: A name: a block type, a label written bare, an attribute name.
+_NAME = re.compile(r"[^\W\d][\w-]*")
+#: What an expression can hold between the characters that matter to its structure.
+_PLAIN = re.compile(r'[^"\n{}\[\]()#/<,=:]*')
+_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)", re.S)
+#: Template text up to its end, or up to an interpolation or a directive (``${``, ``%{``).
+_TEMPLATE_TEXT = re.compile(r'(?:\\.|\$\$\{|%%\{|[^"\\\n$%]|[$%](?!\{))*')
+#: A quoted string up to its end, or up to its first interpolation or directive.
+_QUOTED = re.compile(f'"({_TEMPLATE_TEXT.pattern})')
+_HEREDOC = re.compile(r"<<-?([^\W\d][\w-]*)[ \t]*\r?\n")
+_TEMPLATE_START = re.compile(r"\$\$\{|%%\{|[$%]\{")
+_FOR = re.compile(r"for\b")
 
-    def position(self, point) -> tuple[int, int]:
-        row, byte_column = point
-        if self._line_starts is None:
-            self._line_starts = [0, *(match.end() for match in re.finditer(b"\n", self.source))]
-        start = self._line_starts[row] if row < len(self._line_starts) else 0
-        prefix = self.source[start:start + byte_column]
-        return row + 1, (byte_column if prefix.isascii() else len(prefix.decode("utf-8", "replace"))) + 1
 
-    def text(self, node) -> str:
-        return self.source[node.start_byte:node.end_byte].decode("utf-8", "replace")
+class _Scanner:
+    """One pass over a file's text. The strings and objects of the attribute being read
+    are gathered in ``strings`` and ``objects``; an object element takes its share of them."""
 
-    def block(self, node) -> Block:
-        children = node.named_children
-        labels = [self._label(child) for child in children[1:] if child.type in ("string_lit", "identifier")]
-        body = None
-        for child in children:
-            if child.type == "body":
-                body = child
-                break
-        start = node.start_point
-        return Block(self.text(children[0]) if children else "", labels, *self.position(start),
-                     expand=lambda: self._body(body), rows=(start[0], node.end_point[0]))
+    def __init__(self, text: str):
+        self.text = text
+        self.end = len(text)
+        self.strings: list[tuple[str, int, int]] = []
+        self.objects: list[dict[str, Attribute]] = []
+        self.top_level: list[Block] = []  # the top-level blocks read so far
+        self.written_end = 0  # see ``expression``
+        self._line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
 
-    def _body(self, body) -> tuple[dict[str, Attribute], list[Block]]:
+    def point(self, offset: int) -> tuple[int, int]:
+        """Line and column (1-based, in characters) of an offset."""
+        line = bisect_right(self._line_starts, offset)
+        return line, offset - self._line_starts[line - 1] + 1
+
+    def body(self, pos: int, depth: int) -> tuple[dict[str, Attribute], list[Block], int]:
+        """The attributes and blocks of a body from ``pos`` to its closing brace (the file's end
+        at depth 0); and the offset after it. What is not an attribute or a block is skipped
+        up to the end of its line (the evaluator reports it)."""
+        if depth > MAX_DEPTH:
+            raise _TooDeep(pos)
+        text, end = self.text, self.end
         attributes: dict[str, Attribute] = {}
-        blocks: list[Block] = []
-        for node in body.named_children if body is not None else ():
-            kind = node.type
-            if kind == "attribute":
-                parts = [part for part in node.named_children if part.type != "comment"]  # `x = /* c */ "v"`
-                attributes[self.text(parts[0])] = self._attribute(parts[0], parts[1] if len(parts) > 1 else None)
-            elif kind == "block":
-                blocks.append(self.block(node))
-        return attributes, blocks
-
-    def _label(self, node) -> str:
-        literal = _child(node, "template_literal")
-        return self.text(literal) if literal is not None else self.text(node).strip('"')
-
-    def _attribute(self, name_node, expression) -> Attribute:
-        if expression is None:
-            return Attribute(*self.position(name_node.start_point), [], [])
-        return Attribute(None, None, expand=lambda: self._expand(expression),
-                         locate=lambda: self.position(name_node.start_point))
-
-    def _expand(self, expression) -> tuple[list, list]:
-        strings, objects = [], []
-        stack = [expression]
-        while stack:
-            node = stack.pop()
-            if node.type == "string_lit":
-                literal = _child(node, "template_literal")
-                if literal is not None:
-                    strings.append((self.text(literal), *self.position(node.start_point)))
+        blocks: list[Block] = self.top_level if depth == 0 else []
+        while True:
+            pos = _SPACE.match(text, pos).end()
+            if pos >= end:
+                return attributes, blocks, end
+            if text[pos] == "}":
+                if depth:
+                    return attributes, blocks, pos + 1
+                pos += 1
                 continue
-            if node.type == "object" and node.parent is not None and node.parent.parent is not None \
-                    and node.parent.parent.parent is not None and node.parent.parent.parent.type == "tuple":
-                objects.append(self._object(node))
-            stack.extend(reversed(node.named_children))
-        strings.sort(key=lambda item: (item[1], item[2]))
-        return strings, objects
+            name = _NAME.match(text, pos)
+            if name is None:
+                pos = self._line_end(pos)
+                continue
+            start = pos
+            pos = _BLANKS.match(text, name.end()).end()
+            if text.startswith("=", pos) and not text.startswith(("==", "=>"), pos):
+                value = _BLANKS.match(text, pos + 1).end()
+                self.strings, self.objects = [], []
+                pos = self.expression(value, "}", True, depth + 1)
+                attributes[name.group()] = Attribute(*self.point(start), self.strings, self.objects,
+                                                     (value, self.written_end))
+                continue
+            labels = []
+            while pos < end:
+                if text[pos] == '"':
+                    quoted = _QUOTED.match(text, pos)
+                    literal = quoted.group(1)
+                    labels.append(literal.strip(" \t") or literal)
+                    pos = quoted.end() + (text.startswith('"', quoted.end()))
+                else:
+                    label = _NAME.match(text, pos)
+                    if label is None:
+                        break
+                    labels.append(label.group())
+                    pos = label.end()
+                pos = _BLANKS.match(text, pos).end()
+            if not text.startswith("{", pos):
+                pos = self._line_end(pos)
+                continue
+            block_attributes, children, pos = self.body(pos + 1, depth + 1)
+            line, column = self.point(start)
+            blocks.append(Block(name.group(), labels, line, column, (line - 1, self.point(pos - 1)[0] - 1),
+                                block_attributes, children))
 
-    def _object(self, node) -> dict[str, Attribute]:
+    def _line_end(self, pos: int) -> int:
+        """The end of the line at ``pos`` (past at least one character)."""
+        newline = self.text.find("\n", pos + 1)
+        return self.end if newline < 0 else newline
+
+    def expression(self, pos: int, stops: str, newline_stops: bool, depth: int) -> int:
+        """The offset of the first of ``stops`` (or of a newline, with ``newline_stops``) after
+        ``pos`` outside brackets, strings and comments; the text's end if there is none.
+        ``written_end`` is then where the expression's text ends (before blanks and comments)."""
+        if depth > MAX_DEPTH:
+            raise _TooDeep(pos)
+        text, end = self.text, self.end
+        start = written_end = pos
+        while True:
+            plain = _PLAIN.match(text, pos).end()
+            if plain > pos:
+                if not text[pos:plain].isspace():
+                    written_end = plain
+                pos = plain
+            if pos >= end or (char := text[pos]) in stops or char == "\n" and newline_stops:
+                while written_end > start and text[written_end - 1] in " \t\r\n":
+                    written_end -= 1
+                self.written_end = written_end
+                return min(pos, end)
+            if char in "#/" and (comment := _COMMENT.match(text, pos)) is not None:
+                pos = comment.end()
+                continue
+            if char == '"':
+                pos = self._quoted(pos, depth)
+            elif char == "[":
+                pos = self._tuple(pos + 1, depth + 1)
+            elif char == "{":
+                pos = self._closing(self.expression(pos + 1, "}", False, depth + 1), "}")
+            elif char == "(":
+                pos = self._closing(self.expression(pos + 1, ")", False, depth + 1), ")")
+            elif char == "<" and (heredoc := _HEREDOC.match(text, pos)) is not None:
+                pos = self._heredoc(heredoc, depth)
+            else:  # a newline within brackets, an operator, a closing bracket without its opening
+                pos += 1
+            written_end = pos
+
+    def _closing(self, pos: int, bracket: str) -> int:
+        return pos + 1 if self.text.startswith(bracket, pos) else pos
+
+    def _quoted(self, pos: int, depth: int) -> int:
+        """Past a quoted string; one without interpolation is one of the value's strings."""
+        text = self.text
+        quoted = _QUOTED.match(text, pos)
+        after = quoted.end()
+        if text.startswith('"', after):
+            literal = quoted.group(1).strip(" \t")
+            if literal:
+                self.strings.append((literal, *self.point(pos)))
+            return after + 1
+        while text.startswith(("${", "%{"), after):  # a template: its interpolations and directives
+            after = self._closing(self.expression(after + 2, "}", False, depth + 1), "}")
+            after = _TEMPLATE_TEXT.match(text, after).end()
+        return after + 1 if text.startswith('"', after) else after
+
+    def _tuple(self, pos: int, depth: int) -> int:
+        """Past a list from just after its ``[``: an element written as an object is one of
+        the value's objects (not in a ``for`` expression)."""
+        text, end = self.text, self.end
+        first = True
+        while True:
+            pos = _SPACE.match(text, pos).end()
+            if pos >= end:
+                return end
+            if text[pos] == "]":
+                return pos + 1
+            if first and _FOR.match(text, pos):
+                return self._closing(self.expression(pos, "]", False, depth), "]")
+            first = False
+            if text[pos] == "{":
+                pos = self._object(pos + 1, depth + 1)
+            pos = self.expression(pos, ",]", False, depth)
+            if text.startswith(",", pos):
+                pos += 1
+
+    def _object(self, pos: int, depth: int) -> int:
+        """Past an object written as a list element, from just after its ``{``: its elements
+        (``key = value`` or ``key: value``) as attributes."""
+        text, end = self.text, self.end
+        if _FOR.match(text, _SPACE.match(text, pos).end()):  # a `for` expression, not an object
+            return self._closing(self.expression(pos, "}", False, depth), "}")
         elements: dict[str, Attribute] = {}
-        for element in node.named_children:
-            parts = [part for part in element.named_children if part.type != "comment"]
-            if element.type != "object_elem" or len(parts) < 2:
+        self.objects.append(elements)
+        while True:
+            pos = _SPACE.match(text, pos).end()
+            while text.startswith(",", pos):
+                pos = _SPACE.match(text, pos + 1).end()
+            if pos >= end:
+                return end
+            if text[pos] == "}":
+                return pos + 1
+            start = pos
+            pos = self.expression(pos, "=:,}", True, depth)
+            if pos >= end or text[pos] not in "=:":
                 continue
-            key, value = parts[0], parts[1]
-            literal = _first(key, "template_literal")
-            name = self.text(literal) if literal is not None else self.text(key)
-            elements[name] = self._attribute(key, value)
-        return elements
+            key = text[start:pos].strip()
+            value = _BLANKS.match(text, pos + 1).end()
+            strings, objects = len(self.strings), len(self.objects)
+            pos = self.expression(value, ",}", True, depth)
+            if key.startswith('"'):
+                literal = _QUOTED.match(key).group(1).strip(" \t")
+                key = literal or key
+            elements[key] = Attribute(*self.point(start), self.strings[strings:], self.objects[objects:],
+                                      (value, self.written_end))
 
-
-def _child(node, kind: str):
-    for child in node.named_children:
-        if child.type == kind:
-            return child
-    return None
-
-
-def _first(node, kind: str):
-    stack = [node]
-    while stack:
-        current = stack.pop()
-        if current.type == kind:
-            return current
-        stack.extend(current.named_children)
-    return None
-
-
-#: A number with an exponent and no fraction (``1e3``): HCL takes it, tree-sitter's grammar does not.
-_BARE_EXPONENT = re.compile(rb"(?<![\w.])(\d+)[eE]([+-]?)(?=\d)")
-#: What every bare exponent contains.
-_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
-
-
-def readable(source: bytes) -> bytes:
-    """The source as tree-sitter's HCL grammar can read it: ``1e3`` as ``1.3``, ``1e-3`` as
-    ``1.03``; the same length, so every position holds (text is read from the source itself)."""
-    if not _EXPONENT.search(source) or not _BARE_EXPONENT.search(source):  # the first ~4 times faster
-        return source
-    return _BARE_EXPONENT.sub(lambda match: match[1] + (b".0" if match[2] else b"."), source)
-
-
-@lru_cache(maxsize=1)
-def _parser():
-    import tree_sitter
-    import tree_sitter_hcl
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))
+    def _heredoc(self, heredoc: re.Match, depth: int) -> int:
+        """Past a heredoc: to the end of its closing line; its interpolations are read."""
+        text = self.text
+        closing = re.compile(rf"^[ \t]*{re.escape(heredoc.group(1))}[ \t]*\r?$", re.M).search(text, heredoc.end())
+        stop = closing.start() if closing else self.end
+        pos = heredoc.end()
+        while (start := _TEMPLATE_START.search(text, pos, stop)) is not None:
+            pos = start.end()
+            if len(start.group()) == 2:
+                pos = self._closing(self.expression(pos, "}", False, depth + 1), "}")
+        return closing.end() if closing else self.end
 
 
 class JsonIndex(_Index):
@@ -397,13 +380,63 @@ def _strings(node):
             stack.extend(current.value.values())
 
 
-@lru_cache(maxsize=None)
-def index_file(path: str, mtime_ns: int) -> HclIndex | JsonIndex:
-    """The index of a file (cached for the run; the mtime makes an edited file a new entry)."""
-    return read_index(path)
+class _Kept:
+    """Indexes kept for the next to ask (the module-call scan reads files the reading reads
+    again), by normalised path, with the file's mtime; at most ``limit`` bytes of source
+    (the oldest go first)."""
+
+    def __init__(self, limit: int):
+        self.limit = limit
+        self.entries: dict[str, tuple[int, int, HclIndex | JsonIndex]] = {}
+        self.size = 0
+
+    def get(self, key: str, mtime: int) -> HclIndex | JsonIndex | None:
+        kept = self.entries.get(key)
+        return kept[2] if kept is not None and kept[0] == mtime else None
+
+    def put(self, key: str, mtime: int, size: int, index: HclIndex | JsonIndex) -> None:
+        self.pop(key)
+        self.entries[key] = (mtime, size, index)
+        self.size += size
+        while self.size > self.limit and len(self.entries) > 1:
+            self.pop(next(iter(self.entries)))
+
+    def pop(self, key: str) -> None:
+        kept = self.entries.pop(key, None)
+        if kept is not None:
+            self.size -= kept[1]
 
 
-def read_index(path: str) -> HclIndex | JsonIndex:
-    with open(path, "rb") as handle:
-        source = handle.read()
-    return JsonIndex(source) if path.endswith(".tf.json") else HclIndex(source)
+_kept = _Kept(64 << 20)
+
+
+def index_file(path: str, source: bytes | None = None) -> HclIndex | JsonIndex:
+    """The index of a file, kept until :func:`forget_index` (an edited file, with another
+    mtime, is read again); ``source`` is its content, when the caller has read it."""
+    key = os.path.normpath(path)
+    mtime = os.stat(path).st_mtime_ns
+    index = _kept.get(key, mtime)
+    if index is None:
+        if source is None:
+            with open(path, "rb") as handle:
+                source = handle.read()
+        index = JsonIndex(source) if path.endswith(".tf.json") else HclIndex(source)
+        _kept.put(key, mtime, len(source), index)
+    return index
+
+
+def forget_index(path: str) -> None:
+    """Drop the kept index of a file (indexes are several times the size of their source)."""
+    _kept.pop(os.path.normpath(path))
+
+
+def read_ahead(paths: list[str], done: Callable[[], bool]) -> None:
+    """Index files for the reading, one by one until ``done()``: work for this thread
+    while the evaluator runs on another."""
+    for path in paths:
+        if done():
+            break
+        try:
+            index_file(path)
+        except OSError:
+            continue  # reported by the reading

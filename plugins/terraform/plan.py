@@ -132,7 +132,7 @@ def _source_block(folder: str, configuration: dict, address: str) -> tuple[str, 
     kind, name = parts
     for tf_file in module_files(folder):
         try:
-            index = index_file(tf_file, os.stat(tf_file).st_mtime_ns)
+            index = index_file(tf_file)
         except OSError:
             return None
         for block in index.top_level:
