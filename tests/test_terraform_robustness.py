@@ -81,7 +81,7 @@ def test_a_count_or_for_each_terraform_takes_is_read(tmp_path, argument, instanc
 
 
 def test_a_number_with_an_exponent_and_no_fraction_is_read_with_its_positions(tmp_path):
-    """tree-sitter's HCL grammar cannot read ``1e3``; positions came out wrong (line 3, column 1)."""
+    """tree-sitter's HCL grammar cannot read ``1e3``: positions once came out wrong (line 3, column 1)."""
     write_files(tmp_path / "m", {"main.tf": GROUP.replace("{argument}", "count = 1e1").replace(
         "from_port   = 3389", "from_port   = 3.389e3").replace("to_port     = 3389", "to_port     = 3389E+0")})
     result = lint([tmp_path / "m"])
@@ -103,3 +103,11 @@ def check_folder(folder):
     result = lint([folder])
     return ([(e.file, e.line, e.message) for e in result.errors],
             [(f.permission.resource, f.location.line, f.location.column) for f in result.findings])
+
+
+def test_nesting_too_deep_to_read_is_an_error_and_the_findings_keep_the_evaluators_lines(tmp_path):
+    deep = GROUP.replace("{argument}", "description = " + "[" * 300 + "]" * 300)
+    write_files(tmp_path, {"deep/main.tf": deep, "plain/main.tf": GROUP.replace("{argument}", "")})
+    errors, findings = check_folder(tmp_path)
+    assert errors == [(str(tmp_path / "deep" / "main.tf"), 2, "nesting deeper than 200 levels")]
+    assert findings == [("aws_security_group.rdp", 3, 1), ("aws_security_group.rdp", 7, 20)]

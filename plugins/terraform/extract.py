@@ -177,12 +177,16 @@ class ModuleReader:
         return self._index[1].block_at(line)
 
     def _use_index(self, path: str | None) -> None:
-        """Make the index in use that of ``path`` (None: none), and drop the one used so far."""
+        """Make the index in use that of ``path`` (None: none), and drop the one used so far.
+        Where the scanner gave up, positions fall back to the evaluator's lines: an error says so."""
         if self._index is not None:
             forget_index(self._index[0])
             self._index = None
         if path is not None:
             self._index = (path, index_file(path))
+            error = getattr(self._index[1], "error", None)
+            if error is not None and InputError(path, *error) not in self.errors:
+                self.errors.append(InputError(path, *error))
 
     def _block_location(self, entry: dict) -> Location:
         meta = _meta(entry)

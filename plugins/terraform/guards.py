@@ -58,7 +58,7 @@ class _Invalid(Exception):
 
 def panic_errors(path: str, source: bytes) -> list[InputError]:
     """An input error for each variable type and ``dynamic`` block of the file that
-    would make the evaluator panic (and for nesting too deep to read)."""
+    would make the evaluator panic."""
     if path.endswith(".tf.json"):
         # tfparse takes any dynamic for_each in JSON
         return _json_type_errors(path, source) if _CHECKED_JSON.search(source) else []
@@ -76,9 +76,7 @@ def panic_errors(path: str, source: bytes) -> list[InputError]:
             errors.extend(_dynamic_errors(path, index.text, block))
             if block.kind in ("resource", "data"):
                 errors.extend(_meta_argument_errors(path, index.text, block))
-    if index.error is not None:
-        errors.append(InputError(path, *index.error))
-    return errors
+    return errors  # (what the scanner could not read, the reading reports)
 
 
 def _value(text: str, attribute: Attribute):
