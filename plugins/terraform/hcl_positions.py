@@ -104,15 +104,15 @@ class _TooDeep(Exception):
     """Nesting deeper than MAX_DEPTH; the offset where it went too deep."""
 
 
+_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)", re.S)
 #: Blanks and comments on one line (a ``/* */`` comment may span lines).
-_BLANKS = re.compile(r"(?:[ \t\r]+|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))*", re.S)
+_BLANKS = re.compile(rf"(?:[ \t\r]+|{_COMMENT.pattern})*", re.S)
 #: Blanks, newlines and comments.
-_SPACE = re.compile(r"(?:\s+|#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z))*", re.S)
+_SPACE = re.compile(rf"(?:\s+|{_COMMENT.pattern})*", re.S)
 #: A name: a block type, a label written bare, an attribute name.
 _NAME = re.compile(r"[^\W\d][\w-]*")
 #: What an expression can hold between the characters that matter to its structure.
 _PLAIN = re.compile(r'[^"\n{}\[\]()#/<,=:]*')
-_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?(?:\*/|\Z)", re.S)
 #: Template text up to its end, or up to an interpolation or a directive (``${``, ``%{``).
 _TEMPLATE_TEXT = re.compile(r'(?:\\.|\$\$\{|%%\{|[^"\\\n$%]|[$%](?!\{))*')
 #: A quoted string up to its end, or up to its first interpolation or directive.
