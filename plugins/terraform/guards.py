@@ -127,7 +127,8 @@ def _dynamic_errors(path: str, text: str, block: Block) -> list[InputError]:
         kind = _primitive_constant(source, node) if node is not None else None
         if kind:
             label = current.labels[0] if current.labels else "?"
-            errors.append(InputError(path, attribute.line, f'dynamic "{label}": for_each is a {kind}, not a map or a set'))
+            errors.append(InputError(path, attribute.line,
+                                     f'dynamic "{label}": for_each is a {kind}, not a map or a set'))
     return errors
 
 
