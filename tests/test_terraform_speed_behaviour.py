@@ -443,3 +443,18 @@ def test_a_sliced_module_is_parsed_once(tmp_path, monkeypatch, jobs):
     result = TerraformFormat().parse_folders(folder, {"jobs": jobs})
     assert len(result.permissions) == 64 and result.errors == []
     assert len(parsed) == len(set(parsed)) == 8  # each of the 8 files once, for slicing and positions alike
+
+
+def test_a_module_too_small_to_need_slicing_is_not_read_for_it(tmp_path, monkeypatch):
+    from winportlint.plugins.terraform import chunking
+
+    dense = 'dynamic "a" {}\n}\n' * 20  # 20 dynamic blocks and 20 block ends in 340 bytes
+    write_files(tmp_path, {"small.tf": dense})
+    monkeypatch.setattr(chunking, "WORK_LIMIT", len(dense) ** 2 // 72 + 1)  # over what 340 bytes can hold
+    real_open = open
+    monkeypatch.setattr("builtins.open", lambda *args, **kwargs: pytest.fail("read") if str(args[0]).endswith(
+        "small.tf") else real_open(*args, **kwargs))
+    assert not chunking.needs_slicing([str(tmp_path / "small.tf")])
+    monkeypatch.setattr("builtins.open", real_open)
+    monkeypatch.setattr(chunking, "WORK_LIMIT", 20 * 20 - 1)  # now 20 x 20 is over it, and it is read
+    assert chunking.needs_slicing([str(tmp_path / "small.tf")])
