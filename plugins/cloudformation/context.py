@@ -17,8 +17,7 @@ from winportlint.model import Evidence, InputError, Location, SubnetAcl, Target
 from winportlint.nodes import LoadError, Node
 
 from .extract import mapping_items, resource_properties, typed_resources
-from .intrinsics import (NO_VALUE, Resolver, ResourceRef, TooManyValues, Unknown, _intrinsic, _list_argument,
-                         _scalar)
+from .intrinsics import NO_VALUE, Resolver, ResourceRef, TooManyValues, Unknown, intrinsic, list_argument, scalar
 
 INSTANCE = "AWS::EC2::Instance"
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
@@ -117,7 +116,7 @@ def keys(resolver: Resolver, node: Node | None, field: str) -> list[str]:
             alternatives = resolver.resolve(item, field)
         except TooManyValues:
             continue  # too many to tell: names nothing, as an unknown value
-        function, argument = _intrinsic(item)
+        function, argument = intrinsic(item)
         if function == "Ref" and argument.value in resolver.parameters \
                 and all(isinstance(a.value, Unknown) for a in alternatives):
             found[argument.value] = None
@@ -241,9 +240,9 @@ def image_evidence(resolver: Resolver, node: Node, field: str) -> list[Evidence]
     """One ``image`` Evidence per value the image can take, with where it is written:
     the property, the parameter's ``Default``/``AllowedValues`` (also of an SSM-typed
     parameter, whose default is an SSM path) or the mapping entry."""
-    function, argument = _intrinsic(node)
+    function, argument = intrinsic(node)
     if function == "Fn::If":
-        items = _list_argument(argument, 3, "Fn::If", node)
+        items = list_argument(argument, 3, "Fn::If", node)
         return image_evidence(resolver, items[1], field) + image_evidence(resolver, items[2], field)
     if function == "Ref" and isinstance(argument.value, str) and argument.value in resolver.parameters:
         return _parameter_images(resolver, argument.value)
@@ -273,7 +272,7 @@ def _parameter_images(resolver: Resolver, name: str) -> list[Evidence]:
         values.extend((item, f"Parameters.{name}.AllowedValues") for item in allowed.value)
     evidence = []
     for value_node, where in values:
-        text = _scalar(value_node)
+        text = scalar(value_node)
         if isinstance(text, str) and text.strip():
             evidence.append(Evidence("image", ssm_path(text), where, resolver.location(value_node)))
     return evidence
@@ -299,17 +298,17 @@ def user_data_texts(resolver: Resolver, node: Node) -> list[str]:
 
 
 def _texts(resolver: Resolver, node: Node) -> list[str]:
-    function, argument = _intrinsic(node)
+    function, argument = intrinsic(node)
     if function is None:
         return [node.value] if isinstance(node.value, str) else [""]
     if function == "Fn::Base64":
         return _texts(resolver, argument)
     if function == "Fn::If":
-        items = _list_argument(argument, 3, "Fn::If", node)
+        items = list_argument(argument, 3, "Fn::If", node)
         return _unique(_texts(resolver, items[1]) + _texts(resolver, items[2]))
     if function == "Fn::Join":
-        items = _list_argument(argument, 2, "Fn::Join", node)
-        delimiter = _scalar(items[0]) or ""
+        items = list_argument(argument, 2, "Fn::Join", node)
+        delimiter = scalar(items[0]) or ""
         parts = items[1].value if isinstance(items[1].value, list) and not items[1].tag else [items[1]]
         combinations: list[list[str]] = [[]]
         for part in parts:
@@ -324,11 +323,11 @@ def _texts(resolver: Resolver, node: Node) -> list[str]:
 
 def _sub_texts(resolver: Resolver, argument: Node, node: Node) -> list[str]:
     if isinstance(argument.value, list):
-        template_node, variables_node = _list_argument(argument, 2, "Fn::Sub", node)
+        template_node, variables_node = list_argument(argument, 2, "Fn::Sub", node)
         variables = variables_node.value if isinstance(variables_node.value, dict) else {}
     else:
         template_node, variables = argument, {}
-    template = _scalar(template_node)
+    template = scalar(template_node)
     if template is None:
         return [""]
     choices = []

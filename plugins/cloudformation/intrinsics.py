@@ -96,7 +96,7 @@ class Resolver:
         return alternatives
 
     def _resolve(self, node: Node, field: str) -> list[Alternative]:
-        function, argument = _intrinsic(node)
+        function, argument = intrinsic(node)
         if function is None:
             value = node.value
             if isinstance(value, list):
@@ -137,7 +137,7 @@ class Resolver:
     def _parameter(self, name: str, field: str) -> list[Alternative]:
         declaration = self.parameters[name]
         spec = declaration.value if isinstance(declaration.value, dict) else {}
-        kind = _scalar(spec.get("Type")) or ""
+        kind = scalar(spec.get("Type")) or ""
         values: list[tuple[Node, str]] = []
         if "Default" in spec:
             values.append((spec["Default"], f"parameter {name} default"))
@@ -151,7 +151,7 @@ class Resolver:
         is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
         seen: dict[object, Alternative] = {}
         for value_node, detail in values:
-            text = _scalar(value_node)
+            text = scalar(value_node)
             if text is None:
                 continue
             value: object = [part.strip() for part in text.split(",")] if is_list else text
@@ -172,8 +172,8 @@ class Resolver:
     # -- Conditions and mappings ----------------------------------------------------------------
 
     def _fn_if(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        items = _list_argument(argument, 3, "Fn::If", node)
-        condition = _scalar(items[0]) or "?"
+        items = list_argument(argument, 3, "Fn::If", node)
+        condition = scalar(items[0]) or "?"
         results = []
         for branch, truth in ((items[1], "true"), (items[2], "false")):
             step = Provenance(field, "condition", f"condition {condition} is {truth}", self.location(branch))
@@ -182,8 +182,8 @@ class Resolver:
         return results
 
     def _fn_findinmap(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        items = _list_argument(argument, 3, "Fn::FindInMap", node)
-        map_name = _scalar(items[0])
+        items = list_argument(argument, 3, "Fn::FindInMap", node)
+        map_name = scalar(items[0])
         if map_name not in self.mappings:
             raise LoadError(f"Fn::FindInMap names unknown mapping '{map_name}'", items[0].line)
         results = []
@@ -230,12 +230,12 @@ class Resolver:
 
     def _fn_sub(self, argument: Node, field: str, node: Node) -> list[Alternative]:
         if isinstance(argument.value, list):
-            items = _list_argument(argument, 2, "Fn::Sub", node)
+            items = list_argument(argument, 2, "Fn::Sub", node)
             template_node, variables_node = items
             variables = variables_node.value if isinstance(variables_node.value, dict) else {}
         else:
             template_node, variables = argument, {}
-        template = _scalar(template_node)
+        template = scalar(template_node)
         if template is None:
             return [Alternative(Unknown("Fn::Sub of a non-string"))]
         names = list(dict.fromkeys(_SUB_VARIABLE.findall(template)))
@@ -260,8 +260,8 @@ class Resolver:
         return results
 
     def _fn_join(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        items = _list_argument(argument, 2, "Fn::Join", node)
-        delimiter = _scalar(items[0]) or ""
+        items = list_argument(argument, 2, "Fn::Join", node)
+        delimiter = scalar(items[0]) or ""
         results = []
         for alternative in self._resolve(items[1], field):
             parts = alternative.value
@@ -276,8 +276,8 @@ class Resolver:
         return results
 
     def _fn_split(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        items = _list_argument(argument, 2, "Fn::Split", node)
-        delimiter = _scalar(items[0])
+        items = list_argument(argument, 2, "Fn::Split", node)
+        delimiter = scalar(items[0])
         if not delimiter:
             raise LoadError("Fn::Split needs a delimiter", node.line)
         return [
@@ -286,7 +286,7 @@ class Resolver:
         ]
 
     def _fn_select(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        items = _list_argument(argument, 2, "Fn::Select", node)
+        items = list_argument(argument, 2, "Fn::Select", node)
         results = []
         for index_alt, list_alt in itertools.product(self._resolve(items[0], field), self._resolve(items[1], field)):
             provenance = index_alt.provenance + list_alt.provenance
@@ -310,13 +310,14 @@ def _section(template: dict[str, Node], name: str) -> dict[str, Node]:
     return node.value if node is not None and isinstance(node.value, dict) else {}
 
 
-def _scalar(node: Node | None) -> str | None:
+def scalar(node: Node | None) -> str | None:
+    """A plain scalar's text; None for a list, a mapping, a tagged or a missing node."""
     if node is None or node.tag or isinstance(node.value, (list, dict)):
         return None
     return node.value
 
 
-def _intrinsic(node: Node) -> tuple[str | None, Node | None]:
+def intrinsic(node: Node) -> tuple[str | None, Node | None]:
     """``(function name, argument node)`` for short tags and one-key ``Ref``/``Fn::`` mappings."""
     if node.tag:
         function = SHORT_TAGS[node.tag]
@@ -331,7 +332,8 @@ def _intrinsic(node: Node) -> tuple[str | None, Node | None]:
     return None, None
 
 
-def _list_argument(argument: Node, size: int, function: str, node: Node) -> list[Node]:
+def list_argument(argument: Node, size: int, function: str, node: Node) -> list[Node]:
+    """A function's list argument of exactly ``size`` items, else a LoadError at the call."""
     if not isinstance(argument.value, list) or len(argument.value) != size:
         raise LoadError(f"{function} needs a list of {size} items", node.line)
     return argument.value
