@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import atexit
 import collections
+import importlib.util
 import json
 import os
 import pickle
@@ -42,16 +43,19 @@ TIME_LIMIT: float | None = None
 #: 0: no limit. The largest benchmark evaluation (a 300-file module in one go) needs ~0.5 GB.
 MEMORY_LIMIT = 4 << 30
 
-#: What a helper runs: evaluate each (working folder, module folder, var paths) it is sent;
-#: the reply is the evaluator's JSON (it starts with "{"), or "E" and its error message,
-#: or "M" when Python ran out of memory (the Go runtime aborts the process instead).
-_SERVE = """
+#: What a helper runs: evaluate each (module folder, var paths) it is sent (an absolute folder,
+#: the var paths relative to it, as the evaluator reads them); the reply is the evaluator's JSON
+#: (it starts with "{"), or "E" and its error message, or "M" when Python ran out of memory (the
+#: Go runtime aborts the process instead). It runs isolated (``-I -S``: no working folder, user
+#: site, ``site`` or ``PYTHON*`` variable decides what it imports), with only the folders of
+#: tfparse and its compiled dependency on ``sys.path`` after the standard library.
+SERVE = """
 import os, pickle, sys
 limit = int(sys.argv[3])
 if limit:
     import resource
     resource.setrlimit(resource.RLIMIT_DATA, (limit, limit))
-sys.path[:0] = {path!r}
+sys.path += {path!r}
 from multiprocessing.connection import Connection
 import tfparse
 
@@ -64,12 +68,11 @@ tfparse.json = _AsIs
 requests, replies = Connection(int(sys.argv[1]), writable=False), Connection(int(sys.argv[2]), readable=False)
 while True:
     try:
-        cwd, folder, vars_paths = pickle.loads(requests.recv_bytes())
+        folder, vars_paths = pickle.loads(requests.recv_bytes())
     except EOFError:  # the caller is done: exit without Python's finalization (~15 ms)
         os._exit(0)
     reply = None
     try:
-        os.chdir(cwd)  # paths are relative to the caller's folder, which may have changed
         reply = tfparse.load_from_path(folder, stop_on_hcl_error=True, vars_paths=vars_paths)
         if not isinstance(reply, bytes):  # a tfparse that does not decode with json.loads
             import json
@@ -91,24 +94,71 @@ class OverBudget(Exception):
     """The evaluation took longer than the time budget, or more memory than the memory budget."""
 
 
+def import_folders() -> list[str]:
+    """The folders a helper imports tfparse and its compiled cffi backend from (found
+    without importing them here: this process never loads the evaluator)."""
+    global _import_folders
+    if _import_folders is None:
+        folders = []
+        for name in ("tfparse", "_cffi_backend"):
+            spec = importlib.util.find_spec(name)
+            if spec is None or not spec.origin:
+                continue  # the helper's import fails, reported as its crash
+            folder = os.path.dirname(spec.origin)
+            if spec.submodule_search_locations is not None:  # a package: its parent folder
+                folder = os.path.dirname(folder)
+            if folder not in folders:
+                folders.append(folder)
+        _import_folders = folders
+    return _import_folders
+
+
+_import_folders: list[str] | None = None
+#: Variables of the evaluator's runtime that this process sets on purpose (see ``evaluate.choose_go_gc``).
+_GO_VARIABLES = ("GOGC",)
+
+
+def tf_var_environment() -> list[tuple[str, str]]:
+    """The ``TF_VAR_*`` variables of this process's environment, sorted: the only ones a helper
+    is given besides its own (the evaluator takes them as input variables, as terraform does),
+    so the only part of the environment a result depends on."""
+    return sorted((name, value) for name, value in os.environ.items() if name.startswith("TF_VAR_"))
+
+
+def helper_environment(home: str) -> dict[str, str]:
+    """A helper's whole environment: ``TF_VAR_*``, the Go runtime's settings chosen here, and its
+    private folder as home (a ``~`` in a path expands to it, never to the user's; an empty
+    HOME would make the evaluator run ``getent`` and ``sh`` to find one)."""
+    environment = dict(tf_var_environment())
+    environment.update((name, os.environ[name]) for name in _GO_VARIABLES if name in os.environ)
+    environment["HOME"] = home
+    if sys.platform == "win32":  # Python and Go need the system folder to start on Windows
+        environment["USERPROFILE"] = home
+        if "SYSTEMROOT" in os.environ:
+            environment["SYSTEMROOT"] = os.environ["SYSTEMROOT"]
+    return environment
+
+
 class _Helper:
     def __init__(self) -> None:
+        # A private empty folder is its working folder and home: nothing there to import or read.
+        self.home = tempfile.mkdtemp(prefix="winportlint-helper-")
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         self.stderr = tempfile.TemporaryFile()
         self.process = subprocess.Popen(
-            [sys.executable, "-c", _SERVE.format(path=[p for p in sys.path if p]), str(request_read), str(reply_write),
-             str(int(MEMORY_LIMIT))],
+            [sys.executable, "-I", "-S", "-c", SERVE.format(path=import_folders()), str(request_read),
+             str(reply_write), str(int(MEMORY_LIMIT))],
             pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
-            stderr=self.stderr)
+            stderr=self.stderr, cwd=self.home, env=helper_environment(self.home))
         os.close(request_read)
         os.close(reply_write)
         self.requests = Connection(request_write, readable=False)
         self.replies = Connection(reply_read, writable=False)
 
-    def load(self, cwd: str, folder: str, vars_paths: list[str], seconds: float) -> bytes | None:
+    def load(self, folder: str, vars_paths: list[str], seconds: float) -> bytes | None:
         """The helper's reply, None when there is none after ``seconds``."""
-        self.requests.send_bytes(pickle.dumps((cwd, folder, vars_paths)))
+        self.requests.send_bytes(_request(folder, vars_paths))
         if not self.replies.poll(seconds):
             return None
         return self.replies.recv_bytes()
@@ -138,6 +188,10 @@ class _Helper:
             self.process.kill()
             self.process.wait()
         self.stderr.close()
+        try:
+            os.rmdir(self.home)
+        except OSError:
+            pass
 
 
 _idle: list[_Helper] = []
@@ -190,11 +244,10 @@ def load_from_path(folder: str, vars_paths: list[str]) -> dict:
     """``tfparse.load_from_path(folder, stop_on_hcl_error=True, vars_paths=...)`` in a helper.
     The evaluator's errors raise ``tfparse.ParseError``'s message as :class:`EvaluatorError`;
     a helper that dies raises :class:`Crashed`, one over a budget :class:`OverBudget`."""
-    cwd = os.getcwd()
     helper = _take_helper()
     seconds = time_limit()
     try:
-        reply = helper.load(cwd, folder, vars_paths, seconds)
+        reply = helper.load(folder, vars_paths, seconds)
     except (EOFError, OSError):
         reply = b""
     if reply is None:
@@ -204,6 +257,12 @@ def load_from_path(folder: str, vars_paths: list[str]) -> dict:
         _raise_death(helper)
     _keep_helper(helper)
     return _decode(reply)
+
+
+def _request(folder: str, vars_paths: list[str]) -> bytes:
+    """An evaluation's request: the folder made absolute (the helper works in a folder of its
+    own); the var paths stay relative to it (the evaluator joins them to it)."""
+    return pickle.dumps((os.path.abspath(folder), vars_paths))
 
 
 def _raise_death(helper: _Helper) -> None:
@@ -247,7 +306,7 @@ class Ahead:
     def submit(self, folder: str, vars_paths: list[str]) -> Future:
         """Send the evaluation of ``folder``; the future's result is what :func:`load_from_path` gives."""
         answer = _Answer(self)
-        self._send(answer, pickle.dumps((os.getcwd(), folder, vars_paths)))
+        self._send(answer, _request(folder, vars_paths))
         return answer
 
     def _send(self, answer: _Answer, request: bytes) -> None:
