@@ -249,6 +249,25 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
     return outcome
 
 
+def scanned_trees(paths: Sequence[str]) -> tuple[str, ...]:
+    """The folders whose files a format may read for the paths named (real paths, sorted):
+    for each, the top of the repository holding it (the nearest folder at or above it with
+    a ``.git``), else the folder named (a file's folder). A Terraform ``file()`` reads no
+    file outside them."""
+    trees = set()
+    for path in paths:
+        named = os.path.realpath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+        folder = named
+        while not os.path.lexists(os.path.join(folder, ".git")):
+            parent = os.path.dirname(folder)
+            if parent == folder:
+                folder = named
+                break
+            folder = parent
+        trees.add(folder)
+    return tuple(sorted(trees))
+
+
 def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog,
         settings: Mapping[str, object] | None = None,
         excluded: Callable[[str], bool] = lambda path: False, jobs: int | None = None,
@@ -261,7 +280,7 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     processes (default: every core) when there are many. With a ``cache``,
     unchanged inputs are not read again.
     """
-    settings = settings or {}
+    settings = {**(settings or {}), "scanned_trees": scanned_trees(paths)}
     suffixes = tuple(s for fmt in formats for s in (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ())))
     files, errors = discover(paths, suffixes, excluded)
     result = RunResult(errors=list(errors), files=[path for path, _ in files])

@@ -54,7 +54,9 @@ class Format(Protocol):
         """Permissions and input errors of the folders (only for ``folder_suffixes``);
         the format decides which are roots (a module called by another is read
         through its caller). ``settings`` carries command-line options such as
-        ``var_files`` and ``vars``, and ``jobs`` (how many processes or threads it may use). Group keys must be unique across folders.
+        ``var_files`` and ``vars``, ``jobs`` (how many processes or threads it may use) and
+        ``scanned_trees`` (real paths of the folders the run may read files in: the repositories
+        holding the paths named, else those paths' folders). Group keys must be unique across folders.
         List in the result's ``inputs`` every other file read (a called module,
         a variable file): a cached result is reused only while they are unchanged."""
 

@@ -203,7 +203,7 @@ def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], se
             if runner.jobs > 1:
                 read_ahead(work[folder][0], pending.done)
             evaluation = pending()
-            inputs = _inputs(folder, work[folder][1], evaluation.var_files)
+            inputs = _inputs(folder, work[folder][1], evaluation.var_files) + evaluation.file_reads
             if evaluation.errors:
                 outcome = inputs, evaluation.errors, [], [], [], []
             else:
@@ -225,7 +225,8 @@ def _jobs(settings: Mapping[str, object]) -> int:
 
 def _inputs(folder: str, called: set[str], var_files: Sequence[str]) -> list[str]:
     """The files besides the folder's own that its evaluation read: variable files, the
-    called local modules' files, and what ``terraform init`` recorded of remote modules."""
+    called local modules' files, and what ``terraform init`` recorded of remote modules
+    (the files that file functions read are the evaluation's ``file_reads``)."""
     from .evaluate import module_files
 
     files = [str(f) for f in var_files]

@@ -43,6 +43,9 @@ class Evaluation:
     #: Where variable values came from, for messages: file names and ``--var NAME``.
     var_sources: list[str] = field(default_factory=list)
     errors: list[InputError] = field(default_factory=list)
+    #: Files that file functions read (see ``file_reads``), and the calls not evaluated: (file, line, reason).
+    file_reads: list[str] = field(default_factory=list)
+    unread: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def module_files(folder: str) -> list[str]:
@@ -243,9 +246,17 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
             handle.write(_tfvars(variables))
         var_paths.append(os.path.relpath(cli_vars, folder))
     os.environ.setdefault("GOGC", "100")  # when choose_go_gc was not asked (helpers read it when they start)
-    from . import isolated
+    from . import file_reads, isolated
 
     files = module_files(folder) if files is None else files
+    try:  # file functions read only the scanned folders: the module's calls are checked first
+        confined = file_reads.confine(folder, files, _trees(folder, settings))
+    except file_reads.Unscannable as exc:
+        if scratch is not None:
+            scratch.cleanup()
+        evaluation.errors.append(InputError(*exc.args))
+        return _Started([], lambda: evaluation)
+    evaluation.file_reads, evaluation.unread = confined.reads, confined.unread
 
     def paths_from(module_folder: str) -> list[str]:
         return [os.path.relpath(os.path.join(os.path.abspath(folder), p), os.path.abspath(module_folder))
@@ -262,18 +273,19 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return futures[-1]
 
     try:
-        if needs_slicing(files):
-            sliced = start_slices(folder, files, load, submit)
+        if needs_slicing(confined.files):  # confined: the module's own folder, or its scratch copy
+            sliced = start_slices(confined.folder, confined.files, load, submit)
         else:
             sliced = None
         if sliced is None:
-            futures.append(runner.load(folder, paths_from(folder)))
+            futures.append(runner.load(confined.folder, paths_from(confined.folder)))
             whole = futures[-1]
         else:
             whole = None
     except BaseException:
         if scratch is not None:
             scratch.cleanup()
+        confined.close()
         raise
 
     def finish() -> Evaluation:
@@ -289,9 +301,20 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         finally:
             if scratch is not None:  # the evaluations that read it are over: result() waited for them
                 scratch.cleanup()
+            confined.close()
         return evaluation
 
     return _Started(futures, finish)
+
+
+def _trees(folder: str, settings: Mapping[str, object]) -> tuple[str, ...]:
+    """The folders file functions may read in: the engine's ``scanned_trees``, else the module's."""
+    trees = settings.get("scanned_trees")
+    if isinstance(trees, tuple) and trees:
+        return trees
+    from winportlint.engine import scanned_trees
+
+    return scanned_trees([folder])
 
 
 def count_errors(folder: str, blocks: dict) -> list[InputError]:

@@ -11,6 +11,7 @@ from winportlint.model import (Direction, InputError, Location, Peer, Permission
                                Target)
 
 from .evaluate import Evaluation
+from .file_reads import UnreadReasons, reason
 from .hcl_positions import Attribute, Block, forget_index, index_file
 
 SECURITY_GROUPS = ("aws_security_group", "aws_default_security_group")
@@ -76,6 +77,7 @@ class ModuleReader:
                           if _meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
         self.modules = {_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
+        self.unread = UnreadReasons(evaluation.unread)  # file function calls not evaluated (see ``file_reads``)
         self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
         self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
         #: What the groups protect, and which network ACL guards which subnet (see ``context``).
@@ -294,10 +296,23 @@ class ModuleReader:
         self.permissions.extend(self._rule_permissions(address, kind, group, direction, rule, self._provenance(entry),
                                                       location, **keys))
 
+    def _unread_reason(self, rule: _Rule, key: str, why: str) -> str:
+        """``why`` a value is unknown, or the reason of a file function call not evaluated in it."""
+        attribute = rule.attributes.get(key)
+        if attribute is None or not self.evaluation.unread or rule.positions_only:
+            return why
+        try:
+            index = index_file(rule.location.file)
+        except OSError:
+            return why
+        return self.unread.of(rule.location.file, attribute, getattr(index, "text", "")) or why
+
     def _rule_permissions(self, address: str, kind: str, group: str, direction: Direction, rule: _Rule,
                           provenance: tuple[Provenance, ...], resource_location: Location, protocol_key: str,
                           ipv4: str, ipv6: str) -> Iterator[Permission]:
         protocol, ports, port_steps = _protocol_and_ports(rule, protocol_key)
+        port_steps = tuple(step._replace(detail=self._unread_reason(rule, step.field, step.detail))
+                           if step.kind == "unknown" else step for step in port_steps)
         for key in (ipv4, ipv6):
             if not rule.written(key):
                 continue
@@ -306,6 +321,7 @@ class ModuleReader:
             for cidr in cidrs:
                 why = _unknown(cidr, key)
                 if why:
+                    why = self._unread_reason(rule, key, why)
                     peer = Peer("unknown", why)
                     steps = (Provenance(key, "unknown", why, rule.position(key)),)
                 elif not isinstance(cidr, str):
@@ -440,7 +456,7 @@ def _unknown(value: object, key: str) -> str | None:
     if value is None:
         return f"{key} is not known before apply"
     if isinstance(value, dict) and "__attribute__" in value:
-        return f"{value['__attribute__']} has no known value"
+        return reason(str(value["__attribute__"])) or f"{value['__attribute__']} has no known value"
     return None
 
 
