@@ -477,7 +477,10 @@ class UnreadReasons:
         lines = self.lines.get(path)
         if not lines:
             return None
-        last = attribute.line if attribute.span is None else text.count("\n", 0, attribute.span[1]) + 1
+        if attribute.span is None:  # JSON: to the last line of the strings in its value
+            last = max([attribute.line, *(line for _, line, _ in attribute.strings)])
+        else:
+            last = text.count("\n", 0, attribute.span[1]) + 1
         return next((lines[line] for line in range(attribute.line, last + 1) if line in lines), None)
 
     def of(self, path: str, attribute, text: str) -> str | None:
