@@ -81,16 +81,9 @@ def confine(folder: str, files: list[str], trees: tuple[str, ...]) -> Confined:
     """The root module ``folder`` (whose files are ``files``) made safe to evaluate: its file
     function calls, and those of every module it calls, checked against ``trees`` (real paths).
     Raises :class:`Unscannable`."""
-    modules = _modules(folder, files)
-    sources: dict[str, bytes] = {}
-    for module_files in modules.values():
-        for path in module_files:
-            try:
-                data = read_bytes(path)
-            except (OSError, UnreadableFile):
-                continue  # the evaluation reports it
-            if _ANY_CALL.search(data):
-                sources[path] = data
+    read: dict[str, bytes] = {}
+    modules = _modules(folder, files, read)
+    sources = {path: data for path, data in read.items() if _ANY_CALL.search(data)}
     confined = Confined(folder, files)
     if not sources:
         return confined
@@ -126,9 +119,10 @@ def confine(folder: str, files: list[str], trees: tuple[str, ...]) -> Confined:
     return confined
 
 
-def _modules(folder: str, files: list[str]) -> dict[str, list[str]]:
+def _modules(folder: str, files: list[str], read: dict[str, bytes]) -> dict[str, list[str]]:
     """The module folders an evaluation of ``folder`` reads, as paths from it (local module
-    sources, and what ``terraform init`` downloaded), with their files."""
+    sources, and what ``terraform init`` downloaded), with their files; ``read`` gets the
+    bytes of each file (one that cannot be read is left out: the evaluation reports it)."""
     from .evaluate import module_files
 
     found = {os.path.normpath(folder): files}
@@ -148,8 +142,11 @@ def _modules(folder: str, files: list[str]) -> dict[str, list[str]]:
             found[module] = module_files(module)
         for path in found[module]:
             try:
-                index = index_file(path)
-            except OSError:
+                read[path] = read_bytes(path)
+                if b"module" not in read[path]:
+                    continue
+                index = index_file(path, read[path])
+            except (OSError, UnreadableFile):
                 continue
             for block in index.top_level:
                 source = block.attributes.get("source") if block.kind == "module" else None
