@@ -154,7 +154,7 @@ def test_calls_in_comments_or_string_text_are_not_calls_and_cost_no_scratch_copy
                                             'locals {\n  a = "file(../x) $${file(\\"/y\\")}"\n'
                                             '  b = <<EOT\nfile("/z")\nEOT\n}\n' + WINRM.format(cidr='"10.0.0.0/8"')})
     files = module_files(str(repo))
-    confined = confine(str(repo), files, (str(repo.resolve()),))
+    confined = confine(str(repo), files, (str(repo.resolve()),), module_files)
     assert (confined.folder, confined.files, confined.scratch, confined.unread) == (str(repo), files, None, [])
 
 

@@ -250,7 +250,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     files = module_files(folder) if files is None else files
     try:  # file functions read only the scanned folders: the module's calls are checked first
-        confined = file_reads.confine(folder, files, _trees(folder, settings))
+        confined = file_reads.confine(folder, files, _trees(folder, settings), module_files)
     except file_reads.Unscannable as exc:
         if scratch is not None:
             scratch.cleanup()

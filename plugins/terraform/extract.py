@@ -10,7 +10,7 @@ from winportlint import netmath
 from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance, SubnetAcl,
                                Target)
 
-from .evaluate import Evaluation
+from .evaluate import Evaluation, module_files
 from .file_reads import UnreadReasons, reason
 from .hcl_positions import Attribute, Block, forget_index, index_file
 
@@ -77,7 +77,7 @@ class ModuleReader:
                           if _meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
         self.modules = {_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
-        self.unread = UnreadReasons(evaluation.unread)  # file function calls not evaluated (see ``file_reads``)
+        self.unread = UnreadReasons(evaluation.unread, module_files)  # file function calls not evaluated (see ``file_reads``)
         self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
         self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
         #: What the groups protect, and which network ACL guards which subnet (see ``context``).

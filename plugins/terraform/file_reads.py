@@ -20,6 +20,7 @@ import os
 import re
 import stat
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from winportlint.textfile import MAX_FILE_BYTES, UnreadableFile, read_bytes
@@ -77,12 +78,13 @@ class Unscannable(Exception):
     """A file whose calls cannot be found (nesting too deep): (path, line, message)."""
 
 
-def confine(folder: str, files: list[str], trees: tuple[str, ...]) -> Confined:
+def confine(folder: str, files: list[str], trees: tuple[str, ...], list_files: Callable[[str], list[str]]
+            ) -> Confined:
     """The root module ``folder`` (whose files are ``files``) made safe to evaluate: its file
     function calls, and those of every module it calls, checked against ``trees`` (real paths).
-    Raises :class:`Unscannable`."""
+    ``list_files`` gives a module folder's files. Raises :class:`Unscannable`."""
     read: dict[str, bytes] = {}
-    modules = _modules(folder, files, read)
+    modules = _modules(folder, files, read, list_files)
     sources = {path: data for path, data in read.items() if _ANY_CALL.search(data)}
     confined = Confined(folder, files)
     if not sources:
@@ -119,12 +121,11 @@ def confine(folder: str, files: list[str], trees: tuple[str, ...]) -> Confined:
     return confined
 
 
-def _modules(folder: str, files: list[str], read: dict[str, bytes]) -> dict[str, list[str]]:
+def _modules(folder: str, files: list[str], read: dict[str, bytes], module_files: Callable[[str], list[str]]
+             ) -> dict[str, list[str]]:
     """The module folders an evaluation of ``folder`` reads, as paths from it (local module
     sources, and what ``terraform init`` downloaded), with their files; ``read`` gets the
     bytes of each file (one that cannot be read is left out: the evaluation reports it)."""
-    from .evaluate import module_files
-
     found = {os.path.normpath(folder): files}
     todo = [os.path.normpath(folder)]
     manifest = os.path.join(folder, ".terraform", "modules", "modules.json")
@@ -435,20 +436,18 @@ class UnreadReasons:
 
     _LOCAL = re.compile(r"\blocal\.([A-Za-z_][\w-]*)")
 
-    def __init__(self, unread: list[tuple[str, int, str]]):
+    def __init__(self, unread: list[tuple[str, int, str]], module_files: Callable[[str], list[str]]):
         self.lines: dict[str, dict[int, str]] = {}
         for path, line, why in unread:
             self.lines.setdefault(os.path.normpath(path), {}).setdefault(line, why)
         self.locals: dict[str, str] = {}
         if unread:
-            self._find_locals()
+            self._find_locals(module_files)
 
-    def _find_locals(self) -> None:
+    def _find_locals(self, module_files: Callable[[str], list[str]]) -> None:
         """The locals whose value holds an unread call, or reads such a local."""
         values: dict[str, tuple[str, str, str | None]] = {}  # name -> (file, value text, reason in it)
-        for folder in {os.path.dirname(path) for path in self.lines}:
-            from .evaluate import module_files
-
+        for folder in sorted({os.path.dirname(path) for path in self.lines}):
             for path in module_files(folder):
                 try:
                     index = index_file(path)
