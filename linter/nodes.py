@@ -203,6 +203,54 @@ def _merge(mapping: Node, source: Node) -> None:
                 mapping.key_pos[name] = item.key_pos[name]
 
 
+#: What libyaml counts as a line break (YAML 1.1): line numbers and comments end at each of
+#: them. ``\r`` is not among them only because decoding turned it into ``\n``.
+_YAML_BREAK = re.compile(r"[\n\x85\u2028\u2029]")
+#: A ``#`` that starts a comment unless a scalar holds it: first on its line or after a blank.
+_YAML_HASH = re.compile(r"(?<![^ \t\n\x85\u2028\u2029])#")
+
+
+def yaml_comments(text: str) -> list[tuple[int, int, str]]:
+    """``(line, column, text after the #)`` of each comment of a YAML file, lines counted as
+    libyaml counts them; ``[]`` for text libyaml cannot parse (the load reports it).
+
+    libyaml reports no comments, but each scalar's start and end: a ``#`` after a blank is a
+    comment when no scalar (quoted, plain, block, in a flow collection or not) holds it.
+    """
+    hashes = [match.start() for match in _YAML_HASH.finditer(text)]
+    if not hashes:
+        return []
+    yaml_events, _, YAMLError = _yaml_parser()
+    starts: list[int] = []
+    ends: list[int] = []
+    try:
+        for event in yaml_events(text):
+            if type(event).__name__ == "ScalarEvent":
+                start = event.start_mark.index
+                if event.style in ("|", ">"):  # the header line may end with a comment
+                    header_end = _YAML_BREAK.search(text, start)
+                    start = header_end.start() if header_end else len(text)
+                starts.append(start)
+                ends.append(event.end_mark.index)
+    except YAMLError:
+        return []
+    from bisect import bisect_right
+
+    breaks = [match.start() for match in _YAML_BREAK.finditer(text)]
+    comments = []
+    covered = 0  # the end of the last comment: a # inside it is its text
+    for position in hashes:
+        holder = bisect_right(starts, position) - 1
+        if position < covered or holder >= 0 and position < ends[holder]:
+            continue
+        end = _YAML_BREAK.search(text, position)
+        covered = end.start() if end else len(text)
+        line = bisect_right(breaks, position)
+        column = position - (breaks[line - 1] + 1 if line else 0) + 1
+        comments.append((line + 1, column, text[position + 1:covered]))
+    return comments
+
+
 # --- JSON -------------------------------------------------------------------------------------
 
 _JSON_TOKEN = re.compile(
