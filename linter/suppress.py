@@ -31,7 +31,7 @@ _MARKER = b"winportlint:"
 _WIDE_MARKERS = tuple("winportlint:".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
 #: A check id (WPL101) or a family prefix (WPL1, WPL10): letters, then at least one digit.
 _ID = re.compile(r"[A-Z]+[0-9]+")
-ACCEPTED_IDS = "a check id such as WPL101 or a family prefix such as WPL1 (see 'winportlint rules')"
+_ACCEPTED_IDS = "a check id such as WPL101 or a family prefix such as WPL1 (see 'winportlint rules')"
 
 
 def unknown_ids(ids: Iterable[str], known_ids: Collection[str]) -> list[str]:
@@ -40,13 +40,13 @@ def unknown_ids(ids: Iterable[str], known_ids: Collection[str]) -> list[str]:
     return [i for i in ids if not (_ID.fullmatch(i) and any(known.startswith(i) for known in known_ids))]
 
 
-def unknown_ids_message(what: str, ids: Sequence[str]) -> str:
-    return f"{what} names unknown check id {', '.join(ids)}: write {ACCEPTED_IDS}"
+def _unknown_ids_message(what: str, ids: Sequence[str]) -> str:
+    return f"{what} names unknown check id {', '.join(ids)}: write {_ACCEPTED_IDS}"
 
 
 def allow_problems(allow: Sequence[AllowEntry], known_ids: Collection[str]) -> list[str]:
     """A message for each allow entry whose ``rule`` is not an id :func:`unknown_ids` accepts."""
-    return [unknown_ids_message(f"{entry.origin}: rule", [entry.rule]) for entry in allow
+    return [_unknown_ids_message(f"{entry.origin}: rule", [entry.rule]) for entry in allow
             if entry.rule and unknown_ids([entry.rule], known_ids)]
 
 
@@ -121,7 +121,7 @@ def apply(findings: Sequence[Finding], files: Iterable[str], formats: Sequence, 
     for key, ignore in ignores.items():
         unknown = unknown_ids(ignore.ids, known_ids)
         if unknown:
-            problem = unknown_ids_message("Metadata ignore", unknown)
+            problem = _unknown_ids_message("Metadata ignore", unknown)
         elif not inline_allowed:
             problem = "Metadata suppressions are disabled by the configuration"
         else:
@@ -178,7 +178,7 @@ def _comments(path: str, formats: Sequence, known_ids: Collection[str]) -> tuple
         return [], []
     if _MARKER not in data and not (b"\x00" in data and any(marker in data for marker in _WIDE_MARKERS)):
         return [], []
-    found, problem = file_comments(path, data, formats)
+    found, problem = _file_comments(path, data, formats)
     comments, errors = [], [InputError(path, 0, problem)] if problem else []
     for line, column, text in found:
         match = SUPPRESSION.search(text)
@@ -191,7 +191,7 @@ def _comments(path: str, formats: Sequence, known_ids: Collection[str]) -> tuple
         if not ids:
             errors.append(InputError(path, line, "suppression names no check id: write ignore[WPL101] reason"))
         elif unknown:
-            errors.append(InputError(path, line, unknown_ids_message("suppression", unknown)))
+            errors.append(InputError(path, line, _unknown_ids_message("suppression", unknown)))
         elif not reason:
             errors.append(InputError(path, line, f"suppression of {','.join(ids)} needs a reason after the brackets"))
         else:
@@ -199,7 +199,7 @@ def _comments(path: str, formats: Sequence, known_ids: Collection[str]) -> tuple
     return comments, errors
 
 
-def file_comments(path: str, data: bytes, formats: Sequence) -> tuple[Sequence[tuple[int, int, str]], str | None]:
+def _file_comments(path: str, data: bytes, formats: Sequence) -> tuple[Sequence[tuple[int, int, str]], str | None]:
     """The file's comments as its format reports them (see ``Format.comments``), and what went
     wrong asking it: of the formats that read comments, the one with the longest file name
     ending the path has (the first on a tie), else each in turn until one answers."""
@@ -214,8 +214,8 @@ def file_comments(path: str, data: bytes, formats: Sequence) -> tuple[Sequence[t
     for fmt in claimed[:1] or readers:
         try:
             found = fmt.comments(path, data)
+            if found is not None:
+                return [(int(line), int(column), str(text)) for line, column, text in found], None
         except Exception as exc:  # a format plugin must not take the run down
             return (), f"{fmt.name} plugin failed reading comments: {type(exc).__name__}: {exc}"
-        if found is not None:
-            return found, None
     return (), None
