@@ -205,43 +205,54 @@ def _merge(mapping: Node, source: Node) -> None:
 
 #: What libyaml counts as a line break (YAML 1.1): line numbers and comments end at each of
 #: them. ``\r`` is not among them only because decoding turned it into ``\n``.
-_YAML_BREAK = re.compile(r"[\n\x85\u2028\u2029]")
-#: A ``#`` that starts a comment unless a scalar holds it: first on its line or after a blank.
-_YAML_HASH = re.compile(r"(?<![^ \t\n\x85\u2028\u2029])#")
+_YAML_BREAKS = "\n\x85\u2028\u2029"
+_YAML_BREAK = re.compile(f"[{_YAML_BREAKS}]")
 
 
 def yaml_comments(text: str) -> list[tuple[int, int, str]]:
     """``(line, column, text after the #)`` of each comment of a YAML file, lines counted as
-    libyaml counts them; ``[]`` for text libyaml cannot parse (the load reports it).
+    libyaml counts them. In text libyaml cannot parse, the comments before the error.
 
-    libyaml reports no comments, but each scalar's start and end: a ``#`` after a blank is a
-    comment when no scalar (quoted, plain, block, in a flow collection or not) holds it.
+    libyaml reports no comments, but each scalar's start and end: a ``#`` first on its line
+    or after a blank is a comment when no scalar (quoted, plain, block, in a flow collection
+    or not) holds it. Parsing stops once every such ``#`` is placed.
     """
-    hashes = [match.start() for match in _YAML_HASH.finditer(text)]
+    hashes = []
+    position = text.find("#")
+    while position >= 0:
+        if position == 0 or text[position - 1] in _YAML_BREAKS or text[position - 1] in " \t":
+            hashes.append(position)
+        position = text.find("#", position + 1)
     if not hashes:
         return []
     yaml_events, _, YAMLError = _yaml_parser()
-    starts: list[int] = []
-    ends: list[int] = []
+    held: set[int] = set()  # the hashes a scalar holds
+    placed = 0  # hashes[:placed] are before the scalars read so far, or in one
     try:
         for event in yaml_events(text):
-            if type(event).__name__ == "ScalarEvent":
-                start = event.start_mark.index
-                if event.style in ("|", ">"):  # the header line may end with a comment
-                    header_end = _YAML_BREAK.search(text, start)
-                    start = header_end.start() if header_end else len(text)
-                starts.append(start)
-                ends.append(event.end_mark.index)
+            if type(event).__name__ != "ScalarEvent":
+                continue
+            start, end = event.start_mark.index, event.end_mark.index
+            if event.style in ("|", ">"):  # the header line may end with a comment
+                header = _YAML_BREAK.search(text, start)
+                start = header.start() if header else end
+            while placed < len(hashes) and hashes[placed] < end:
+                if hashes[placed] >= start:
+                    held.add(hashes[placed])
+                placed += 1
+            if placed == len(hashes):
+                break
+        else:
+            placed = len(hashes)  # after the last scalar
     except YAMLError:
-        return []
+        pass
     from bisect import bisect_right
 
     breaks = [match.start() for match in _YAML_BREAK.finditer(text)]
     comments = []
     covered = 0  # the end of the last comment: a # inside it is its text
-    for position in hashes:
-        holder = bisect_right(starts, position) - 1
-        if position < covered or holder >= 0 and position < ends[holder]:
+    for position in hashes[:placed]:
+        if position < covered or position in held:
             continue
         end = _YAML_BREAK.search(text, position)
         covered = end.start() if end else len(text)
