@@ -173,7 +173,7 @@ def _check(args) -> int:
     threshold = Severity(args.severity or config.severity or "low")
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
-                             config.inline_ignores)
+                             config.inline_ignores, cache)
     errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
                     key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0

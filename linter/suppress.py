@@ -19,9 +19,12 @@ import fnmatch
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .model import Finding, InputError, Location
+
+if TYPE_CHECKING:
+    from .cache import Cache
 
 #: The grammar, searched in a comment's text (without its ``#``, ``//``, ``/* */``): at the start
 #: of the comment (of a line of a ``/* */`` one) or after a ``#`` in it (``# noqa # winportlint: ...``).
@@ -98,17 +101,19 @@ class Outcome:
 
 
 def apply(findings: Sequence[Finding], files: Iterable[str], formats: Sequence, known_ids: Collection[str],
-          allow: Sequence[AllowEntry], inline_allowed: bool = True) -> Outcome:
+          allow: Sequence[AllowEntry], inline_allowed: bool = True, cache: Cache | None = None) -> Outcome:
     """Split findings into kept and suppressed; malformed suppressions are input errors.
 
     The comments of ``files`` and of the files findings point at are asked of ``formats``
-    (see ``Format.comments``); the Metadata ignores are those of the findings' permissions.
+    (see ``Format.comments``), or of the ``cache`` for bytes seen before (reading a YAML
+    file's comments costs a parse, which a cached result saved); the Metadata ignores are
+    those of the findings' permissions.
     """
     outcome = Outcome()
     comments: dict[tuple[str, int], _Comment] = {}
     locations = (l for f in findings for l in (f.location, f.permission.rule_location, f.permission.resource_location))
     for path in dict.fromkeys([*files, *(l.file for l in locations if l is not None)]):
-        found, errors = _comments(path, formats, known_ids)
+        found, errors = _comments(path, formats, known_ids, cache)
         outcome.errors.extend(errors)
         for comment in found:
             if not inline_allowed:
@@ -168,7 +173,8 @@ def _covers(ids: tuple[str, ...], rule_id: str) -> bool:
     return any(rule_id.startswith(identifier) for identifier in ids)
 
 
-def _comments(path: str, formats: Sequence, known_ids: Collection[str]) -> tuple[list[_Comment], list[InputError]]:
+def _comments(path: str, formats: Sequence, known_ids: Collection[str],
+              cache: Cache | None) -> tuple[list[_Comment], list[InputError]]:
     """The valid suppression comments of a file, and an error for each malformed one."""
     from .textfile import UnreadableFile, read_bytes
 
@@ -178,7 +184,12 @@ def _comments(path: str, formats: Sequence, known_ids: Collection[str]) -> tuple
         return [], []
     if _MARKER not in data and not (b"\x00" in data and any(marker in data for marker in _WIDE_MARKERS)):
         return [], []
-    found, problem = _file_comments(path, data, formats)
+    key = cache.key("comments", path, data) if cache is not None else None
+    found, problem = (cache.get(key) if key else None), None
+    if found is None:
+        found, problem = _file_comments(path, data, formats)
+        if key and not problem:  # those that may hold a suppression
+            cache.put(key, [comment for comment in found if "winportlint:" in comment[2]])
     comments, errors = [], [InputError(path, 0, problem)] if problem else []
     for line, column, text in found:
         match = SUPPRESSION.search(text)

@@ -411,3 +411,12 @@ def test_an_allow_rule_takes_a_family_prefix_in_any_case(project, capsys):
     (project / ".winportlint.toml").write_text("[[allow]]\nresource = 'Bastion'\nrule = 'wpl10'\nreason = 'vpn'\n")
     code, lines, _ = run(capsys, "check", "--no-cache", "t.yaml")
     assert (code, lines) == (0, ["0 findings in 1 file; 2 suppressed"])
+
+
+def test_a_cached_run_takes_the_comments_from_the_cache_too(tmp_path):
+    """Reading a YAML file's comments costs a parse: a cached run over unchanged files parses nothing."""
+    from test_lazy_imports import loaded_modules
+
+    _template(tmp_path / "t.yaml", rule_comment=f"  {SUPPRESSION}")
+    loaded_modules(tmp_path, "check", "t.yaml")
+    assert "winportlint.nodes" not in loaded_modules(tmp_path, "check", "t.yaml")
