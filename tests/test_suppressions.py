@@ -420,3 +420,20 @@ def test_a_cached_run_takes_the_comments_from_the_cache_too(tmp_path):
     _template(tmp_path / "t.yaml", rule_comment=f"  {SUPPRESSION}")
     loaded_modules(tmp_path, "check", "t.yaml")
     assert "winportlint.nodes" not in loaded_modules(tmp_path, "check", "t.yaml")
+
+
+def test_a_format_that_fails_to_give_comments_is_an_error_of_the_file(tmp_path):
+    from winportlint import suppress
+    from winportlint.model import InputError
+
+    class Broken:
+        name, suffixes = "broken", (".conf",)
+
+        def comments(self, path, data):
+            return [(1, "one", "x")]  # not a line number
+
+    path = tmp_path / "a.conf"
+    path.write_text(f"{SUPPRESSION}\n")
+    outcome = suppress.apply([], [str(path)], [Broken()], {"WPL101"}, ())
+    assert outcome.errors == [InputError(str(path), 0, "broken plugin failed reading comments: ValueError: "
+                                                       "invalid literal for int() with base 10: 'one'")]

@@ -337,7 +337,7 @@ class _Scanner:
 
 
 def comments(source: bytes) -> list[tuple[int, int, str]]:
-    """``(line, column, text)`` of each comment of a ``.tf`` file, lines counted as the index
+    r"""``(line, column, text)`` of each comment of a ``.tf`` file, lines counted as the index
     counts them (``\n`` only): ``#`` and ``//`` to the end of the line, ``/* */``; ``text`` is what
     is written after ``#`` or ``//`` or between ``/*`` and ``*/``. The scanner skips strings
     and heredocs, so what they hold is no comment."""
