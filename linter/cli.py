@@ -158,6 +158,9 @@ def _check(args) -> int:
     for prefix in selection.select + selection.ignore:
         if not any(check_id.startswith(prefix) for check_id in known_ids):
             raise UsageError(f"no check id starts with '{prefix}' (see 'winportlint rules')")
+    problems = suppress.allow_problems(config.allow, known_ids)
+    if problems:
+        raise UsageError(problems[0])
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog = _load_catalog([*plugins.catalog_files, *config.catalog, *(args.catalog or ())],
                             args.os or list(config.os))
@@ -169,7 +172,8 @@ def _check(args) -> int:
                         jobs=args.jobs, cache=cache)
     threshold = Severity(args.severity or config.severity or "low")
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
-    outcome = suppress.apply(shown, result.files, known_ids, config.allow, config.inline_ignores)
+    outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
+                             config.inline_ignores, cache)
     errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
                     key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0

@@ -148,10 +148,10 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
             raise ConfigError(f"{label}: ports must be a port or a range such as \"3389\" or \"49152-65535\"")
         ports = (low, high)
     rule = entry.get("rule")
-    if rule is not None and (not isinstance(rule, str) or not re.fullmatch(r"[A-Za-z]+[0-9]*", rule)):
-        raise ConfigError(f"{label}: rule must be a check id or prefix")
+    if rule is not None and (not isinstance(rule, str) or not rule.strip()):  # ids are checked with the plugins
+        raise ConfigError(f"{label}: rule must be a check id or a family prefix, such as WPL101 or WPL1")
     file = entry.get("file")
     if file is not None and not isinstance(file, str):
         raise ConfigError(f"{label}: file must be a glob")
-    return AllowEntry(resource, ports, reason.strip(), rule.upper() if rule else None,
+    return AllowEntry(resource, ports, reason.strip(), rule.strip().upper() if rule else None,
                       os.path.join(os.path.relpath(folder), file) if file else None, f"{where} allow[{number}]")

@@ -50,6 +50,19 @@ class Format(Protocol):
         not this format's (a ``package.json`` is not a template). Must not raise
         for bad input: return an InputError with file and line instead."""
 
+    def comments(self, path: str, data: bytes) -> Sequence[tuple[int, int, str]] | None:
+        """Optional: ``(line, column, text)`` of each comment of the file, or ``None`` when
+        the file is not of this format. ``text`` is the comment without its delimiters (``#``,
+        ``//``, ``/* */``); lines (1-based) are counted as the positions of this format's
+        findings are. Only comments count for ``# winportlint: ignore[...]`` suppressions,
+        never text that a string holds; a format without comments (JSON) returns ``[]``.
+
+        Asked after the run (the result may come from the cache, without a parse), only
+        for files whose bytes hold ``winportlint:``: of the formats that have it, the one
+        with the longest matching file name ending (``.tf.json`` before ``.json``), the
+        first in plugin order on a tie; for a name no format claims, each in plugin order
+        until one answers. Must not raise for bad input: return what can be known."""
+
     def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
         """Permissions and input errors of the folders (only for ``folder_suffixes``);
         the format decides which are roots (a module called by another is read

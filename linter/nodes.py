@@ -203,6 +203,65 @@ def _merge(mapping: Node, source: Node) -> None:
                 mapping.key_pos[name] = item.key_pos[name]
 
 
+#: What libyaml counts as a line break (YAML 1.1): line numbers and comments end at each of
+#: them. ``\r`` is not among them only because decoding turned it into ``\n``.
+_YAML_BREAKS = "\n\x85\u2028\u2029"
+_YAML_BREAK = re.compile(f"[{_YAML_BREAKS}]")
+
+
+def yaml_comments(text: str) -> list[tuple[int, int, str]]:
+    """``(line, column, text after the #)`` of each comment of a YAML file, lines counted as
+    libyaml counts them. In text libyaml cannot parse, the comments before the error.
+
+    libyaml reports no comments, but each scalar's start and end: a ``#`` first on its line
+    or after a blank is a comment when no scalar (quoted, plain, block, in a flow collection
+    or not) holds it. Parsing stops once every such ``#`` is placed.
+    """
+    hashes = []
+    position = text.find("#")
+    while position >= 0:
+        if position == 0 or text[position - 1] in _YAML_BREAKS or text[position - 1] in " \t":
+            hashes.append(position)
+        position = text.find("#", position + 1)
+    if not hashes:
+        return []
+    yaml_events, _, YAMLError = _yaml_parser()
+    held: set[int] = set()  # the hashes a scalar holds
+    placed = 0  # hashes[:placed] are before the scalars read so far, or in one
+    try:
+        for event in yaml_events(text):
+            if type(event).__name__ != "ScalarEvent":
+                continue
+            start, end = event.start_mark.index, event.end_mark.index
+            if event.style in ("|", ">"):  # the header line may end with a comment
+                header = _YAML_BREAK.search(text, start)
+                start = header.start() if header else end
+            while placed < len(hashes) and hashes[placed] < end:
+                if hashes[placed] >= start:
+                    held.add(hashes[placed])
+                placed += 1
+            if placed == len(hashes):
+                break
+        else:
+            placed = len(hashes)  # after the last scalar
+    except YAMLError:
+        pass
+    from bisect import bisect_right
+
+    breaks = [match.start() for match in _YAML_BREAK.finditer(text)]
+    comments = []
+    covered = 0  # the end of the last comment: a # inside it is its text
+    for position in hashes[:placed]:
+        if position < covered or position in held:
+            continue
+        end = _YAML_BREAK.search(text, position)
+        covered = end.start() if end else len(text)
+        line = bisect_right(breaks, position)
+        column = position - (breaks[line - 1] + 1 if line else 0) + 1
+        comments.append((line + 1, column, text[position + 1:covered]))
+    return comments
+
+
 # --- JSON -------------------------------------------------------------------------------------
 
 _JSON_TOKEN = re.compile(

@@ -239,6 +239,13 @@ DEFAULT_RUN = {
     "resource-ignore-prefix.yaml": template(rdp_metadata=RESOURCE_METADATA.format("E91")),
     "winportlint-ignore.yaml": template(rdp_comment="  # winportlint: ignore[WPL101] bastion behind a VPN, SEC-42"),
     "input-error.yaml": template().replace("FromPort: 3389", "FromPort: 3390"),  # 3390-3389: no such range
+    # Suppressions count only in comments, and name check ids or family prefixes (not W, which is all).
+    "string-not-comment.json": json.dumps({"Resources": {"Rdp": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+        "GroupDescription": "# winportlint: ignore[WPL101] x", "SecurityGroupIngress": [
+            {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "0.0.0.0/0"}]}}}}, separators=(",", ":")),
+    "flow-string.yaml": template().replace("CidrIp: '0.0.0.0/0'}", "CidrIp: '0.0.0.0/0', Description: \"x "
+                                           "# winportlint: ignore[WPL102] y\"}"),
+    "unknown-id.yaml": template(rdp_comment="  # winportlint: ignore[W] every check"),
 }
 
 
@@ -296,6 +303,12 @@ def test_resource_metadata_ignore_checks(default_run):
 
 def test_winportlint_suppressions_apply(default_run):
     assert default_run["winportlint-ignore.yaml"] == [SMB_445]
+
+
+def test_suppressions_only_in_comments_and_of_check_ids(default_run):
+    assert default_run["string-not-comment.json"] == [("E9101", 1, 205)]
+    assert default_run["flow-string.yaml"] == [RDP, SMB_445]
+    assert default_run["unknown-id.yaml"] == [RDP, SMB_445, ("W9000", 11, 19)]
 
 
 def test_input_error_is_w9000(default_run):

@@ -212,8 +212,9 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
     from winportlint.plugins.cloudformation import CloudFormationFormat
 
     results = _Results()
+    fmt = CloudFormationFormat()
     try:
-        file_result = CloudFormationFormat().parse(path, data)
+        file_result = fmt.parse(path, data)
         catalog = load_catalog(tuple(_engine["catalog_files"]))
     except Exception as exc:  # a bug: every rule reports it (E0002), none stays silent
         message = f"could not read the template: {type(exc).__name__}: {exc}"
@@ -229,23 +230,26 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
         except Exception as exc:  # a check plugin must not take the others down
             results.failures[check.id] = f"check {check.id} failed: {type(exc).__name__}: {exc}"
     findings = with_context(findings, file_result, catalog)
-    findings = _suppress(unique_findings(sorted(findings, key=Finding.sort_key)), path if from_file else None)
+    outcome = _suppress(unique_findings(sorted(findings, key=Finding.sort_key)), path if from_file else None, fmt)
     positions = _Positions(cfn, data if not from_file else None)
-    for finding in findings:
+    for finding in outcome.kept:
         results.matches.setdefault(finding.rule_id, []).append(positions.match(finding))
     # cfn-lint reports what it cannot parse (E0000) and then runs no rule: an error here is
-    # a template cfn-lint read but winportlint could not (part of), which nothing else reports.
-    for error in file_result.errors:
+    # a template cfn-lint read but winportlint could not (part of), which nothing else reports;
+    # a malformed suppression too (it suppresses nothing).
+    for error in [*file_result.errors, *outcome.errors]:
         results.matches.setdefault("", []).append(positions.error_match(error))
     return results
 
 
-def _suppress(findings: list, path: str | None) -> list:
-    """winportlint's own suppressions (``# winportlint: ignore[...]`` comments and
-    ``Metadata: winportlint: ignore``) apply as in ``winportlint check``."""
+def _suppress(findings: list, path: str | None, fmt):
+    """winportlint's own suppressions (``# winportlint: ignore[...]`` comments, from the
+    comments the format reports, and ``Metadata: winportlint: ignore``) apply as in
+    ``winportlint check``; the outcome's errors are the malformed ones. cfn-lint's template
+    from standard input has no comments (winportlint reads it as JSON)."""
     from winportlint import suppress
 
-    return suppress.apply(findings, [path] if path else [], _engine["known_ids"], ()).kept
+    return suppress.apply(findings, [path] if path else [], [fmt] if path else [], _engine["known_ids"], ())
 
 
 class _Positions:

@@ -43,10 +43,9 @@ class CloudFormationFormat:
         from .extract import extract, is_template
         from .intrinsics import SHORT_TAGS
 
-        json_syntax = not path.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")
         result = FileResult()
         try:
-            documents = load(text, json_syntax, SHORT_TAGS)
+            documents = load(text, _json_syntax(path, text), SHORT_TAGS)
         except LoadError as exc:
             if not _has_marker(text):  # unreadable, and no sign of a security group, ACL or LB: not ours
                 return None
@@ -74,6 +73,25 @@ class CloudFormationFormat:
                 result.permissions.extend(permissions)
                 result.errors.extend(errors)
         return result
+
+    def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]]:
+        """YAML comments; none in JSON, which has no comments (JSON templates use ``Metadata``)."""
+        from winportlint.textfile import NotText, decode
+
+        try:
+            text = decode(data)
+        except NotText:  # parse reports it
+            return []
+        if _json_syntax(path, text):
+            return []
+        from winportlint.nodes import yaml_comments
+
+        return yaml_comments(text)
+
+
+def _json_syntax(path: str, text: str) -> bool:
+    """Whether the file is read as JSON: the same text read as YAML would take ``#`` in it for comments."""
+    return not path.endswith((".yaml", ".yml")) and text.lstrip()[:1] in ("{", "[")
 
 
 def _has_marker(text: str) -> bool:

@@ -26,6 +26,15 @@ class TerraformFormat:
 
         return read_plan(path, data)
 
+    def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]] | None:
+        """Comments of HCL files (``.tf``, ``.tfvars``); none in JSON (``.tf.json``, plans)."""
+        lower = path.lower()
+        if lower.endswith((".tf", ".tfvars")):
+            from .hcl_positions import comments
+
+            return comments(data)
+        return [] if lower.endswith(".json") else None
+
     def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
         """Evaluate every root module among the folders; a module that another
         folder of the run calls is read through its caller, not on its own.

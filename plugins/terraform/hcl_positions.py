@@ -126,7 +126,7 @@ class _Scanner:
     """One pass over a file's text. The strings and objects of the attribute being read
     are gathered in ``strings`` and ``objects``; an object element takes its share of them."""
 
-    def __init__(self, text: str):
+    def __init__(self, text: str, comments: bool = False):
         self.text = text
         self.end = len(text)
         self.strings: list[tuple[str, int, int]] = []
@@ -134,6 +134,25 @@ class _Scanner:
         self.top_level: list[Block] = []  # the top-level blocks read so far
         self.written_end = 0  # see ``expression``
         self._line_starts = [0, *(match.end() for match in re.finditer("\n", text))]
+        #: With ``comments``, each comment skipped, by offset: ``(line, column, text)``.
+        self.comments: dict[int, tuple[int, int, str]] | None = {} if comments else None
+        # Blanks and comments are skipped by these; noting comments costs a scan that does not.
+        self.space, self.blanks = (self._noting(_SPACE), self._noting(_BLANKS)) if comments else \
+            (_SPACE.match, _BLANKS.match)
+
+    def _noting(self, pattern: re.Pattern) -> Callable[[str, int], re.Match]:
+        def skip(text: str, pos: int) -> re.Match:
+            found = pattern.match(text, pos)
+            for comment in _COMMENT.finditer(text, pos, found.end()):
+                self._note(comment)
+            return found
+        return skip
+
+    def _note(self, comment: re.Match) -> None:
+        body = comment.group()
+        closed = body.startswith("/*") and body.endswith("*/") and len(body) >= 4
+        body = body[1:] if body[0] == "#" else body[2:-2] if closed else body[2:]
+        self.comments[comment.start()] = (*self.point(comment.start()), body)
 
     def point(self, offset: int) -> tuple[int, int]:
         """Line and column (1-based, in characters) of an offset."""
@@ -146,11 +165,11 @@ class _Scanner:
         up to the end of its line (the evaluator reports it)."""
         if depth > MAX_DEPTH:
             raise _TooDeep(pos)
-        text, end = self.text, self.end
+        text, end, space, blanks = self.text, self.end, self.space, self.blanks
         attributes: dict[str, Attribute] = {}
         blocks: list[Block] = self.top_level if depth == 0 else []
         while True:
-            pos = _SPACE.match(text, pos).end()
+            pos = space(text, pos).end()
             if pos >= end:
                 return attributes, blocks, end
             if text[pos] == "}":
@@ -163,9 +182,9 @@ class _Scanner:
                 pos = self._line_end(pos)
                 continue
             start = pos
-            pos = _BLANKS.match(text, name.end()).end()
+            pos = blanks(text, name.end()).end()
             if text.startswith("=", pos) and not text.startswith(("==", "=>"), pos):
-                value = _BLANKS.match(text, pos + 1).end()
+                value = blanks(text, pos + 1).end()
                 self.strings, self.objects = [], []
                 pos = self.expression(value, "}", True, depth + 1)
                 attributes[name.group()] = Attribute(*self.point(start), self.strings, self.objects,
@@ -184,7 +203,7 @@ class _Scanner:
                         break
                     labels.append(label.group())
                     pos = label.end()
-                pos = _BLANKS.match(text, pos).end()
+                pos = blanks(text, pos).end()
             if not text.startswith("{", pos):
                 pos = self._line_end(pos)
                 continue
@@ -218,6 +237,8 @@ class _Scanner:
                 self.written_end = written_end
                 return min(pos, end)
             if char in "#/" and (comment := _COMMENT.match(text, pos)) is not None:
+                if self.comments is not None:
+                    self._note(comment)
                 pos = comment.end()
                 continue
             if char == '"':
@@ -255,10 +276,10 @@ class _Scanner:
     def _tuple(self, pos: int, depth: int) -> int:
         """Past a list from just after its ``[``: an element written as an object is one of
         the value's objects (not in a ``for`` expression)."""
-        text, end = self.text, self.end
+        text, end, space = self.text, self.end, self.space
         first = True
         while True:
-            pos = _SPACE.match(text, pos).end()
+            pos = space(text, pos).end()
             if pos >= end:
                 return end
             if text[pos] == "]":
@@ -275,15 +296,15 @@ class _Scanner:
     def _object(self, pos: int, depth: int) -> int:
         """Past an object written as a list element, from just after its ``{``: its elements
         (``key = value`` or ``key: value``) as attributes."""
-        text, end = self.text, self.end
-        if _FOR.match(text, _SPACE.match(text, pos).end()):  # a `for` expression, not an object
+        text, end, space = self.text, self.end, self.space
+        if _FOR.match(text, space(text, pos).end()):  # a `for` expression, not an object
             return self._closing(self.expression(pos, "}", False, depth), "}")
         elements: dict[str, Attribute] = {}
         self.objects.append(elements)
         while True:
-            pos = _SPACE.match(text, pos).end()
+            pos = space(text, pos).end()
             while text.startswith(",", pos):
-                pos = _SPACE.match(text, pos + 1).end()
+                pos = space(text, pos + 1).end()
             if pos >= end:
                 return end
             if text[pos] == "}":
@@ -293,7 +314,7 @@ class _Scanner:
             if pos >= end or text[pos] not in "=:":
                 continue
             key = text[start:pos].strip()
-            value = _BLANKS.match(text, pos + 1).end()
+            value = self.blanks(text, pos + 1).end()
             strings, objects = len(self.strings), len(self.objects)
             pos = self.expression(value, ",}", True, depth)
             if key.startswith('"'):
@@ -313,6 +334,19 @@ class _Scanner:
             if len(start.group()) == 2:
                 pos = self._closing(self.expression(pos, "}", False, depth + 1), "}")
         return closing.end() if closing else self.end
+
+
+def comments(source: bytes) -> list[tuple[int, int, str]]:
+    r"""``(line, column, text)`` of each comment of a ``.tf`` file, lines counted as the index
+    counts them (``\n`` only): ``#`` and ``//`` to the end of the line, ``/* */``; ``text`` is what
+    is written after ``#`` or ``//`` or between ``/*`` and ``*/``. The scanner skips strings
+    and heredocs, so what they hold is no comment."""
+    scanner = _Scanner(source.decode("utf-8", "replace"), comments=True)
+    try:
+        scanner.body(0, 0)
+    except _TooDeep:  # the reading reports it; the comments before it are known
+        pass
+    return [scanner.comments[offset] for offset in sorted(scanner.comments)]
 
 
 class JsonIndex(_Index):
