@@ -7,7 +7,7 @@ import os
 import sys
 from collections.abc import Sequence
 
-from .excerpt import excerpts_in, printable
+from .excerpt import excerpt, excerpts_in, printable
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -171,12 +171,12 @@ def _check(args) -> int:
     reporters = [plugins.reporters.get(name) for name in (args.format, args.output_format or args.format)]
     for name, reporter in zip((args.format, args.output_format), reporters):
         if reporter is None:
-            raise UsageError(f"unknown format '{name}' (known: {', '.join(sorted(plugins.reporters))})")
+            raise UsageError(f"unknown format {excerpt(name)} (known: {', '.join(sorted(plugins.reporters))})")
     selection = engine.Selection(_split_ids(args.select) or config.select, _split_ids(args.ignore) or config.ignore)
     known_ids = {check.id for check in plugins.checks}
     for prefix in selection.select + selection.ignore:
         if not any(check_id.startswith(prefix) for check_id in known_ids):
-            raise UsageError(f"no check id starts with '{prefix}' (see 'winportlint rules')")
+            raise UsageError(f"no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog = _load_catalog([*plugins.catalog_files, *config.catalog, *(args.catalog or ())],
                             args.os or list(config.os))
@@ -259,7 +259,7 @@ def _settings(args) -> dict[str, object]:
     for assignment in args.var or ():
         name, equals, value = assignment.partition("=")
         if not equals or not name.strip().isidentifier():
-            raise UsageError(f"--var needs NAME=VALUE, not '{assignment}'")
+            raise UsageError(f"--var needs NAME=VALUE, not {excerpt(assignment)}")
         variables[name.strip()] = value
     var_files = list(args.var_file or ())
     for path in var_files:
@@ -303,7 +303,7 @@ def _explain(rule_id: str) -> int:
             _write(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
                   f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}\n")
             return EXIT_CLEAN
-    raise UsageError(f"no check with id '{rule_id}' (see 'winportlint rules')")
+    raise UsageError(f"no check with id {excerpt(rule_id)} (see 'winportlint rules')")
 
 
 def _catalog(args) -> int:

@@ -33,20 +33,20 @@ def printable(text: str) -> str:
     return "".join(char if char.isprintable() else _escape(char) for char in text)
 
 
-def excerpt(value: object) -> str:
+def excerpt(value: object, quote: bool = True) -> str:
     """An input value as a message quotes it: a string in single quotes (``\\`` and ``'``
     escaped, so that where it ends is never in doubt), anything else as Python writes it;
     at most :data:`LIMIT` characters of it, and when it is longer, ``…`` and its length
-    (``'WPLSECRET…' (209 characters)``); characters that are not printable escaped."""
+    (``'WPLSECRET…' (209 characters)``); characters that are not printable escaped.
+    ``quote=False`` shows a string as it is (source text as written, a value in JSON)."""
     text = value if isinstance(value, str) else repr(value)
     cut = text[:LIMIT]
     more = "…" if len(text) > LIMIT else ""
-    if isinstance(value, str):
+    if quote and isinstance(value, str):
         shown = "'" + printable(cut.replace("\\", "\\\\").replace("'", "\\'")) + more + "'"
     else:
         shown = printable(cut) + more
     return f"{shown} ({len(text)} characters)" if more else shown
-
 
 
 #: A quoted part of another program's message: ``'...'`` or ``"..."``, with backslash escapes.
