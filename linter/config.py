@@ -73,14 +73,16 @@ def load(path: str | None) -> Config:
         where += " [tool.winportlint]"
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(map(excerpt, unknown))} (known: {', '.join(sorted(_KEYS))})")
+        raise ConfigError(f"{where}: unknown key {', '.join(map(excerpt, unknown))} "
+                          f"(known: {', '.join(sorted(_KEYS))})")
     folder = os.path.dirname(os.path.abspath(path))
     config = Config(path=path, folder=folder)
     config.select = _ids(table, "select", where)
     config.ignore = _ids(table, "ignore", where)
     if "severity" in table:
         if table["severity"] not in SEVERITIES:
-            raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {excerpt(table['severity'])}")
+            raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, "
+                              f"not {excerpt(table['severity'])}")
         config.severity = table["severity"]
     config.catalog = tuple(os.path.join(folder, p) for p in _strings(table, "catalog", where))
     config.os = _strings(table, "os", where)
@@ -135,7 +137,8 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
         raise ConfigError(f"{label} must be a table with resource, ports and reason")
     unknown = sorted(set(entry) - _ALLOW_KEYS)
     if unknown:
-        raise ConfigError(f"{label}: unknown key {', '.join(map(excerpt, unknown))} (known: {', '.join(sorted(_ALLOW_KEYS))})")
+        raise ConfigError(f"{label}: unknown key {', '.join(map(excerpt, unknown))} "
+                          f"(known: {', '.join(sorted(_ALLOW_KEYS))})")
     resource, reason = entry.get("resource"), entry.get("reason")
     if not isinstance(resource, str) or not resource:
         raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match)")

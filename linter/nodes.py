@@ -111,7 +111,8 @@ def _tag(event, line: int, tags: frozenset[str]) -> str | None:
         return tag
     if tag.startswith(_STANDARD_TAG_PREFIX) and tag[len(_STANDARD_TAG_PREFIX):] in _CORE_SCHEMA_TAGS:
         return None
-    raise LoadError(f"unknown tag {excerpt(tag, quote=False)} (CloudFormation accepts only its intrinsic functions)", line)
+    raise LoadError(f"unknown tag {excerpt(tag, quote=False)} (CloudFormation accepts only its intrinsic functions)",
+                    line)
 
 
 def _compose(events, tags: frozenset[str]) -> list[Node]:

@@ -59,11 +59,12 @@ class JunitReporter:
             permission = finding.permission
             location = finding.location
             severity = str(getattr(finding.severity, "value", finding.severity))
-            text = f"{location.file}:{location.line}:{location.column}: {finding.rule_id} {severity} {finding.message}"
+            text = (f"{printable(location.file)}:{location.line}:{location.column}: {finding.rule_id} {severity} "
+                    f"{finding.message}")
             cases.append((location.file, f"{finding.rule_id} {permission.resource} {ports_text(permission)}",
                           permission.peer.text, "failure", finding.rule_id, finding.message, text))
         for error in report.errors:
-            place = f"{error.file}:{error.line}" if error.line else error.file
+            place = f"{printable(error.file)}:{error.line}" if error.line else printable(error.file)
             cases.append((error.file, f"input error line {error.line}" if error.line else "input error", "",
                           "error", "input-error", error.message, f"{place}: error: {error.message}"))
         names = _unique([(case[0], case[1]) for case in cases], [case[2] for case in cases])

@@ -31,7 +31,8 @@ class TextReporter:
         if report.show_suppressed:
             for item in report.suppressed:
                 location = item.finding.location
-                lines.append(f"{printable(location.file)}:{location.line}:{location.column}: {item.finding.rule_id} suppressed "
+                lines.append(f"{printable(location.file)}:{location.line}:{location.column}: "
+                             f"{item.finding.rule_id} suppressed "
                              f"({item.reason}; {item.source}) {item.finding.message}")
         for error in report.errors:
             place = f"{printable(error.file)}:{error.line}" if error.line else printable(error.file)

@@ -361,9 +361,11 @@ def _parse_error(folder: str, message: str) -> InputError:
     (what it quotes of the source as excerpts)."""
     match = _TFPARSE_ERROR.search(message)
     if not match:
-        return InputError(folder, 0, f"invalid Terraform: {excerpts_in(message.splitlines()[0]) if message else 'unknown error'}")
+        return InputError(folder, 0,
+                          f"invalid Terraform: {excerpts_in(message.splitlines()[0]) if message else 'unknown error'}")
     detail = " ".join(match["message"].split())
-    return InputError(os.path.normpath(os.path.join(folder, match["file"])), int(match["line"]), f"invalid HCL: {excerpts_in(detail)}")
+    return InputError(os.path.normpath(os.path.join(folder, match["file"])), int(match["line"]),
+                      f"invalid HCL: {excerpts_in(detail)}")
 
 
 def module_calls(root: str, files: list[str] | None = None, holds: list[bool] | None = None

@@ -138,7 +138,8 @@ class UnknownModuleRule(ValueError):
 
     def __init__(self, name: str, message: str | None = None):
         self.name = name
-        super().__init__(message or f"rule {excerpt(name)} is not in the rules table of terraform-aws-modules/security-group")
+        super().__init__(message or
+                         f"rule {excerpt(name)} is not in the rules table of terraform-aws-modules/security-group")
 
 
 class UnknownSubmodule(UnknownModuleRule):
