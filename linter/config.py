@@ -73,7 +73,7 @@ def load(path: str | None) -> Config:
         where += " [tool.winportlint]"
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(map(excerpt, unknown))} "
+        raise ConfigError(f"{where}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
                           f"(known: {', '.join(sorted(_KEYS))})")
     folder = os.path.dirname(os.path.abspath(path))
     config = Config(path=path, folder=folder)
@@ -137,13 +137,13 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
         raise ConfigError(f"{label} must be a table with resource, ports and reason")
     unknown = sorted(set(entry) - _ALLOW_KEYS)
     if unknown:
-        raise ConfigError(f"{label}: unknown key {', '.join(map(excerpt, unknown))} "
+        raise ConfigError(f"{label}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
                           f"(known: {', '.join(sorted(_ALLOW_KEYS))})")
     resource, reason = entry.get("resource"), entry.get("reason")
     if not isinstance(resource, str) or not resource:
         raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match)")
     if not isinstance(reason, str) or not reason.strip():
-        raise ConfigError(f"{label} ({excerpt(resource)}) needs a reason")
+        raise ConfigError(f"{label} ({excerpt(resource, quote=False)}) needs a reason")
     ports = None
     if "ports" in entry:
         match = _PORTS.match(str(entry["ports"]))
