@@ -37,7 +37,8 @@ def _entry(finding: Finding, base: str) -> dict:
 
 def _key(entry: dict) -> str:
     fields = ("rule_id", "file", "resource", "direction", "protocol", "ports", "cidr")
-    return hashlib.sha256("\x1f".join(str(entry[f]) for f in fields).encode()).hexdigest()[:32]
+    key = "\x1f".join(str(entry[f]) for f in fields)
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]  # a file name may not be UTF-8
 
 
 def write(path: str, findings: Iterable[Finding]) -> int:

@@ -209,7 +209,7 @@ def _check(args) -> int:
     console, to_file = reporters
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8") as handle:
+            with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(to_file.render(report))
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None

@@ -124,3 +124,26 @@ def test_an_output_file_is_utf8_with_the_real_or_escaped_name(folder, fmt):
         assert json.loads(written)["findings"][0]["file"] == TEMPLATE
     else:
         assert written.splitlines()[0] == f"{printable(TEMPLATE)}:7:67: WPL101 critical {MESSAGE}"
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_a_file_name_that_is_not_utf8_loses_no_finding(tmp_path, fmt):
+    """The name's byte 0xff reaches Python as the lone surrogate U+DCFF: fingerprints, SARIF
+    URIs and every output hash or write it (it used to fail the check, or the whole run)."""
+    (tmp_path / os.fsdecode(b"bad\xff name.yaml")).write_text(RDP, encoding="utf-8")
+    code, out, err = winportlint(tmp_path, "ascii", "--format", fmt, "--output", "report.md",
+                                 "--output-format", "markdown")
+    assert (code, err) == (1, "")
+    text = out.decode("ascii")
+    if fmt == "json":
+        assert json.loads(text)["findings"][0]["file"] == "bad\udcff name.yaml"
+    elif fmt == "sarif":
+        result = json.loads(text)["runs"][0]["results"][0]
+        assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad%FF%20name.yaml"
+    elif fmt == "gitlab":
+        assert json.loads(text)[0]["location"]["path"] == "bad\udcff name.yaml"
+    elif fmt == "markdown":
+        assert "| bad\\\\udcff name.yaml:7:67 |" in text
+    else:
+        assert "bad\\udcff name.yaml" in text and "WPL101" in text
+    assert "| bad\\\\udcff name.yaml:7:67 |" in (tmp_path / "report.md").read_text(encoding="utf-8")

@@ -108,7 +108,8 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
         if not id_values or not all(isinstance(v, str) and v for v in id_values):
             raise LoadError("each Metadata winportlint ignore needs an 'id'", entry.line)
         if reason is None or not isinstance(reason.value, str) or not reason.value.strip():
-            raise LoadError(f"ignore of {', '.join(id_values)} needs a 'reason'", entry.line)
+            raise LoadError(f"ignore of {', '.join(excerpt(v, quote=False) for v in id_values)} needs a 'reason'",
+                            entry.line)
         ignores.append(Ignore(tuple(v.upper() for v in id_values), reason.value.strip(),
                               Location(file, entry.line, entry.column)))
     return tuple(ignores)

@@ -30,7 +30,7 @@ def _error_fingerprint(error) -> str:
     import hashlib
 
     key = "\x1f".join((INPUT_ERROR, error.file, str(error.line), error.message))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _unique_fingerprints(issues: list[dict]) -> None:
