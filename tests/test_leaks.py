@@ -244,3 +244,20 @@ def test_messages_of_other_programs_have_their_quoted_values_cut():
     assert excerpts_in("invalid literal for int() with base 10: 'abc'") == \
         "invalid literal for int() with base 10: 'abc'"
     assert excerpts_in("line one\nline two\x1b") == "line one\\nline two\\x1b"
+
+
+def test_the_cfn_lint_rules_quote_excerpts_too(tmp_path):
+    pytest.importorskip("cfnlint", reason="cfn-lint is not installed")
+    from cfnlint.config import ConfigMixIn
+    from cfnlint.runner import Runner
+
+    value = secret("cfnlint")
+    template = tmp_path / "t.yaml"
+    template.write_text(cfn(f"{{IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}}\n"
+                            f"        - {{IpProtocol: {value}, FromPort: 1, ToPort: 2, CidrIp: 0.0.0.0/0}}"))
+    matches = Runner(ConfigMixIn(["--template", str(template)], append_rules=["winportlint.cfn_lint"])).run()
+    ours = sorted((m.rule.id, m.message) for m in matches if m.rule.id.startswith(("W9", "E9")))
+    assert ours == [("E9101", "3389/tcp open from 0.0.0.0/0 (the whole internet) on Group: Remote Desktop - "
+                              "User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"),
+                    ("W9000", f"winportlint could not check this: Group: IpProtocol '{value[:SHOWN]}…' "
+                              f"({len(value)} characters) is not a protocol")]
