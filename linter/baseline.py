@@ -12,6 +12,7 @@ import json
 import os
 from collections.abc import Iterable, Sequence
 
+from .excerpt import excerpt, excerpts_in
 from .model import Finding
 
 VERSION = 1
@@ -36,7 +37,8 @@ def _entry(finding: Finding, base: str) -> dict:
 
 def _key(entry: dict) -> str:
     fields = ("rule_id", "file", "resource", "direction", "protocol", "ports", "cidr")
-    return hashlib.sha256("\x1f".join(str(entry[f]) for f in fields).encode()).hexdigest()[:32]
+    key = "\x1f".join(str(entry[f]) for f in fields)
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]  # a file name may not be UTF-8
 
 
 def write(path: str, findings: Iterable[Finding]) -> int:
@@ -62,9 +64,9 @@ def new_findings(path: str, findings: Sequence[Finding]) -> tuple[list[Finding],
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None
     except (ValueError, KeyError, TypeError) as exc:
-        raise BaselineError(f"{path} is not a winportlint baseline ({exc})") from None
+        raise BaselineError(f"{path} is not a winportlint baseline ({excerpts_in(str(exc))})") from None
     if document.get("version") != VERSION:
-        raise BaselineError(f"{path}: baseline version {document.get('version')!r} is not {VERSION}")
+        raise BaselineError(f"{path}: baseline version {excerpt(document.get('version'))} is not {VERSION}")
     base = os.path.dirname(os.path.abspath(path))
     fresh = [f for f in findings if _key(_entry(f, base)) not in known]
     return fresh, len(findings) - len(fresh)

@@ -22,6 +22,7 @@ import re
 from collections.abc import Sequence
 from typing import Any, NamedTuple
 
+from .excerpt import excerpt, excerpts_in
 from .model import Direction, PortRange, Severity
 from .netmath import PORTED_PROTOCOLS, normalize_protocol
 
@@ -95,7 +96,7 @@ def normalize_os(value: str) -> str:
     """``2012R2``, ``2012 r2`` and ``Windows Server 2012 R2`` all mean ``2012 R2``."""
     match = _OS_RE.fullmatch(value.strip())
     if not match:
-        raise ValueError(f"not a Windows Server version: {value!r} (write e.g. 2019 or 2012 R2)")
+        raise ValueError(f"not a Windows Server version: {excerpt(value)} (write e.g. 2019 or 2012 R2)")
     year, r2 = match.groups()
     return f"{year} R2" if r2 else year
 
@@ -104,7 +105,7 @@ def parse_port_text(text: str) -> PortRange:
     """``"3389"`` or ``"49152-65535"``; raises ValueError for anything else."""
     match = _PORT_RE.fullmatch(text.strip())
     if not match:
-        raise ValueError(f"not a port or port range: {text!r}")
+        raise ValueError(f"not a port or port range: {excerpt(text)}")
     low, high = match.groups()
     return PortRange(int(low), int(high or low))
 
@@ -146,8 +147,8 @@ class YamlFile:
             self.data = parse_yaml(text)
         except YAMLError as exc:
             mark = getattr(exc, "problem_mark", None)
-            problem = getattr(exc, "problem", None) or str(exc)
-            raise CatalogError(f"invalid YAML: {problem}", name,
+            problem = (getattr(exc, "problem", None) or str(exc) or "invalid YAML").splitlines()[0]
+            raise CatalogError(f"invalid YAML: {excerpts_in(problem)}", name,
                                mark.line + 1 if mark else None) from None
 
     def error(self, message: str, *path: str | int) -> CatalogError:
@@ -197,10 +198,10 @@ def check_keys(doc: YamlFile, entry: dict, path: tuple, required: Sequence[str],
     """Reject missing and misspelt keys: a typo must not silently change the meaning."""
     for key in required:
         if key not in entry:
-            raise doc.error(f"missing key {key!r}", *path)
+            raise doc.error(f"missing key {excerpt(key)}", *path)
     for key in entry:
         if key not in required and key not in optional:
-            raise doc.error(f"unknown key {key!r}", *path, key)
+            raise doc.error(f"unknown key {excerpt(key)}", *path, key)
 
 
 def parse_ports(value: object) -> tuple[PortRange, ...] | None:
@@ -208,7 +209,7 @@ def parse_ports(value: object) -> tuple[PortRange, ...] | None:
     if value == "any":
         return None
     if not isinstance(value, list) or not value:
-        raise ValueError(f"ports must be 'any' or a list like [\"3389\", \"49152-65535\"], not {value!r}")
+        raise ValueError(f"ports must be 'any' or a list like [\"3389\", \"49152-65535\"], not {excerpt(value)}")
     return tuple(parse_port_text(str(item)) for item in value)
 
 
@@ -256,7 +257,7 @@ def _parse_overlay(doc: YamlFile) -> _Overlay:
         check_keys(doc, entry, path, ("class", "why"),
                    ("direction", "workload", "rule", "protocol", "ports"))
         if entry["class"] not in severities:
-            raise doc.error(f"class {entry['class']!r} is not listed under 'classes'", *path, "class")
+            raise doc.error(f"class {excerpt(entry['class'])} is not listed under 'classes'", *path, "class")
         try:
             matchers.append(_Matcher(
                 exposure_class=entry["class"],
@@ -301,7 +302,7 @@ def _parse_rules(doc: YamlFile, source: str) -> list[_Entry]:
         check_keys(doc, entry, path, _RULE_REQUIRED, _RULE_OPTIONAL)
         for key, expected in _RULE_TYPES.items():
             if key in entry and not (isinstance(entry[key], expected) and entry[key]):
-                raise doc.error(f"{key!r} must be a non-empty {expected.__name__}", *path, key)
+                raise doc.error(f"{excerpt(key)} must be a non-empty {expected.__name__}", *path, key)
         try:
             draft = CatalogRule(
                 workload=entry["workload"],
@@ -335,12 +336,12 @@ def _classify(entry: _Entry, overlay: _Overlay, user_file: bool) -> CatalogRule:
     exposure_class = entry.given_class or overlay.classify(entry.draft)
     if exposure_class is None:
         if not user_file:
-            raise entry.doc.error(f"rule {entry.draft.rule!r} matches no matcher of severity.yaml",
+            raise entry.doc.error(f"rule {excerpt(entry.draft.rule)} matches no matcher of severity.yaml",
                                   *entry.path)
         exposure_class = CUSTOM_CLASS
     severity = entry.given_severity or overlay.severities.get(exposure_class)
     if severity is None:
-        raise entry.doc.error(f"rule {entry.draft.rule!r} has class {exposure_class!r}, which has "
+        raise entry.doc.error(f"rule {excerpt(entry.draft.rule)} has class {excerpt(exposure_class)}, which has "
                               "no severity of its own: give it a 'severity'", *entry.path)
     return entry.draft._replace(exposure_class=exposure_class, severity=severity)
 
@@ -362,7 +363,7 @@ def _load_catalog(extra_files: tuple[str, ...]) -> Catalog:
             with open(name, encoding="utf-8") as handle:
                 text = handle.read()
         except (OSError, UnicodeDecodeError) as exc:
-            raise CatalogError(f"cannot read catalog file: {exc}", name) from None
+            raise CatalogError(f"cannot read catalog file: {excerpts_in(str(exc))}", name) from None
         rules.extend(_rules_of(YamlFile(text, name), name, overlay, seen, user_file=True))
     return Catalog(tuple(rules))
 
@@ -374,7 +375,7 @@ def _rules_of(doc: YamlFile, source: str, overlay: _Overlay, seen: dict[tuple[st
     for entry in _parse_rules(doc, source):
         key = (entry.draft.workload, entry.draft.rule)
         if key in seen:
-            raise doc.error(f"rule {key[1]!r} of workload {key[0]!r} is already defined in {seen[key]}",
+            raise doc.error(f"rule {excerpt(key[1])} of workload {excerpt(key[0])} is already defined in {seen[key]}",
                             *entry.path)
         seen[key] = doc.name
         rules.append(_classify(entry, overlay, user_file))
@@ -464,20 +465,20 @@ def _builtin_doc(name: str) -> YamlFile:
 
 def _direction(value: object) -> Direction:
     if not isinstance(value, str) or value not in _DIRECTIONS:
-        raise ValueError(f"direction must be 'in' or 'out', not {value!r}")
+        raise ValueError(f"direction must be 'in' or 'out', not {excerpt(value)}")
     return _DIRECTIONS[value]
 
 
 def _protocol(value: object) -> str:
     protocol = normalize_protocol(value)
     if protocol is None:
-        raise ValueError(f"unknown protocol {value!r} (tcp, udp, icmp, icmpv6, all or a number)")
+        raise ValueError(f"unknown protocol {excerpt(value)} (tcp, udp, icmp, icmpv6, all or a number)")
     return protocol
 
 
 def _str_list(value: object) -> list:
     if not isinstance(value, list) or not value:
-        raise ValueError(f"expected a non-empty list, not {value!r}")
+        raise ValueError(f"expected a non-empty list, not {excerpt(value)}")
     return value
 
 
@@ -486,7 +487,7 @@ def _severity(doc: YamlFile, value: object, path: tuple) -> Severity:
         return Severity(value)
     except ValueError:
         raise doc.error(f"severity must be one of {', '.join(s.value for s in Severity)}, "
-                        f"not {value!r}", *path) from None
+                        f"not {excerpt(value)}", *path) from None
 
 
 def format_catalog_table(catalog: Catalog) -> str:

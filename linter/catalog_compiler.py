@@ -18,6 +18,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
+from .excerpt import excerpt
 from .catalog import (CatalogError, YamlFile, check_keys, entry_list, normalize_os, parse_port_text,
                       parse_ports, read_top_level)
 from .netmath import PORTED_PROTOCOLS, normalize_protocol
@@ -32,7 +33,7 @@ class CatalogCompileError(CatalogError):
     """A page row or cell, or an erratum, that cannot be read; carries its line and raw text."""
 
     def __init__(self, message: str, *, file: str, line: int, raw: str):
-        super().__init__(f"{message}: {raw!r}", file, line)
+        super().__init__(f"{message}: {excerpt(raw)}", file, line)
         self.raw = raw
 
 
@@ -136,8 +137,8 @@ def compile_page(text: str, errata_path: Path | Traversable, *,
     for leftover in pending.values():
         erratum = leftover[0]
         raise CatalogCompileError(
-            f"stale erratum {erratum.id}: the page has no rule {erratum.rule!r} in workload "
-            f"{erratum.workload!r}", file=str(errata_path), line=erratum.line,
+            f"stale erratum {erratum.id}: the page has no rule {excerpt(erratum.rule)} in workload "
+            f"{excerpt(erratum.workload)}", file=str(errata_path), line=erratum.line,
             raw=_line_text(errata_text, erratum.line))
     inbound = sum(row["direction"] == "in" for row in compiled)
     header = [
@@ -166,7 +167,7 @@ def _read_tables(text: str, page: str) -> list[_Table]:
         if "|" not in stripped:
             if _next_line_is_header(lines, number):
                 if tables and not tables[-1].body:
-                    raise _error(page, number, f"workload {tables[-1].workload!r} has no rows", stripped)
+                    raise _error(page, number, f"workload {excerpt(tables[-1].workload)} has no rows", stripped)
                 tables.append(_Table(stripped, number))
             elif tables and number < last_table_line:
                 raise _error(page, number, "a line between table rows that is neither a cell "
@@ -271,7 +272,7 @@ def _compile_row(row: _Row, workload: str, os: tuple[str, ...], errata: list[_Er
         cell, actual = _raw_field(row, erratum.field)
         if actual != erratum.raw:
             raise _error(page, cell.line, f"stale erratum {erratum.id}: it expects {erratum.field} "
-                         f"{erratum.raw!r} but the page now says", actual)
+                         f"{excerpt(erratum.raw)} but the page now says", actual)
         corrected[erratum.field] = erratum.corrected
     # The page writes "Any" for every protocol; security groups say "all" (or -1).
     protocol = corrected.get("protocol") or normalize_protocol(
@@ -367,7 +368,7 @@ def _erratum(doc: YamlFile, index: int, entry: dict) -> _Erratum:
     check_keys(doc, entry, path, keys, ())
     for key in ("id", "workload", "rule", "field", "raw", "why"):
         if not (isinstance(entry[key], str) and entry[key].strip()):
-            raise doc.error(f"{key!r} must be a non-empty string", *path, key)
+            raise doc.error(f"{excerpt(key)} must be a non-empty string", *path, key)
     if entry["field"] not in _ERRATUM_FIELDS:
         raise doc.error(f"field must be one of {', '.join(_ERRATUM_FIELDS)}", *path, "field")
     try:

@@ -7,8 +7,27 @@ import os
 import sys
 from collections.abc import Sequence
 
+from .excerpt import excerpt, excerpts_in, printable
+
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 SEVERITIES = ("info", "low", "medium", "high", "critical")
+
+
+def _write(text: str, stream=None) -> None:
+    """Write to standard output (or ``stream``) whatever its encoding: a character the console
+    cannot encode is written as its escape (``\\xe9``) rather than losing the whole report."""
+    stream = stream or sys.stdout
+    encoding = getattr(stream, "encoding", None) or "utf-8"
+    try:
+        text = text.encode(encoding, "backslashreplace").decode(encoding)
+    except LookupError:
+        pass
+    stream.write(text)
+
+
+def _say(message: str) -> None:
+    """One line on standard error, with what is not printable escaped (file names, values)."""
+    _write(printable(message) + "\n", sys.stderr)
 
 
 class UsageError(Exception):
@@ -111,12 +130,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         parser.print_help()
         return EXIT_ERROR
     except UsageError as exc:
-        print(f"winportlint: error: {exc}", file=sys.stderr)
+        _say(f"winportlint: error: {exc}")
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
     except Exception as exc:  # a bug: one line, never a traceback
-        print(f"winportlint: internal error: {type(exc).__name__}: {exc} (please report it)", file=sys.stderr)
+        _say(f"winportlint: internal error: {type(exc).__name__}: {excerpts_in(str(exc))} (please report it)")
         return EXIT_ERROR
 
 
@@ -148,16 +167,16 @@ def _check(args) -> int:
         raise UsageError(str(exc)) from None
     plugins = load_plugins()
     for warning in plugins.warnings:
-        print(f"winportlint: warning: {warning}", file=sys.stderr)
+        _say(f"winportlint: warning: {warning}")
     reporters = [plugins.reporters.get(name) for name in (args.format, args.output_format or args.format)]
     for name, reporter in zip((args.format, args.output_format), reporters):
         if reporter is None:
-            raise UsageError(f"unknown format '{name}' (known: {', '.join(sorted(plugins.reporters))})")
+            raise UsageError(f"unknown format {excerpt(name)} (known: {', '.join(sorted(plugins.reporters))})")
     selection = engine.Selection(_split_ids(args.select) or config.select, _split_ids(args.ignore) or config.ignore)
     known_ids = {check.id for check in plugins.checks}
     for prefix in selection.select + selection.ignore:
         if not any(check_id.startswith(prefix) for check_id in known_ids):
-            raise UsageError(f"no check id starts with '{prefix}' (see 'winportlint rules')")
+            raise UsageError(f"no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
     problems = suppress.allow_problems(config.allow, known_ids)
     if problems:
         raise UsageError(problems[0])
@@ -190,17 +209,17 @@ def _check(args) -> int:
         suppressed=outcome.suppressed,
         show_suppressed=args.show_suppressed,
         baselined=baselined,
-    )
+    ).printable()
     console, to_file = reporters
     if args.output:
         try:
-            with open(args.output, "w", encoding="utf-8") as handle:
+            with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as handle:
                 handle.write(to_file.render(report))
         except OSError as exc:
             raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
     if not args.output or args.output_format:
         report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
-        sys.stdout.write(console.render(report))
+        _write(console.render(report))
     return 0 if args.write_baseline and not errors else report.exit_code
 
 
@@ -232,7 +251,7 @@ def _baseline(baseline: str | None, write_baseline: str | None, findings: list) 
             new, known = new_findings(baseline, findings)
         if write_baseline:
             count = write(write_baseline, findings)
-            print(f"winportlint: wrote {count} findings to {write_baseline}", file=sys.stderr)
+            _say(f"winportlint: wrote {count} findings to {write_baseline}")
     except (BaselineError, OSError) as exc:
         raise UsageError(str(exc)) from None
     return new, known
@@ -244,7 +263,7 @@ def _settings(args) -> dict[str, object]:
     for assignment in args.var or ():
         name, equals, value = assignment.partition("=")
         if not equals or not name.strip().isidentifier():
-            raise UsageError(f"--var needs NAME=VALUE, not '{assignment}'")
+            raise UsageError(f"--var needs NAME=VALUE, not {excerpt(assignment)}")
         variables[name.strip()] = value
     var_files = list(args.var_file or ())
     for path in var_files:
@@ -258,13 +277,13 @@ def _rules(markdown: bool) -> int:
 
     plugins = load_plugins()
     if markdown:
-        sys.stdout.write(rules_markdown(plugins.checks))
+        _write(rules_markdown(plugins.checks))
         return EXIT_CLEAN
     for check in sorted(plugins.checks, key=lambda c: c.id):
         default = "" if check.enabled_by_default else "  (off by default)"
-        print(f"{check.id:<8} {check.severity.value:<9} {check.name}{default}\n         {check.summary}")
+        _write(f"{check.id:<8} {check.severity.value:<9} {check.name}{default}\n         {check.summary}\n")
     for warning in plugins.warnings:
-        print(f"warning: {warning}", file=sys.stderr)
+        _say(f"warning: {warning}")
     return EXIT_CLEAN
 
 
@@ -285,10 +304,10 @@ def _explain(rule_id: str) -> int:
     for check in load_plugins().checks:
         if check.id == rule_id.upper():
             default = "yes" if check.enabled_by_default else "no (use --select)"
-            print(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
-                  f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}")
+            _write(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
+                  f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}\n")
             return EXIT_CLEAN
-    raise UsageError(f"no check with id '{rule_id}' (see 'winportlint rules')")
+    raise UsageError(f"no check with id {excerpt(rule_id)} (see 'winportlint rules')")
 
 
 def _catalog(args) -> int:
@@ -300,7 +319,7 @@ def _catalog(args) -> int:
     catalog = _load_catalog(args.catalog, args.os)
     if args.direction:
         catalog = catalog.select(direction=Direction.INGRESS if args.direction == "in" else Direction.EGRESS)
-    sys.stdout.write(format_catalog_table(catalog))
+    _write(format_catalog_table(catalog))
     return EXIT_CLEAN
 
 

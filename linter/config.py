@@ -11,6 +11,7 @@ import os
 import re
 from dataclasses import dataclass, field
 
+from .excerpt import excerpt, excerpts_in
 from .suppress import AllowEntry
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -72,14 +73,16 @@ def load(path: str | None) -> Config:
         where += " [tool.winportlint]"
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(unknown)} (known: {', '.join(sorted(_KEYS))})")
+        raise ConfigError(f"{where}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
+                          f"(known: {', '.join(sorted(_KEYS))})")
     folder = os.path.dirname(os.path.abspath(path))
     config = Config(path=path, folder=folder)
     config.select = _ids(table, "select", where)
     config.ignore = _ids(table, "ignore", where)
     if "severity" in table:
         if table["severity"] not in SEVERITIES:
-            raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, not {table['severity']!r}")
+            raise ConfigError(f"{where}: severity must be one of {', '.join(SEVERITIES)}, "
+                              f"not {excerpt(table['severity'])}")
         config.severity = table["severity"]
     config.catalog = tuple(os.path.join(folder, p) for p in _strings(table, "catalog", where))
     config.os = _strings(table, "os", where)
@@ -103,7 +106,7 @@ def _read(path: str) -> dict:
     except OSError as exc:
         raise ConfigError(f"{os.path.relpath(path)}: cannot read: {exc.strerror}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{os.path.relpath(path)}: invalid TOML: {exc}") from None
+        raise ConfigError(f"{os.path.relpath(path)}: invalid TOML: {excerpts_in(str(exc))}") from None
 
 
 def _list(table: dict, key: str, where: str) -> list:
@@ -124,7 +127,7 @@ def _ids(table: dict, key: str, where: str) -> tuple[str, ...]:
     values = tuple(v.strip().upper() for v in _strings(table, key, where))
     bad = [v for v in values if not re.fullmatch(r"[A-Z]+[0-9]*", v)]
     if bad:
-        raise ConfigError(f"{where}: {key} has {', '.join(bad)}, which are not check ids or prefixes")
+        raise ConfigError(f"{where}: {key} has {', '.join(map(excerpt, bad))}, which are not check ids or prefixes")
     return values
 
 
@@ -134,12 +137,13 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
         raise ConfigError(f"{label} must be a table with resource, ports and reason")
     unknown = sorted(set(entry) - _ALLOW_KEYS)
     if unknown:
-        raise ConfigError(f"{label}: unknown key {', '.join(unknown)} (known: {', '.join(sorted(_ALLOW_KEYS))})")
+        raise ConfigError(f"{label}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
+                          f"(known: {', '.join(sorted(_ALLOW_KEYS))})")
     resource, reason = entry.get("resource"), entry.get("reason")
     if not isinstance(resource, str) or not resource:
         raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match)")
     if not isinstance(reason, str) or not reason.strip():
-        raise ConfigError(f"{label} ({resource}) needs a reason")
+        raise ConfigError(f"{label} ({excerpt(resource, quote=False)}) needs a reason")
     ports = None
     if "ports" in entry:
         match = _PORTS.match(str(entry["ports"]))

@@ -8,6 +8,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
+from .excerpt import excerpts_in
 from .model import FileResult, Finding, InputError
 from .textfile import UnreadableFile, read_bytes
 
@@ -137,7 +138,8 @@ def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResul
         except MemoryError:
             return FileResult(errors=[InputError(path, 0, "ran out of memory reading it; not checked")])
         except Exception as exc:  # a format plugin must not take the run down
-            return FileResult(errors=[InputError(path, 0, f"{fmt.name} plugin failed: {type(exc).__name__}: {exc}")])
+            return FileResult(errors=[InputError(path, 0, f"{fmt.name} plugin failed: {type(exc).__name__}: "
+                                                          f"{excerpts_in(str(exc))}")])
         if result is not None:
             return result
     return None
@@ -151,7 +153,8 @@ def check_file(path: str, result: FileResult, checks: Sequence, catalog: Catalog
         try:
             findings.extend(check.run(result.permissions, catalog))
         except Exception as exc:  # a check plugin must not take the run down
-            result.errors.append(InputError(path, 0, f"check {check.id} failed: {type(exc).__name__}: {exc}"))
+            result.errors.append(InputError(path, 0, f"check {check.id} failed: {type(exc).__name__}: "
+                                                     f"{excerpts_in(str(exc))}"))
     return with_context(findings, result, catalog)
 
 
@@ -242,7 +245,7 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
         folder_result = fmt.parse_folders(folders, {**settings, "jobs": jobs})
     except Exception as exc:  # a format plugin must not take the run down
         folder_result = FileResult(errors=[InputError(folders[0], 0, f"{fmt.name} plugin failed: "
-                                                                    f"{type(exc).__name__}: {exc}")])
+                                                                    f"{type(exc).__name__}: {excerpts_in(str(exc))}")])
     outcome = check_file(folders[0], folder_result, checks, catalog), folder_result.errors
     if key is not None:
         cache.put(key, outcome, folder_result.inputs)

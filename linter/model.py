@@ -259,7 +259,7 @@ def fingerprint(rule_id: str, permission: Permission) -> str:
     ports = str(p.ports) if p.ports else "all"
     key = "\x1f".join((rule_id, p.location.file, p.resource, p.direction.value, p.protocol,
                        ports, p.peer.text))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 class InputError(NamedTuple):

@@ -15,6 +15,8 @@ from __future__ import annotations
 import re
 from collections.abc import Collection
 
+from .excerpt import excerpt, excerpts_in
+
 MAX_DEPTH = 500
 MAX_NODES = 2_000_000
 
@@ -95,9 +97,9 @@ def _load_yaml(text: str, tags: frozenset[str]) -> list[Node]:
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
-        raise LoadError(f"invalid YAML: {problem}", mark.line + 1 if mark else 1) from None
+        raise LoadError(f"invalid YAML: {excerpts_in(problem)}", mark.line + 1 if mark else 1) from None
     except YAMLError as exc:
-        raise LoadError(f"invalid YAML: {str(exc).splitlines()[0]}", 1) from None
+        raise LoadError(f"invalid YAML: {excerpts_in(str(exc).splitlines()[0])}", 1) from None
 
 
 def _tag(event, line: int, tags: frozenset[str]) -> str | None:
@@ -109,7 +111,8 @@ def _tag(event, line: int, tags: frozenset[str]) -> str | None:
         return tag
     if tag.startswith(_STANDARD_TAG_PREFIX) and tag[len(_STANDARD_TAG_PREFIX):] in _CORE_SCHEMA_TAGS:
         return None
-    raise LoadError(f"unknown tag {tag} (CloudFormation accepts only its intrinsic functions)", line)
+    raise LoadError(f"unknown tag {excerpt(tag, quote=False)} (CloudFormation accepts only its intrinsic functions)",
+                    line)
 
 
 def _compose(events, tags: frozenset[str]) -> list[Node]:
@@ -172,7 +175,7 @@ def _compose(events, tags: frozenset[str]) -> list[Node]:
         elif kind == "AliasEvent":
             line = event.start_mark.line + 1
             if event.anchor not in anchors:
-                raise LoadError(f"unknown alias *{event.anchor}", line)
+                raise LoadError(f"unknown alias *{excerpt(event.anchor, quote=False)}", line)
             node, weight = anchors[event.anchor]
             attach(node, weight)
         elif kind == "DocumentEndEvent":
@@ -186,7 +189,7 @@ def _set_key(mapping: Node, key: Node, value: Node) -> None:
     name = "" if key.value is None else key.value
     if name in mapping.value:
         first = mapping.key_pos[name][0]
-        raise LoadError(f"duplicate key '{name}' (first at line {first})", key.line)
+        raise LoadError(f"duplicate key {excerpt(name)} (first at line {first})", key.line)
     mapping.value[name] = value
     mapping.key_pos[name] = (key.line, key.column)
 
@@ -292,7 +295,7 @@ def _load_json(text: str) -> Node:
         if other is not None:
             if other == "" and root is not None and not stack:
                 return root
-            found = "end of file" if other == "" else repr(other)
+            found = "end of file" if other == "" else excerpt(other)
             raise LoadError(f"invalid JSON: unexpected {found} at column {column}", line)
         if root is not None and not stack:
             raise LoadError(f"invalid JSON: extra data at column {column}", line)

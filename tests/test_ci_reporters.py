@@ -275,7 +275,7 @@ def test_junit_control_characters_keep_the_xml_valid() -> None:
     perm = permission("a.yaml", 1, 1, "S\x01G", "tcp", PortRange(445, 445), "0.0.0.0/0")
     report = make_report([finding("WPL003", Severity.HIGH, "bad\x00\x1b byte", perm)])
     suite = check_junit_shape(JunitReporter().render(report))
-    assert suite[0].get("name") == "WPL003 S\ufffdG 445/tcp"
+    assert suite[0].get("name") == "WPL003 S\\x01G 445/tcp"  # a resource name is escaped, as in text output
     assert suite[0][0].get("message") == "bad\ufffd\ufffd byte"
 
 

@@ -37,6 +37,8 @@ from pathlib import Path
 
 import cfnlint.rules as _cfnlint_rules
 
+from winportlint.excerpt import excerpts_in, printable
+
 TAGS = ["security", "windows", "winportlint"]
 DOCS_URL = "https://github.com/winportlint/winportlint/blob/main/docs/cfn-lint.md"
 
@@ -217,7 +219,7 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
         file_result = fmt.parse(path, data)
         catalog = load_catalog(tuple(_engine["catalog_files"]))
     except Exception as exc:  # a bug: every rule reports it (E0002), none stays silent
-        message = f"could not read the template: {type(exc).__name__}: {exc}"
+        message = f"could not read the template: {type(exc).__name__}: {excerpts_in(str(exc))}"
         results.failures = {check.id: message for check in _engine["checks"]}
         results.failures[""] = message
         return results
@@ -228,7 +230,7 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
         try:
             findings.extend(check.run(file_result.permissions, catalog))
         except Exception as exc:  # a check plugin must not take the others down
-            results.failures[check.id] = f"check {check.id} failed: {type(exc).__name__}: {exc}"
+            results.failures[check.id] = f"check {check.id} failed: {type(exc).__name__}: {excerpts_in(str(exc))}"
     findings = with_context(findings, file_result, catalog)
     outcome = _suppress(unique_findings(sorted(findings, key=Finding.sort_key)), path if from_file else None, fmt)
     positions = _Positions(cfn, data if not from_file else None)
@@ -317,14 +319,14 @@ class _Positions:
                 span = (location.line - 1, location.column - 1, location.line - 1, location.column - 1 + width)
         else:
             span = _span_at(self.cfn.template, path) if path != ("Resources", permission.resource) else None
-        return _Match(path, finding.message, span)
+        return _Match(path, printable(finding.message), span)
 
     def error_match(self, error) -> _Match:
         """An input error is at a line: its path and position are those of the first value there."""
         line = max(error.line, 1)
         path = min(((column, p) for (l, column), p in self.by_start.items()
                     if l == line and p[:1] == ("Resources",)), default=(0, ("Resources",)))[1]
-        message = f"winportlint could not check this: {error.message}"
+        message = f"winportlint could not check this: {printable(error.message)}"
         if self.from_file:
             span = self.spans.get(path) if path != ("Resources",) else None
             return _Match(path, message, span or (line - 1, 0, line - 1, 1))

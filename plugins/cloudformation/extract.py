@@ -6,6 +6,7 @@ import itertools
 from collections.abc import Collection, Iterator
 
 from winportlint import netmath
+from winportlint.excerpt import excerpt
 from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
 from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
@@ -107,7 +108,8 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
         if not id_values or not all(isinstance(v, str) and v for v in id_values):
             raise LoadError("each Metadata winportlint ignore needs an 'id'", entry.line)
         if reason is None or not isinstance(reason.value, str) or not reason.value.strip():
-            raise LoadError(f"ignore of {', '.join(id_values)} needs a 'reason'", entry.line)
+            raise LoadError(f"ignore of {', '.join(excerpt(v, quote=False) for v in id_values)} needs a 'reason'",
+                            entry.line)
         ignores.append(Ignore(tuple(v.upper() for v in id_values), reason.value.strip(),
                               Location(file, entry.line, entry.column)))
     return tuple(ignores)
@@ -238,7 +240,7 @@ def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt:
         return "unknown", None, provenance + (Provenance(protocol_key, "unknown", raw.why),)
     protocol = netmath.normalize_protocol(raw)
     if protocol is None:
-        raise LoadError(f"{protocol_key} {raw!r} is not a protocol", fields[protocol_key].line)
+        raise LoadError(f"{protocol_key} {excerpt(raw)} is not a protocol", fields[protocol_key].line)
     if protocol not in netmath.PORTED_PROTOCOLS:
         return protocol, None, provenance
     ends = []
@@ -251,7 +253,7 @@ def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt:
             continue
         port = netmath.parse_port(value)
         if port is None:
-            raise LoadError(f"{key} {value!r} is not a port number", fields[key].line)
+            raise LoadError(f"{key} {excerpt(value)} is not a port number", fields[key].line)
         ends.append(port)
     try:
         ports: PortRange | None = netmath.port_range(protocol, *ends)

@@ -13,6 +13,7 @@ import itertools
 import re
 from typing import NamedTuple
 
+from winportlint.excerpt import excerpt
 from winportlint.model import Location, Provenance
 from winportlint.nodes import LoadError, Node
 
@@ -132,7 +133,7 @@ class Resolver:
             return [Alternative(ResourceRef(name), (Provenance(field, "intrinsic", f"Ref {name}", self.location(node)),))]
         if name.startswith("AWS::"):
             return [Alternative(Unknown(f"pseudo parameter {name}"))]
-        raise LoadError(f"Ref to '{name}', which is neither a parameter nor a resource", argument.line)
+        raise LoadError(f"Ref to {excerpt(name)}, which is neither a parameter nor a resource", argument.line)
 
     def _parameter(self, name: str, field: str) -> list[Alternative]:
         declaration = self.parameters[name]
@@ -185,7 +186,7 @@ class Resolver:
         items = list_argument(argument, 3, "Fn::FindInMap", node)
         map_name = scalar(items[0])
         if map_name not in self.mappings:
-            raise LoadError(f"Fn::FindInMap names unknown mapping '{map_name}'", items[0].line)
+            raise LoadError(f"Fn::FindInMap names unknown mapping {excerpt(map_name)}", items[0].line)
         results = []
         top_keys = self._keys(items[1], field)
         second_keys = self._keys(items[2], field)
@@ -246,7 +247,7 @@ class Resolver:
             elif name in self.parameters or name in self.resources or name.startswith("AWS::"):
                 choices.append(self._fn_ref(Node(name, node.line, node.column), field, node))
             else:  # ${Resource.Attribute}
-                choices.append([Alternative(Unknown(f"Fn::Sub of {name}"))])
+                choices.append([Alternative(Unknown(f"Fn::Sub of {excerpt(name, quote=False)}"))])
         results = []
         for combination in _bounded_product(choices, node):
             unknown = next((a.value for a in combination if not isinstance(a.value, str)), None)

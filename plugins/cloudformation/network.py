@@ -10,6 +10,7 @@ from __future__ import annotations
 from ipaddress import IPv4Network
 
 from winportlint import netmath
+from winportlint.excerpt import excerpt
 from winportlint.model import Direction, InputError, Location, Peer, Permission, PortRange, Provenance
 from winportlint.nodes import LoadError, Node
 
@@ -123,7 +124,7 @@ def _action(alternative: Alternative, fields: dict[str, Node], properties: Node)
     if isinstance(value, (Unknown, ResourceRef)) or value is NO_VALUE:
         return None
     if not isinstance(value, str) or value.strip().lower() not in ("allow", "deny"):
-        raise LoadError(f"RuleAction {value!r} is not allow or deny", fields["RuleAction"].line)
+        raise LoadError(f"RuleAction {excerpt(value)} is not allow or deny", fields["RuleAction"].line)
     return value.strip().lower()
 
 
@@ -135,7 +136,7 @@ def _direction(alternative: Alternative, fields: dict[str, Node]) -> Direction |
         return None
     text = value.strip().lower() if isinstance(value, str) else None
     if text not in ("true", "false"):
-        raise LoadError(f"Egress {value!r} is not true or false", fields["Egress"].line)
+        raise LoadError(f"Egress {excerpt(value)} is not true or false", fields["Egress"].line)
     return Direction.EGRESS if text == "true" else Direction.INGRESS
 
 
@@ -145,7 +146,7 @@ def _rule_number(alternative: Alternative, fields: dict[str, Node]) -> int | Non
         return None
     number = netmath.parse_port(value) if isinstance(value, str) else None
     if number is None:
-        raise LoadError(f"RuleNumber {value!r} is not a number", fields["RuleNumber"].line)
+        raise LoadError(f"RuleNumber {excerpt(value)} is not a number", fields["RuleNumber"].line)
     return number
 
 
@@ -220,7 +221,7 @@ def _listener_permissions(resolver: Resolver, name: str, resource_type: str, gro
             continue  # the listener's port is not known before deployment
         port = netmath.parse_port(port_alt.value) if isinstance(port_alt.value, str) else None
         if port is None or not 1 <= port <= 65535:
-            raise LoadError(f"{port_key} {port_alt.value!r} is not a port number", port_node.line)
+            raise LoadError(f"{port_key} {excerpt(port_alt.value)} is not a port number", port_node.line)
         ip_protocols, protocol_steps = _ip_protocols(protocol_alt, protocol_key, protocol_node)
         for ip_protocol in ip_protocols:
             permissions.append(Permission(
@@ -241,7 +242,7 @@ def _ip_protocols(alternative: Alternative, key: str, node: Node | None) -> tupl
         return ("tcp",), steps(alternative) + (Provenance(key, "unknown", f"{why}; read as TCP"),)
     protocols = _LISTENER_PROTOCOLS.get(value.strip().lower()) if isinstance(value, str) else None
     if protocols is None:
-        raise LoadError(f"{key} {value!r} is not a listener protocol", node.line)
+        raise LoadError(f"{key} {excerpt(value)} is not a listener protocol", node.line)
     return protocols, steps(alternative)
 
 
@@ -268,7 +269,7 @@ def _schemes(resolver: Resolver, fields: dict[str, Node],
         elif isinstance(value, str) and value.strip().lower() == "internal":
             schemes.append((None, ()))
         else:
-            raise LoadError(f"Scheme {value!r} is not internet-facing or internal", node.line)
+            raise LoadError(f"Scheme {excerpt(value)} is not internet-facing or internal", node.line)
     return schemes
 
 
@@ -344,7 +345,7 @@ def _ports(resolver: Resolver, node: Node, key: str) -> list[PortRange]:
             continue
         port = netmath.parse_port(value)
         if port is None or not 1 <= port <= 65535:
-            raise LoadError(f"{key} {value!r} is not a port number", node.line)
+            raise LoadError(f"{key} {excerpt(value)} is not a port number", node.line)
         ports.append(PortRange(port, port))
     return ports
 

@@ -6,7 +6,8 @@ for info), which GitHub shows on the pull request's diff; each input error
 becomes ``::error file=F,line=L::message`` and each plugin warning
 ``::warning title=winportlint::text``. The last line is the plain summary of
 the text reporter. Values are escaped as GitHub's toolkit does, so that no
-message can end an annotation early or start a command of its own.
+message can end an annotation early or start a command of its own; file names
+have what is not printable escaped too, as in the text format.
 """
 
 from __future__ import annotations
@@ -33,7 +34,9 @@ def command(name: str, properties: list[tuple[str, object]], message: object) ->
 
 def _place(file: str, line: int, column: int | None = None) -> list[tuple[str, object]]:
     """``file``, then ``line`` and ``col`` where known (a 0 means unknown and is left out)."""
-    properties: list[tuple[str, object]] = [("file", file)]
+    from winportlint.excerpt import printable
+
+    properties: list[tuple[str, object]] = [("file", printable(file))]
     if line:
         properties.append(("line", line))
         if column:

@@ -4,7 +4,8 @@ Each issue has the fields GitLab requires: ``description``, ``check_name``,
 ``fingerprint`` (unique per issue), ``severity`` (one of ``info``, ``minor``,
 ``major``, ``critical``, ``blocker``) and ``location.path`` with
 ``location.lines.begin``. Input errors are issues with ``check_name``
-``input-error`` and severity ``blocker``.
+``input-error`` and severity ``blocker``. Written in ASCII (``\\u00e9`` escapes),
+as valid on any console as in a file.
 """
 
 from __future__ import annotations
@@ -29,7 +30,7 @@ def _error_fingerprint(error) -> str:
     import hashlib
 
     key = "\x1f".join((INPUT_ERROR, error.file, str(error.line), error.message))
-    return hashlib.sha256(key.encode("utf-8")).hexdigest()[:32]
+    return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]
 
 
 def _unique_fingerprints(issues: list[dict]) -> None:
@@ -69,7 +70,7 @@ class GitlabReporter:
             issues.append(_issue(error.message, INPUT_ERROR, _error_fingerprint(error), "blocker",
                                  error.file, error.line))
         _unique_fingerprints(issues)
-        return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(issues, indent=2) + "\n"
 
 
 __all__ = ["GitlabReporter"]

@@ -1,4 +1,7 @@
-"""The JSON contract: ``{"version": 1, "findings": [...], "errors": [...], "suppressed": [...]}`` (README)."""
+"""The JSON contract: ``{"version": 1, "findings": [...], "errors": [...], "suppressed": [...]}`` (README).
+
+Written in ASCII (``\\u00e9`` escapes): valid JSON with the real file names on any console.
+"""
 
 from __future__ import annotations
 
@@ -20,7 +23,7 @@ class JsonReporter:
             "suppressed": [dict(finding_record(s.finding), suppressed_by=s.source, reason=s.reason)
                            for s in report.suppressed],
         }
-        return json.dumps(document, indent=2, ensure_ascii=False) + "\n"
+        return json.dumps(document, indent=2) + "\n"
 
 
 def finding_record(finding: Finding) -> dict:

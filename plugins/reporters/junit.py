@@ -9,6 +9,9 @@ named ``winportlint``, so that the CI server shows a pass rather than nothing.
 
 Test names are unique within a file (CI servers track a test by class and
 name): findings that would share one add their peer, then ``#2``, ``#3``...
+File and resource names in them have what is not printable escaped, as in the
+text format. The XML is ASCII (other characters as references, ``&#233;``):
+the same document on any console as in a file.
 """
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class JunitReporter:
     def render(self, report) -> str:
         import xml.etree.ElementTree as ET
 
+        from winportlint.excerpt import printable
         from winportlint.exposure import ports_text
 
         cases = []  # (classname, name, extra, child tag, type, message, text)
@@ -55,11 +59,12 @@ class JunitReporter:
             permission = finding.permission
             location = finding.location
             severity = str(getattr(finding.severity, "value", finding.severity))
-            text = f"{location.file}:{location.line}:{location.column}: {finding.rule_id} {severity} {finding.message}"
+            text = (f"{printable(location.file)}:{location.line}:{location.column}: {finding.rule_id} {severity} "
+                    f"{finding.message}")
             cases.append((location.file, f"{finding.rule_id} {permission.resource} {ports_text(permission)}",
                           permission.peer.text, "failure", finding.rule_id, finding.message, text))
         for error in report.errors:
-            place = f"{error.file}:{error.line}" if error.line else error.file
+            place = f"{printable(error.file)}:{error.line}" if error.line else printable(error.file)
             cases.append((error.file, f"input error line {error.line}" if error.line else "input error", "",
                           "error", "input-error", error.message, f"{place}: error: {error.message}"))
         names = _unique([(case[0], case[1]) for case in cases], [case[2] for case in cases])
@@ -69,14 +74,15 @@ class JunitReporter:
         root = ET.Element("testsuites", {"name": SUITE_NAME, **counts})
         suite = ET.SubElement(root, "testsuite", {"name": SUITE_NAME, **counts})
         for (classname, _, _, tag, kind, message, text), name in zip(cases, names):
-            case = ET.SubElement(suite, "testcase", {"classname": _xml_text(classname), "name": _xml_text(name)})
+            case = ET.SubElement(suite, "testcase", {"classname": printable(classname), "name": printable(name)})
             child = ET.SubElement(case, tag, {"type": _xml_text(kind), "message": _xml_text(message)})
             # Element text is read back with CR LF and CR as LF: write it so.
             child.text = _xml_text(text.replace("\r\n", "\n").replace("\r", "\n"))
         if not cases:
             ET.SubElement(suite, "testcase", {"classname": SUITE_NAME, "name": SUITE_NAME})
         ET.indent(root)
-        return '<?xml version="1.0" encoding="UTF-8"?>\n' + ET.tostring(root, encoding="unicode") + "\n"
+        document = ET.tostring(root, encoding="us-ascii", xml_declaration=False).decode("ascii")
+        return '<?xml version="1.0" encoding="UTF-8"?>\n' + document + "\n"
 
 
 __all__ = ["JunitReporter"]

@@ -17,9 +17,12 @@ _SPECIAL = set("\\`*_[]<>|~&#")
 
 
 def escape(value: object) -> str:
-    """``value`` as literal inline Markdown on one line: line breaks become spaces,
-    markup characters (``|`` among them) are backslash-escaped."""
-    text = " ".join(str(value).splitlines())
+    """``value`` as literal inline Markdown on one line: line breaks become spaces, other
+    characters that are not printable escapes (``\\x1b``), markup characters (``|`` among
+    them) are backslash-escaped."""
+    from winportlint.excerpt import printable
+
+    text = printable(" ".join(str(value).splitlines()))
     return "".join(f"\\{char}" if char in _SPECIAL else char for char in text)
 
 

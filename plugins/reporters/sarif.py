@@ -41,7 +41,7 @@ def artifact_uri(path: str) -> str:
         posix = path
         if PurePosixPath(posix).is_absolute():
             return PurePosixPath(posix).as_uri()
-    return quote(posix, safe="/")
+    return quote(posix, safe="/", errors="surrogateescape")  # a name that is not UTF-8: its bytes
 
 
 def _region(line: int, column: int | None = None) -> dict:

@@ -1,7 +1,12 @@
-"""``path:line:col: ID severity message`` lines and a summary, like compilers print."""
+"""``path:line:col: ID severity message`` lines and a summary, like compilers print.
+
+One finding is one line: file names are printed with what is not printable
+escaped (messages are so already, see :class:`winportlint.report.Report`).
+"""
 
 from __future__ import annotations
 
+from winportlint.excerpt import printable
 from winportlint.model import Severity
 
 _COLORS = {
@@ -21,15 +26,16 @@ class TextReporter:
             severity = finding.severity.value
             if report.color:
                 severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
-            lines.append(f"{location.file}:{location.line}:{location.column}: {finding.rule_id} {severity} "
+            lines.append(f"{printable(location.file)}:{location.line}:{location.column}: {finding.rule_id} {severity} "
                          f"{finding.message}")
         if report.show_suppressed:
             for item in report.suppressed:
                 location = item.finding.location
-                lines.append(f"{location.file}:{location.line}:{location.column}: {item.finding.rule_id} suppressed "
+                lines.append(f"{printable(location.file)}:{location.line}:{location.column}: "
+                             f"{item.finding.rule_id} suppressed "
                              f"({item.reason}; {item.source}) {item.finding.message}")
         for error in report.errors:
-            place = f"{error.file}:{error.line}" if error.line else error.file
+            place = f"{printable(error.file)}:{error.line}" if error.line else printable(error.file)
             lines.append(f"{place}: error: {error.message}")
         lines.append(summary(report))
         return "\n".join(lines) + "\n"

@@ -19,6 +19,7 @@ import re
 from collections.abc import Iterator
 
 from winportlint import netmath
+from winportlint.excerpt import excerpt
 from winportlint.model import (Direction, Evidence, InputError, Location, Peer, Permission, PortRange, Provenance,
                                SubnetAcl, Target)
 
@@ -277,7 +278,7 @@ class ContextReader:
             return [Evidence("image", image, name, self._position(meta, attributes, name, value))]
         if isinstance(value, dict) and "__attribute__" in value or isinstance(value, list):
             return []  # unresolved, or a value an image id cannot be
-        raise RuleError(f"{name} {value!r} is not an image id")
+        raise RuleError(f"{name} {excerpt(value)} is not an image id")
 
     def _data_image(self, source: dict) -> list[Evidence]:
         meta = _meta(source)
@@ -361,7 +362,7 @@ class ContextReader:
         if isinstance(egress, dict) or egress is None:
             return  # the direction is not known: nothing can be said
         if not isinstance(egress, bool):
-            raise RuleError(f"egress must be true or false, not {egress!r}")
+            raise RuleError(f"egress must be true or false, not {excerpt(egress)}")
         found = self._referenced(entry.get("network_acl_id"), entry, NETWORK_ACLS)
         acl = str(_meta(found).get("path")) if found is not None else entry.get("network_acl_id")
         acl = acl if isinstance(acl, str) and acl and acl not in self.by_id else address
@@ -380,12 +381,12 @@ class ContextReader:
         else:
             number = netmath.parse_port(number) if not isinstance(number, bool) else None
             if number is None or not 1 <= number <= 32766:
-                raise RuleError(f"{number_key} {rule.values.get(number_key)!r} is not a rule number (1-32766)")
+                raise RuleError(f"{number_key} {excerpt(rule.values.get(number_key))} is not a rule number (1-32766)")
         action = rule.values.get(action_key)
         if _unknown(action, action_key):
             return  # allow or deny is not known: nothing can be said
         if not isinstance(action, str) or action.lower() not in ("allow", "deny"):
-            raise RuleError(f"{action_key} must be allow or deny, not {action!r}")
+            raise RuleError(f"{action_key} must be allow or deny, not {excerpt(action)}")
         permissions = list(self.reader._rule_permissions(address, kind, acl, direction, rule, provenance,
                                                          resource_location, protocol_key="protocol",
                                                          ipv4="cidr_block", ipv6="ipv6_cidr_block"))
@@ -419,7 +420,7 @@ class ContextReader:
         if internal is True:
             return None
         if internal not in (None, False):
-            raise RuleError(f"internal must be true or false, not {internal!r}")
+            raise RuleError(f"internal must be true or false, not {excerpt(internal)}")
         written = "literal" if internal is False else "default"
         return _WORLD, Provenance("Scheme", written, "internet-facing", location)
 
@@ -513,7 +514,7 @@ def _port(value: object, key: str) -> int | None:
         return None
     port = netmath.parse_port(value) if not isinstance(value, bool) else None
     if port is None or not 1 <= port <= 65535:
-        raise RuleError(f"{key} {value!r} is not a port number")
+        raise RuleError(f"{key} {excerpt(value)} is not a port number")
     return port
 
 
@@ -524,11 +525,11 @@ def _items(value: object, name: str) -> list:
     if isinstance(value, list):
         for item in value:
             if not (item is None or isinstance(item, str) or isinstance(item, dict) and "__attribute__" in item):
-                raise RuleError(f"{name} holds {item!r}, not an id")
+                raise RuleError(f"{name} holds {excerpt(item)}, not an id")
         return value
     if isinstance(value, str):
         return [value]
-    raise RuleError(f"{name} {value!r} is not an id or a list of ids")
+    raise RuleError(f"{name} {excerpt(value)} is not an id or a list of ids")
 
 
 def _blocks(value: object) -> Iterator[dict]:

@@ -19,6 +19,7 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 
+from winportlint.excerpt import excerpt, excerpts_in
 from winportlint.model import InputError
 
 from .chunking import needs_slicing, run_now, start_slices
@@ -338,7 +339,7 @@ def count_errors(folder: str, blocks: dict) -> list[InputError]:
                 continue
             seen.add((path, line))
             errors.append(InputError(path, _attribute_line(path, line, "count"), f"{_address(meta)}: count must be "
-                                     f"a whole number, 0 or more, got {json.dumps(value)[:40]}"))
+                                     f"a whole number, 0 or more, got {excerpt(json.dumps(value), quote=False)}"))
     return errors
 
 
@@ -379,12 +380,15 @@ def _tfvars(variables: Mapping[str, str]) -> str:
 
 
 def _parse_error(folder: str, message: str) -> InputError:
-    """tfparse's message, ``... main.tf:3,17-4,1: Invalid expression; ...``, as file and line."""
+    """tfparse's message, ``... main.tf:3,17-4,1: Invalid expression; ...``, as file and line
+    (what it quotes of the source as excerpts)."""
     match = _TFPARSE_ERROR.search(message)
     if not match:
-        return InputError(folder, 0, f"invalid Terraform: {message.splitlines()[0] if message else 'unknown error'}")
+        return InputError(folder, 0,
+                          f"invalid Terraform: {excerpts_in(message.splitlines()[0]) if message else 'unknown error'}")
     detail = " ".join(match["message"].split())
-    return InputError(os.path.normpath(os.path.join(folder, match["file"])), int(match["line"]), f"invalid HCL: {detail}")
+    return InputError(os.path.normpath(os.path.join(folder, match["file"])), int(match["line"]),
+                      f"invalid HCL: {excerpts_in(detail)}")
 
 
 def module_calls(root: str, files: list[str] | None = None, holds: list[bool] | None = None

@@ -7,6 +7,7 @@ import re
 from collections.abc import Iterator
 
 from winportlint import netmath
+from winportlint.excerpt import excerpt
 from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance, SubnetAcl,
                                Target)
 
@@ -285,7 +286,7 @@ class ModuleReader:
             if rule_type not in ("ingress", "egress"):
                 if rule_type is None and "type" in rule.attributes:
                     return  # unknown direction: nothing can be said
-                raise RuleError(f"type must be ingress or egress, not {rule_type!r}")
+                raise RuleError(f"type must be ingress or egress, not {excerpt(rule_type)}")
             direction = Direction(rule_type)
             keys = dict(protocol_key="protocol", ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks")
         else:
@@ -405,7 +406,7 @@ def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange 
         raise RuleError(f"rule has no {protocol_key}")
     protocol = netmath.normalize_protocol(raw)
     if protocol is None:
-        raise RuleError(f"{protocol_key} {raw!r} is not a protocol")
+        raise RuleError(f"{protocol_key} {excerpt(raw)} is not a protocol")
     if protocol not in netmath.PORTED_PROTOCOLS:
         return protocol, None, ()
     ends = []
@@ -419,7 +420,7 @@ def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange 
             continue
         port = netmath.parse_port(value)
         if port is None:
-            raise RuleError(f"{key} {value!r} is not a port number")
+            raise RuleError(f"{key} {excerpt(value)} is not a port number")
         ends.append(port)
     try:
         return protocol, netmath.port_range(protocol, *ends), ()

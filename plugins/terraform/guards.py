@@ -34,6 +34,7 @@ from __future__ import annotations
 import re
 from functools import lru_cache
 
+from winportlint.excerpt import excerpt
 from winportlint.model import InputError
 
 from .hcl_positions import Attribute, Block, HclIndex, index_file
@@ -241,13 +242,13 @@ def _text(source: bytes, node) -> str:
 
 
 def _shown(source: bytes, node) -> str:
-    """The start of a node's text, for a message: its first line, at most 40 characters."""
+    """A node's text, for a message: an excerpt of its first line."""
     return _first_line(_text(source, node))
 
 
 def _first_line(text: str) -> str:
     lines = text.splitlines()
-    return lines[0][:40] if lines else ""
+    return excerpt(lines[0], quote=False) if lines else ""
 
 
 def _child(node, kind: str):
@@ -289,7 +290,7 @@ def _unescape(text: str) -> str:
             except ValueError:
                 raise _Invalid("an escape that is not a character") from None
         if escape[1] not in _SIMPLE_ESCAPES:
-            raise _Invalid(f"unknown escape {escape}")
+            raise _Invalid(f"unknown escape {excerpt(escape, quote=False)}")
         return _SIMPLE_ESCAPES[escape[1]]
 
     return _ESCAPE.sub(one, text)
@@ -303,7 +304,7 @@ def _string_type(text: str):
     items = body.named_children if body is not None else []
     if tree.root_node.has_error or len(items) != 1 or items[0].type != "attribute" \
             or len(items[0].named_children) != 2:
-        raise _Invalid(f"not a type: {text[:40]!r}")
+        raise _Invalid(f"not a type: {excerpt(text)}")
     return _type(source, items[0].named_children[1], quoted_allowed=False)
 
 
@@ -312,7 +313,7 @@ def _type(source: bytes, node, quoted_allowed: bool):
     if node.type == "variable_expr":
         name = _text(source, node)
         if name not in _BARE:
-            raise _Invalid(f"unknown type {name[:40]}")
+            raise _Invalid(f"unknown type {excerpt(name, quote=False)}")
         return _BARE[name]
     if node.type == "literal_value" and quoted_allowed:
         text = _string_literal(source, node)
@@ -343,12 +344,12 @@ def _type(source: bytes, node, quoted_allowed: bool):
                 raise _Invalid("an object attribute name must be a bare name")
             attribute = _text(source, key)
             if attribute in attributes:
-                raise _Invalid(f"attribute {attribute[:40]} given twice")
+                raise _Invalid(f"attribute {excerpt(attribute, quote=False)} given twice")
             attributes[attribute] = _attribute_type(source, value)
         return ("object", attributes)
     if name == "optional":
         raise _Invalid("optional() only as an object attribute's type")
-    raise _Invalid(f"unknown type {name[:40]}()")
+    raise _Invalid(f"unknown type {excerpt(name, quote=False)}()")
 
 
 def _collection(source: bytes, args: list, kind: str):

@@ -101,6 +101,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib.resources import files
 
+from winportlint.excerpt import excerpt
+
 DATA_FILE = "terraform-aws-security-group.yaml"
 
 __all__ = [
@@ -136,14 +138,16 @@ class UnknownModuleRule(ValueError):
 
     def __init__(self, name: str, message: str | None = None):
         self.name = name
-        super().__init__(message or f"rule {name!r} is not in the rules table of terraform-aws-modules/security-group")
+        super().__init__(message or
+                         f"rule {excerpt(name)} is not in the rules table of terraform-aws-modules/security-group")
 
 
 class UnknownSubmodule(UnknownModuleRule):
     """``//modules/<name>`` that the module (in the input shape used) does not have."""
 
     def __init__(self, name: str, shape: str):
-        super().__init__(name, f"terraform-aws-modules/security-group has no submodule modules/{name} ({shape} inputs)")
+        super().__init__(name, f"terraform-aws-modules/security-group has no submodule "
+                               f"modules/{excerpt(name, quote=False)} ({shape} inputs)")
 
 
 # ---------------------------------------------------------------- data
@@ -493,7 +497,7 @@ def module_rules(entry: Mapping) -> list[ModuleRule]:
     """
     known, sub = _parse_source(entry.get("source"))
     if not known:
-        raise ValueError(f"not a known module: {entry.get('source')!r}")
+        raise ValueError(f"not a known module: {excerpt(entry.get('source'))}")
     if _is_v6(entry, sub):
         return _v6_rules(entry, sub)
     return _V5(entry, sub).run()
