@@ -48,7 +48,8 @@ class Format(Protocol):
     def parse(self, path: str, data: bytes) -> FileResult | None:
         """Permissions and input errors of one file; ``None`` when the content is
         not this format's (a ``package.json`` is not a template). Must not raise
-        for bad input: return an InputError with file and line instead."""
+        for bad input: return an InputError with file and line instead. Other files
+        read (a plan's configuration) go in the result's ``inputs``, as below."""
 
     def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
         """Permissions and input errors of the folders (only for ``folder_suffixes``);
@@ -56,7 +57,12 @@ class Format(Protocol):
         through its caller). ``settings`` carries command-line options such as
         ``var_files`` and ``vars``, and ``jobs`` (how many processes or threads it may use). Group keys must be unique across folders.
         List in the result's ``inputs`` every other file read (a called module,
-        a variable file): a cached result is reused only while they are unchanged."""
+        a variable file), and folders whose list of files matters: a cached
+        result is reused only while they are unchanged."""
+
+    def environment(self) -> Mapping[str, str]:
+        """Optional: the environment variables that :meth:`parse_folders` results depend on
+        (Terraform's ``TF_VAR_*``); a cached result is reused only while they are unchanged."""
 
 
 class Check(Protocol):

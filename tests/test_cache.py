@@ -231,6 +231,92 @@ def rdp_group(cidr: str, name: str = "edge") -> str:
             f'    protocol    = "tcp"\n    cidr_blocks = ["{cidr}"]\n  }}\n}}\n')
 
 
+def downloaded_module(root: Path) -> Path:
+    """A root module calling a registry module that ``terraform init`` downloaded (at ``?ref=main``)."""
+    edge = root / ".terraform" / "modules" / "edge"
+    edge.mkdir(parents=True)
+    (root / "main.tf").write_text('module "edge" {\n  source = "git::https://example.com/edge.git?ref=main"\n}\n')
+    (root / ".terraform" / "modules" / "modules.json").write_text(json.dumps({"Modules": [
+        {"Key": "", "Source": "", "Dir": "."},
+        {"Key": "edge", "Source": "git::https://example.com/edge.git?ref=main", "Dir": ".terraform/modules/edge"}]}))
+    (edge / "main.tf").write_text(rdp_group("10.0.0.0/8"))
+    return edge
+
+
+@pytest.mark.parametrize("download", ["rewrites a file", "adds a file"])
+def test_a_module_downloaded_again_is_read_again(tmp_path, monkeypatch, capsys, download):
+    monkeypatch.chdir(tmp_path)
+    edge = downloaded_module(tmp_path / "root")
+    assert cached_and_uncached(capsys, "root")[0] == 0
+    modules_json = (tmp_path / "root" / ".terraform" / "modules" / "modules.json").read_bytes()
+    if download == "rewrites a file":
+        (edge / "main.tf").write_text(rdp_group("0.0.0.0/0"))
+    else:
+        (edge / "rdp.tf").write_text(rdp_group("0.0.0.0/0", "rdp"))
+    assert (tmp_path / "root" / ".terraform" / "modules" / "modules.json").read_bytes() == modules_json
+    code, output = cached_and_uncached(capsys, "root")
+    assert code == 1 and '"WPL101"' in output
+
+
+def test_tf_var_environment_variables_are_part_of_the_key(tmp_path, monkeypatch, capsys):
+    from winportlint.plugins.terraform.isolated import close_helpers
+
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text('variable "cidr" {\n  default = "10.0.0.0/8"\n}\n'
+                                      + rdp_group("${var.cidr}"))
+    assert cached_and_uncached(capsys, ".")[0] == 0
+    monkeypatch.setenv("TF_VAR_cidr", "0.0.0.0/0")
+    close_helpers()  # each run is a process of its own, whose evaluator sees the environment of then
+    code, output = cached_and_uncached(capsys, ".")
+    assert code == 1 and '"WPL101"' in output
+    monkeypatch.delenv("TF_VAR_cidr")
+    close_helpers()
+    assert cached_and_uncached(capsys, ".")[0] == 0
+
+
+@pytest.mark.xfail(strict=True, reason="the evaluator does not report the files file() reads yet (issue #14, point 2)")
+@pytest.mark.parametrize("read", ["file", "yamldecode(file())"])
+def test_a_file_read_by_a_file_function_is_an_input(tmp_path, monkeypatch, capsys, read):
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text(
+        'locals {\n  direct  = trimspace(file("${path.module}/cidr.txt"))\n'
+        '  decoded = yamldecode(file("${path.module}/rules.yaml"))\n}\n'
+        + rdp_group("${" + ("local.direct" if read == "file" else "local.decoded.cidr") + "}"))
+    (module / "cidr.txt").write_text("10.0.0.0/8\n")
+    (module / "rules.yaml").write_text("cidr: 10.0.0.0/8\n")
+    assert cached_and_uncached(capsys, "module")[0] == 0
+    if read == "file":
+        (module / "cidr.txt").write_text("0.0.0.0/0\n")
+    else:
+        (module / "rules.yaml").write_text("cidr: 0.0.0.0/0\n")
+    code, output = cached_and_uncached(capsys, "module")
+    assert code == 1 and '"WPL101"' in output
+
+
+def test_a_file_added_to_a_called_module_is_read(project, monkeypatch, capsys):
+    monkeypatch.chdir(project / "tf")
+    assert cached_and_uncached(capsys, "root")[0] == 0
+    (project / "tf" / "shared" / "rdp.tf").write_text(rdp_group("0.0.0.0/0", "rdp"))
+    code, output = cached_and_uncached(capsys, "root")
+    assert code == 1 and '"WPL101"' in output
+
+
+def test_a_plan_takes_its_lines_from_the_configuration_beside_it(tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "main.tf").write_text('variable "cidr" {}\n' + rdp_group("${var.cidr}", "rdp"))
+    (tmp_path / "plan.json").write_text(json.dumps({"format_version": "1.2", "resource_changes": [
+        {"address": "aws_security_group.rdp", "mode": "managed", "type": "aws_security_group",
+         "change": {"actions": ["create"], "after": {"ingress": [
+             {"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}}}]}))
+    code, before = cached_and_uncached(capsys, "plan.json")
+    assert code == 1 and [(f["file"], f["line"]) for f in json.loads(before)["findings"]] == [("main.tf", 7)]
+    (tmp_path / "main.tf").write_text('variable "cidr" {}\n\n\n' + rdp_group("${var.cidr}", "rdp"))
+    code, after = cached_and_uncached(capsys, "plan.json")
+    assert code == 1 and [(f["file"], f["line"]) for f in json.loads(after)["findings"]] == [("main.tf", 9)]
+
+
 # A file rewritten while it is read: what is stored is what was read, or nothing.
 
 VULNERABLE_TEMPLATE = (EXAMPLES / "vulnerable" / "rdp-jump-host.yaml").read_bytes()
