@@ -25,6 +25,8 @@ import stat
 import sys
 import time
 from collections.abc import Callable, Iterable, Sequence
+from functools import lru_cache
+from operator import itemgetter
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from .model import (CatalogHit, Direction, Finding, Ignore, InputError, Location, Peer, Permission, PortRange,
@@ -171,73 +173,99 @@ class _Invalid(ValueError):
 
 
 Decoder = Callable[[object], object]
+#: A field's type in the schema: ``str`` or ``int`` (checked in place), else its decoder.
+Field = type | Decoder
 
 
-def _text(value: object) -> str:
-    if type(value) is not str:
-        raise _Invalid("not a string")
+def _check(kind: type, value: object):
+    if type(value) is not kind:
+        raise _Invalid(f"not a {kind.__name__}")
     return value
 
 
-def _integer(value: object) -> int:
-    if type(value) is not int:
-        raise _Invalid("not an integer")
-    return value
+@lru_cache(maxsize=4096)
+def _parsed_network(text: str) -> IPv4Network | IPv6Network:
+    return ip_network(text)
 
 
-def _network(value: object):
-    return ip_network(_text(value))
+def _network(value: object) -> IPv4Network | IPv6Network:
+    """Networks are few and immutable: each text is parsed once."""
+    return _parsed_network(_check(str, value))
 
 
-def _optional(decode: Decoder) -> Decoder:
+def _optional(field: Field) -> Decoder:
+    decode = _decoder(field)
     return lambda value: None if value is None else decode(value)
 
 
-def _tuple_of(decode: Decoder) -> Decoder:
+def _tuple_of(field: Field) -> Decoder:
     def decoded(value: object) -> tuple:
         if type(value) is not list:
             raise _Invalid("not a list")
-        return tuple(decode(item) for item in value)
+        if isinstance(field, type):
+            if any(type(item) is not field for item in value):
+                raise _Invalid(f"not a list of {field.__name__}")
+            return tuple(value)
+        return tuple([field(item) for item in value])
     return decoded
 
 
-def _record(kind: type, *fields: Decoder) -> Decoder:
-    """A NamedTuple from a list of its fields in order; one decoder for each field."""
+def _record(kind: type, *fields: Field) -> Decoder:
+    """A NamedTuple from the list of its fields in order (decoded in place: the list is
+    fresh from the JSON decoder). The plain fields' types are compared in one go."""
     if len(fields) != len(kind._fields):
         raise TypeError(f"the schema of {kind.__name__} does not name every field")
+    size = len(fields)
+    plain = tuple(index for index, field in enumerate(fields) if isinstance(field, type))
+    plain_types = tuple(fields[index] for index in plain)
+    pick = itemgetter(*plain, 0) if plain else None  # always a tuple (the extra item is not compared)
+    nested = [(index, field) for index, field in enumerate(fields) if not isinstance(field, type)]
 
     def decoded(value: object):
-        if type(value) is not list or len(value) != len(fields):
+        if type(value) is not list or len(value) != size or \
+                pick is not None and tuple(map(type, pick(value)))[:-1] != plain_types:
             raise _Invalid(f"not a {kind.__name__}")
-        return kind(*[decode(item) for decode, item in zip(fields, value)])
+        for index, decode in nested:
+            value[index] = decode(value[index])
+        return kind(*value)
     return decoded
+
+
+def _decoder(field: Field) -> Decoder:
+    return (lambda value: _check(field, value)) if isinstance(field, type) else field
 
 
 def _enum(kind: type) -> Decoder:
-    return lambda value: kind(_text(value))
+    members = {member.value: member for member in kind}
+
+    def decoded(value: object):
+        if type(value) is not str or value not in members:
+            raise _Invalid(f"not a {kind.__name__}")
+        return members[value]
+    return decoded
 
 
-_location = _record(Location, _text, _integer, _integer)
-_ports = _record(PortRange, _integer, _integer)
-_strings = _tuple_of(_text)
+_location = _record(Location, str, int, int)
+_ports = _record(PortRange, int, int)
+_strings = _tuple_of(str)
 _permission = _record(
-    Permission, _text, _text, _text, _enum(Direction), _text, _optional(_ports),
-    _record(Peer, _text, _text, _optional(_network)), _location, _location,
-    _tuple_of(_record(Provenance, _text, _text, _text, _optional(_location))), _optional(_location),
-    _tuple_of(_record(Ignore, _strings, _text, _location)), _text, _optional(_integer), _text, _strings,
+    Permission, str, str, str, _enum(Direction), str, _optional(_ports),
+    _record(Peer, str, str, _optional(_network)), _location, _location,
+    _tuple_of(_record(Provenance, str, str, str, _optional(_location))), _optional(_location),
+    _tuple_of(_record(Ignore, _strings, str, _location)), str, _optional(int), str, _strings,
     _tuple_of(_ports))
-_finding = _record(Finding, _text, _enum(Severity), _text, _permission,
-                   _tuple_of(_record(CatalogHit, _text, _text, _text, _text, _strings)), _text,
-                   _tuple_of(_record(TargetContext, _text, _text, _text, _strings, _strings)))
+_finding = _record(Finding, str, _enum(Severity), str, _permission,
+                   _tuple_of(_record(CatalogHit, str, str, str, str, _strings)), str,
+                   _tuple_of(_record(TargetContext, str, str, str, _strings, _strings)))
 _findings = _tuple_of(_finding)
-_errors = _tuple_of(_record(InputError, _text, _integer, _text))
+_errors = _tuple_of(_record(InputError, str, int, str))
 
 
 def _input(value: object) -> tuple[str, str]:
     """A recorded input: its path and its digest."""
     if type(value) is not list or len(value) != 2:
         raise _Invalid("not an input")
-    return _text(value[0]), _text(value[1])
+    return _check(str, value[0]), _check(str, value[1])
 
 
 _inputs = _tuple_of(_input)
