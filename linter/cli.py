@@ -236,7 +236,12 @@ def _cache(plugins, checks, catalog, settings, config_path: str | None):
         *(f"{c.id} {type(c).__module__}.{type(c).__qualname__} {c.severity.value}" for c in checks),
         repr(catalog), repr(sorted(settings.items())),
         cache.file_digest(config_path) if config_path else "no configuration")
-    result_cache = cache.Cache(cache.default_directory(), run_key)
+    try:
+        key = cache.secret()
+    except cache.NoKey as exc:
+        print(f"winportlint: warning: {exc}; running without the result cache", file=sys.stderr)
+        return None
+    result_cache = cache.Cache(cache.default_directory(), run_key, key)
     result_cache.prune()
     return result_cache
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import stat
+import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
@@ -113,18 +114,21 @@ def _raise_timeout(signum, frame):
     raise FileTimeout
 
 
-def read_file(path: str, formats: Sequence, explicit: bool = False) -> FileResult | None:
+def read_file(path: str, formats: Sequence, explicit: bool = False, data: bytes | None = None) -> FileResult | None:
     """The first format that recognises the file reads it; ``None`` if none does.
 
-    A file that cannot be read, is not a regular file, is too large, takes
-    longer than :data:`FILE_TIME_LIMIT` or exhausts memory is an input error.
+    ``data`` is the file's bytes when the caller has read them (a cached result
+    is keyed on the bytes that were parsed, never on a second read). A file
+    that cannot be read, is not a regular file, is too large, takes longer than
+    :data:`FILE_TIME_LIMIT` or exhausts memory is an input error.
     """
-    try:
-        data = read_bytes(path)
-    except UnreadableFile as exc:  # a FIFO found in a folder is no template; one named explicitly is an error
-        return FileResult(errors=[InputError(path, 0, str(exc))]) if explicit or exc.regular else None
-    except OSError as exc:
-        return FileResult(errors=[InputError(path, 0, f"cannot read file: {exc.strerror or exc}")])
+    if data is None:
+        try:
+            data = read_bytes(path)
+        except UnreadableFile as exc:  # a FIFO found in a folder is no template; one named explicitly is an error
+            return FileResult(errors=[InputError(path, 0, str(exc))]) if explicit or exc.regular else None
+        except OSError as exc:
+            return FileResult(errors=[InputError(path, 0, f"cannot read file: {exc.strerror or exc}")])
     lower = path.lower()
     for fmt in formats:
         if not explicit and not lower.endswith(fmt.suffixes):
@@ -173,43 +177,53 @@ PARALLEL_MIN_FILES = 48
 _worker_tools: tuple = ()
 
 
-def _lint_file(item: tuple[str, bool]) -> tuple[list[Finding], list[InputError]] | None:
-    path, explicit = item
+#: One file's findings and errors, and the other files its format read (see ``FileResult.inputs``).
+Linted = tuple[list[Finding], list[InputError], list[str]]
+
+
+def _lint_file(item: tuple[str, bool, bytes | None]) -> Linted | None:
+    path, explicit, data = item
     formats, checks, catalog = _worker_tools
-    file_result = read_file(path, formats, explicit)
+    file_result = read_file(path, formats, explicit, data)
     if file_result is None:
         return None
-    return check_file(path, file_result, checks, catalog), file_result.errors
+    return check_file(path, file_result, checks, catalog), file_result.errors, file_result.inputs
 
 
 def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int, cache: Cache | None) -> list:
     """Each file's findings and errors (``None`` for a file no format reads), in the
     order given: from the cache, else in worker processes for large runs where the
-    platform can fork, in this process otherwise."""
+    platform can fork, in this process otherwise. With a cache, each file is read
+    once: the bytes its key is made of are the bytes its format parses. Only what a
+    format read is stored (most files in a folder are no template)."""
     outcomes: list = [None] * len(items)
-    keys: dict[int, str] = {}
-    todo: list[int] = []
+    todo: list[tuple[int, str | None, tuple[str, bool, bytes | None]]] = []
     for index, (path, explicit) in enumerate(items):
+        data = key = None
         if cache is not None:
             try:
                 data = read_bytes(path)
             except (OSError, UnreadableFile):  # read_file reports it
-                data = None
+                pass
             if data is not None:
-                keys[index] = cache.key("file", path, "explicit" if explicit else "found", data)
-                stored = cache.get(keys[index])
+                key = cache.key("file", path, "explicit" if explicit else "found", data)
+                stored = cache.get(key)
                 if stored is not None:
-                    outcomes[index] = stored or None
+                    outcomes[index] = stored
                     continue
-        todo.append(index)
-    for index, outcome in zip(todo, _lint_uncached([items[i] for i in todo], formats, checks, catalog, jobs)):
-        outcomes[index] = outcome
-        if index in keys:
-            cache.put(keys[index], outcome or ())
+        todo.append((index, key, (path, explicit, data)))
+    started = time.time()
+    for (index, key, _), linted in zip(todo, _lint_uncached([item for _, _, item in todo], formats, checks,
+                                                            catalog, jobs)):
+        if linted is not None:
+            findings, errors, inputs = linted
+            outcomes[index] = findings, errors
+            if key is not None:
+                cache.put(key, (findings, errors), inputs, since=started)
     return outcomes
 
 
-def _lint_uncached(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int) -> list:
+def _lint_uncached(items: list[tuple[str, bool, bytes | None]], formats, checks, catalog, jobs: int) -> list:
     global _worker_tools
     _worker_tools = (formats, checks, catalog)
     if jobs > 1 and len(items) >= PARALLEL_MIN_FILES:
@@ -227,28 +241,27 @@ def _lint_uncached(items: list[tuple[str, bool]], formats, checks, catalog, jobs
 def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[str, object],
                   cache: Cache | None, jobs: int) -> tuple[list[Finding], list[InputError]]:
     """Findings and errors of a folder format's folders, read in one call; cached on the
-    bytes of every file of theirs the format reads, and on the other inputs it reports."""
-    key = None
+    bytes of every file of theirs the format reads, the environment it depends on, and
+    the other inputs it reports. The folders' files are hashed before the reading and
+    after it: a file rewritten meanwhile may have been read either way, and nothing is stored."""
+    key = members = None
     if cache is not None:
-        from .cache import file_digest
-
-        parts: list[bytes | str] = ["folders", fmt.name, repr(sorted(settings.items()))]
-        for folder in folders:
-            for name in sorted(os.listdir(folder)):
-                if name.lower().endswith(fmt.folder_suffixes):
-                    parts += [os.path.join(folder, name), file_digest(os.path.join(folder, name))]
-        key = cache.key(*parts)
+        members = _member_digests(fmt, folders)
+        environment = fmt.environment() if hasattr(fmt, "environment") else {}
+        key = cache.key("folders", fmt.name, repr(sorted(settings.items())), repr(sorted(environment.items())),
+                        *members)
         stored = cache.get(key)
         if stored is not None:
             return stored
+    started = time.time()
     try:
         folder_result = fmt.parse_folders(folders, {**settings, "jobs": jobs})
     except Exception as exc:  # a format plugin must not take the run down
         folder_result = FileResult(errors=[InputError(folders[0], 0, f"{fmt.name} plugin failed: "
                                                                     f"{type(exc).__name__}: {excerpts_in(str(exc))}")])
     outcome = check_file(folders[0], folder_result, checks, catalog), folder_result.errors
-    if key is not None:
-        cache.put(key, outcome, folder_result.inputs)
+    if key is not None and _member_digests(fmt, folders) == members:
+        cache.put(key, outcome, folder_result.inputs, since=started)
     return outcome
 
 
@@ -269,6 +282,18 @@ def scanned_trees(paths: Sequence[str]) -> tuple[str, ...]:
             folder = parent
         trees.add(folder)
     return tuple(sorted(trees))
+
+
+def _member_digests(fmt, folders: list[str]) -> list[str]:
+    """Each file of the format's in the folders, and the hash of its bytes."""
+    from .cache import file_digest
+
+    parts: list[str] = []
+    for folder in folders:
+        for name in sorted(os.listdir(folder)):
+            if name.lower().endswith(fmt.folder_suffixes):
+                parts += [os.path.join(folder, name), file_digest(os.path.join(folder, name))]
+    return parts
 
 
 def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Catalog,

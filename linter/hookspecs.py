@@ -48,7 +48,8 @@ class Format(Protocol):
     def parse(self, path: str, data: bytes) -> FileResult | None:
         """Permissions and input errors of one file; ``None`` when the content is
         not this format's (a ``package.json`` is not a template). Must not raise
-        for bad input: return an InputError with file and line instead."""
+        for bad input: return an InputError with file and line instead. Other files
+        read (a plan's configuration) go in the result's ``inputs``, as below."""
 
     def comments(self, path: str, data: bytes) -> Sequence[tuple[int, int, str]] | None:
         """Optional: ``(line, column, text)`` of each comment of the file, or ``None`` when
@@ -71,7 +72,12 @@ class Format(Protocol):
         ``scanned_trees`` (real paths of the folders the run may read files in: the repositories
         holding the paths named, else those paths' folders). Group keys must be unique across folders.
         List in the result's ``inputs`` every other file read (a called module,
-        a variable file): a cached result is reused only while they are unchanged."""
+        a variable file), and folders whose list of files matters: a cached
+        result is reused only while they are unchanged."""
+
+    def environment(self) -> Mapping[str, str]:
+        """Optional: the environment variables that :meth:`parse_folders` results depend on
+        (Terraform's ``TF_VAR_*``); a cached result is reused only while they are unchanged."""
 
 
 class Check(Protocol):

@@ -97,8 +97,9 @@ def _no_network():
 
 @pytest.fixture(autouse=True)
 def _own_result_cache(tmp_path_factory, monkeypatch):
-    """Each test starts with an empty result cache of its own, never the user's."""
+    """Each test starts with an empty result cache of its own, never the user's (nor the user's key)."""
     monkeypatch.setenv("WINPORTLINT_CACHE_DIR", str(tmp_path_factory.mktemp("result-cache")))
+    monkeypatch.setenv("WINPORTLINT_CACHE_KEY", "test key " + "k" * 32)
 
 
 requires_corpus = pytest.mark.skipif(

@@ -19,6 +19,13 @@ class TerraformFormat:
     #: A module is a folder: any of these files makes its folder be read.
     folder_suffixes = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
 
+    def environment(self) -> dict[str, str]:
+        """The ``TF_VAR_*`` variables, which set the modules' variables (the only part of the
+        environment the evaluator is given, see ``isolated.tf_var_environment``)."""
+        from .isolated import tf_var_environment
+
+        return dict(tf_var_environment())
+
     def parse(self, path: str, data: bytes) -> FileResult | None:
         if b'"format_version"' not in data or b"planned_values" not in data and b"resource_changes" not in data:
             return None
@@ -234,14 +241,28 @@ def _jobs(settings: Mapping[str, object]) -> int:
 
 def _inputs(folder: str, called: set[str], var_files: Sequence[str]) -> list[str]:
     """The files besides the folder's own that its evaluation read: variable files, the
-    called local modules' files, and what ``terraform init`` recorded of remote modules
-    (the files that file functions read are the evaluation's ``file_reads``)."""
+    called local modules (their files, and their folders, where a file may be added), and
+    what ``terraform init`` downloaded (see ``_downloaded_inputs``); the files that file
+    functions read are the evaluation's ``file_reads``."""
     from .evaluate import module_files
 
     files = [str(f) for f in var_files]
     for module_folder in sorted(called):
-        files += module_files(module_folder)
-    return [*files, os.path.join(folder, ".terraform", "modules", "modules.json")]
+        files += [module_folder, *module_files(module_folder)]
+    return [*files, *_downloaded_inputs(folder)]
+
+
+def _downloaded_inputs(folder: str) -> list[str]:
+    """``.terraform/modules`` below a root module, every folder and file of it: a download
+    again (a ``?ref=main`` source) changes the modules' files, not ``modules.json``. Their
+    version-control folders are left out (the evaluator reads no ``.git``)."""
+    top = os.path.join(folder, ".terraform", "modules")
+    found = [top]
+    for root, dirs, names in os.walk(top):
+        dirs[:] = sorted(d for d in dirs if d not in (".git", ".hg", ".svn"))
+        found += [os.path.join(root, d) for d in dirs]
+        found += [os.path.join(root, name) for name in sorted(names)]
+    return found
 
 
 @hookimpl

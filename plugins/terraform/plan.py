@@ -36,11 +36,12 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
     folder = os.path.dirname(path) or "."
     configuration = _mapping(_mapping(plan.get("configuration")).get("root_module"))
     blocks: dict[str, list] = {}
+    inputs: dict[str, None] = {}  # the configuration files lines were looked for in
     for address, kind, values, unknown in entries:
         if not isinstance(values, dict):
             continue
         entry = _with_unknowns(values, unknown)
-        source = _source_block(folder, configuration, address)
+        source = _source_block(folder, configuration, address, inputs)
         if source:
             filename, line = os.path.relpath(source[0], folder), source[1]
         else:
@@ -52,7 +53,8 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
     reader = ModuleReader(evaluation)
     permissions, errors = reader.read()
     errors.extend(InputError(path, 1, f"malformed plan: {problem}") for problem in problems)
-    return FileResult(permissions, errors, targets=reader.targets, subnet_acls=reader.subnet_acls)
+    return FileResult(permissions, errors, inputs=list(inputs), targets=reader.targets,
+                      subnet_acls=reader.subnet_acls)
 
 
 def _changed_resources(plan: dict, errors: list[str]):
@@ -114,10 +116,11 @@ def _with_unknowns(values, unknown):
     return values
 
 
-def _source_block(folder: str, configuration: dict, address: str) -> tuple[str, int] | None:
+def _source_block(folder: str, configuration: dict, address: str, inputs: dict[str, None]
+                  ) -> tuple[str, int] | None:
     """The ``.tf`` file and line of the resource block, when the plan sits in its
     configuration folder (local module calls are followed through the plan's
-    ``configuration``)."""
+    ``configuration``). The folder looked in and its files are added to ``inputs``."""
     parts = re.sub(r"\[[^\]]*\]", "", address).split(".")
     while len(parts) > 2 and parts[0] == "module":
         call = _mapping(_mapping(configuration.get("module_calls")).get(parts[1]))
@@ -130,7 +133,9 @@ def _source_block(folder: str, configuration: dict, address: str) -> tuple[str, 
     if len(parts) != 2:
         return None
     kind, name = parts
-    for tf_file in module_files(folder):
+    files = module_files(folder)
+    inputs.update(dict.fromkeys([folder, *files]))
+    for tf_file in files:
         try:
             index = index_file(tf_file)
         except OSError:
