@@ -271,13 +271,32 @@ def _input(value: object) -> tuple[str, str]:
 _inputs = _tuple_of(_input)
 
 
-def _decode(body: bytes) -> tuple[tuple[tuple[str, str], ...], Outcome]:
-    """The recorded inputs and the outcome of an entry's body; :class:`_Invalid` (or another
+def _outcome(value: object) -> Outcome:
+    """A file's or folder unit's findings and input errors."""
+    if type(value) is not list or len(value) != 2:
+        raise _Invalid("not an outcome")
+    return list(_findings(value[0])), list(_errors(value[1]))
+
+
+def _comment(value: object) -> tuple[int, int, str]:
+    if type(value) is not list or len(value) != 3:
+        raise _Invalid("not a comment")
+    return _check(int, value[0]), _check(int, value[1]), _check(str, value[2])
+
+
+#: What an entry may hold, each with its decoder: a lint outcome, or a file's comments
+#: (``(line, column, text)``, for suppressions).
+OUTCOME: Decoder = _outcome
+COMMENTS: Decoder = lambda value: list(_tuple_of(_comment)(value))
+
+
+def _decode(body: bytes, payload: Decoder) -> tuple[tuple[tuple[str, str], ...], object]:
+    """The recorded inputs and the payload of an entry's body; :class:`_Invalid` (or another
     ``ValueError``) when it has any other shape."""
     entry = json.loads(body)
-    if type(entry) is not list or len(entry) != 3:
+    if type(entry) is not list or len(entry) != 2:
         raise _Invalid("not an entry")
-    return _inputs(entry[0]), (list(_findings(entry[1])), list(_errors(entry[2])))
+    return _inputs(entry[0]), payload(entry[1])
 
 
 def _encoded(value: object) -> str:
@@ -303,15 +322,16 @@ class Cache:
         (a ``TF_VAR_`` password, say) to whoever can read the cache folder."""
         return hmac.new(self._secret, digest(self.run_key, *parts).encode("ascii"), hashlib.sha256).hexdigest()[:40]
 
-    def get(self, key: str) -> Outcome | None:
-        """The stored outcome, or ``None``; one with recorded inputs only while their hashes match."""
+    def get(self, key: str, payload: Decoder = OUTCOME) -> object | None:
+        """The stored value, decoded by ``payload`` (:data:`OUTCOME` or :data:`COMMENTS`), or ``None``;
+        one with recorded inputs only while their hashes match."""
         path = self._path(key)
         try:
             data = read_bytes(path)
             mac, separator, body = data[:64], data[64:65], data[65:]
             if separator != b"\n" or not hmac.compare_digest(mac, self._mac(key, body).encode("ascii")):
                 raise _Invalid("not authentic")
-            inputs, outcome = _decode(body)
+            inputs, value = _decode(body, payload)
         except (OSError, UnreadableFile, ValueError, RecursionError):
             self.misses += 1
             return None
@@ -323,11 +343,11 @@ class Cache:
             os.utime(path)  # in use: not pruned
         except OSError:
             pass
-        return outcome
+        return value
 
-    def put(self, key: str, outcome: Outcome, inputs: Sequence[str] = (), since: float | None = None) -> None:
-        """Store an outcome, with the hashes of the other files it was computed from; nothing when
-        one of them cannot be read whole, or changed after ``since`` (when their reading began:
+    def put(self, key: str, value: Outcome | list[tuple[int, int, str]], inputs: Sequence[str] = (), since: float | None = None) -> None:
+        """Store an outcome (or a file's comments), with the hashes of the other files it was
+        computed from; nothing when one of them cannot be read whole, or changed after ``since`` (when their reading began:
         the outcome may be of their earlier content)."""
         import tempfile
 
@@ -336,7 +356,7 @@ class Cache:
                 [name for name, _ in recorded], since):
             return
         try:
-            body = json.dumps([recorded, outcome[0], outcome[1]], default=_encoded,
+            body = json.dumps([recorded, value], default=_encoded,
                               separators=(",", ":")).encode("ascii")
         except (TypeError, ValueError):
             return

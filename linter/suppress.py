@@ -184,8 +184,12 @@ def _comments(path: str, formats: Sequence, known_ids: Collection[str],
         return [], []
     if _MARKER not in data and not (b"\x00" in data and any(marker in data for marker in _WIDE_MARKERS)):
         return [], []
-    key = cache.key("comments", path, data) if cache is not None else None
-    found, problem = (cache.get(key) if key else None), None
+    key = None
+    if cache is not None:
+        from .cache import COMMENTS
+
+        key = cache.key("comments", path, data)
+    found, problem = (cache.get(key, COMMENTS) if key else None), None
     if found is None:
         found, problem = _file_comments(path, data, formats)
         if key and not problem:  # those that may hold a suppression

@@ -394,13 +394,24 @@ def _entry(cache) -> Path:
 @pytest.mark.parametrize("body", [
     pickle.dumps([1, 2]), pickle.dumps((None, None)), b"[1, 2]", b"[null, null]", b"null", b"{}",
     b'[[], [], [], []]', b'[[], [["WPL101"]], []]', b'[[["a"]], [], []]', b"[" * 200_000 + b"]" * 200_000,
-    b'[[], [], [["f", 1.5, "m"]]]', b'[[], [], [["f", true, "m"]]]', b"\xff\xfe", b""])
+    b'[[], [], [["f", 1.5, "m"]]]', b'[[], [], [["f", true, "m"]]]', b"\xff\xfe", b"",
+    b'[[], [[], [], []]]', b'[[], [[["WPL101"]], []]]', b'[[], [[], [["f", 1.5, "m"]]]]', b'[[], [[1, 1, "c"]]]'])
 def test_an_entry_of_the_wrong_shape_is_a_miss(tmp_path, body):
     cache = new_cache(tmp_path)
     cache.put("ab" * 20, ([], []))
     for data in (_signed(KEY, "ab" * 20, body), body):
         _entry(cache).write_bytes(data)
         assert cache.get("ab" * 20) is None
+
+
+def test_comments_and_outcomes_are_entries_of_their_own_shape(tmp_path):
+    cache = new_cache(tmp_path)
+    cache.put("ab" * 20, [(3, 5, "# winportlint: ignore[WPL101] bastion")])
+    assert cache.get("ab" * 20, result_cache.COMMENTS) == [(3, 5, "# winportlint: ignore[WPL101] bastion")]
+    assert cache.get("ab" * 20) is None
+    cache.put("cd" * 20, FULL_OUTCOME)
+    assert cache.get("cd" * 20, result_cache.COMMENTS) is None
+    assert cache.get("cd" * 20) == FULL_OUTCOME
 
 
 def test_a_truncated_entry_a_folder_a_fifo_or_a_huge_file_is_a_miss(tmp_path):
@@ -500,7 +511,7 @@ def _forge(folder: Path, key: bytes, edit) -> int:
 
 
 def _without_findings(body):
-    return [body[0], [], body[2]]
+    return [body[0], [[], body[1][1]]]
 
 
 def test_an_entry_signed_with_another_key_is_a_miss(project, monkeypatch, capsys):
