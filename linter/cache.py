@@ -56,9 +56,10 @@ def digest(*parts: bytes | str) -> str:
 
 def file_digest(path: str) -> str:
     """The hash of a file's bytes; ``missing`` when it cannot be read (so that its appearance is a change)."""
+    from .textfile import read_bytes
+
     try:
-        with open(path, "rb") as handle:
-            return digest(handle.read())
+        return digest(read_bytes(path))
     except OSError:
         return "missing"
 

@@ -242,10 +242,16 @@ def _settings(args) -> dict[str, object]:
         if not equals or not name.strip().isidentifier():
             raise UsageError(f"--var needs NAME=VALUE, not '{assignment}'")
         variables[name.strip()] = value
+    from .textfile import check_status
+
     var_files = list(args.var_file or ())
-    for path in var_files:
-        if not os.path.isfile(path):
-            raise UsageError(f"--var-file {path}: no such file")
+    for path in var_files:  # the evaluator reads them: a FIFO or device would stop it
+        try:
+            check_status(os.stat(path))
+        except FileNotFoundError:
+            raise UsageError(f"--var-file {path}: no such file") from None
+        except OSError as exc:
+            raise UsageError(f"--var-file {path}: {exc.strerror}") from None
     return {"var_files": var_files, "vars": variables}
 
 
