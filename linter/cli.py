@@ -311,13 +311,16 @@ def _catalog_import(page: str, output: str | None) -> int:
 
     from .catalog import builtin_file, write_snapshot
     from .catalog_compiler import CatalogCompileError, compile_page
+    from .textfile import NotText, read_text
 
     catalog_dir = Path(builtin_file("windows-ami.yaml")).parent
     try:
-        text = Path(page).read_text(encoding="utf-8")
+        text = read_text(page)
         compiled = compile_page(text, catalog_dir / "windows-ami.errata.yaml", page_name=Path(page).name)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {page}: {getattr(exc, 'strerror', None) or exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {page}: {exc.strerror or exc}") from None
+    except NotText as exc:
+        raise UsageError(f"cannot read {page}: {exc}") from None
     except CatalogCompileError as exc:
         raise UsageError(str(exc)) from None
     target = Path(output) if output else catalog_dir / "windows-ami.yaml"

@@ -40,9 +40,10 @@ def _limit_memory() -> None:  # a regression reading /dev/zero stops at 1 GB, no
     resource.setrlimit(resource.RLIMIT_DATA, (1 << 30, resource.getrlimit(resource.RLIMIT_DATA)[1]))
 
 
-def run_cli(cwd: Path, *args: str) -> tuple[int, list[str], list[str]]:
-    """Exit code, stdout lines and stderr lines of ``winportlint check --no-cache ARGS`` in ``cwd``."""
-    done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "--no-cache", *args], cwd=cwd,
+def run_cli(cwd: Path, *args: str, command: tuple[str, ...] = ("check", "--no-cache")
+            ) -> tuple[int, list[str], list[str]]:
+    """Exit code, stdout lines and stderr lines of ``winportlint COMMAND ARGS`` in ``cwd``."""
+    done = subprocess.run([sys.executable, "-m", "winportlint.cli", *command, *args], cwd=cwd,
                           capture_output=True, text=True, timeout=60, preexec_fn=_limit_memory)
     return done.returncode, done.stdout.splitlines(), done.stderr.splitlines()
 
@@ -129,6 +130,14 @@ def test_a_configured_catalog_file_that_is_a_fifo(tree):
     plant(tree / "ports.yaml", "fifo")
     assert run_cli(tree, ".") == (
         2, [], [f"winportlint: error: {tree / 'ports.yaml'}: cannot read catalog file: {NOT_REGULAR}"])
+
+
+@pytest.mark.parametrize("kind", ["fifo", "zero"])
+def test_an_aws_page_to_import_that_is_not_a_file(tmp_path, kind):
+    plant(tmp_path / "page.txt", kind)
+    assert run_cli(tmp_path, "page.txt", "--output", "out.yaml", command=("catalog", "import")) == (
+        2, [], [f"winportlint: error: cannot read page.txt: {NOT_REGULAR}"])
+    assert not (tmp_path / "out.yaml").exists()
 
 
 def test_a_baseline_that_is_a_fifo(tree):
