@@ -4,6 +4,7 @@ messages by their first and last calls, whatever their length."""
 
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -113,3 +114,18 @@ def test_each_module_file_is_read_once_whatever_the_depth(tmp_path, capsys, monk
         assert (code, errors, len(findings)) == (1, [], 2)
         assert reads == Counter(["good/main.tf", "root/main.tf",
                                  *(f"mods/m{n}/main.tf" for n in range(1, depth + 1))])
+
+
+def test_a_plan_of_a_chain_of_1000_modules_is_an_error_of_that_file(tmp_path, capsys):
+    """The plan's configuration nests three objects a call: too deep for the JSON decoder, which recurses."""
+    depth = 1000
+    calls = "".join(f'{{"module_calls": {{"m{n}": {{"source": "../m{n}", "module": ' for n in range(1, depth + 1))
+    address = ".".join(f"module.m{n}" for n in range(1, depth + 1)) + ".aws_security_group.rdp"
+    change = {"address": address, "mode": "managed", "type": "aws_security_group",
+              "change": {"actions": ["create"], "after": {"ingress": [
+                  {"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}}}
+    write_files(tmp_path, {"good/main.tf": SG, "plan.json": '{"format_version": "1.2", "configuration": '
+                           f'{{"root_module": {calls}{{}}{"}}}" * depth}}}, "resource_changes": [{json.dumps(change)}]}}'})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, findings, errors) == (2, [GOOD_FINDING],
+                                        ["plan.json:1: error: invalid plan JSON: nested too deeply to read"])
