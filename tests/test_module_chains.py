@@ -124,8 +124,9 @@ def test_a_plan_of_a_chain_of_1000_modules_is_an_error_of_that_file(tmp_path, ca
     change = {"address": address, "mode": "managed", "type": "aws_security_group",
               "change": {"actions": ["create"], "after": {"ingress": [
                   {"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}}}
+    configuration = f'{{"root_module": {calls}{{}}{"}}}" * depth}}}'
     write_files(tmp_path, {"good/main.tf": SG, "plan.json": '{"format_version": "1.2", "configuration": '
-                           f'{{"root_module": {calls}{{}}{"}}}" * depth}}}, "resource_changes": [{json.dumps(change)}]}}'})
+                           f'{configuration}, "resource_changes": [{json.dumps(change)}]}}'})
     code, findings, errors = check_folder(tmp_path, capsys)
     assert (code, findings, errors) == (2, [GOOD_FINDING],
                                         ["plan.json:1: error: invalid plan JSON: nested too deeply to read"])

@@ -54,7 +54,8 @@ class TerraformFormat:
         calls, errors = module_calls({folder: files[folder] for folder in modules})
         result = FileResult(errors=errors)
         # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
-        roots = [folder for folder in modules if calls[folder].root and not calls[folder].errors and calls[folder].holds]
+        roots = [folder for folder in modules
+                 if calls[folder].root and not calls[folder].errors and calls[folder].holds]
         work = {root: (files[root], calls[root].files) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
             for _ in roots:

@@ -608,7 +608,8 @@ def _read_module(module: _Module) -> None:
                 key = _identity(target_folder)
             except OSError:
                 key = None
-                module.errors.append(InputError(path, block.line, f"module \"{label}\": source {target} does not exist"))
+                module.errors.append(InputError(path, block.line,
+                                                f"module \"{label}\": source {target} does not exist"))
             module.calls.append(_Call(path, block.line, label, target_folder, key))
 
 
