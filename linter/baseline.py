@@ -57,9 +57,10 @@ def write(path: str, findings: Iterable[Finding]) -> int:
 
 def new_findings(path: str, findings: Sequence[Finding]) -> tuple[list[Finding], int]:
     """Findings not in the baseline, and how many were in it."""
+    from .textfile import read_text
+
     try:
-        with open(path, encoding="utf-8") as handle:
-            document = json.load(handle)
+        document = json.loads(read_text(path))
         known = {_key(entry) for entry in document["findings"]}
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None

@@ -25,6 +25,7 @@ from typing import Any, NamedTuple
 from .excerpt import excerpt, excerpts_in
 from .model import Direction, PortRange, Severity
 from .netmath import PORTED_PROTOCOLS, normalize_protocol
+from .textfile import NotText, read_text
 
 AWS_SOURCE = "aws-windows-ami-page"
 EXTRA_SOURCE = "not-from-aws-page"
@@ -360,10 +361,11 @@ def _load_catalog(extra_files: tuple[str, ...]) -> Catalog:
     seen = {(rule.workload, rule.rule): "the built-in catalog" for rule in rules}
     for name in extra_files:
         try:
-            with open(name, encoding="utf-8") as handle:
-                text = handle.read()
-        except (OSError, UnicodeDecodeError) as exc:
-            raise CatalogError(f"cannot read catalog file: {excerpts_in(str(exc))}", name) from None
+            text = read_text(name)
+        except OSError as exc:
+            raise CatalogError(f"cannot read catalog file: {exc.strerror or exc}", name) from None
+        except NotText as exc:
+            raise CatalogError(f"cannot read catalog file: {exc}", name) from None
         rules.extend(_rules_of(YamlFile(text, name), name, overlay, seen, user_file=True))
     return Catalog(tuple(rules))
 

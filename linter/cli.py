@@ -270,10 +270,16 @@ def _settings(args) -> dict[str, object]:
         if not equals or not name.strip().isidentifier():
             raise UsageError(f"--var needs NAME=VALUE, not {excerpt(assignment)}")
         variables[name.strip()] = value
+    from .textfile import check_status
+
     var_files = list(args.var_file or ())
-    for path in var_files:
-        if not os.path.isfile(path):
-            raise UsageError(f"--var-file {path}: no such file")
+    for path in var_files:  # the evaluator reads them: a FIFO or device would stop it
+        try:
+            check_status(os.stat(path))
+        except FileNotFoundError:
+            raise UsageError(f"--var-file {path}: no such file") from None
+        except OSError as exc:
+            raise UsageError(f"--var-file {path}: {exc.strerror}") from None
     return {"var_files": var_files, "vars": variables}
 
 
@@ -333,13 +339,16 @@ def _catalog_import(page: str, output: str | None) -> int:
 
     from .catalog import builtin_file, write_snapshot
     from .catalog_compiler import CatalogCompileError, compile_page
+    from .textfile import NotText, read_text
 
     catalog_dir = Path(builtin_file("windows-ami.yaml")).parent
     try:
-        text = Path(page).read_text(encoding="utf-8")
+        text = read_text(page)
         compiled = compile_page(text, catalog_dir / "windows-ami.errata.yaml", page_name=Path(page).name)
-    except (OSError, UnicodeDecodeError) as exc:
-        raise UsageError(f"cannot read {page}: {getattr(exc, 'strerror', None) or exc}") from None
+    except OSError as exc:
+        raise UsageError(f"cannot read {page}: {exc.strerror or exc}") from None
+    except NotText as exc:
+        raise UsageError(f"cannot read {page}: {exc}") from None
     except CatalogCompileError as exc:
         raise UsageError(str(exc)) from None
     target = Path(output) if output else catalog_dir / "windows-ami.yaml"

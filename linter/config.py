@@ -51,15 +51,20 @@ def find(start: str) -> str | None:
     folder = os.path.abspath(start if os.path.isdir(start) else os.path.dirname(start) or ".")
     while True:
         candidate = os.path.join(folder, ".winportlint.toml")
-        if os.path.isfile(candidate):
+        if _present(candidate):
             return candidate
         candidate = os.path.join(folder, "pyproject.toml")
-        if os.path.isfile(candidate) and "winportlint" in _read(candidate).get("tool", {}):
+        if _present(candidate) and "winportlint" in _read(candidate).get("tool", {}):
             return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
             return None
         folder = parent
+
+
+def _present(path: str) -> bool:
+    """A file is there (a FIFO or device too: reading it is then an error, never a silent skip)."""
+    return os.path.exists(path) and not os.path.isdir(path)
 
 
 def load(path: str | None) -> Config:
@@ -100,11 +105,14 @@ def _read(path: str) -> dict:
         import tomllib
     except ModuleNotFoundError:  # Python 3.10
         import tomli as tomllib
+    from .textfile import NotText, read_text
+
     try:
-        with open(path, "rb") as handle:
-            return tomllib.load(handle)
+        return tomllib.loads(read_text(path))
     except OSError as exc:
         raise ConfigError(f"{os.path.relpath(path)}: cannot read: {exc.strerror}") from None
+    except NotText as exc:
+        raise ConfigError(f"{os.path.relpath(path)}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{os.path.relpath(path)}: invalid TOML: {excerpts_in(str(exc))}") from None
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-import stat
 import time
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -340,14 +339,16 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             result.findings.extend(findings)
             result.errors.extend(errors)
     result.findings = unique_findings(sorted(result.findings, key=Finding.sort_key))
-    result.errors.sort(key=lambda e: (e.file, e.line, e.message))
+    # One line per error: a file a format reads both as a member and through another
+    # folder (a called Terraform module) is reported once.
+    result.errors = sorted(set(result.errors), key=lambda e: (e.file, e.line, e.message))
     return result
 
 
 def _unreadable_members(folder: str, suffixes: tuple[str, ...]) -> list[InputError]:
     """Errors for the folder's files of the format that must not be handed to it: not regular
     (a FIFO would block the reader forever) or too large. Such a folder is not read."""
-    from .textfile import MAX_FILE_BYTES
+    from .textfile import check_status
 
     problems = []
     try:
@@ -356,16 +357,11 @@ def _unreadable_members(folder: str, suffixes: tuple[str, ...]) -> list[InputErr
         return [InputError(folder, 0, f"cannot read folder: {exc.strerror}")]
     for entry in sorted(entries, key=lambda e: e.name):
         try:
-            status = entry.stat()
+            check_status(entry.stat())
+        except UnreadableFile as exc:
+            problems.append(InputError(os.path.normpath(entry.path), 0, f"{exc}; its folder is not read"))
         except OSError as exc:
             problems.append(InputError(os.path.normpath(entry.path), 0, f"cannot read file: {exc.strerror}"))
-            continue
-        if not stat.S_ISREG(status.st_mode):
-            problems.append(InputError(os.path.normpath(entry.path), 0, "not a regular file (a FIFO, socket or device); "
-                                                      "its folder is not read"))
-        elif status.st_size > MAX_FILE_BYTES:
-            problems.append(InputError(os.path.normpath(entry.path), 0, f"file too large ({status.st_size:,} bytes; "
-                                                                        f"the limit is {MAX_FILE_BYTES:,}); its folder is not read"))
     return problems
 
 

@@ -49,21 +49,41 @@ def decode(data: bytes) -> str:
 MAX_FILE_BYTES = 100 * 2**20
 
 
-class UnreadableFile(Exception):
-    """A path that is not read: too large, or (``regular`` false) not a regular file."""
+class UnreadableFile(OSError):
+    """A path that is not read: too large, or (``regular`` false) not a regular file.
+
+    An ``OSError``, so that every reader's ``except OSError`` handles it; ``strerror``
+    is the one-line reason, as for the system's errors."""
 
     def __init__(self, message: str, regular: bool = True) -> None:
         super().__init__(message)
+        self.strerror = message
         self.regular = regular
 
 
+def check_status(status: os.stat_result) -> None:
+    """Raise :class:`UnreadableFile` unless ``status`` is a regular file within the size limit:
+    a FIFO would block its reader forever, ``/dev/zero`` fill its memory."""
+    if not stat.S_ISREG(status.st_mode):
+        raise UnreadableFile("not a regular file (a FIFO, socket or device)", regular=False)
+    if status.st_size > MAX_FILE_BYTES:
+        raise UnreadableFile(f"file too large ({status.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
+
+
 def read_bytes(path: str) -> bytes:
-    """The file's bytes; never blocks on a FIFO or device."""
+    """The file's bytes: the one way winportlint reads a file it was given or found. Never
+    blocks on a FIFO or device, never reads more than :data:`MAX_FILE_BYTES` (a file that
+    grows while it is read included). Raises ``OSError`` (:class:`UnreadableFile` for a
+    file that is not read)."""
     descriptor = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_BINARY", 0))
     with os.fdopen(descriptor, "rb") as handle:
-        status = os.fstat(descriptor)
-        if not stat.S_ISREG(status.st_mode):
-            raise UnreadableFile("not a regular file (a FIFO, socket or device)", regular=False)
-        if status.st_size > MAX_FILE_BYTES:
-            raise UnreadableFile(f"file too large ({status.st_size:,} bytes; the limit is {MAX_FILE_BYTES:,})")
-        return handle.read()
+        check_status(os.fstat(descriptor))
+        data = handle.read(MAX_FILE_BYTES + 1)
+        if len(data) > MAX_FILE_BYTES:
+            raise UnreadableFile(f"file too large (more than {MAX_FILE_BYTES:,} bytes, the limit)")
+        return data
+
+
+def read_text(path: str) -> str:
+    """The file's text (see :func:`read_bytes` and :func:`decode`); raises ``OSError`` or :class:`NotText`."""
+    return decode(read_bytes(path))

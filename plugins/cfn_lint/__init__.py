@@ -33,11 +33,11 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import cfnlint.rules as _cfnlint_rules
 
 from winportlint.excerpt import excerpts_in, printable
+from winportlint.textfile import read_bytes
 
 TAGS = ["security", "windows", "winportlint"]
 DOCS_URL = "https://github.com/winportlint/winportlint/blob/main/docs/cfn-lint.md"
@@ -189,7 +189,7 @@ def _results(cfn) -> _Results:
     data = None
     if filename and filename != "-":
         try:
-            data = Path(filename).read_bytes()
+            data = read_bytes(filename)
         except OSError:
             data = None
     from_file = data is not None

@@ -67,28 +67,21 @@ class TerraformFormat:
         if modules:  # the evaluator's helper starts (~0.1 s) while the modules' calls are looked at
             choose_go_gc([files[folder] for folder in modules])
             start_helpers(1)
-        holds: dict[str, list[bool]] = {folder: [] for folder in modules}  # may_hold_groups, from the same read
-        calls = {folder: module_calls(folder, files[folder], holds[folder]) for folder in modules}
-        called = set().union(*(found for found, _ in calls.values())) if calls else set()
-        # Called: its real path is one another module calls (no real path worked out when none calls any).
-        is_called = {folder: bool(called) and os.path.realpath(folder) in called for folder in modules}
-        roots = [folder for folder in modules if not calls[folder][1] and not is_called[folder]
-                 and holds[folder]]
-        result = FileResult()
-        work = {root: (files[root], calls[root][0]) for root in roots}
+        calls, errors = module_calls({folder: files[folder] for folder in modules})
+        result = FileResult(errors=errors)
+        # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
+        roots = [folder for folder in modules
+                 if calls[folder].root and not calls[folder].errors and calls[folder].holds]
+        work = {root: (files[root], calls[root].files) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
-            for folder in modules:
-                errors = calls[folder][1]
-                result.errors.extend(e for e in errors if e not in result.errors)
-                if errors or is_called[folder] or folder not in work:
-                    continue  # not a root, or one that cannot hold a security group (may_hold_groups)
-                inputs, evaluation_errors, permissions, errors, targets, subnet_acls = next(outcomes)
+            for _ in roots:
+                inputs, evaluation_errors, permissions, reading_errors, targets, subnet_acls = next(outcomes)
                 result.inputs.extend(inputs)
                 result.errors.extend(evaluation_errors)
                 if evaluation_errors:
                     continue
                 result.permissions.extend(permissions)
-                result.errors.extend(errors)
+                result.errors.extend(reading_errors)
                 result.targets.extend(targets)
                 result.subnet_acls.extend(subnet_acls)
         return result
@@ -103,12 +96,14 @@ AHEAD = 4
 #: ... in chunks of about this many roots.
 CHUNK_ROOTS = 16
 
+#: A root module's files, and the files its evaluation reads besides them (see ``evaluate.Calls``).
+Work = dict[str, tuple[list[str], list[str]]]
 #: One root module's reading: the files it read besides its own, its evaluation errors,
 #: its permissions, its reading errors, its targets and its subnet ACLs.
 Outcome = tuple[list[str], list[InputError], list[Permission], list[InputError], list[Target], list[SubnetAcl]]
 
 
-def _read_roots(roots: list[str], work: dict[str, tuple[list[str], set[str]]],
+def _read_roots(roots: list[str], work: Work,
                 settings: Mapping[str, object]) -> Iterator[Outcome]:
     """Each root's outcome, in the order of ``roots``, whoever read it.
 
@@ -155,7 +150,7 @@ def _can_fork() -> bool:
         and threading.active_count() == 1 and "fork" in multiprocessing.get_all_start_methods()
 
 
-def _parts(roots: list[str], work: dict[str, tuple[list[str], set[str]]], count: int) -> list[list[str]]:
+def _parts(roots: list[str], work: Work, count: int) -> list[list[str]]:
     """``count`` contiguous parts of the roots, of about equal size in bytes."""
     sizes = []
     for root in roots:
@@ -177,7 +172,7 @@ def _parts(roots: list[str], work: dict[str, tuple[list[str], set[str]]], count:
     return parts
 
 
-def _read_part(part: list[str], work: dict[str, tuple[list[str], set[str]]],
+def _read_part(part: list[str], work: Work,
                settings: Mapping[str, object]) -> list[Outcome]:
     """In a forked worker: the outcomes of a part of the roots (the cyclic collector
     stays paused, as in the parent at the fork). A forked worker ends without running
@@ -197,7 +192,7 @@ def _read_part(part: list[str], work: dict[str, tuple[list[str], set[str]]],
 _closing_helpers = 0
 
 
-def _read_here(roots: list[str], work: dict[str, tuple[list[str], set[str]]], settings: Mapping[str, object],
+def _read_here(roots: list[str], work: Work, settings: Mapping[str, object],
                jobs: int, ahead: int = 0) -> Iterator[Outcome]:
     """The roots read in this process, the evaluator on ``jobs`` threads: up to a window
     of roots are being evaluated while this thread reads the earliest one (and reads
@@ -239,17 +234,15 @@ def _jobs(settings: Mapping[str, object]) -> int:
     return jobs if isinstance(jobs, int) and jobs >= 1 else os.cpu_count() or 1
 
 
-def _inputs(folder: str, called: set[str], var_files: Sequence[str]) -> list[str]:
+def _inputs(folder: str, called_files: list[str], var_files: Sequence[str]) -> list[str]:
     """The files besides the folder's own that its evaluation read: variable files, the
-    called local modules (their files, and their folders, where a file may be added), and
+    called and downloaded modules' files and their folders (where a file may be added), and
     what ``terraform init`` downloaded (see ``_downloaded_inputs``); the files that file
     functions read are the evaluation's ``file_reads``."""
-    from .evaluate import module_files
-
     files = [str(f) for f in var_files]
-    for module_folder in sorted(called):
-        files += [module_folder, *module_files(module_folder)]
-    return [*files, *_downloaded_inputs(folder)]
+    for called in called_files:
+        files += [os.path.dirname(called), called]
+    return list(dict.fromkeys([*files, *_downloaded_inputs(folder)]))
 
 
 def _downloaded_inputs(folder: str) -> list[str]:

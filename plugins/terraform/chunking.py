@@ -22,6 +22,8 @@ from collections.abc import Callable
 from concurrent.futures import Future, wait
 from functools import lru_cache
 
+from winportlint.textfile import read_bytes
+
 from .hcl_positions import index_file
 
 #: Slice when (dynamic blocks) x (top-level blocks) exceeds this (a 40-file module of 20 dynamic groups).
@@ -54,8 +56,7 @@ def needs_slicing(files: list[str]) -> bool:
         return False
     dynamic = blocks = 0
     for path in files:
-        with open(path, "rb") as handle:
-            source = handle.read()
+        source = read_bytes(path)
         dynamic += len(_DYNAMIC.findall(source))
         blocks += source.count(b"\n}")
     return dynamic * blocks > WORK_LIMIT
@@ -222,5 +223,4 @@ def _write_slice(folder: str, scratch: str, members: list[_Block], folders: list
 
 @lru_cache(maxsize=None)
 def _lines(path: str) -> list[str]:
-    with open(path, encoding="utf-8", errors="replace") as handle:
-        return handle.read().split("\n")
+    return read_bytes(path).decode("utf-8", errors="replace").split("\n")  # lines as the scanner counts them

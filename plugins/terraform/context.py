@@ -22,6 +22,7 @@ from winportlint import netmath
 from winportlint.excerpt import excerpt
 from winportlint.model import (Direction, Evidence, InputError, Location, Peer, Permission, PortRange, Provenance,
                                SubnetAcl, Target)
+from winportlint.textfile import read_bytes
 
 from .extract import ModuleReader, RuleError, _meta, _module_prefixes, _Rule, _unknown
 
@@ -560,10 +561,7 @@ def _decoded(value: str) -> str:
 def _line(path: str, line: int) -> str:
     """One line of a file (the user data's attribute: what it is written with)."""
     try:
-        with open(path, encoding="utf-8", errors="replace") as handle:
-            for number, text in enumerate(handle, 1):
-                if number == line:
-                    return text
+        lines = read_bytes(path).decode("utf-8", errors="replace").split("\n")  # as the evaluator counts them
     except OSError:
-        pass
-    return ""
+        return ""
+    return lines[line - 1] if 0 < line <= len(lines) else ""

@@ -4,7 +4,10 @@ tfparse (the HCL evaluator behind trivy/defsec) resolves variables, locals,
 functions, count, for_each, dynamic blocks and local modules. Before calling
 it, local module calls are checked here (a missing folder is an error; a
 cycle would make the evaluator run out of memory), because tfparse ignores
-the first and never returns from the second.
+the first and never returns from the second. The files it will read (called
+and downloaded modules', ``.terraform/modules/modules.json``) are read here
+first, by the one reader: a FIFO would block it for good, ``/dev/zero`` fill
+its memory. A chain of calls deeper than ``MAX_MODULE_DEPTH`` is an error too.
 """
 
 from __future__ import annotations
@@ -13,14 +16,17 @@ import fnmatch
 import json
 import os
 import re
+import stat
 import sys
 import tempfile
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 from winportlint.excerpt import excerpt, excerpts_in
 from winportlint.model import InputError
+from winportlint.textfile import UnreadableFile, read_bytes
 
 from .chunking import needs_slicing, run_now, start_slices
 from .guards import panic_errors
@@ -75,8 +81,7 @@ def may_hold_groups(files: list[str]) -> bool:
     or is not UTF-8 text, counts as one that may: the evaluation reports it."""
     for path in files:
         try:
-            with open(path, "rb") as handle:
-                data = handle.read()
+            data = read_bytes(path)
         except OSError:
             return True
         if _may_hold(data):
@@ -391,42 +396,231 @@ def _parse_error(folder: str, message: str) -> InputError:
                       f"invalid HCL: {excerpts_in(detail)}")
 
 
-def module_calls(root: str, files: list[str] | None = None, holds: list[bool] | None = None
-                 ) -> tuple[set[str], list[InputError]]:
-    """The local module folders a module calls (real paths), and the calls that
-    cannot be evaluated: a source that does not exist, a cycle. ``files`` are the
-    root's files when the caller has listed them already. With ``holds``, an empty
-    list, True is added to it when the root's own files may hold a security group
-    (what ``may_hold_groups`` says, from this one read of each file)."""
-    errors: list[InputError] = []
-    called: set[str] = set()
-    # The chain of calls holds (path shown, path to resolve); real paths are worked out
-    # only when a module block is found (most modules have none).
-    _visit_calls(root, ((os.path.normpath(root), root),), called, errors, files, holds)
-    return called, errors
+#: The deepest chain of module calls below a root module that is evaluated; a call that goes
+#: deeper is an input error at its ``module`` block. Terraform sets no limit, but real
+#: configurations nest a few levels, and the evaluator's time and memory grow much faster
+#: than the depth (tfparse alone, on a chain of local modules: 100 deep 0.09 s and 95 MB,
+#: 250 deep 0.5 s and 240 MB, 600 deep 4.1 s and 1.6 GB, 1,000 deep 22 s, and more than
+#: the helper's 4 GB budget): the limit keeps every chain far below the budgets.
+MAX_MODULE_DEPTH = 100
 
 
-def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[str], errors: list[InputError],
-                 files: list[str] | None = None, holds: list[bool] | None = None) -> None:
-    # A function of its own, not a closure calling itself: that would be a reference
-    # cycle, left for the cyclic collector, which parse_folders pauses.
-    for path in module_files(folder) if files is None else files:
+class Calls(NamedTuple):
+    """A module folder of the run as the module calls make it. ``root`` is false when
+    another module calls it (it is read through its caller). For a root: ``files`` are
+    the files its evaluation reads besides its own (its called and downloaded modules'),
+    ``errors`` why it cannot be evaluated, ``holds`` what ``may_hold_groups`` says of its
+    own files (from the same read)."""
+
+    root: bool
+    holds: bool
+    files: list[str]
+    errors: list[InputError]
+
+
+def module_calls(folders: Mapping[str, list[str]]) -> tuple[dict[str, Calls], list[InputError]]:
+    """The calls of the run's module folders (each with its files), and every error of
+    the modules they call: a file that cannot be read or would make the evaluator panic,
+    a source that does not exist, a cycle, a chain deeper than :data:`MAX_MODULE_DEPTH`.
+
+    Every module folder is read once (by the one reader, before the evaluator reads
+    it), and the calls are walked without recursion: each root module's calls once,
+    then those of the folders no root calls (cycles, which no root reaches)."""
+    graph = _Graph()
+    found = {folder: graph.module(folder, files) for folder, files in folders.items()}
+    graph.read_all(list(found.values()))
+    called = {call.key for module in graph.modules.values() for call in module.calls}
+    result: dict[str, Calls] = {}
+    errors: dict[InputError, None] = {}
+    reached: set = set()
+    for folder, module in found.items():
+        if module.key in called:
+            continue
+        downloaded, problems = graph.downloaded(folder, module)
+        seen: set = set()
+        walked, walk_errors = graph.walk(module, [*module.calls, *downloaded], seen, check_depth=True)
+        reached |= seen
+        walk_errors = [*problems, *walk_errors]
+        errors.update(dict.fromkeys(walk_errors))
+        result[folder] = Calls(True, module.holds, [path for each in walked for path in each.files], walk_errors)
+    for folder, module in found.items():
+        if module.key in called:
+            result[folder] = Calls(False, module.holds, [], [])
+            if module.key not in reached:  # in a cycle no root reaches: its errors still count
+                errors.update(dict.fromkeys(graph.walk(module, module.calls, reached, check_depth=False)[1]))
+    return result, list(errors)
+
+
+class _Call(NamedTuple):
+    """A ``module`` block that calls a local folder (``key`` None: none is there), or a
+    module ``terraform init`` downloaded (the block is then its line in modules.json)."""
+
+    file: str
+    line: int
+    label: str
+    folder: str
+    key: object
+
+
+class _Module:
+    """A module folder, read: its files, its calls, its own errors."""
+
+    __slots__ = ("folder", "key", "files", "calls", "errors", "holds")
+
+    def __init__(self, folder: str, key: object, files: list[str]):
+        self.folder, self.key, self.files = folder, key, files
+        self.calls: list[_Call] | None = None  # None until read
+        self.errors: list[InputError] = []
+        self.holds = False
+
+
+def _identity(folder: str) -> object:
+    """What makes two paths one folder (a symlinked path included); raises OSError."""
+    status = os.stat(folder)
+    if not stat.S_ISDIR(status.st_mode):
+        raise NotADirectoryError(folder)
+    return (status.st_dev, status.st_ino) if status.st_ino else os.path.realpath(folder)
+
+
+class _Graph:
+    """Module folders by identity, each read once."""
+
+    def __init__(self) -> None:
+        self.modules: dict[object, _Module] = {}
+
+    def module(self, folder: str, files: list[str] | None = None) -> _Module:
+        """The module of a folder (its calls not read yet)."""
         try:
+            key = _identity(folder)
+        except OSError:
+            key = ("unreadable", os.path.normpath(folder))
+        module = self.modules.get(key)
+        if module is None:
+            module = self.modules[key] = _Module(folder, key, module_files(folder) if files is None else files)
+        return module
+
+    def read_all(self, modules: list[_Module]) -> None:
+        """Read the modules and every module they call, each once."""
+        todo = list(modules)
+        while todo:
+            module = todo.pop()
+            if module.calls is None:
+                _read_module(module)
+                todo.extend(self.module(call.folder) for call in module.calls if call.key is not None)
+
+    def downloaded(self, folder: str, root: _Module) -> tuple[list[_Call], list[InputError]]:
+        """The modules ``terraform init`` recorded in ``.terraform/modules/modules.json``
+        (the evaluator reads them), read; an error when the record cannot be read."""
+        path = os.path.join(folder, ".terraform", "modules", "modules.json")
+        try:
+            data = read_bytes(path)
+        except (FileNotFoundError, NotADirectoryError):
+            return [], []
+        except UnreadableFile as exc:
+            return [], [InputError(path, 0, f"{exc}; {os.path.normpath(folder)} is not read")]
+        except OSError as exc:
+            return [], [InputError(path, 0, f"cannot read file: {exc.strerror}")]
+        calls = []
+        for key, where in _recorded_modules(data):
+            target = os.path.normpath(os.path.join(folder, where))
             try:
-                with open(path, "rb") as handle:
-                    source = handle.read()
+                identity = _identity(target)
             except OSError:
-                if holds is not None and not holds:  # a file that cannot be read may (its evaluation reports it)
-                    holds.append(True)
-                raise
-            if holds is not None and not holds and _may_hold(source):
-                holds.append(True)
-            errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
+                continue  # not downloaded: the evaluator finds nothing there either
+            if identity != root.key:
+                calls.append(_Call(path, 0, key, target, identity))
+        self.read_all([self.module(call.folder) for call in calls])
+        return calls, []
+
+    def walk(self, start: _Module, calls: list[_Call], seen: set, check_depth: bool
+             ) -> tuple[list[_Module], list[InputError]]:
+        """The modules ``calls`` reach from ``start`` (depth first, without recursion; none
+        in ``seen``, which gets them), and their errors and cycles; with ``check_depth``,
+        a chain deeper than :data:`MAX_MODULE_DEPTH` is an error at the call that goes too deep."""
+        errors = list(start.errors)
+        reached: list[_Module] = []
+        seen.add(start.key)
+        path, entered, children, branches = [start], [None], [calls], [iter(calls)]
+        on_path = {start.key: 0}
+        heights: dict[object, int] = {}  # the longest chain of calls below a module
+        while branches:
+            call = next(branches[-1], None)
+            if call is None:
+                branches.pop()
+                module = path.pop()
+                entered.pop()
+                del on_path[module.key]
+                heights[module.key] = max((heights[c.key] + 1 for c in children.pop() if c.key in heights), default=0)
+                continue
+            if call.key is None:
+                continue
+            index = on_path.get(call.key)
+            if index is not None:
+                errors.extend(_cycle_errors(path[index:], [call, *entered[index + 1:]]))
+                continue
+            if call.key in seen:
+                continue
+            seen.add(call.key)
+            module = self.modules[call.key]
+            reached.append(module)
+            errors.extend(module.errors)
+            on_path[call.key] = len(path)
+            path.append(module)
+            entered.append(call)
+            children.append(module.calls)
+            branches.append(iter(module.calls))
+        if check_depth and heights.get(start.key, 0) > MAX_MODULE_DEPTH:
+            errors.append(self._too_deep(start, calls, heights))
+        return reached, errors
+
+    def _too_deep(self, start: _Module, calls: list[_Call], heights: dict[object, int]) -> InputError:
+        """The error at the call that makes the longest chain below ``start`` too deep."""
+        names, module, height = [start.folder], start, heights[start.key]
+        for _ in range(MAX_MODULE_DEPTH + 1):
+            call = next(c for c in calls if heights.get(c.key) == height - 1)
+            module, height = self.modules[call.key], height - 1
+            names.append(module.folder)
+            calls = module.calls
+        return InputError(call.file, call.line, f'module "{call.label}": module calls nested deeper than '
+                                                f"{MAX_MODULE_DEPTH} ({chain_text(names)})")
+
+
+def chain_text(names: list[str]) -> str:
+    """``a -> b -> c``; a long chain as its first two and last two names, and how many
+    are left out between (a message never grows with the chain)."""
+    if len(names) <= 5:
+        return " -> ".join(names)
+    return " -> ".join([*names[:2], f"({len(names) - 4} more)", *names[-2:]])
+
+
+def _cycle_errors(cycle: list[_Module], calls: list[_Call]) -> list[InputError]:
+    """An error at each call of a cycle (``calls[i]`` calls ``cycle[i]``), naming the
+    cycle from the folder it calls."""
+    folders = [module.folder for module in cycle]
+    return [InputError(call.file, call.line, f'module "{call.label}": module cycle '
+                                             f"({chain_text([*folders[i:], *folders[:i], folders[i]])})")
+            for i, call in enumerate(calls)]
+
+
+def _read_module(module: _Module) -> None:
+    """Read a module's files (each once, by the one reader): its own errors, whether it
+    may hold a security group, and its calls of local folders."""
+    module.calls = []
+    for path in module.files:
+        try:
+            source = read_bytes(path)
+            module.holds = module.holds or _may_hold(source)
+            module.errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
             if b"module" not in source or not _MODULE_BLOCK.search(source):  # the test first: ~30 times faster
                 continue
             index = index_file(path, source)
+        except UnreadableFile as exc:
+            module.holds = True  # its evaluation is not tried: the error says why
+            module.errors.append(InputError(path, 0, f"{exc}; its folder is not read"))
+            continue
         except OSError as exc:
-            errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
+            module.holds = True
+            module.errors.append(InputError(path, 0, f"cannot read file: {exc.strerror}"))
             continue
         for block in (b for b in index.top_level if b.kind == "module"):
             source = block.attributes.get("source")
@@ -435,13 +629,35 @@ def _visit_calls(folder: str, chain: tuple[tuple[str, str], ...], called: set[st
             target = source.strings[0][0]
             if not target.startswith(("./", "../")):
                 continue
-            target_folder = os.path.normpath(os.path.join(folder, target))
+            target_folder = os.path.normpath(os.path.join(module.folder, target))
             label = block.labels[0] if block.labels else "?"
-            if not os.path.isdir(target_folder):
-                errors.append(InputError(path, block.line, f"module \"{label}\": source {target} does not exist"))
-            elif os.path.realpath(target_folder) in (os.path.realpath(resolve) for _, resolve in chain):
-                cycle = " -> ".join((*(shown for shown, _ in chain), target_folder))
-                errors.append(InputError(path, block.line, f"module \"{label}\": module cycle ({cycle})"))
-            elif os.path.realpath(target_folder) not in called:
-                called.add(os.path.realpath(target_folder))
-                _visit_calls(target_folder, (*chain, (target_folder, target_folder)), called, errors)
+            try:
+                key = _identity(target_folder)
+            except OSError:
+                key = None
+                module.errors.append(InputError(path, block.line,
+                                                f"module \"{label}\": source {target} does not exist"))
+            module.calls.append(_Call(path, block.line, label, target_folder, key))
+
+
+def _recorded_modules(data: bytes) -> list[tuple[str, str]]:
+    """``(key, folder)`` of each module in a modules.json, read as the evaluator's Go
+    code reads it (field names in any case); nothing when it is not such JSON."""
+    try:
+        document = json.loads(data.decode("utf-8", errors="replace"))
+    except (ValueError, RecursionError):
+        return []
+    entries = _field(document, "modules")
+    found = []
+    for entry in entries if isinstance(entries, list) else ():
+        key, folder = _field(entry, "key"), _field(entry, "dir")
+        if isinstance(key, str) and key and isinstance(folder, str) and folder:
+            found.append((key, folder))
+    return found
+
+
+def _field(document: object, name: str) -> object:
+    """A JSON object's field, its name in any case (the last one given wins, as in Go)."""
+    if not isinstance(document, dict):
+        return None
+    return next((document[k] for k in reversed(list(document)) if k.lower() == name), None)

@@ -61,6 +61,10 @@ class _Rule:
         return Location(self.location.file, line, column)
 
 
+#: A chain of more module calls than this is named by its first and last calls and its depth.
+MODULE_STEPS = 3
+
+
 class ModuleReader:
     """Reads the resources of one evaluation into permissions."""
 
@@ -205,10 +209,16 @@ class ModuleReader:
         steps = [*variables, *(self.var_sources if variables else ())]
         address = meta.get("path", "")
         calls = [part for part in _module_prefixes(address) if part in self.modules]
-        for call in calls:
+        for number, call in enumerate(calls, 1):
+            if 1 < number < len(calls) and len(calls) > MODULE_STEPS:
+                continue  # a long chain: its first and last calls, and how deep it is
             call_meta = _meta(self.modules[call])
             where = f"{self._file(call_meta)}:{call_meta.get('line_start')}"
-            steps.append(Provenance("resource", "module", f"{call} ({where})",
+            if len(calls) > MODULE_STEPS and number > 1:  # the last: named by its own part of the address
+                detail = f"{call[len(calls[-2]) + 1:]} ({where}), {number} calls deep"
+            else:
+                detail = f"{call} ({where})"
+            steps.append(Provenance("resource", "module", detail,
                                     Location(self._file(call_meta), int(call_meta.get("line_start") or 1), 1)))
         return tuple(steps)
 

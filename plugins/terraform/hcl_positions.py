@@ -17,6 +17,8 @@ import re
 from bisect import bisect_right
 from collections.abc import Callable
 
+from winportlint.textfile import read_bytes
+
 #: Deeper nesting of blocks, brackets or templates is an error (the scanner recurses).
 MAX_DEPTH = 200
 
@@ -452,8 +454,7 @@ def index_file(path: str, source: bytes | None = None) -> HclIndex | JsonIndex:
     index = _kept.get(key, mtime)
     if index is None:
         if source is None:
-            with open(path, "rb") as handle:
-                source = handle.read()
+            source = read_bytes(path)
         index = JsonIndex(source) if path.endswith(".tf.json") else HclIndex(source)
         _kept.put(key, mtime, len(source), index)
     return index

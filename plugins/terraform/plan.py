@@ -27,6 +27,8 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
     except (NotText, ValueError) as exc:
         line = getattr(exc, "lineno", None) or getattr(exc, "line", 1)
         return FileResult(errors=[InputError(path, line, f"invalid plan JSON: {str(exc).split(':')[0]}")])
+    except RecursionError:  # the JSON decoder recurses: a chain of a thousand module calls is too deep for it
+        return FileResult(errors=[InputError(path, 1, "invalid plan JSON: nested too deeply to read")])
     if not isinstance(plan, dict) or "format_version" not in plan or not (
             "planned_values" in plan or "resource_changes" in plan):
         return None
