@@ -345,10 +345,11 @@ class Cache:
             pass
         return value
 
-    def put(self, key: str, value: Outcome | list[tuple[int, int, str]], inputs: Sequence[str] = (), since: float | None = None) -> None:
+    def put(self, key: str, value: Outcome | list[tuple[int, int, str]], inputs: Sequence[str] = (),
+            since: float | None = None) -> None:
         """Store an outcome (or a file's comments), with the hashes of the other files it was
-        computed from; nothing when one of them cannot be read whole, or changed after ``since`` (when their reading began:
-        the outcome may be of their earlier content)."""
+        computed from; nothing when one of them cannot be read whole, or changed after ``since``
+        (when their reading began: the outcome may be of their earlier content)."""
         import tempfile
 
         recorded = [(name, file_digest(name)) for name in dict.fromkeys(inputs)]

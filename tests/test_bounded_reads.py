@@ -59,8 +59,9 @@ def plant(path: Path, kind: str) -> None:
 
 @pytest.fixture
 def tree(tmp_path: Path) -> Path:
-    """``good`` (a finding) and ``root``, which holds a security group of its own."""
+    """A repository of ``good`` (a finding) and ``root``, which holds a security group of its own."""
     write_files(tmp_path, {"good/main.tf": SG, "root/main.tf": SG})
+    (tmp_path / ".git").mkdir()
     return tmp_path
 
 
@@ -180,6 +181,7 @@ def test_a_called_module_file_over_the_size_limit(tmp_path, capsys, monkeypatch)
     from winportlint import textfile
 
     write_files(tmp_path, {"root/main.tf": CALLS_LIB, "lib/inner/main.tf": SG + "#" * 400})
+    (tmp_path / ".git").mkdir()
     monkeypatch.setattr(textfile, "MAX_FILE_BYTES", 300)
     code, findings, errors = check_folder(tmp_path / "root", capsys)
     size = len(SG) + 400

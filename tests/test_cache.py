@@ -54,7 +54,8 @@ def report_of(result):
 
 @pytest.fixture
 def project(tmp_path):
-    """The examples, plus a broken template and a Terraform module calling a local module."""
+    """A repository: the examples, plus a broken template and a Terraform module calling a local module."""
+    (tmp_path / ".git").mkdir()
     shutil.copytree(EXAMPLES / "vulnerable", tmp_path / "vulnerable")
     (tmp_path / "broken.yaml").write_text("Resources:\n  G:\n    Type: AWS::EC2::SecurityGroup\n    Properties: [\n")
     root = tmp_path / "tf" / "root"

@@ -59,7 +59,7 @@ class TerraformFormat:
                 gc.enable()
 
     def _parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
-        from .evaluate import choose_go_gc, module_calls, module_files
+        from .evaluate import choose_go_gc, module_calls, module_files, scanned_folders
         from .isolated import start_helpers
 
         files = {folder: module_files(folder) for folder in folders}
@@ -67,7 +67,7 @@ class TerraformFormat:
         if modules:  # the evaluator's helper starts (~0.1 s) while the modules' calls are looked at
             choose_go_gc([files[folder] for folder in modules])
             start_helpers(1)
-        calls, errors = module_calls({folder: files[folder] for folder in modules})
+        calls, errors = module_calls({folder: files[folder] for folder in modules}, scanned_folders(folders, settings))
         result = FileResult(errors=errors)
         # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
         roots = [folder for folder in modules

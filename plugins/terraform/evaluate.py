@@ -19,7 +19,7 @@ import re
 import stat
 import sys
 import tempfile
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import NamedTuple
@@ -256,7 +256,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     files = module_files(folder) if files is None else files
     try:  # file functions read only the scanned folders: the module's calls are checked first
-        confined = file_reads.confine(folder, files, _trees(folder, settings), module_files)
+        confined = file_reads.confine(folder, files, scanned_folders([folder], settings), module_files)
     except file_reads.Unscannable as exc:
         if scratch is not None:
             scratch.cleanup()
@@ -313,14 +313,15 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
     return _Started(futures, finish)
 
 
-def _trees(folder: str, settings: Mapping[str, object]) -> tuple[str, ...]:
-    """The folders file functions may read in: the engine's ``scanned_trees``, else the module's."""
+def scanned_folders(folders: Sequence[str], settings: Mapping[str, object]) -> tuple[str, ...]:
+    """The folders modules and file functions may read in: the engine's ``scanned_trees``,
+    else those of the module folders."""
     trees = settings.get("scanned_trees")
     if isinstance(trees, tuple) and trees:
         return trees
     from winportlint.engine import scanned_trees
 
-    return scanned_trees([folder])
+    return scanned_trees(folders)
 
 
 def count_errors(folder: str, blocks: dict) -> list[InputError]:
@@ -418,15 +419,17 @@ class Calls(NamedTuple):
     errors: list[InputError]
 
 
-def module_calls(folders: Mapping[str, list[str]]) -> tuple[dict[str, Calls], list[InputError]]:
+def module_calls(folders: Mapping[str, list[str]], trees: tuple[str, ...] = ()
+                 ) -> tuple[dict[str, Calls], list[InputError]]:
     """The calls of the run's module folders (each with its files), and every error of
     the modules they call: a file that cannot be read or would make the evaluator panic,
-    a source that does not exist, a cycle, a chain deeper than :data:`MAX_MODULE_DEPTH`.
+    a source that does not exist or (with ``trees``, real paths) is outside the scanned
+    folders, a cycle, a chain deeper than :data:`MAX_MODULE_DEPTH`.
 
     Every module folder is read once (by the one reader, before the evaluator reads
     it), and the calls are walked without recursion: each root module's calls once,
     then those of the folders no root calls (cycles, which no root reaches)."""
-    graph = _Graph()
+    graph = _Graph(trees)
     found = {folder: graph.module(folder, files) for folder, files in folders.items()}
     graph.read_all(list(found.values()))
     called = {call.key for module in graph.modules.values() for call in module.calls}
@@ -485,8 +488,10 @@ def _identity(folder: str) -> object:
 class _Graph:
     """Module folders by identity, each read once."""
 
-    def __init__(self) -> None:
+    def __init__(self, trees: tuple[str, ...] = ()) -> None:
         self.modules: dict[object, _Module] = {}
+        #: The folders modules may be read from (none: anywhere).
+        self.trees = trees
 
     def module(self, folder: str, files: list[str] | None = None) -> _Module:
         """The module of a folder (its calls not read yet)."""
@@ -505,7 +510,7 @@ class _Graph:
         while todo:
             module = todo.pop()
             if module.calls is None:
-                _read_module(module)
+                _read_module(module, self.trees)
                 todo.extend(self.module(call.folder) for call in module.calls if call.key is not None)
 
     def downloaded(self, folder: str, root: _Module) -> tuple[list[_Call], list[InputError]]:
@@ -527,6 +532,8 @@ class _Graph:
                 identity = _identity(target)
             except OSError:
                 continue  # not downloaded: the evaluator finds nothing there either
+            if not inside(target, self.trees):
+                return [], [InputError(os.path.normpath(path), 0, _outside_message(key, where))]
             if identity != root.key:
                 calls.append(_Call(path, 0, key, target, identity))
         self.read_all([self.module(call.folder) for call in calls])
@@ -602,9 +609,10 @@ def _cycle_errors(cycle: list[_Module], calls: list[_Call]) -> list[InputError]:
             for i, call in enumerate(calls)]
 
 
-def _read_module(module: _Module) -> None:
+def _read_module(module: _Module, trees: tuple[str, ...]) -> None:
     """Read a module's files (each once, by the one reader): its own errors, whether it
-    may hold a security group, and its calls of local folders."""
+    may hold a security group, and its calls of local folders (a call of a folder outside
+    ``trees`` is an error: nothing outside the scanned folders is read)."""
     module.calls = []
     for path in module.files:
         try:
@@ -635,9 +643,29 @@ def _read_module(module: _Module) -> None:
                 key = _identity(target_folder)
             except OSError:
                 key = None
-                module.errors.append(InputError(path, block.line,
-                                                f"module \"{label}\": source {target} does not exist"))
+                shown = excerpt(target, quote=False)
+                module.errors.append(InputError(os.path.normpath(path), block.line,
+                                                f"module \"{label}\": source {shown} does not exist"))
+            else:
+                if not inside(target_folder, trees):
+                    key = None
+                    module.errors.append(InputError(os.path.normpath(path), block.line,
+                                                    _outside_message(label, target)))
             module.calls.append(_Call(path, block.line, label, target_folder, key))
+
+
+def inside(path: str, trees: tuple[str, ...]) -> bool:
+    """Whether the path (symlinks resolved) is in one of the folders (real paths); any
+    path is when there are none."""
+    if not trees:
+        return True
+    real = os.path.realpath(path)
+    return any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees)
+
+
+def _outside_message(label: str, target: str) -> str:
+    return (f"module \"{label}\": source {excerpt(target, quote=False)} is outside the scanned folders and is not "
+            f"read (scan a folder that holds both, such as the repository)")
 
 
 def _recorded_modules(data: bytes) -> list[tuple[str, str]]:
