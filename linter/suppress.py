@@ -12,6 +12,7 @@ A reason is required. Suppressed findings are kept (counted, and listed with
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -36,8 +37,10 @@ class AllowEntry(NamedTuple):
     ports: tuple[int, int] | None
     reason: str
     rule: str | None = None
+    #: A glob of the finding's file, relative to ``folder`` (the configuration file's).
     file: str | None = None
     origin: str = ""
+    folder: str = "."
 
     def matches(self, finding: Finding) -> bool:
         permission = finding.permission
@@ -45,7 +48,9 @@ class AllowEntry(NamedTuple):
             return False
         if self.rule and not finding.rule_id.startswith(self.rule):
             return False
-        if self.file and not fnmatch.fnmatch(permission.location.file, self.file):
+        if self.file and not fnmatch.fnmatch(
+                os.path.relpath(os.path.abspath(permission.location.file), self.folder).replace(os.sep, "/"),
+                self.file):
             return False
         if self.ports is None:
             return True
