@@ -99,7 +99,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run a command; SIGINT, SIGTERM and SIGHUP end it (and its worker processes) with exit
     code 128 + the signal's number, no traceback and no report file (see :mod:`.interrupt`)."""
-    from .interrupt import Interrupted, handled
+    from .interrupt import Interrupted, handled, received
 
     try:
         with handled():
@@ -108,30 +108,31 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 128 + exc.signum
     except KeyboardInterrupt:  # SIGINT before the handler was set, or where none can be
         return 128 + 2
-
-
-def _main(argv: Sequence[str] | None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
-    try:
-        if args.command == "check":
-            return _check(args)
-        if args.command == "rules":
-            return _rules(args.markdown)
-        if args.command == "explain":
-            return _explain(args.rule_id)
-        if args.command == "catalog":
-            return _catalog(args)
-        parser.print_help()
-        return EXIT_ERROR
     except UsageError as exc:
         print(f"winportlint: error: {exc}", file=sys.stderr)
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
-    except Exception as exc:  # a bug: one line, never a traceback
+    except Exception as exc:  # a bug (one line, never a traceback), or the workers a signal ended
+        if received():
+            return 128 + received()
         print(f"winportlint: internal error: {type(exc).__name__}: {exc} (please report it)", file=sys.stderr)
         return EXIT_ERROR
+
+
+def _main(argv: Sequence[str] | None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "rules":
+        return _rules(args.markdown)
+    if args.command == "explain":
+        return _explain(args.rule_id)
+    if args.command == "catalog":
+        return _catalog(args)
+    parser.print_help()
+    return EXIT_ERROR
 
 
 def _load_catalog(extra_files, os_versions, origin: str = "--os"):

@@ -26,6 +26,8 @@ GRACE = 2.0
 
 _cleanups: list[Callable[[], None]] = []
 _main_pid = 0
+#: The signal that ended the run, if one did.
+_received = 0
 
 
 class Interrupted(BaseException):
@@ -45,35 +47,60 @@ def on_interrupt(cleanup: Callable[[], None]) -> None:
 @contextlib.contextmanager
 def handled() -> Iterator[None]:
     """The signals end the run as said above while in this block (in the main thread only:
-    elsewhere Python cannot set handlers); the previous handlers come back after it."""
-    global _main_pid
+    elsewhere Python cannot set handlers); the previous handlers come back after it.
+
+    Python swallows an exception raised by a handler that runs inside some callbacks (one
+    after ``fork``, say): a block that ends anyway after a signal raises :class:`Interrupted`
+    then, and one that fails (its workers gone) can tell why from :func:`received`."""
+    global _main_pid, _received
     if threading.current_thread() is not threading.main_thread():
         yield
         return
     previous = {number: signal.signal(number, _handle) for number in SIGNALS}
-    _main_pid = os.getpid()
+    _main_pid, _received = os.getpid(), 0
     try:
         yield
     finally:
         for number, handler in previous.items():
             signal.signal(number, handler)
+    if _received:
+        raise Interrupted(_received)
+
+
+def received() -> int:
+    """The signal that ended the run, 0 if none did."""
+    return _received
 
 
 def _handle(signum: int, frame) -> None:
+    global _received
     worker = os.getpid() != _main_pid
     if worker and signum == getattr(signal, "SIGINT", None):
         return
-    end_children()
-    if worker:
+    if worker:  # its helpers only: it starts no worker, and may not have forgotten its parent's yet
+        _run_cleanups()
         os._exit(128 + signum)
+    _received = _received or signum
+    _end_children()
+    # No traceback from here on: of a worker pool's thread that finds its workers gone, or of
+    # this exception where Python swallows it (then ``handled`` raises it again).
+    threading.excepthook = sys.unraisablehook = _quiet
     raise Interrupted(signum)
 
 
-def end_children() -> None:
-    """End the worker processes and registered helpers of this process: SIGTERM, then
-    SIGKILL for a worker that has not ended within :data:`GRACE` seconds."""
+def _quiet(arguments) -> None:
+    """Nothing to say: the run is being ended."""
+
+
+def _run_cleanups() -> None:
     for cleanup in _cleanups:
         cleanup()
+
+
+def _end_children() -> None:
+    """End the worker processes and registered helpers of this process: SIGTERM, then
+    SIGKILL for a worker that has not ended within :data:`GRACE` seconds."""
+    _run_cleanups()
     if "multiprocessing" not in sys.modules:  # no worker was started
         return
     import multiprocessing
