@@ -35,24 +35,24 @@ def _entry(finding: Finding, base: str) -> dict:
     }
 
 
+#: What an entry is; its key is their digest.
+_FIELDS = ("rule_id", "file", "resource", "direction", "protocol", "ports", "cidr")
+
+
 def _key(entry: dict) -> str:
-    fields = ("rule_id", "file", "resource", "direction", "protocol", "ports", "cidr")
-    key = "\x1f".join(str(entry[f]) for f in fields)
+    key = "\x1f".join(str(entry[f]) for f in _FIELDS)
     return hashlib.sha256(key.encode("utf-8", "surrogatepass")).hexdigest()[:32]  # a file name may not be UTF-8
 
 
-def write(path: str, findings: Iterable[Finding]) -> int:
-    """Write the baseline; returns how many entries it holds."""
+def render(path: str, findings: Iterable[Finding]) -> tuple[str, int]:
+    """The text of a baseline to be written at ``path``, and how many entries it holds."""
     base = os.path.dirname(os.path.abspath(path))
     entries = {}
     for finding in findings:
         entry = _entry(finding, base)
         entries[_key(entry)] = entry
     document = {"version": VERSION, "findings": [dict(entries[k], key=k) for k in sorted(entries)]}
-    with open(path, "w", encoding="utf-8") as handle:
-        json.dump(document, handle, indent=2)
-        handle.write("\n")
-    return len(entries)
+    return json.dumps(document, indent=2) + "\n", len(entries)
 
 
 def new_findings(path: str, findings: Sequence[Finding]) -> tuple[list[Finding], int]:
@@ -61,13 +61,20 @@ def new_findings(path: str, findings: Sequence[Finding]) -> tuple[list[Finding],
 
     try:
         document = json.loads(read_text(path))
-        known = {_key(entry) for entry in document["findings"]}
     except OSError as exc:
         raise BaselineError(f"cannot read baseline {path}: {exc.strerror}") from None
-    except (ValueError, KeyError, TypeError) as exc:
+    except ValueError as exc:
         raise BaselineError(f"{path} is not a winportlint baseline ({excerpts_in(str(exc))})") from None
-    if document.get("version") != VERSION:
-        raise BaselineError(f"{path}: baseline version {excerpt(document.get('version'))} is not {VERSION}")
+    except RecursionError:  # the decoder recurses once per nested array or object
+        raise BaselineError(f"{path} is not a winportlint baseline (arrays or objects nested too deep)") from None
+    if not isinstance(document, dict) or not isinstance(document.get("findings"), list):
+        raise BaselineError(f"{path} is not a winportlint baseline (an object with version and findings)")
+    version = document.get("version")
+    if type(version) is not int or version != VERSION:
+        raise BaselineError(f"{path}: baseline version {excerpt(version)} is not {VERSION}")
+    if not all(isinstance(entry, dict) and all(name in entry for name in _FIELDS) for entry in document["findings"]):
+        raise BaselineError(f"{path} is not a winportlint baseline (each finding needs {', '.join(_FIELDS)})")
+    known = {_key(entry) for entry in document["findings"]}
     base = os.path.dirname(os.path.abspath(path))
     fresh = [f for f in findings if _key(_entry(f, base)) not in known]
     return fresh, len(findings) - len(fresh)

@@ -69,14 +69,33 @@ class Catalog(NamedTuple):
 
     rules: tuple[CatalogRule, ...]
 
+    def versions(self) -> frozenset[str]:
+        """The Windows Server versions some rule is listed for."""
+        return frozenset(version for rule in self.rules for version in rule.os)
+
     def select(self, *, os: Sequence[str] | None = None,
                direction: Direction | None = None) -> Catalog:
         """The rules present on any of the given OS versions, in the given direction.
 
-        ``os`` takes one version or several, spelt as :func:`normalize_os` reads them
-        (which raises ValueError for anything else).
+        ``os`` takes one version or several, spelt as :func:`normalize_os` reads them;
+        a release the page does not list yet stands for the one of :data:`ASSUMED_RULES`.
+        A version that selects no rule raises ValueError: it would silently check nothing.
         """
-        wanted = None if os is None else {normalize_os(v) for v in ((os,) if isinstance(os, str) else os)}
+        wanted = None
+        if os is not None:
+            listed, wanted, unknown = self.versions(), set(), []
+            for value in (os,) if isinstance(os, str) else os:
+                try:
+                    version = rules_version(normalize_os(value), listed)
+                except ValueError:
+                    version = None
+                if version in listed:
+                    wanted.add(version)
+                else:
+                    unknown.append(repr(value))
+            if unknown:
+                raise ValueError(f"no catalog rule is for Windows Server {', '.join(unknown)} "
+                                 f"(known: {known_versions(listed)})")
         return Catalog(tuple(
             rule for rule in self.rules
             if (direction is None or rule.direction is direction)
@@ -91,6 +110,35 @@ class CatalogError(Exception):
         self.file, self.line, self.reason = file, line, message
         where = f"{file}:{line}: " if file and line else f"{file}: " if file else ""
         super().__init__(where + message)
+
+
+#: Windows Server releases the AWS page does not list yet, and the listed release whose rules they are
+#: assumed to have: the newest listed one. Every message that relies on it says so (:func:`spell_versions`).
+ASSUMED_RULES = {"2025": "2022"}
+
+
+def rules_version(version: str, listed: frozenset[str]) -> str:
+    """The version whose catalog rules apply to ``version``: itself, unless the catalog does
+    not list it and :data:`ASSUMED_RULES` names a stand-in."""
+    return version if version in listed else ASSUMED_RULES.get(version, version)
+
+
+def spell_versions(versions: Sequence[str], listed: frozenset[str]) -> str:
+    """``Windows Server 2019, 2022``, saying which rules an unlisted release is assumed to have."""
+    assumed = "".join(f" (rules of {rules_version(v, listed)} assumed: the AWS page does not list {v} yet)"
+                      for v in versions if rules_version(v, listed) != v)
+    return f"Windows Server {', '.join(versions)}{assumed}"
+
+
+def known_versions(listed: frozenset[str]) -> str:
+    """The versions ``--os`` accepts: ``2012, 2012 R2, 2016, 2019, 2022; 2025 means 2022's rules``."""
+    assumed = [f"{v} means {a}'s rules" for v, a in ASSUMED_RULES.items() if v not in listed and a in listed]
+    return ", ".join(sorted(listed, key=version_order)) + "".join(f"; {text}" for text in assumed)
+
+
+def version_order(version: str) -> tuple[int, str]:
+    """``2012`` before ``2012 R2`` before ``2016``."""
+    return int(version[:4]), version
 
 
 def normalize_os(value: str) -> str:

@@ -116,31 +116,48 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = _parser()
-    args = parser.parse_args(argv)
+    """Run a command; SIGINT, SIGTERM and SIGHUP end it (and its worker processes) with exit
+    code 128 + the signal's number, no traceback and no report file (see :mod:`.interrupt`)."""
+    from .interrupt import Interrupted, handled, received
+
     try:
-        if args.command == "check":
-            return _check(args)
-        if args.command == "rules":
-            return _rules(args.markdown)
-        if args.command == "explain":
-            return _explain(args.rule_id)
-        if args.command == "catalog":
-            return _catalog(args)
-        parser.print_help()
-        return EXIT_ERROR
+        with handled():
+            return _main(argv)
+    except Interrupted as exc:
+        return 128 + exc.signum
+    except KeyboardInterrupt:  # SIGINT before the handler was set, or where none can be
+        return 128 + 2
     except UsageError as exc:
         _say(f"winportlint: error: {exc}")
         return EXIT_ERROR
     except BrokenPipeError:
         return EXIT_ERROR
-    except Exception as exc:  # a bug: one line, never a traceback
+    except Exception as exc:  # a bug (one line, never a traceback), or the workers a signal ended
+        if received():
+            return 128 + received()
         _say(f"winportlint: internal error: {type(exc).__name__}: {excerpts_in(str(exc))} (please report it)")
         return EXIT_ERROR
 
 
-def _load_catalog(extra_files, os_versions):
-    from .catalog import CatalogError, load_catalog
+def _main(argv: Sequence[str] | None) -> int:
+    parser = _parser()
+    args = parser.parse_args(argv)
+    if args.command == "check":
+        return _check(args)
+    if args.command == "rules":
+        return _rules(args.markdown)
+    if args.command == "explain":
+        return _explain(args.rule_id)
+    if args.command == "catalog":
+        return _catalog(args)
+    parser.print_help()
+    return EXIT_ERROR
+
+
+def _load_catalog(extra_files, os_versions, origin: str = "--os"):
+    """The catalog, narrowed to ``os_versions`` (given by ``origin``: ``--os`` or a configuration
+    file). A release the AWS page does not list yet gets a note saying whose rules it is given."""
+    from .catalog import CatalogError, load_catalog, normalize_os, rules_version, spell_versions
 
     try:
         catalog = load_catalog(tuple(extra_files or ()))
@@ -148,9 +165,14 @@ def _load_catalog(extra_files, os_versions):
         raise UsageError(str(exc)) from None
     if os_versions:
         try:
-            catalog = catalog.select(os=os_versions)
+            narrowed = catalog.select(os=os_versions)
         except ValueError as exc:
-            raise UsageError(f"--os: {exc}") from None
+            raise UsageError(f"{origin}: {exc}") from None
+        listed = catalog.versions()
+        for version in dict.fromkeys(normalize_os(value) for value in os_versions):
+            if rules_version(version, listed) != version:
+                _say(f"winportlint: note: {origin} {version}: {spell_versions([version], listed)}")
+        catalog = narrowed
     return catalog
 
 
@@ -181,10 +203,12 @@ def _check(args) -> int:
     if problems:
         raise UsageError(problems[0])
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
-    catalog = _load_catalog([*plugins.catalog_files, *config.catalog, *(args.catalog or ())],
-                            args.os or list(config.os))
+    catalog_files = [*plugins.catalog_files, *config.catalog, *(args.catalog or ())]
+    catalog = _load_catalog(catalog_files, args.os or list(config.os), "--os" if args.os else f"{config.where}: os")
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
+    if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):
+        raise UsageError(f"--output {args.output} and --write-baseline {args.write_baseline} are the same file")
     settings = _settings(args)
     cache = None if args.no_cache else _cache(plugins, checks, catalog, settings, config.path)
     result = engine.run(args.paths, plugins.formats, checks, catalog, settings, excluded=config.excluded,
@@ -196,8 +220,8 @@ def _check(args) -> int:
     errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
                     key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0
-    if args.baseline or args.write_baseline:
-        findings, baselined = _baseline(args.baseline, args.write_baseline, outcome.kept)
+    if args.baseline:
+        findings, baselined = _baseline(args.baseline, outcome.kept)
     report = Report(
         findings=findings,
         errors=errors,
@@ -211,16 +235,81 @@ def _check(args) -> int:
         baselined=baselined,
     ).printable()
     console, to_file = reporters
+    inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
+    writes = {}
+    if args.write_baseline:
+        from .baseline import render
+
+        _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
+        writes[args.write_baseline] = render(args.write_baseline, outcome.kept)
     if args.output:
-        try:
-            with open(args.output, "w", encoding="utf-8", errors="backslashreplace") as handle:
-                handle.write(to_file.render(report))
-        except OSError as exc:
-            raise UsageError(f"cannot write {args.output}: {exc.strerror}") from None
+        _refuse_overwriting("--output", args.output, [*inputs, *filter(None, [args.baseline, args.write_baseline])])
+        writes[args.output] = to_file.render(report), None
+    for path, (text, count) in writes.items():
+        _write_whole(path, text)
+        if count is not None:
+            _say(f"winportlint: wrote {count} finding{'' if count == 1 else 's'} to {path}")
     if not args.output or args.output_format:
         report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         _write(console.render(report))
     return 0 if args.write_baseline and not errors else report.exit_code
+
+
+def _refuse_overwriting(option: str, target: str, inputs: Sequence[str]) -> None:
+    """A usage error when ``target`` is one of the files the run reads (by any path: a symlink,
+    a hard link, ``./x``): a report or baseline written over a template destroys it."""
+    try:
+        identity = os.stat(target)
+    except OSError:  # nothing there yet: nothing to lose
+        return
+    for path in inputs:
+        try:
+            if os.path.samestat(identity, os.stat(path)):
+                raise UsageError(f"{option} {target}: refusing to write over {path}, which this run reads")
+        except OSError:
+            continue
+
+
+def _write_whole(path: str, text: str) -> None:
+    """Write a report or baseline whole or not at all: into a new file beside it, renamed over
+    it once complete (a signal or a full disk leaves the old file or none, never a part).
+    A FIFO or device (``/dev/stderr``) is written as it is."""
+    import contextlib
+    import stat
+    import tempfile
+
+    target = os.path.realpath(path)
+    try:
+        status = os.stat(target)
+    except FileNotFoundError:
+        status = None
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        if status is not None and not stat.S_ISREG(status.st_mode):
+            with open(target, "w", encoding="utf-8", errors="backslashreplace") as handle:
+                handle.write(text)
+            return
+        descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".winportlint-", suffix=".tmp")
+    except OSError as exc:
+        raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+    try:
+        with os.fdopen(descriptor, "w", encoding="utf-8", errors="backslashreplace") as handle:
+            handle.write(text)
+        if status is not None:
+            mode = stat.S_IMODE(status.st_mode)
+        else:
+            umask = os.umask(0)
+            os.umask(umask)
+            mode = 0o666 & ~umask
+        os.chmod(temporary, mode)
+        os.replace(temporary, target)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            os.unlink(temporary)
+        if isinstance(exc, OSError):
+            raise UsageError(f"cannot write {path}: {exc.strerror}") from None
+        raise
 
 
 def _cache(plugins, checks, catalog, settings, config_path: str | None):
@@ -239,27 +328,21 @@ def _cache(plugins, checks, catalog, settings, config_path: str | None):
     try:
         key = cache.secret()
     except cache.NoKey as exc:
-        print(f"winportlint: warning: {exc}; running without the result cache", file=sys.stderr)
+        _say(f"winportlint: warning: {exc}; running without the result cache")
         return None
     result_cache = cache.Cache(cache.default_directory(), run_key, key)
     result_cache.prune()
     return result_cache
 
 
-def _baseline(baseline: str | None, write_baseline: str | None, findings: list) -> tuple[list, int]:
-    """The findings not in ``baseline`` and how many were; ``write_baseline`` records all of them."""
-    from .baseline import BaselineError, new_findings, write
+def _baseline(baseline: str, findings: list) -> tuple[list, int]:
+    """The findings not in ``baseline``, and how many were."""
+    from .baseline import BaselineError, new_findings
 
-    new, known = findings, 0
     try:
-        if baseline:
-            new, known = new_findings(baseline, findings)
-        if write_baseline:
-            count = write(write_baseline, findings)
-            _say(f"winportlint: wrote {count} findings to {write_baseline}")
-    except (BaselineError, OSError) as exc:
+        return new_findings(baseline, findings)
+    except BaselineError as exc:
         raise UsageError(str(exc)) from None
-    return new, known
 
 
 def _settings(args) -> dict[str, object]:
@@ -352,10 +435,11 @@ def _catalog_import(page: str, output: str | None) -> int:
     except CatalogCompileError as exc:
         raise UsageError(str(exc)) from None
     target = Path(output) if output else catalog_dir / "windows-ami.yaml"
-    target.write_text(compiled, encoding="utf-8")
-    print(f"wrote {target}")
+    _refuse_overwriting("--output", str(target), [page])
+    _write_whole(str(target), compiled)
+    _write(f"wrote {printable(str(target))}\n")
     if not output:
-        print(f"wrote {write_snapshot()}")
+        _write(f"wrote {printable(str(write_snapshot()))}\n")
     return EXIT_CLEAN
 
 

@@ -7,7 +7,9 @@ command-line flags win over it. Paths in it are relative to its folder.
 from __future__ import annotations
 
 import fnmatch
+import functools
 import os
+import posixpath
 import re
 from dataclasses import dataclass, field
 
@@ -36,14 +38,68 @@ class Config:
     allow: tuple[AllowEntry, ...] = ()
     inline_ignores: bool = True
     folder: str = field(default=".", repr=False)
+    #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
+    where: str = field(default="", repr=False)
 
     def excluded(self, path: str) -> bool:
-        """Whether a scanned path matches an ``exclude`` pattern (relative to the config's folder)."""
+        """Whether a scanned path, or a folder it is in, matches an ``exclude`` pattern (relative to
+        the config's folder; ``*`` matches ``/`` too, as in :func:`fnmatch.fnmatch`)."""
         if not self.exclude:
             return False
-        relative = os.path.relpath(os.path.abspath(path), self.folder).replace(os.sep, "/")
-        return any(fnmatch.fnmatch(relative, pattern) or fnmatch.fnmatch(relative, pattern.rstrip("/") + "/*")
-                   for pattern in self.exclude)
+        relative = _case(os.path.relpath(os.path.abspath(path), self.folder).replace(os.sep, "/"))
+        ends = [index for index, char in enumerate(relative) if char == "/"] + [len(relative)]
+        return any(self._patterns.match(relative[:end]) for end in ends)
+
+    @functools.cached_property
+    def _patterns(self) -> _Patterns:
+        return _Patterns(self.exclude)
+
+
+#: Whether file names are compared without case, as :func:`fnmatch.fnmatch` does here.
+_case = str.lower if os.path.normcase("A") == "a" else str
+
+
+class _Patterns:
+    """Many globs matched at once: each pattern compiled once, and only those that may match
+    a path tried on it. Literal names are a set; a glob whose first (or else last) path
+    component is literal is filed under it, and each file's globs make one regular
+    expression, compiled when a path first needs it; the rest make one more."""
+
+    def __init__(self, patterns: tuple[str, ...]) -> None:
+        self.literal: set[str] = set()
+        self.by_first: dict[str, list[str]] = {}
+        self.by_last: dict[str, list[str]] = {}
+        self.other: list[str] = []
+        for pattern in dict.fromkeys(_case(p.rstrip("/")) for p in patterns):
+            head, _, rest = pattern.partition("/")
+            start, _, tail = pattern.rpartition("/")
+            if not _is_glob(pattern):
+                self.literal.add(pattern)
+            elif rest and not _is_glob(head):
+                self.by_first.setdefault(head, []).append(pattern)
+            elif start and not _is_glob(tail):
+                self.by_last.setdefault(tail, []).append(pattern)
+            else:
+                self.other.append(pattern)
+        self.compiled: dict[tuple[str, str | None], re.Pattern[str]] = {}
+
+    def match(self, path: str) -> bool:
+        if path in self.literal:
+            return True
+        first, last = path.partition("/")[0], path.rpartition("/")[2]
+        return any(self._regex(kind, key, patterns).match(path) for kind, key, patterns in (
+            ("first", first, self.by_first.get(first)), ("last", last, self.by_last.get(last)),
+            ("other", None, self.other)) if patterns)
+
+    def _regex(self, kind: str, key: str | None, patterns: list[str]) -> re.Pattern[str]:
+        compiled = self.compiled.get((kind, key))
+        if compiled is None:
+            compiled = self.compiled[(kind, key)] = re.compile("|".join(fnmatch.translate(p) for p in patterns))
+        return compiled
+
+
+def _is_glob(text: str) -> bool:
+    return any(char in text for char in "*?[")
 
 
 def find(start: str) -> str | None:
@@ -54,7 +110,7 @@ def find(start: str) -> str | None:
         if _present(candidate):
             return candidate
         candidate = os.path.join(folder, "pyproject.toml")
-        if _present(candidate) and "winportlint" in _read(candidate).get("tool", {}):
+        if _present(candidate) and _tool_table(_read(candidate), candidate) is not None:
             return candidate
         parent = os.path.dirname(folder)
         if parent == folder:
@@ -71,17 +127,14 @@ def load(path: str | None) -> Config:
     if path is None:
         return Config()
     document = _read(path)
-    table = document.get("tool", {}).get("winportlint", {}) if path.endswith("pyproject.toml") else document
-    shown = os.path.relpath(path)
-    where = path if shown.startswith("..") else shown
-    if path.endswith("pyproject.toml"):
-        where += " [tool.winportlint]"
+    table = (_tool_table(document, path) or {}) if path.endswith("pyproject.toml") else document
+    where = _shown(path) + (" [tool.winportlint]" if path.endswith("pyproject.toml") else "")
     unknown = sorted(set(table) - _KEYS)
     if unknown:
         raise ConfigError(f"{where}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
                           f"(known: {', '.join(sorted(_KEYS))})")
     folder = os.path.dirname(os.path.abspath(path))
-    config = Config(path=path, folder=folder)
+    config = Config(path=path, folder=folder, where=where)
     config.select = _ids(table, "select", where)
     config.ignore = _ids(table, "ignore", where)
     if "severity" in table:
@@ -100,6 +153,31 @@ def load(path: str | None) -> Config:
     return config
 
 
+def _shown(path: str) -> str:
+    """The file as messages name it: relative to the working folder, unless above it."""
+    shown = os.path.relpath(path)
+    return path if shown.startswith("..") else shown
+
+
+def _tool_table(document: dict, path: str) -> dict | None:
+    """A ``pyproject.toml``'s ``[tool.winportlint]``, None when it has none; a ``tool`` or
+    ``tool.winportlint`` that is not a table is an error (it cannot mean anything else)."""
+    tool = document.get("tool")
+    if tool is not None and not isinstance(tool, dict):
+        raise ConfigError(f"{_shown(path)}: tool must be a table (write [tool.winportlint]), not {_kind(tool)}")
+    table = None if tool is None else tool.get("winportlint")
+    if table is not None and not isinstance(table, dict):
+        raise ConfigError(f"{_shown(path)}: tool.winportlint must be a table (write [tool.winportlint]), "
+                          f"not {_kind(table)}")
+    return table
+
+
+def _kind(value: object) -> str:
+    """A TOML value's type as TOML names it."""
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array"}
+    return names.get(type(value), "a date or time")
+
+
 def _read(path: str) -> dict:
     try:
         import tomllib
@@ -110,11 +188,13 @@ def _read(path: str) -> dict:
     try:
         return tomllib.loads(read_text(path))
     except OSError as exc:
-        raise ConfigError(f"{os.path.relpath(path)}: cannot read: {exc.strerror}") from None
+        raise ConfigError(f"{_shown(path)}: cannot read: {exc.strerror}") from None
     except NotText as exc:
-        raise ConfigError(f"{os.path.relpath(path)}: {exc}") from None
+        raise ConfigError(f"{_shown(path)}: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"{os.path.relpath(path)}: invalid TOML: {excerpts_in(str(exc))}") from None
+        raise ConfigError(f"{_shown(path)}: invalid TOML: {excerpts_in(str(exc))}") from None
+    except RecursionError:  # the parser recurses once per nested array or table
+        raise ConfigError(f"{_shown(path)}: invalid TOML: arrays or tables nested too deep") from None
 
 
 def _list(table: dict, key: str, where: str) -> list:
@@ -164,6 +244,7 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
         raise ConfigError(f"{label}: rule must be a check id or a family prefix, such as WPL101 or WPL1")
     file = entry.get("file")
     if file is not None and not isinstance(file, str):
-        raise ConfigError(f"{label}: file must be a glob")
+        raise ConfigError(f"{label}: file must be a glob (relative to this file's folder)")
     return AllowEntry(resource, ports, reason.strip(), rule.strip().upper() if rule else None,
-                      os.path.join(os.path.relpath(folder), file) if file else None, f"{where} allow[{number}]")
+                      posixpath.normpath(file.replace(os.sep, "/")) if file else None, f"{where} allow[{number}]",
+                      folder)

@@ -15,7 +15,7 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import NamedTuple
 
-from .catalog import Catalog
+from .catalog import Catalog, rules_version, spell_versions, version_order
 from .exposure import SECURITY_GROUP, acl_exposures
 from .model import Direction, FileResult, Finding, Severity, Target, TargetContext
 from .windows import Verdict, decide, describe
@@ -47,7 +47,7 @@ def add_context(findings: Sequence[Finding], result: FileResult, catalog: Catalo
     for exposure in acl_exposures(result.permissions, ingress):
         entry = exposure.permission
         let_through[entry.group].append((entry.resource, {(r.workload, r.rule) for r in exposure.rules}))
-    known_versions = {os for rule in catalog.rules for os in rule.os}
+    known_versions = catalog.versions()
     contextual = []
     for finding in findings:
         permission = finding.permission
@@ -72,7 +72,7 @@ def _raised(finding: Finding) -> Severity:
     return finding.severity if finding.severity is Severity.INFO else finding.severity.shifted(1)
 
 
-def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions: set[str]) -> Finding:
+def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions: frozenset[str]) -> Finding:
     contexts = {}
     for deployment in deployments:
         evidence = tuple(describe(item) for item in deployment.verdict.evidence)
@@ -86,11 +86,12 @@ def _on_windows(finding: Finding, deployments: list[_Deployment], known_versions
     names = ", ".join(sorted(top.resource for d in windows for top in d.tops))
     why = describe(windows[0].verdict.evidence[0])
     versions = {v for d in windows for v in d.verdict.versions}
-    if any(not d.verdict.versions for d in windows) or not versions <= known_versions:
+    rules_of = {rules_version(v, known_versions) for v in versions}
+    if any(not d.verdict.versions for d in windows) or not rules_of <= known_versions:
         return finding._replace(severity=_raised(finding),
                                 message=f"{finding.message}; it protects Windows {names} ({why})")
-    spelt = "Windows Server " + ", ".join(sorted(versions))
-    kept = tuple(hit for hit in finding.catalog if versions & set(hit.os))
+    spelt = spell_versions(sorted(versions, key=version_order), known_versions)
+    kept = tuple(hit for hit in finding.catalog if rules_of & set(hit.os))
     if not kept:
         listed = sorted({os for hit in finding.catalog for os in hit.os})
         return finding._replace(message=(

@@ -16,6 +16,7 @@ silently.
 from __future__ import annotations
 
 import fnmatch
+import os
 import re
 from collections.abc import Collection, Iterable, Sequence
 from dataclasses import dataclass, field
@@ -67,8 +68,10 @@ class AllowEntry(NamedTuple):
     ports: tuple[int, int] | None
     reason: str
     rule: str | None = None
+    #: A glob of the finding's file, relative to ``folder`` (the configuration file's).
     file: str | None = None
     origin: str = ""
+    folder: str = "."
 
     def matches(self, finding: Finding) -> bool:
         permission = finding.permission
@@ -76,7 +79,9 @@ class AllowEntry(NamedTuple):
             return False
         if self.rule and not finding.rule_id.startswith(self.rule):
             return False
-        if self.file and not fnmatch.fnmatch(permission.location.file, self.file):
+        if self.file and not fnmatch.fnmatch(
+                os.path.relpath(os.path.abspath(permission.location.file), self.folder).replace(os.sep, "/"),
+                self.file):
             return False
         if self.ports is None:
             return True

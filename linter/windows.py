@@ -11,10 +11,13 @@ import re
 from collections.abc import Iterable
 from typing import NamedTuple
 
+from .catalog import version_order
 from .model import Evidence
 
 #: ``Windows_Server-2022-English-Full-Base``, ``Windows_Server-2012-R2_RTM-English-64Bit-Base``,
-#: ``WINDOWS_2019_BASE``, ``Windows Server 2016``.
+#: ``WINDOWS_2019_BASE``, ``Windows Server 2016``; a release the catalog does not list yet
+#: (``Windows_Server-2025-English-Full-Base``) is read as what it is: the catalog decides
+#: whose rules it has (``catalog.ASSUMED_RULES``).
 _WINDOWS_VERSION = re.compile(r"windows[_\- ]*(?:server[_\- ]*)?(\d{4})(?:[_\- ]*(r2))?", re.IGNORECASE)
 _WINDOWS = re.compile(r"windows", re.IGNORECASE)
 #: Image names and SSM paths of the common Linux images.
@@ -75,16 +78,12 @@ def decide(evidence: Iterable[Evidence]) -> Verdict:
     if windows:
         images = [reading for item, reading in windows if item.kind == "image"]
         known = images and all(reading.version for reading in images)
-        versions = tuple(sorted({r.version for r in images}, key=_version_order)) if known else ()
+        versions = tuple(sorted({r.version for r in images}, key=version_order)) if known else ()
         return Verdict("windows", versions, tuple(item for item, _ in windows))
     linux = tuple(item for item, reading in readings if reading.os == "linux")
     if linux:
         return Verdict("linux", (), linux)
     return Verdict("unknown", (), ())
-
-
-def _version_order(version: str) -> tuple[int, str]:
-    return int(version[:4]), version
 
 
 def describe(item: Evidence) -> str:

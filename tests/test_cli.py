@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -129,7 +130,6 @@ def test_fingerprint_survives_line_moves(tmp_path, capsys):
 
 BAD_INPUTS = {
     "binary.yaml": b"AWS::EC2::SecurityGroup\x00\x01\x02",
-    "empty.yaml": b"  \n",
     "latin1.json": '{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup", "D": "caf\xe9"}}}'.encode("latin-1"),
     "broken.yaml": b"Resources:\n  S:\n    Type: AWS::EC2::SecurityGroup\n    Properties: [1, 2\n",
     "dupes.json": b'{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup"},\n "S": {}}}',
@@ -144,7 +144,6 @@ BAD_INPUT_ERRORS = [
     "bad/broken.yaml:5: error: invalid YAML: did not find expected ',' or ']'",
     "bad/deep.json:1: error: nesting deeper than 500 levels",
     "bad/dupes.json:2: error: duplicate key 'S' (first at line 1)",
-    "bad/empty.yaml:1: error: empty file",
     "bad/latin1.json:1: error: not UTF-8 text (byte 0xe9 cannot be decoded)",
     "bad/tag.yaml:4: error: unknown tag !Evil (CloudFormation accepts only its intrinsic functions)",
 ]
@@ -163,7 +162,7 @@ def test_bad_input_is_reported_and_good_files_still_checked(tmp_path, capsys, mo
     assert code == 2
     assert [line.split(" ")[1] for line in lines[:3]] == ["WPL102"] * 3
     assert lines[3:-1] == BAD_INPUT_ERRORS
-    assert lines[-1] == "3 findings (3 critical) in 9 files; 8 input errors"
+    assert lines[-1] == "3 findings (3 critical) in 8 files; 7 input errors"
     assert err == ""
 
 
@@ -274,3 +273,186 @@ def test_catalog_table_filters(capsys):
     assert code == 0 and rows
     assert all(" in " in row and "2012" in row for row in rows)
     assert not any(row.startswith("Remote Desktop ") for row in rows)  # its table starts at 2012 R2
+
+
+# --- --os: a version the catalog does not know checks nothing, so it is an error (issue #14) ----------
+
+KNOWN_VERSIONS = "(known: 2012, 2012 R2, 2016, 2019, 2022; 2025 means 2022's rules)"
+
+
+@pytest.mark.parametrize("version", ["1999", "2019 R2", "0000", "Vista", "2030"])
+def test_an_os_version_that_selects_no_rule_is_a_usage_error(capsys, version):
+    # It used to select an empty catalog: 0 findings, exit 0 on an open SMB port.
+    code, out, err = run(capsys, "check", "--os", "2012", "--os", version, SMB)
+    assert (code, out) == (2, "")
+    assert err == f"winportlint: error: --os: no catalog rule is for Windows Server '{version}' {KNOWN_VERSIONS}\n"
+    code, out, err = run(capsys, "catalog", "--os", version)
+    assert (code, out) == (2, "") and err.endswith(f"'{version}' {KNOWN_VERSIONS}\n")
+
+
+def test_an_os_version_in_the_configuration_that_selects_no_rule_names_the_file(tmp_path, capsys, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text('[tool.winportlint]\nos = ["2019", "Vista"]\n')
+    (tmp_path / "smb.yaml").write_text((CASES / "WPL102/bad/smb-netbios.yaml").read_text())
+    monkeypatch.chdir(tmp_path)
+    code, out, err = run(capsys, "check", "smb.yaml")
+    assert (code, out) == (2, "")
+    assert err == ("winportlint: error: pyproject.toml [tool.winportlint]: os: no catalog rule is for "
+                   f"Windows Server 'Vista' {KNOWN_VERSIONS}\n")
+
+
+def test_os_2025_means_the_rules_of_2022_and_says_so(capsys):
+    note = ("winportlint: note: --os 2025: Windows Server 2025 (rules of 2022 assumed: "
+            "the AWS page does not list 2025 yet)\n")
+    assert run(capsys, "check", "--os", "2025", SMB) == (0, "0 findings in 1 file\n", note)  # SMB: 2012 only
+    code, out, err = run(capsys, "check", "--os", "Windows Server 2025", "tests/cases/WPL101/bad/intrinsics.yaml")
+    assert (code, err) == (1, note) and "WPL101" in out
+    assert run(capsys, "catalog", "--os", "2025")[1] == run(capsys, "catalog", "--os", "2022")[1]
+
+
+def test_a_windows_server_2025_image_has_the_rules_of_2022_marked_as_assumed(tmp_path, capsys):
+    # The SSM path and the AMI name filter of a release the AWS page does not list yet.
+    template = tmp_path / "jump.yaml"
+    template.write_text((Path("examples/vulnerable/rdp-jump-host.yaml")).read_text().replace("2022", "2025"))
+    module = tmp_path / "fleet"
+    module.mkdir()
+    for source in Path("examples/vulnerable/terraform-windows-fleet").glob("*.tf"):
+        (module / source.name).write_text(source.read_text().replace("2022", "2025"))
+    code, out, _ = run(capsys, "check", "--no-cache", "--format", "json", str(tmp_path))
+    findings = {(Path(f["file"]).name, f["line"], f["rule_id"], f["protocol"], f["from_port"]): f
+                for f in json.loads(out)["findings"]}
+    assumed = "Windows Server 2025 (rules of 2022 assumed: the AWS page does not list 2025 yet)"
+    rdp = findings[("jump.yaml", 28, "WPL101", "tcp", 3389)]
+    assert rdp["message"].endswith(
+        f"; it protects {assumed} JumpHost (Parameters.WindowsAmi.Default "
+        "/aws/service/ami-windows-latest/Windows_Server-2025-English-Full-Base at line 15), which opens it by default")
+    assert rdp["targets"][0]["versions"] == ["2025"]
+    smb = findings[("main.tf", 29, "WPL102", "tcp", 445)]
+    assert (smb["severity"], smb["targets"][0]["versions"]) == ("critical", ["2025"])
+    assert smb["message"].endswith(
+        f"; it protects {assumed} aws_instance.fleet (data.aws_ami.windows_2025.filter.name "
+        "Windows_Server-2025-English-Full-Base-* at line 18), where the AWS page does not list this port as open "
+        "by default (it does for 2012, 2012 R2)")
+    assert code == 1
+
+
+# --- the user's files: never written over, and an empty one is no error (issue #14) -----------------
+
+@pytest.mark.parametrize("option", ["--output", "--write-baseline"])
+def test_a_report_or_baseline_is_never_written_over_a_file_the_run_reads(tmp_path, capsys, monkeypatch, option):
+    monkeypatch.chdir(tmp_path)
+    template = (CASES / "WPL102/bad/smb-netbios.yaml").read_bytes()
+    Path("t.yaml").write_bytes(template)
+    Path("infra").mkdir()
+    Path("infra/net.json").write_text('{"Resources": {"S": {"Type": "AWS::EC2::SecurityGroup"}}}')
+    Path("link.yaml").symlink_to("t.yaml")
+    Path("vars.tfvars").write_text('x = 1\n')
+    for target, argv, read in [
+        ("t.yaml", ["t.yaml"], "t.yaml"),                      # the mistake: `--output t.yaml t.yaml`
+        ("./t.yaml", ["t.yaml"], "t.yaml"),                    # another spelling of it
+        ("link.yaml", ["t.yaml"], "t.yaml"),                   # a symlink to it
+        (str(tmp_path / "infra/net.json"), ["."], "infra/net.json"),  # a template found in a scanned folder
+        ("vars.tfvars", ["t.yaml", "--var-file", "vars.tfvars"], "vars.tfvars"),
+    ]:
+        code, out, err = run(capsys, "check", option, target, *argv)
+        assert (code, out) == (2, "")
+        assert err == f"winportlint: error: {option} {target}: refusing to write over {read}, which this run reads\n"
+    assert Path("t.yaml").read_bytes() == template and Path("link.yaml").is_symlink()
+    assert json.loads(Path("infra/net.json").read_text())["Resources"]
+    assert Path("vars.tfvars").read_text() == "x = 1\n"
+
+
+def test_output_and_baseline_in_one_file_are_refused_before_the_run(tmp_path, capsys):
+    target = tmp_path / "out.json"
+    code, out, err = run(capsys, "check", "--output", str(target), "--write-baseline", str(target), SMB)
+    assert (code, out, target.exists()) == (2, "", False)
+    assert err == f"winportlint: error: --output {target} and --write-baseline {target} are the same file\n"
+
+
+def test_a_report_in_a_scanned_folder_is_rewritten_when_it_is_no_template(tmp_path, capsys, monkeypatch):
+    # A previous report or baseline beside the templates is found (.json) but is no input: run after run works.
+    monkeypatch.chdir(tmp_path)
+    Path("t.yaml").write_text((CASES / "WPL102/bad/smb-netbios.yaml").read_text())
+    for _ in range(2):
+        code, out, err = run(capsys, "check", "--format", "json", "--output", "report.json",
+                             "--write-baseline", "baseline.json", ".")
+        assert (code, out, err) == (0, "", "winportlint: wrote 3 findings to baseline.json\n")
+        assert len(json.loads(Path("report.json").read_text())["findings"]) == 3
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["baseline.json", "report.json", "t.yaml"]  # no temp file
+
+
+def test_the_report_file_keeps_the_old_content_when_the_write_fails(tmp_path, capsys, monkeypatch):
+    target = tmp_path / "report.txt"
+    target.write_text("previous report\n")
+    target.chmod(0o640)
+
+    def full_disk(*args):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr("os.replace", full_disk)
+    code, out, err = run(capsys, "check", "--no-cache", "--output", str(target), SMB)
+    assert (code, out) == (2, "")
+    assert err == f"winportlint: error: cannot write {target}: No space left on device\n"
+    assert target.read_text() == "previous report\n" and [p.name for p in tmp_path.iterdir()] == ["report.txt"]
+    monkeypatch.undo()
+    assert run(capsys, "check", "--no-cache", "--output", str(target), SMB)[:2] == (1, "")
+    assert target.read_text().endswith("3 findings (3 critical) in 1 file\n") and target.stat().st_mode & 0o777 == 0o640
+
+
+def test_a_report_redirected_into_the_scanned_folder_is_no_input_error(tmp_path):
+    # `winportlint check --format json . > report.json`: the shell creates the empty report.json first.
+    (tmp_path / "t.yaml").write_text((CASES / "WPL102/bad/smb-netbios.yaml").read_text())
+    with open(tmp_path / "report.json", "w") as report:
+        done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "--no-cache", "--format", "json", "."],
+                              stdout=report, stderr=subprocess.PIPE, text=True, cwd=tmp_path)
+    document = json.loads((tmp_path / "report.json").read_text())
+    assert (done.returncode, done.stderr, document["errors"], len(document["findings"])) == (1, "", [], 3)
+
+
+def test_empty_and_blank_files_of_every_format_are_no_errors(tmp_path, capsys):
+    # They cannot hold a security group; nothing else in discovery errs on such files.
+    for name, data in {"a.json": b"", "b.yaml": b" \n\t\n", "c.yml": b"\n", "d.template": b"",
+                       "e.json": b"\xef\xbb\xbf \r\n", "f.yaml": "\ufeff \n".encode("utf-16"),
+                       "plan.json": b"  "}.items():
+        (tmp_path / name).write_bytes(data)
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text("")
+    (module / "blank.tf").write_text("\n  \n")
+    assert run(capsys, "check", "--no-cache", str(tmp_path)) == (0, "0 findings in 2 files\n", "")
+    assert run(capsys, "check", "--no-cache", str(tmp_path / "a.json"), str(tmp_path / "b.yaml")) == \
+        (0, "0 findings in 0 files\n", "")
+
+
+# --- --jobs: capped by the cores and the work (issue #14) ----------------------------------------------
+
+def test_jobs_are_capped_by_the_cores_and_the_work(tmp_path, capsys, monkeypatch):
+    # --jobs 1000 forked 1,000 workers (27 s instead of 4.9 s, 5 GB).
+    import concurrent.futures
+
+    from winportlint import engine
+    from winportlint.plugins.terraform import TerraformFormat
+
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    assert [engine.workers(1000, 60), engine.workers(None, 60), engine.workers(1000, 3), engine.workers(2, 0)] == \
+        [min(cores, 60), min(cores, 60), min(cores, 3), 1]
+    pools, folder_jobs = [], []
+    real_pool, real_parse_folders = concurrent.futures.ProcessPoolExecutor, TerraformFormat.parse_folders
+
+    def pool(max_workers=None, **kwargs):
+        pools.append(max_workers)
+        return real_pool(max_workers, **kwargs)
+
+    def parse_folders(self, folders, settings):
+        folder_jobs.append(settings["jobs"])
+        return real_parse_folders(self, folders, settings)
+
+    monkeypatch.setattr(concurrent.futures, "ProcessPoolExecutor", pool)
+    monkeypatch.setattr(TerraformFormat, "parse_folders", parse_folders)
+    template = (CASES / "WPL101/bad/inline-forms.yaml").read_text()
+    for index in range(60):
+        (tmp_path / f"t{index:02d}.yaml").write_text(template.replace("Rdp:", f"Rdp{index}:"))
+    (tmp_path / "module").mkdir()
+    (tmp_path / "module" / "main.tf").write_text((CASES / "WPL101/bad/tf-inline/main.tf").read_text())
+    code, out, _ = run(capsys, "check", "--no-cache", "--jobs", "1000", str(tmp_path))
+    assert code == 1 and out.endswith(" in 61 files; 121 below --severity low\n")
+    assert (pools, folder_jobs) == ([min(cores, 60)] if cores > 1 else [], [1])  # one module: one at a time

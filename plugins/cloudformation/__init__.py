@@ -28,8 +28,6 @@ class CloudFormationFormat:
     def parse(self, path: str, data: bytes) -> FileResult | None:
         from winportlint.textfile import NotText, decode
 
-        if not data.strip():
-            return FileResult(errors=[InputError(path, 1, "empty file")])
         if not any(marker in data for marker in _BYTE_MARKERS) and not _may_hide_marker(data):
             return None
         try:

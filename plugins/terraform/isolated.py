@@ -37,6 +37,8 @@ import time
 from concurrent.futures import Future
 from multiprocessing.connection import Connection
 
+from winportlint.interrupt import on_interrupt
+
 #: Seconds one evaluation may take; None: the engine's ``FILE_TIME_LIMIT``.
 TIME_LIMIT: float | None = None
 #: Bytes of memory a helper may write to (the evaluator's heap, its output and Python's);
@@ -151,6 +153,7 @@ class _Helper:
              str(reply_write), str(int(MEMORY_LIMIT))],
             pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self.stderr, cwd=self.home, env=helper_environment(self.home))
+        _running[self.process] = os.getpid()
         os.close(request_read)
         os.close(reply_write)
         self.requests = Connection(request_write, readable=False)
@@ -187,6 +190,7 @@ class _Helper:
         except subprocess.TimeoutExpired:
             self.process.kill()
             self.process.wait()
+        _running.pop(self.process, None)
         self.stderr.close()
         try:
             os.rmdir(self.home)
@@ -194,6 +198,21 @@ class _Helper:
             pass
 
 
+#: Every helper not closed yet, and the process that started it (a forked worker inherits its parent's).
+_running: dict[subprocess.Popen, int] = {}
+
+
+def _kill_running() -> None:
+    """Kill the helpers this process started, busy or idle: the run is being ended by a signal."""
+    for process, owner in list(_running.items()):
+        if owner == os.getpid():
+            try:
+                process.kill()
+            except OSError:
+                pass
+
+
+on_interrupt(_kill_running)
 _idle: list[_Helper] = []
 _lock = threading.Lock()
 _owner = os.getpid()
