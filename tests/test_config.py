@@ -54,7 +54,7 @@ def run(capsys, *argv):
     ("[[tool.winportlint.allow]]\nresource = \"S\"\nreason = \"r\"\nports = [445]\n",
      "pyproject.toml [tool.winportlint]: allow[0]: ports must be a port or a range such as \"3389\" or \"49152-65535\""),
     ("[[tool.winportlint.allow]]\nresource = \"S\"\nreason = \"r\"\nrule = 101\n",
-     "pyproject.toml [tool.winportlint]: allow[0]: rule must be a check id or prefix"),
+     "pyproject.toml [tool.winportlint]: allow[0]: rule must be a check id or a family prefix, such as WPL101 or WPL1"),
     ("[[tool.winportlint.allow]]\nresource = \"S\"\nreason = \"r\"\nfile = 1\n",
      "pyproject.toml [tool.winportlint]: allow[0]: file must be a glob (relative to this file's folder)"),
     ("[tool.winportlint]\nos = [\"Vista\"]\n",

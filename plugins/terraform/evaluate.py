@@ -479,7 +479,10 @@ class _Module:
 
 def _identity(folder: str) -> object:
     """What makes two paths one folder (a symlinked path included); raises OSError."""
-    status = os.stat(folder)
+    try:
+        status = os.stat(folder)
+    except ValueError:  # a NUL in the source: no such folder
+        raise FileNotFoundError(folder) from None
     if not stat.S_ISDIR(status.st_mode):
         raise NotADirectoryError(folder)
     return (status.st_dev, status.st_ino) if status.st_ino else os.path.realpath(folder)
