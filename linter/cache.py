@@ -288,6 +288,10 @@ def _comment(value: object) -> tuple[int, int, str]:
 #: (``(line, column, text)``, for suppressions).
 OUTCOME: Decoder = _outcome
 COMMENTS: Decoder = lambda value: list(_tuple_of(_comment)(value))
+#: Entry names (see :class:`UnreadFiles`).
+NAMES: Decoder = lambda value: frozenset(_strings(value))
+#: At most this many names of files no format reads are kept (a few MB of JSON).
+MAX_UNREAD = 100_000
 
 
 def _decode(body: bytes, payload: Decoder) -> tuple[tuple[tuple[str, str], ...], object]:
@@ -443,3 +447,39 @@ def _remove(path: str) -> None:
         os.unlink(path)
     except OSError:
         pass
+
+
+class UnreadFiles:
+    """The entry names of files that no format reads (in most folders, most ``.json`` and
+    ``.yaml`` files are no template): all in one entry, so that a run over them writes one
+    file, not one for each, and the next run does not send their bytes to a format again."""
+
+    def __init__(self, cache: Cache) -> None:
+        self._cache = cache
+        self._key = cache.key("files no format reads")
+        counts = cache.hits, cache.misses  # the entry of no file: files are counted, not it
+        self._known = cache.get(self._key, NAMES) or frozenset()
+        cache.hits, cache.misses = counts
+        self._seen: set[str] = set()
+        self._new: set[str] = set()
+
+    def __contains__(self, key: str) -> bool:
+        """Whether no format read the file of that entry name (a hit of the cache)."""
+        if key in self._known:
+            self._seen.add(key)
+            self._cache.hits += 1
+            return True
+        return False
+
+    def add(self, key: str) -> None:
+        self._new.add(key)
+
+    def save(self) -> None:
+        """Store the names known, the new ones added (only those of this run, past
+        :data:`MAX_UNREAD`)."""
+        if not self._new:
+            return
+        names = self._known | self._new
+        if len(names) > MAX_UNREAD:
+            names = self._seen | self._new
+        self._cache.put(self._key, sorted(names))

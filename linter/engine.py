@@ -205,10 +205,14 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
     """Each file's findings and errors (``None`` for a file no format reads), in the
     order given: from the cache, else in worker processes for large runs where the
     platform can fork, in this process otherwise. With a cache, each file is read
-    once: the bytes its key is made of are the bytes its format parses. Only what a
-    format read is stored (most files in a folder are no template)."""
+    once: the bytes its key is made of are the bytes its format parses. What a format
+    read has an entry of its own; the files no format reads are named in one entry."""
     outcomes: list = [None] * len(items)
     todo: list[tuple[int, str | None, tuple[str, bool, bytes | None]]] = []
+    if cache is not None:
+        from .cache import UnreadFiles
+
+        unread = UnreadFiles(cache)
     for index, (path, explicit) in enumerate(items):
         data = key = None
         if cache is not None:
@@ -218,6 +222,8 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
                 pass
             if data is not None:
                 key = cache.key("file", path, "explicit" if explicit else "found", data)
+                if key in unread:
+                    continue
                 stored = cache.get(key)
                 if stored is not None:
                     outcomes[index] = stored
@@ -231,6 +237,10 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
             outcomes[index] = findings, errors
             if key is not None:
                 cache.put(key, (findings, errors), inputs, since=started)
+        elif key is not None:
+            unread.add(key)
+    if cache is not None:
+        unread.save()
     return outcomes
 
 

@@ -592,8 +592,14 @@ def test_only_files_a_format_read_get_an_entry_and_each_file_is_read_once(tmp_pa
     monkeypatch.setattr(engine, "read_bytes", lambda path: reads.append(path) or real_read(path))
     cold = cached_and_uncached(capsys, ".", "--jobs", "1")
     entries = [p for p in Path(os.environ["WINPORTLINT_CACHE_DIR"]).rglob("*") if p.is_file() and len(p.name) == 40]
-    assert len(entries) == 1
+    assert len(entries) == 2  # the template's, and one naming the six files no format reads
     assert sorted(reads) == sorted(2 * [p.name for p in tmp_path.iterdir()])  # once cached, once uncached
+    real_lint_file = engine.read_file
+    handed = []
+    monkeypatch.setattr(engine, "read_file", lambda path, *args, **kwargs: handed.append(path) or
+                        real_lint_file(path, *args, **kwargs))
+    assert check(capsys, ".", "--jobs", "1") == cold
+    assert handed == []  # the warm run gives no format a file, template or not
     assert cached_and_uncached(capsys, ".", "--jobs", "1") == cold
 
 
