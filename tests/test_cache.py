@@ -295,6 +295,20 @@ def test_a_file_read_by_a_file_function_is_an_input(tmp_path, monkeypatch, capsy
     assert code == 1 and '"WPL101"' in output
 
 
+@pytest.mark.parametrize("call", ['fileexists("${path.module}/open")',
+                                  'length(fileset(path.module, "*.open")) > 0'])
+def test_a_file_that_appears_where_a_file_function_looks_is_an_input(tmp_path, monkeypatch, capsys, call):
+    monkeypatch.chdir(tmp_path)
+    module = tmp_path / "module"
+    module.mkdir()
+    (module / "main.tf").write_text(f'locals {{\n  cidr = {call} ? "0.0.0.0/0" : "10.0.0.0/8"\n}}\n'
+                                    + rdp_group("${local.cidr}"))
+    assert cached_and_uncached(capsys, "module")[0] == 0
+    (module / ("open" if "fileexists" in call else "x.open")).write_text("")
+    code, output = cached_and_uncached(capsys, "module")
+    assert code == 1 and '"WPL101"' in output
+
+
 def test_a_file_added_to_a_called_module_is_read(project, monkeypatch, capsys):
     monkeypatch.chdir(project / "tf")
     assert cached_and_uncached(capsys, "root")[0] == 0

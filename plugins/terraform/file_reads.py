@@ -102,10 +102,9 @@ def confine(folder: str, files: list[str], trees: tuple[str, ...], list_files: C
                 why, target = _check(name, args, module_path, root, trees)
                 if why is not None:
                     found.append((start, end, name, why))
-                elif target is not None:
+                elif target is not None:  # an input of the result: a file, a missing one, a folder listed
                     targets.append(target)
-                    if name not in ("fileexists", "fileset") and os.path.isfile(target):
-                        confined.reads.append(os.path.normpath(os.path.join(folder, os.path.relpath(target, root))))
+                    confined.reads.append(os.path.normpath(os.path.join(folder, os.path.relpath(target, root))))
             return found
 
         for path in module_files:
