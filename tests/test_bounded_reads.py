@@ -187,3 +187,25 @@ def test_a_called_module_file_over_the_size_limit(tmp_path, capsys, monkeypatch)
     size = len(SG) + 400
     assert (code, findings, errors) == (2, [], [
         f"../lib/inner/main.tf: error: file too large ({size:,} bytes; the limit is 300); its folder is not read"])
+
+
+def test_a_file_that_grows_while_it_is_read_is_read_whole_up_to_the_limit(tmp_path, monkeypatch):
+    from winportlint import textfile
+
+    path = tmp_path / "t.yaml"
+    path.write_bytes(b"x" * 250)
+    real_fstat = textfile.os.fstat
+
+    class Smaller:  # the size fstat saw before the file grew to 250 bytes
+        def __init__(self, status):
+            self.status = status
+            self.st_size = 100
+
+        def __getattr__(self, name):
+            return getattr(self.status, name)
+
+    monkeypatch.setattr(textfile.os, "fstat", lambda descriptor: Smaller(real_fstat(descriptor)))
+    assert textfile.read_bytes(str(path)) == b"x" * 250
+    monkeypatch.setattr(textfile, "MAX_FILE_BYTES", 200)
+    with pytest.raises(textfile.UnreadableFile, match="more than 200 bytes"):
+        textfile.read_bytes(str(path))
