@@ -14,6 +14,7 @@ from pathlib import Path
 import pytest
 
 from winportlint.plugins.terraform import isolated
+from winportlint.plugins.terraform.environment import tf_var_environment
 
 GROUP = """resource "aws_security_group" "g" {
   ingress {
@@ -109,7 +110,7 @@ def test_a_helper_gets_no_variable_of_the_job_but_tf_var(monkeypatch):
         assert set(environment) - {"GOGC"} == {"TF_VAR_cidr", "HOME"}
         assert environment["TF_VAR_cidr"] == "10.0.0.0/8"
         assert os.readlink(f"/proc/{pid}/cwd") == environment["HOME"] and not os.listdir(environment["HOME"])
-        assert isolated.tf_var_environment() == [("TF_VAR_cidr", "10.0.0.0/8")]
+        assert tf_var_environment() == [("TF_VAR_cidr", "10.0.0.0/8")]
     finally:
         isolated.close_helpers()
 

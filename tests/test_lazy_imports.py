@@ -44,3 +44,12 @@ def test_the_sarif_and_terraform_code_load_when_a_run_needs_them(tmp_path):
     modules = loaded_modules(tmp_path, "check", "--no-cache", "--format", "sarif", str(module))
     assert {"winportlint.plugins.terraform.evaluate", "winportlint.plugins.reporters.sarif"} <= modules
     assert "tfparse" not in modules  # the evaluator runs in helper processes
+
+
+def test_a_cached_terraform_run_loads_no_evaluator_or_helper_code(tmp_path):
+    module = REPO / "examples" / "vulnerable" / "terraform-windows-fleet"
+    loaded_modules(tmp_path, "check", str(module))
+    modules = loaded_modules(tmp_path, "check", str(module))
+    assert "winportlint.plugins.terraform.environment" in modules  # the TF_VAR_* of the cache key were read
+    assert "winportlint.plugins.terraform.isolated" not in modules
+    assert heavy(modules) == []

@@ -21,8 +21,8 @@ class TerraformFormat:
 
     def environment(self) -> dict[str, str]:
         """The ``TF_VAR_*`` variables, which set the modules' variables (the only part of the
-        environment the evaluator is given, see ``isolated.tf_var_environment``)."""
-        from .isolated import tf_var_environment
+        environment the evaluator is given, see ``isolated.helper_environment``)."""
+        from .environment import tf_var_environment
 
         return dict(tf_var_environment())
 

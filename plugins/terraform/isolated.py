@@ -39,6 +39,8 @@ from multiprocessing.connection import Connection
 
 from winportlint.interrupt import on_interrupt
 
+from .environment import tf_var_environment
+
 #: Seconds one evaluation may take; None: the engine's ``FILE_TIME_LIMIT``.
 TIME_LIMIT: float | None = None
 #: Bytes of memory a helper may write to (the evaluator's heap, its output and Python's);
@@ -118,13 +120,6 @@ def import_folders() -> list[str]:
 _import_folders: list[str] | None = None
 #: Variables of the evaluator's runtime that this process sets on purpose (see ``evaluate.choose_go_gc``).
 _GO_VARIABLES = ("GOGC",)
-
-
-def tf_var_environment() -> list[tuple[str, str]]:
-    """The ``TF_VAR_*`` variables of this process's environment, sorted: the only ones a helper
-    is given besides its own (the evaluator takes them as input variables, as terraform does),
-    so the only part of the environment a result depends on."""
-    return sorted((name, value) for name, value in os.environ.items() if name.startswith("TF_VAR_"))
 
 
 def helper_environment(home: str) -> dict[str, str]:
