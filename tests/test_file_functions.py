@@ -165,3 +165,28 @@ def test_every_file_read_is_an_input_of_the_folder_result(tmp_path):
     result = TerraformFormat().parse_folders([str(repo)], {"jobs": 1, "scanned_trees": (str(repo.resolve()),)})
     assert [os.path.basename(path) for path in result.inputs if ".terraform" not in path] == \
         ["cidr.txt", "none", "t.tpl"]  # a file that is not there is an input too: it may appear
+
+
+RULE = """resource "aws_security_group_rule" "r" {{
+  type              = {type}
+  from_port         = 3389
+  to_port           = 3389
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+  security_group_id = "sg-0123"
+}}
+"""
+
+
+@pytest.mark.parametrize("rule_type, why", [
+    (f'file("{CLIMB}proc/self/environ")', "type unknown (file() outside the scanned folder is not read)"),
+    ("var.direction", "type unknown (var.direction has no known value)")])
+def test_a_rule_whose_type_is_unknown_may_be_ingress_and_is_never_dropped(tmp_path, capsys, rule_type, why):
+    """The first was dropped silently; the second was an input error ("type must be ingress or egress")."""
+    repo = repository(tmp_path, {"main.tf": RULE.format(type=rule_type) + 'variable "direction" {}\n'})
+    code, findings, errors = check_folder(repo, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [f"main.tf:6:24: WPL001 info 3389/tcp on aws_security_group_rule.r may be open to the "
+                        f"internet: {why}; if it is 0.0.0.0/0 or ::/0 this opens Remote Desktop - User Mode "
+                        f"(TCP-In) [Windows Server 2012 R2 to 2022]"
+                        + (" [value from var.direction]" if rule_type == "var.direction" else "")]

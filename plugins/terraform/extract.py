@@ -291,11 +291,14 @@ class ModuleReader:
         block = self._block(meta)
         location = self._block_location(entry)
         rule = _Rule(entry, block.attributes if block else {}, location)
+        unknown_type = None
         if direction is None:
             rule_type = entry.get("type")
+            why = _unknown(rule_type, "type") if "type" in rule.attributes else None
+            if why:  # it may be ingress: read as one whose sources are unknown (WPL001), never dropped
+                unknown_type = f"type unknown ({self._unread_reason(rule, 'type', why)})"
+                rule_type = "ingress"
             if rule_type not in ("ingress", "egress"):
-                if rule_type is None and "type" in rule.attributes:
-                    return  # unknown direction: nothing can be said
                 raise RuleError(f"type must be ingress or egress, not {excerpt(rule_type)}")
             direction = Direction(rule_type)
             keys = dict(protocol_key="protocol", ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks")
@@ -305,7 +308,7 @@ class ModuleReader:
         group_id = group_id if isinstance(group_id, str) and group_id else None  # unknown: the rule alone
         group = self.group_ids.get(group_id) or group_id or address
         self.permissions.extend(self._rule_permissions(address, kind, group, direction, rule, self._provenance(entry),
-                                                      location, **keys))
+                                                      location, **keys, unknown_type=unknown_type))
 
     def _unread_reason(self, rule: _Rule, key: str, why: str) -> str:
         """``why`` a value is unknown, or the reason of a file function call not evaluated in it."""
@@ -320,7 +323,9 @@ class ModuleReader:
 
     def _rule_permissions(self, address: str, kind: str, group: str, direction: Direction, rule: _Rule,
                           provenance: tuple[Provenance, ...], resource_location: Location, protocol_key: str,
-                          ipv4: str, ipv6: str) -> Iterator[Permission]:
+                          ipv4: str, ipv6: str, unknown_type: str | None = None) -> Iterator[Permission]:
+        """The rule's permissions, one per source; with ``unknown_type`` (why its direction is not
+        known) every source is unknown for that reason."""
         protocol, ports, port_steps = _protocol_and_ports(rule, protocol_key)
         port_steps = tuple(step._replace(detail=self._unread_reason(rule, step.field, step.detail))
                            if step.kind == "unknown" else step for step in port_steps)
@@ -331,7 +336,10 @@ class ModuleReader:
             cidrs = value if isinstance(value, list) else [value]
             for cidr in cidrs:
                 why = _unknown(cidr, key)
-                if why:
+                if unknown_type:
+                    peer = Peer("unknown", unknown_type)
+                    steps = (Provenance("type", "unknown", unknown_type, rule.position("type")),)
+                elif why:
                     why = self._unread_reason(rule, key, why)
                     peer = Peer("unknown", why)
                     steps = (Provenance(key, "unknown", why, rule.position(key)),)
