@@ -130,3 +130,21 @@ def make_finding(rule_id: str, severity, message: str, permission):
     from winportlint.model import Finding, fingerprint
 
     return Finding(rule_id, severity, message, permission, (), fingerprint(rule_id, permission))
+
+
+#: A Terraform security group that opens RDP to the world (a finding at line 6, column 20).
+RDP_GROUP_TF = """resource "aws_security_group" "rdp" {
+  ingress {
+    from_port   = 3389
+    to_port     = 3389
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"]
+  }
+}
+"""
+
+
+def rdp_group_finding(path: str) -> str:
+    """The text line of :data:`RDP_GROUP_TF`'s finding in the file at ``path``."""
+    return (f"{path}:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
+            "aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")

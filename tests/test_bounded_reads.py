@@ -14,22 +14,13 @@ from pathlib import Path
 
 import pytest
 
-from conftest import write_files
+from conftest import RDP_GROUP_TF, rdp_group_finding, write_files
 
 pytestmark = pytest.mark.skipif(not hasattr(os, "mkfifo") or not os.path.exists("/dev/zero"),
                                 reason="no FIFOs or /dev/zero on this platform")
 
-SG = """resource "aws_security_group" "rdp" {
-  ingress {
-    from_port   = 3389
-    to_port     = 3389
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
-}
-"""
-GOOD_FINDING = ("good/main.tf:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-                "aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+SG = RDP_GROUP_TF
+GOOD_FINDING = rdp_group_finding("good/main.tf")
 NOT_REGULAR = "not a regular file (a FIFO, socket or device)"
 CALLS_LIB = 'module "inner" {\n  source = "../lib/inner"\n}\n'
 

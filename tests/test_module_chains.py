@@ -8,21 +8,12 @@ import json
 from collections import Counter
 from pathlib import Path
 
-from conftest import check_folder, write_files
+from conftest import RDP_GROUP_TF, check_folder, rdp_group_finding, write_files
 from winportlint.plugins.terraform import evaluate
 from winportlint.plugins.terraform.evaluate import MAX_MODULE_DEPTH
 
-SG = """resource "aws_security_group" "rdp" {
-  ingress {
-    from_port   = 3389
-    to_port     = 3389
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
-}
-"""
-GOOD_FINDING = ("good/main.tf:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-                "aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+SG = RDP_GROUP_TF
+GOOD_FINDING = rdp_group_finding("good/main.tf")
 
 
 def call(number: int, source: str | None = None) -> str:
