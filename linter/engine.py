@@ -179,12 +179,13 @@ PARALLEL_MIN_FILES = 48
 _worker_tools: tuple = ()
 
 
-def workers(jobs: int | None, units: int) -> int:
-    """How many processes (or evaluator threads) for ``units`` pieces of work: ``jobs`` (default:
-    one per core), never more than the cores this process may run on, nor than the work:
-    ``--jobs 1000`` once started 1,000 workers, 5 GB and five times the time for nothing."""
+def workers(jobs: int | None, units: int | None = None) -> int:
+    """How many processes (or evaluator threads) for ``units`` pieces of work (None: the caller
+    does not know; a folder format shares out its own): ``jobs`` (default: one per core), never
+    more than the cores this process may run on, nor than the work: ``--jobs 1000`` once
+    started 1,000 workers, 5 GB and five times the time for nothing."""
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1
-    return max(1, min(jobs or cores, cores, units))
+    return max(1, min(jobs or cores, cores, cores if units is None else units))
 
 
 #: One file's findings and errors, and the other files its format read (see ``FileResult.inputs``).
@@ -359,7 +360,7 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             if not problems:
                 chosen.append(folder)
         if chosen:
-            findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache, workers(jobs, len(chosen)))
+            findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache, workers(jobs))
             read = set(chosen)
             result.inputs += [path for path, _ in files if (os.path.dirname(path) or ".") in read
                               and path.lower().endswith(fmt.folder_suffixes)]
