@@ -296,7 +296,8 @@ def test_a_file_read_by_a_file_function_is_an_input(tmp_path, monkeypatch, capsy
 
 
 @pytest.mark.parametrize("call", ['fileexists("${path.module}/open")',
-                                  'length(fileset(path.module, "*.open")) > 0'])
+                                  'length(fileset(path.module, "*.open")) > 0',
+                                  'length(fileset(path.module, "**/*.open")) > 0'])
 def test_a_file_that_appears_where_a_file_function_looks_is_an_input(tmp_path, monkeypatch, capsys, call):
     monkeypatch.chdir(tmp_path)
     module = tmp_path / "module"
@@ -304,7 +305,10 @@ def test_a_file_that_appears_where_a_file_function_looks_is_an_input(tmp_path, m
     (module / "main.tf").write_text(f'locals {{\n  cidr = {call} ? "0.0.0.0/0" : "10.0.0.0/8"\n}}\n'
                                     + rdp_group("${local.cidr}"))
     assert cached_and_uncached(capsys, "module")[0] == 0
-    (module / ("open" if "fileexists" in call else "x.open")).write_text("")
+    (module / "deep" / "er").mkdir(parents=True)
+    assert cached_and_uncached(capsys, "module")[0] == 0
+    created = "open" if "fileexists" in call else "deep/er/x.open" if "**" in call else "x.open"
+    (module / created).write_text("")
     code, output = cached_and_uncached(capsys, "module")
     assert code == 1 and '"WPL101"' in output
 

@@ -104,7 +104,8 @@ def confine(folder: str, files: list[str], trees: tuple[str, ...], list_files: C
                     found.append((start, end, name, why))
                 elif target is not None:  # an input of the result: a file, a missing one, a folder listed
                     targets.append(target)
-                    confined.reads.append(os.path.normpath(os.path.join(folder, os.path.relpath(target, root))))
+                    read = os.path.normpath(os.path.join(folder, os.path.relpath(target, root)))
+                    confined.reads.extend(_folders_below(read) if name == "fileset" else [read])
             return found
 
         for path in module_files:
@@ -192,6 +193,22 @@ def _literal_path(argument: str, module_path: str) -> str | None:
 
     path = _ESCAPE.sub(unescape, match[1])
     return None if failed else path
+
+
+#: A ``fileset`` is an input through at most this many folders (its listings).
+MAX_LISTED_FOLDERS = 1000
+
+
+def _folders_below(folder: str) -> list[str]:
+    """A folder and those below it (symlinks not followed), whose listings a ``fileset`` with a
+    ``**`` pattern reads: a file added anywhere there is a change."""
+    found = [folder]
+    for parent, names, _ in os.walk(folder):
+        names[:] = sorted(name for name in names if name not in (".git", ".terraform"))
+        found += [os.path.join(parent, name) for name in names]
+        if len(found) >= MAX_LISTED_FOLDERS:
+            break
+    return found[:MAX_LISTED_FOLDERS]
 
 
 def _check(name: str, args: list[str], module_path: str, root: str, trees: tuple[str, ...]
