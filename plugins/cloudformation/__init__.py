@@ -28,17 +28,18 @@ class CloudFormationFormat:
     def parse(self, path: str, data: bytes) -> FileResult | None:
         from winportlint.textfile import NotText, decode
 
-        if not any(marker in data for marker in _BYTE_MARKERS) and not _may_hide_marker(data):
+        if not any(marker in data for marker in _BYTE_MARKERS) and not _may_hide_marker(data) \
+                and not _may_be_service(data):  # a service may hold its resources in other files
             return None
         try:
             text = decode(data)
         except NotText as exc:
             return FileResult(errors=[InputError(path, exc.line, str(exc))])
-        if not _has_marker(text) and "\\" not in text:
+        if not _has_marker(text) and "\\" not in text and not _may_be_service(data):
             return None
         from winportlint.nodes import LoadError, load
 
-        from .extract import extract, is_template
+        from .extract import is_template
         from .intrinsics import SHORT_TAGS
 
         result = FileResult()
@@ -49,27 +50,14 @@ class CloudFormationFormat:
                 return None
             result.errors.append(InputError(path, exc.line, str(exc)))
             return result
-        templates = [document for document in documents if is_template(document)]
-        if not templates:
+        templates = [(path, document) for document in documents if is_template(document)]
+        if any(token in data for token in _SERVERLESS_VARIABLES):
+            services = [document for document in documents if not is_template(document)]
+            templates = _with_serverless_variables(path, templates, services, result)
+        if not templates and not result.errors:
             return None
-        for document in templates:
-            permissions, errors = extract(path, document)
-            result.permissions.extend(permissions)
-            result.errors.extend(errors)
-            types = _resource_types(document)
-            if types & _CONTEXT_TYPES:
-                from .context import extract_context
-
-                targets, subnet_acls, errors = extract_context(path, document)
-                result.targets.extend(targets)
-                result.subnet_acls.extend(subnet_acls)
-                result.errors.extend(errors)
-            if types & _NETWORK_TYPES:
-                from .network import extract_network
-
-                permissions, errors = extract_network(path, document)
-                result.permissions.extend(permissions)
-                result.errors.extend(errors)
+        for where, document in templates:
+            _read_template(where, document, result)
         return result
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]]:
@@ -85,6 +73,76 @@ class CloudFormationFormat:
         from winportlint.nodes import yaml_comments
 
         return yaml_comments(text)
+
+
+def _read_template(path: str, document, result: FileResult) -> None:
+    """The permissions, targets and errors of one template (written in ``path``) into ``result``."""
+    from .extract import extract
+
+    permissions, errors = extract(path, document)
+    result.permissions.extend(permissions)
+    result.errors.extend(errors)
+    types = _resource_types(document)
+    if types & _CONTEXT_TYPES:
+        from .context import extract_context
+
+        targets, subnet_acls, errors = extract_context(path, document)
+        result.targets.extend(targets)
+        result.subnet_acls.extend(subnet_acls)
+        result.errors.extend(errors)
+    if types & _NETWORK_TYPES:
+        from .network import extract_network
+
+        permissions, errors = extract_network(path, document)
+        result.permissions.extend(permissions)
+        result.errors.extend(errors)
+
+
+def _with_serverless_variables(path: str, templates: list, services: list, result: FileResult) -> list:
+    """The templates of a Serverless service (``resources``, its fragments from other files
+    included), and templates whose strings hold Serverless variables, resolved (see ``serverless``)."""
+    from .serverless import Service, has_variables, is_service
+
+    resolved = []
+    for where, document in templates:
+        if has_variables(document):  # a fragment read on its own: its variables are unknown here
+            document = Service(path, None, _load_fragment).template(document)
+        resolved.append((where, document))
+    for document in services:
+        if is_service(document):
+            service = Service(path, document, _load_fragment)
+            resolved.extend((where, template) for where, template in service.templates()
+                            if isinstance(template.value, dict) and "Resources" in template.value)
+            result.errors.extend(service.errors)
+    return resolved
+
+
+def _load_fragment(path: str):
+    """The first document of a file a Serverless ``${file()}`` names (raises OSError or ValueError)."""
+    from winportlint.nodes import LoadError, load
+    from winportlint.textfile import decode, read_bytes
+
+    from .intrinsics import SHORT_TAGS
+
+    text = decode(read_bytes(path))
+    try:
+        documents = load(text, _json_syntax(path, text), SHORT_TAGS)
+    except LoadError as exc:
+        raise ValueError(f"line {exc.line}: {exc}") from None
+    if not documents:
+        raise ValueError("it is empty")
+    return documents[0]
+
+
+#: Sources of Serverless Framework variables (``${self:custom.cidr}``, ``${opt:stage, 'dev'}``).
+SERVERLESS_SOURCES = ("self:", "opt:", "sls:", "env:", "file(", "ssm:", "cf:", "cf(", "s3:", "aws:", "param:", "sls(")
+#: A Serverless variable's start: a file holding one may be a service, or a fragment of one.
+_SERVERLESS_VARIABLES = tuple(b"${" + source.encode() for source in SERVERLESS_SOURCES)
+
+
+def _may_be_service(data: bytes) -> bool:
+    """A Serverless Framework service whose resources may all be in other files (``${file()}``)."""
+    return b"${file(" in data and b"resources" in data and b"provider" in data
 
 
 def _json_syntax(path: str, text: str) -> bool:

@@ -1,0 +1,257 @@
+"""Serverless Framework services: the CloudFormation in ``resources``, its variables resolved.
+
+A ``serverless.yml`` (``.yaml``, ``.json``) is a mapping with ``service`` and
+``provider``; its ``resources`` is a CloudFormation template fragment, or a
+list of them, each inline or a ``${file(./x.yml)}`` of its own. Variables are
+resolved as the framework would without a deployment: ``${self:a.b}`` from the
+service itself, ``${sls:stage}`` and ``${opt:stage}`` to ``provider.stage`` or
+``dev``, and anything given a default (``${env:X, 'x'}``, ``${opt:y, 10}``)
+to that default; the machine's environment is never read. What cannot be known
+then (``${ssm:...}``, ``${cf:...}``, an option without a default) becomes a
+parameter without a default, so it is unknown, never the world, and WPL001
+names it. A ``${file()}`` is read only below the service's own folder.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+
+from winportlint.excerpt import excerpt
+from winportlint.model import InputError
+from winportlint.nodes import Node
+
+from . import SERVERLESS_SOURCES
+
+#: The innermost variable of a string: ``${...}`` holding no other.
+_VARIABLE = re.compile(r"\$\{([^{}]*)\}")
+#: How many steps a value may take through other variables (``self:`` chains, cycles).
+MAX_DEPTH = 20
+#: The prefix of the parameters that stand for values that cannot be known.
+UNKNOWN_PREFIX = "Serverless variable "
+
+Loader = Callable[[str], Node]
+
+
+def is_service(document: Node) -> bool:
+    """A Serverless Framework service with CloudFormation resources."""
+    value = document.value
+    return isinstance(value, dict) and "service" in value and "provider" in value and "resources" in value
+
+
+def has_variables(document: Node) -> bool:
+    """Whether any string of the document holds a Serverless variable (a fragment read on its own)."""
+    return any(_is_variable_text(text) for text in _strings(document))
+
+
+class _Unknown(Exception):
+    """A variable no source resolves: ``expression`` as written."""
+
+    def __init__(self, expression: str):
+        super().__init__(expression)
+        self.expression = expression
+
+
+class Service:
+    """One service's variables: resolves a document's strings against the service."""
+
+    def __init__(self, path: str, service: Node | None, load: Loader):
+        self.path = path
+        self.service = service
+        self.load = load
+        self.unknown: dict[str, None] = {}
+        self.errors: list[InputError] = []
+
+    def templates(self) -> list[tuple[str, Node]]:
+        """Each CloudFormation fragment of ``resources`` as a template, with the file it is written in."""
+        resources = self.service.value["resources"]
+        fragments = resources.value if isinstance(resources.value, list) else [resources]
+        found = []
+        for fragment in fragments:
+            if isinstance(fragment.value, str) and fragment.value.strip().startswith("${file(") and \
+                    ":" not in fragment.value.strip()[7:].split(")", 1)[1]:
+                where = self._file_path(fragment.value.strip()[7:].split(")", 1)[0])
+                document = self._read(where, fragment) if where else None
+                if document is not None:
+                    found.append((where, self.template(document)))
+            elif isinstance(fragment.value, dict):
+                found.append((self.path, self.template(fragment)))
+        return found
+
+    def template(self, fragment: Node) -> Node:
+        """The fragment with its variables resolved, and a parameter without a default for each
+        value that cannot be known (created in its ``Parameters``)."""
+        self.unknown = {}
+        resolved = self.resolve(fragment, 0)
+        if self.unknown and isinstance(resolved.value, dict):
+            parameters = resolved.value.get("Parameters")
+            if parameters is None or not isinstance(parameters.value, dict):
+                parameters = resolved.value["Parameters"] = Node({}, resolved.line, resolved.column)
+            for name in self.unknown:
+                parameters.value[name] = Node({"Type": Node("String", resolved.line, resolved.column)},
+                                              resolved.line, resolved.column)
+        return resolved
+
+    def resolve(self, node: Node, depth: int) -> Node:
+        """A copy of ``node`` with every variable in its strings resolved."""
+        if isinstance(node.value, dict):
+            copy = Node({key: self.resolve(value, depth) for key, value in node.value.items()},
+                        node.line, node.column, node.tag)
+            copy.key_pos = node.key_pos
+            return copy
+        if isinstance(node.value, list):
+            return Node([self.resolve(item, depth) for item in node.value], node.line, node.column, node.tag)
+        if isinstance(node.value, str) and _is_variable_text(node.value):
+            return self._resolve_string(node, depth)
+        return node
+
+    def _resolve_string(self, node: Node, depth: int) -> Node:
+        text = node.value
+        whole = _VARIABLE.fullmatch(text.strip())
+        try:
+            if whole and _is_expression(whole[1]):
+                value = self._expression(whole[1], node, depth)
+                if isinstance(value, Node):  # a mapping or list, or a scalar, where the variable is written
+                    return _placed(value, node) if isinstance(value.value, (dict, list)) else \
+                        Node(value.value, node.line, node.column, value.tag)
+                return Node(value, node.line, node.column)
+            start = 0
+            for _ in range(MAX_DEPTH * 8):
+                match = _VARIABLE.search(text, start)
+                if match is None:
+                    break
+                if not _is_expression(match[1]):  # ``${AWS::Region}`` of an Fn::Sub: CloudFormation's
+                    start = match.end()
+                    continue
+                value = self._expression(match[1], node, depth)
+                if isinstance(value, Node):
+                    if not isinstance(value.value, str):
+                        raise _Unknown(match[0])  # a mapping inside text: CloudFormation would get its repr
+                    value = value.value
+                if text.count("${", 0, match.start()) > text.count("}", 0, match.start()):
+                    value = "'" + str(value).replace("'", "") + "'"  # inside another variable: its default
+                text = text[:match.start()] + str(value) + text[match.end():]
+                start = 0
+            else:
+                raise _Unknown(text)
+            return Node(text, node.line, node.column)
+        except _Unknown as exc:
+            name = UNKNOWN_PREFIX + excerpt(exc.expression, quote=False)
+            self.unknown[name] = None
+            return Node({"Ref": Node(name, node.line, node.column)}, node.line, node.column)
+
+    def _expression(self, expression: str, node: Node, depth: int) -> Node | str:
+        """The value of one variable's expression (sources, then a default, left to right)."""
+        if depth > MAX_DEPTH:
+            raise _Unknown("${" + expression + "}")
+        for part in _alternatives(expression):
+            value = self._source(part, node, depth)
+            if value is not None:
+                return value
+        raise _Unknown("${" + expression + "}")
+
+    def _source(self, part: str, node: Node, depth: int) -> Node | str | None:
+        if len(part) >= 2 and part[0] == part[-1] and part[0] in "'\"":
+            return part[1:-1]
+        if re.fullmatch(r"-?\d+(\.\d+)?", part):
+            return part
+        if part.startswith("self:"):
+            found = _path(self.service, part[5:]) if self.service is not None else None
+            return None if found is None else self.resolve(found, depth + 1)
+        if part in ("sls:stage", "opt:stage"):
+            stage = _path(self.service, "provider.stage") if self.service is not None else None
+            if stage is not None:
+                resolved = self.resolve(stage, depth + 1)
+                return resolved.value if isinstance(resolved.value, str) else None
+            return "dev" if part == "sls:stage" else None
+        if part.startswith("file(") and ")" in part:
+            inside, _, key = part[5:].partition(")")
+            where = self._file_path(inside)
+            document = self._read(where, node) if where else None
+            if document is None:
+                return None
+            found = _path(document, key.lstrip(":")) if key.lstrip(":") else document
+            return None if found is None else self.resolve(found, depth + 1)
+        return None  # opt: without a default, env:, ssm:, cf:, s3:, aws: and the rest: not known offline
+
+    def _file_path(self, written: str) -> str | None:
+        """The file a ``${file()}`` names, if it is below the service's folder (else its value
+        is unknown: nothing outside the scanned folder is read)."""
+        written = written.strip().strip("'\"")
+        folder = os.path.dirname(self.path)
+        target = os.path.normpath(os.path.join(folder, written))
+        if os.path.isabs(written) or not os.path.realpath(target).startswith(os.path.realpath(folder or ".") + os.sep):
+            return None
+        return target
+
+    def _read(self, where: str, node: Node) -> Node | None:
+        try:
+            return self.load(where)
+        except (OSError, ValueError) as exc:
+            self.errors.append(InputError(self.path, node.line,
+                                          f"${{file({excerpt(where, quote=False)})}} cannot be read: "
+                                          f"{getattr(exc, 'strerror', None) or exc}"))
+            return None
+
+
+def _alternatives(expression: str) -> list[str]:
+    """``opt:stage, self:provider.stage, 'dev'`` -> its parts (commas inside quotes kept)."""
+    parts, current, quote = [], "", ""
+    for char in expression:
+        if quote:
+            quote = "" if char == quote else quote
+        elif char in "'\"":
+            quote = char
+        elif char == ",":
+            parts.append(current.strip())
+            current = ""
+            continue
+        current += char
+    parts.append(current.strip())
+    return [part for part in parts if part]
+
+
+def _path(document: Node, dotted: str) -> Node | None:
+    """The node at a dotted path of mapping keys (list items by index)."""
+    node = document
+    for key in dotted.split(".") if dotted else []:
+        if isinstance(node.value, dict) and key in node.value:
+            node = node.value[key]
+        elif isinstance(node.value, list) and key.isdigit() and int(key) < len(node.value):
+            node = node.value[int(key)]
+        else:
+            return None
+    return node
+
+
+def _placed(node: Node, where: Node) -> Node:
+    """A copy of a mapping or list written elsewhere, every position that of ``where``: a finding
+    points at the line that names the variable, in the file being read."""
+    if isinstance(node.value, dict):
+        value = {key: _placed(item, where) for key, item in node.value.items()}
+    elif isinstance(node.value, list):
+        value = [_placed(item, where) for item in node.value]
+    else:
+        value = node.value
+    return Node(value, where.line, where.column, node.tag)
+
+
+def _is_expression(expression: str) -> bool:
+    """Whether the inside of a ``${...}`` is a Serverless variable (a source, then defaults)."""
+    return expression.strip().startswith(SERVERLESS_SOURCES)
+
+
+def _is_variable_text(text: str) -> bool:
+    return "${" in text and any(_is_expression(match[1]) for match in _VARIABLE.finditer(text))
+
+
+def _strings(node: Node):
+    if isinstance(node.value, dict):
+        for value in node.value.values():
+            yield from _strings(value)
+    elif isinstance(node.value, list):
+        for item in node.value:
+            yield from _strings(item)
+    elif isinstance(node.value, str):
+        yield node.value

@@ -1,0 +1,132 @@
+"""Serverless Framework services (issue #15): the CloudFormation in ``resources``, inline or in
+``${file()}`` fragments, with the service's variables resolved as the framework would offline."""
+
+from __future__ import annotations
+
+import json
+
+from conftest import check_folder, write_files
+
+RDP = "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+SERVICE = """service: jump
+provider:
+  name: aws
+  stage: prod
+custom:
+  adminCidr: 0.0.0.0/0
+  rdp: 3389
+resources:
+  - ${file(./resources/sg.yml)}
+  - Resources:
+      Inline:
+        Type: AWS::EC2::SecurityGroup
+        Properties:
+          GroupDescription: inline-${sls:stage}
+          SecurityGroupIngress:
+            - IpProtocol: tcp
+              FromPort: ${self:custom.rdp}
+              ToPort: ${self:custom.rdp}
+              CidrIp: ${opt:cidr, '0.0.0.0/0'}
+            - IpProtocol: tcp
+              FromPort: 5985
+              ToPort: 5985
+              CidrIp: ${ssm:/admin/cidr}
+            - IpProtocol: tcp
+              FromPort: 445
+              ToPort: 445
+              CidrIp: ${env:SMB_CIDR, '10.0.0.0/8'}
+"""
+FRAGMENT = """Resources:
+  Jump:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: ${self:service}-${sls:stage}
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 3389
+          ToPort: 3389
+          CidrIp: ${self:custom.adminCidr}
+"""
+
+
+def unknown(where: str, port: str, resource: str, variable: str, opens: str) -> str:
+    return (f"{where} WPL001 info {port} on {resource} may be open to the internet: parameter Serverless "
+            f"variable {variable} has no default; if it is 0.0.0.0/0 or ::/0 this opens {opens}")
+
+
+def test_a_service_with_inline_resources_and_a_file_fragment(tmp_path, capsys):
+    write_files(tmp_path, {"svc/serverless.yml": SERVICE, "svc/resources/sg.yml": FRAGMENT})
+    code, findings, errors = check_folder(tmp_path / "svc", capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [
+        # The fragment read on its own: its variables are the service's, unknown there.
+        unknown("resources/sg.yml:10:19:", "3389/tcp", "Jump", "${self:custom.adminCidr}", RDP),
+        # The fragment read through the service: the rule's line, in the fragment.
+        f"resources/sg.yml:10:19: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Jump: {RDP}",
+        # ${self:...} ports and an option's default; ${env:...} takes its default, never the machine's.
+        f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Inline: {RDP}",
+        unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
+                "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]"),
+    ]
+
+
+def test_the_environment_is_never_read(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("SMB_CIDR", "0.0.0.0/0")
+    write_files(tmp_path, {"svc/serverless.yml": SERVICE, "svc/resources/sg.yml": FRAGMENT})
+    code, findings, _ = check_folder(tmp_path / "svc", capsys, "--select", "WPL102")
+    assert (code, findings) == (0, [])
+
+
+def test_resources_as_one_mapping_in_json(tmp_path, capsys):
+    service = {"service": "s", "provider": {"name": "aws"}, "custom": {"cidr": "::/0"},
+               "resources": {"Resources": {"G": {"Type": "AWS::EC2::SecurityGroup", "Properties": {
+                   "GroupDescription": "g", "SecurityGroupIngress": [
+                       {"IpProtocol": "tcp", "FromPort": 5986, "ToPort": 5986, "CidrIpv6": "${self:custom.cidr}"}]}}}}}
+    text = json.dumps(service)
+    write_files(tmp_path, {"serverless.json": text})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    column = text.index('"${self:custom.cidr}"') + 1
+    assert (code, errors) == (1, [])
+    assert findings == [f"serverless.json:1:{column}: WPL103 critical 5986/tcp open from ::/0 (the whole internet) on G: "
+                        "Windows Remote Management (HTTPS-In) [Windows Server 2012 to 2022]"]
+
+
+def test_cycles_nested_defaults_sub_text_and_files_outside(tmp_path, capsys):
+    write_files(tmp_path, {"svc/serverless.yml": """service: loop
+provider:
+  name: aws
+custom:
+  a: ${self:custom.b}
+  b: ${self:custom.a}
+  region: ${opt:region, ${self:provider.stage, 'eu-west-1'}}
+resources:
+  Resources:
+    G:
+      Type: AWS::EC2::SecurityGroup
+      Properties:
+        GroupDescription: !Sub "sg in ${AWS::Region} ${self:custom.region}"
+        SecurityGroupIngress:
+          - IpProtocol: tcp
+            FromPort: 3389
+            ToPort: 3389
+            CidrIp: ${self:custom.a}
+          - IpProtocol: tcp
+            FromPort: 3389
+            ToPort: 3389
+            CidrIp: ${file(../secret/cidr.yml):cidr}
+""", "secret/cidr.yml": "cidr: 0.0.0.0/0\n"})
+    code, findings, errors = check_folder(tmp_path / "svc", capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [
+        unknown("serverless.yml:18:21:", "3389/tcp", "G", "${self:custom.b}", RDP),  # a cycle: unknown, no hang
+        unknown("serverless.yml:22:21:", "3389/tcp", "G", "${file(../secret/cidr.yml):cidr}", RDP),  # not read
+    ]
+
+
+def test_a_file_the_service_names_that_is_missing_is_an_error(tmp_path, capsys):
+    write_files(tmp_path, {"svc/serverless.yml": SERVICE})
+    code, findings, errors = check_folder(tmp_path / "svc", capsys)
+    assert code == 2
+    assert errors == ["serverless.yml:9: error: ${file(resources/sg.yml)} cannot be read: No such file or directory"]
+    assert findings == [f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) "
+                        f"on Inline: {RDP}"]
