@@ -123,10 +123,24 @@ resources:
     ]
 
 
-def test_a_file_the_service_names_that_is_missing_is_an_error(tmp_path, capsys):
+def test_a_value_from_a_file_that_is_missing_is_unknown_not_an_error(tmp_path, capsys):
+    """Such files are often written at deploy time and kept out of the repository."""
+    write_files(tmp_path, {"svc/serverless.yml": SERVICE.replace("${opt:cidr, '0.0.0.0/0'}", "${file(./env.yml):cidr}"),
+                           "svc/resources/sg.yml": FRAGMENT})
+    code, findings, errors = check_folder(tmp_path / "svc", capsys, "--severity", "info", "--select", "WPL001")
+    assert (code, errors) == (1, [])
+    assert findings == [
+        unknown("resources/sg.yml:10:19:", "3389/tcp", "Jump", "${self:custom.adminCidr}", RDP),
+        unknown("serverless.yml:19:23:", "3389/tcp", "Inline", "${file(./env.yml):cidr}", RDP),
+        unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
+                "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]")]
+
+
+def test_a_resources_fragment_that_is_missing_is_an_error(tmp_path, capsys):
     write_files(tmp_path, {"svc/serverless.yml": SERVICE})
     code, findings, errors = check_folder(tmp_path / "svc", capsys)
     assert code == 2
-    assert errors == ["serverless.yml:9: error: ${file(resources/sg.yml)} cannot be read: No such file or directory"]
+    assert errors == ["serverless.yml:9: error: resources fragment ./resources/sg.yml cannot be read: "
+                      "No such file or directory"]
     assert findings == [f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) "
                         f"on Inline: {RDP}"]

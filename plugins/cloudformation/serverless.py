@@ -7,9 +7,10 @@ resolved as the framework would without a deployment: ``${self:a.b}`` from the
 service itself, ``${sls:stage}`` and ``${opt:stage}`` to ``provider.stage`` or
 ``dev``, and anything given a default (``${env:X, 'x'}``, ``${opt:y, 10}``)
 to that default; the machine's environment is never read. What cannot be known
-then (``${ssm:...}``, ``${cf:...}``, an option without a default) becomes a
-parameter without a default, so it is unknown, never the world, and WPL001
-names it. A ``${file()}`` is read only below the service's own folder.
+then (``${ssm:...}``, ``${cf:...}``, an option without a default, a file that
+is not there) becomes a parameter without a default, so it is unknown, never
+the world, and WPL001 names it. A ``${file()}`` is read only below the
+service's own folder.
 """
 
 from __future__ import annotations
@@ -71,10 +72,16 @@ class Service:
         for fragment in fragments:
             if isinstance(fragment.value, str) and fragment.value.strip().startswith("${file(") and \
                     ":" not in fragment.value.strip()[7:].split(")", 1)[1]:
-                where = self._file_path(fragment.value.strip()[7:].split(")", 1)[0])
-                document = self._read(where, fragment) if where else None
-                if document is not None:
-                    found.append((where, self.template(document)))
+                written = fragment.value.strip()[7:].split(")", 1)[0].strip().strip("'\"")
+                where = self._file_path(written)
+                try:
+                    if where is None:
+                        raise OSError(0, "outside the service's folder, not read")
+                    found.append((where, self.template(self.load(where))))
+                except (OSError, ValueError) as exc:  # the framework would stop: its resources are unknown
+                    self.errors.append(InputError(self.path, fragment.line, f"resources fragment "
+                                                  f"{excerpt(written, quote=False)} cannot be read: "
+                                                  f"{getattr(exc, 'strerror', None) or exc}"))
             elif isinstance(fragment.value, dict):
                 found.append((self.path, self.template(fragment)))
         return found
@@ -168,7 +175,7 @@ class Service:
         if part.startswith("file(") and ")" in part:
             inside, _, key = part[5:].partition(")")
             where = self._file_path(inside)
-            document = self._read(where, node) if where else None
+            document = self._read(where) if where else None
             if document is None:
                 return None
             found = _path(document, key.lstrip(":")) if key.lstrip(":") else document
@@ -185,13 +192,12 @@ class Service:
             return None
         return target
 
-    def _read(self, where: str, node: Node) -> Node | None:
+    def _read(self, where: str) -> Node | None:
+        """A file a ``${file()}`` names; None (its value unknown) when it cannot be read: such
+        files are often written at deploy time (``env.configs.yml``, kept out of the repository)."""
         try:
             return self.load(where)
-        except (OSError, ValueError) as exc:
-            self.errors.append(InputError(self.path, node.line,
-                                          f"${{file({excerpt(where, quote=False)})}} cannot be read: "
-                                          f"{getattr(exc, 'strerror', None) or exc}"))
+        except (OSError, ValueError):
             return None
 
 
