@@ -240,3 +240,26 @@ def test_a_for_each_loop_declaring_security_groups_is_an_unknown_exposure_not_si
     assert [(p.resource, p.protocol, p.ports, p.peer.kind, p.location.line, p.location.column)
             for p in result.permissions] == [("Fn::ForEach::Groups", "unknown", None, "unknown", 3, 3)]
     assert [p.detail for p in result.permissions[0].provenance] == ["Fn::ForEach loops are not expanded"]
+
+
+@pytest.mark.parametrize("name, from_port, to_port", [
+    ("t.yaml", "3389.0", "3.389e+3"),
+    ("t.json", "3389.0", "3.389e3"),
+    ("t.yaml", "03389.0", "'3389'"),  # a float's leading zero is no octal
+])
+def test_a_whole_number_written_as_a_float_is_a_port(name, from_port, to_port):
+    """cfn-lint accepts 3389.0 as an integer (JSON Schema does): it was an input error."""
+    rule = f'{{"IpProtocol": "tcp", "FromPort": {from_port}, "ToPort": {to_port}, "CidrIp": "0.0.0.0/0"}}'
+    data = ('{"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": {"SecurityGroupIngress": '
+            f'[{rule}]}}}}}}}}')
+    result = CloudFormationFormat().parse(name, data.encode())
+    assert result.errors == []
+    assert [(p.ports.low, p.ports.high) for p in result.permissions] == [(3389, 3389)]
+
+
+def test_a_fractional_or_endless_port_is_still_an_error():
+    for port in ("3389.5", ".inf"):
+        data = ("Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      SecurityGroupIngress:\n"
+                f"        - {{IpProtocol: tcp, FromPort: {port}, ToPort: 3389, CidrIp: 0.0.0.0/0}}\n")
+        result = CloudFormationFormat().parse("t.yaml", data.encode())
+        assert [(e.line, e.message) for e in result.errors] == [(6, f"Sg: FromPort '{port}' is not a port number")]
