@@ -165,6 +165,7 @@ def test_rules_section_functions_load_in_a_template():
 
 @pytest.mark.parametrize("argument, values", [
     ("[10.0.0.0/16, 1, 16]", [["10.0.0.0/16"]]),
+    ("[10.0.7.1/16, 1, 8]", [["10.0.0.0/24"]]),  # the block's network, its host bits aside
     ("['2001:db8::/56', 2, 64]", [["2001:db8::/64", "2001:db8:0:1::/64"]]),
     ("[10.0.0.0/16, 300, 8]", [Unknown("Fn::Cidr with a count CloudFormation refuses")]),
     ("[10.0.0.0/24, 2, 8]", [Unknown("Fn::Cidr with a count CloudFormation refuses")]),
@@ -263,3 +264,17 @@ def test_a_fractional_or_endless_port_is_still_an_error():
                 f"        - {{IpProtocol: tcp, FromPort: {port}, ToPort: 3389, CidrIp: 0.0.0.0/0}}\n")
         result = CloudFormationFormat().parse("t.yaml", data.encode())
         assert [(e.line, e.message) for e in result.errors] == [(6, f"Sg: FromPort '{port}' is not a port number")]
+
+
+def test_a_port_written_as_a_string_is_decimal_whatever_its_zeros():
+    """Only YAML's plain scalars are octal: the string "06475" (JSON, or quoted YAML) is 6475 to
+    CloudFormation, which converts a string property to an integer in base 10 (cfn-lint too)."""
+    for name, data in (("t.json", '{"Resources": {"Sg": {"Type": "AWS::EC2::SecurityGroup", "Properties": '
+                                  '{"SecurityGroupIngress": [{"IpProtocol": "tcp", "FromPort": "06475", '
+                                  '"ToPort": "06475", "CidrIp": "0.0.0.0/0"}]}}}}'),
+                       ("t.yaml", "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n"
+                                  "      SecurityGroupIngress:\n        - {IpProtocol: tcp, FromPort: '06475', "
+                                  "ToPort: \"06475\", CidrIp: 0.0.0.0/0}\n")):
+        result = CloudFormationFormat().parse(name, data.encode())
+        assert result.errors == []
+        assert [(p.ports.low, p.ports.high) for p in result.permissions] == [(6475, 6475)]

@@ -360,7 +360,7 @@ class Resolver:
         for combination in _bounded_product([self._resolve(item, field) for item in items], node):
             block, count, bits = (a.value for a in combination)
             try:
-                network = ipaddress.ip_network(block)
+                network = ipaddress.ip_network(block, strict=False)
                 subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
                 value: object = [str(subnet) for subnet in itertools.islice(subnets, int(count))]
                 if not 1 <= int(count) <= 256 or len(value) < int(count):
