@@ -42,15 +42,22 @@ def normalize_protocol(value: object) -> str | None:
 
 
 def parse_port(value: object) -> int | None:
-    """A port as AWS accepts it: an int or a numeric string, -1 allowed."""
+    """A port as AWS accepts it: an int or a numeric string, -1 allowed; a whole number written
+    as a float (``3389.0``, YAML's ``3.389e+3``) too, an integer to JSON Schema."""
     if isinstance(value, bool):
         return None
     if isinstance(value, int):
         return value
+    text = str(value).strip()
     try:
-        return int(str(value).strip())
+        return int(text)
+    except ValueError:
+        pass
+    try:
+        number = float(text)
     except ValueError:
         return None
+    return int(number) if number.is_integer() else None
 
 
 def port_range(protocol: str, from_port: int | None, to_port: int | None) -> PortRange | None:

@@ -4,7 +4,9 @@ YAML is read as a stream of parser events from libyaml (PyYAML's binding;
 ruamel.yaml's pure-Python parser where that is missing) and composed here,
 iteratively: composing in C recurses and crashes on deep nesting, and a
 pure-Python round-trip load is ~15x slower. Depth and alias expansion are
-bounded so hostile documents fail with a message instead of a hang.
+bounded so hostile documents fail with a message instead of a hang. Plain
+scalars that YAML 1.1 reads as nulls or integers (``06475`` is octal) become
+``None`` or decimal text: CloudFormation deploys those values.
 
 JSON is tokenised with one regular expression: libyaml rejects valid JSON
 such as surrogate-pair escapes, and JSON needs no YAML semantics.
@@ -24,6 +26,10 @@ _STANDARD_TAG_PREFIX = "tag:yaml.org,2002:"
 #: ``!!str``, ``!!int`` ...: plain data. Any other ``!!`` tag (``!!python/object``) is refused.
 _CORE_SCHEMA_TAGS = frozenset({"str", "int", "float", "bool", "null", "seq", "map", "merge"})
 _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
+#: YAML 1.1's integers, as its int resolver reads a plain scalar: binary, octal (a leading 0),
+#: decimal, hexadecimal and base 60 (``56:29``), signed, with ``_`` between digits.
+_YAML11_INT = re.compile(r"[-+]?(?:0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)")
+_INT_TAG = _STANDARD_TAG_PREFIX + "int"
 
 
 class LoadError(Exception):
@@ -151,8 +157,12 @@ def _compose(events, tags: frozenset[str]) -> list[Node]:
         if kind == "ScalarEvent":
             line, column = event.start_mark.line + 1, event.start_mark.column + 1
             value = event.value
-            if value in _NULLS and event.style is None and event.tag is None:
-                value = None
+            if event.implicit[0] and event.tag is None:  # plain and untagged: YAML 1.1 resolves its type
+                value = None if value in _NULLS else _yaml11_int(value) or value
+            elif event.tag == _INT_TAG:
+                value = _yaml11_int(value)
+                if value is None:
+                    raise LoadError(f"!!int {excerpt(event.value)} is not an integer", line)
             node = Node(value, line, column, _tag(event, line, tags))
             if event.anchor:
                 anchors[event.anchor] = (node, 1)
@@ -181,6 +191,27 @@ def _compose(events, tags: frozenset[str]) -> list[Node]:
         elif kind == "DocumentEndEvent":
             anchors.clear()
     return documents
+
+
+def _yaml11_int(text: str) -> str | None:
+    """The decimal text of a YAML 1.1 integer (``06475`` is octal: ``3389``), as CloudFormation
+    reads it; ``None`` for any other scalar."""
+    if not _YAML11_INT.fullmatch(text):
+        return None
+    digits = text.replace("_", "")
+    sign, digits = ("-", digits[1:]) if digits[0] == "-" else ("", digits.lstrip("+"))
+    try:
+        if ":" in digits:
+            number = 0
+            for part in digits.split(":"):
+                number = number * 60 + int(part)
+        elif digits[:2] in ("0b", "0x"):
+            number = int(digits[2:], 2 if digits[1] == "b" else 16)
+        else:
+            number = int(digits, 8 if digits[0] == "0" else 10)
+    except ValueError:  # digits that are all underscores (0b_, 0x_)
+        return None
+    return sign + str(number) if number else "0"
 
 
 def _set_key(mapping: Node, key: Node, value: Node) -> None:

@@ -88,8 +88,9 @@ def test_colons_in_plain_scalars_of_flow_collections():
 
 
 def test_without_libyaml_the_pure_parser_gives_the_same_nodes_and_error_lines(monkeypatch):
-    text = 'a: !Join ["", [!Ref AWS::StackName, "-x"]]\nb:\n  - 1\n'
+    text = 'a: !Join ["", [!Ref AWS::StackName, "-x"]]\nb:\n  - 1\n  - 06475\n  - "06475"\n  - 56:29\n  - null\n  -\n'
     expected = plain(load(text, json_syntax=False)[0])
+    assert expected["b"] == ["1", "3389", "06475", "3389", None, None]
     monkeypatch.setitem(sys.modules, "yaml.cyaml", None)  # as if PyYAML were built without libyaml
     assert plain(load(text, json_syntax=False)[0]) == expected
     with pytest.raises(LoadError) as error:
@@ -110,3 +111,43 @@ def test_libyaml_parses_when_pyyaml_has_it(monkeypatch):
     monkeypatch.setattr(yaml_c, "CParser", Spy)
     load("a: 1\n", json_syntax=False)
     assert used == ["a: 1\n"]
+
+
+@pytest.mark.parametrize("spelling", [
+    "06475", "06_475", "0x0D3D", "0x0d3d", "0b110100111101", "0b1101_0011_1101", "56:29", "+3389", "3_389", "+0x0D3D",
+])
+def test_plain_scalars_are_yaml_1_1_integers_as_cloudformation_reads_them(spelling):
+    """An unquoted ``06475`` is octal 3389 to CloudFormation (and PyYAML, and cfn-lint): read as 6475,
+    an RDP rule went unseen. Hexadecimal, binary and base 60 were not port numbers at all."""
+    import yaml
+
+    (document,) = load(f"port: {spelling}\n", json_syntax=False)
+    assert document.value["port"].value == "3389"
+    assert yaml.safe_load(f"port: {spelling}\n") == {"port": 3389}
+
+
+@pytest.mark.parametrize("text, value", [
+    ("port: '06475'\n", "06475"),  # quoted: a string, whatever it spells
+    ('port: "0x0D3D"\n', "0x0D3D"),
+    ("port: !!str 06475\n", "06475"),
+    ("port: !!int '06475'\n", "3389"),  # an explicit int tag reads the quoted text as an integer
+    ("port: 08\n", "08"),  # not octal, not decimal: a string in YAML 1.1
+    ("port: 0o6475\n", "0o6475"),  # YAML 1.2's octal: a string in YAML 1.1
+    ("port: -0\n", "0"),
+    ("port: -56:29\n", "-3389"),
+    ("port: 0b_\n", "0b_"),  # no digits: not an integer (PyYAML fails on it)
+])
+def test_what_is_and_is_not_a_yaml_1_1_integer(text, value):
+    (document,) = load(text, json_syntax=False)
+    assert document.value["port"].value == value
+
+
+def test_plain_nulls_are_none_and_quoted_ones_text():
+    (document,) = load("a: null\nb:\nc: ~\nd: 'null'\ne: ! null\n", json_syntax=False)
+    assert plain(document) == {"a": None, "b": None, "c": None, "d": "null", "e": "null"}
+
+
+def test_an_int_tag_on_text_that_is_no_integer_is_an_error():
+    with pytest.raises(LoadError) as error:
+        load("a: 1\nport: !!int rdp\n", json_syntax=False)
+    assert (error.value.line, str(error.value)) == (2, "!!int 'rdp' is not an integer")

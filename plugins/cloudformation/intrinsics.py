@@ -17,14 +17,28 @@ from winportlint.excerpt import excerpt
 from winportlint.model import Location, Provenance
 from winportlint.nodes import LoadError, Node
 
-#: Short-form intrinsic tags and the long form each stands for.
+#: The functions of the template language: the intrinsic and condition functions, and those
+#: of the ``Rules`` section. ``Fn::ForEach`` is written as a key, ``Fn::ForEach::LoopName``.
+FUNCTIONS = (
+    "Ref", "Condition", "Fn::Base64", "Fn::Cidr", "Fn::FindInMap", "Fn::ForEach", "Fn::GetAtt", "Fn::GetAZs",
+    "Fn::ImportValue", "Fn::Join", "Fn::Length", "Fn::Select", "Fn::Split", "Fn::Sub", "Fn::ToJsonString",
+    "Fn::Transform", "Fn::And", "Fn::Equals", "Fn::If", "Fn::Not", "Fn::Or",
+    "Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn", "Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll",
+)
+#: Short-form tags and the function each stands for (every function but Fn::ForEach has one).
 SHORT_TAGS = {
-    "!Ref": "Ref",
-    "!Condition": "Condition",
-    **{f"!{name}": f"Fn::{name}" for name in (
-        "And", "Base64", "Cidr", "Equals", "FindInMap", "GetAtt", "GetAZs", "If", "ImportValue",
-        "Join", "Length", "Not", "Or", "Select", "Split", "Sub", "ToJsonString", "Transform",
-    )},
+    "!" + function.removeprefix("Fn::"): function for function in FUNCTIONS if function != "Fn::ForEach"
+}
+#: Functions whose value the template alone does not give, and why.
+_UNKNOWABLE = {
+    "Fn::ImportValue": "Fn::ImportValue is not known before deployment",
+    "Fn::GetAZs": "Fn::GetAZs depends on the region and account",
+    "Fn::Transform": "Fn::Transform is the output of a macro",
+    "Fn::ForEach": "Fn::ForEach loops are not expanded",
+    **{function: f"{function} is true or false (a condition)"
+       for function in ("Condition", "Fn::And", "Fn::Equals", "Fn::Not", "Fn::Or")},
+    **{function: f"{function} belongs to the Rules section" for function in (
+        "Fn::Contains", "Fn::EachMemberEquals", "Fn::EachMemberIn", "Fn::RefAll", "Fn::ValueOf", "Fn::ValueOfAll")},
 }
 
 MAX_ALTERNATIVES = 256
@@ -105,10 +119,13 @@ class Resolver:
             if isinstance(value, dict):
                 return [Alternative(node)]
             return [Alternative(value, (Provenance(field, "literal", "", self.location(node)),))]
-        handler = getattr(self, "_fn_" + function.replace("Fn::", "").lower(), None)
-        if handler is None:
-            return [Alternative(Unknown(f"{function} is not known before deployment"))]
-        return handler(argument, field, node)
+        if function.startswith("Fn::ForEach::"):
+            function = "Fn::ForEach"
+        if function in _UNKNOWABLE:
+            return [Alternative(Unknown(_UNKNOWABLE[function]))]
+        if function not in FUNCTIONS:
+            raise LoadError(f"unknown function {excerpt(function)}", node.line)
+        return getattr(self, "_fn_" + function.removeprefix("Fn::").lower())(argument, field, node)
 
     def _resolve_list(self, node: Node, field: str) -> list[Alternative]:
         """A literal list whose items may be expressions: the product of their alternatives."""
@@ -183,39 +200,51 @@ class Resolver:
         return results
 
     def _fn_findinmap(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        items = list_argument(argument, 3, "Fn::FindInMap", node)
-        map_name = scalar(items[0])
-        if map_name not in self.mappings:
-            raise LoadError(f"Fn::FindInMap names unknown mapping {excerpt(map_name)}", items[0].line)
-        results = []
-        top_keys = self._keys(items[1], field)
-        second_keys = self._keys(items[2], field)
-        for top, top_provenance in top_keys:
-            level = self.mappings[map_name].value
-            for top_name in ([top] if top is not None else list(level)):
-                entry = level.get(top_name) if isinstance(level, dict) else None
-                if entry is None or not isinstance(entry.value, dict):
-                    continue
-                for second, second_provenance in second_keys:
-                    for second_name in ([second] if second is not None else list(entry.value)):
-                        value_node = entry.value.get(second_name)
-                        if value_node is None:
+        """Every entry the names can select; with ``{DefaultValue: x}`` (AWS::LanguageExtensions),
+        also ``x`` whenever a name may be missing from the map."""
+        items = argument.value
+        if not isinstance(items, list) or len(items) not in (3, 4):
+            raise LoadError("Fn::FindInMap needs a list of 3 items (and an optional {DefaultValue: x})", node.line)
+        default = None
+        if len(items) == 4:
+            option = items[3].value
+            if not isinstance(option, dict) or list(option) != ["DefaultValue"]:
+                raise LoadError("Fn::FindInMap's fourth item must be {DefaultValue: x}", items[3].line)
+            default = option["DefaultValue"]
+        written = scalar(items[0])
+        if written is not None and written not in self.mappings and default is None:
+            raise LoadError(f"Fn::FindInMap names unknown mapping {excerpt(written)}", items[0].line)
+        missing = False  # some names may select no entry: where the default applies
+        selections: list[tuple[object, tuple[str, ...], tuple[Provenance, ...]]] = [(self.mappings, (), ())]
+        for depth, key_node in enumerate(items[:3]):
+            deeper = []
+            for key, key_provenance in self._keys(key_node, field):
+                missing = missing or key is None
+                for level, path, provenance in selections:
+                    for name in (list(level) if key is None else [key]):
+                        entry = level.get(name)
+                        if entry is None or (depth < 2 and not isinstance(entry.value, dict)):
+                            missing = True
                             continue
-                        step = Provenance(field, "mapping", f"mapping {map_name}/{top_name}/{second_name}",
-                                          self.location(value_node))
-                        if id(value_node) in self._open_entries:
-                            raise LoadError(f"mapping {map_name}/{top_name}/{second_name} refers to itself "
-                                            f"through Fn::FindInMap", value_node.line)
-                        self._open_entries.add(id(value_node))
-                        try:
-                            alternatives = self._resolve(value_node, field)
-                        finally:
-                            self._open_entries.discard(id(value_node))
-                        for alternative in alternatives:
-                            results.append(Alternative(
-                                alternative.value,
-                                (*top_provenance, *second_provenance, step, *alternative.provenance)))
-        return results or [Alternative(Unknown(f"no entry of mapping {map_name} matches"))]
+                        deeper.append((entry if depth == 2 else entry.value, (*path, name),
+                                       provenance + key_provenance))
+            selections = deeper
+        results = []
+        for value_node, path, provenance in selections:
+            where = "/".join(path)
+            step = Provenance(field, "mapping", f"mapping {where}", self.location(value_node))
+            if id(value_node) in self._open_entries:
+                raise LoadError(f"mapping {where} refers to itself through Fn::FindInMap", value_node.line)
+            self._open_entries.add(id(value_node))
+            try:
+                alternatives = self._resolve(value_node, field)
+            finally:
+                self._open_entries.discard(id(value_node))
+            results.extend(Alternative(a.value, (*provenance, step, *a.provenance)) for a in alternatives)
+        if default is not None and (missing or not results):
+            step = Provenance(field, "mapping", "Fn::FindInMap DefaultValue", self.location(default))
+            results.extend(Alternative(a.value, (step, *a.provenance)) for a in self._resolve(default, field))
+        return results or [Alternative(Unknown(f"no entry of mapping {written or '(computed name)'} matches"))]
 
     def _keys(self, node: Node, field: str) -> list[tuple[str | None, tuple[Provenance, ...]]]:
         """Mapping keys an argument can take; ``None`` stands for every key."""
@@ -305,6 +334,75 @@ class Resolver:
                 raise LoadError(f"Fn::Select index {index} is outside the list", node.line)
         return results
 
+    # -- Language extensions and encodings ------------------------------------------------------
+
+    def _fn_length(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        return [Alternative(str(len(a.value)) if isinstance(a.value, list) else
+                            a.value if isinstance(a.value, Unknown) else Unknown("Fn::Length of a non-list"),
+                            a.provenance)
+                for a in self._resolve(argument, field)]
+
+    def _fn_base64(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        import base64
+
+        return [Alternative(base64.b64encode(a.value.encode()).decode() if isinstance(a.value, str) else
+                            a.value if isinstance(a.value, Unknown) else Unknown("Fn::Base64 of a non-string"),
+                            a.provenance)
+                for a in self._resolve(argument, field)]
+
+    def _fn_cidr(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        """The first ``count`` blocks of ``ipBlock`` with ``cidrBits`` host bits each; unknown
+        where an argument is, or where CloudFormation would refuse them."""
+        import ipaddress
+
+        items = list_argument(argument, 3, "Fn::Cidr", node)
+        results = []
+        for combination in _bounded_product([self._resolve(item, field) for item in items], node):
+            block, count, bits = (a.value for a in combination)
+            try:
+                network = ipaddress.ip_network(block, strict=False)
+                subnets = network.subnets(new_prefix=network.max_prefixlen - int(bits))
+                value: object = [str(subnet) for subnet in itertools.islice(subnets, int(count))]
+                if not 1 <= int(count) <= 256 or len(value) < int(count):
+                    value = Unknown("Fn::Cidr with a count CloudFormation refuses")
+            except (TypeError, ValueError):
+                value = next((v for v in (block, count, bits) if isinstance(v, Unknown)),
+                             Unknown("Fn::Cidr of values that are not a block, a count and a size"))
+            results.append(Alternative(value, _join_provenance(combination)))
+        return results
+
+    def _fn_tojsonstring(self, argument: Node, field: str, node: Node) -> list[Alternative]:
+        """The JSON text of the argument. Scalars are written as strings: the loader keeps
+        no number or boolean type, so the text may differ from CloudFormation's there."""
+        import json
+
+        return [Alternative(a.value if isinstance(a.value, Unknown) else json.dumps(a.value, separators=(",", ":")),
+                            a.provenance)
+                for a in self._data(argument, field, node)]
+
+    def _data(self, node: Node, field: str, call: Node) -> list[Alternative]:
+        """Alternatives of a whole value as plain lists, dicts and strings; Unknown when any part is."""
+        return [combined for a in self._resolve(node, field) for combined in self._plain(a, field, call)]
+
+    def _plain(self, alternative: Alternative, field: str, call: Node) -> list[Alternative]:
+        value = alternative.value
+        if isinstance(value, Node):  # a mapping that is no function: each value resolved
+            keys = list(value.value)
+            parts = [self._data(value.value[key], field, call) for key in keys]
+        elif isinstance(value, list):
+            keys = None
+            parts = [self._plain(Alternative(item), field, call) for item in value]
+        elif value is None or value is NO_VALUE or isinstance(value, (str, Unknown)):
+            return [alternative]
+        else:
+            return [Alternative(Unknown(f"Fn::ToJsonString of {value}"), alternative.provenance)]
+        results = []
+        for combination in _bounded_product(parts, call):
+            values = [a.value for a in combination]
+            data = next((v for v in values if isinstance(v, Unknown)), None) or (
+                values if keys is None else {k: v for k, v in zip(keys, values) if v is not NO_VALUE})
+            results.append(Alternative(data, alternative.provenance + _join_provenance(combination)))
+        return results
 
 def _section(template: dict[str, Node], name: str) -> dict[str, Node]:
     node = template.get(name)
