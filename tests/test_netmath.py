@@ -37,7 +37,7 @@ def test_port_range_rejects_what_aws_rejects(protocol, ends):
 
 @pytest.mark.parametrize("text, world", [
     ("0.0.0.0/0", True), ("::/0", True), ("0000::/0", True), ("0:0:0:0:0:0:0:0/0", True),
-    (" 0.0.0.0/0 ", True), ("0.0.0.0/1", False), ("10.0.0.0/8", False), ("::/1", False),
+    ("0.0.0.0/00", True), ("0.0.0.0/1", False), ("10.0.0.0/8", False), ("::/1", False),
 ])
 def test_world(text, world):
     peer = parse_peer(text)
@@ -45,9 +45,25 @@ def test_world(text, world):
     assert is_world(peer.network) is world
 
 
-@pytest.mark.parametrize("text", ["10.0.0.1/0", "1.0.0.0/0", "/0", "sg-123", "0.0.0.0/33"])
+@pytest.mark.parametrize("text", [
+    "10.0.0.1/0", "1.0.0.0/0", "/0", "sg-123", "0.0.0.0/33",
+    # spellings that look like the world (issue #15): cfn-lint and the Terraform provider reject them
+    "0/0", "000.000.000.000/0", "0.0.0.0/0/0", "::/0%eth0", "0.0.0.0/0 # c", " 0.0.0.0/0", "0.0.0.0/0 ", "0.0.0.0",
+])
 def test_invalid_cidrs_are_never_the_world(text):
     assert parse_peer(text).kind == "invalid"
+
+
+@pytest.mark.parametrize("text, version", [("::/0", 4), ("0.0.0.0/0", 6), ("::ffff:0:0/96", 4)])
+def test_a_cidr_of_the_other_family_is_invalid_for_a_field_of_one(text, version):
+    assert parse_peer(text, version).kind == "invalid"
+    assert parse_peer(text).kind == "cidr"
+
+
+def test_a_bare_address_is_a_host_route_only_where_allowed():
+    assert parse_peer("0.0.0.0").kind == "invalid"
+    peer = parse_peer("0.0.0.0", 4, bare_address=True)
+    assert peer.kind == "cidr" and peer.network.prefixlen == 32 and not is_world(peer.network)
 
 
 @pytest.mark.parametrize("cidrs, expected", [

@@ -40,11 +40,11 @@ def test_a_single_tfvars_file_makes_its_whole_module_be_read(tmp_path):
 
 def test_var_file_and_var_options(tmp_path, capsys, monkeypatch):
     write_files(tmp_path / "m", {"main.tf": 'variable "admin_cidr" { default = "10.0.0.0/8" }\n' + RDP_RULE})
-    (tmp_path / "open.tfvars").write_text('admin_cidr = "::/0"\n')
+    (tmp_path / "open.tfvars").write_text('admin_cidr = "0.0.0.0/00"\n')
     monkeypatch.chdir(tmp_path)
     assert main(["check", "m"]) == 0
     assert main(["check", "m", "--var-file", "open.tfvars"]) == 1
-    assert "from ::/0" in capsys.readouterr().out
+    assert "from 0.0.0.0/00" in capsys.readouterr().out
     assert main(["check", "m", "--var-file", "open.tfvars", "--var", "admin_cidr=10.1.0.0/16"]) == 0
     assert main(["check", "m", "--var", "admin_cidr=0.0.0.0/0"]) == 1
     out = capsys.readouterr().out
