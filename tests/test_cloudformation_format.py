@@ -144,6 +144,7 @@ INVALID_CIDRS = """\
 AWSTemplateFormatVersion: "2010-09-09"
 Parameters:
   AdminCidr: {Type: String, Default: "0.0.0.0/0 # admins"}
+  HostCidr: {Type: String, Default: 192.168.1.0/0}
 Resources:
   Rdp:
     Type: AWS::EC2::SecurityGroup
@@ -160,28 +161,38 @@ Resources:
         - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref AdminCidr}
         - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 10.0.0.0/8}
         - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 10.0.0.7}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref HostCidr}
 """
 
 
 def test_a_cidr_aws_rejects_is_an_input_error_never_silently_not_the_world(tmp_path, capsys):
-    """These were read as "not the world" with exit 0; each is an error at its line (a parameter's
-    at its default), and the file's other templates are still checked."""
+    """These were read as "not the world" with exit 0; each written one is an error at its line
+    (cfn-lint's E3002), and the folder's other templates are still checked. A parameter's default
+    is deployed as it is (cfn-lint only warns): no error, and EC2 keeps the network of one with
+    host bits set, 192.168.1.0/0 being the whole internet."""
     (tmp_path / "bad.yaml").write_text(INVALID_CIDRS)
     (tmp_path / "open.yaml").write_text(RDP_YAML.format(extra=""))
+    world = "(the whole internet) on Rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
     assert check_folder(tmp_path, capsys) == (2, [
-        "open.yaml:8:67: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Rdp: "
-        "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"], [
-        "bad.yaml:3: error: Rdp: CidrIp '0.0.0.0/0 # admins' (parameter AdminCidr default) is not a valid IPv4 "
-        "CIDR: AWS rejects it",
-        "bad.yaml:10: error: Rdp: CidrIp '0/0' is not a valid IPv4 CIDR: AWS rejects it",
-        "bad.yaml:11: error: Rdp: CidrIp '000.000.000.000/0' is not a valid IPv4 CIDR: AWS rejects it",
-        "bad.yaml:12: error: Rdp: CidrIp '0.0.0.0/0/0' is not a valid IPv4 CIDR: AWS rejects it",
-        "bad.yaml:13: error: Rdp: CidrIpv6 '::/0%eth0' is not a valid IPv6 CIDR: AWS rejects it",
-        "bad.yaml:14: error: Rdp: CidrIp '0.0.0.0/0 # c' is not a valid IPv4 CIDR: AWS rejects it",
-        "bad.yaml:15: error: Rdp: CidrIp '::/0' is an IPv6 CIDR, not IPv4: AWS rejects it",
-        "bad.yaml:16: error: Rdp: CidrIp '10.0.0.1/0' has host bits set (the network is 0.0.0.0/0): cfn-lint and "
+        f"bad.yaml:21:67: WPL101 critical 3389/tcp open from 192.168.1.0/0 {world} [CidrIp from parameter "
+        "HostCidr default]",
+        f"open.yaml:8:67: WPL101 critical 3389/tcp open from 0.0.0.0/0 {world}"], [
+        "bad.yaml:11: error: Rdp: CidrIp '0/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:12: error: Rdp: CidrIp '000.000.000.000/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:13: error: Rdp: CidrIp '0.0.0.0/0/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:14: error: Rdp: CidrIpv6 '::/0%eth0' is not a valid IPv6 CIDR: AWS rejects it",
+        "bad.yaml:15: error: Rdp: CidrIp '0.0.0.0/0 # c' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:16: error: Rdp: CidrIp '::/0' is an IPv6 CIDR, not IPv4: AWS rejects it",
+        "bad.yaml:17: error: Rdp: CidrIp '10.0.0.1/0' has host bits set (the network is 0.0.0.0/0): cfn-lint and "
         "the Terraform provider reject it",
     ])
+
+
+def test_a_list_in_a_cidr_field_is_an_input_error(tmp_path, capsys):
+    (tmp_path / "t.yaml").write_text(RDP_YAML.format(extra="").replace(
+        "CidrIp: 0.0.0.0/0", "CidrIp: [10.0.0.0/8, 0.0.0.0/0]"))
+    assert check_folder(tmp_path, capsys) == (
+        2, [], ["t.yaml:8: error: Rdp: CidrIp holds a list that is not one CIDR: AWS rejects it"])
 
 
 def test_an_unknown_cidr_is_never_an_input_error(tmp_path, capsys):

@@ -3,7 +3,7 @@ import ipaddress
 import pytest
 
 from winportlint.model import PortRange
-from winportlint.netmath import covers_world, is_world, normalize_protocol, parse_peer, port_range
+from winportlint.netmath import cidr_error, covers_world, is_world, normalize_protocol, parse_peer, port_range
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -76,3 +76,21 @@ def test_a_bare_address_is_a_host_route_only_where_allowed():
 ])
 def test_covers_world(cidrs, expected):
     assert covers_world(ipaddress.ip_network(c) for c in cidrs) is expected
+
+
+def test_host_bits_give_the_network_ec2_keeps_only_where_allowed():
+    """EC2 canonicalises 100.68.0.18/18 to 100.68.0.0/18 (its API reference, IpRange): a value
+    AWS deploys as it is with host bits set is that network, 192.168.1.0/0 the whole internet."""
+    assert parse_peer("192.168.1.0/0").kind == "invalid"
+    peer = parse_peer("192.168.1.0/0", 4, host_bits=True)
+    assert peer.kind == "cidr" and is_world(peer.network)
+
+
+@pytest.mark.parametrize("text, version, message", [
+    ("0/0", 4, "is not a valid IPv4 CIDR: AWS rejects it"),
+    ("::/0", 4, "is an IPv6 CIDR, not IPv4: AWS rejects it"),
+    ("10.68.0.0", 4, "has no prefix length (/32 for one address): AWS rejects it"),
+    ("10.0.0.1/0", 4, "has host bits set (the network is 0.0.0.0/0): cfn-lint and the Terraform provider reject it"),
+])
+def test_cidr_error_says_what_is_wrong(text, version, message):
+    assert cidr_error(text, version) == message

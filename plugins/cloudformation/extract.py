@@ -241,10 +241,11 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
             for peer_alt in resolver.resolve(node, key):
                 if peer_alt.value is NO_VALUE:
                     continue
-                peer = to_peer(peer_alt.value, kind, _CIDR_VERSIONS.get(key))
-                if peer.kind == "invalid" and not isinstance(peer_alt.value, Unknown):  # unknowns are never errors
-                    raise LoadError(f"{key} {excerpt(peer_alt.value)}{_origin(peer_alt)} "
-                                    f"{netmath.cidr_error(peer.text, _CIDR_VERSIONS[key])}", _value_line(peer_alt, node))
+                written = not any(p.kind in _RESOLVED for p in peer_alt.provenance)
+                peer = to_peer(peer_alt.value, kind, _CIDR_VERSIONS.get(key), written)
+                if peer.kind == "invalid" and written and not isinstance(peer_alt.value, Unknown):
+                    raise LoadError(f"{key} {_cidr_problem(peer_alt.value, _CIDR_VERSIONS[key])}",
+                                    _value_line(peer_alt, node))
                 provenance = context + port_provenance + steps(peer_alt)
                 if isinstance(peer_alt.value, Unknown):
                     provenance += (Provenance(key, "unknown", peer_alt.value.why, Location(file, node.line, node.column)),)
@@ -297,10 +298,12 @@ def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt:
     return protocol, ports, provenance
 
 
-def to_peer(value: object, kind: str, version: int | None = None) -> Peer:
+def to_peer(value: object, kind: str, version: int | None = None, written: bool = True) -> Peer:
     """The peer a resolved value names. For a CIDR field (``version`` 4 or 6), a value that is
     not a CIDR of that family is ``invalid``; an unknown one is ``unknown`` only if it can be a
-    CIDR (a String parameter, say), else it is ``invalid`` too: never the world."""
+    CIDR (a String parameter, say), else it is ``invalid`` too: never the world. A value not
+    ``written`` in the rule (a parameter's default, a mapping's entry) is deployed as it is,
+    cfn-lint only warns of it, and EC2 keeps the network of one with host bits set."""
     if isinstance(value, Unknown):
         if kind != "cidr":
             return Peer(kind, value.why)
@@ -313,7 +316,7 @@ def to_peer(value: object, kind: str, version: int | None = None) -> Peer:
         value = str(value)
     if not isinstance(value, str):
         return Peer("invalid", repr(value))
-    return netmath.parse_peer(value, version, bare_address=True)
+    return netmath.parse_peer(value, version, bare_address=True, host_bits=not written)
 
 
 #: Parameter types whose value is free text (so can be a CIDR): a String, an item of a
@@ -329,10 +332,15 @@ def _may_be_text(parameter_type: str) -> bool:
     return parameter_type.strip() in _TEXT_TYPES
 
 
-def _origin(alternative: Alternative) -> str:
-    """`` (parameter AdminCidr default)`` when the value is not written where it is used."""
-    details = [p.detail for p in steps(alternative) if p.kind in ("parameter", "mapping")]
-    return f" ({details[-1]})" if details else ""
+#: Provenance of a value that is not written in the rule (a condition's branch is).
+_RESOLVED = frozenset({"parameter", "mapping", "intrinsic", "unknown"})
+
+
+def _cidr_problem(value: object, version: int) -> str:
+    """What is wrong with a CIDR field's value that is not a CIDR, in a message's words."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return f"{excerpt(str(value))} {netmath.cidr_error(str(value), version)}"
+    return f"holds a {'list' if isinstance(value, list) else 'value'} that is not one CIDR: AWS rejects it"
 
 
 def _value_line(alternative: Alternative, node: Node) -> int:
