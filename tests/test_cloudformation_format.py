@@ -136,7 +136,7 @@ def test_aws_include_in_a_rule_list_is_unknown_not_silence(tmp_path, capsys):
     assert (code, errors, len(findings)) == (1, [], 1)
     assert findings[0].startswith(
         "t.yaml:8:11: WPL001 info Rdp may be open to the internet on a port not known before deployment: "
-        "SecurityGroupIngress rules inserted by AWS::Include of s3://bucket/admin-rules.yaml at deployment; if the "
+        "SecurityGroupIngress inserted by AWS::Include of s3://bucket/admin-rules.yaml at deployment; if the "
         "source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, 139/tcp or one of 20 more this opens ")
 
 
@@ -200,3 +200,15 @@ def test_an_unknown_cidr_is_never_an_input_error(tmp_path, capsys):
         "CidrIp: 0.0.0.0/0", "CidrIp: !Sub '${AWS::Region}/0'"))
     code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
     assert (code, errors, len(findings)) == (1, [], 1)
+
+
+def test_a_rule_resource_whose_properties_are_included_is_unknown_not_an_error(tmp_path, capsys):
+    """Was "security group rule has no IpProtocol", an input error on a template CloudFormation deploys."""
+    (tmp_path / "t.yaml").write_text("Resources:\n  Rule:\n    Type: AWS::EC2::SecurityGroupIngress\n"
+                                     "    Properties:\n      Fn::Transform: {Name: AWS::Include, Parameters: "
+                                     "{Location: s3://bucket/rule.yaml}}\n")
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors, len(findings)) == (1, [], 1)
+    assert findings[0].startswith(
+        "t.yaml:5:7: WPL001 info Rule may be open to the internet on a port not known before deployment: Properties "
+        "inserted by AWS::Include of s3://bucket/rule.yaml at deployment; if the source is 0.0.0.0/0 or ::/0 and ")

@@ -138,6 +138,12 @@ def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource:
                             Provenance(key, "unknown", _unknown_rules(key, node, unknown), resolver.location(node)),)
             return
         direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
+        function, _ = intrinsic(properties)
+        if function is not None:  # the whole rule is inserted at deployment (an AWS::Include)
+            why = _unknown_rules("Properties", properties, Unknown(f"{function} is not known before deployment"))
+            yield name, direction, properties, context + (
+                Provenance("Properties", "unknown", why, resolver.location(properties)),)
+            return
         for group, group_context in _target_groups(resolver, name, properties):
             yield group, direction, properties, context + group_context
     except LoadError as exc:
@@ -177,7 +183,7 @@ def mapping_items(resolver: Resolver, rules: Node, key: str, what: str = "rule m
 
 
 def _unknown_rules(key: str, node: Node, unknown: Unknown) -> str:
-    """Why the rules of a list (or one of its items) are not known: ``SecurityGroupIngress rules
+    """Why rules (a list, an item, a rule's properties) are not known: ``SecurityGroupIngress
     inserted by AWS::Include of s3://bucket/rules.yaml at deployment``."""
     function, argument = intrinsic(node)
     if function == "Fn::Transform" and isinstance(argument.value, dict):
@@ -185,8 +191,8 @@ def _unknown_rules(key: str, node: Node, unknown: Unknown) -> str:
         parameters = argument.value.get("Parameters")
         location = scalar(parameters.value.get("Location")) if parameters and isinstance(parameters.value, dict) else None
         source = f" of {excerpt(location, quote=False)}" if location else ""
-        return f"{key} rules inserted by {excerpt(name, quote=False)}{source} at deployment"
-    return f"{key} rules: {unknown.why}"
+        return f"{key} inserted by {excerpt(name, quote=False)}{source} at deployment"
+    return f"{key}: {unknown.why}"
 
 
 def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, tuple[Provenance, ...]]]:
@@ -218,7 +224,8 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
     fields = rule.value
     file = resolver.file
     rule_location = Location(file, rule.line, rule.column)
-    if intrinsic(rule)[0] is not None:  # rules not known before deployment: any protocol, port and source
+    if context and context[-1].kind == "unknown" and intrinsic(rule)[0] is not None:
+        # rules not known before deployment (an AWS::Include): any protocol, port and source
         why = context[-1].detail
         yield Permission(resource, resource_type, group, direction, "unknown", None, Peer("unknown", why),
                          rule_location, rule_location, context)

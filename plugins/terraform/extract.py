@@ -345,7 +345,7 @@ class ModuleReader:
                 elif not isinstance(cidr, str):
                     peer, steps = Peer("invalid", repr(cidr)), type_steps
                 else:
-                    peer, steps = _peer(cidr, version), type_steps
+                    peer, steps = _peer(cidr), type_steps
                     if peer.kind == "invalid" and cidr:  # the provider rejects it at plan: an input error at the value
                         # ("" is how a plan spells an absent network ACL CIDR)
                         where = rule.position(key, cidr)
@@ -408,15 +408,17 @@ def _plan_source(sources: list[dict[str, Attribute]], item: dict, position: int,
 
 
 #: Peers by CIDR text: a large module spells the same few CIDRs thousands of times (Peer is immutable).
-_PEERS: dict[tuple[str, int], Peer] = {}
+_PEERS: dict[str, Peer] = {}
 
 
-def _peer(cidr: str, version: int) -> Peer:
-    peer = _PEERS.get((cidr, version))
+def _peer(cidr: str) -> Peer:
+    """A CIDR as the provider validates it: a network of either family in any of these fields
+    (an address of the other family is left to EC2, at apply)."""
+    peer = _PEERS.get(cidr)
     if peer is None:
         if len(_PEERS) > 4096:
             _PEERS.clear()
-        peer = _PEERS[(cidr, version)] = netmath.parse_peer(cidr, version)
+        peer = _PEERS[cidr] = netmath.parse_peer(cidr)
     return peer
 
 
