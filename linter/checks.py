@@ -80,13 +80,38 @@ class Check(NamedTuple):
 
 
 def unresolved_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
-    """Catalog ports whose exposure depends on a value known only at deployment."""
+    """Catalog ports whose exposure depends on a value known only at deployment. The message
+    names what is unknown: the source, or (to a literal world CIDR) the port or whether the rule applies."""
     for exposure in unresolved_exposures(permissions, _grave_ingress_rules(catalog)):
         permission = exposure.permission
         why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
-        message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: "
-                   f"{why}; if it is 0.0.0.0/0 or ::/0 this opens {describe_rules(exposure.rules)}")
+        rules = describe_rules(exposure.rules)
+        if permission.protocol == "unknown":  # every catalog port may be open: the gravest are named first
+            gravest_first = sorted(exposure.rules, key=lambda rule: -rule.severity.rank)
+            ports, rules = _service_ports(gravest_first), describe_rules(gravest_first)
+        if permission.peer.kind != "unknown":
+            message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: {why}; "
+                       f"from {permission.peer.text} (the whole internet) this opens {rules}")
+            if permission.protocol == "unknown":
+                message = (f"{permission.resource} is open to {permission.peer.text} (the whole internet) on a port "
+                           f"not known before deployment: {why}; if it is {ports} this opens {rules}")
+        elif permission.protocol == "unknown":
+            message = (f"{permission.resource} may be open to the internet on a port not known before deployment: "
+                       f"{why}; if the source is 0.0.0.0/0 or ::/0 and the port is {ports} this opens {rules}")
+        else:
+            message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: {why}; "
+                       f"if it is 0.0.0.0/0 or ::/0 this opens {rules}")
         yield make_finding(check.id, exposure, message, check.severity)
+
+
+def _service_ports(rules: Sequence[CatalogRule], limit: int = 3) -> str:
+    """``3389/tcp``, ``3389/tcp, 445/tcp or 5985/tcp`` and ``or one of N more``: the ports of rules."""
+    ports = list(dict.fromkeys(f"{rule.ports_text()}/{rule.protocol}" if rule.service_ports
+                               else f"any {rule.protocol} port" for rule in rules))
+    shown = ports[:limit]
+    if len(ports) > limit:
+        return f"{', '.join(shown)} or one of {len(ports) - limit} more"
+    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
 
 
 def network_acl_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:

@@ -96,7 +96,7 @@ def _groups(permissions: Sequence[Permission]) -> list[tuple[list[Permission], l
         return _last_grouped[1]
     by_group: dict[tuple[str, Direction], list[Permission]] = defaultdict(list)
     for permission in key:
-        if permission.peer.kind == "cidr" and permission.protocol != "unknown" and permission.control == SECURITY_GROUP:
+        if permission.peer.kind == "cidr" and determined(permission) and permission.control == SECURITY_GROUP:
             by_group[(permission.group, permission.direction)].append(permission)
     groups = []
     for group_permissions in by_group.values():
@@ -114,27 +114,31 @@ def _needed(members: list[Permission]) -> list[Permission]:
                        and o.peer.network.supernet_of(m.peer.network) for o in members)]
 
 
+def determined(permission: Permission) -> bool:
+    """Whether everything but the peer is known: the protocol, the ports and whatever decides
+    that the rule applies (a format marks an unknown value with an ``unknown`` provenance step)."""
+    return permission.protocol != "unknown" and not any(p.kind == "unknown" for p in permission.provenance)
+
+
 def unresolved_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule]) -> list[Exposure]:
     """Permissions that would open catalog rules if an unresolved value were the world.
 
     The peer is unknown (a parameter without default, an attribute of another
-    resource) or the peer is the world and the protocol or ports are unknown.
+    resource) or the peer is the world and something else is unknown: the
+    protocol, the ports, or whether the rule applies (its direction).
     """
     exposures = []
     for permission in permissions:
         peer = permission.peer
         if permission.control != SECURITY_GROUP:
             continue
-        if peer.kind == "unknown":
-            candidate = permission
-        elif peer.kind == "cidr" and is_world(peer.network) and permission.protocol == "unknown":
-            candidate = permission
-        else:
+        if not (peer.kind == "unknown" or peer.kind == "cidr" and is_world(peer.network)
+                and not determined(permission)):
             continue
-        if candidate.protocol == "unknown":
-            hits = tuple(r for r in rules if r.direction is candidate.direction)
+        if permission.protocol == "unknown":
+            hits = tuple(r for r in rules if r.direction is permission.direction)
         else:
-            hits = tuple(r for r in rules if opens(candidate, r))
+            hits = tuple(r for r in rules if opens(permission, r))
         if hits:
             exposures.append(Exposure(permission, hits))
     return exposures

@@ -80,18 +80,41 @@ def port_range(protocol: str, from_port: int | None, to_port: int | None) -> Por
     return PortRange(from_port, to_port)
 
 
-def parse_peer(text: str) -> Peer:
-    """A CIDR peer, parsed strictly.
+def parse_peer(text: str, version: int | None = None, bare_address: bool = False, host_bits: bool = False) -> Peer:
+    """A CIDR peer, parsed strictly: an address, a slash and a prefix length.
 
-    Any spelling of an address works (``0000::/0``, the fully expanded form),
-    but a CIDR with host bits set (``10.0.0.1/0``) is ``invalid``: AWS and the
-    Terraform provider reject it, so it is never read as the world.
+    Any spelling of an IPv6 address works (``0000::/0``, the fully expanded
+    form), but leading zeros in IPv4 (``000.0.0.0/0``), spaces, a zone
+    (``::/0%eth0``), an address of the other family than ``version`` (4 or 6,
+    when given) or any other text make it ``invalid``: never the world. With
+    ``bare_address`` an address alone is a host route, as cfn-lint's network
+    formats take it. Host bits (``10.0.0.1/0``) make it ``invalid`` (the
+    Terraform provider and cfn-lint reject them) unless ``host_bits``: then it
+    is the network EC2 keeps (``0.0.0.0/0``), for a value AWS deploys as it is.
     """
     try:
-        network = ipaddress.ip_network(text.strip(), strict=True)
+        if "/" not in text and not bare_address:
+            raise ValueError(text)
+        network = ipaddress.ip_network(text, strict=not host_bits)
     except ValueError:
         return Peer("invalid", text)
+    if version is not None and network.version != version:
+        return Peer("invalid", text)
     return Peer("cidr", text, network)
+
+
+def cidr_error(text: str, version: int) -> str:
+    """Why ``text`` is not an IPv``version`` CIDR, in a message's words; a spelling with host
+    bits set also says which network EC2 would keep (``10.0.0.1/0`` is ``0.0.0.0/0``)."""
+    try:
+        network = ipaddress.ip_network(text, strict=False)
+    except ValueError:
+        return f"is not a valid IPv{version} CIDR: AWS rejects it"
+    if "/" not in text:
+        return f"has no prefix length (/{network.prefixlen} for one address): AWS rejects it"
+    if network.version != version:
+        return f"is an IPv{network.version} CIDR, not IPv{version}: AWS rejects it"
+    return f"has host bits set (the network is {network}): cfn-lint and the Terraform provider reject it"
 
 
 def is_world(network: IPv4Network | IPv6Network) -> bool:

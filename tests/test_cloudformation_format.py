@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from conftest import finding_rows, lint
+from conftest import check_folder, finding_rows, lint
 
 RDP_YAML = """\
 AWSTemplateFormatVersion: "2010-09-09"
@@ -69,3 +69,146 @@ def test_skipped_folders(tmp_path):
         (tmp_path / folder / "t.yaml").write_text(RDP_YAML.format(extra=""))
     (tmp_path / "venv-with-cfg" / "pyvenv.cfg").write_text("home = /usr\n")
     assert lint([tmp_path]).files_checked == 0
+
+
+# -- issue #15: unknowns that are honest, CIDRs as AWS reads them --------------------------------
+
+GROUP_ID_PARAMETERS = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  BastionGroup: {Type: "AWS::EC2::SecurityGroup::Id"}
+  AdminGroups: {Type: "List<AWS::EC2::SecurityGroup::Id>"}
+  AdminList: {Type: "AWS::EC2::PrefixList::Id"}
+  RdpPort: {Type: Number}
+Resources:
+  Rdp:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: rdp from other groups only
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, SourceSecurityGroupId: !Ref BastionGroup}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, SourceSecurityGroupId: !Select [0, !Ref AdminGroups]}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, SourceSecurityGroupName: !ImportValue bastion}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, SourcePrefixListId: !Ref AdminList}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref BastionGroup}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref RdpPort}
+"""
+
+
+def test_a_group_id_or_a_number_is_never_an_unknown_cidr(tmp_path, capsys):
+    """An id parameter (AWS::EC2::SecurityGroup::Id, a list of them, a prefix list) or a Number
+    can never be 0.0.0.0/0: WPL001 said "if it is 0.0.0.0/0 this opens RDP" for each."""
+    (tmp_path / "ids.yaml").write_text(GROUP_ID_PARAMETERS)
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])
+
+
+def test_a_string_parameter_without_default_is_an_unknown_source(tmp_path, capsys):
+    (tmp_path / "t.yaml").write_text(GROUP_ID_PARAMETERS.replace(
+        "  RdpPort: {Type: Number}\n", "  RdpPort: {Type: Number}\n  AdminCidr: {Type: String}\n").replace(
+        "CidrIp: !Ref RdpPort", "CidrIp: !Ref AdminCidr"))
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
+        "t.yaml:19:67: WPL001 info 3389/tcp on Rdp may be open to the internet: parameter AdminCidr has no default; "
+        "if it is 0.0.0.0/0 or ::/0 this opens Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"],
+        [])
+
+
+def test_an_unknown_port_to_the_world_names_the_port_not_the_source(tmp_path, capsys):
+    (tmp_path / "t.yaml").write_text(RDP_YAML.format(extra="Parameters:\n  RdpPort: {Type: Number}\n").replace(
+        "FromPort: 3389, ToPort: 3389", "FromPort: !Ref RdpPort, ToPort: !Ref RdpPort"))
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [
+        "t.yaml:10:83: WPL001 info Rdp is open to 0.0.0.0/0 (the whole internet) on a port not known before "
+        "deployment: parameter RdpPort has no default; if it is 138/udp, 137/udp, 139/tcp or one of 20 more this "
+        "opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], File and Printer Sharing "
+        "(NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing (NB-Session-In) [Windows Server "
+        "2012, 2012 R2], and 26 more catalog rules"]
+    assert "if it is 0.0.0.0/0" not in findings[0]
+
+
+def test_aws_include_in_a_rule_list_is_unknown_not_silence(tmp_path, capsys):
+    (tmp_path / "t.yaml").write_text(RDP_YAML.format(extra="").replace(
+        "        - {IpProtocol", "        - Fn::Transform:\n            Name: AWS::Include\n"
+        "            Parameters: {Location: s3://bucket/admin-rules.yaml}\n        - {IpProtocol").replace(
+        "CidrIp: 0.0.0.0/0", "CidrIp: 10.0.0.0/8"))
+    assert check_folder(tmp_path, capsys) == (0, [], [])  # info only
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info", "--select", "WPL001")
+    assert (code, errors, len(findings)) == (1, [], 1)
+    assert findings[0].startswith(
+        "t.yaml:8:11: WPL001 info Rdp may be open to the internet on a port not known before deployment: "
+        "SecurityGroupIngress inserted by AWS::Include of s3://bucket/admin-rules.yaml at deployment; if the "
+        "source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, 139/tcp or one of 20 more this opens ")
+
+
+INVALID_CIDRS = """\
+AWSTemplateFormatVersion: "2010-09-09"
+Parameters:
+  AdminCidr: {Type: String, Default: "0.0.0.0/0 # admins"}
+  HostCidr: {Type: String, Default: 192.168.1.0/0}
+Resources:
+  Rdp:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: rdp
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0/0}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 000.000.000.000/0}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0/0}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIpv6: "::/0%eth0"}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: "0.0.0.0/0 # c"}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: "::/0"}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 10.0.0.1/0}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref AdminCidr}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 10.0.0.0/8}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 10.0.0.7}
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref HostCidr}
+"""
+
+
+def test_a_cidr_aws_rejects_is_an_input_error_never_silently_not_the_world(tmp_path, capsys):
+    """These were read as "not the world" with exit 0; each written one is an error at its line
+    (cfn-lint's E3002), and the folder's other templates are still checked. A parameter's default
+    is deployed as it is (cfn-lint only warns): no error, and EC2 keeps the network of one with
+    host bits set, 192.168.1.0/0 being the whole internet."""
+    (tmp_path / "bad.yaml").write_text(INVALID_CIDRS)
+    (tmp_path / "open.yaml").write_text(RDP_YAML.format(extra=""))
+    world = "(the whole internet) on Rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+    assert check_folder(tmp_path, capsys) == (2, [
+        f"bad.yaml:21:67: WPL101 critical 3389/tcp open from 192.168.1.0/0 {world} [CidrIp from parameter "
+        "HostCidr default]",
+        f"open.yaml:8:67: WPL101 critical 3389/tcp open from 0.0.0.0/0 {world}"], [
+        "bad.yaml:11: error: Rdp: CidrIp '0/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:12: error: Rdp: CidrIp '000.000.000.000/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:13: error: Rdp: CidrIp '0.0.0.0/0/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:14: error: Rdp: CidrIpv6 '::/0%eth0' is not a valid IPv6 CIDR: AWS rejects it",
+        "bad.yaml:15: error: Rdp: CidrIp '0.0.0.0/0 # c' is not a valid IPv4 CIDR: AWS rejects it",
+        "bad.yaml:16: error: Rdp: CidrIp '::/0' is an IPv6 CIDR, not IPv4: AWS rejects it",
+        "bad.yaml:17: error: Rdp: CidrIp '10.0.0.1/0' has host bits set (the network is 0.0.0.0/0): cfn-lint and "
+        "the Terraform provider reject it",
+    ])
+
+
+def test_a_list_in_a_cidr_field_is_an_input_error(tmp_path, capsys):
+    (tmp_path / "t.yaml").write_text(RDP_YAML.format(extra="").replace(
+        "CidrIp: 0.0.0.0/0", "CidrIp: [10.0.0.0/8, 0.0.0.0/0]"))
+    assert check_folder(tmp_path, capsys) == (
+        2, [], ["t.yaml:8: error: Rdp: CidrIp holds a list that is not one CIDR: AWS rejects it"])
+
+
+def test_an_unknown_cidr_is_never_an_input_error(tmp_path, capsys):
+    (tmp_path / "t.yaml").write_text(RDP_YAML.format(extra="").replace(
+        "CidrIp: 0.0.0.0/0", "CidrIp: !Sub '${AWS::Region}/0'"))
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors, len(findings)) == (1, [], 1)
+
+
+def test_a_rule_resource_whose_properties_are_included_is_unknown_not_an_error(tmp_path, capsys):
+    """Was "security group rule has no IpProtocol", an input error on a template CloudFormation deploys."""
+    (tmp_path / "t.yaml").write_text("Resources:\n  Rule:\n    Type: AWS::EC2::SecurityGroupIngress\n"
+                                     "    Properties:\n      Fn::Transform: {Name: AWS::Include, Parameters: "
+                                     "{Location: s3://bucket/rule.yaml}}\n")
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors, len(findings)) == (1, [], 1)
+    assert findings[0].startswith(
+        "t.yaml:5:7: WPL001 info Rule may be open to the internet on a port not known before deployment: Properties "
+        "inserted by AWS::Include of s3://bucket/rule.yaml at deployment; if the source is 0.0.0.0/0 or ::/0 and ")

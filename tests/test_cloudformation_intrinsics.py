@@ -47,8 +47,9 @@ def test_findinmap_with_an_unknown_key_gives_every_entry():
 
 def test_sub_join_select_split():
     assert _peers(_template({"Fn::Sub": ["${A}/${B}", {"A": "0.0.0.0", "B": "0"}]})) == ([("cidr", "0.0.0.0/0")], [])
-    assert _peers(_template({"Fn::Sub": "${!Literal}"})) == ([("invalid", "${Literal}")], [])
-    assert _peers(_template({"Fn::Select": ["1", {"Fn::Split": [",", "a,::/0"]}]})) == ([("cidr", "::/0")], [])
+    assert _peers(_template({"Fn::Sub": "${!Literal}"})) == (
+        [], ["Sg: CidrIp '${Literal}' is not a valid IPv4 CIDR: AWS rejects it"])
+    assert _peers(_template({"Fn::Select": ["1", {"Fn::Split": [",", "a,10.0.0.0/8"]}]})) == ([("cidr", "10.0.0.0/8")], [])
     assert _peers(_template({"Fn::Select": [0, {"Ref": "List"}]}, List={
         "Type": "CommaDelimitedList", "Default": "0.0.0.0/0, 10.0.0.0/8"})) == ([("cidr", "0.0.0.0/0")], [])
 

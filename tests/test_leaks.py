@@ -114,7 +114,8 @@ PLACES = {
                                                             "cidr_blocks": [s]}]}}]}}})),
 }
 #: Places whose value is not a message's business (a valid template around it): nothing is quoted.
-SILENT = {"cidr", "description", "tfcidr"}
+#: (A CIDR AWS rejects is an input error that quotes it, issue #15.)
+SILENT = {"description"}
 #: Places whose message says what is wrong without quoting the value (a syntax error, a tag's name).
 UNQUOTED = {"yamlsyntax", "jsonsyntax", "jsonstring", "hclsyntax", "tagvalue"}
 CLI_VAR = "clivar"  # --var proto=SECRET, for the module tf/clivar

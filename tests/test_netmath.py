@@ -3,7 +3,7 @@ import ipaddress
 import pytest
 
 from winportlint.model import PortRange
-from winportlint.netmath import covers_world, is_world, normalize_protocol, parse_peer, port_range
+from winportlint.netmath import cidr_error, covers_world, is_world, normalize_protocol, parse_peer, port_range
 
 
 @pytest.mark.parametrize("raw, expected", [
@@ -37,7 +37,7 @@ def test_port_range_rejects_what_aws_rejects(protocol, ends):
 
 @pytest.mark.parametrize("text, world", [
     ("0.0.0.0/0", True), ("::/0", True), ("0000::/0", True), ("0:0:0:0:0:0:0:0/0", True),
-    (" 0.0.0.0/0 ", True), ("0.0.0.0/1", False), ("10.0.0.0/8", False), ("::/1", False),
+    ("0.0.0.0/00", True), ("0.0.0.0/1", False), ("10.0.0.0/8", False), ("::/1", False),
 ])
 def test_world(text, world):
     peer = parse_peer(text)
@@ -45,9 +45,25 @@ def test_world(text, world):
     assert is_world(peer.network) is world
 
 
-@pytest.mark.parametrize("text", ["10.0.0.1/0", "1.0.0.0/0", "/0", "sg-123", "0.0.0.0/33"])
+@pytest.mark.parametrize("text", [
+    "10.0.0.1/0", "1.0.0.0/0", "/0", "sg-123", "0.0.0.0/33",
+    # spellings that look like the world (issue #15): cfn-lint and the Terraform provider reject them
+    "0/0", "000.000.000.000/0", "0.0.0.0/0/0", "::/0%eth0", "0.0.0.0/0 # c", " 0.0.0.0/0", "0.0.0.0/0 ", "0.0.0.0",
+])
 def test_invalid_cidrs_are_never_the_world(text):
     assert parse_peer(text).kind == "invalid"
+
+
+@pytest.mark.parametrize("text, version", [("::/0", 4), ("0.0.0.0/0", 6), ("::ffff:0:0/96", 4)])
+def test_a_cidr_of_the_other_family_is_invalid_for_a_field_of_one(text, version):
+    assert parse_peer(text, version).kind == "invalid"
+    assert parse_peer(text).kind == "cidr"
+
+
+def test_a_bare_address_is_a_host_route_only_where_allowed():
+    assert parse_peer("0.0.0.0").kind == "invalid"
+    peer = parse_peer("0.0.0.0", 4, bare_address=True)
+    assert peer.kind == "cidr" and peer.network.prefixlen == 32 and not is_world(peer.network)
 
 
 @pytest.mark.parametrize("cidrs, expected", [
@@ -60,3 +76,21 @@ def test_invalid_cidrs_are_never_the_world(text):
 ])
 def test_covers_world(cidrs, expected):
     assert covers_world(ipaddress.ip_network(c) for c in cidrs) is expected
+
+
+def test_host_bits_give_the_network_ec2_keeps_only_where_allowed():
+    """EC2 canonicalises 100.68.0.18/18 to 100.68.0.0/18 (its API reference, IpRange): a value
+    AWS deploys as it is with host bits set is that network, 192.168.1.0/0 the whole internet."""
+    assert parse_peer("192.168.1.0/0").kind == "invalid"
+    peer = parse_peer("192.168.1.0/0", 4, host_bits=True)
+    assert peer.kind == "cidr" and is_world(peer.network)
+
+
+@pytest.mark.parametrize("text, version, message", [
+    ("0/0", 4, "is not a valid IPv4 CIDR: AWS rejects it"),
+    ("::/0", 4, "is an IPv6 CIDR, not IPv4: AWS rejects it"),
+    ("10.68.0.0", 4, "has no prefix length (/32 for one address): AWS rejects it"),
+    ("10.0.0.1/0", 4, "has host bits set (the network is 0.0.0.0/0): cfn-lint and the Terraform provider reject it"),
+])
+def test_cidr_error_says_what_is_wrong(text, version, message):
+    assert cidr_error(text, version) == message

@@ -146,7 +146,7 @@ def v6(first: int, prefix: int, spelling: int = 0) -> Cidr:
 
 WORLD_SPELLINGS = [v4(0, 0)] + [v6(0, 0, spelling) for spelling in range(len(ZERO_V6))]
 
-#: Spellings AWS (and the Terraform provider) reject: never a peer, never the world.
+#: Spellings AWS (and the Terraform provider) reject: never a peer, never the world, an input error.
 REJECTED = [
     Cidr("0.0.0.1/0", 4), Cidr("128.0.0.1/1", 4), Cidr("10.0.0.1/8", 4), Cidr("0.0.0.0/33", 4),
     Cidr("010.0.0.0/8", 4), Cidr("256.0.0.0/1", 4), Cidr("::1/0", 6), Cidr("8000::1/1", 6),
@@ -376,6 +376,7 @@ def oracle(rule_set: RuleSet) -> tuple[dict[Key, frozenset], bool]:
         if not valid:
             errors = True
             continue
+        errors |= not all(cidr.valid for cidr in rule.cidrs)  # AWS rejects the spelling: an input error
         permissions += [(rule.group, rule.direction, rule.protocol.meaning, ports, cidr)
                         for cidr in rule.cidrs if cidr.valid]
     found: dict[Key, set] = defaultdict(set)

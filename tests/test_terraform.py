@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from conftest import finding_rows, lint, write_files
+from conftest import check_folder, finding_rows, lint, write_files
 from winportlint.cli import main
 
 CASES = Path(__file__).parent / "cases"
@@ -242,3 +242,87 @@ def test_a_malformed_plan_is_an_error_not_a_crash(tmp_path):
     result = lint([path], select=["WPL"])
     assert [(e.line, e.message) for e in result.errors] == [(1, "malformed plan: resource_changes[0] is not an object")]
     assert [(f.rule_id, f.permission.peer.kind) for f in result.findings] == []
+
+
+# -- issue #15: WPL001 names what is unknown; CIDRs the provider rejects are input errors ---------
+
+UNKNOWNS = """\
+variable "kind" {}
+variable "port" {}
+variable "bastion" {}
+resource "aws_security_group_rule" "either" {
+  type              = var.kind
+  from_port         = 3389
+  to_port           = 3389
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+  security_group_id = "sg-0123456789abcdef0"
+}
+resource "aws_security_group_rule" "port" {
+  type              = "ingress"
+  from_port         = var.port
+  to_port           = var.port
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+  security_group_id = "sg-0123456789abcdef0"
+}
+resource "aws_security_group_rule" "bastion" {
+  type                     = "ingress"
+  from_port                = 3389
+  to_port                  = 3389
+  protocol                 = "tcp"
+  source_security_group_id = var.bastion
+  security_group_id        = "sg-0123456789abcdef0"
+}
+"""
+
+
+def test_wpl001_names_the_unknown_type_or_port_not_the_literal_world_source(tmp_path, capsys):
+    write_files(tmp_path, {"main.tf": UNKNOWNS})
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings[0] == (
+        "main.tf:9:24: WPL001 info 3389/tcp on aws_security_group_rule.either may be open to the internet: type "
+        "unknown (var.kind has no known value); from 0.0.0.0/0 (the whole internet) this opens Remote Desktop - "
+        "User Mode (TCP-In) [Windows Server 2012 R2 to 2022] [value from var.kind]")
+    assert findings[1].startswith(
+        "main.tf:17:24: WPL001 info aws_security_group_rule.port is open to 0.0.0.0/0 (the whole internet) on a "
+        "port not known before deployment: var.port has no known value; if it is 138/udp, 137/udp, 139/tcp or one "
+        "of 20 more this opens ")
+    assert len(findings) == 2  # a source group id is never a CIDR, known or not
+
+
+def test_a_cidr_the_provider_rejects_is_an_input_error_at_its_line(tmp_path, capsys):
+    write_files(tmp_path, {"main.tf": """\
+resource "aws_security_group" "admin" {
+  ingress {
+    from_port   = 3389
+    to_port     = 3389
+    protocol    = "tcp"
+    cidr_blocks = ["0/0", "0.0.0.0/0"]
+  }
+  ingress {
+    from_port        = 5985
+    to_port          = 5985
+    protocol         = "tcp"
+    ipv6_cidr_blocks = ["::/0%eth0", "10.0.0.0/8"]  # the provider takes either family here
+  }
+}
+resource "aws_vpc_security_group_ingress_rule" "smb" {
+  security_group_id = aws_security_group.admin.id
+  from_port         = 445
+  to_port           = 445
+  ip_protocol       = "tcp"
+  cidr_ipv4         = "10.0.0.1/8"
+}
+"""})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert code == 2
+    assert [line.split(" open from ")[0] for line in findings] == ["main.tf:6:27: WPL101 critical 3389/tcp"]
+    assert errors == [
+        "main.tf:6: error: aws_security_group.admin: cidr_blocks '0/0' is not a valid IPv4 CIDR: AWS rejects it",
+        "main.tf:12: error: aws_security_group.admin: ipv6_cidr_blocks '::/0%eth0' is not a valid IPv6 CIDR: AWS "
+        "rejects it",
+        "main.tf:20: error: aws_vpc_security_group_ingress_rule.smb: cidr_ipv4 '10.0.0.1/8' has host bits set (the "
+        "network is 10.0.0.0/8): cfn-lint and the Terraform provider reject it",
+    ]

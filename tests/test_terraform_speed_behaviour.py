@@ -93,10 +93,14 @@ def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, mon
 def test_equal_cidrs_share_one_parsed_peer(tmp_path):
     write_files(tmp_path / "m", {"main.tf": GROUP + GROUP.replace('"rdp"', '"rdp2"').replace(
         '"0.0.0.0/0"', '"0.0.0.0/0", "10.0.0.1/8"')})
-    permissions = TerraformFormat().parse_folders([str(tmp_path / "m")], {}).permissions
-    world = [p.peer for p in permissions if p.peer.text == "0.0.0.0/0"]
+    result = TerraformFormat().parse_folders([str(tmp_path / "m")], {})
+    world = [p.peer for p in result.permissions if p.peer.text == "0.0.0.0/0"]
     assert len(world) == 2 and world[0] is world[1] and world[0].kind == "cidr"
-    assert [p.peer.kind for p in permissions if p.peer.text == "10.0.0.1/8"] == ["invalid"]  # host bits set
+    # host bits set: the provider rejects it, an input error (issue #15)
+    assert [p for p in result.permissions if p.peer.text == "10.0.0.1/8"] == []
+    assert [e.message for e in result.errors] == [
+        "aws_security_group.rdp2: cidr_blocks '10.0.0.1/8' has host bits set (the network is 10.0.0.0/8): "
+        "cfn-lint and the Terraform provider reject it"]
 
 
 # -- the prefilter: a module that cannot create a security group is not evaluated -----------------

@@ -9,13 +9,16 @@ from winportlint import netmath
 from winportlint.excerpt import excerpt
 from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
-from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown
+from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown, intrinsic, scalar
 from winportlint.nodes import LoadError, Node
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
 INGRESS = "AWS::EC2::SecurityGroupIngress"
 EGRESS = "AWS::EC2::SecurityGroupEgress"
 RESOURCE_TYPES = (SECURITY_GROUP, INGRESS, EGRESS)
+
+#: The address family each CIDR field holds.
+_CIDR_VERSIONS = {"CidrIp": 4, "CidrIpv6": 6}
 
 #: Properties naming the peer of a rule, and the kind of peer each holds.
 _PEER_FIELDS = {
@@ -157,24 +160,36 @@ def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource:
                                    ("SecurityGroupEgress", Direction.EGRESS)):
                 rules = properties.value.get(key)
                 if rules is not None:
-                    for rule, rule_context in mapping_items(resolver, rules, key):
+                    unknowns: list[tuple[Node, Unknown, tuple[Provenance, ...]]] = []
+                    for rule, rule_context in mapping_items(resolver, rules, key, unknowns=unknowns):
                         yield name, direction, rule, context + rule_context
+                    for node, unknown, rule_context in unknowns:
+                        yield name, direction, node, context + rule_context + (
+                            Provenance(key, "unknown", _unknown_rules(key, node, unknown), resolver.location(node)),)
             return
         direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
+        function, _ = intrinsic(properties)
+        if function is not None:  # the whole rule is inserted at deployment (an AWS::Include)
+            why = _unknown_rules("Properties", properties, Unknown(f"{function} is not known before deployment"))
+            yield name, direction, properties, context + (
+                Provenance("Properties", "unknown", why, resolver.location(properties)),)
+            return
         for group, group_context in _target_groups(resolver, name, properties):
             yield group, direction, properties, context + group_context
     except LoadError as exc:
         errors.append(InputError(resolver.file, exc.line, f"{name}: {exc}"))
 
 
-def mapping_items(resolver: Resolver, rules: Node, key: str,
-                  what: str = "rule mappings") -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
+def mapping_items(resolver: Resolver, rules: Node, key: str, what: str = "rule mappings",
+                  unknowns: list[tuple[Node, Unknown, tuple[Provenance, ...]]] | None = None,
+                  ) -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
     """The rule mappings of an inline rule list (or the ``what`` of any list of
     mappings), through Fn::If at either level.
 
     A single mapping in place of the list is read as a list of one, as
     CloudFormation does; an empty mapping (``{}``, typically an ``Fn::If``
-    branch) opens nothing.
+    branch) opens nothing. Items (or a whole list) not known before deployment,
+    such as an ``AWS::Include``, are added to ``unknowns`` when it is given.
     """
     if isinstance(rules.value, list) and not rules.tag:  # resolve item by item: no cross product
         alternatives = [(item, alternative) for item in rules.value for alternative in resolver.resolve(item, key)]
@@ -183,15 +198,31 @@ def mapping_items(resolver: Resolver, rules: Node, key: str,
     for node, alternative in alternatives:
         context = steps(alternative)
         value = alternative.value
-        if value is NO_VALUE or isinstance(value, Unknown):
+        if value is NO_VALUE:
             continue
         items = value if isinstance(value, list) else [value]
         for item in items:
             if isinstance(item, Node) and isinstance(item.value, dict):
                 if item.value:
                     yield item, context
-            elif item is not NO_VALUE and not isinstance(item, Unknown):
+            elif isinstance(item, Unknown):
+                if unknowns is not None:
+                    unknowns.append((node, item, context))
+            elif item is not NO_VALUE:
                 raise LoadError(f"{key} must be a list of {what}", node.line)
+
+
+def _unknown_rules(key: str, node: Node, unknown: Unknown) -> str:
+    """Why rules (a list, an item, a rule's properties) are not known: ``SecurityGroupIngress
+    inserted by AWS::Include of s3://bucket/rules.yaml at deployment``."""
+    function, argument = intrinsic(node)
+    if function == "Fn::Transform" and isinstance(argument.value, dict):
+        name = scalar(argument.value.get("Name")) or "a transform"
+        parameters = argument.value.get("Parameters")
+        location = scalar(parameters.value.get("Location")) if parameters and isinstance(parameters.value, dict) else None
+        source = f" of {excerpt(location, quote=False)}" if location else ""
+        return f"{key} inserted by {excerpt(name, quote=False)}{source} at deployment"
+    return f"{key}: {unknown.why}"
 
 
 def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, tuple[Provenance, ...]]]:
@@ -223,6 +254,12 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
     fields = rule.value
     file = resolver.file
     rule_location = Location(file, rule.line, rule.column)
+    if context and context[-1].kind == "unknown" and intrinsic(rule)[0] is not None:
+        # rules not known before deployment (an AWS::Include): any protocol, port and source
+        why = context[-1].detail
+        yield Permission(resource, resource_type, group, direction, "unknown", None, Peer("unknown", why),
+                         rule_location, rule_location, context)
+        return
     if "IpProtocol" not in fields:
         raise LoadError("security group rule has no IpProtocol", rule.line)
 
@@ -241,7 +278,11 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
             for peer_alt in resolver.resolve(node, key):
                 if peer_alt.value is NO_VALUE:
                     continue
-                peer = to_peer(peer_alt.value, kind)
+                written = not any(p.kind in _RESOLVED for p in peer_alt.provenance)
+                peer = to_peer(peer_alt.value, kind, _CIDR_VERSIONS.get(key), written)
+                if peer.kind == "invalid" and written and not isinstance(peer_alt.value, Unknown):
+                    raise LoadError(f"{key} {_cidr_problem(peer_alt.value, _CIDR_VERSIONS[key])}",
+                                    _value_line(peer_alt, node))
                 provenance = context + port_provenance + steps(peer_alt)
                 if isinstance(peer_alt.value, Unknown):
                     provenance += (Provenance(key, "unknown", peer_alt.value.why, Location(file, node.line, node.column)),)
@@ -294,16 +335,55 @@ def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt:
     return protocol, ports, provenance
 
 
-def to_peer(value: object, kind: str) -> Peer:
+def to_peer(value: object, kind: str, version: int | None = None, written: bool = True) -> Peer:
+    """The peer a resolved value names. For a CIDR field (``version`` 4 or 6), a value that is
+    not a CIDR of that family is ``invalid``; an unknown one is ``unknown`` only if it can be a
+    CIDR (a String parameter, say), else it is ``invalid`` too: never the world. A value not
+    ``written`` in the rule (a parameter's default, a mapping's entry) is deployed as it is,
+    cfn-lint only warns of it, and EC2 keeps the network of one with host bits set."""
     if isinstance(value, Unknown):
-        return Peer("unknown", value.why)
+        if kind != "cidr":
+            return Peer(kind, value.why)
+        return Peer("unknown", value.why) if _may_be_text(value.type) else Peer("invalid", value.why)
     if isinstance(value, ResourceRef):
         return Peer(kind if kind != "cidr" else "unknown", str(value))
+    if kind != "cidr":
+        return Peer(kind, str(value))
+    if isinstance(value, int) and not isinstance(value, bool):  # CloudFormation passes a number as its text
+        value = str(value)
     if not isinstance(value, str):
         return Peer("invalid", repr(value))
-    if kind == "cidr":
-        return netmath.parse_peer(value)
-    return Peer(kind, value)
+    return netmath.parse_peer(value, version, bare_address=True, host_bits=not written)
+
+
+#: Parameter types whose value is free text (so can be a CIDR): a String, an item of a
+#: CommaDelimitedList, an SSM parameter's name or its String value.
+_TEXT_TYPES = frozenset({"", "String", "CommaDelimitedList", "AWS::SSM::Parameter::Name",
+                         "AWS::SSM::Parameter::Value<String>", "AWS::SSM::Parameter::Value<List<String>>",
+                         "AWS::SSM::Parameter::Value<CommaDelimitedList>"})
+
+
+def _may_be_text(parameter_type: str) -> bool:
+    """Whether a parameter of this type can hold any text; ``Number`` or an ``AWS::EC2::...``
+    id (a security group's, a prefix list's, in a list or from SSM) can never be a CIDR."""
+    return parameter_type.strip() in _TEXT_TYPES
+
+
+#: Provenance of a value that is not written in the rule (a condition's branch is).
+_RESOLVED = frozenset({"parameter", "mapping", "intrinsic", "unknown"})
+
+
+def _cidr_problem(value: object, version: int) -> str:
+    """What is wrong with a CIDR field's value that is not a CIDR, in a message's words."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        return f"{excerpt(str(value))} {netmath.cidr_error(str(value), version)}"
+    return f"holds a {'list' if isinstance(value, list) else 'value'} that is not one CIDR: AWS rejects it"
+
+
+def _value_line(alternative: Alternative, node: Node) -> int:
+    """The line where a resolved value is written: a parameter's default, a mapping's entry, or ``node``."""
+    located = [p.location for p in alternative.provenance if p.location is not None]
+    return located[-1].line if located else node.line
 
 
 def steps(alternative: Alternative) -> tuple[Provenance, ...]:

@@ -62,9 +62,11 @@ class TooManyValues(LoadError):
 
 
 class Unknown(NamedTuple):
-    """A value the template does not determine; ``why`` says what it depends on."""
+    """A value the template does not determine; ``why`` says what it depends on, ``type``
+    the declared Type of the parameter it comes from (what it can be), if one."""
 
     why: str
+    type: str = ""
 
 
 class ResourceRef(NamedTuple):
@@ -163,9 +165,9 @@ class Resolver:
         if allowed is not None and isinstance(allowed.value, list):
             values.extend((item, f"parameter {name} allowed value") for item in allowed.value)
         if kind.startswith("AWS::SSM::Parameter::Value"):
-            return [Alternative(Unknown(f"parameter {name} is read from SSM at deployment"))]
+            return [Alternative(Unknown(f"parameter {name} is read from SSM at deployment", kind))]
         if not values:
-            return [Alternative(Unknown(f"parameter {name} has no default"))]
+            return [Alternative(Unknown(f"parameter {name} has no default", kind))]
         is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
         seen: dict[object, Alternative] = {}
         for value_node, detail in values:

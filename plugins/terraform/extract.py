@@ -329,24 +329,29 @@ class ModuleReader:
         protocol, ports, port_steps = _protocol_and_ports(rule, protocol_key)
         port_steps = tuple(step._replace(detail=self._unread_reason(rule, step.field, step.detail))
                            if step.kind == "unknown" else step for step in port_steps)
-        for key in (ipv4, ipv6):
+        # Whether the rule is ingress at all: unknown, it is read as ingress with this step (WPL001).
+        type_steps = (Provenance("type", "unknown", unknown_type, rule.position("type")),) if unknown_type else ()
+        for key, version in ((ipv4, 4), (ipv6, 6)):
             if not rule.written(key):
                 continue
             value = rule.values.get(key)
             cidrs = value if isinstance(value, list) else [value]
             for cidr in cidrs:
                 why = _unknown(cidr, key)
-                if unknown_type:
-                    peer = Peer("unknown", unknown_type)
-                    steps = (Provenance("type", "unknown", unknown_type, rule.position("type")),)
-                elif why:
+                if why:
                     why = self._unread_reason(rule, key, why)
                     peer = Peer("unknown", why)
-                    steps = (Provenance(key, "unknown", why, rule.position(key)),)
+                    steps = type_steps + (Provenance(key, "unknown", why, rule.position(key)),)
                 elif not isinstance(cidr, str):
-                    peer, steps = Peer("invalid", repr(cidr)), ()
+                    peer, steps = Peer("invalid", repr(cidr)), type_steps
                 else:
-                    peer, steps = _peer(cidr), ()
+                    peer, steps = _peer(cidr), type_steps
+                    if peer.kind == "invalid" and cidr:  # the provider rejects it at plan: an input error at the value
+                        # ("" is how a plan spells an absent network ACL CIDR)
+                        where = rule.position(key, cidr)
+                        self.errors.append(InputError(where.file, where.line, f"{address}: {key} {excerpt(cidr)} "
+                                                      f"{netmath.cidr_error(cidr, version)}"))
+                        continue
                 yield Permission(
                     resource=address,
                     resource_type=kind,
@@ -407,6 +412,8 @@ _PEERS: dict[str, Peer] = {}
 
 
 def _peer(cidr: str) -> Peer:
+    """A CIDR as the provider validates it: a network of either family in any of these fields
+    (an address of the other family is left to EC2, at apply)."""
     peer = _PEERS.get(cidr)
     if peer is None:
         if len(_PEERS) > 4096:
