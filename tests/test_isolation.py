@@ -13,20 +13,12 @@ from pathlib import Path
 
 import pytest
 
+from conftest import RDP_GROUP_TF, rdp_group_finding
 from winportlint.plugins.terraform import isolated
 from winportlint.plugins.terraform.environment import tf_var_environment
 
-GROUP = """resource "aws_security_group" "g" {
-  ingress {
-    from_port   = 3389
-    to_port     = 3389
-    protocol    = "tcp"
-    cidr_blocks = ["0.0.0.0/0"]
-  }
-}
-"""
-FINDING = ("main.tf:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on aws_security_group.g: "
-           "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+GROUP = RDP_GROUP_TF
+FINDING = rdp_group_finding("main.tf")
 
 
 @functools.lru_cache(maxsize=None)
