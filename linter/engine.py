@@ -289,6 +289,15 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
     return outcome
 
 
+def within_trees(path: str, trees: Sequence[str]) -> bool:
+    """Whether the path, symlinks resolved, is in one of the folders (real paths, as
+    :func:`scanned_trees` gives them); any path is when there are none."""
+    if not trees:
+        return True
+    real = os.path.realpath(path)
+    return any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees)
+
+
 def scanned_trees(paths: Sequence[str]) -> tuple[str, ...]:
     """The folders whose files a format may read for the paths named (real paths, sorted):
     for each, the top of the repository holding it (the nearest folder at or above it with

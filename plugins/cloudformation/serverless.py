@@ -19,6 +19,7 @@ import os
 import re
 from collections.abc import Callable
 
+from winportlint.engine import within_trees
 from winportlint.excerpt import excerpt
 from winportlint.model import InputError
 from winportlint.nodes import Node
@@ -188,7 +189,8 @@ class Service:
         written = written.strip().strip("'\"")
         folder = os.path.dirname(self.path)
         target = os.path.normpath(os.path.join(folder, written))
-        if os.path.isabs(written) or not os.path.realpath(target).startswith(os.path.realpath(folder or ".") + os.sep):
+        if os.path.isabs(written) or target == os.path.normpath(folder or ".") or \
+                not within_trees(target, (os.path.realpath(folder or "."),)):
             return None
         return target
 

@@ -24,6 +24,7 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
+from winportlint.engine import scanned_trees, within_trees
 from winportlint.excerpt import excerpt, excerpts_in
 from winportlint.model import InputError
 from winportlint.textfile import UnreadableFile, read_bytes
@@ -319,8 +320,6 @@ def scanned_folders(folders: Sequence[str], settings: Mapping[str, object]) -> t
     trees = settings.get("scanned_trees")
     if isinstance(trees, tuple) and trees:
         return trees
-    from winportlint.engine import scanned_trees
-
     return scanned_trees(folders)
 
 
@@ -535,7 +534,7 @@ class _Graph:
                 identity = _identity(target)
             except OSError:
                 continue  # not downloaded: the evaluator finds nothing there either
-            if not inside(target, self.trees):
+            if not within_trees(target, self.trees):
                 return [], [InputError(os.path.normpath(path), 0, _outside_message(key, where))]
             if identity != root.key:
                 calls.append(_Call(path, 0, key, target, identity))
@@ -650,20 +649,11 @@ def _read_module(module: _Module, trees: tuple[str, ...]) -> None:
                 module.errors.append(InputError(os.path.normpath(path), block.line,
                                                 f"module \"{label}\": source {shown} does not exist"))
             else:
-                if not inside(target_folder, trees):
+                if not within_trees(target_folder, trees):
                     key = None
                     module.errors.append(InputError(os.path.normpath(path), block.line,
                                                     _outside_message(label, target)))
             module.calls.append(_Call(path, block.line, label, target_folder, key))
-
-
-def inside(path: str, trees: tuple[str, ...]) -> bool:
-    """Whether the path (symlinks resolved) is in one of the folders (real paths); any
-    path is when there are none."""
-    if not trees:
-        return True
-    real = os.path.realpath(path)
-    return any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees)
 
 
 def _outside_message(label: str, target: str) -> str:

@@ -23,6 +23,7 @@ import tempfile
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from winportlint.engine import within_trees
 from winportlint.textfile import MAX_FILE_BYTES, UnreadableFile, read_bytes
 
 from .hcl_positions import index_file
@@ -221,7 +222,7 @@ def _check(name: str, args: list[str], module_path: str, root: str, trees: tuple
         return "outside", None
     target = os.path.normpath(os.path.join(root, path))
     real = os.path.realpath(target)
-    if not any(real == tree or real.startswith(tree.rstrip(os.sep) + os.sep) for tree in trees):
+    if not within_trees(real, trees):
         return "outside", None
     if name == "fileset":
         pattern = _literal_path(args[1], module_path) if len(args) > 1 else None
