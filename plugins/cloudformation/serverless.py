@@ -64,6 +64,7 @@ class Service:
         self.load = load
         self.unknown: dict[str, None] = {}
         self.errors: list[InputError] = []
+        self._files: dict[str, Node | None] = {}
 
     def templates(self) -> list[tuple[str, Node]]:
         """Each CloudFormation fragment of ``resources`` as a template, with the file it is written in."""
@@ -197,10 +198,12 @@ class Service:
     def _read(self, where: str) -> Node | None:
         """A file a ``${file()}`` names; None (its value unknown) when it cannot be read: such
         files are often written at deploy time (``env.configs.yml``, kept out of the repository)."""
-        try:
-            return self.load(where)
-        except (OSError, ValueError):
-            return None
+        if where not in self._files:  # a service names the same file for many values: read once
+            try:
+                self._files[where] = self.load(where)
+            except (OSError, ValueError):
+                self._files[where] = None
+        return self._files[where]
 
 
 def _alternatives(expression: str) -> list[str]:
