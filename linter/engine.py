@@ -289,6 +289,10 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
     return outcome
 
 
+#: Why a symlink found in the scanned folders is not read.
+OUTSIDE_TREES = "a symlink to a file outside the scanned folders; not read"
+
+
 def within_trees(path: str, trees: Sequence[str]) -> bool:
     """Whether the path, symlinks resolved, is in one of the folders (real paths, as
     :func:`scanned_trees` gives them); any path is when there are none."""
@@ -344,6 +348,7 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     settings = {**(settings or {}), "scanned_trees": scanned_trees(paths)}
     suffixes = tuple(s for fmt in formats for s in (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ())))
     files, errors = discover(paths, suffixes, excluded)
+    trees = settings["scanned_trees"]
     result = RunResult(errors=list(errors), files=[path for path, _ in files])
     folders: dict[tuple[int, str], int] = {}
     single: list[tuple[str, bool]] = []
@@ -353,6 +358,11 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
         if folder_format is not None:
             key = (folder_format, os.path.dirname(path) or ".")
             folders[key] = folders.get(key, 0) + 1
+        elif os.path.islink(path) and not within_trees(path, trees):
+            # Not the repository's (what it holds could reach a message): one named is an error,
+            # one found is passed over like any file that is no template (a .json link, say).
+            if explicit:
+                result.errors.append(InputError(path, 0, OUTSIDE_TREES))
         else:
             single.append((path, explicit))
     for (path, _), outcome in zip(single, _lint_files(single, formats, checks, catalog, jobs, cache)):
@@ -364,7 +374,7 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     for index, fmt in enumerate(formats):
         chosen = []
         for folder in sorted(folder for (i, folder) in folders if i == index):
-            problems = _unreadable_members(folder, fmt.folder_suffixes)
+            problems = _unreadable_members(folder, fmt.folder_suffixes, trees)
             result.errors.extend(problems)
             if not problems:
                 chosen.append(folder)
@@ -383,9 +393,10 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     return result
 
 
-def _unreadable_members(folder: str, suffixes: tuple[str, ...]) -> list[InputError]:
+def _unreadable_members(folder: str, suffixes: tuple[str, ...], trees: Sequence[str]) -> list[InputError]:
     """Errors for the folder's files of the format that must not be handed to it: not regular
-    (a FIFO would block the reader forever) or too large. Such a folder is not read."""
+    (a FIFO would block the reader forever), too large, or a symlink out of the scanned
+    folders (the format would read it whole). Such a folder is not read."""
     from .textfile import check_status
 
     problems = []
@@ -396,6 +407,8 @@ def _unreadable_members(folder: str, suffixes: tuple[str, ...]) -> list[InputErr
     for entry in sorted(entries, key=lambda e: e.name):
         try:
             check_status(entry.stat())
+            if entry.is_symlink() and not within_trees(entry.path, trees):
+                problems.append(InputError(os.path.normpath(entry.path), 0, f"{OUTSIDE_TREES}; its folder is not read"))
         except UnreadableFile as exc:
             problems.append(InputError(os.path.normpath(entry.path), 0, f"{exc}; its folder is not read"))
         except OSError as exc:

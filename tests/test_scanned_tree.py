@@ -9,6 +9,7 @@ import os
 from pathlib import Path
 
 from conftest import check_folder, write_files
+from winportlint.cli import main
 
 SG = """variable "cidr" {
   default = "0.0.0.0/0"
@@ -77,3 +78,33 @@ def test_a_downloaded_module_recorded_outside_the_repository_is_an_error(tmp_pat
     assert check_folder(tmp_path / "repo" / "root", capsys) == (2, [], [
         '.terraform/modules/modules.json: error: module "lib": source ../../lib is outside the scanned folders '
         'and is not read (scan a folder that holds both, such as the repository)'])
+
+
+SECRET = "WPLSECRET-outside"
+
+
+def test_symlinks_to_files_outside_the_repository_are_not_read(tmp_path, capsys, monkeypatch):
+    """A template, a module file and a called module's file that lead out of the repository."""
+    write_files(tmp_path, {"outside/t.yaml": f"Resources: [{SECRET}\n",
+                           "outside/main.tf": f'variable "x" {{\n  default = "{SECRET}"\n}}\n{SECRET}\n',
+                           "repo/root/main.tf": 'module "lib" {\n  source = "../lib"\n}\n',
+                           "repo/lib/ok.tf": SG, "repo/good/main.tf": SG})
+    (tmp_path / "repo" / ".git").mkdir()
+    (tmp_path / "repo" / "t.yaml").symlink_to(tmp_path / "outside" / "t.yaml")
+    (tmp_path / "repo" / "lib" / "main.tf").symlink_to(tmp_path / "outside" / "main.tf")
+    (tmp_path / "repo" / "linked").mkdir()
+    (tmp_path / "repo" / "linked" / "main.tf").symlink_to(tmp_path / "outside" / "main.tf")
+    code, findings, errors = check_folder(tmp_path / "repo", capsys)  # none of them quotes the secret
+    assert code == 2
+    assert findings == ["good/main.tf:9:5: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
+                        "aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] "
+                        "[value from var.cidr]"]
+    assert errors == [
+        "lib/main.tf: error: a symlink to a file outside the scanned folders; not read; its folder is not read",
+        "linked/main.tf: error: a symlink to a file outside the scanned folders; not read; its folder is not read"]
+    # A found template link is passed over (it may be any .yaml); one named is an error.
+    monkeypatch.chdir(tmp_path / "repo")
+    assert main(["check", "--no-cache", "t.yaml"]) == 2
+    assert capsys.readouterr().out.splitlines() == [
+        "t.yaml: error: a symlink to a file outside the scanned folders; not read",
+        "0 findings in 0 files; 1 input error"]

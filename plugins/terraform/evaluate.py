@@ -24,10 +24,10 @@ from concurrent.futures import Future
 from dataclasses import dataclass, field
 from typing import NamedTuple
 
-from winportlint.engine import scanned_trees, within_trees
+from winportlint.engine import OUTSIDE_TREES, scanned_trees, within_trees
 from winportlint.excerpt import excerpt, excerpts_in
 from winportlint.model import InputError
-from winportlint.textfile import UnreadableFile, read_bytes
+from winportlint.textfile import UnreadableFile, check_status, read_bytes
 
 from .chunking import needs_slicing, run_now, start_slices
 from .guards import panic_errors
@@ -618,6 +618,11 @@ def _read_module(module: _Module, trees: tuple[str, ...]) -> None:
     module.calls = []
     for path in module.files:
         try:
+            if trees and os.path.islink(path) and not within_trees(path, trees):
+                check_status(os.stat(path))  # a FIFO or device is said to be one first
+                module.holds = True  # its evaluation is not tried: the error says why
+                module.errors.append(InputError(os.path.normpath(path), 0, f"{OUTSIDE_TREES}; its folder is not read"))
+                continue
             source = read_bytes(path)
             module.holds = module.holds or _may_hold(source)
             module.errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
