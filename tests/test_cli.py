@@ -87,7 +87,9 @@ def test_json_output_contract(capsys):
     assert first["catalog"] == [{"workload": "Remote Desktop", "rule": "Remote Desktop - User Mode (TCP-In)",
                                  "protocol": "tcp", "ports": "3389", "os": ["2012 R2", "2016", "2019", "2022"]}]
     via_condition = document["findings"][1]
-    assert [p["detail"] for p in via_condition["provenance"]] == ["condition Open is true", "parameter Prefix default"]
+    assert [p["detail"] for p in via_condition["provenance"]] == [
+        "condition Open is true (parameter OpenToWorld is passed another value at deployment)",
+        "parameter Prefix default"]
 
 
 def test_json_output_carries_the_context(capsys):

@@ -186,9 +186,12 @@ def test_network_acl_entries_and_subnet_associations():
 
 
 def test_network_acl_entry_metadata_ignores_and_conditions():
+    # The entry exists only where Open is true, where its action is allow: never deny.
     text = """\
+Parameters:
+  Stage: {Type: String}
 Conditions:
-  Open: !Equals [a, b]
+  Open: !Equals [!Ref Stage, test]
 Resources:
   Entry:
     Type: AWS::EC2::NetworkAclEntry
@@ -207,7 +210,9 @@ Resources:
     result = parse_text(text)
     assert result.errors == []
     assert [(p.action, p.ignores[0].ids, [s.kind for s in p.provenance]) for p in result.permissions] == [
-        ("allow", ("WPL601",), ["condition", "condition"]), ("deny", ("WPL601",), ["condition", "condition"])]
+        ("allow", ("WPL601",), ["condition", "condition"])]
+    assert result.permissions[0].provenance[0].detail == \
+        "resource condition Open is true (parameter Stage has no default)"
 
 
 # --- load balancers ---------------------------------------------------------------------------------
@@ -246,8 +251,10 @@ def test_load_balancer_listeners_target_groups_and_classic():
 
 def test_a_scheme_chosen_by_a_condition_gives_a_permission_for_the_internet_facing_branch_only():
     text = """\
+Parameters:
+  Stage: {Type: String}
 Conditions:
-  Public: !Equals [a, b]
+  Public: !Equals [!Ref Stage, demo]
 Resources:
   Lb:
     Type: AWS::ElasticLoadBalancingV2::LoadBalancer
@@ -260,7 +267,7 @@ Resources:
     result = parse_text(text)
     assert result.errors == []
     assert [(p.peer.text, [(s.field, s.kind, s.detail) for s in p.provenance]) for p in result.permissions] == [
-        ("0.0.0.0/0", [("Scheme", "condition", "condition Public is true"),
+        ("0.0.0.0/0", [("Scheme", "condition", "condition Public is true (parameter Stage has no default)"),
                        ("Scheme", "literal", "internet-facing")])]
 
 

@@ -87,7 +87,7 @@ def _values(expression: str, parameters: str = "", mappings: str = "", rules: st
     condition and a resource, and the parameters, mappings and Rules given (indented lines)."""
     text = ("Parameters:\n  Name: {Type: String, Default: web}\n" + parameters +
             "Mappings:\n  Net:\n    dev: {Admin: 0.0.0.0/0}\n    prod: {Admin: 10.0.0.0/8}\n" + mappings +
-            "Conditions:\n  IsProd: !Equals [!Ref Name, prod]\n"
+            "Conditions:\n  IsProd: !Equals [!Ref AWS::Region, us-east-1]\n"
             "Resources:\n  Sg: {Type: AWS::EC2::SecurityGroup}\n" + ("Rules:\n" + rules if rules else "") + expression)
     (document,) = load(text, False, SHORT_TAGS)
     resolver = Resolver("t.yaml", document.value)
@@ -123,7 +123,7 @@ REFERENCE = [
     ("Fn::Transform", "{Name: Macro, Parameters: {}}", [Unknown("Fn::Transform is the output of a macro")]),
     ("Fn::And", "[{Condition: IsProd}, {Condition: IsProd}]", _condition("Fn::And")),
     ("Fn::Equals", "[a, b]", _condition("Fn::Equals")),
-    ("Fn::If", "[IsProd, a, b]", ["a", "b"]),
+    ("Fn::If", "[IsProd, a, b]", ["a", "b"]),  # IsProd depends on the region: either may hold
     ("Fn::Not", "[{Condition: IsProd}]", _condition("Fn::Not")),
     ("Fn::Or", "[{Condition: IsProd}, {Fn::Equals: [a, a]}]", _condition("Fn::Or")),
     ("Fn::Contains", "[[a, b], a]", _rules("Fn::Contains")),

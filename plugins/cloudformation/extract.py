@@ -9,7 +9,8 @@ from winportlint import netmath
 from winportlint.excerpt import excerpt
 from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
-from .intrinsics import NO_VALUE, Alternative, ResourceRef, Resolver, Unknown, intrinsic, scalar
+from .intrinsics import (EVERYWHERE, MAX_ALTERNATIVES, NO_VALUE, Alternative, ResourceRef, Resolver, TooManyValues,
+                         Unknown, combine, intrinsic, merge_worlds, scalar)
 from winportlint.nodes import LoadError, Node
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
@@ -113,13 +114,25 @@ def resource_properties(resource: Node) -> Node | None:
     return properties
 
 
-def resource_condition(resolver: Resolver, resource: Node) -> tuple[Provenance, ...]:
-    """The resource's ``Condition``, as the provenance of everything it holds."""
+def resource_condition(resolver: Resolver, resource: Node) -> list[Alternative]:
+    """The worlds where the resource exists (its ``Condition`` is true), each with the
+    provenance of everything it holds; none when the condition is never true."""
     condition = resource.value.get("Condition")
-    if condition is not None and isinstance(condition.value, str):
-        return (Provenance("Condition", "condition", f"{condition.value} is true (resource condition)",
-                           resolver.location(condition)),)
-    return ()
+    if condition is None:
+        return [Alternative(None)]
+    return [Alternative(None, (outcome.provenance[0]._replace(detail="resource " + outcome.provenance[0].detail),),
+                        outcome.world)
+            for outcome in resolver.condition(condition) if outcome.value is True]
+
+
+def within(contexts: list[Alternative], alternative: Alternative) -> list[Alternative]:
+    """The contexts in which ``alternative`` also holds, with its steps added."""
+    found = []
+    for context in contexts:
+        world = merge_worlds(context.world, alternative.world)
+        if world is not None:
+            found.append(Alternative(None, context.provenance + steps(alternative), world))
+    return found
 
 
 def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
@@ -149,54 +162,59 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
 
 
 def _resource_rules(resolver: Resolver, name: str, resource_type: str, resource: Node, errors: list[InputError]):
-    """``(group, direction, rule node, context)`` for each rule a resource holds."""
+    """``(group, direction, rule node, contexts)`` for each rule a resource holds: the
+    contexts are the worlds in which the resource holds the rule."""
     try:
         properties = resource_properties(resource)
         if properties is None:
             return
-        context = resource_condition(resolver, resource)
+        contexts = resource_condition(resolver, resource)
+        if not contexts:
+            return  # its condition is never true: the resource is never created
         if resource_type == SECURITY_GROUP:
             for key, direction in (("SecurityGroupIngress", Direction.INGRESS),
                                    ("SecurityGroupEgress", Direction.EGRESS)):
                 rules = properties.value.get(key)
                 if rules is not None:
-                    unknowns: list[tuple[Node, Unknown, tuple[Provenance, ...]]] = []
+                    unknowns: list[tuple[Node, Unknown, Alternative]] = []
                     for rule, rule_context in mapping_items(resolver, rules, key, unknowns=unknowns):
-                        yield name, direction, rule, context + rule_context
+                        yield name, direction, rule, within(contexts, rule_context)
                     for node, unknown, rule_context in unknowns:
-                        yield name, direction, node, context + rule_context + (
-                            Provenance(key, "unknown", _unknown_rules(key, node, unknown), resolver.location(node)),)
+                        step = Provenance(key, "unknown", _unknown_rules(key, node, unknown), resolver.location(node))
+                        yield name, direction, node, [c._replace(provenance=c.provenance + (step,))
+                                                      for c in within(contexts, rule_context)]
             return
         direction = Direction.INGRESS if resource_type == INGRESS else Direction.EGRESS
         function, _ = intrinsic(properties)
         if function is not None:  # the whole rule is inserted at deployment (an AWS::Include)
             why = _unknown_rules("Properties", properties, Unknown(f"{function} is not known before deployment"))
-            yield name, direction, properties, context + (
-                Provenance("Properties", "unknown", why, resolver.location(properties)),)
+            step = Provenance("Properties", "unknown", why, resolver.location(properties))
+            yield name, direction, properties, [c._replace(provenance=c.provenance + (step,)) for c in contexts]
             return
         for group, group_context in _target_groups(resolver, name, properties):
-            yield group, direction, properties, context + group_context
+            yield group, direction, properties, within(contexts, group_context)
     except LoadError as exc:
         errors.append(InputError(resolver.file, exc.line, f"{name}: {exc}"))
 
 
 def mapping_items(resolver: Resolver, rules: Node, key: str, what: str = "rule mappings",
-                  unknowns: list[tuple[Node, Unknown, tuple[Provenance, ...]]] | None = None,
-                  ) -> Iterator[tuple[Node, tuple[Provenance, ...]]]:
+                  unknowns: list[tuple[Node, Unknown, Alternative]] | None = None,
+                  ) -> Iterator[tuple[Node, Alternative]]:
     """The rule mappings of an inline rule list (or the ``what`` of any list of
     mappings), through Fn::If at either level.
 
     A single mapping in place of the list is read as a list of one, as
     CloudFormation does; an empty mapping (``{}``, typically an ``Fn::If``
     branch) opens nothing. Items (or a whole list) not known before deployment,
-    such as an ``AWS::Include``, are added to ``unknowns`` when it is given.
+    such as an ``AWS::Include``, are added to ``unknowns`` when it is given. Each
+    item comes with the world (and steps) of the alternative that holds it.
     """
     if isinstance(rules.value, list) and not rules.tag:  # resolve item by item: no cross product
         alternatives = [(item, alternative) for item in rules.value for alternative in resolver.resolve(item, key)]
     else:
         alternatives = [(rules, alternative) for alternative in resolver.resolve(rules, key)]
     for node, alternative in alternatives:
-        context = steps(alternative)
+        context = Alternative(None, steps(alternative), alternative.world)
         value = alternative.value
         if value is NO_VALUE:
             continue
@@ -225,67 +243,85 @@ def _unknown_rules(key: str, node: Node, unknown: Unknown) -> str:
     return f"{key}: {unknown.why}"
 
 
-def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, tuple[Provenance, ...]]]:
-    """The group a standalone rule resource attaches to, for grouping rules."""
+def _target_groups(resolver: Resolver, name: str, properties: Node) -> Iterator[tuple[str, Alternative]]:
+    """The group a standalone rule resource attaches to, for grouping rules, in each world."""
     for key in ("GroupId", "GroupName"):
         node = properties.value.get(key)
         if node is None:
             continue
         for alternative in resolver.resolve(node, key):
             value = alternative.value
-            if isinstance(value, ResourceRef):
-                yield value.name, steps(alternative)
-            elif isinstance(value, str):
-                yield value, steps(alternative)
-            else:
-                yield name, steps(alternative)
+            group = value.name if isinstance(value, ResourceRef) else value if isinstance(value, str) else name
+            yield group, alternative
         return
-    yield name, ()
+    yield name, Alternative(None)
 
 
 def _rule_permissions(resolver: Resolver, resource: str, resource_type: str, group: str, direction: Direction,
-                      rule: Node, context: tuple[Provenance, ...]) -> list[Permission]:
-    """All permissions of one rule, or a LoadError for the whole rule."""
-    return list(_iter_rule_permissions(resolver, resource, resource_type, group, direction, rule, context))
+                      rule: Node, contexts: list[Alternative]) -> list[Permission]:
+    """All permissions of one rule (one per value, in the first world that gives it), or a
+    LoadError for the whole rule."""
+    unique: dict[tuple, Permission] = {}
+    for permission in _iter_rule_permissions(resolver, resource, resource_type, group, direction, rule, contexts):
+        unique.setdefault(permission._replace(provenance=()), permission)
+    return list(unique.values())
 
 
 def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str, group: str, direction: Direction,
-                           rule: Node, context: tuple[Provenance, ...]) -> Iterator[Permission]:
+                           rule: Node, contexts: list[Alternative]) -> Iterator[Permission]:
     fields = rule.value
     file = resolver.file
     rule_location = Location(file, rule.line, rule.column)
-    if context and context[-1].kind == "unknown" and intrinsic(rule)[0] is not None:
+    if not contexts:
+        return  # the rule is in no world where its resource exists
+    if contexts[0].provenance and contexts[0].provenance[-1].kind == "unknown" \
+            and intrinsic(rule)[0] is not None:
         # rules not known before deployment (an AWS::Include): any protocol, port and source
-        why = context[-1].detail
-        yield Permission(resource, resource_type, group, direction, "unknown", None, Peer("unknown", why),
+        context = contexts[0].provenance
+        yield Permission(resource, resource_type, group, direction, "unknown", None, Peer("unknown", context[-1].detail),
                          rule_location, rule_location, context)
         return
     if "IpProtocol" not in fields:
         raise LoadError("security group rule has no IpProtocol", rule.line)
-
-    def values(key: str) -> list[Alternative]:
-        node = fields.get(key)
-        return resolver.resolve(node, key) if node is not None else [Alternative(None)]
-
     peers = [(key, kind) for key, kind in _PEER_FIELDS[direction] if key in fields]
     if not peers:
         raise LoadError("security group rule has no source or destination", rule.line)
-    for (protocol_alt, from_alt, to_alt) in itertools.product(values("IpProtocol"), values("FromPort"),
-                                                              values("ToPort")):
-        protocol, ports, port_provenance = protocol_and_ports(protocol_alt, from_alt, to_alt, fields, rule)
-        for key, kind in peers:
+    choices = [contexts] + [values(resolver, fields, key) for key in ("IpProtocol", "FromPort", "ToPort")]
+    peer_choices = [(key, kind, values(resolver, fields, key)) for key, kind in peers]
+    try:
+        combinations = combine(choices, rule)
+        independent = None
+    except TooManyValues:  # too many worlds to read one by one: each value on its own
+        combinations = [(combination, EVERYWHERE) for combination in itertools.product(
+            *(_distinct(choice) for choice in choices))]
+        independent = Provenance("Condition", "condition", f"more than {MAX_ALTERNATIVES} combinations of conditions "
+                                 "and parameter values: each value read on its own")
+    for (context, protocol_alt, from_alt, to_alt), world in combinations:
+        try:
+            protocol, ports, port_provenance = protocol_and_ports(protocol_alt, from_alt, to_alt, fields, rule)
+        except PortRangeError:
+            if independent is None:
+                raise
+            continue  # ends of different worlds, paired only because worlds were not followed
+        for key, kind, alternatives in peer_choices:
             node = fields[key]
-            for peer_alt in resolver.resolve(node, key):
+            for peer_alt in alternatives:
                 if peer_alt.value is NO_VALUE:
                     continue
+                if independent is None:
+                    peer_world = merge_worlds(world, peer_alt.world)
+                    if peer_world is None or not resolver.holds(peer_world):
+                        continue
                 written = not any(p.kind in _RESOLVED for p in peer_alt.provenance)
                 peer = to_peer(peer_alt.value, kind, _CIDR_VERSIONS.get(key), written)
                 if peer.kind == "invalid" and written and not isinstance(peer_alt.value, Unknown):
                     raise LoadError(f"{key} {_cidr_problem(peer_alt.value, _CIDR_VERSIONS[key])}",
                                     _value_line(peer_alt, node))
-                provenance = context + port_provenance + steps(peer_alt)
+                provenance = context.provenance + port_provenance + steps(peer_alt)
                 if isinstance(peer_alt.value, Unknown):
                     provenance += (Provenance(key, "unknown", peer_alt.value.why, Location(file, node.line, node.column)),)
+                if independent is not None:
+                    provenance += (independent,)
                 yield Permission(
                     resource=resource,
                     resource_type=resource_type,
@@ -298,6 +334,30 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
                     rule_location=rule_location,
                     provenance=provenance,
                 )
+
+
+def values(resolver: Resolver, fields: dict[str, Node], key: str) -> list[Alternative]:
+    """The alternatives of a rule's field (``None`` when it is not written); a field that can
+    take too many values to read one by one is unknown, not an error."""
+    node = fields.get(key)
+    if node is None:
+        return [Alternative(None)]
+    try:
+        return resolver.alternatives(node, key)
+    except TooManyValues as exc:
+        return [Alternative(Unknown(str(exc)))]
+
+
+def _distinct(alternatives: list[Alternative]) -> list[Alternative]:
+    """One alternative per value, worlds left aside."""
+    distinct: dict[str, Alternative] = {}
+    for alternative in alternatives:
+        distinct.setdefault(repr(alternative.value), alternative._replace(world=EVERYWHERE))
+    return list(distinct.values())
+
+
+class PortRangeError(LoadError):
+    """Port ends that make no range (FromPort above ToPort, say)."""
 
 
 def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt: Alternative, fields, rule: Node,
@@ -329,7 +389,7 @@ def protocol_and_ports(protocol_alt: Alternative, from_alt: Alternative, to_alt:
     try:
         ports: PortRange | None = netmath.port_range(protocol, *ends)
     except ValueError as exc:
-        raise LoadError(f"{exc} ({from_key} {ends[0]}, {to_key} {ends[1]})", rule.line) from None
+        raise PortRangeError(f"{exc} ({from_key} {ends[0]}, {to_key} {ends[1]})", rule.line) from None
     if ports is None and ends == [None, None]:
         provenance += (Provenance(from_key, "default", "no port range: every port"),)
     return protocol, ports, provenance

@@ -1,10 +1,17 @@
 """Every value a CloudFormation expression can take, and why.
 
-Conditions are not evaluated: a template is checked for every deployment it
-allows, so ``Fn::If`` yields both branches and a parameter yields its default
-and each allowed value. What cannot be known from the template alone
-(``Fn::GetAtt``, ``Fn::ImportValue``, pseudo parameters, a parameter without
-a default) is :data:`UNKNOWN`, never the world.
+A template is checked for every deployment it allows: a parameter yields its
+default and each allowed value, and a condition is evaluated in each of them.
+Each value comes with the *world* it holds in: the parameter values and
+condition outcomes it depends on. Values of one rule are combined only within
+one world, so that a condition takes the same branch everywhere in it, as
+CloudFormation evaluates it once per deployment. A condition that depends on
+what the template does not give (a pseudo parameter, a parameter without a
+default, a value passed at deployment) may be either true or false.
+
+What cannot be known from the template alone (``Fn::GetAtt``,
+``Fn::ImportValue``, pseudo parameters, a parameter without a default) is
+:class:`Unknown`, never the world.
 """
 
 from __future__ import annotations
@@ -79,12 +86,53 @@ class ResourceRef(NamedTuple):
         return f"{self.name}.{self.attribute}" if self.attribute else self.name
 
 
+#: What a world fixes: ``("parameter", name)`` to a value (a tuple for a list, or OTHER),
+#: ``("condition", name)`` to True or False. The empty world holds everywhere.
+World = frozenset
+EVERYWHERE: World = frozenset()
+#: The value of a parameter a condition tests, in the worlds where it is passed neither
+#: its default nor an allowed value.
+OTHER = _Marker("OTHER")
+
+
 class Alternative(NamedTuple):
-    """One value an expression can take. ``value`` is a str, a list of values, a
-    :class:`Node` (structure left for the caller), NO_VALUE, Unknown or ResourceRef."""
+    """One value an expression can take, in the world where it does. ``value`` is a str,
+    a list of values, a :class:`Node` (structure left for the caller), NO_VALUE, Unknown,
+    ResourceRef, or True/False for a condition."""
 
     value: object
     provenance: tuple[Provenance, ...] = ()
+    world: World = EVERYWHERE
+
+
+def merge_worlds(first: World, second: World) -> World | None:
+    """The world where both hold, or None when they fix something differently."""
+    if not second or first == second:
+        return first
+    if not first:
+        return second
+    fixed = dict(first)
+    for key, value in second:
+        if fixed.get(key, value) != value:
+            return None
+    return first | second
+
+
+def combine(choices: list[list[Alternative]], node: Node) -> list[tuple[tuple[Alternative, ...], World]]:
+    """One alternative of each choice, in every way that holds in one world, with that world;
+    a TooManyValues at ``node`` past MAX_ALTERNATIVES combinations."""
+    combinations: list[tuple[tuple[Alternative, ...], World]] = [((), EVERYWHERE)]
+    for choice in choices:
+        grown = []
+        for combination, world in combinations:
+            for alternative in choice:
+                merged = merge_worlds(world, alternative.world)
+                if merged is not None:
+                    grown.append(((*combination, alternative), merged))
+        if len(grown) > MAX_ALTERNATIVES:
+            raise TooManyValues(f"expression can take more than {MAX_ALTERNATIVES} values", node.line)
+        combinations = grown
+    return combinations
 
 
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
@@ -98,19 +146,51 @@ class Resolver:
         self.parameters = _section(template, "Parameters")
         self.mappings = _section(template, "Mappings")
         self.resources = _section(template, "Resources")
+        self.conditions = _section(template, "Conditions")
+        #: Parameters some condition tests: each is also read as a value other than those written.
+        self._tested = _referenced(self.conditions.values())
+        self._tests: dict[str, frozenset[str]] = {}
         #: Mapping values being resolved: a value that finds itself again is a cycle, not a deep recursion.
         self._open_entries: set[int] = set()
+        self._outcomes: dict[str, list[Alternative]] = {}
+        self._open_conditions: set[str] = set()
 
     def location(self, node: Node) -> Location:
         return Location(self.file, node.line, node.column)
 
     def resolve(self, node: Node, field: str) -> list[Alternative]:
-        """Every alternative of ``node``; scalars and lists are resolved, mappings
-        that are not intrinsic functions come back as Nodes."""
+        """Every alternative of ``node`` read on its own (in the worlds that :meth:`holds`);
+        scalars and lists are resolved, mappings that are not intrinsic functions come back
+        as Nodes."""
+        return [alternative for alternative in self.alternatives(node, field) if self.holds(alternative.world)]
+
+    def alternatives(self, node: Node, field: str) -> list[Alternative]:
+        """Every alternative of ``node``, to be combined with others of the same rule: the
+        worlds of the combination are to be checked with :meth:`holds`."""
         alternatives = self._resolve(node, field)
         if len(alternatives) > MAX_ALTERNATIVES:
             raise TooManyValues(f"{field} can take more than {MAX_ALTERNATIVES} values", node.line)
         return alternatives
+
+    def holds(self, world: World) -> bool:
+        """Whether a world is one the template is read in: a parameter is given a value other
+        than those written only where a condition that tests it is fixed too (elsewhere it is
+        read as its default and allowed values, as a parameter no condition tests)."""
+        others = [name for (kind, name), value in world if value is OTHER]
+        if not others:
+            return True
+        tested = set().union(*(self._tested_by(name) for (kind, name), _ in world if kind == "condition"))
+        return all(name in tested for name in others)
+
+    def _tested_by(self, condition: str) -> frozenset[str]:
+        """The parameters a condition tests, through the conditions it refers to."""
+        if condition not in self._tests:
+            self._tests[condition] = frozenset()  # a cycle tests nothing more
+            definition = self.conditions.get(condition)
+            names = _referenced([definition]) if definition is not None else frozenset()
+            self._tests[condition] = frozenset(names & set(self.parameters)).union(
+                *(self._tested_by(name) for name in names & set(self.conditions)))
+        return self._tests[condition]
 
     def _resolve(self, node: Node, field: str) -> list[Alternative]:
         function, argument = intrinsic(node)
@@ -133,9 +213,9 @@ class Resolver:
         """A literal list whose items may be expressions: the product of their alternatives."""
         per_item = [self._resolve(item, field) for item in node.value]
         results = []
-        for combination in _bounded_product(per_item, node):
+        for combination, world in combine(per_item, node):
             items = [a.value for a in combination if a.value is not NO_VALUE]
-            results.append(Alternative(items, _join_provenance(combination)))
+            results.append(Alternative(items, _join_provenance(combination), world))
         return results
 
     # -- Ref ------------------------------------------------------------------------------------
@@ -177,8 +257,16 @@ class Resolver:
             value: object = [part.strip() for part in text.split(",")] if is_list else text
             key = tuple(value) if is_list else value
             if key not in seen:
-                seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self.location(value_node)),))
-        return list(seen.values()) or [Alternative(Unknown(f"parameter {name} has no usable value"))]
+                seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self.location(value_node)),),
+                                        frozenset({(("parameter", name), key)}))
+        if not seen:
+            return [Alternative(Unknown(f"parameter {name} has no usable value"))]
+        if name in self._tested and allowed is None:  # any other value may be passed, and tested
+            why = f"parameter {name} is passed another value at deployment"
+            seen[OTHER] = Alternative(Unknown(why, kind), (Provenance(field, "parameter", why,
+                                                                      self.location(declaration)),),
+                                      frozenset({(("parameter", name), OTHER)}))
+        return list(seen.values())
 
     def _fn_getatt(self, argument: Node, field: str, node: Node) -> list[Alternative]:
         parts = argument.value
@@ -193,13 +281,74 @@ class Resolver:
 
     def _fn_if(self, argument: Node, field: str, node: Node) -> list[Alternative]:
         items = list_argument(argument, 3, "Fn::If", node)
-        condition = scalar(items[0]) or "?"
         results = []
-        for branch, truth in ((items[1], "true"), (items[2], "false")):
-            step = Provenance(field, "condition", f"condition {condition} is {truth}", self.location(branch))
-            for alternative in self._resolve(branch, field):
-                results.append(Alternative(alternative.value, (step, *alternative.provenance)))
+        branches = {}
+        for outcome in self.condition(items[0]):
+            branch = items[1] if outcome.value else items[2]
+            if id(branch) not in branches:
+                branches[id(branch)] = self._resolve(branch, field)
+            step = Provenance(field, "condition", outcome.provenance[0].detail, self.location(branch))
+            for alternative in branches[id(branch)]:
+                world = merge_worlds(outcome.world, alternative.world)
+                if world is not None:
+                    results.append(Alternative(alternative.value, (step, *alternative.provenance), world))
         return results
+
+    def condition(self, name_node: Node) -> list[Alternative]:
+        """The outcomes (True, False) of the condition ``name_node`` names, each in the world
+        where it is so; the world fixes the condition itself, so that every Fn::If on it and
+        the resources it guards agree. The one step of provenance says why it is so."""
+        name = scalar(name_node)
+        if name is None:
+            raise LoadError("a condition must be named by a string", name_node.line)
+        if name in self._outcomes:
+            return self._outcomes[name]
+        if name in self._open_conditions:
+            raise LoadError(f"condition {excerpt(name)} depends on itself", name_node.line)
+        definition = self.conditions.get(name)
+        self._open_conditions.add(name)
+        try:
+            truths = [Alternative(Unknown(f"condition {name} is not defined"))] if definition is None \
+                else self._truth(definition)
+        finally:
+            self._open_conditions.discard(name)
+        outcomes = []
+        for truth in truths:
+            for value in (truth.value,) if isinstance(truth.value, bool) else (True, False):
+                world = merge_worlds(truth.world, frozenset({(("condition", name), value)}))
+                if world is not None:
+                    detail = f"condition {name} is {str(value).lower()}{_because(truth)}"
+                    outcomes.append(Alternative(value, (Provenance("Condition", "condition", detail,
+                                                                   self.location(name_node)),), world))
+        self._outcomes[name] = outcomes
+        return outcomes
+
+    def _truth(self, node: Node) -> list[Alternative]:
+        """The values (True, False or Unknown) of a condition function, each in its world."""
+        function, argument = intrinsic(node)
+        if function == "Condition":
+            return self.condition(argument)
+        if function == "Fn::Equals":
+            items = list_argument(argument, 2, "Fn::Equals", node)
+            choices = [self._resolve(item, "Fn::Equals") for item in items]
+            return [Alternative(_equal(first.value, second.value), first.provenance + second.provenance, world)
+                    for (first, second), world in combine(choices, node)]
+        if function == "Fn::Not":
+            items = list_argument(argument, 1, "Fn::Not", node)
+            return [a._replace(value=not a.value) if isinstance(a.value, bool) else a for a in self._truth(items[0])]
+        if function in ("Fn::And", "Fn::Or"):
+            items = argument.value
+            if not isinstance(items, list) or not 2 <= len(items) <= 10:
+                raise LoadError(f"{function} needs a list of 2 to 10 conditions", node.line)
+            deciding = function == "Fn::Or"  # the value that decides alone: True for Or, False for And
+            results = []
+            for combination, world in combine([self._truth(item) for item in items], node):
+                values = [a.value for a in combination]
+                value = deciding if deciding in values else \
+                    next((v for v in values if isinstance(v, Unknown)), not deciding)
+                results.append(Alternative(value, _join_provenance(combination), world))
+            return results
+        return [Alternative(Unknown("the condition is not a condition function"))]
 
     def _fn_findinmap(self, argument: Node, field: str, node: Node) -> list[Alternative]:
         """Every entry the names can select; with ``{DefaultValue: x}`` (AWS::LanguageExtensions),
@@ -216,23 +365,28 @@ class Resolver:
         written = scalar(items[0])
         if written is not None and written not in self.mappings and default is None:
             raise LoadError(f"Fn::FindInMap names unknown mapping {excerpt(written)}", items[0].line)
-        missing = False  # some names may select no entry: where the default applies
-        selections: list[tuple[object, tuple[str, ...], tuple[Provenance, ...]]] = [(self.mappings, (), ())]
+        missing: dict[World, tuple[Provenance, ...]] = {}  # worlds where the names select no entry
+        selections: list[tuple[object, tuple[str, ...], tuple[Provenance, ...], World]] = [
+            (self.mappings, (), (), EVERYWHERE)]
         for depth, key_node in enumerate(items[:3]):
             deeper = []
-            for key, key_provenance in self._keys(key_node, field):
-                missing = missing or key is None
-                for level, path, provenance in selections:
+            for key, key_provenance, key_world in self._keys(key_node, field):
+                for level, path, provenance, world in selections:
+                    world = merge_worlds(world, key_world)
+                    if world is None:
+                        continue
+                    if key is None:  # any key, or none of them
+                        missing.setdefault(world, provenance + key_provenance)
                     for name in (list(level) if key is None else [key]):
                         entry = level.get(name)
                         if entry is None or (depth < 2 and not isinstance(entry.value, dict)):
-                            missing = True
+                            missing.setdefault(world, provenance + key_provenance)
                             continue
                         deeper.append((entry if depth == 2 else entry.value, (*path, name),
-                                       provenance + key_provenance))
+                                       provenance + key_provenance, world))
             selections = deeper
         results = []
-        for value_node, path, provenance in selections:
+        for value_node, path, provenance, world in selections:
             where = "/".join(path)
             step = Provenance(field, "mapping", f"mapping {where}", self.location(value_node))
             if id(value_node) in self._open_entries:
@@ -242,20 +396,24 @@ class Resolver:
                 alternatives = self._resolve(value_node, field)
             finally:
                 self._open_entries.discard(id(value_node))
-            results.extend(Alternative(a.value, (*provenance, step, *a.provenance)) for a in alternatives)
+            results.extend(Alternative(a.value, (*provenance, step, *a.provenance), merged)
+                           for a in alternatives if (merged := merge_worlds(world, a.world)) is not None)
         if default is not None and (missing or not results):
             step = Provenance(field, "mapping", "Fn::FindInMap DefaultValue", self.location(default))
-            results.extend(Alternative(a.value, (step, *a.provenance)) for a in self._resolve(default, field))
+            defaults = self._resolve(default, field)
+            for world, provenance in (missing or {EVERYWHERE: ()}).items():
+                results.extend(Alternative(a.value, (*provenance, step, *a.provenance), merged)
+                               for a in defaults if (merged := merge_worlds(world, a.world)) is not None)
         return results or [Alternative(Unknown(f"no entry of mapping {written or '(computed name)'} matches"))]
 
-    def _keys(self, node: Node, field: str) -> list[tuple[str | None, tuple[Provenance, ...]]]:
-        """Mapping keys an argument can take; ``None`` stands for every key."""
+    def _keys(self, node: Node, field: str) -> list[tuple[str | None, tuple[Provenance, ...], World]]:
+        """Mapping keys an argument can take, each in its world; ``None`` stands for every key."""
         keys = []
         for alternative in self._resolve(node, field):
             value = alternative.value
             literal = value if isinstance(value, str) else None
             provenance = tuple(p for p in alternative.provenance if p.kind != "literal")
-            keys.append((literal, provenance))
+            keys.append((literal, provenance, alternative.world))
         return keys
 
     # -- String functions -----------------------------------------------------------------------
@@ -280,15 +438,15 @@ class Resolver:
             else:  # ${Resource.Attribute}
                 choices.append([Alternative(Unknown(f"Fn::Sub of {excerpt(name, quote=False)}"))])
         results = []
-        for combination in _bounded_product(choices, node):
+        for combination, world in combine(choices, node):
             unknown = next((a.value for a in combination if not isinstance(a.value, str)), None)
             if unknown is not None:
                 results.append(Alternative(unknown if isinstance(unknown, Unknown)
-                                           else Unknown("Fn::Sub of a non-string value")))
+                                           else Unknown("Fn::Sub of a non-string value"), (), world))
                 continue
             substitutions = dict(zip(names, (a.value for a in combination)))
             text = _SUB_VARIABLE.sub(lambda m: substitutions[m.group(1)], template).replace("${!", "${")
-            results.append(Alternative(text, _join_provenance(combination)))
+            results.append(Alternative(text, _join_provenance(combination), world))
         return results
 
     def _fn_join(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -298,13 +456,13 @@ class Resolver:
         for alternative in self._resolve(items[1], field):
             parts = alternative.value
             if not isinstance(parts, list):
-                results.append(Alternative(parts if isinstance(parts, Unknown) else Unknown("Fn::Join of a non-list"),
-                                           alternative.provenance))
+                results.append(alternative._replace(
+                    value=parts if isinstance(parts, Unknown) else Unknown("Fn::Join of a non-list")))
             elif all(isinstance(part, str) for part in parts):
-                results.append(Alternative(delimiter.join(parts), alternative.provenance))
+                results.append(alternative._replace(value=delimiter.join(parts)))
             else:
                 unknown = next((p for p in parts if isinstance(p, Unknown)), Unknown("Fn::Join of a non-string"))
-                results.append(Alternative(unknown, alternative.provenance))
+                results.append(alternative._replace(value=unknown))
         return results
 
     def _fn_split(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -313,25 +471,26 @@ class Resolver:
         if not delimiter:
             raise LoadError("Fn::Split needs a delimiter", node.line)
         return [
-            Alternative(a.value.split(delimiter) if isinstance(a.value, str) else a.value, a.provenance)
+            a._replace(value=a.value.split(delimiter)) if isinstance(a.value, str) else a
             for a in self._resolve(items[1], field)
         ]
 
     def _fn_select(self, argument: Node, field: str, node: Node) -> list[Alternative]:
         items = list_argument(argument, 2, "Fn::Select", node)
         results = []
-        for index_alt, list_alt in itertools.product(self._resolve(items[0], field), self._resolve(items[1], field)):
+        for (index_alt, list_alt), world in combine([self._resolve(items[0], field),
+                                                     self._resolve(items[1], field)], node):
             provenance = index_alt.provenance + list_alt.provenance
             try:
                 index = int(index_alt.value)
             except (TypeError, ValueError):
-                results.append(Alternative(Unknown("Fn::Select index is not known"), provenance))
+                results.append(Alternative(Unknown("Fn::Select index is not known"), provenance, world))
                 continue
             values = list_alt.value
             if isinstance(values, list) and 0 <= index < len(values):
-                results.append(Alternative(values[index], provenance))
+                results.append(Alternative(values[index], provenance, world))
             elif isinstance(values, Unknown):
-                results.append(Alternative(values, provenance))
+                results.append(Alternative(values, provenance, world))
             else:
                 raise LoadError(f"Fn::Select index {index} is outside the list", node.line)
         return results
@@ -339,17 +498,15 @@ class Resolver:
     # -- Language extensions and encodings ------------------------------------------------------
 
     def _fn_length(self, argument: Node, field: str, node: Node) -> list[Alternative]:
-        return [Alternative(str(len(a.value)) if isinstance(a.value, list) else
-                            a.value if isinstance(a.value, Unknown) else Unknown("Fn::Length of a non-list"),
-                            a.provenance)
+        return [a._replace(value=str(len(a.value)) if isinstance(a.value, list) else
+                           a.value if isinstance(a.value, Unknown) else Unknown("Fn::Length of a non-list"))
                 for a in self._resolve(argument, field)]
 
     def _fn_base64(self, argument: Node, field: str, node: Node) -> list[Alternative]:
         import base64
 
-        return [Alternative(base64.b64encode(a.value.encode()).decode() if isinstance(a.value, str) else
-                            a.value if isinstance(a.value, Unknown) else Unknown("Fn::Base64 of a non-string"),
-                            a.provenance)
+        return [a._replace(value=base64.b64encode(a.value.encode()).decode() if isinstance(a.value, str) else
+                           a.value if isinstance(a.value, Unknown) else Unknown("Fn::Base64 of a non-string"))
                 for a in self._resolve(argument, field)]
 
     def _fn_cidr(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -359,7 +516,7 @@ class Resolver:
 
         items = list_argument(argument, 3, "Fn::Cidr", node)
         results = []
-        for combination in _bounded_product([self._resolve(item, field) for item in items], node):
+        for combination, world in combine([self._resolve(item, field) for item in items], node):
             block, count, bits = (a.value for a in combination)
             try:
                 network = ipaddress.ip_network(block, strict=False)
@@ -370,7 +527,7 @@ class Resolver:
             except (TypeError, ValueError):
                 value = next((v for v in (block, count, bits) if isinstance(v, Unknown)),
                              Unknown("Fn::Cidr of values that are not a block, a count and a size"))
-            results.append(Alternative(value, _join_provenance(combination)))
+            results.append(Alternative(value, _join_provenance(combination), world))
         return results
 
     def _fn_tojsonstring(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -378,8 +535,7 @@ class Resolver:
         no number or boolean type, so the text may differ from CloudFormation's there."""
         import json
 
-        return [Alternative(a.value if isinstance(a.value, Unknown) else json.dumps(a.value, separators=(",", ":")),
-                            a.provenance)
+        return [a if isinstance(a.value, Unknown) else a._replace(value=json.dumps(a.value, separators=(",", ":")))
                 for a in self._data(argument, field, node)]
 
     def _data(self, node: Node, field: str, call: Node) -> list[Alternative]:
@@ -397,14 +553,59 @@ class Resolver:
         elif value is None or value is NO_VALUE or isinstance(value, (str, Unknown)):
             return [alternative]
         else:
-            return [Alternative(Unknown(f"Fn::ToJsonString of {value}"), alternative.provenance)]
+            return [alternative._replace(value=Unknown(f"Fn::ToJsonString of {value}"))]
         results = []
-        for combination in _bounded_product(parts, call):
-            values = [a.value for a in combination]
+        for combination, world in combine([[alternative], *parts], call):
+            values = [a.value for a in combination[1:]]
             data = next((v for v in values if isinstance(v, Unknown)), None) or (
                 values if keys is None else {k: v for k, v in zip(keys, values) if v is not NO_VALUE})
-            results.append(Alternative(data, alternative.provenance + _join_provenance(combination)))
+            results.append(Alternative(data, _join_provenance(combination), world))
         return results
+
+
+def _referenced(nodes) -> frozenset[str]:
+    """Names ``Ref`` or ``Condition`` (or an ``Fn::Sub`` variable) refers to anywhere in ``nodes``."""
+    names: set[str] = set()
+    pending = list(nodes)
+    while pending:
+        node = pending.pop()
+        value = node.value
+        if isinstance(value, dict):
+            for key in ("Ref", "Condition"):
+                reference = value.get(key)
+                if reference is not None and isinstance(reference.value, str):
+                    names.add(reference.value)
+            pending.extend(value.values())
+        elif isinstance(value, list):
+            pending.extend(value)
+        elif isinstance(value, str):
+            names.update(_SUB_VARIABLE.findall(value))
+            if node.tag in ("!Ref", "!Condition"):
+                names.add(value)
+    return frozenset(names)
+
+
+def _equal(first: object, second: object) -> bool | Unknown:
+    """``Fn::Equals`` of two resolved values (strings, or lists of them)."""
+    for value in (first, second):
+        if isinstance(value, Unknown):
+            return value
+        if isinstance(value, (ResourceRef, Node)) or value is NO_VALUE:
+            return Unknown("Fn::Equals of a value not known before deployment")
+    return first == second
+
+
+def _because(truth: Alternative) -> str:
+    """Why a condition has its outcome: the parameter values of its world, or what it depends on."""
+    if isinstance(truth.value, Unknown):
+        return f" ({truth.value.why})"
+    values = sorted((name, value) for (kind, name), value in truth.world if kind == "parameter")
+    if not values:
+        return ""
+    return " (" + ", ".join(f"{name} is another value" if value is OTHER else
+                            f"{name} = {excerpt(','.join(value) if isinstance(value, tuple) else str(value))}"
+                            for name, value in values) + ")"
+
 
 def _section(template: dict[str, Node], name: str) -> dict[str, Node]:
     node = template.get(name)
@@ -438,15 +639,6 @@ def list_argument(argument: Node, size: int, function: str, node: Node) -> list[
     if not isinstance(argument.value, list) or len(argument.value) != size:
         raise LoadError(f"{function} needs a list of {size} items", node.line)
     return argument.value
-
-
-def _bounded_product(choices: list[list[Alternative]], node: Node):
-    count = 1
-    for choice in choices:
-        count *= max(len(choice), 1)
-    if count > MAX_ALTERNATIVES:
-        raise TooManyValues(f"expression can take more than {MAX_ALTERNATIVES} values", node.line)
-    return itertools.product(*choices)
 
 
 def _join_provenance(combination) -> tuple[Provenance, ...]:

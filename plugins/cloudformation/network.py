@@ -7,6 +7,7 @@ which order ACL entries apply, is for the checks to decide.
 
 from __future__ import annotations
 
+import itertools
 from ipaddress import IPv4Network
 
 from winportlint import netmath
@@ -16,8 +17,8 @@ from winportlint.nodes import LoadError, Node
 
 from .context import keys
 from .extract import (mapping_items, protocol_and_ports, resource_condition, resource_ignores, resource_properties,
-                      steps, to_peer, typed_resources)
-from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown, _bounded_product
+                      steps, to_peer, typed_resources, within)
+from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown, combine, merge_worlds
 
 ACL_ENTRY = "AWS::EC2::NetworkAclEntry"
 LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
@@ -48,6 +49,8 @@ def extract_network(file: str, document: Node) -> tuple[list[Permission], list[I
             if properties is None:
                 continue
             context = resource_condition(resolver, resource)
+            if not context:
+                continue  # its condition is never true: the resource is never created
             if resource_type == ACL_ENTRY:
                 found = _acl_entry(resolver, name, properties, start, context)
             elif resource_type == LISTENER:
@@ -66,7 +69,7 @@ def extract_network(file: str, document: Node) -> tuple[list[Permission], list[I
 # -- Network ACL entries -------------------------------------------------------------------------
 
 def _acl_entry(resolver: Resolver, name: str, properties: Node, start: Location,
-               context: tuple[Provenance, ...]) -> list[Permission]:
+               context: list[Alternative]) -> list[Permission]:
     fields = properties.value
     port_range = fields.get("PortRange")
     ends: dict[str, Node] = {}
@@ -82,16 +85,16 @@ def _acl_entry(resolver: Resolver, name: str, properties: Node, start: Location,
     named = {"Protocol": fields["Protocol"], **ends}
 
     def values(node: Node | None, key: str) -> list[Alternative]:
-        return resolver.resolve(node, key) if node is not None else [Alternative(None)]
+        return resolver.alternatives(node, key) if node is not None else [Alternative(None)]
 
-    acls = [(acl, ()) for acl in keys(resolver, fields.get("NetworkAclId"), "NetworkAclId")]
-    choices = [acls or [(name, ())],
+    acls = [Alternative(acl) for acl in keys(resolver, fields.get("NetworkAclId"), "NetworkAclId")]
+    choices = [context, acls or [Alternative(name)],
                values(fields.get("Protocol"), "Protocol"), values(ends.get("PortRange.From"), "PortRange.From"),
                values(ends.get("PortRange.To"), "PortRange.To"), values(fields.get("RuleNumber"), "RuleNumber"),
                values(fields.get("RuleAction"), "RuleAction"), values(fields.get("Egress"), "Egress")]
     permissions = []
-    for (group, group_steps), protocol_alt, from_alt, to_alt, number_alt, action_alt, egress_alt in \
-            _bounded_product(choices, properties):
+    for (context_alt, group_alt, protocol_alt, from_alt, to_alt, number_alt, action_alt, egress_alt), world in \
+            combine(choices, properties):
         action = _action(action_alt, fields, properties)
         direction = _direction(egress_alt, fields)
         if action is None or direction is None:
@@ -99,18 +102,19 @@ def _acl_entry(resolver: Resolver, name: str, properties: Node, start: Location,
         protocol, ports, port_steps = protocol_and_ports(protocol_alt, from_alt, to_alt, named, properties,
                                                          ("Protocol", "PortRange.From", "PortRange.To"))
         rule_number = _rule_number(number_alt, fields)
-        provenance = context + group_steps + port_steps + steps(number_alt) + steps(action_alt) + steps(egress_alt)
+        provenance = context_alt.provenance + port_steps + steps(number_alt) + steps(action_alt) + steps(egress_alt)
         for key in peers:
             node = fields[key]
-            for peer_alt in resolver.resolve(node, key):
-                if peer_alt.value is NO_VALUE:
+            for peer_alt in resolver.alternatives(node, key):
+                peer_world = merge_worlds(world, peer_alt.world)
+                if peer_alt.value is NO_VALUE or peer_world is None or not resolver.holds(peer_world):
                     continue
                 location = resolver.location(node)
                 peer_provenance = steps(peer_alt)
                 if isinstance(peer_alt.value, Unknown):
                     peer_provenance += (Provenance(key, "unknown", peer_alt.value.why, location),)
                 permissions.append(Permission(
-                    resource=name, resource_type=ACL_ENTRY, group=group, direction=direction, protocol=protocol,
+                    resource=name, resource_type=ACL_ENTRY, group=group_alt.value, direction=direction, protocol=protocol,
                     ports=ports, peer=to_peer(peer_alt.value, "cidr"), location=location, rule_location=start,
                     provenance=provenance + peer_provenance, control=NETWORK_ACL, rule_number=rule_number,
                     action=action))
@@ -152,7 +156,7 @@ def _rule_number(alternative: Alternative, fields: dict[str, Node]) -> int | Non
 
 # -- Load balancers ------------------------------------------------------------------------------
 
-def _listener(resolver: Resolver, name: str, properties: Node, start: Location, context: tuple[Provenance, ...],
+def _listener(resolver: Resolver, name: str, properties: Node, start: Location, context: list[Alternative],
               errors: list[InputError], starts: dict[str, tuple[int, int]]) -> list[Permission]:
     fields = properties.value
     if "LoadBalancerArn" not in fields:
@@ -183,7 +187,7 @@ def _listener(resolver: Resolver, name: str, properties: Node, start: Location, 
 
 
 def _classic(resolver: Resolver, name: str, properties: Node, start: Location,
-             context: tuple[Provenance, ...]) -> list[Permission]:
+             context: list[Alternative]) -> list[Permission]:
     fields = properties.value
     listeners = fields.get("Listeners")
     if listeners is None:
@@ -191,20 +195,20 @@ def _classic(resolver: Resolver, name: str, properties: Node, start: Location,
     schemes = _schemes(resolver, fields, start)
     guards = tuple(keys(resolver, fields.get("SecurityGroups"), "SecurityGroups"))
     permissions = []
-    for listener, listener_steps in mapping_items(resolver, listeners, "Listeners", "listener mappings"):
+    for listener, listener_context in mapping_items(resolver, listeners, "Listeners", "listener mappings"):
         forwards: tuple[PortRange, ...] = ()
         instance_port = listener.value.get("InstancePort")
         if instance_port is not None:
             forwards = tuple(dict.fromkeys(_ports(resolver, instance_port, "InstancePort")))
         permissions.extend(_listener_permissions(
             resolver, name, CLASSIC_LOAD_BALANCER, name, listener.value, "LoadBalancerPort", "Protocol", listener,
-            resolver.location(listener), context + listener_steps, schemes, guards, forwards, ()))
+            resolver.location(listener), within(context, listener_context), schemes, guards, forwards, ()))
     return permissions
 
 
 def _listener_permissions(resolver: Resolver, name: str, resource_type: str, group: str, fields: dict[str, Node],
                           port_key: str, protocol_key: str, listener: Node, rule_location: Location,
-                          context: tuple[Provenance, ...], schemes, guards: tuple[str, ...],
+                          context: list[Alternative], schemes, guards: tuple[str, ...],
                           forwards: tuple[PortRange, ...], forward_steps: tuple[Provenance, ...]) -> list[Permission]:
     """One permission per (listener port, IP protocol, internet-facing scheme); none for an internal one."""
     port_node = fields.get(port_key)
@@ -213,8 +217,8 @@ def _listener_permissions(resolver: Resolver, name: str, resource_type: str, gro
     protocol_node = fields.get(protocol_key)
     protocols = resolver.resolve(protocol_node, protocol_key) if protocol_node is not None else [Alternative(None)]
     permissions = []
-    for port_alt, protocol_alt, (peer, scheme_steps) in _bounded_product(
-            [resolver.resolve(port_node, port_key), protocols, schemes], listener):
+    for ((context_alt, port_alt, protocol_alt), _), (peer, scheme_steps) in itertools.product(
+            combine([context, resolver.resolve(port_node, port_key), protocols], listener), schemes):
         if peer is None:
             continue  # internal: not reachable from the internet
         if isinstance(port_alt.value, (Unknown, ResourceRef)) or port_alt.value is NO_VALUE:
@@ -228,7 +232,7 @@ def _listener_permissions(resolver: Resolver, name: str, resource_type: str, gro
                 resource=name, resource_type=resource_type, group=group, direction=Direction.INGRESS,
                 protocol=ip_protocol, ports=PortRange(port, port), peer=peer, location=resolver.location(port_node),
                 rule_location=rule_location,
-                provenance=context + steps(port_alt) + protocol_steps + scheme_steps + forward_steps,
+                provenance=context_alt.provenance + steps(port_alt) + protocol_steps + scheme_steps + forward_steps,
                 control=LOAD_BALANCER_CONTROL, guards=guards, forwards_to=forwards))
     return permissions
 
