@@ -21,20 +21,14 @@ from collections import defaultdict
 from dataclasses import dataclass
 from functools import cache, lru_cache
 
-from hypothesis import HealthCheck, example, given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from conftest import lint
+from conftest import DETERMINISTIC, lint
 from winportlint import netmath
 from winportlint.catalog import load_catalog
 from winportlint.checks import ExposureCheck
 from winportlint.plugin_manager import load_plugins
-
-#: Deterministic in CI: examples come from a seed derived from the test, and no example
-#: database carries failures over from another run (a failure is reproduced by its printed
-#: example; add it as an ``@example`` when it is a regression).
-DETERMINISTIC = {"derandomize": True, "database": None, "deadline": None, "print_blob": True,
-                 "suppress_health_check": [HealthCheck.too_slow, HealthCheck.data_too_large]}
 
 # --- the model ---------------------------------------------------------------------------------
 

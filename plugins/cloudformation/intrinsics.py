@@ -263,9 +263,9 @@ class Resolver:
             return [Alternative(Unknown(f"parameter {name} has no usable value"))]
         if name in self._tested and allowed is None:  # any other value may be passed, and tested
             why = f"parameter {name} is passed another value at deployment"
-            seen[OTHER] = Alternative(Unknown(why, kind), (Provenance(field, "parameter", why,
-                                                                      self.location(declaration)),),
-                                      frozenset({(("parameter", name), OTHER)}))
+            step = Provenance(field, "parameter", f"parameter {name}, another value passed at deployment",
+                              self.location(declaration))
+            seen[OTHER] = Alternative(Unknown(why, kind), (step,), frozenset({(("parameter", name), OTHER)}))
         return list(seen.values())
 
     def _fn_getatt(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -326,6 +326,8 @@ class Resolver:
     def _truth(self, node: Node) -> list[Alternative]:
         """The values (True, False or Unknown) of a condition function, each in its world."""
         function, argument = intrinsic(node)
+        if function is None and isinstance(node.value, dict) and list(node.value) == ["Condition"]:
+            function, argument = "Condition", node.value["Condition"]  # the long form, only here
         if function == "Condition":
             return self.condition(argument)
         if function == "Fn::Equals":
