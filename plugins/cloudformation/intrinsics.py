@@ -49,6 +49,9 @@ _UNKNOWABLE = {
 }
 
 MAX_ALTERNATIVES = 256
+#: Combinations a condition function may weigh: its outcomes are only true or false, so
+#: that a parameter with hundreds of allowed values is compared with each of them.
+MAX_CONDITION_WORLDS = 4096
 
 
 class _Marker:
@@ -86,8 +89,9 @@ class ResourceRef(NamedTuple):
         return f"{self.name}.{self.attribute}" if self.attribute else self.name
 
 
-#: What a world fixes: ``("parameter", name)`` to a value (a tuple for a list, or OTHER),
-#: ``("condition", name)`` to True or False. The empty world holds everywhere.
+#: What a world fixes, as pairs of a key and the values it may have there: ``("parameter", name)``
+#: and values of the parameter (a tuple for a list, or OTHER), ``("condition", name)`` and True or
+#: False. A key not in the world may have any value; the empty world holds everywhere.
 World = frozenset
 EVERYWHERE: World = frozenset()
 #: The value of a parameter a condition tests, in the worlds where it is passed neither
@@ -106,21 +110,30 @@ class Alternative(NamedTuple):
 
 
 def merge_worlds(first: World, second: World) -> World | None:
-    """The world where both hold, or None when they fix something differently."""
+    """The world where both hold, or None when they leave a key no value in common."""
     if not second or first == second:
         return first
     if not first:
         return second
     fixed = dict(first)
-    for key, value in second:
-        if fixed.get(key, value) != value:
-            return None
-    return first | second
+    for key, values in second:
+        if key in fixed:
+            values = fixed[key] & values
+            if not values:
+                return None
+        fixed[key] = values
+    return frozenset(fixed.items())
 
 
-def combine(choices: list[list[Alternative]], node: Node) -> list[tuple[tuple[Alternative, ...], World]]:
+def fixing(key: tuple[str, str], value: object) -> World:
+    """The world where ``key`` has ``value``."""
+    return frozenset({(key, frozenset({value}))})
+
+
+def combine(choices: list[list[Alternative]], node: Node,
+            limit: int = MAX_ALTERNATIVES) -> list[tuple[tuple[Alternative, ...], World]]:
     """One alternative of each choice, in every way that holds in one world, with that world;
-    a TooManyValues at ``node`` past MAX_ALTERNATIVES combinations."""
+    a TooManyValues at ``node`` past ``limit`` combinations."""
     combinations: list[tuple[tuple[Alternative, ...], World]] = [((), EVERYWHERE)]
     for choice in choices:
         grown = []
@@ -129,8 +142,8 @@ def combine(choices: list[list[Alternative]], node: Node) -> list[tuple[tuple[Al
                 merged = merge_worlds(world, alternative.world)
                 if merged is not None:
                     grown.append(((*combination, alternative), merged))
-        if len(grown) > MAX_ALTERNATIVES:
-            raise TooManyValues(f"expression can take more than {MAX_ALTERNATIVES} values", node.line)
+        if len(grown) > limit:
+            raise TooManyValues(f"expression can take more than {limit} values", node.line)
         combinations = grown
     return combinations
 
@@ -176,7 +189,7 @@ class Resolver:
         """Whether a world is one the template is read in: a parameter is given a value other
         than those written only where a condition that tests it is fixed too (elsewhere it is
         read as its default and allowed values, as a parameter no condition tests)."""
-        others = [name for (kind, name), value in world if value is OTHER]
+        others = [name for (kind, name), values in world if values == {OTHER}]
         if not others:
             return True
         tested = set().union(*(self._tested_by(name) for (kind, name), _ in world if kind == "condition"))
@@ -258,14 +271,14 @@ class Resolver:
             key = tuple(value) if is_list else value
             if key not in seen:
                 seen[key] = Alternative(value, (Provenance(field, "parameter", detail, self.location(value_node)),),
-                                        frozenset({(("parameter", name), key)}))
+                                        fixing(("parameter", name), key))
         if not seen:
             return [Alternative(Unknown(f"parameter {name} has no usable value"))]
         if name in self._tested and allowed is None:  # any other value may be passed, and tested
             why = f"parameter {name} is passed another value at deployment"
             step = Provenance(field, "parameter", f"parameter {name}, another value passed at deployment",
                               self.location(declaration))
-            seen[OTHER] = Alternative(Unknown(why, kind), (step,), frozenset({(("parameter", name), OTHER)}))
+            seen[OTHER] = Alternative(Unknown(why, kind), (step,), fixing(("parameter", name), OTHER))
         return list(seen.values())
 
     def _fn_getatt(self, argument: Node, field: str, node: Node) -> list[Alternative]:
@@ -314,17 +327,24 @@ class Resolver:
             self._open_conditions.discard(name)
         outcomes = []
         for truth in truths:
+            why = truth.value.why if isinstance(truth.value, Unknown) else ""
             for value in (truth.value,) if isinstance(truth.value, bool) else (True, False):
-                world = merge_worlds(truth.world, frozenset({(("condition", name), value)}))
+                world = merge_worlds(truth.world, fixing(("condition", name), value))
                 if world is not None:
-                    detail = f"condition {name} is {str(value).lower()}{_because(truth)}"
-                    outcomes.append(Alternative(value, (Provenance("Condition", "condition", detail,
-                                                                   self.location(name_node)),), world))
-        self._outcomes[name] = outcomes
-        return outcomes
+                    outcomes.append((value, why, world))
+        self._outcomes[name] = [
+            Alternative(value, (Provenance("Condition", "condition", f"condition {name} is {str(value).lower()}"
+                                           f"{_because(why, world)}", self.location(name_node)),), world)
+            for value, why, world in _joined(outcomes)]
+        return self._outcomes[name]
 
     def _truth(self, node: Node) -> list[Alternative]:
-        """The values (True, False or Unknown) of a condition function, each in its world."""
+        """The values (True, False or Unknown) of a condition function, each in its world,
+        as few as the worlds allow (see :func:`_joined`)."""
+        return [Alternative(value, (), world)
+                for value, _, world in _joined([(a.value, "", a.world) for a in self._truths(node)])]
+
+    def _truths(self, node: Node) -> list[Alternative]:
         function, argument = intrinsic(node)
         if function is None and isinstance(node.value, dict) and list(node.value) == ["Condition"]:
             function, argument = "Condition", node.value["Condition"]  # the long form, only here
@@ -333,8 +353,8 @@ class Resolver:
         if function == "Fn::Equals":
             items = list_argument(argument, 2, "Fn::Equals", node)
             choices = [self._resolve(item, "Fn::Equals") for item in items]
-            return [Alternative(_equal(first.value, second.value), first.provenance + second.provenance, world)
-                    for (first, second), world in combine(choices, node)]
+            return [Alternative(_equal(first.value, second.value), (), world)
+                    for (first, second), world in combine(choices, node, MAX_CONDITION_WORLDS)]
         if function == "Fn::Not":
             items = list_argument(argument, 1, "Fn::Not", node)
             return [a._replace(value=not a.value) if isinstance(a.value, bool) else a for a in self._truth(items[0])]
@@ -344,11 +364,11 @@ class Resolver:
                 raise LoadError(f"{function} needs a list of 2 to 10 conditions", node.line)
             deciding = function == "Fn::Or"  # the value that decides alone: True for Or, False for And
             results = []
-            for combination, world in combine([self._truth(item) for item in items], node):
+            for combination, world in combine([self._truth(item) for item in items], node, MAX_CONDITION_WORLDS):
                 values = [a.value for a in combination]
                 value = deciding if deciding in values else \
                     next((v for v in values if isinstance(v, Unknown)), not deciding)
-                results.append(Alternative(value, _join_provenance(combination), world))
+                results.append(Alternative(value, (), world))
             return results
         return [Alternative(Unknown("the condition is not a condition function"))]
 
@@ -597,16 +617,38 @@ def _equal(first: object, second: object) -> bool | Unknown:
     return first == second
 
 
-def _because(truth: Alternative) -> str:
-    """Why a condition has its outcome: the parameter values of its world, or what it depends on."""
-    if isinstance(truth.value, Unknown):
-        return f" ({truth.value.why})"
-    values = sorted((name, value) for (kind, name), value in truth.world if kind == "parameter")
-    if not values:
-        return ""
-    return " (" + ", ".join(f"{name} is another value" if value is OTHER else
-                            f"{name} = {excerpt(','.join(value) if isinstance(value, tuple) else str(value))}"
-                            for name, value in values) + ")"
+def _joined(outcomes: list[tuple[object, str, World]]) -> list[tuple[object, str, World]]:
+    """Outcomes whose worlds differ in the values of one parameter only, as one: a condition on
+    a parameter with hundreds of allowed values has two outcomes, not one per value."""
+    keys = dict.fromkeys(key for _, _, world in outcomes for key, _ in world if key[0] == "parameter")
+    for key in keys:
+        joined: dict[tuple, set] = {}
+        for value, why, world in outcomes:
+            rest = frozenset(pair for pair in world if pair[0] != key)
+            values = next((values for k, values in world if k == key), None)
+            joined.setdefault((value, why, rest, values is None), set()).update(values or ())
+        outcomes = [(value, why, rest if absent else rest | {(key, frozenset(values))})
+                    for (value, why, rest, absent), values in joined.items()]
+    return outcomes
+
+
+def _because(why: str, world: World) -> str:
+    """Why a condition has its outcome: what it depends on, or the parameter values of its world."""
+    if why:
+        return f" ({why})"
+    described = []
+    for (kind, name), values in sorted(world, key=lambda pair: pair[0]):
+        if kind != "parameter":
+            continue
+        texts = sorted(excerpt(",".join(v) if isinstance(v, tuple) else str(v)) for v in values if v is not OTHER)
+        if OTHER in values:
+            texts.append("another value")
+        if len(texts) == 1:
+            described.append(f"{name} is another value" if OTHER in values else f"{name} = {texts[0]}")
+        else:
+            more = len(texts) - 1
+            described.append(f"{name} = {texts[0]} or {more} other value{'s' if more > 1 else ''}")
+    return f" ({', '.join(described)})" if described else ""
 
 
 def _section(template: dict[str, Node], name: str) -> dict[str, Node]:
