@@ -417,17 +417,14 @@ def test_a_failing_check_is_a_cfn_lint_rule_error(monkeypatch, tmp_path):
 # --- the corpus ------------------------------------------------------------------------------
 
 
-@pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason=f"the shared corpus is absent ({CORPUS})")
-def test_corpus_parity(home):
+def _assert_parity(files: list[str], cwd, home, minimum: int) -> None:
     """cfn-lint with these rules reports exactly what ``winportlint check`` reports by default
-    (checks on by default, severity low and above, as E/W rules), at the same places."""
-    labels = [json.loads(line) for line in (CORPUS / "labels.jsonl").read_text().splitlines() if line.strip()]
-    files = [row["file"] for row in labels if row["format"] == "cloudformation"]
-    assert files
-    completed = run_cfn_lint("--format", "json", "--append-rules", MODULE, "--", *files, cwd=CORPUS, home=home)
+    (checks on by default, severity low and above, as E/W rules), at the same places; and
+    winportlint's input errors as W9000 at the same lines."""
+    completed = run_cfn_lint("--format", "json", "--append-rules", MODULE, "--", *files, cwd=cwd, home=home)
     matches = json_matches(completed)
     unparsable = sorted({m["Filename"] for m in matches if m["Rule"]["Id"] == "E0000"})
-    report = run_winportlint(*files, cwd=CORPUS)
+    report = run_winportlint(*files, cwd=cwd)
 
     rule_ids = {check.id: extension.rule_id_for(check) for check in load_plugins().checks}
     got = {(m["Filename"], m["Location"]["Path"][1], m["Location"]["Start"]["LineNumber"],
@@ -440,10 +437,27 @@ def test_corpus_parity(home):
     note = f"excluded, cfn-lint cannot parse them (E0000): {unparsable}"
     assert sorted(got - expected) == [], note
     assert sorted(expected - got) == [], note
-    assert len(got) > 20, note
+    assert len(got) >= minimum, note
 
-    # winportlint's input errors are W9000, at the same lines.
     got_errors = {(m["Filename"], m["Location"]["Start"]["LineNumber"]) for m in matches
                   if m["Rule"]["Id"] == "W9000"}
     expected_errors = {(e["file"], e["line"]) for e in report["errors"] if e["file"] not in unparsable}
     assert got_errors == expected_errors, note
+
+
+@pytest.mark.skipif(not (CORPUS / "labels.jsonl").is_file(), reason=f"the shared corpus is absent ({CORPUS})")
+def test_corpus_parity(home):
+    labels = [json.loads(line) for line in (CORPUS / "labels.jsonl").read_text().splitlines() if line.strip()]
+    files = [row["file"] for row in labels if row["format"] == "cloudformation"]
+    assert files
+    _assert_parity(files, CORPUS, home, minimum=21)
+
+
+def test_case_fixture_parity(home):
+    """The same on the project's CloudFormation case fixtures (conditions, mappings, loops ...)."""
+    cases = Path(__file__).parent / "cases"
+    files = sorted(str(path.relative_to(cases)) for path in cases.glob("*/*/*")
+                   if path.suffix in (".yaml", ".json", ".template") and not path.name.endswith(".expected.json")
+                   and b"AWS::" in path.read_bytes() and not path.name.startswith("serverless"))
+    assert len(files) > 20
+    _assert_parity(files, cases, home, minimum=20)
