@@ -48,6 +48,9 @@ class Node:
     """
 
     __slots__ = ("value", "line", "column", "tag", "key_pos")
+    #: The file the node is written in, when it is not the file being read (an
+    #: :class:`IncludedNode`); ``None`` for a node of the file being read.
+    file: str | None = None
 
     def __init__(self, value, line: int, column: int, tag: str | None = None):
         self.value = value
@@ -58,6 +61,17 @@ class Node:
 
     def __repr__(self) -> str:
         return f"Node({self.value!r}@{self.line}:{self.column}{' ' + self.tag if self.tag else ''})"
+
+
+class IncludedNode(Node):
+    """A node written in another file than the one being read (a Serverless ``${file()}``),
+    so that what is found in it points at that file."""
+
+    __slots__ = ("file",)
+
+    def __init__(self, value, line: int, column: int, tag: str | None, file: str):
+        super().__init__(value, line, column, tag)
+        self.file = file
 
 
 def load(text: str, json_syntax: bool, tags: Collection[str] = ()) -> list[Node]:

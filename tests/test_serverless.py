@@ -144,3 +144,51 @@ def test_a_resources_fragment_that_is_missing_is_an_error(tmp_path, capsys):
                       "No such file or directory"]
     assert findings == [f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) "
                         f"on Inline: {RDP}"]
+
+
+def test_resources_and_a_resource_from_files_point_at_the_files(tmp_path, capsys):
+    """``Resources: ${file(./res.yml)}`` crashed the reader (TypeError) and ``Sg: ${file(...):Sg}``
+    pointed at the include line: a rule points at its line in the file it is written in."""
+    resources = """Sg:
+  Type: AWS::EC2::SecurityGroup
+  Properties:
+    GroupDescription: from a file
+    SecurityGroupIngress:
+      - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}
+      - {IpProtocol: tcp, FromPort: 5985, ToPort: 5985, CidrIp: "${self:custom.cidr}"}
+"""
+    write_files(tmp_path, {
+        "a/serverless.yml": "service: a\nprovider: {name: aws}\ncustom: {cidr: 0.0.0.0/0}\n"
+                            "resources:\n  Resources: ${file(./res.yml)}\n",
+        "a/res.yml": resources,
+        "b/serverless.yml": "service: b\nprovider: {name: aws}\ncustom: {cidr: 10.0.0.0/8}\n"
+                            "resources:\n  Resources:\n    Admin: ${file(../a/res.yml):Sg}\n"})
+    code, findings, errors = check_folder(tmp_path, capsys, "--select", "WPL101,WPL103")
+    assert (code, errors) == (1, [])
+    assert findings == [
+        f"a/res.yml:6:65: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Sg: {RDP}",
+        # the CIDR is the service's variable, written on this line: a's 0.0.0.0/0 (b's is 10.0.0.0/8)
+        "a/res.yml:7:65: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Sg: "
+        "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]",
+    ]
+
+
+def test_a_changed_fragment_is_read_again_not_taken_from_the_cache(tmp_path, capsys):
+    """The service's cached result was kept when only its fragment changed: a stale answer."""
+    import os
+
+    from winportlint.cli import main
+
+    write_files(tmp_path, {"svc/serverless.yml": SERVICE, "svc/resources/sg.yml": FRAGMENT})
+    cwd = os.getcwd()
+    os.chdir(tmp_path / "svc")
+    try:
+        assert main(["check", "--select", "WPL101", "serverless.yml"]) == 1
+        first = capsys.readouterr().out
+        (tmp_path / "svc/resources/sg.yml").write_text(FRAGMENT.replace("3389", "22"))
+        assert main(["check", "--select", "WPL101", "serverless.yml"]) == 1
+        second = capsys.readouterr().out
+    finally:
+        os.chdir(cwd)
+    assert "resources/sg.yml:10:19: WPL101" in first
+    assert "resources/sg.yml" not in second and "serverless.yml:19:23: WPL101" in second

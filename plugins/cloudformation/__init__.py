@@ -106,7 +106,9 @@ def _with_serverless_variables(path: str, templates: list, services: list, resul
     resolved = []
     for where, document in templates:
         if has_variables(document):  # a fragment read on its own: its variables are unknown here
-            document = Service(path, None, _load_fragment).template(document)
+            fragment = Service(path, None, _load_fragment)
+            document = fragment.template(document, where)
+            result.inputs.extend(fragment.inputs)
         resolved.append((where, document))
     for document in services:
         if is_service(document):
@@ -114,6 +116,7 @@ def _with_serverless_variables(path: str, templates: list, services: list, resul
             resolved.extend((where, template) for where, template in service.templates()
                             if isinstance(template.value, dict) and "Resources" in template.value)
             result.errors.extend(service.errors)
+            result.inputs.extend(service.inputs)
     return resolved
 
 

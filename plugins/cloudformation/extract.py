@@ -87,13 +87,14 @@ def typed_resources(resolver: Resolver, document: Node,
                     types: Collection[str]) -> Iterator[tuple[str, str, Node, Location]]:
     """``(logical id, type, resource node, where it starts)`` of each resource of one of ``types``."""
     positions = document.value["Resources"].key_pos
+    resources = document.value["Resources"]
     for name, resource in resolver.resources.items():
         if not isinstance(resource.value, dict):
             continue
         resource_type = getattr(resource.value.get("Type"), "value", None)
         if resource_type in types:
             line, column = positions[name]
-            yield name, resource_type, resource, Location(resolver.file, line, column)
+            yield name, resource_type, resource, Location(resources.file or resolver.file, line, column)
 
 
 def resource_ignores(file: str, name: str, resource: Node, errors: list[InputError]) -> tuple[Ignore, ...]:
@@ -157,7 +158,7 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
             raise LoadError(f"ignore of {', '.join(excerpt(v, quote=False) for v in id_values)} needs a 'reason'",
                             entry.line)
         ignores.append(Ignore(tuple(v.upper() for v in id_values), reason.value.strip(),
-                              Location(file, entry.line, entry.column)))
+                              Location(entry.file or file, entry.line, entry.column)))
     return tuple(ignores)
 
 
@@ -270,8 +271,7 @@ def _rule_permissions(resolver: Resolver, resource: str, resource_type: str, gro
 def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str, group: str, direction: Direction,
                            rule: Node, contexts: list[Alternative]) -> Iterator[Permission]:
     fields = rule.value
-    file = resolver.file
-    rule_location = Location(file, rule.line, rule.column)
+    rule_location = resolver.location(rule)
     if not contexts:
         return  # the rule is in no world where its resource exists
     if contexts[0].provenance and contexts[0].provenance[-1].kind == "unknown" \
@@ -319,7 +319,7 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
                                     _value_line(peer_alt, node))
                 provenance = context.provenance + port_provenance + steps(peer_alt)
                 if isinstance(peer_alt.value, Unknown):
-                    provenance += (Provenance(key, "unknown", peer_alt.value.why, Location(file, node.line, node.column)),)
+                    provenance += (Provenance(key, "unknown", peer_alt.value.why, resolver.location(node)),)
                 if independent is not None:
                     provenance += (independent,)
                 yield Permission(
@@ -330,7 +330,7 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
                     protocol=protocol,
                     ports=ports,
                     peer=peer,
-                    location=Location(file, node.line, node.column),
+                    location=resolver.location(node),
                     rule_location=rule_location,
                     provenance=provenance,
                 )

@@ -169,7 +169,7 @@ class Resolver:
         self._open_conditions: set[str] = set()
 
     def location(self, node: Node) -> Location:
-        return Location(self.file, node.line, node.column)
+        return Location(node.file or self.file, node.line, node.column)
 
     def resolve(self, node: Node, field: str) -> list[Alternative]:
         """Every alternative of ``node`` read on its own (in the worlds that :meth:`holds`);

@@ -10,7 +10,9 @@ to that default; the machine's environment is never read. What cannot be known
 then (``${ssm:...}``, ``${cf:...}``, an option without a default, a file that
 is not there) becomes a parameter without a default, so it is unknown, never
 the world, and WPL001 names it. A ``${file()}`` is read only below the
-service's own folder.
+service's own folder. A mapping or list a variable brings keeps its own place
+(an :class:`IncludedNode` when that is another file), so that a rule points at
+the line where it is written; a scalar takes the place of its variable.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from collections.abc import Callable
 from winportlint.engine import within_trees
 from winportlint.excerpt import excerpt
 from winportlint.model import InputError
-from winportlint.nodes import Node
+from winportlint.nodes import IncludedNode, Node
 
 from . import SERVERLESS_SOURCES
 
@@ -64,7 +66,11 @@ class Service:
         self.load = load
         self.unknown: dict[str, None] = {}
         self.errors: list[InputError] = []
+        #: Every file a ``${file()}`` named (read or not): what the result depends on.
+        self.inputs: dict[str, None] = {}
         self._files: dict[str, Node | None] = {}
+        #: The file of the template being resolved: nodes of any other file are IncludedNodes.
+        self._reading = path
 
     def templates(self) -> list[tuple[str, Node]]:
         """Each CloudFormation fragment of ``resources`` as a template, with the file it is written in."""
@@ -79,20 +85,22 @@ class Service:
                 try:
                     if where is None:
                         raise OSError(0, "outside the service's folder, not read")
-                    found.append((where, self.template(self.load(where))))
+                    self.inputs[where] = None
+                    found.append((where, self.template(self.load(where), where)))
                 except (OSError, ValueError) as exc:  # the framework would stop: its resources are unknown
                     self.errors.append(InputError(self.path, fragment.line, f"resources fragment "
                                                   f"{excerpt(written, quote=False)} cannot be read: "
                                                   f"{getattr(exc, 'strerror', None) or exc}"))
             elif isinstance(fragment.value, dict):
-                found.append((self.path, self.template(fragment)))
+                found.append((self.path, self.template(fragment, self.path)))
         return found
 
-    def template(self, fragment: Node) -> Node:
-        """The fragment with its variables resolved, and a parameter without a default for each
-        value that cannot be known (created in its ``Parameters``)."""
+    def template(self, fragment: Node, where: str) -> Node:
+        """The fragment (written in ``where``) with its variables resolved, and a parameter without
+        a default for each value that cannot be known (created in its ``Parameters``)."""
         self.unknown = {}
-        resolved = self.resolve(fragment, 0)
+        self._reading = where
+        resolved = self.resolve(fragment, 0, where)
         if self.unknown and isinstance(resolved.value, dict):
             parameters = resolved.value.get("Parameters")
             if parameters is None or not isinstance(parameters.value, dict):
@@ -102,29 +110,38 @@ class Service:
                                               resolved.line, resolved.column)
         return resolved
 
-    def resolve(self, node: Node, depth: int) -> Node:
-        """A copy of ``node`` with every variable in its strings resolved."""
+    def resolve(self, node: Node, depth: int, source: str) -> Node:
+        """A copy of ``node`` (written in the file ``source``) with every variable in its strings resolved."""
         if isinstance(node.value, dict):
-            copy = Node({key: self.resolve(value, depth) for key, value in node.value.items()},
-                        node.line, node.column, node.tag)
+            copy = self._node({key: self.resolve(value, depth, source) for key, value in node.value.items()},
+                              node, source, node.tag)
             copy.key_pos = node.key_pos
             return copy
         if isinstance(node.value, list):
-            return Node([self.resolve(item, depth) for item in node.value], node.line, node.column, node.tag)
+            return self._node([self.resolve(item, depth, source) for item in node.value], node, source, node.tag)
         if isinstance(node.value, str) and _is_variable_text(node.value):
-            return self._resolve_string(node, depth)
-        return node
+            return self._resolve_string(node, depth, source)
+        return node if source == self._reading else self._node(node.value, node, source, node.tag)
 
-    def _resolve_string(self, node: Node, depth: int) -> Node:
+    def _node(self, value, where: Node, source: str, tag: str | None = None) -> Node:
+        """A node of ``value`` at the place of ``where``, in the file ``source``."""
+        if source == self._reading:
+            return Node(value, where.line, where.column, tag)
+        return IncludedNode(value, where.line, where.column, tag, source)
+
+    def _resolve_string(self, node: Node, depth: int, source: str) -> Node:
         text = node.value
         whole = _VARIABLE.fullmatch(text.strip())
         try:
             if whole and _is_expression(whole[1]):
                 value = self._expression(whole[1], node, depth)
-                if isinstance(value, Node):  # a mapping or list, or a scalar, where the variable is written
-                    return _placed(value, node) if isinstance(value.value, (dict, list)) else \
-                        Node(value.value, node.line, node.column, value.tag)
-                return Node(value, node.line, node.column)
+                if isinstance(value, Node):  # a mapping or list keeps its place; a scalar takes the variable's
+                    unknown = _unknown_name(value)
+                    if unknown is not None:  # what stands for an unknown value, too
+                        return self._node({"Ref": self._node(unknown, node, source)}, node, source)
+                    return value if isinstance(value.value, (dict, list)) else \
+                        self._node(value.value, node, source, value.tag)
+                return self._node(value, node, source)
             start = 0
             for _ in range(MAX_DEPTH * 8):
                 match = _VARIABLE.search(text, start)
@@ -144,11 +161,11 @@ class Service:
                 start = 0
             else:
                 raise _Unknown(text)
-            return Node(text, node.line, node.column)
+            return self._node(text, node, source)
         except _Unknown as exc:
             name = UNKNOWN_PREFIX + excerpt(exc.expression, quote=False)
             self.unknown[name] = None
-            return Node({"Ref": Node(name, node.line, node.column)}, node.line, node.column)
+            return self._node({"Ref": self._node(name, node, source)}, node, source)
 
     def _expression(self, expression: str, node: Node, depth: int) -> Node | str:
         """The value of one variable's expression (sources, then a default, left to right)."""
@@ -167,11 +184,11 @@ class Service:
             return part
         if part.startswith("self:"):
             found = _path(self.service, part[5:]) if self.service is not None else None
-            return None if found is None else self.resolve(found, depth + 1)
+            return None if found is None else self.resolve(found, depth + 1, self.path)
         if part in ("sls:stage", "opt:stage"):
             stage = _path(self.service, "provider.stage") if self.service is not None else None
             if stage is not None:
-                resolved = self.resolve(stage, depth + 1)
+                resolved = self.resolve(stage, depth + 1, self.path)
                 return resolved.value if isinstance(resolved.value, str) else None
             return "dev" if part == "sls:stage" else None
         if part.startswith("file(") and ")" in part:
@@ -181,7 +198,7 @@ class Service:
             if document is None:
                 return None
             found = _path(document, key.lstrip(":")) if key.lstrip(":") else document
-            return None if found is None else self.resolve(found, depth + 1)
+            return None if found is None else self.resolve(found, depth + 1, where)
         return None  # opt: without a default, env:, ssm:, cf:, s3:, aws: and the rest: not known offline
 
     def _file_path(self, written: str) -> str | None:
@@ -198,6 +215,7 @@ class Service:
     def _read(self, where: str) -> Node | None:
         """A file a ``${file()}`` names; None (its value unknown) when it cannot be read: such
         files are often written at deploy time (``env.configs.yml``, kept out of the repository)."""
+        self.inputs[where] = None
         if where not in self._files:  # a service names the same file for many values: read once
             try:
                 self._files[where] = self.load(where)
@@ -236,16 +254,13 @@ def _path(document: Node, dotted: str) -> Node | None:
     return node
 
 
-def _placed(node: Node, where: Node) -> Node:
-    """A copy of a mapping or list written elsewhere, every position that of ``where``: a finding
-    points at the line that names the variable, in the file being read."""
-    if isinstance(node.value, dict):
-        value = {key: _placed(item, where) for key, item in node.value.items()}
-    elif isinstance(node.value, list):
-        value = [_placed(item, where) for item in node.value]
-    else:
-        value = node.value
-    return Node(value, where.line, where.column, node.tag)
+def _unknown_name(node: Node) -> str | None:
+    """The parameter name of a ``Ref`` that stands for a value that cannot be known, if ``node`` is one."""
+    value = node.value
+    if isinstance(value, dict) and list(value) == ["Ref"] and isinstance(value["Ref"].value, str) \
+            and value["Ref"].value.startswith(UNKNOWN_PREFIX):
+        return value["Ref"].value
+    return None
 
 
 def _is_expression(expression: str) -> bool:
