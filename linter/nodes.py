@@ -15,7 +15,7 @@ such as surrogate-pair escapes, and JSON needs no YAML semantics.
 from __future__ import annotations
 
 import re
-from collections.abc import Collection
+from collections.abc import Callable, Collection
 
 from .excerpt import excerpt, excerpts_in
 
@@ -30,6 +30,8 @@ _NULLS = frozenset(("", "~", "null", "Null", "NULL"))
 #: decimal, hexadecimal and base 60 (``56:29``), signed, with ``_`` between digits.
 _YAML11_INT = re.compile(r"[-+]?(?:0b[01_]+|0[0-7_]+|0|[1-9][0-9_]*|0x[0-9a-fA-F_]+|[1-9][0-9_]*(?::[0-5]?[0-9])+)")
 _INT_TAG = _STANDARD_TAG_PREFIX + "int"
+#: js-yaml 4's integers (YAML 1.2's core schema): decimal, ``0o`` octal, hexadecimal, binary, signed.
+_JS_YAML_INT = re.compile(r"([-+]?)(0o[0-7]+|0x[0-9a-fA-F]+|0b[01]+|[0-9]+)")
 
 
 class LoadError(Exception):
@@ -74,10 +76,14 @@ class IncludedNode(Node):
         self.file = file
 
 
-def load(text: str, json_syntax: bool, tags: Collection[str] = ()) -> list[Node]:
+def load(text: str, json_syntax: bool, tags: Collection[str] = (), js_yaml: bool = False) -> list[Node]:
     """The documents of a file (JSON is always one). ``tags`` are the local YAML
-    tags the format accepts (any other is an error)."""
-    return [_load_json(text)] if json_syntax else _load_yaml(text, frozenset(tags))
+    tags the format accepts (any other is an error). Integers are read as YAML 1.1
+    reads them (CloudFormation, PyYAML), or with ``js_yaml`` as js-yaml 4 does (the
+    Serverless Framework's loader: ``06475`` is 6475, ``0o6475`` is 3389)."""
+    if json_syntax:
+        return [_load_json(text)]
+    return _load_yaml(text, frozenset(tags), _js_yaml_int if js_yaml else _yaml11_int)
 
 
 # --- YAML -------------------------------------------------------------------------------------
@@ -110,10 +116,10 @@ def _yaml_parser():
     return events, MarkedYAMLError, YAMLError
 
 
-def _load_yaml(text: str, tags: frozenset[str]) -> list[Node]:
+def _load_yaml(text: str, tags: frozenset[str], integer: Callable[[str], str | None]) -> list[Node]:
     yaml_events, MarkedYAMLError, YAMLError = _yaml_parser()
     try:
-        return _compose(yaml_events(text), tags)
+        return _compose(yaml_events(text), tags, integer)
     except MarkedYAMLError as exc:
         mark = exc.problem_mark or exc.context_mark
         problem = exc.problem or exc.context or "invalid YAML"
@@ -135,7 +141,7 @@ def _tag(event, line: int, tags: frozenset[str]) -> str | None:
                     line)
 
 
-def _compose(events, tags: frozenset[str]) -> list[Node]:
+def _compose(events, tags: frozenset[str], integer: Callable[[str], str | None]) -> list[Node]:
     """Build nodes from parser events with an explicit stack (no recursion)."""
     documents: list[Node] = []
     anchors: dict[str, tuple[Node, int]] = {}
@@ -172,9 +178,9 @@ def _compose(events, tags: frozenset[str]) -> list[Node]:
             line, column = event.start_mark.line + 1, event.start_mark.column + 1
             value = event.value
             if event.implicit[0] and event.tag is None:  # plain and untagged: YAML 1.1 resolves its type
-                value = None if value in _NULLS else _yaml11_int(value) or value
+                value = None if value in _NULLS else integer(value) or value
             elif event.tag == _INT_TAG:
-                value = _yaml11_int(value)
+                value = integer(value)
                 if value is None:
                     raise LoadError(f"!!int {excerpt(event.value)} is not an integer", line)
             node = Node(value, line, column, _tag(event, line, tags))
@@ -205,6 +211,18 @@ def _compose(events, tags: frozenset[str]) -> list[Node]:
         elif kind == "DocumentEndEvent":
             anchors.clear()
     return documents
+
+
+def _js_yaml_int(text: str) -> str | None:
+    """The decimal text of an integer as js-yaml 4 reads a plain scalar (a leading 0 is decimal,
+    ``0o`` octal; no ``_`` and no base 60); ``None`` for any other scalar."""
+    match = _JS_YAML_INT.fullmatch(text)
+    if match is None:
+        return None
+    sign, digits = match.group(1) == "-", match.group(2)
+    base = {"0o": 8, "0x": 16, "0b": 2}.get(digits[:2] if len(digits) > 2 else "", 10)
+    number = int(digits[2:] if base != 10 else digits, base)
+    return ("-" if sign and number else "") + str(number)
 
 
 def _yaml11_int(text: str) -> str | None:

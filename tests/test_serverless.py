@@ -192,3 +192,36 @@ def test_a_changed_fragment_is_read_again_not_taken_from_the_cache(tmp_path, cap
         os.chdir(cwd)
     assert "resources/sg.yml:10:19: WPL101" in first
     assert "resources/sg.yml" not in second and "serverless.yml:19:23: WPL101" in second
+
+
+def test_a_service_without_variables_is_read(tmp_path, capsys):
+    """A service whose resources use no variable was passed over: "0 findings in 0 files"."""
+    write_files(tmp_path, {"serverless.yml": "service: plain\nprovider:\n  name: aws\nresources:\n  Resources:\n"
+                                             "    Sg:\n      Type: AWS::EC2::SecurityGroup\n      Properties:\n"
+                                             "        GroupDescription: x\n        SecurityGroupIngress:\n"
+                                             "          - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, "
+                                             "CidrIp: 0.0.0.0/0}\n"})
+    code, findings, errors = check_folder(tmp_path, capsys, "--select", "WPL101")
+    assert (code, errors) == (1, [])
+    assert findings == [f"serverless.yml:11:69: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) "
+                        f"on Sg: {RDP}"]
+
+
+def test_numbers_are_read_as_the_framework_reads_them(tmp_path, capsys):
+    """The framework loads its files with js-yaml 4, not YAML 1.1: ``06475`` is 6475 there (octal
+    3389 in a CloudFormation template), ``0o6475`` is 3389."""
+    group = """    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: x
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 06475, ToPort: 06475, CidrIp: 0.0.0.0/0}
+        - {IpProtocol: tcp, FromPort: 0o6475, ToPort: 0o6475, CidrIp: "${self:custom.cidr}"}
+"""
+    write_files(tmp_path, {
+        "serverless.yml": "service: s\nprovider: {name: aws}\ncustom: {cidr: 0.0.0.0/0}\nresources:\n"
+                          "  Resources:\n    Sg:\n" + group.replace("\n    ", "\n      ").replace("    Type", "      Type", 1),
+        "template.yaml": "Resources:\n  Cfn:\n" + group.replace("0o6475", "3389").replace('"${self:custom.cidr}"', "10.0.0.0/8")})
+    code, findings, errors = check_folder(tmp_path, capsys, "--select", "WPL101")
+    assert (code, errors) == (1, [])
+    assert [line.split(": WPL101")[0] + " " + line.rsplit(" on ", 1)[1].split(":")[0] for line in findings] == [
+        "serverless.yml:12:73 Sg", "template.yaml:7:69 Cfn"]

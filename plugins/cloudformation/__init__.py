@@ -51,9 +51,15 @@ class CloudFormationFormat:
             result.errors.append(InputError(path, exc.line, str(exc)))
             return result
         templates = [(path, document) for document in documents if is_template(document)]
-        if any(token in data for token in _SERVERLESS_VARIABLES):
-            services = [document for document in documents if not is_template(document)]
-            templates = _with_serverless_variables(path, templates, services, result)
+        if any(token in data for token in _SERVERLESS_VARIABLES) or all(key in data for key in _SERVICE_KEYS):
+            from .serverless import has_variables, is_service
+
+            if any(is_service(d) or (is_template(d) and has_variables(d)) for d in documents):
+                # the Serverless Framework reads its files with js-yaml: 06475 is 6475 there
+                documents = load(text, _json_syntax(path, text), SHORT_TAGS, js_yaml=True)
+                templates = [(path, document) for document in documents if is_template(document)]
+                services = [document for document in documents if not is_template(document)]
+                templates = _with_serverless_variables(path, templates, services, result)
         if not templates and not result.errors:
             return None
         for where, document in templates:
@@ -129,7 +135,7 @@ def _load_fragment(path: str):
 
     text = decode(read_bytes(path))
     try:
-        documents = load(text, _json_syntax(path, text), SHORT_TAGS)
+        documents = load(text, _json_syntax(path, text), SHORT_TAGS, js_yaml=True)
     except LoadError as exc:
         raise ValueError(f"line {exc.line}: {exc}") from None
     if not documents:
@@ -141,6 +147,10 @@ def _load_fragment(path: str):
 SERVERLESS_SOURCES = ("self:", "opt:", "sls:", "env:", "file(", "ssm:", "cf:", "cf(", "s3:", "aws:", "param:", "sls(")
 #: A Serverless variable's start: a file holding one may be a service, or a fragment of one.
 _SERVERLESS_VARIABLES = tuple(b"${" + source.encode() for source in SERVERLESS_SOURCES)
+
+
+#: The keys of a Serverless Framework service (a service need not use any variable).
+_SERVICE_KEYS = (b"service", b"provider", b"resources")
 
 
 def _may_be_service(data: bytes) -> bool:
