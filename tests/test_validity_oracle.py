@@ -57,3 +57,21 @@ def test_every_input_error_is_on_a_template_cfn_lint_rejects(tmp_path):
     rejected = rejected_by_cfn_lint([Path(path) for path in errors])
     false_errors = {path: messages for path, messages in errors.items() if not rejected.get(path)}
     assert false_errors == {}
+
+
+def test_templates_using_every_construct_are_valid_and_read_without_an_error(tmp_path):
+    """The other way round, on templates written to use the constructs of the template language
+    (tests/valid): cfn-lint accepts each, and winportlint reads each without an input error."""
+    files = sorted((REPO / "tests" / "valid").glob("*.yaml"))
+    assert len(files) >= 3
+    done = subprocess.run([sys.executable, "-c", "import sys; from cfnlint.runner import main; sys.exit(main())",
+                           "--format", "json", "--", *map(str, files)], capture_output=True, text=True, timeout=600)
+    rejecting = [(m["Filename"], m["Rule"]["Id"], m["Message"]) for m in json.loads(done.stdout)
+                 if m["Rule"]["Id"].startswith(REJECTING)]
+    assert rejecting == []
+    done = subprocess.run([str(Path(sys.executable).with_name("winportlint")), "check", "--no-cache",
+                           "--severity", "info", "--format", "json", *map(str, files)],
+                          capture_output=True, text=True, timeout=600, cwd=tmp_path)
+    report = json.loads(done.stdout)
+    assert report["errors"] == []
+    assert report["findings"]  # they are read, not passed over
