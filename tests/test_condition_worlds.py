@@ -294,3 +294,42 @@ def test_random_templates_read_as_every_deployment(case):
     assert result is not None and result.errors == []  # never "invalid port range"
     read_as = {(p.ports.low, p.ports.high, p.peer.text) for p in result.permissions}
     assert read_as == _every_deployment(meanings, port_meaning, cidr_meaning, resource_condition)
+
+
+def test_too_many_values_even_one_by_one_is_an_unknown_rule_not_an_error_or_a_hang():
+    """Fifty values for each of protocol, FromPort and ToPort: 125,000 pairings. The rule is read
+    as opening unknown ports to an unknown source (WPL001), in one step."""
+    def chain(prefix: str, base: int) -> str:
+        return "".join(f"!If [{prefix}{i}, {base + i}, " for i in range(49)) + f"{base + 49}" + "]" * 49
+
+    conditions = "".join(f"  {prefix}{i}: !Equals [!Ref \"AWS::Region\", {prefix}{i}]\n"
+                         for prefix in "PAB" for i in range(49))
+    result = read(f"""\
+Conditions:
+{conditions}Resources:
+  Sg:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: too many
+      SecurityGroupIngress:
+        - {{IpProtocol: {chain("P", 1)}, FromPort: {chain("A", 1000)}, ToPort: {chain("B", 2000)},
+           CidrIp: 0.0.0.0/0}}
+""")
+    assert result.errors == []
+    assert [(p.protocol, p.ports, p.peer.kind, p.peer.text) for p in result.permissions] == [
+        ("unknown", None, "unknown", "its fields take too many values to read "
+                                     "(expression can take more than 256 values)")]
+
+
+def test_a_rule_list_of_too_many_forms_is_unknown_rules_not_an_error():
+    """A whole list chosen by a condition, whose nine items are each chosen by another: 512 forms."""
+    conditions = "".join(f"  C{i}: !Equals [!Ref \"AWS::Region\", r{i}]\n" for i in range(10))
+    rule = "{{IpProtocol: tcp, FromPort: {0}, ToPort: {0}, CidrIp: 10.0.0.0/8}}"
+    items = ", ".join(f"!If [C{i}, {rule.format(22)}, {rule.format(80)}]" for i in range(9))
+    result = read(f"Conditions:\n{conditions}Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n"
+                  f"    Properties:\n      GroupDescription: many forms\n"
+                  f"      SecurityGroupIngress: !If [C9, [{items}], []]\n")
+    assert result.errors == []
+    assert [(p.protocol, p.peer.kind, p.location.line) for p in result.permissions] == [("unknown", "unknown", 17)]
+    assert result.permissions[0].peer.text == \
+        "SecurityGroupIngress: expression can take more than 256 values"

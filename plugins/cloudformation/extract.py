@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Collection, Iterator
 
 from winportlint import netmath
 from winportlint.excerpt import excerpt
 from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
-from .intrinsics import (EVERYWHERE, MAX_ALTERNATIVES, NO_VALUE, Alternative, ResourceRef, Resolver, TooManyValues,
-                         Unknown, combine, intrinsic, merge_worlds, scalar)
+from .intrinsics import (NO_VALUE, Alternative, ResourceRef, Resolver, TooManyValues, Unknown, combine_or_each,
+                         intrinsic, merge_worlds, scalar)
 from winportlint.nodes import LoadError, Node
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
@@ -210,10 +209,15 @@ def mapping_items(resolver: Resolver, rules: Node, key: str, what: str = "rule m
     such as an ``AWS::Include``, are added to ``unknowns`` when it is given. Each
     item comes with the world (and steps) of the alternative that holds it.
     """
-    if isinstance(rules.value, list) and not rules.tag:  # resolve item by item: no cross product
-        alternatives = [(item, alternative) for item in rules.value for alternative in resolver.resolve(item, key)]
-    else:
-        alternatives = [(rules, alternative) for alternative in resolver.resolve(rules, key)]
+    items = rules.value if isinstance(rules.value, list) and not rules.tag else [rules]  # item by item
+    alternatives = []
+    for item in items:
+        try:
+            alternatives.extend((item, alternative) for alternative in resolver.resolve(item, key))
+        except TooManyValues as exc:  # too many forms to read one by one: unknown, as an include is
+            if unknowns is None:
+                raise
+            unknowns.append((item, Unknown(str(exc)), Alternative(None)))
     for node, alternative in alternatives:
         context = Alternative(None, steps(alternative), alternative.world)
         value = alternative.value
@@ -289,13 +293,12 @@ def _iter_rule_permissions(resolver: Resolver, resource: str, resource_type: str
     choices = [contexts] + [values(resolver, fields, key) for key in ("IpProtocol", "FromPort", "ToPort")]
     peer_choices = [(key, kind, values(resolver, fields, key)) for key, kind in peers]
     try:
-        combinations = combine(choices, rule)
-        independent = None
-    except TooManyValues:  # too many worlds to read one by one: each value on its own
-        combinations = [(combination, EVERYWHERE) for combination in itertools.product(
-            *(_distinct(choice) for choice in choices))]
-        independent = Provenance("Condition", "condition", f"more than {MAX_ALTERNATIVES} combinations of conditions "
-                                 "and parameter values: each value read on its own")
+        combinations, independent = combine_or_each(choices, rule)
+    except TooManyValues as exc:  # too many to read even one by one: any protocol, port and source
+        why = f"its fields take too many values to read ({exc})"
+        yield Permission(resource, resource_type, group, direction, "unknown", None, Peer("unknown", why),
+                         rule_location, rule_location, (Provenance("IpProtocol", "unknown", why, rule_location),))
+        return
     for (context, protocol_alt, from_alt, to_alt), world in combinations:
         try:
             protocol, ports, port_provenance = protocol_and_ports(protocol_alt, from_alt, to_alt, fields, rule)
@@ -346,14 +349,6 @@ def values(resolver: Resolver, fields: dict[str, Node], key: str) -> list[Altern
         return resolver.alternatives(node, key)
     except TooManyValues as exc:
         return [Alternative(Unknown(str(exc)))]
-
-
-def _distinct(alternatives: list[Alternative]) -> list[Alternative]:
-    """One alternative per value, worlds left aside."""
-    distinct: dict[str, Alternative] = {}
-    for alternative in alternatives:
-        distinct.setdefault(repr(alternative.value), alternative._replace(world=EVERYWHERE))
-    return list(distinct.values())
 
 
 class PortRangeError(LoadError):

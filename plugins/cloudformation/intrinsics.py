@@ -17,6 +17,7 @@ What cannot be known from the template alone (``Fn::GetAtt``,
 from __future__ import annotations
 
 import itertools
+import math
 import re
 from typing import NamedTuple
 
@@ -123,6 +124,22 @@ def merge_worlds(first: World, second: World) -> World | None:
                 return None
         fixed[key] = values
     return frozenset(fixed.items())
+
+
+def combine_or_each(choices: list[list[Alternative]], node: Node,
+                    ) -> tuple[list[tuple[tuple[Alternative, ...], World]], Provenance | None]:
+    """:func:`combine`; past its bound, each distinct value of each choice with each of the others
+    (worlds left aside), and the step of provenance that says so. A TooManyValues when even
+    those are more than MAX_ALTERNATIVES squared."""
+    try:
+        return combine(choices, node), None
+    except TooManyValues:
+        distinct = [list({repr(a.value): a._replace(world=EVERYWHERE) for a in choice}.values()) for choice in choices]
+        if math.prod(len(choice) for choice in distinct) > MAX_ALTERNATIVES ** 2:
+            raise
+        note = Provenance("Condition", "condition", f"more than {MAX_ALTERNATIVES} combinations of conditions "
+                          "and parameter values: each value read on its own")
+        return [(combination, EVERYWHERE) for combination in itertools.product(*distinct)], note
 
 
 def fixing(key: tuple[str, str], value: object) -> World:

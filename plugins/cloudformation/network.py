@@ -16,9 +16,9 @@ from winportlint.model import Direction, InputError, Location, Peer, Permission,
 from winportlint.nodes import LoadError, Node
 
 from .context import keys
-from .extract import (mapping_items, protocol_and_ports, resource_condition, resource_ignores, resource_properties,
-                      steps, to_peer, typed_resources, within)
-from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown, combine, merge_worlds
+from .extract import (PortRangeError, mapping_items, protocol_and_ports, resource_condition, resource_ignores,
+                      resource_properties, steps, to_peer, typed_resources, within)
+from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown, combine, combine_or_each, merge_worlds
 
 ACL_ENTRY = "AWS::EC2::NetworkAclEntry"
 LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
@@ -93,16 +93,23 @@ def _acl_entry(resolver: Resolver, name: str, properties: Node, start: Location,
                values(ends.get("PortRange.To"), "PortRange.To"), values(fields.get("RuleNumber"), "RuleNumber"),
                values(fields.get("RuleAction"), "RuleAction"), values(fields.get("Egress"), "Egress")]
     permissions = []
+    combinations, independent = combine_or_each(choices, properties)
     for (context_alt, group_alt, protocol_alt, from_alt, to_alt, number_alt, action_alt, egress_alt), world in \
-            combine(choices, properties):
+            combinations:
         action = _action(action_alt, fields, properties)
         direction = _direction(egress_alt, fields)
         if action is None or direction is None:
             continue  # not known before deployment: an entry that may allow or deny anything
-        protocol, ports, port_steps = protocol_and_ports(protocol_alt, from_alt, to_alt, named, properties,
-                                                         ("Protocol", "PortRange.From", "PortRange.To"))
+        try:
+            protocol, ports, port_steps = protocol_and_ports(protocol_alt, from_alt, to_alt, named, properties,
+                                                             ("Protocol", "PortRange.From", "PortRange.To"))
+        except PortRangeError:
+            if independent is None:
+                raise
+            continue  # ends of different worlds, paired only because worlds were not followed
         rule_number = _rule_number(number_alt, fields)
-        provenance = context_alt.provenance + port_steps + steps(number_alt) + steps(action_alt) + steps(egress_alt)
+        provenance = context_alt.provenance + port_steps + steps(number_alt) + steps(action_alt) + steps(egress_alt) \
+            + ((independent,) if independent else ())
         for key in peers:
             node = fields[key]
             for peer_alt in resolver.alternatives(node, key):
