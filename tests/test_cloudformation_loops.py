@@ -110,6 +110,19 @@ def test_a_loop_whose_collection_is_not_known_is_an_unknown_rule_where_it_makes_
                               "the collection parameter Names has no default", 23, 7)]
 
 
+def test_a_ref_to_a_resource_a_loop_not_expanded_may_make_is_unknown_not_an_error():
+    """Was "Ref to 'WebSg', which is neither a parameter nor a resource": CloudFormation accepts
+    it when the collection holds Web."""
+    text = HEAD + ("Parameters:\n  Names: {Type: CommaDelimitedList}\nResources:\n"
+                   "  Fn::ForEach::Groups:\n    - Name\n    - !Ref Names\n    - ${Name}Sg:\n"
+                   "        Type: AWS::EC2::SecurityGroup\n        Properties: {GroupDescription: x}\n"
+                   "  Rdp:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: !Ref WebSg\n"
+                   "      IpProtocol: tcp\n      FromPort: 3389\n      ToPort: 3389\n      CidrIp: 0.0.0.0/0\n")
+    result = _parse(text)
+    assert result.errors == []
+    assert [row for row in _rows(result) if row[0] == "Rdp"] == [("Rdp", "tcp", (3389, 3389), "0.0.0.0/0", 19, 15)]
+
+
 def test_a_loop_that_would_make_too_much_is_an_unknown_rule_not_a_hang(monkeypatch):
     monkeypatch.setattr(loops, "MAX_NODES", 40)
     items = ", ".join(f"G{i}" for i in range(20))
