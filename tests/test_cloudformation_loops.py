@@ -14,6 +14,8 @@ import sys
 from pathlib import Path
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from winportlint.plugins.cloudformation import CloudFormationFormat, loops
 
@@ -222,3 +224,54 @@ def test_the_cfn_lint_extension_reports_the_loops_as_winportlint_does(tmp_path):
     assert report["errors"] == []
     assert got == expected
     assert ("E9101", "RdpTokyo", 41, 23) in got
+
+
+# --- property: a loop reads as the template written out by hand --------------------------------
+
+PORTS = ["22", "135", "445", "3389", "5985", "5986"]
+#: Sources whose letters and digits differ, so that &{Source} makes distinct ids.
+SOURCES = ["0.0.0.0/0", "10.0.0.0/8", "192.0.2.0/24", "0.0.0.0/1", "128.0.0.0/1"]
+
+
+def _written_out(ports: list[str], sources: list[str]) -> str:
+    """The template a loop over ``ports`` and ``sources`` stands for, written out by hand."""
+    resources = "".join(
+        f"  Rule{port}From{''.join(c for c in source if c.isalnum())}:\n"
+        "    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: sg-12345678\n"
+        f"      IpProtocol: tcp\n      FromPort: {port}\n      ToPort: {port}\n      CidrIp: {source}\n"
+        for port in ports for source in sources)
+    return HEAD + "Resources:\n" + resources
+
+
+@settings(max_examples=60, derandomize=True, database=None, deadline=None)
+@given(st.data())
+def test_a_loop_gives_the_permissions_of_the_template_written_out_by_hand(data):
+    default = data.draw(st.lists(st.sampled_from(PORTS), min_size=1, max_size=3, unique=True))
+    allowed = data.draw(st.lists(st.lists(st.sampled_from(PORTS), min_size=1, max_size=3, unique=True), max_size=2))
+    sources = data.draw(st.lists(st.sampled_from(SOURCES), min_size=1, max_size=3, unique=True))
+    collection = data.draw(st.sampled_from(["literal", "parameter", "mapping"]))
+    from_port = data.draw(st.sampled_from(["!Ref Port", "!Sub '${Port}'", "{Ref: Port}"]))
+    parameters = mappings = ""
+    if collection == "literal":
+        allowed, ports_node = [], "[" + ", ".join(default) + "]"
+    elif collection == "parameter":
+        values = ", ".join(f"'{','.join(value)}'" for value in [default, *allowed])
+        parameters = (f"Parameters:\n  Ports:\n    Type: CommaDelimitedList\n    Default: '{','.join(default)}'\n"
+                      + (f"    AllowedValues: [{values}]\n" if allowed else ""))
+        ports_node = "!Ref Ports"
+    else:
+        allowed, ports_node = [], "!FindInMap [Windows, Admin, Ports]"
+        mappings = f"Mappings:\n  Windows:\n    Admin:\n      Ports: [{', '.join(default)}]\n"
+    text = HEAD + parameters + mappings + (
+        f"Resources:\n  Fn::ForEach::Ports:\n    - Port\n    - {ports_node}\n"
+        f"    - Fn::ForEach::Sources:\n        - Source\n        - [{', '.join(sources)}]\n"
+        "        - Rule${Port}From&{Source}:\n            Type: AWS::EC2::SecurityGroupIngress\n"
+        "            Properties:\n              GroupId: sg-12345678\n              IpProtocol: tcp\n"
+        f"              FromPort: {from_port}\n              ToPort: !Ref Port\n              CidrIp: !Ref Source\n")
+    ports = list(dict.fromkeys(port for value in [default, *allowed] for port in value))
+
+    def permissions(result):
+        assert result.errors == []
+        return sorted((p.resource, p.group, p.protocol, p.ports, p.peer) for p in result.permissions)
+
+    assert permissions(_parse(text)) == permissions(_parse(_written_out(ports, sources)))
