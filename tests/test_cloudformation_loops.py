@@ -52,6 +52,12 @@ def test_every_copy_of_a_loop_is_read_at_the_line_in_the_loop_body_under_its_own
         ("RdpNewYork", "tcp", (3389, 3389), "10.20.0.0/16", 41, 23),
         ("RdpTokyo", "tcp", (3389, 3389), "0.0.0.0/0", 41, 23),
     ]
+    # a resource made for some values of the parameter only says which
+    details = {p.resource: [(q.field, q.detail, q.location.line) for q in p.provenance if q.kind == "parameter"]
+               for p in result.permissions if p.resource.startswith("Rdp")}
+    assert details == {"RdpParis": [("Office", "parameter Offices default", 7)],
+                       "RdpNewYork": [("Office", "parameter Offices default", 7)],
+                       "RdpTokyo": [("Office", "parameter Offices allowed value", 8)]}
     # nested loops over a mapping's list and a literal list; Ref to the identifiers in FromPort, ToPort
     # and in CidrIp, a key made by an inner loop in the rule's Properties
     assert [row for row in rows if row[0].startswith("Admin")] == [

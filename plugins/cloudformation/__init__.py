@@ -83,15 +83,17 @@ def _read_template(path: str, document, result: FileResult, may_loop: bool = Tru
     ``may_loop``: the text may spell ``Fn::ForEach`` (else its loops are not looked for)."""
     from .extract import extract
 
+    expansion = None
     if may_loop:
         from .loops import expand, has_loops
 
         if has_loops(document):
-            document, permissions, errors = expand(path, document)
-            result.permissions.extend(permissions)
-            result.errors.extend(errors)
+            expansion = expand(path, document)
+            document = expansion.document
+            result.permissions.extend(expansion.unknown)
+            result.errors.extend(expansion.errors)
     permissions, errors = extract(path, document)
-    result.permissions.extend(permissions)
+    result.permissions.extend(expansion.named(permissions) if expansion else permissions)
     result.errors.extend(errors)
     types = _resource_types(document)
     if types & _CONTEXT_TYPES:
@@ -105,7 +107,7 @@ def _read_template(path: str, document, result: FileResult, may_loop: bool = Tru
         from .network import extract_network
 
         permissions, errors = extract_network(path, document)
-        result.permissions.extend(permissions)
+        result.permissions.extend(expansion.named(permissions) if expansion else permissions)
         result.errors.extend(errors)
 
 

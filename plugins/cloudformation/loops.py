@@ -17,11 +17,13 @@ rule (WPL001) at its line; a loop CloudFormation would refuse is an input error 
 
 from __future__ import annotations
 
+from typing import NamedTuple
+
 from winportlint.excerpt import excerpt
 from winportlint.model import Direction, InputError, Location, Peer, Permission, Provenance
 from winportlint.nodes import LoadError, Node
 
-from .extract import INGRESS, SECURITY_GROUP
+from .extract import INGRESS, SECURITY_GROUP, steps
 from .intrinsics import ResourceRef, Resolver, TooManyValues, Unknown, intrinsic
 
 LOOP = "Fn::ForEach::"
@@ -45,9 +47,26 @@ def has_loops(document: Node) -> bool:
     return False
 
 
-def expand(file: str, document: Node) -> tuple[Node, list[Permission], list[InputError]]:
-    """The template with its loops expanded; the unknown rules of loops whose collection is not
-    known, and the errors of loops CloudFormation would refuse."""
+class Expansion(NamedTuple):
+    """A template with its loops expanded."""
+
+    document: Node
+    #: The unknown rules of the loops whose collection is not known.
+    unknown: list[Permission]
+    #: The loops CloudFormation would refuse.
+    errors: list[InputError]
+    #: The resources made only for some values of a collection (a parameter's allowed value,
+    #: a condition's branch), and which.
+    items: dict[str, tuple[Provenance, ...]]
+
+    def named(self, permissions: list[Permission]) -> list[Permission]:
+        """The permissions, each of a resource a loop makes for some values only naming them."""
+        return [p._replace(provenance=self.items[p.resource] + p.provenance) if p.resource in self.items else p
+                for p in permissions]
+
+
+def expand(file: str, document: Node) -> Expansion:
+    """The template with its loops expanded (see :class:`Expansion`)."""
     expander = _Expander(Resolver(file, document.value))
     template = dict(document.value)
     for name in SECTIONS:
@@ -56,7 +75,7 @@ def expand(file: str, document: Node) -> tuple[Node, list[Permission], list[Inpu
             template[name] = expander.mapping(section, {}, name == "Resources", None)
     expanded = Node(template, document.line, document.column, document.tag)
     expanded.key_pos = document.key_pos
-    return expanded, list(expander.unknown.values()), expander.errors
+    return Expansion(expanded, list(expander.unknown.values()), expander.errors, expander.items)
 
 
 class _TooLarge(Exception):
@@ -71,6 +90,8 @@ class _Expander:
         self.errors: list[InputError] = []
         #: The unknown rule of each loop whose collection is not known, by where the loop is.
         self.unknown: dict[tuple[int, int], Permission] = {}
+        #: What each resource made for some values of a collection only is made for.
+        self.items: dict[str, tuple[Provenance, ...]] = {}
 
     def mapping(self, node: Node, names: dict[str, str], resources: bool, resource: Node | None) -> Node:
         """A mapping with its loops expanded and ``names`` (identifier -> item) substituted.
@@ -137,12 +158,13 @@ class _Expander:
         if not isinstance(body.value, dict) or body.tag:
             raise LoadError("the third item must be a mapping of output keys to values", line)
         try:
-            items = self.items(self.value(collection, names, False, resource), line)
+            collected = self.collection(self.value(collection, names, False, resource), line)
         except TooManyValues:
-            items = Unknown("the collection can take too many values to list")
-        if isinstance(items, Unknown):
-            self.unknown_loop(key, body, resources, resource, where, items.why)
+            collected = Unknown("the collection can take too many values to list")
+        if isinstance(collected, Unknown):
+            self.unknown_loop(key, body, resources, resource, where, collected.why)
             return None
+        items, to_values = collected
         copies: dict[str, tuple[Node, tuple[int, int]]] = {}
         sources: dict[str, frozenset[int]] = {}
         for item, worlds in items.items():
@@ -157,15 +179,20 @@ class _Expander:
                     raise LoadError(f"it makes {excerpt(new_key)} more than once", line)
                 if new_key not in copies:
                     copies[new_key], sources[new_key] = (value, copy.key_pos[new_key]), worlds
+                    if resources and len(worlds) < len(to_values):
+                        self.items[new_key] = tuple(Provenance(identifier, p.kind, p.detail, p.location)
+                                                    for p in to_values[min(worlds)]) + self.items.get(new_key, ())
         return copies
 
-    def items(self, collection: Node, line: int) -> dict[str, frozenset[int]] | Unknown:
+    def collection(self, collection: Node, line: int) -> tuple[dict[str, frozenset[int]], list] | Unknown:
         """Each item the collection can hold, with the indexes of the values of the collection
-        (a parameter's default, each allowed value) it is in; Unknown when one is not known."""
+        (a parameter's default, each allowed value) it is in, and the steps to each value;
+        Unknown when one is not known."""
         if not isinstance(collection.value, list) and intrinsic(collection)[0] is None:
             raise LoadError("the collection (second item) must be a list or a function that gives one", line)
         items: dict[str, frozenset[int]] = {}
-        for index, alternative in enumerate(self.resolver.resolve(collection, "collection")):
+        alternatives = self.resolver.resolve(collection, "collection")
+        for index, alternative in enumerate(alternatives):
             value = alternative.value
             if isinstance(value, (Unknown, ResourceRef)):
                 return Unknown(f"the collection {value.why if isinstance(value, Unknown) else f'Ref {value}'}")
@@ -179,7 +206,7 @@ class _Expander:
                 if index in items.get(item, ()):
                     raise LoadError(f"the collection holds {excerpt(item)} more than once", line)
                 items[item] = items.get(item, frozenset()) | {index}
-        return items
+        return items, [steps(alternative) for alternative in alternatives]
 
     def unknown_loop(self, key: str, body: Node, resources: bool, resource: Node | None,
                      where: tuple[int, int], why: str) -> None:
