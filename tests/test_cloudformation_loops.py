@@ -118,6 +118,17 @@ def test_a_loop_whose_collection_is_not_known_is_an_unknown_rule_where_it_makes_
                               "the collection parameter Names has no default", 23, 7)]
 
 
+def test_an_inner_loop_whose_collection_is_not_known_is_one_unknown_rule_not_a_collision():
+    text = HEAD + ("Parameters:\n  Names: {Type: CommaDelimitedList}\nResources:\n"
+                   "  Fn::ForEach::Tiers:\n    - Tier\n    - [Web, Admin]\n"
+                   "    - Fn::ForEach::Groups:\n        - Name\n        - !Ref Names\n"
+                   "        - ${Tier}${Name}Sg:\n" + RDP_GROUP.replace("\n", "\n    ").replace("  ", "      ", 1))
+    result = _parse(text)
+    assert result.errors == []
+    assert _rows(result) == [("Fn::ForEach::Groups", "unknown", None, "Fn::ForEach::Groups is not expanded: "
+                              "the collection parameter Names has no default", 9, 7)]
+
+
 def test_a_ref_to_a_resource_a_loop_not_expanded_may_make_is_unknown_not_an_error():
     """Was "Ref to 'WebSg', which is neither a parameter nor a resource": CloudFormation accepts
     it when the collection holds Web."""

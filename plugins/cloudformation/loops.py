@@ -118,7 +118,10 @@ class _Expander:
                 written[key], positions[key] = value, where
                 continue
             for new_key, copy in copies.items():
-                if new_key in written or new_key in generated:
+                if new_key.startswith(LOOP):  # an inner loop not expanded, once
+                    written.setdefault(new_key, copy[0])
+                    positions.setdefault(new_key, copy[1])
+                elif new_key in written or new_key in generated:
                     self.errors.append(InputError(self.file, where[0], f"{key}: it makes {excerpt(new_key)}, "
                                                                        "which the mapping already has"))
                 else:
@@ -175,6 +178,9 @@ class _Expander:
                                   f"it makes more than {MAX_NODES} values")
                 return None
             for new_key, value in copy.value.items():
+                if new_key.startswith(LOOP):  # an inner loop not expanded: the same in every copy
+                    copies.setdefault(new_key, (value, copy.key_pos[new_key]))
+                    continue
                 if new_key in copies and sources[new_key] & worlds:  # two items of one value of the collection
                     raise LoadError(f"it makes {excerpt(new_key)} more than once", line)
                 if new_key not in copies:
