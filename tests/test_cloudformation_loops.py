@@ -292,3 +292,20 @@ def test_a_loop_gives_the_permissions_of_the_template_written_out_by_hand(data):
         return sorted((p.resource, p.group, p.protocol, p.ports, p.peer) for p in result.permissions)
 
     assert permissions(_parse(text)) == permissions(_parse(_written_out(ports, sources)))
+
+
+def test_a_loop_in_a_serverless_fragment_is_expanded(tmp_path, capsys):
+    """The service's own text does not spell Fn::ForEach: its fragments are looked at all the same."""
+    from conftest import check_folder, write_files
+
+    write_files(tmp_path, {
+        "serverless.yml": ("service: jump\nprovider:\n  name: aws\ncustom:\n  adminCidr: 0.0.0.0/0\n"
+                           "resources:\n  - ${file(./loops.yml)}\n"),
+        # read on its own, the fragment's CidrIp is unknown (WPL001, info): these findings are the service's
+        "loops.yml": "Resources:\n  Fn::ForEach::Groups:\n    - Name\n    - [Web, Admin]\n    - ${Name}Sg:\n"
+                     + RDP_GROUP.replace("CidrIp: 0.0.0.0/0", "CidrIp: '${self:custom.adminCidr}'"),
+    })
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, errors) == (1, [])
+    assert [line.split(": WPL")[0] + " " + line.split(" on ")[1].split(":")[0] for line in findings] == [
+        "loops.yml:10:71 AdminSg", "loops.yml:10:71 WebSg"]
