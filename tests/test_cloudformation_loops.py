@@ -172,6 +172,21 @@ def test_a_deep_loop_body_is_read_without_crashing():
     assert [p.resource for p in result.permissions] == ["WebSg"]
 
 
+def test_loops_nested_as_deep_as_a_template_may_be_are_read_without_crashing():
+    lines, indent = [], 2
+    for level in range(240):  # the loader refuses a template nested deeper than 500 levels
+        lines += [f"{' ' * indent}Fn::ForEach::Loop{level}:", f"{' ' * indent}  - Item{level}",
+                  f"{' ' * indent}  - [a{level}]", f"{' ' * indent}  -"]
+        indent += 4
+    lines[-1] += " Sg${Item0}&{Item239}:"
+    lines += [f"{' ' * indent}  Type: AWS::EC2::SecurityGroup", f"{' ' * indent}  Properties:",
+              f"{' ' * indent}    SecurityGroupIngress: [{{IpProtocol: tcp, FromPort: 3389, ToPort: 3389, "
+              "CidrIp: 0.0.0.0/0}]"]
+    result = _parse(HEAD + "Resources:\n" + "\n".join(lines) + "\n")
+    assert result.errors == []
+    assert [(p.resource, p.location.line) for p in result.permissions] == [("Sga0a239", 966)]
+
+
 #: Each rejected fixture's input errors (line, message); the other resources are still read.
 REJECTIONS = {
     "not-a-list.yaml": [(4, "Fn::ForEach::Groups: needs a list of 3 items: an identifier, a collection and a "

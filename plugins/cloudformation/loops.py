@@ -83,6 +83,9 @@ class _TooLarge(Exception):
 
 
 class _Expander:
+    """Copies one template's sections with their loops expanded; what it could not expand, and
+    why, is gathered on the way (one walk, no second pass over the template)."""
+
     def __init__(self, resolver: Resolver):
         self.resolver = resolver
         self.file = resolver.file
