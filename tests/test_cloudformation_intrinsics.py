@@ -144,7 +144,8 @@ def test_every_function_of_the_reference_is_read_in_short_and_long_form(function
 
 
 def test_for_each_is_read_and_unknown_not_an_error():
-    """Fn::ForEach is written as a key with the loop's name; its loops are not expanded yet."""
+    """Fn::ForEach is written as a key with the loop's name; a loop the template's reader has
+    not expanded (see test_cloudformation_loops) is an unknown value."""
     assert _values("Value:\n  Fn::ForEach::Ports:\n    - Port\n    - ['3389', '5985']\n"
                    "    - Rule${Port}: {FromPort: !Ref Port}\n") == [Unknown("Fn::ForEach loops are not expanded")]
 
@@ -227,21 +228,6 @@ def test_malformed_findinmap_is_an_error_at_its_line():
         with pytest.raises(LoadError) as error:
             _map_values(expression)
         assert (str(error.value), error.value.line) == (message, 19)
-
-
-def test_a_for_each_loop_declaring_security_groups_is_an_unknown_exposure_not_silence():
-    """Fn::ForEach loops are not expanded: a loop that declares a security group is read as
-    unknown ports from unknown sources (WPL001), where it was skipped with exit 0."""
-    data = (b"Transform: AWS::LanguageExtensions\nResources:\n  Fn::ForEach::Groups:\n    - Name\n    - [Web, Admin]\n"
-            b"    - ${Name}Sg:\n        Type: AWS::EC2::SecurityGroup\n        Properties:\n"
-            b"          GroupDescription: x\n          SecurityGroupIngress:\n"
-            b"            - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}\n"
-            b"  Fn::ForEach::Topics:\n    - Name\n    - [a]\n    - ${Name}Topic: {Type: AWS::SNS::Topic}\n")
-    result = CloudFormationFormat().parse("t.yaml", data)
-    assert result.errors == []
-    assert [(p.resource, p.protocol, p.ports, p.peer.kind, p.location.line, p.location.column)
-            for p in result.permissions] == [("Fn::ForEach::Groups", "unknown", None, "unknown", 3, 3)]
-    assert [p.detail for p in result.permissions[0].provenance] == ["Fn::ForEach loops are not expanded"]
 
 
 @pytest.mark.parametrize("name, from_port, to_port", [

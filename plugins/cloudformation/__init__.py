@@ -51,6 +51,8 @@ class CloudFormationFormat:
             result.errors.append(InputError(path, exc.line, str(exc)))
             return result
         templates = [(path, document) for document in documents if is_template(document)]
+        # a loop's key may be escaped; a service's resources may come from other files
+        may_loop = "ForEach" in text or "\\" in text
         if any(token in data for token in _SERVERLESS_VARIABLES) or all(key in data for key in _SERVICE_KEYS):
             from .serverless import has_variables, is_service
 
@@ -60,10 +62,11 @@ class CloudFormationFormat:
                 templates = [(path, document) for document in documents if is_template(document)]
                 services = [document for document in documents if not is_template(document)]
                 templates = _with_serverless_variables(path, templates, services, result)
+                may_loop = may_loop or bool(services)
         if not templates and not result.errors:
             return None
         for where, document in templates:
-            _read_template(where, document, result)
+            _read_template(where, document, result, may_loop)
         return result
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]]:
@@ -81,12 +84,22 @@ class CloudFormationFormat:
         return yaml_comments(text)
 
 
-def _read_template(path: str, document, result: FileResult) -> None:
-    """The permissions, targets and errors of one template (written in ``path``) into ``result``."""
+def _read_template(path: str, document, result: FileResult, may_loop: bool = True) -> None:
+    """The permissions, targets and errors of one template (written in ``path``) into ``result``;
+    ``may_loop``: the text may spell ``Fn::ForEach`` (else its loops are not looked for)."""
     from .extract import extract
 
+    expansion = None
+    if may_loop:
+        from .loops import expand, has_loops
+
+        if has_loops(document):
+            expansion = expand(path, document)
+            document = expansion.document
+            result.permissions.extend(expansion.unknown)
+            result.errors.extend(expansion.errors)
     permissions, errors = extract(path, document)
-    result.permissions.extend(permissions)
+    result.permissions.extend(expansion.named(permissions) if expansion else permissions)
     result.errors.extend(errors)
     types = _resource_types(document)
     if types & _CONTEXT_TYPES:
@@ -100,7 +113,7 @@ def _read_template(path: str, document, result: FileResult) -> None:
         from .network import extract_network
 
         permissions, errors = extract_network(path, document)
-        result.permissions.extend(permissions)
+        result.permissions.extend(expansion.named(permissions) if expansion else permissions)
         result.errors.extend(errors)
 
 

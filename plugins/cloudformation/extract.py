@@ -49,37 +49,7 @@ def extract(file: str, document: Node) -> tuple[list[Permission], list[InputErro
                                    for permission in _rule_permissions(resolver, name, resource_type, *rule))
             except LoadError as exc:
                 errors.append(InputError(file, exc.line, f"{name}: {exc}"))
-    permissions.extend(_loop_permissions(resolver, document))
     return permissions, errors
-
-
-def _loop_permissions(resolver: Resolver, document: Node) -> Iterator[Permission]:
-    """An ``Fn::ForEach`` loop of Resources is not expanded: one that declares security groups or
-    ingress rules opens unknown ports to unknown sources (WPL001), never nothing."""
-    positions = document.value["Resources"].key_pos
-    for name, loop in resolver.resources.items():
-        if name.startswith("Fn::ForEach::") and _declares(loop, (SECURITY_GROUP, INGRESS)):
-            location = Location(resolver.file, *positions[name])
-            why = "Fn::ForEach loops are not expanded"
-            yield Permission(resource=name, resource_type=INGRESS, group=name, direction=Direction.INGRESS,
-                             protocol="unknown", ports=None, peer=Peer("unknown", why), location=location,
-                             rule_location=location, resource_location=location,
-                             provenance=(Provenance(name, "unknown", why, location),))
-
-
-def _declares(node: Node, types: Collection[str]) -> bool:
-    """Whether a resource of one of ``types`` is declared anywhere in ``node``."""
-    pending = [node]
-    while pending:
-        value = pending.pop().value
-        if isinstance(value, dict):
-            kind = value.get("Type")
-            if kind is not None and kind.value in types:
-                return True
-            pending.extend(value.values())
-        elif isinstance(value, list):
-            pending.extend(value)
-    return False
 
 
 def typed_resources(resolver: Resolver, document: Node,

@@ -262,6 +262,8 @@ class Resolver:
             return [Alternative(ResourceRef(name), (Provenance(field, "intrinsic", f"Ref {name}", self.location(node)),))]
         if name.startswith("AWS::"):
             return [Alternative(Unknown(f"pseudo parameter {name}"))]
+        if any(key.startswith("Fn::ForEach::") for key in self.resources):  # left unexpanded: its collection is unknown
+            return [Alternative(Unknown(f"Ref {name}: a resource an Fn::ForEach loop may make"))]
         raise LoadError(f"Ref to {excerpt(name)}, which is neither a parameter nor a resource", argument.line)
 
     def _parameter(self, name: str, field: str) -> list[Alternative]:

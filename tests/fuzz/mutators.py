@@ -359,6 +359,10 @@ class Tagged:
     def __init__(self, tag: str, value):
         self.tag, self.value = tag, value
 
+    def __repr__(self) -> str:
+        """A tag wrapped in another is dumped as this text: the same every run (not an address)."""
+        return f"{self.tag} {self.value!r}"
+
 
 @functools.lru_cache(maxsize=None)
 def _yaml_loader():
