@@ -12,11 +12,14 @@ _MARKER = "AWS::EC2::SecurityGroup"
 #: associations) or a load balancer (classic or v2): each gives permissions. Targets
 #: (instances, launch templates) alone link to no group, and are not worth reading.
 _MARKERS = (_MARKER, "AWS::EC2::NetworkAcl", "AWS::ElasticLoadBalancing")
-_BYTE_MARKERS = tuple(marker.encode() for marker in _MARKERS)
+#: A template that calls others (nested stacks) is read for what they hold.
+_STACK_MARKERS = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+_BYTE_MARKERS = tuple(marker.encode() for marker in (*_MARKERS, *_STACK_MARKERS))
 #: Resource types read for context (targets, subnet ACLs) and for network permissions.
 _CONTEXT_TYPES = frozenset(("AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration",
                             "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::NetworkInterface",
                             "AWS::EC2::SubnetNetworkAclAssociation"))
+_STACK_TYPES = frozenset(_STACK_MARKERS)
 _NETWORK_TYPES = frozenset(("AWS::EC2::NetworkAclEntry", "AWS::ElasticLoadBalancingV2::Listener",
                             "AWS::ElasticLoadBalancing::LoadBalancer"))
 
@@ -35,7 +38,8 @@ class CloudFormationFormat:
             text = decode(data)
         except NotText as exc:
             return FileResult(errors=[InputError(path, exc.line, str(exc))])
-        if not _has_marker(text) and "\\" not in text and not _may_be_service(data):
+        if not _has_marker(text) and "\\" not in text and not _may_be_service(data) and \
+                not any(marker in text for marker in _STACK_MARKERS):
             return None
         from winportlint.nodes import LoadError, load
 
@@ -58,6 +62,12 @@ class CloudFormationFormat:
             return None
         for where, document in templates:
             _read_template(where, document, result)
+            if _resource_types(document) & _STACK_TYPES:
+                from .stacks import Nesting
+
+                Nesting(where, _load_fragment, _read_template).read_stacks(where, document, result)
+        if not (result.permissions or result.errors or result.children or _has_marker(text)):
+            return None  # calls only remote templates: no file of ours
         return result
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]]:
@@ -75,25 +85,26 @@ class CloudFormationFormat:
         return yaml_comments(text)
 
 
-def _read_template(path: str, document, result: FileResult) -> None:
-    """The permissions, targets and errors of one template (written in ``path``) into ``result``."""
+def _read_template(path: str, document, result: FileResult, arguments=None) -> None:
+    """The permissions, targets and errors of one template (written in ``path``) into ``result``;
+    ``arguments`` are the values a parent stack passes for its parameters."""
     from .extract import extract
 
-    permissions, errors = extract(path, document)
+    permissions, errors = extract(path, document, arguments)
     result.permissions.extend(permissions)
     result.errors.extend(errors)
     types = _resource_types(document)
     if types & _CONTEXT_TYPES:
         from .context import extract_context
 
-        targets, subnet_acls, errors = extract_context(path, document)
+        targets, subnet_acls, errors = extract_context(path, document, arguments)
         result.targets.extend(targets)
         result.subnet_acls.extend(subnet_acls)
         result.errors.extend(errors)
     if types & _NETWORK_TYPES:
         from .network import extract_network
 
-        permissions, errors = extract_network(path, document)
+        permissions, errors = extract_network(path, document, arguments)
         result.permissions.extend(permissions)
         result.errors.extend(errors)
 

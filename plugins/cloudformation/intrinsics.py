@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import itertools
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from winportlint.excerpt import excerpt
@@ -87,14 +88,19 @@ class Alternative(NamedTuple):
     provenance: tuple[Provenance, ...] = ()
 
 
+#: Values passed for parameters by a parent stack, each parameter's alternatives in the parent.
+Arguments = Mapping[str, list[Alternative]]
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 class Resolver:
     """Resolves intrinsic functions against one template's parameters and mappings."""
 
-    def __init__(self, file: str, template: dict[str, Node]):
+    def __init__(self, file: str, template: dict[str, Node], arguments: Arguments | None = None):
         self.file = file
+        #: Values a parent stack passes for parameters (a nested stack's): they replace the defaults.
+        self.arguments = arguments or {}
         self.parameters = _section(template, "Parameters")
         self.mappings = _section(template, "Mappings")
         self.resources = _section(template, "Resources")
@@ -166,6 +172,8 @@ class Resolver:
             values.extend((item, f"parameter {name} allowed value") for item in allowed.value)
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Alternative(Unknown(f"parameter {name} is read from SSM at deployment", kind))]
+        if name in self.arguments:
+            return [_argument(passed, field, kind) for passed in self.arguments[name]]
         if not values:
             return [Alternative(Unknown(f"parameter {name} has no default", kind))]
         is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
@@ -405,6 +413,18 @@ class Resolver:
                 values if keys is None else {k: v for k, v in zip(keys, values) if v is not NO_VALUE})
             results.append(Alternative(data, alternative.provenance + _join_provenance(combination)))
         return results
+
+def _argument(passed: Alternative, field: str, kind: str) -> Alternative:
+    """A value passed for a parameter, as the parameter's type reads it (a list parameter splits
+    its text); its first step (which stack passed it) is told of ``field``."""
+    value = passed.value
+    if isinstance(value, Unknown):
+        value = Unknown(value.why, kind)
+    elif isinstance(value, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
+        value = [part.strip() for part in value.split(",")]
+    steps = passed.provenance
+    return Alternative(value, (steps[0]._replace(field=field), *steps[1:]) if steps else ())
+
 
 def _section(template: dict[str, Node], name: str) -> dict[str, Node]:
     node = template.get(name)
