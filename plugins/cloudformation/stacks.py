@@ -72,7 +72,8 @@ class Nesting:
             return  # fetched by CloudFormation at deployment: not known here
         path = os.path.normpath(os.path.join(os.path.dirname(resolver.file), written))
         if not within_trees(path, self.trees):
-            raise LoadError(f"{key} {excerpt(written)} is outside the scanned repository; not read", url.line)
+            raise LoadError(f"{key} {excerpt(written)} is outside the template's repository (its folder, outside "
+                            f"a repository); not read", url.line)
         real = os.path.realpath(path)
         if real in chain:
             raise LoadError(f"{key} {excerpt(written)} calls a template that calls this one (a cycle)", url.line)

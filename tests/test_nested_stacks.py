@@ -1,0 +1,237 @@
+"""Templates that call templates (issue #15): a nested stack's local template is evaluated with the
+values its parent passes, its findings named after the parent's stack and placed in the child."""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from conftest import check_folder, write_files
+from winportlint import cache as result_cache
+from winportlint.cli import main
+
+CASES = Path(__file__).parent / "cases" / "WPL101"
+RDP = "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+CHILD = """Parameters:
+  AdminCidr:
+    Type: String
+Resources:
+  AdminGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: admin
+      SecurityGroupIngress:
+        - IpProtocol: tcp
+          FromPort: 3389
+          ToPort: 3389
+          CidrIp: !Ref AdminCidr
+"""
+
+
+def stack(url: str, parameters: str = "", name: str = "Network") -> str:
+    """A template with one AWS::CloudFormation::Stack (TemplateURL on line 5, Parameters after it)."""
+    passed = f"      Parameters:\n{parameters}" if parameters else ""
+    return f"Resources:\n  {name}:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n" \
+           f"      TemplateURL: {url}\n{passed}"
+
+
+def rdp(where: str, resource: str, steps: str) -> str:
+    return f"{where} WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on {resource}: {RDP} [{steps}]"
+
+
+def test_a_child_without_default_is_open_where_its_parent_passes_the_world(tmp_path, capsys):
+    write_files(tmp_path, {"parent.yaml": stack("stacks/bastion.yaml", "        AdminCidr: 0.0.0.0/0\n"),
+                           "stacks/bastion.yaml": CHILD})
+    # The child is scanned on its own too: its WPL001 (AdminCidr has no default) is not reported beside.
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [rdp(
+        "stacks/bastion.yaml:13:19:", "Network.AdminGroup",
+        "via stack Network (parent.yaml:2); CidrIp from parameter AdminCidr passed by stack Network (parent.yaml:7)")],
+        [])
+
+
+def test_the_child_alone_is_read_with_its_own_defaults(tmp_path, capsys):
+    write_files(tmp_path, {"parent.yaml": stack("stacks/bastion.yaml", "        AdminCidr: 0.0.0.0/0\n"),
+                           "stacks/bastion.yaml": CHILD})
+    code, findings, errors = check_folder(tmp_path / "stacks", capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [f"bastion.yaml:13:19: WPL001 info 3389/tcp on AdminGroup may be open to the internet: "
+                        f"parameter AdminCidr has no default; if it is 0.0.0.0/0 or ::/0 this opens {RDP}"]
+
+
+def test_a_restricted_value_passed_leaves_nothing_of_the_childs_own_unknown(tmp_path, capsys):
+    write_files(tmp_path, {"parent.yaml": stack("stacks/bastion.yaml", "        AdminCidr: 10.0.0.0/8\n"),
+                           "stacks/bastion.yaml": CHILD})
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])
+
+
+def test_values_come_from_the_parents_parameters_conditions_and_the_childs_defaults(capsys, monkeypatch):
+    """The fixture: a literal, a parent parameter's default, an Fn::If branch, a child default."""
+    monkeypatch.chdir(CASES / "bad" / "nested-stack")
+    code = main(["check", "--no-cache", "--format", "json", "."])
+    document = json.loads(capsys.readouterr().out)
+    assert (code, document["errors"]) == (1, [])
+    assert [(f["file"], f["line"], f["resource"], [p["detail"] for p in f["provenance"]])
+            for f in document["findings"]] == [
+        ("stacks/bastion.yaml", 15, "Bastion.AdminGroup",
+         ["stack Bastion (parent.yaml:10)", "parameter AdminCidr passed by stack Bastion (parent.yaml:15)"]),
+        ("stacks/bastion.yaml", 15, "Branch.AdminGroup",
+         ["stack Branch (parent.yaml:22)", "parameter AdminCidr passed by stack Branch (parent.yaml:27)",
+          "condition IsProd is false"]),
+        ("stacks/bastion.yaml", 15, "Office.AdminGroup",
+         ["stack Office (parent.yaml:16)", "parameter AdminCidr passed by stack Office (parent.yaml:21)",
+          "parameter OfficeCidr default"]),
+        ("stacks/shared.yaml", 16, "Shared.SupportGroup",
+         ["stack Shared (parent.yaml:28)", "parameter SupportCidr default"]),
+    ]
+    assert {p["kind"] for f in document["findings"] for p in f["provenance"][:1]} == {"module"}
+
+
+def test_a_sam_application_with_a_local_location(capsys):
+    # The application from the Serverless Application Repository is not fetched: nothing is said of it.
+    assert check_folder(CASES / "bad" / "sam-application", capsys) == (1, [rdp(
+        "apps/jump.yaml:15:19:", "Jump.JumpGroup",
+        "via stack Jump (template.yaml:5); CidrIp from parameter JumpCidr passed by stack Jump (template.yaml:10)")],
+        [])
+
+
+def test_a_grandchild_gets_the_value_through_every_level(tmp_path, capsys):
+    write_files(tmp_path, {
+        "parent.yaml": stack("middle/edge.yaml", "        EdgeCidr: 0.0.0.0/0\n", name="Edge"),
+        "middle/edge.yaml": "Parameters:\n  EdgeCidr:\n    Type: String\n" + stack(
+            "../stacks/bastion.yaml", "        AdminCidr: !Ref EdgeCidr\n", name="Admin"),
+        "stacks/bastion.yaml": CHILD})
+    (tmp_path / ".git").mkdir()  # a repository: the middle template, read on its own too, may read ../stacks
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [rdp(
+        "stacks/bastion.yaml:13:19:", "Edge.Admin.AdminGroup",
+        "via stack Edge (parent.yaml:2); via stack Admin (middle/edge.yaml:5); CidrIp from parameter AdminCidr "
+        "passed by stack Admin (middle/edge.yaml:10); AdminCidr from parameter EdgeCidr passed by stack Edge "
+        "(parent.yaml:7)")], [])
+
+
+def test_a_value_not_known_before_deployment_is_an_unknown_of_the_childs_type(tmp_path, capsys):
+    child = CHILD.replace("Type: String", "Type: AWS::EC2::SecurityGroup::Id").replace("CidrIp:",
+                                                                                     "SourceSecurityGroupId:")
+    write_files(tmp_path, {
+        "parent.yaml": stack("cidr.yaml", "        AdminCidr: !ImportValue admin-cidr\n") +
+        stack("group.yaml", "        AdminCidr: !ImportValue admin-group\n", name="Groups").replace("Resources:\n", ""),
+        "cidr.yaml": CHILD, "group.yaml": child})
+    # Only the String parameter can be a CIDR: the group id passed to the other is never the world.
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
+        f"cidr.yaml:13:19: WPL001 info 3389/tcp on Network.AdminGroup may be open to the internet: Fn::ImportValue "
+        f"is not known before deployment; if it is 0.0.0.0/0 or ::/0 this opens {RDP} [via stack Network "
+        f"(parent.yaml:2); CidrIp from parameter AdminCidr passed by stack Network (parent.yaml:7)]"], [])
+
+
+@pytest.mark.parametrize("url", ["https://s3.amazonaws.com/bucket/bastion.yaml", "s3://bucket/bastion.yaml",
+                                 "'{{resolve:ssm:/templates/bastion}}'",
+                                 "!Sub 'https://${AWS::Region}.example.com/stacks/bastion.yaml'"])
+def test_a_remote_template_is_not_fetched_and_nothing_is_invented(tmp_path, capsys, url):
+    write_files(tmp_path, {"parent.yaml": stack(url, "        AdminCidr: 0.0.0.0/0\n")})
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])
+
+
+def test_a_missing_child_is_an_input_error_at_the_parents_line(tmp_path, capsys):
+    write_files(tmp_path, {"parent.yaml": stack("stacks/none.yaml", "        AdminCidr: 0.0.0.0/0\n")})
+    assert check_folder(tmp_path, capsys) == (2, [], [
+        "parent.yaml:5: error: Network: TemplateURL 'stacks/none.yaml' cannot be read: No such file or directory"])
+
+
+def test_a_child_that_is_no_template_is_an_input_error(tmp_path, capsys):
+    write_files(tmp_path, {"parent.yaml": stack("notes.yaml"), "notes.yaml": "title: not a template\n"})
+    assert check_folder(tmp_path, capsys) == (2, [], [
+        "parent.yaml:5: error: Network: TemplateURL 'notes.yaml' is not a CloudFormation template (no Resources)"])
+
+
+def test_a_fifo_child_is_an_input_error_and_never_blocks(tmp_path):
+    write_files(tmp_path, {"parent.yaml": stack("pipe.yaml")})
+    os.mkfifo(tmp_path / "pipe.yaml")
+    done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "--no-cache", "parent.yaml"],
+                          cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout.splitlines()[0]) == (2, "parent.yaml:5: error: Network: TemplateURL "
+                                                                  "'pipe.yaml' cannot be read: not a regular file "
+                                                                  "(a FIFO, socket or device)")
+
+
+def test_a_template_that_calls_itself_is_an_input_error(tmp_path, capsys):
+    write_files(tmp_path, {"loop.yaml": stack("./loop.yaml")})
+    assert check_folder(tmp_path, capsys) == (2, [], [
+        "loop.yaml:5: error: Network: TemplateURL './loop.yaml' calls a template that calls this one (a cycle)"])
+
+
+def test_a_cycle_through_two_templates_is_an_input_error_and_no_finding_is_lost(tmp_path, capsys):
+    rule = CHILD.split("Resources:\n")[1].replace("!Ref AdminCidr", "0.0.0.0/0")
+    write_files(tmp_path, {"a.yaml": stack("b.yaml", name="B") + rule, "b.yaml": stack("a.yaml", name="A") + rule})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, errors) == (2, [
+        "a.yaml:5: error: B: TemplateURL 'b.yaml' calls a template that calls this one (a cycle)",
+        "b.yaml:5: error: A: TemplateURL 'a.yaml' calls a template that calls this one (a cycle)"])
+    # Neither file has a caller outside the cycle: each keeps its own findings beside those through the other.
+    assert [(line.split(" ")[0], line.split(" on ")[1].split(":")[0]) for line in findings] == [
+        ("a.yaml:14:19:", "A.AdminGroup"), ("a.yaml:14:19:", "AdminGroup"),
+        ("b.yaml:14:19:", "AdminGroup"), ("b.yaml:14:19:", "B.AdminGroup")]
+
+
+def test_a_parameter_the_child_does_not_declare_is_an_input_error_as_for_cfn_lint(tmp_path, capsys):
+    write_files(tmp_path, {"parent.yaml": stack("stacks/bastion.yaml", "        AdminCidr: 10.0.0.0/8\n"
+                                                                          "        Unknown: x\n"),
+                           "stacks/bastion.yaml": CHILD})
+    assert check_folder(tmp_path, capsys) == (2, [], [
+        "parent.yaml:8: error: Network: passes parameter 'Unknown', which 'stacks/bastion.yaml' does not declare"])
+
+
+@pytest.mark.parametrize("url", ["../outside/secret.yaml", "link.yaml", "/etc/hostname"])
+def test_a_template_outside_the_repository_is_an_input_error_that_shows_nothing_of_it(tmp_path, capsys, url):
+    secret = "SECRET-CANARY-4f1c"
+    write_files(tmp_path, {"outside/secret.yaml": CHILD.replace("admin", secret) + f"# {secret}\n",
+                           "repo/parent.yaml": stack(url, "        AdminCidr: 0.0.0.0/0\n")})
+    (tmp_path / "repo" / ".git").mkdir()
+    (tmp_path / "repo" / "link.yaml").symlink_to(tmp_path / "outside" / "secret.yaml")
+    code = main(["check", "--no-cache", "--format", "json", str(tmp_path / "repo" / "parent.yaml")])
+    output = capsys.readouterr().out
+    assert secret not in output
+    document = json.loads(output)
+    assert (code, document["findings"], [(e["line"], e["message"]) for e in document["errors"]]) == (2, [], [
+        (5, f"Network: TemplateURL '{url}' is outside the template's repository (its folder, outside a "
+            f"repository); not read")])
+
+
+def test_a_cached_run_equals_a_fresh_one_and_sees_the_child_change(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(result_cache, "SETTLE_SECONDS", 0.0)
+    write_files(tmp_path, {"parent.yaml": stack("stacks/bastion.yaml", "        AdminCidr: 0.0.0.0/0\n"),
+                           "stacks/bastion.yaml": CHILD})
+
+    def run(*extra: str) -> tuple[int, str]:
+        return main(["check", "--severity", "info", "--format", "json", *extra, str(tmp_path)]), \
+            capsys.readouterr().out
+
+    fresh = run("--no-cache")
+    assert fresh[0] == 1 and "Network.AdminGroup" in fresh[1] and '"AdminGroup"' not in fresh[1]
+    assert run() == fresh  # stores
+    assert run() == fresh  # from the cache
+    (tmp_path / "stacks" / "bastion.yaml").write_text(CHILD.replace("3389", "3390"))
+    changed = run()
+    assert changed == run("--no-cache")
+    assert changed[0] == 0 and "3389" not in changed[1]
+
+
+def test_the_cfn_lint_extension_reports_what_the_parent_passes_at_its_stack(tmp_path):
+    from test_cfn_lint import MODULE, json_matches, run_cfn_lint
+
+    shutil.copytree(CASES / "bad" / "nested-stack", tmp_path / "t")
+    (tmp_path / "home").mkdir()
+    matches = json_matches(run_cfn_lint("--format", "json", "--append-rules", MODULE, "--", "parent.yaml",
+                                        "stacks/bastion.yaml", cwd=tmp_path / "t", home=tmp_path / "home"))
+    ours = sorted((m["Filename"], m["Rule"]["Id"], m["Location"]["Start"]["LineNumber"], m["Location"]["Path"][:2],
+                   m["Message"].split(" (written in ")[-1]) for m in matches if m["Rule"]["Id"].startswith("E9"))
+    # cfn-lint lints one file at a time: the parent's findings in its children are at the stacks
+    # that call them, naming where the rule is written; the child on its own has no E9 finding.
+    assert ours == [("parent.yaml", "E9101", 11, ["Resources", "Bastion"], "stacks/bastion.yaml:15)"),
+                    ("parent.yaml", "E9101", 17, ["Resources", "Office"], "stacks/bastion.yaml:15)"),
+                    ("parent.yaml", "E9101", 23, ["Resources", "Branch"], "stacks/bastion.yaml:15)"),
+                    ("parent.yaml", "E9101", 29, ["Resources", "Shared"], "stacks/shared.yaml:16)")]
