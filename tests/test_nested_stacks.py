@@ -128,6 +128,45 @@ def test_a_value_not_known_before_deployment_is_an_unknown_of_the_childs_type(tm
         f"(parent.yaml:2); CidrIp from parameter AdminCidr passed by stack Network (parent.yaml:7)]"], [])
 
 
+def test_a_parameter_passed_as_no_value_keeps_the_childs_default(tmp_path, capsys):
+    child = CHILD.replace("Type: String", "Type: String\n    Default: 0.0.0.0/0")
+    write_files(tmp_path, {"parent.yaml": "Conditions:\n  Office: !Equals [!Ref 'AWS::Region', eu-west-1]\n" + stack(
+        "bastion.yaml", "        AdminCidr: !If [Office, 10.0.0.0/8, !Ref 'AWS::NoValue']\n"), "bastion.yaml": child})
+    assert check_folder(tmp_path, capsys) == (1, [rdp("bastion.yaml:14:19:", "Network.AdminGroup",
+                                                      "via stack Network (parent.yaml:4); CidrIp from parameter "
+                                                      "AdminCidr default")], [])
+
+
+def test_what_a_childs_groups_protect_is_named_through_the_stack(tmp_path, capsys):
+    host = """  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: '{{resolve:ssm:/aws/service/ami-windows-latest/Windows_Server-2022-English-Full-Base}}'
+      SecurityGroupIds: [!Ref AdminGroup]
+"""
+    write_files(tmp_path, {"parent.yaml": stack("bastion.yaml", "        AdminCidr: 0.0.0.0/0\n"),
+                           "bastion.yaml": CHILD.replace("Resources:\n", "Resources:\n" + host)})
+    assert main(["check", "--no-cache", "--format", "json", str(tmp_path / "parent.yaml")]) == 1
+    finding, = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["resource"], [(t["resource"], t["os"], t["versions"]) for t in finding["targets"]]) == (
+        "Network.AdminGroup", [("Network.Host", "windows", ["2022"])])
+
+
+def test_a_fan_out_of_stacks_stops_at_the_bound_with_an_error(tmp_path, capsys, monkeypatch):
+    from winportlint.plugins.cloudformation import stacks
+
+    monkeypatch.setattr(stacks, "MAX_STACKS", 5)
+    twice = "Resources:\n" + "".join(f"  {name}:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n"
+                                     f"      TemplateURL: {{0}}\n" for name in "AB")
+    write_files(tmp_path, {"l0.yaml": twice.format("l1.yaml"), "l1.yaml": twice.format("l2.yaml"),
+                           "l2.yaml": CHILD.replace("!Ref AdminCidr", "10.0.0.0/8")})
+    # l0 calls l1 twice, each l1 calls l2 twice: the sixth stack is one too many.
+    assert main(["check", "--no-cache", str(tmp_path / "l0.yaml")]) == 2
+    assert capsys.readouterr().out.splitlines()[0] == \
+        f"{tmp_path / 'l1.yaml'}:9: error: B: more than 5 nested stacks below {tmp_path / 'l0.yaml'}; the rest " \
+        f"are not read"
+
+
 @pytest.mark.parametrize("url", ["https://s3.amazonaws.com/bucket/bastion.yaml", "s3://bucket/bastion.yaml",
                                  "'{{resolve:ssm:/templates/bastion}}'",
                                  "!Sub 'https://${AWS::Region}.example.com/stacks/bastion.yaml'"])

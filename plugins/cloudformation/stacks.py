@@ -42,6 +42,7 @@ class Nesting:
     each stack that calls it, with that stack's values."""
 
     def __init__(self, root: str, load: Loader, read: Reader):
+        self.root = root
         self.trees = scanned_trees([root])
         self.load = load
         self.read = read
@@ -79,7 +80,7 @@ class Nesting:
             raise LoadError(f"{key} {excerpt(written)} calls a template that calls this one (a cycle)", url.line)
         self.stacks += 1
         if self.stacks > MAX_STACKS:
-            raise LoadError(f"more than {MAX_STACKS} nested stacks below this template; the rest are not read",
+            raise LoadError(f"more than {MAX_STACKS} nested stacks below {self.root}; the rest are not read",
                             url.line)
         result.inputs.append(path)  # also when missing: its appearance is a change
         child = self._document(path)
