@@ -137,6 +137,17 @@ def test_a_parameter_passed_as_no_value_keeps_the_childs_default(tmp_path, capsy
                                                       "AdminCidr default")], [])
 
 
+def test_parameters_computed_at_deployment_leave_every_child_parameter_unknown(tmp_path, capsys):
+    child = CHILD.replace("Type: String", "Type: String\n    Default: 10.0.0.0/8")
+    write_files(tmp_path, {"parent.yaml": "Conditions:\n  Office: !Equals [!Ref 'AWS::Region', eu-west-1]\n" + stack(
+        "bastion.yaml") + "      Parameters: !If [Office, {AdminCidr: 10.0.0.0/8}, !Ref 'AWS::NoValue']\n",
+        "bastion.yaml": child})
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
+        f"bastion.yaml:14:19: WPL001 info 3389/tcp on Network.AdminGroup may be open to the internet: the "
+        f"parameters of stack Network are computed at deployment; if it is 0.0.0.0/0 or ::/0 this opens {RDP} "
+        f"[via stack Network (parent.yaml:4)]"], [])
+
+
 def test_what_a_childs_groups_protect_is_named_through_the_stack(tmp_path, capsys):
     host = """  Host:
     Type: AWS::EC2::Instance

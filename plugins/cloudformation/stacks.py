@@ -69,7 +69,7 @@ class Nesting:
         if url is None:
             raise LoadError(f"{kind} needs a {key}", resource.line)
         written = scalar(url)
-        if written is None or intrinsic(url)[0] is not None or is_remote(written):
+        if written is None or intrinsic(url)[0] is not None or _is_remote(written):
             return  # fetched by CloudFormation at deployment: not known here
         path = os.path.normpath(os.path.join(os.path.dirname(resolver.file), written))
         if not within_trees(path, self.trees):
@@ -139,7 +139,7 @@ class Nesting:
         return arguments
 
 
-def is_remote(written: str) -> bool:
+def _is_remote(written: str) -> bool:
     """A template CloudFormation fetches (``https://``, ``s3://``, a ``{{resolve:...}}`` reference)."""
     return "://" in written or "{{resolve:" in written
 
