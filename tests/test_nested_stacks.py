@@ -233,6 +233,12 @@ def test_a_parameter_the_child_does_not_declare_is_an_input_error_as_for_cfn_lin
                            "stacks/bastion.yaml": CHILD})
     assert check_folder(tmp_path, capsys) == (2, [], [
         "parent.yaml:8: error: Network: passes parameter 'Unknown', which 'stacks/bastion.yaml' does not declare"])
+    from test_cfn_lint import json_matches, run_cfn_lint
+
+    (tmp_path / "home").mkdir()
+    matches = json_matches(run_cfn_lint("--format", "json", "--", "parent.yaml", cwd=tmp_path, home=tmp_path / "home"))
+    assert [(m["Rule"]["Id"], m["Location"]["Start"]["LineNumber"]) for m in matches if m["Rule"]["Id"][0] == "E"] == [
+        ("E3043", 8)]
 
 
 @pytest.mark.parametrize("url", ["../outside/secret.yaml", "link.yaml", "/etc/hostname"])
@@ -285,3 +291,15 @@ def test_the_cfn_lint_extension_reports_what_the_parent_passes_at_its_stack(tmp_
                     ("parent.yaml", "E9101", 17, ["Resources", "Office"], "stacks/bastion.yaml:15)"),
                     ("parent.yaml", "E9101", 23, ["Resources", "Branch"], "stacks/bastion.yaml:15)"),
                     ("parent.yaml", "E9101", 29, ["Resources", "Shared"], "stacks/shared.yaml:16)")]
+
+
+def test_the_cfn_lint_extension_reports_an_error_in_a_child_at_the_parents_resources(tmp_path):
+    from test_cfn_lint import MODULE, json_matches, run_cfn_lint
+
+    write_files(tmp_path, {"t/parent.yaml": stack("bastion.yaml", "        AdminCidr: 10.0.0.0/8\n"),
+                           "t/bastion.yaml": CHILD.replace("FromPort: 3389", "FromPort: rdp"), "home/.keep": ""})
+    matches = json_matches(run_cfn_lint("--format", "json", "--append-rules", MODULE, "--", "parent.yaml",
+                                        cwd=tmp_path / "t", home=tmp_path / "home"))
+    assert [(m["Rule"]["Id"], m["Location"]["Path"], m["Message"]) for m in matches if m["Rule"]["Id"] == "W9000"] == [
+        ("W9000", ["Resources"], "winportlint could not check this: bastion.yaml:11: AdminGroup: FromPort 'rdp' is "
+                                 "not a port number")]
