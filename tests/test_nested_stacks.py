@@ -306,7 +306,8 @@ def test_the_cfn_lint_extension_reports_an_error_in_a_child_at_the_parents_resou
 
 
 def test_a_report_is_never_written_over_a_child_the_run_reads(tmp_path, capsys):
-    write_files(tmp_path, {"parent.yaml": stack("bastion.yaml", "        AdminCidr: 10.0.0.0/8\n"), "bastion.yaml": CHILD})
+    write_files(tmp_path, {"parent.yaml": stack("bastion.yaml", "        AdminCidr: 10.0.0.0/8\n"),
+                           "bastion.yaml": CHILD})
     assert main(["check", "--no-cache", "--output", str(tmp_path / "bastion.yaml"), str(tmp_path / "parent.yaml")]) == 2
     assert "refusing to write over" in capsys.readouterr().err
     assert (tmp_path / "bastion.yaml").read_text() == CHILD
