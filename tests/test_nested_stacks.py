@@ -208,6 +208,13 @@ def test_a_fifo_child_is_an_input_error_and_never_blocks(tmp_path):
                                                                   "(a FIFO, socket or device)")
 
 
+def test_a_name_with_a_nul_character_is_an_input_error(tmp_path, capsys):
+    write_files(tmp_path, {"parent.json": json.dumps({"Resources": {"Network": {
+        "Type": "AWS::CloudFormation::Stack", "Properties": {"TemplateURL": "bastion.yaml\0.txt"}}}})})
+    assert check_folder(tmp_path, capsys) == (2, [], [
+        "parent.json:1: error: Network: TemplateURL 'bastion.yaml\\x00.txt' is not a file name"])
+
+
 def test_a_template_that_calls_itself_is_an_input_error(tmp_path, capsys):
     write_files(tmp_path, {"loop.yaml": stack("./loop.yaml")})
     assert check_folder(tmp_path, capsys) == (2, [], [

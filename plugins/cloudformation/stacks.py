@@ -72,6 +72,8 @@ class Nesting:
         if written is None or intrinsic(url)[0] is not None or _is_remote(written):
             return  # fetched by CloudFormation at deployment: not known here
         path = os.path.normpath(os.path.join(os.path.dirname(resolver.file), written))
+        if "\0" in written:  # no file has such a name (and the system refuses to look one up)
+            raise LoadError(f"{key} {excerpt(written)} is not a file name", url.line)
         if not within_trees(path, self.trees):
             raise LoadError(f"{key} {excerpt(written)} is outside the template's repository (its folder, outside "
                             f"a repository); not read", url.line)
