@@ -38,8 +38,8 @@ class CloudFormationFormat:
             text = decode(data)
         except NotText as exc:
             return FileResult(errors=[InputError(path, exc.line, str(exc))])
-        if not _has_marker(text) and "\\" not in text and not _may_be_service(data) and \
-                not any(marker in text for marker in _STACK_MARKERS):
+        own = _has_marker(text) or "\\" in text or _may_be_service(data)
+        if not own and not any(marker in text for marker in _STACK_MARKERS):
             return None
         from winportlint.nodes import LoadError, load
 
@@ -66,7 +66,7 @@ class CloudFormationFormat:
                 from .stacks import Nesting
 
                 Nesting(where, _load_fragment, _read_template).read_stacks(where, document, result)
-        if not (result.permissions or result.errors or result.children or _has_marker(text)):
+        if not (own or result.permissions or result.errors or result.children):
             return None  # calls only remote templates: no file of ours
         return result
 
