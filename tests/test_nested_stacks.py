@@ -163,6 +163,44 @@ def test_what_a_childs_groups_protect_is_named_through_the_stack(tmp_path, capsy
         "Network.AdminGroup", [("Network.Host", "windows", ["2022"])])
 
 
+def test_a_rule_a_child_adds_to_the_parents_group_meets_the_parents_targets(tmp_path, capsys):
+    parent = """Resources:
+  AppGroup:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: app
+  Host:
+    Type: AWS::EC2::Instance
+    Properties:
+      ImageId: '{{resolve:ssm:/aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base}}'
+      SecurityGroupIds: [!GetAtt AppGroup.GroupId]
+  Access:
+    Type: AWS::CloudFormation::Stack
+    Properties:
+      TemplateURL: access.yaml
+      Parameters:
+        GroupId: !GetAtt AppGroup.GroupId
+"""
+    child = """Parameters:
+  GroupId:
+    Type: AWS::EC2::SecurityGroup::Id
+Resources:
+  Rdp:
+    Type: AWS::EC2::SecurityGroupIngress
+    Properties:
+      GroupId: !Ref GroupId
+      IpProtocol: tcp
+      FromPort: 3389
+      ToPort: 3389
+      CidrIp: 0.0.0.0/0
+"""
+    write_files(tmp_path, {"parent.yaml": parent, "access.yaml": child})
+    assert main(["check", "--no-cache", "--format", "json", str(tmp_path / "parent.yaml")]) == 1
+    finding, = json.loads(capsys.readouterr().out)["findings"]
+    assert (finding["resource"], [(t["resource"], t["versions"]) for t in finding["targets"]]) == (
+        "Access.Rdp", [("Host", ["2019"])])
+
+
 def test_a_fan_out_of_stacks_stops_at_the_bound_with_an_error(tmp_path, capsys, monkeypatch):
     from winportlint.plugins.cloudformation import stacks
 

@@ -94,7 +94,7 @@ class Nesting:
         self.read_stacks(path, child, nested, arguments, (*chain, real))
         steps = (Provenance(key, "module", f"stack {name} ({resolver.file}:{start.line})", start),
                  *resource_condition(resolver, resource))
-        _add_named(result, nested, name, steps)
+        _add_named(result, nested, name, set(child.value["Resources"].value), steps)
         result.children += [path, *nested.children]
         result.inputs += nested.inputs
 
@@ -146,17 +146,21 @@ def _is_remote(written: str) -> bool:
     return "://" in written or "{{resolve:" in written
 
 
-def _add_named(result: FileResult, nested: FileResult, stack: str, steps: tuple[Provenance, ...]) -> None:
-    """The child's records into the parent's result, each name prefixed with the stack's
-    (``Network.AdminGroup``) so that nothing of the child is taken for the parent's own."""
-    def named(names):
-        return tuple(f"{stack}.{name}" for name in names)
+def _add_named(result: FileResult, nested: FileResult, stack: str, own: set[str],
+               steps: tuple[Provenance, ...]) -> None:
+    """The child's records into the parent's result, the names of the child's own resources
+    prefixed with the stack's (``Network.AdminGroup``) so that nothing of the child is taken for
+    the parent's own; a group the parent passed (``!Ref AppGroup``) or a literal id keeps its key,
+    so that the child's rules on it meet the parent's rules and targets."""
+    def key(name: str) -> str:
+        return f"{stack}.{name}" if name in own else name
 
-    result.permissions += [p._replace(resource=f"{stack}.{p.resource}", group=f"{stack}.{p.group}",
-                                      guards=named(p.guards), provenance=(*steps, *p.provenance))
-                           for p in nested.permissions]
-    result.targets += [t._replace(resource=f"{stack}.{t.resource}", groups=named(t.groups),
-                                  subnets=named(t.subnets), uses=named(t.uses)) for t in nested.targets]
-    result.subnet_acls += [a._replace(acl=f"{stack}.{a.acl}", subnet=f"{stack}.{a.subnet}")
-                           for a in nested.subnet_acls]
+    def keys(names: tuple[str, ...]) -> tuple[str, ...]:
+        return tuple(map(key, names))
+
+    result.permissions += [p._replace(resource=f"{stack}.{p.resource}", group=key(p.group), guards=keys(p.guards),
+                                      provenance=(*steps, *p.provenance)) for p in nested.permissions]
+    result.targets += [t._replace(resource=f"{stack}.{t.resource}", groups=keys(t.groups), subnets=keys(t.subnets),
+                                  uses=keys(t.uses)) for t in nested.targets]
+    result.subnet_acls += [a._replace(acl=key(a.acl), subnet=key(a.subnet)) for a in nested.subnet_acls]
     result.errors += nested.errors
