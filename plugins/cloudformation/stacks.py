@@ -55,7 +55,7 @@ class Nesting:
         ``chain`` holds the real paths of the templates that led here."""
         chain = chain or (os.path.realpath(path),)
         resolver = Resolver(path, document.value, arguments)
-        for name, kind, resource, start in typed_resources(resolver, document, STACK_TYPES):
+        for name, kind, resource, start in typed_resources(resolver, document, tuple(STACK_TYPES)):
             try:
                 self._stack(resolver, name, kind, resource, start, result, chain)
             except LoadError as exc:
