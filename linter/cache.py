@@ -44,8 +44,9 @@ SETTLE_SECONDS = 2.0
 #: a result that depends on one is not stored.
 UNREADABLE = "unreadable"
 
-#: One unit's result: its findings and its input errors.
-Outcome = tuple[list[Finding], list[InputError]]
+#: One unit's result: its findings, its input errors and the files it evaluated as children
+#: (see ``FileResult.children``).
+Outcome = tuple[list[Finding], list[InputError], list[str]]
 
 
 def default_directory() -> str:
@@ -272,10 +273,10 @@ _inputs = _tuple_of(_input)
 
 
 def _outcome(value: object) -> Outcome:
-    """A file's or folder unit's findings and input errors."""
-    if type(value) is not list or len(value) != 2:
+    """A file's or folder unit's findings, input errors and the files it evaluated as children."""
+    if type(value) is not list or len(value) != 3:
         raise _Invalid("not an outcome")
-    return list(_findings(value[0])), list(_errors(value[1]))
+    return list(_findings(value[0])), list(_errors(value[1])), list(_strings(value[2]))
 
 
 def _comment(value: object) -> tuple[int, int, str]:

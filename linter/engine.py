@@ -188,8 +188,9 @@ def workers(jobs: int | None, units: int | None = None) -> int:
     return max(1, min(jobs or cores, cores, cores if units is None else units))
 
 
-#: One file's findings and errors, and the other files its format read (see ``FileResult.inputs``).
-Linted = tuple[list[Finding], list[InputError], list[str]]
+#: One file's findings and errors, the other files its format read (see ``FileResult.inputs``)
+#: and those it evaluated as children (``FileResult.children``).
+Linted = tuple[list[Finding], list[InputError], list[str], list[str]]
 
 
 def _lint_file(item: tuple[str, bool, bytes | None]) -> Linted | None:
@@ -198,12 +199,13 @@ def _lint_file(item: tuple[str, bool, bytes | None]) -> Linted | None:
     file_result = read_file(path, formats, explicit, data)
     if file_result is None:
         return None
-    return check_file(path, file_result, checks, catalog), file_result.errors, file_result.inputs
+    return check_file(path, file_result, checks, catalog), file_result.errors, file_result.inputs, \
+        file_result.children
 
 
 def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: int | None,
                 cache: Cache | None) -> list:
-    """Each file's findings and errors (``None`` for a file no format reads), in the
+    """Each file's findings, errors and children (``None`` for a file no format reads), in the
     order given: from the cache, else in worker processes for large runs where the
     platform can fork, in this process otherwise. With a cache, each file is read
     once: the bytes its key is made of are the bytes its format parses. What a format
@@ -234,10 +236,10 @@ def _lint_files(items: list[tuple[str, bool]], formats, checks, catalog, jobs: i
     for (index, key, _), linted in zip(todo, _lint_uncached([item for _, _, item in todo], formats, checks,
                                                             catalog, jobs)):
         if linted is not None:
-            findings, errors, inputs = linted
-            outcomes[index] = findings, errors
+            findings, errors, inputs, children = linted
+            outcomes[index] = findings, errors, children
             if key is not None:
-                cache.put(key, (findings, errors), inputs, since=started)
+                cache.put(key, outcomes[index], inputs, since=started)
         elif key is not None:
             unread.add(key)
     if cache is not None:
@@ -263,7 +265,7 @@ def _lint_uncached(items: list[tuple[str, bool, bytes | None]], formats, checks,
 
 
 def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[str, object],
-                  cache: Cache | None, jobs: int) -> tuple[list[Finding], list[InputError]]:
+                  cache: Cache | None, jobs: int) -> tuple[list[Finding], list[InputError], list[str]]:
     """Findings and errors of a folder format's folders, read in one call; cached on the
     bytes of every file of theirs the format reads, the environment it depends on, and
     the other inputs it reports. The folders' files are hashed before the reading and
@@ -283,7 +285,7 @@ def _lint_folders(fmt, folders: list[str], checks, catalog, settings: Mapping[st
     except Exception as exc:  # a format plugin must not take the run down
         folder_result = FileResult(errors=[InputError(folders[0], 0, f"{fmt.name} plugin failed: "
                                                                     f"{type(exc).__name__}: {excerpts_in(str(exc))}")])
-    outcome = check_file(folders[0], folder_result, checks, catalog), folder_result.errors
+    outcome = check_file(folders[0], folder_result, checks, catalog), folder_result.errors, folder_result.children
     if key is not None and _member_digests(fmt, folders) == members:
         cache.put(key, outcome, folder_result.inputs, since=started)
     return outcome
@@ -365,11 +367,14 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
                 result.errors.append(InputError(path, 0, OUTSIDE_TREES))
         else:
             single.append((path, explicit))
-    for (path, _), outcome in zip(single, _lint_files(single, formats, checks, catalog, jobs, cache)):
+    outcomes = _lint_files(single, formats, checks, catalog, jobs, cache)
+    called = _called_files([(path, outcome[2]) for (path, _), outcome in zip(single, outcomes) if outcome is not None])
+    for (path, _), outcome in zip(single, outcomes):
         if outcome is not None:
-            result.inputs.append(path)
+            result.inputs += [path, *outcome[2]]
             result.files_checked += 1
-            result.findings.extend(outcome[0])
+            if os.path.realpath(path) not in called:
+                result.findings.extend(outcome[0])
             result.errors.extend(outcome[1])
     for index, fmt in enumerate(formats):
         chosen = []
@@ -379,7 +384,7 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             if not problems:
                 chosen.append(folder)
         if chosen:
-            findings, errors = _lint_folders(fmt, chosen, checks, catalog, settings, cache, workers(jobs))
+            findings, errors, _ = _lint_folders(fmt, chosen, checks, catalog, settings, cache, workers(jobs))
             read = set(chosen)
             result.inputs += [path for path, _ in files if (os.path.dirname(path) or ".") in read
                               and path.lower().endswith(fmt.folder_suffixes)]
@@ -391,6 +396,15 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     # folder (a called Terraform module) is reported once.
     result.errors = sorted(set(result.errors), key=lambda e: (e.file, e.line, e.message))
     return result
+
+
+def _called_files(children: list[tuple[str, list[str]]]) -> set[str]:
+    """Real paths of the files whose findings on their own are dropped: those evaluated as children
+    by a file of the run that no other file evaluates (in a cycle with no such caller, each file
+    keeps its own findings: none is reported through another)."""
+    evaluated = {path: {os.path.realpath(child) for child in files} for path, files in children}
+    every = set().union(*evaluated.values())
+    return set().union(*(files for path, files in evaluated.items() if os.path.realpath(path) not in every))
 
 
 def _unreadable_members(folder: str, suffixes: tuple[str, ...], trees: Sequence[str]) -> list[InputError]:

@@ -49,7 +49,9 @@ class Format(Protocol):
         """Permissions and input errors of one file; ``None`` when the content is
         not this format's (a ``package.json`` is not a template). Must not raise
         for bad input: return an InputError with file and line instead. Other files
-        read (a plan's configuration) go in the result's ``inputs``, as below."""
+        read (a plan's configuration) go in the result's ``inputs``, as below; files
+        evaluated with this file's values (a nested stack's template) also in its
+        ``children``, whose findings on their own the run then leaves out."""
 
     def comments(self, path: str, data: bytes) -> Sequence[tuple[int, int, str]] | None:
         """Optional: ``(line, column, text)`` of each comment of the file, or ``None`` when

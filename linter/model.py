@@ -286,3 +286,7 @@ class FileResult:
     targets: list[Target] = field(default_factory=list)
     #: Which network ACL guards which subnet.
     subnet_acls: list[SubnetAcl] = field(default_factory=list)
+    #: Files this result evaluated with the values its file gives them (a CloudFormation nested
+    #: stack's template, at any depth): when such a file is also checked on its own in the run, its
+    #: own findings are dropped, as those of values nothing deploys it with (its errors are kept).
+    children: list[str] = field(default_factory=list)

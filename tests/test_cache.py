@@ -132,8 +132,8 @@ def test_another_run_key_does_not_see_the_entries(project, tmp_path_factory):
 
 def test_a_damaged_or_foreign_entry_is_a_miss_and_never_runs_code(tmp_path, project):
     cache = new_cache(tmp_path)
-    cache.put("ab" * 20, ([], []))
-    assert cache.get("ab" * 20) == ([], [])
+    cache.put("ab" * 20, ([], [], []))
+    assert cache.get("ab" * 20) == ([], [], [])
     entry = Path(cache.directory) / "ab" / ("ab" * 20)
     entry.write_bytes(b"\x80\x05garbage")
     assert cache.get("ab" * 20) is None
@@ -161,14 +161,14 @@ def test_an_unwritable_cache_folder_only_costs_the_cache(project, tmp_path):
 
 def test_entries_unused_for_a_month_are_pruned(tmp_path):
     cache = new_cache(tmp_path)
-    cache.put("aa" * 20, ([], []))
-    cache.put("bb" * 20, ([], []))
+    cache.put("aa" * 20, ([], [], []))
+    cache.put("bb" * 20, ([], [], []))
     old = Path(cache.directory) / "aa" / ("aa" * 20)
     month_ago = old.stat().st_mtime - result_cache.MAX_AGE_SECONDS - 60
     os.utime(old, (month_ago, month_ago))
     cache.prune()
     assert not old.exists()
-    assert cache.get("bb" * 20) == ([], [])
+    assert cache.get("bb" * 20) == ([], [], [])
 
 
 def test_the_cache_folder_is_the_users_unless_set(monkeypatch, tmp_path):
@@ -414,10 +414,11 @@ def _entry(cache) -> Path:
     pickle.dumps([1, 2]), pickle.dumps((None, None)), b"[1, 2]", b"[null, null]", b"null", b"{}",
     b'[[], [], [], []]', b'[[], [["WPL101"]], []]', b'[[["a"]], [], []]', b"[" * 200_000 + b"]" * 200_000,
     b'[[], [], [["f", 1.5, "m"]]]', b'[[], [], [["f", true, "m"]]]', b"\xff\xfe", b"",
-    b'[[], [[], [], []]]', b'[[], [[["WPL101"]], []]]', b'[[], [[], [["f", 1.5, "m"]]]]', b'[[], [[1, 1, "c"]]]'])
+    b'[[], [[], []]]', b'[[], [[], [], [], []]]', b'[[], [[], [], [1]]]', b'[[], [[["WPL101"]], [], []]]',
+    b'[[], [[], [["f", 1.5, "m"]], []]]', b'[[], [[1, 1, "c"]]]'])
 def test_an_entry_of_the_wrong_shape_is_a_miss(tmp_path, body):
     cache = new_cache(tmp_path)
-    cache.put("ab" * 20, ([], []))
+    cache.put("ab" * 20, ([], [], []))
     for data in (_signed(KEY, "ab" * 20, body), body):
         _entry(cache).write_bytes(data)
         assert cache.get("ab" * 20) is None
@@ -475,7 +476,7 @@ def _full_outcome():
                       (TargetContext("aws_instance.a", "aws_instance", "windows", ("2022",), ("ami",)),))
     v6 = finding._replace(permission=permission._replace(peer=Peer("cidr", "::/0", ip_network("::/0")),
                                                          ports=None, rule_number=None, resource_location=None))
-    return [finding, v6], [InputError("b.yaml", 4, "bad")]
+    return [finding, v6], [InputError("b.yaml", 4, "bad")], ["child.yaml"]
 
 
 FULL_OUTCOME = _full_outcome()
@@ -530,7 +531,7 @@ def _forge(folder: Path, key: bytes, edit) -> int:
 
 
 def _without_findings(body):
-    return [body[0], [[], body[1][1]]]
+    return [body[0], [[], *body[1][1:]]]
 
 
 def test_an_entry_signed_with_another_key_is_a_miss(project, monkeypatch, capsys):
@@ -584,7 +585,7 @@ def test_without_a_usable_key_the_run_goes_without_the_cache(project, monkeypatc
 
 def test_pruning_follows_no_symlink_planted_in_the_cache_folder(tmp_path):
     cache = new_cache(tmp_path / "cache")
-    cache.put("aa" * 20, ([], []))
+    cache.put("aa" * 20, ([], [], []))
     outside = tmp_path / "outside"
     outside.mkdir()
     (outside / "keep").write_text("")
@@ -593,7 +594,7 @@ def test_pruning_follows_no_symlink_planted_in_the_cache_folder(tmp_path):
     (Path(cache.directory) / "bb").symlink_to(outside)
     cache.prune()
     assert (outside / "keep").exists()
-    cache.put("bb" * 20, ([], []))
+    cache.put("bb" * 20, ([], [], []))
     assert list(outside.iterdir()) == [outside / "keep"]  # no entry is written through it either
 
 

@@ -233,7 +233,7 @@ def _run(path: str, data: bytes, cfn, from_file: bool) -> _Results:
             results.failures[check.id] = f"check {check.id} failed: {type(exc).__name__}: {excerpts_in(str(exc))}"
     findings = with_context(findings, file_result, catalog)
     outcome = _suppress(unique_findings(sorted(findings, key=Finding.sort_key)), path if from_file else None, fmt)
-    positions = _Positions(cfn, data if not from_file else None)
+    positions = _Positions(cfn, data if not from_file else None, path)
     for finding in outcome.kept:
         results.matches.setdefault(finding.rule_id, []).append(positions.match(finding))
     # cfn-lint reports what it cannot parse (E0000) and then runs no rule: an error here is
@@ -262,10 +262,15 @@ class _Positions:
     template by position. From standard input winportlint read a JSON
     serialisation of cfn-lint's template: the path is looked up there and cfn-lint
     turns it into its own position.
+
+    A finding (or an error) in a template this one calls, a nested stack's, is
+    reported at the stack resource that calls it, its message naming the file and
+    line where it is written: cfn-lint reports matches in the file it lints only.
     """
 
-    def __init__(self, cfn, serialised: bytes | None):
+    def __init__(self, cfn, serialised: bytes | None, file: str):
         self.cfn = cfn
+        self.file = file
         self.by_start: dict[tuple[int, int], tuple] = {}  # 1-based (line, column) -> path
         self.spans: dict[tuple, tuple[int, int, int, int]] = {}  # path -> 0-based span
         if serialised is None:
@@ -311,6 +316,12 @@ class _Positions:
     def match(self, finding) -> _Match:
         permission = finding.permission
         location = permission.location
+        if location.file != self.file:
+            call = next((step.location for step in permission.provenance if step.kind == "module"
+                         and step.location is not None and step.location.file == self.file), None)
+            path = self._path(permission.resource.split(".", 1)[0], call)
+            message = f"{finding.message} (written in {location.file}:{location.line})"
+            return _Match(path, printable(message), self.spans.get(path) if self.from_file else None)
         path = self._path(permission.resource, location, permission.rule_location)
         if self.from_file:
             span = self.spans.get(self.by_start.get((location.line, location.column)))
@@ -323,6 +334,9 @@ class _Positions:
 
     def error_match(self, error) -> _Match:
         """An input error is at a line: its path and position are those of the first value there."""
+        if error.file != self.file:  # in a nested stack's template: cfn-lint places it at the section
+            message = f"winportlint could not check this: {printable(f'{error.file}:{error.line}: {error.message}')}"
+            return _Match(("Resources",), message, None)
         line = max(error.line, 1)
         path = min(((column, p) for (l, column), p in self.by_start.items()
                     if l == line and p[:1] == ("Resources",)), default=(0, ("Resources",)))[1]

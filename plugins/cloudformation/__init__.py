@@ -12,11 +12,14 @@ _MARKER = "AWS::EC2::SecurityGroup"
 #: associations) or a load balancer (classic or v2): each gives permissions. Targets
 #: (instances, launch templates) alone link to no group, and are not worth reading.
 _MARKERS = (_MARKER, "AWS::EC2::NetworkAcl", "AWS::ElasticLoadBalancing")
-_BYTE_MARKERS = tuple(marker.encode() for marker in _MARKERS)
+#: A template that calls others (nested stacks) is read for what they hold.
+_STACK_MARKERS = ("AWS::CloudFormation::Stack", "AWS::Serverless::Application")
+_BYTE_MARKERS = tuple(marker.encode() for marker in (*_MARKERS, *_STACK_MARKERS))
 #: Resource types read for context (targets, subnet ACLs) and for network permissions.
 _CONTEXT_TYPES = frozenset(("AWS::EC2::Instance", "AWS::EC2::LaunchTemplate", "AWS::AutoScaling::LaunchConfiguration",
                             "AWS::AutoScaling::AutoScalingGroup", "AWS::EC2::NetworkInterface",
                             "AWS::EC2::SubnetNetworkAclAssociation"))
+_STACK_TYPES = frozenset(_STACK_MARKERS)
 _NETWORK_TYPES = frozenset(("AWS::EC2::NetworkAclEntry", "AWS::ElasticLoadBalancingV2::Listener",
                             "AWS::ElasticLoadBalancing::LoadBalancer"))
 
@@ -35,7 +38,8 @@ class CloudFormationFormat:
             text = decode(data)
         except NotText as exc:
             return FileResult(errors=[InputError(path, exc.line, str(exc))])
-        if not _has_marker(text) and "\\" not in text and not _may_be_service(data):
+        own = _has_marker(text) or "\\" in text or _may_be_service(data)
+        if not own and not any(marker in text for marker in _STACK_MARKERS):
             return None
         from winportlint.nodes import LoadError, load
 
@@ -66,7 +70,13 @@ class CloudFormationFormat:
         if not templates and not result.errors:
             return None
         for where, document in templates:
-            _read_template(where, document, result, may_loop)
+            _read_template(where, document, result, may_loop=may_loop)
+            if _resource_types(document) & _STACK_TYPES:
+                from .stacks import Nesting
+
+                Nesting(where, _load_template, _read_template).read_stacks(where, document, result)
+        if not (own or result.permissions or result.errors or result.children):
+            return None  # calls only remote templates: no file of ours
         return result
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]]:
@@ -84,9 +94,10 @@ class CloudFormationFormat:
         return yaml_comments(text)
 
 
-def _read_template(path: str, document, result: FileResult, may_loop: bool = True) -> None:
+def _read_template(path: str, document, result: FileResult, arguments=None, may_loop: bool = True) -> None:
     """The permissions, targets and errors of one template (written in ``path``) into ``result``;
-    ``may_loop``: the text may spell ``Fn::ForEach`` (else its loops are not looked for)."""
+    ``arguments`` are the values a parent stack passes for its parameters; ``may_loop``: the
+    text may spell ``Fn::ForEach`` (else its loops are not looked for)."""
     from .extract import extract
 
     expansion = None
@@ -98,21 +109,21 @@ def _read_template(path: str, document, result: FileResult, may_loop: bool = Tru
             document = expansion.document
             result.permissions.extend(expansion.unknown)
             result.errors.extend(expansion.errors)
-    permissions, errors = extract(path, document)
+    permissions, errors = extract(path, document, arguments)
     result.permissions.extend(expansion.named(permissions) if expansion else permissions)
     result.errors.extend(errors)
     types = _resource_types(document)
     if types & _CONTEXT_TYPES:
         from .context import extract_context
 
-        targets, subnet_acls, errors = extract_context(path, document)
+        targets, subnet_acls, errors = extract_context(path, document, arguments)
         result.targets.extend(targets)
         result.subnet_acls.extend(subnet_acls)
         result.errors.extend(errors)
     if types & _NETWORK_TYPES:
         from .network import extract_network
 
-        permissions, errors = extract_network(path, document)
+        permissions, errors = extract_network(path, document, arguments)
         result.permissions.extend(expansion.named(permissions) if expansion else permissions)
         result.errors.extend(errors)
 
@@ -140,7 +151,17 @@ def _with_serverless_variables(path: str, templates: list, services: list, resul
 
 
 def _load_fragment(path: str):
-    """The first document of a file a Serverless ``${file()}`` names (raises OSError or ValueError)."""
+    """The first document of a file a Serverless ``${file()}`` names, read as the framework reads
+    it (js-yaml); raises OSError or ValueError."""
+    return _first_document(path, js_yaml=True)
+
+
+def _load_template(path: str):
+    """The first document of a nested stack's template (raises OSError or ValueError)."""
+    return _first_document(path, js_yaml=False)
+
+
+def _first_document(path: str, js_yaml: bool):
     from winportlint.nodes import LoadError, load
     from winportlint.textfile import decode, read_bytes
 
@@ -148,7 +169,7 @@ def _load_fragment(path: str):
 
     text = decode(read_bytes(path))
     try:
-        documents = load(text, _json_syntax(path, text), SHORT_TAGS, js_yaml=True)
+        documents = load(text, _json_syntax(path, text), SHORT_TAGS, js_yaml=js_yaml)
     except LoadError as exc:
         raise ValueError(f"line {exc.line}: {exc}") from None
     if not documents:

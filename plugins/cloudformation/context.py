@@ -17,7 +17,8 @@ from winportlint.model import Evidence, InputError, Location, SubnetAcl, Target
 from winportlint.nodes import LoadError, Node
 
 from .extract import mapping_items, resource_properties, typed_resources
-from .intrinsics import NO_VALUE, Resolver, ResourceRef, TooManyValues, Unknown, intrinsic, list_argument, scalar
+from .intrinsics import (NO_VALUE, Arguments, Resolver, ResourceRef, TooManyValues, Unknown, intrinsic, list_argument,
+                         scalar)
 
 INSTANCE = "AWS::EC2::Instance"
 LAUNCH_TEMPLATE = "AWS::EC2::LaunchTemplate"
@@ -43,10 +44,11 @@ _SSM_REFERENCE = re.compile(r"\A\s*(?:\{\{\s*resolve:ssm:(?P<braced>[^}:]+)(?::\
                             r"|resolve:ssm:(?P<plain>[^:\s]+)(?::\d+)?)\s*\Z")
 
 
-def extract_context(file: str, document: Node) -> tuple[list[Target], list[SubnetAcl], list[InputError]]:
+def extract_context(file: str, document: Node, arguments: Arguments | None = None
+                    ) -> tuple[list[Target], list[SubnetAcl], list[InputError]]:
     """Targets and subnet ACL associations of one template. A resource whose
     properties cannot be read gives an InputError and no record."""
-    resolver = Resolver(file, document.value)
+    resolver = Resolver(file, document.value, arguments)
     names = _NameIndex(resolver)
     targets: list[Target] = []
     subnet_acls: list[SubnetAcl] = []

@@ -8,8 +8,8 @@ from winportlint import netmath
 from winportlint.excerpt import excerpt
 from winportlint.model import Direction, Ignore, InputError, Location, Peer, Permission, PortRange, Provenance
 
-from .intrinsics import (NO_VALUE, Alternative, ResourceRef, Resolver, TooManyValues, Unknown, combine_or_each,
-                         intrinsic, merge_worlds, scalar)
+from .intrinsics import (NO_VALUE, Alternative, Arguments, ResourceRef, Resolver, TooManyValues, Unknown,
+                         combine_or_each, intrinsic, merge_worlds, scalar)
 from winportlint.nodes import LoadError, Node
 
 SECURITY_GROUP = "AWS::EC2::SecurityGroup"
@@ -35,10 +35,11 @@ def is_template(document: Node) -> bool:
         getattr(document.value.get("Resources"), "value", None), dict)
 
 
-def extract(file: str, document: Node) -> tuple[list[Permission], list[InputError]]:
+def extract(file: str, document: Node, arguments: Arguments | None = None
+            ) -> tuple[list[Permission], list[InputError]]:
     """Permissions of every security-group resource. A rule that cannot be read
     becomes an InputError; the other rules and resources are still read."""
-    resolver = Resolver(file, document.value)
+    resolver = Resolver(file, document.value, arguments)
     permissions: list[Permission] = []
     errors: list[InputError] = []
     for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):

@@ -19,6 +19,7 @@ from __future__ import annotations
 import itertools
 import math
 import re
+from collections.abc import Mapping
 from typing import NamedTuple
 
 from winportlint.excerpt import excerpt
@@ -142,6 +143,12 @@ def combine_or_each(choices: list[list[Alternative]], node: Node,
         return [(combination, EVERYWHERE) for combination in itertools.product(*distinct)], note
 
 
+def outer_world(world: World, stack: str) -> World:
+    """A parent template's world as its nested stack ``stack`` sees it: the same choices, under
+    names the child's own parameters and conditions cannot have."""
+    return frozenset(((f"{kind} of stack {stack}", name), values) for (kind, name), values in world)
+
+
 def fixing(key: tuple[str, str], value: object) -> World:
     """The world where ``key`` has ``value``."""
     return frozenset({(key, frozenset({value}))})
@@ -165,14 +172,19 @@ def combine(choices: list[list[Alternative]], node: Node,
     return combinations
 
 
+#: Values passed for parameters by a parent stack, each parameter's alternatives in the parent.
+Arguments = Mapping[str, list[Alternative]]
+
 _SUB_VARIABLE = re.compile(r"\$\{([^}!][^}]*)\}")
 
 
 class Resolver:
     """Resolves intrinsic functions against one template's parameters and mappings."""
 
-    def __init__(self, file: str, template: dict[str, Node]):
+    def __init__(self, file: str, template: dict[str, Node], arguments: Arguments | None = None):
         self.file = file
+        #: Values a parent stack passes for parameters (a nested stack's): they replace the defaults.
+        self.arguments = arguments or {}
         self.parameters = _section(template, "Parameters")
         self.mappings = _section(template, "Mappings")
         self.resources = _section(template, "Resources")
@@ -206,7 +218,7 @@ class Resolver:
         """Whether a world is one the template is read in: a parameter is given a value other
         than those written only where a condition that tests it is fixed too (elsewhere it is
         read as its default and allowed values, as a parameter no condition tests)."""
-        others = [name for (kind, name), values in world if values == {OTHER}]
+        others = [name for (kind, name), values in world if kind == "parameter" and values == {OTHER}]
         if not others:
             return True
         tested = set().union(*(self._tested_by(name) for (kind, name), _ in world if kind == "condition"))
@@ -278,6 +290,8 @@ class Resolver:
             values.extend((item, f"parameter {name} allowed value") for item in allowed.value)
         if kind.startswith("AWS::SSM::Parameter::Value"):
             return [Alternative(Unknown(f"parameter {name} is read from SSM at deployment", kind))]
+        if name in self.arguments:
+            return [_argument(passed, field, kind, name) for passed in self.arguments[name]]
         if not values:
             return [Alternative(Unknown(f"parameter {name} has no default", kind))]
         is_list = kind == "CommaDelimitedList" or kind.startswith("List<")
@@ -668,6 +682,21 @@ def _because(why: str, world: World) -> str:
             more = len(texts) - 1
             described.append(f"{name} = {texts[0]} or {more} other value{'s' if more > 1 else ''}")
     return f" ({', '.join(described)})" if described else ""
+
+
+def _argument(passed: Alternative, field: str, kind: str, name: str) -> Alternative:
+    """A value passed for a parameter, as the parameter's type reads it (a list parameter splits
+    its text); its first step (which stack passed it) is told of ``field``. The value fixes
+    the parameter in the child's world, beside the parent's choices it was made in."""
+    value = passed.value
+    if isinstance(value, Unknown):
+        value = Unknown(value.why, kind)
+    elif isinstance(value, str) and (kind == "CommaDelimitedList" or kind.startswith("List<")):
+        value = [part.strip() for part in value.split(",")]
+    steps = passed.provenance
+    key = tuple(value) if isinstance(value, list) else value
+    return Alternative(value, (steps[0]._replace(field=field), *steps[1:]) if steps else (),
+                       merge_worlds(passed.world, fixing(("parameter", name), key)))
 
 
 def _section(template: dict[str, Node], name: str) -> dict[str, Node]:

@@ -18,7 +18,8 @@ from winportlint.nodes import LoadError, Node
 from .context import keys
 from .extract import (PortRangeError, mapping_items, protocol_and_ports, resource_condition, resource_ignores,
                       resource_properties, steps, to_peer, typed_resources, within)
-from .intrinsics import NO_VALUE, Alternative, Resolver, ResourceRef, Unknown, combine, combine_or_each, merge_worlds
+from .intrinsics import (NO_VALUE, Alternative, Arguments, Resolver, ResourceRef, Unknown, combine, combine_or_each,
+                         merge_worlds)
 
 ACL_ENTRY = "AWS::EC2::NetworkAclEntry"
 LOAD_BALANCER = "AWS::ElasticLoadBalancingV2::LoadBalancer"
@@ -37,10 +38,11 @@ _LISTENER_PROTOCOLS = {"http": ("tcp",), "https": ("tcp",), "tcp": ("tcp",), "tl
                        "udp": ("udp",), "tcp_udp": ("tcp", "udp"), "geneve": ("udp",)}
 
 
-def extract_network(file: str, document: Node) -> tuple[list[Permission], list[InputError]]:
+def extract_network(file: str, document: Node, arguments: Arguments | None = None
+                    ) -> tuple[list[Permission], list[InputError]]:
     """Permissions of every network ACL entry and load balancer listener. An entry
     or listener that cannot be read becomes an InputError; the others are still read."""
-    resolver = Resolver(file, document.value)
+    resolver = Resolver(file, document.value, arguments)
     permissions: list[Permission] = []
     errors: list[InputError] = []
     for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):
