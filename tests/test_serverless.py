@@ -59,9 +59,8 @@ def test_a_service_with_inline_resources_and_a_file_fragment(tmp_path, capsys):
     code, findings, errors = check_folder(tmp_path / "svc", capsys, "--severity", "info")
     assert (code, errors) == (1, [])
     assert findings == [
-        # The fragment read on its own: its variables are the service's, unknown there.
-        unknown("resources/sg.yml:10:19:", "3389/tcp", "Jump", "${self:custom.adminCidr}", RDP),
-        # The fragment read through the service: the rule's line, in the fragment.
+        # The fragment read through the service: the rule's line, in the fragment. Read on its own
+        # (its variables are the service's, unknown there) it gives nothing more: it is the service's.
         f"resources/sg.yml:10:19: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Jump: {RDP}",
         # ${self:...} ports and an option's default; ${env:...} takes its default, never the machine's.
         f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Inline: {RDP}",
@@ -130,7 +129,6 @@ def test_a_value_from_a_file_that_is_missing_is_unknown_not_an_error(tmp_path, c
     code, findings, errors = check_folder(tmp_path / "svc", capsys, "--severity", "info", "--select", "WPL001")
     assert (code, errors) == (1, [])
     assert findings == [
-        unknown("resources/sg.yml:10:19:", "3389/tcp", "Jump", "${self:custom.adminCidr}", RDP),
         unknown("serverless.yml:19:23:", "3389/tcp", "Inline", "${file(./env.yml):cidr}", RDP),
         unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
                 "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]")]
@@ -225,3 +223,15 @@ def test_numbers_are_read_as_the_framework_reads_them(tmp_path, capsys):
     assert (code, errors) == (1, [])
     assert [line.split(": WPL101")[0] + " " + line.rsplit(" on ", 1)[1].split(":")[0] for line in findings] == [
         "serverless.yml:12:73 Sg", "template.yaml:7:69 Cfn"]
+
+
+def test_a_fragment_is_reported_as_its_service_deploys_it(tmp_path, capsys):
+    """A fragment (a template with the service's variables) is read as the framework reads it: 06475
+    is 6475, with its service or alone. Scanned with its service, it is reported once, as deployed."""
+    fragment = FRAGMENT.replace("FromPort: 3389", "FromPort: 06475").replace("ToPort: 3389", "ToPort: 06475")
+    write_files(tmp_path, {"svc/serverless.yml": SERVICE, "svc/resources/sg.yml": fragment})
+    code, findings, _ = check_folder(tmp_path / "svc", capsys, "--select", "WPL101,WPL001", "--severity", "info")
+    assert [line.split(" WPL")[0] for line in findings] == ["serverless.yml:19:23:", "serverless.yml:23:23:"]
+    code, findings, _ = check_folder(tmp_path / "svc" / "resources", capsys, "--select", "WPL001",
+                                     "--severity", "info")
+    assert findings == []  # 6475/tcp, from an unknown source: no Windows port

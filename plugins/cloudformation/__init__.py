@@ -147,6 +147,7 @@ def _with_serverless_variables(path: str, templates: list, services: list, resul
                             if isinstance(template.value, dict) and "Resources" in template.value)
             result.errors.extend(service.errors)
             result.inputs.extend(service.inputs)
+            result.children.extend(service.children)
     return resolved
 
 

@@ -68,6 +68,9 @@ class Service:
         self.errors: list[InputError] = []
         #: Every file a ``${file()}`` named (read or not): what the result depends on.
         self.inputs: dict[str, None] = {}
+        #: The fragment files of ``resources``, read here as the service deploys them: their
+        #: findings on their own (where the service's variables are unknown) are not reported.
+        self.children: dict[str, None] = {}
         self._files: dict[str, Node | None] = {}
         #: The file of the template being resolved: nodes of any other file are IncludedNodes.
         self._reading = path
@@ -87,6 +90,7 @@ class Service:
                         raise OSError(0, "outside the service's folder, not read")
                     self.inputs[where] = None
                     found.append((where, self.template(self.load(where), where)))
+                    self.children[where] = None
                 except (OSError, ValueError) as exc:  # the framework would stop: its resources are unknown
                     self.errors.append(InputError(self.path, fragment.line, f"resources fragment "
                                                   f"{excerpt(written, quote=False)} cannot be read: "
