@@ -178,24 +178,25 @@ Resources:
     assert [(e.line, e.message) for e in result.errors] == [(3, "Sg: condition 'A' depends on itself")]
 
 
+def _chain(prefix: str, base: int, count: int) -> str:
+    """``count`` values (``base`` ...), each chosen by a condition of its own (``prefix`` and a number)."""
+    return "".join(f"!If [{prefix}{i}, {base + i}, " for i in range(count - 1)) + f"{base + count - 1}" + \
+        "]" * (count - 1)
+
+
+def _many_worlds(protocol: str, ports: tuple[str, str], count: int):
+    """A rule whose protocol and ends are chosen by region conditions (``count`` per chain)."""
+    conditions = "".join(f"  {prefix}{i}: !Equals [!Ref \"AWS::Region\", {prefix}{i}]\n"
+                         for prefix in "PAB" for i in range(count - 1))
+    return read(f"Conditions:\n{conditions}Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n"
+                f"    Properties:\n      GroupDescription: many worlds\n      SecurityGroupIngress:\n"
+                f"        - {{IpProtocol: {protocol}, FromPort: {ports[0]}, ToPort: {ports[1]}, CidrIp: 0.0.0.0/0}}\n")
+
+
 def test_past_the_bound_each_value_is_read_on_its_own_and_said_so():
     """Each end chosen by twenty conditions of its own: more combinations than the bound. The rule
     is still read (never an input error), each value on its own, and the provenance says so."""
-    def chain(prefix: str, base: int) -> str:
-        return "".join(f"!If [{prefix}{i}, {base + i}, " for i in range(20)) + f"{base + 20}" + "]" * 20
-
-    conditions = "".join(f"  {prefix}{i}: !Equals [!Ref \"AWS::Region\", {prefix}{i}]\n"
-                         for prefix in "AB" for i in range(20))
-    result = read(f"""\
-Conditions:
-{conditions}Resources:
-  Sg:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: many worlds
-      SecurityGroupIngress:
-        - {{IpProtocol: tcp, FromPort: {chain("A", 1000)}, ToPort: {chain("B", 2000)}, CidrIp: 0.0.0.0/0}}
-""")
+    result = _many_worlds("tcp", (_chain("A", 1000, 21), _chain("B", 2000, 21)), 21)
     assert result.errors == []
     assert {(p.ports.low, p.ports.high) for p in result.permissions} == {
         (low, high) for low in range(1000, 1021) for high in range(2000, 2021)}
@@ -299,22 +300,7 @@ def test_random_templates_read_as_every_deployment(case):
 def test_too_many_values_even_one_by_one_is_an_unknown_rule_not_an_error_or_a_hang():
     """Fifty values for each of protocol, FromPort and ToPort: 125,000 pairings. The rule is read
     as opening unknown ports to an unknown source (WPL001), in one step."""
-    def chain(prefix: str, base: int) -> str:
-        return "".join(f"!If [{prefix}{i}, {base + i}, " for i in range(49)) + f"{base + 49}" + "]" * 49
-
-    conditions = "".join(f"  {prefix}{i}: !Equals [!Ref \"AWS::Region\", {prefix}{i}]\n"
-                         for prefix in "PAB" for i in range(49))
-    result = read(f"""\
-Conditions:
-{conditions}Resources:
-  Sg:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: too many
-      SecurityGroupIngress:
-        - {{IpProtocol: {chain("P", 1)}, FromPort: {chain("A", 1000)}, ToPort: {chain("B", 2000)},
-           CidrIp: 0.0.0.0/0}}
-""")
+    result = _many_worlds(_chain("P", 1, 50), (_chain("A", 1000, 50), _chain("B", 2000, 50)), 50)
     assert result.errors == []
     assert [(p.protocol, p.ports, p.peer.kind, p.peer.text) for p in result.permissions] == [
         ("unknown", None, "unknown", "its fields take too many values to read "
