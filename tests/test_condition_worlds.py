@@ -319,3 +319,19 @@ def test_a_rule_list_of_too_many_forms_is_unknown_rules_not_an_error():
     assert [(p.protocol, p.peer.kind, p.location.line) for p in result.permissions] == [("unknown", "unknown", 17)]
     assert result.permissions[0].peer.text == \
         "SecurityGroupIngress: expression can take more than 256 values"
+
+
+def test_a_condition_of_too_many_combinations_may_be_either_not_an_error():
+    """Ten conditions of three outcomes each (two parameters apiece), joined by Fn::And: too many
+    combinations to weigh. The condition may be true or false; nothing is an input error."""
+    parameters = "".join(f"  {name}{i}: {{Type: String, Default: a, AllowedValues: [a, b]}}\n"
+                         for i in range(10) for name in "PQ")
+    conditions = "".join(f"  C{i}: !Or [!Equals [!Ref P{i}, b], !Equals [!Ref Q{i}, b]]\n" for i in range(10))
+    every = ", ".join(f"!Condition C{i}" for i in range(10))
+    result = read(f"Parameters:\n{parameters}Conditions:\n{conditions}  All: !And [{every}]\nResources:\n"
+                  "  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Condition: All\n    Properties:\n"
+                  "      GroupDescription: x\n"
+                  "      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}]\n")
+    assert result.errors == []
+    assert [p.provenance[0].detail for p in result.permissions] == [
+        "resource condition All is true (condition All weighs more than 4096 combinations of values)"]

@@ -356,6 +356,9 @@ class Resolver:
         try:
             truths = [Alternative(Unknown(f"condition {name} is not defined"))] if definition is None \
                 else self._truth(definition)
+        except TooManyValues:  # too many combinations to weigh: either outcome, as for an unknown
+            truths = [Alternative(Unknown(f"condition {name} weighs more than {MAX_CONDITION_WORLDS} "
+                                          "combinations of values"))]
         finally:
             self._open_conditions.discard(name)
         outcomes = []
