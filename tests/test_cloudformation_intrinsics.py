@@ -61,6 +61,13 @@ def test_malformed_intrinsics_are_errors_with_lines():
     assert _peers(_template({"Fn::Select": [5, ["a"]]})) == ([], ["Sg: Fn::Select index 5 is outside the list"])
 
 
+def test_select_of_a_resource_attribute_is_unknown_not_an_error():
+    """``!Select [0, !GetAtt Broker.OpenWireEndpoints]``: a list known at deployment (found in
+    serverless-patterns' ActiveMQ and RabbitMQ templates, reported as "index 0 is outside the list")."""
+    assert _peers(_template({"Fn::Select": [0, {"Fn::GetAtt": ["Sg", "OpenWireEndpoints"]}]})) == (
+        [("unknown", "Fn::Select of Sg.OpenWireEndpoints, not known before deployment")], [])
+
+
 def test_getatt_with_a_mapping_as_resource_name_is_unknown_not_a_crash():
     # Found by fuzzing: an unhashable resource name raised TypeError.
     assert _peers(_template({"Fn::GetAtt": [{"a": 1}, "GroupId"]})) == (

@@ -549,6 +549,9 @@ class Resolver:
                 results.append(Alternative(values[index], provenance, world))
             elif isinstance(values, Unknown):
                 results.append(Alternative(values, provenance, world))
+            elif isinstance(values, ResourceRef):  # an attribute that is a list (a broker's endpoints)
+                results.append(Alternative(Unknown(f"Fn::Select of {values}, not known before deployment"),
+                                           provenance, world))
             else:
                 raise LoadError(f"Fn::Select index {index} is outside the list", node.line)
         return results
