@@ -76,7 +76,7 @@ def _first_error(source: bytes, root) -> tuple[int, str]:
                 block = block.parent
             if node.type == "}" and block is not None:  # as terraform says it: at the block's start
                 return block.start_point[0] + 1, "invalid HCL: unclosed block, no closing '}'"
-            return node.start_point[0] + 1, f"invalid HCL: {excerpt(node.type)} missing"
+            return _unexpected(source, node)
         if node.type == "ERROR":
             return _unexpected(source, node)
         pending.extend(reversed([child for child in node.children if child.has_error or child.is_missing]))
@@ -84,8 +84,8 @@ def _first_error(source: bytes, root) -> tuple[int, str]:
 
 
 def _unexpected(source: bytes, error) -> tuple[int, str]:
-    """Where a span the grammar could not read goes wrong: an ``=`` with no value on its line,
-    else its first token."""
+    """Where a span the grammar could not read (or a token it found missing) goes wrong: an
+    ``=`` with no value on its line, else its first token."""
     tokens = error.children
     for token, following in zip(tokens, [*tokens[1:], None]):
         if token.type == "=" and (following is None or following.start_point[0] > token.start_point[0]):
