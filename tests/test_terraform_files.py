@@ -175,3 +175,30 @@ def test_the_pre_commit_hook_passes_opentofu_files():
     pattern = re.compile(hooks["winportlint"]["files"])
     assert all(pattern.search(name) for name in ("main.tofu", "infra/rules.tofu.json", "main.tf", "a.tf.json"))
     assert not pattern.search("main.tofu.bak")
+
+
+@pytest.mark.parametrize(("name", "source", "error"), [
+    ("object.tf", '# generated\n{\n  "resource": {}\n}\n',
+     (2, "invalid HCL: an argument or block is required here, not an object")),
+    ("label.tf", 'resource "aws_instance" "web_${var.n}" {\n}\n',
+     (1, 'invalid HCL: block label "web_${var.n}" holds a template (labels are plain strings)')),
+    ("unclosed.tf", 'locals {\n  a = 1\n\nresource "aws_eip" "ip" {\n}\n',
+     (1, "invalid HCL: unclosed block, no closing '}'")),
+    ("empty.tf.json", "", (1, "invalid JSON: Expecting value")),
+    ("binary.tf.json", b"\xff\xfe{}", (1, "invalid JSON: not UTF-8 text")),
+    # Valid files: comments before the first block, escaped templates in labels, functions
+    # of providers, numbers with a bare exponent, heredocs, splats, for expressions.
+    ("comments.tf", '# a\n// b\n/* c */\nlocals {\n  a = 1e3\n}\n', None),
+    ("escaped.tf", 'resource "aws_instance" "web_$${x}" {\n}\n', None),
+    ("expressions.tf", 'locals {\n  a = provider::aws::arn_parse("x")\n  b = <<-EOT\n    ${local.c}\n    EOT\n'
+                       '  c = local.m[*].id\n  d = { for k, v in local.m : k => v... }\n  e = concat(local.l...)\n}\n',
+     None),
+    ("module.tofu.json", '{"locals": {"a": 1}}', None),
+])
+def test_each_file_is_checked_on_its_own(name, source, error):
+    from winportlint.plugins.terraform.syntax import syntax_error
+
+    data = source if isinstance(source, bytes) else source.encode()
+    found = syntax_error(name, data)
+    expected = None if error is None else (error[0], f"{error[1]}; {WITHOUT}")
+    assert (None if found is None else (found.line, found.message)) == expected

@@ -55,13 +55,27 @@ def _hcl_error(source: bytes) -> tuple[int, str] | None:
     root = tree.root_node
     if root.has_error:
         return _first_error(source, root)
-    body = next((child for child in root.named_children if child.type == "body"), None)
-    for item in body.named_children if body is not None else ():
-        if item.type == "attribute":
-            name = item.named_children[0].text.decode("utf-8", "replace") if item.named_children else "?"
-            return item.start_point[0] + 1, (f"invalid Terraform: argument {excerpt(name)} outside any block "
-                                             f"(only blocks are taken at the top level of a file)")
+    for top in root.named_children:
+        if top.type == "comment":
+            continue
+        if top.type != "body":  # the grammar takes a JSON-like object too; native syntax does not
+            return top.start_point[0] + 1, "invalid HCL: an argument or block is required here, not an object"
+        for item in top.named_children:
+            if item.type == "attribute":
+                name = item.named_children[0].text.decode("utf-8", "replace") if item.named_children else "?"
+                return item.start_point[0] + 1, (f"invalid Terraform: argument {excerpt(name)} outside any block "
+                                                 f"(only blocks are taken at the top level of a file)")
+            label = next((child for child in item.named_children if child.type == "string_lit"
+                          and _templated(child.text)), None)
+            if label is not None:
+                return label.start_point[0] + 1, (f"invalid HCL: block label {excerpt(label.text.decode('utf-8', 'replace'), quote=False)}"
+                                                  f" holds a template (labels are plain strings)")
     return None
+
+
+def _templated(label: bytes) -> bool:
+    """Whether a quoted label holds an interpolation or directive (``$${`` and ``%%{`` are escapes)."""
+    return re.search(rb"[$%]\{", re.sub(rb"\$\$\{|%%\{", b"", label)) is not None
 
 
 def _first_error(source: bytes, root) -> tuple[int, str]:
