@@ -133,13 +133,20 @@ def test_a_valid_folder_is_read_as_before(tmp_path, capsys, monkeypatch):
 def test_a_fix_of_the_broken_file_is_seen_by_a_cached_run(tmp_path, capsys, monkeypatch):
     write_files(tmp_path, {"win/network.tf": NETWORK, "win/linux.tf": JINJA})
     monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "cache"))
     assert main(["check", "win"]) == 2
     capsys.readouterr()
     (tmp_path / "win" / "linux.tf").write_text('resource "aws_eip" "ip" {}\n')
     assert main(["check", "win"]) == 1
     assert capsys.readouterr().out.splitlines() == [FINDING.format(file="win/network.tf", extra=""),
                                                     "1 finding (1 critical) in 2 files"]
+
+
+def test_a_tofu_file_added_beside_a_tf_file_is_seen_by_a_cached_run(tmp_path, capsys, monkeypatch):
+    write_files(tmp_path, {"win/network.tf": NETWORK})
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "win"]) == 1
+    (tmp_path / "win" / "network.tofu").write_text(NETWORK.replace('["0.0.0.0/0"]', '["10.0.0.0/8"]'))
+    assert main(["check", "win"]) == 0
 
 
 def test_a_tofu_module_is_read(tmp_path, capsys, monkeypatch):
