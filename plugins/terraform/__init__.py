@@ -9,15 +9,16 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 from winportlint.hookspecs import hookimpl
-from winportlint.model import FileResult, InputError, Permission, SubnetAcl, Target
+from winportlint.excerpt import printable
+from winportlint.model import FileResult, InputError, Permission, Provenance, SubnetAcl, Target
 
 
 class TerraformFormat:
     name = "terraform"
     #: Plan JSON files are read one by one, by content.
     suffixes = (".json",)
-    #: A module is a folder: any of these files makes its folder be read.
-    folder_suffixes = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+    #: A module is a folder: any of these files makes its folder be read (OpenTofu's too).
+    folder_suffixes = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
 
     def environment(self) -> dict[str, str]:
         """The ``TF_VAR_*`` variables, which set the modules' variables (the only part of the
@@ -34,9 +35,9 @@ class TerraformFormat:
         return read_plan(path, data)
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]] | None:
-        """Comments of HCL files (``.tf``, ``.tfvars``); none in JSON (``.tf.json``, plans)."""
+        """Comments of HCL files (``.tf``, ``.tofu``, ``.tfvars``); none in JSON (``.tf.json``, plans)."""
         lower = path.lower()
-        if lower.endswith((".tf", ".tfvars")):
+        if lower.endswith((".tf", ".tofu", ".tfvars")):
             from .hcl_positions import comments
 
             return comments(data)
@@ -72,7 +73,7 @@ class TerraformFormat:
         # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
         roots = [folder for folder in modules
                  if calls[folder].root and not calls[folder].errors and calls[folder].holds]
-        work = {root: (files[root], calls[root].files) for root in roots}
+        work = {root: (files[root], calls[root].files, calls[root].dropped) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
             for _ in roots:
                 inputs, evaluation_errors, permissions, reading_errors, targets, subnet_acls = next(outcomes)
@@ -96,8 +97,9 @@ AHEAD = 4
 #: ... in chunks of about this many roots.
 CHUNK_ROOTS = 16
 
-#: A root module's files, and the files its evaluation reads besides them (see ``evaluate.Calls``).
-Work = dict[str, tuple[list[str], list[str]]]
+#: A root module's files, the files its evaluation reads besides them, and the invalid files
+#: it is evaluated without (see ``evaluate.Calls``).
+Work = dict[str, tuple[list[str], list[str], list[str]]]
 #: One root module's reading: the files it read besides its own, its evaluation errors,
 #: its permissions, its reading errors, its targets and its subnet ACLs.
 Outcome = tuple[list[str], list[InputError], list[Permission], list[InputError], list[Target], list[SubnetAcl]]
@@ -209,7 +211,7 @@ def _read_here(roots: list[str], work: Work, settings: Mapping[str, object],
         started: dict[str, object] = {}
         for folder in roots:
             while len(started) < window and (following := next(upcoming, None)) is not None:
-                started[following] = start(following, settings, work[following][0], runner)
+                started[following] = start(following, settings, work[following][0], runner, work[following][2])
             pending = started.pop(folder)
             if runner.jobs > 1:
                 read_ahead(work[folder][0], pending.done)
@@ -220,10 +222,20 @@ def _read_here(roots: list[str], work: Work, settings: Mapping[str, object],
             else:
                 reader = ModuleReader(evaluation)
                 permissions, errors = reader.read()
-                outcome = inputs, [], permissions, errors, reader.targets, reader.subnet_acls
+                outcome = inputs, [], _without(permissions, evaluation.dropped), errors, reader.targets, reader.subnet_acls
             for path in work[folder][0]:  # indexes are large: keep one module's at a time
                 forget_index(path)
             yield outcome
+
+
+def _without(permissions: list[Permission], dropped: Sequence[str]) -> list[Permission]:
+    """The permissions of a module evaluated without invalid files, each saying so: what it
+    lets through may depend on them (a variable's default, a local written there)."""
+    if not dropped:
+        return permissions
+    shown = ", ".join(printable(path) for path in dropped)
+    step = Provenance("values", "partial", f"the module read without {shown} (invalid)")
+    return [permission._replace(provenance=(*permission.provenance, step)) for permission in permissions]
 
 
 def _jobs(settings: Mapping[str, object]) -> int:

@@ -24,7 +24,7 @@ from functools import lru_cache
 
 from winportlint.textfile import read_bytes
 
-from .hcl_positions import index_file
+from .hcl_positions import index_file, is_json
 
 #: Slice when (dynamic blocks) x (top-level blocks) exceeds this (a 40-file module of 20 dynamic groups).
 WORK_LIMIT = 800 * 800
@@ -48,7 +48,7 @@ class _Block:
 
 def needs_slicing(files: list[str]) -> bool:
     """True for a module whose dynamic blocks would make one evaluation quadratic."""
-    if any(not path.endswith(".tf") for path in files):
+    if any(is_json(path) for path in files):
         return False  # .tf.json: no slicing (rare at this size)
     # Each ``dynamic "`` takes 9 bytes and each block end (a newline and ``}``) 2, so their
     # product is at most bytes² / 72: most modules are too small to need reading here.

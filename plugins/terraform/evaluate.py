@@ -31,11 +31,12 @@ from winportlint.textfile import UnreadableFile, check_status, read_bytes
 
 from .chunking import needs_slicing, run_now, start_slices
 from .guards import panic_errors
-from .hcl_positions import index_file
+from .hcl_positions import CONFIG_SUFFIXES, index_file
+from .syntax import syntax_error
 
 #: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
 _TFPARSE_ERROR = re.compile(
-    r"(?P<file>[^\s:]+\.tf(?:\.json)?):(?P<line>\d+),(?P<column>\d+)(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
+    r"(?P<file>[^\s:]+\.(?:tf|tofu)(?:\.json)?):(?P<line>\d+),(?P<column>\d+)(?:-\d+(?:,\d+)?)?: (?P<message>.*)")
 AUTO_VAR_FILES = ("terraform.tfvars", "terraform.tfvars.json")
 #: A module block in HCL or JSON syntax; files without one need no parse here.
 _MODULE_BLOCK = re.compile(rb'(^|\n)\s*module\s*"|"module"\s*:')
@@ -54,17 +55,30 @@ class Evaluation:
     #: Files that file functions read (see ``file_reads``), and the calls not evaluated: (file, line, reason).
     file_reads: list[str] = field(default_factory=list)
     unread: list[tuple[str, int, str]] = field(default_factory=list)
+    #: The invalid files the module, or a module it calls, was evaluated without (see ``syntax``).
+    dropped: list[str] = field(default_factory=list)
 
 
 def module_files(folder: str) -> list[str]:
-    """The configuration files of a module folder: ``*.tf`` and ``*.tf.json`` (as ``glob``
-    matches them: no hidden names; one listing of the folder instead of two globs)."""
+    """The configuration files of a module folder: ``*.tf``, ``*.tf.json``, ``*.tofu`` and
+    ``*.tofu.json`` (as ``glob`` matches them: no hidden names), without those OpenTofu
+    passes over: ``x.tf`` beside ``x.tofu``, ``x.tf.json`` beside ``x.tofu.json``."""
     try:
-        names = os.listdir(folder or ".")
+        names = set(os.listdir(folder or "."))
     except OSError:
         return []
     return sorted(os.path.join(folder, name) for name in names
-                  if name[:1] != "." and (fnmatch.fnmatch(name, "*.tf") or fnmatch.fnmatch(name, "*.tf.json")))
+                  if name[:1] != "." and name.endswith(CONFIG_SUFFIXES)
+                  and _tofu_name(name) not in names)
+
+
+def _tofu_name(name: str) -> str | None:
+    """The name of the OpenTofu file that replaces a Terraform one (``x.tf``: ``x.tofu``)."""
+    if name.endswith(".tf"):
+        return name[:-len(".tf")] + ".tofu"
+    if name.endswith(".tf.json"):
+        return name[:-len(".tf.json")] + ".tofu.json"
+    return None
 
 
 #: Bytes without which a module's files cannot create a security group or a rule: every
@@ -201,13 +215,14 @@ def evaluate(folder: str, settings: Mapping[str, object], files: list[str] | Non
     return start(folder, settings, files, Runner(1))()
 
 
-def start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner
-          ) -> _Started | _Raise:
-    """Start evaluating a root module on the runner; calling what is returned waits for
-    the evaluation and gives it. An error in starting is raised by that call, as
+def start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner,
+          dropped: Sequence[str] = ()) -> _Started | _Raise:
+    """Start evaluating a root module on the runner, without the ``dropped`` files (invalid
+    ones, of the module or a module it calls: see ``Calls``); calling what is returned waits
+    for the evaluation and gives it. An error in starting is raised by that call, as
     evaluating there and then would have raised it."""
     try:
-        return _start(folder, settings, files, runner)
+        return _start(folder, settings, files, runner, dropped)
     except Exception as exc:
         return _Raise(exc)
 
@@ -238,8 +253,9 @@ class _Started:
         return self._finish()
 
 
-def _start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner) -> _Started:
-    evaluation = Evaluation(folder)
+def _start(folder: str, settings: Mapping[str, object], files: list[str] | None, runner: Runner,
+           dropped: Sequence[str]) -> _Started:
+    evaluation = Evaluation(folder, dropped=list(dropped))
     evaluation.var_files = auto_var_files(folder) + [str(f) for f in settings.get("var_files", ()) or ()]
     variables = settings.get("vars") or {}
     evaluation.var_sources = [os.path.normpath(f) for f in evaluation.var_files]
@@ -257,7 +273,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     files = module_files(folder) if files is None else files
     try:  # file functions read only the scanned folders: the module's calls are checked first
-        confined = file_reads.confine(folder, files, scanned_folders([folder], settings), module_files)
+        confined = file_reads.confine(folder, files, scanned_folders([folder], settings), module_files, dropped)
     except file_reads.Unscannable as exc:
         if scratch is not None:
             scratch.cleanup()
@@ -410,12 +426,14 @@ class Calls(NamedTuple):
     another module calls it (it is read through its caller). For a root: ``files`` are
     the files its evaluation reads besides its own (its called and downloaded modules'),
     ``errors`` why it cannot be evaluated, ``holds`` what ``may_hold_groups`` says of its
-    own files (from the same read)."""
+    own valid files (from the same read), ``dropped`` the invalid files of the root and the
+    modules it calls, which it is evaluated without (their errors are the run's)."""
 
     root: bool
     holds: bool
     files: list[str]
     errors: list[InputError]
+    dropped: list[str]
 
 
 def module_calls(folders: Mapping[str, list[str]], trees: tuple[str, ...] = ()
@@ -443,13 +461,16 @@ def module_calls(folders: Mapping[str, list[str]], trees: tuple[str, ...] = ()
         walked, walk_errors = graph.walk(module, [*module.calls, *downloaded], seen, check_depth=True)
         reached |= seen
         walk_errors = [*problems, *walk_errors]
-        errors.update(dict.fromkeys(walk_errors))
-        result[folder] = Calls(True, module.holds, [path for each in walked for path in each.files], walk_errors)
+        invalid = [error for each in (module, *walked) for error in each.invalid]
+        errors.update(dict.fromkeys([*walk_errors, *invalid]))
+        result[folder] = Calls(True, module.holds, [path for each in walked for path in each.files], walk_errors,
+                               [error.file for error in invalid])
     for folder, module in found.items():
         if module.key in called:
-            result[folder] = Calls(False, module.holds, [], [])
+            result[folder] = Calls(False, module.holds, [], [], [])
             if module.key not in reached:  # in a cycle no root reaches: its errors still count
-                errors.update(dict.fromkeys(graph.walk(module, module.calls, reached, check_depth=False)[1]))
+                walked, walk_errors = graph.walk(module, module.calls, reached, check_depth=False)
+                errors.update(dict.fromkeys([*walk_errors, *(e for each in (module, *walked) for e in each.invalid)]))
     return result, list(errors)
 
 
@@ -465,14 +486,16 @@ class _Call(NamedTuple):
 
 
 class _Module:
-    """A module folder, read: its files, its calls, its own errors."""
+    """A module folder, read: its files, its calls, its own errors (which keep it from being
+    evaluated) and its invalid files' errors (it is evaluated without them)."""
 
-    __slots__ = ("folder", "key", "files", "calls", "errors", "holds")
+    __slots__ = ("folder", "key", "files", "calls", "errors", "invalid", "holds")
 
     def __init__(self, folder: str, key: object, files: list[str]):
         self.folder, self.key, self.files = folder, key, files
         self.calls: list[_Call] | None = None  # None until read
         self.errors: list[InputError] = []
+        self.invalid: list[InputError] = []
         self.holds = False
 
 
@@ -612,9 +635,9 @@ def _cycle_errors(cycle: list[_Module], calls: list[_Call]) -> list[InputError]:
 
 
 def _read_module(module: _Module, trees: tuple[str, ...]) -> None:
-    """Read a module's files (each once, by the one reader): its own errors, whether it
-    may hold a security group, and its calls of local folders (a call of a folder outside
-    ``trees`` is an error: nothing outside the scanned folders is read)."""
+    """Read a module's files (each once, by the one reader): its own errors, its invalid
+    files, whether it may hold a security group, and its calls of local folders (a call of
+    a folder outside ``trees`` is an error: nothing outside the scanned folders is read)."""
     module.calls = []
     for path in module.files:
         try:
@@ -624,6 +647,10 @@ def _read_module(module: _Module, trees: tuple[str, ...]) -> None:
                 module.errors.append(InputError(os.path.normpath(path), 0, f"{OUTSIDE_TREES}; its folder is not read"))
                 continue
             source = read_bytes(path)
+            invalid = syntax_error(os.path.normpath(path), source)
+            if invalid is not None:  # left out of the evaluation, its module calls included
+                module.invalid.append(invalid)
+                continue
             module.holds = module.holds or _may_hold(source)
             module.errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
             if b"module" not in source or not _MODULE_BLOCK.search(source):  # the test first: ~30 times faster

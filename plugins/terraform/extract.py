@@ -13,7 +13,7 @@ from winportlint.model import (Direction, InputError, Location, Peer, Permission
 
 from .evaluate import Evaluation, module_files
 from .file_reads import UnreadReasons, reason
-from .hcl_positions import Attribute, Block, forget_index, index_file
+from .hcl_positions import CONFIG_SUFFIXES, Attribute, Block, forget_index, index_file
 
 SECURITY_GROUPS = ("aws_security_group", "aws_default_security_group")
 RULE = "aws_security_group_rule"
@@ -170,7 +170,7 @@ class ModuleReader:
         """The block ``meta`` (the evaluator's: a file and a line) names; ``kind`` and ``nth``
         say which nested block of that kind among those the evaluator gave on its line."""
         path = self._file(meta)
-        if not path.endswith((".tf", ".tf.json")):
+        if not path.endswith(CONFIG_SUFFIXES):
             return None
         if self._index is None or self._index[0] != path:
             try:

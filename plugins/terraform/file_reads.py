@@ -20,13 +20,13 @@ import os
 import re
 import stat
 import tempfile
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
 from winportlint.engine import within_trees
 from winportlint.textfile import MAX_FILE_BYTES, UnreadableFile, read_bytes
 
-from .hcl_positions import index_file
+from .hcl_positions import CONFIG_SUFFIXES, index_file, is_json
 
 #: Terraform's functions that read the file system (the evaluator has no others).
 FILE_FUNCTIONS = ("file", "fileexists", "fileset", "filebase64", "filebase64sha256", "filebase64sha512",
@@ -79,16 +79,25 @@ class Unscannable(Exception):
     """A file whose calls cannot be found (nesting too deep): (path, line, message)."""
 
 
-def confine(folder: str, files: list[str], trees: tuple[str, ...], list_files: Callable[[str], list[str]]
-            ) -> Confined:
+def confine(folder: str, files: list[str], trees: tuple[str, ...], list_files: Callable[[str], list[str]],
+            dropped: Sequence[str] = ()) -> Confined:
     """The root module ``folder`` (whose files are ``files``) made safe to evaluate: its file
     function calls, and those of every module it calls, checked against ``trees`` (real paths).
-    ``list_files`` gives a module folder's files. Raises :class:`Unscannable`."""
+    ``list_files`` gives a module folder's files; the evaluation reads only those, without the
+    ``dropped`` ones: any other file the evaluator would read there (an invalid file, a ``.tf``
+    file OpenTofu replaces) is left out of a scratch copy. Raises :class:`Unscannable`."""
     read: dict[str, bytes] = {}
-    modules = _modules(folder, files, read, list_files)
+    left_out = {os.path.realpath(path) for path in dropped}
+
+    def kept_files(module: str) -> list[str]:
+        return [path for path in list_files(module) if os.path.realpath(path) not in left_out]
+
+    files = [path for path in files if os.path.realpath(path) not in left_out]
+    modules = _modules(folder, files, read, kept_files)
     sources = {path: data for path, data in read.items() if _ANY_CALL.search(data)}
     confined = Confined(folder, files)
-    if not sources:
+    hidden = _hidden(modules)
+    if not sources and not hidden:
         return confined
     root = os.path.abspath(folder)
     rewrites: dict[str, str] = {}
@@ -112,14 +121,29 @@ def confine(folder: str, files: list[str], trees: tuple[str, ...], list_files: C
         for path in module_files:
             if path in sources:
                 text = sources[path].decode("utf-8", "replace")
-                rewritten = _rewrite_json(path, text, refused, confined.unread) if path.endswith(".tf.json") \
+                rewritten = _rewrite_json(path, text, refused, confined.unread) if is_json(path) \
                     else _rewrite_hcl(path, text, refused, confined.unread)
                 if rewritten is not None:
                     rewrites[os.path.abspath(path)] = rewritten
     confined.reads = sorted(set(confined.reads))
-    if rewrites:
-        _mirror(confined, root, [os.path.abspath(m) for m in modules], targets, rewrites)
+    if rewrites or hidden:
+        _mirror(confined, root, [os.path.abspath(m) for m in modules], targets, rewrites, hidden)
     return confined
+
+
+def _hidden(modules: dict[str, list[str]]) -> set[str]:
+    """The configuration files in the module folders that are not among their files (absolute
+    paths): the evaluator lists each folder itself, and would read them."""
+    hidden: set[str] = set()
+    for module, module_files in modules.items():
+        try:
+            names = os.listdir(module or ".")
+        except OSError:
+            continue
+        kept = {os.path.basename(path) for path in module_files}
+        hidden.update(os.path.abspath(os.path.join(module, name)) for name in names
+                      if name[:1] != "." and name.endswith(CONFIG_SUFFIXES) and name not in kept)
+    return hidden
 
 
 def _modules(folder: str, files: list[str], read: dict[str, bytes], module_files: Callable[[str], list[str]]
@@ -316,15 +340,17 @@ def _rewrite_json(path: str, text: str, refused, unread: list[tuple[str, int, st
     return "".join(parts)
 
 
-def _mirror(confined: Confined, root: str, modules: list[str], targets: list[str], rewrites: dict[str, str]) -> None:
+def _mirror(confined: Confined, root: str, modules: list[str], targets: list[str], rewrites: dict[str, str],
+            hidden: set[str]) -> None:
     """A scratch copy of the folders the evaluation reads, from their common folder: real
-    folders along the paths to rewritten files, symbolic links to everything else (so that
-    relative module sources, ``.terraform`` and the files read resolve as from the real folder)."""
+    folders along the paths to rewritten and ``hidden`` files (left out), symbolic links to
+    everything else (so that relative module sources, ``.terraform`` and the files read
+    resolve as from the real folder)."""
     anchor = os.path.commonpath([root, *modules, *targets])
     if not os.path.isdir(anchor):
         anchor = os.path.dirname(anchor)
     needed: set[str] = set()
-    for path in rewrites:
+    for path in [*rewrites, *hidden]:
         folder = os.path.dirname(path)
         while folder not in needed and folder.startswith(anchor):
             needed.add(folder)
@@ -342,6 +368,8 @@ def _mirror(confined: Confined, root: str, modules: list[str], targets: list[str
             source, destination = os.path.join(real, entry), os.path.join(copy, entry)
             if source in needed:
                 todo.append((source, destination))
+            elif source in hidden:
+                continue
             elif source in rewrites:
                 with open(destination, "w", encoding="utf-8") as handle:
                     handle.write(rewrites[source])

@@ -32,12 +32,12 @@ known only once evaluated: ``count`` is checked on the evaluator's output, see
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 
 from winportlint.excerpt import excerpt
 from winportlint.model import InputError
 
-from .hcl_positions import Attribute, Block, HclIndex, index_file
+from .hcl_positions import Attribute, Block, HclIndex, index_file, is_json
+from .syntax import hcl_parser, readable
 
 _BARE = {"string": ("string",), "number": ("number",), "bool": ("bool",), "any": ("any",),
          "list": ("list", ("any",)), "map": ("map", ("any",))}
@@ -60,7 +60,7 @@ class _Invalid(Exception):
 def panic_errors(path: str, source: bytes) -> list[InputError]:
     """An input error for each variable type and ``dynamic`` block of the file that
     would make the evaluator panic."""
-    if path.endswith(".tf.json"):
+    if is_json(path):
         # tfparse takes any dynamic for_each in JSON
         return _json_type_errors(path, source) if _CHECKED_JSON.search(source) else []
     if not _CHECKED.search(source):
@@ -86,7 +86,7 @@ def _value(text: str, attribute: Attribute):
     start, end = attribute.span
     # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
     source = b"x = " + text[start:end].replace("\x00", " ").encode("utf-8", "replace") + b"\n"
-    tree = _parser().parse(readable(source))
+    tree = hcl_parser().parse(readable(source))
     body = _child(tree.root_node, "body")
     items = [item for item in body.named_children if item.type == "attribute"] if body is not None else []
     if tree.root_node.has_error or len(items) != 1 or len(items[0].named_children) < 2:
@@ -299,7 +299,7 @@ def _unescape(text: str) -> str:
 def _string_type(text: str):
     """A type constraint written in a string (legacy HCL, and ``.tf.json``)."""
     source = b"type = " + text.encode("utf-8")
-    tree = _parser().parse(readable(source))
+    tree = hcl_parser().parse(readable(source))
     body = _child(tree.root_node, "body")
     items = body.named_children if body is not None else []
     if tree.root_node.has_error or len(items) != 1 or items[0].type != "attribute" \
@@ -479,26 +479,3 @@ def _fits(value, kind: tuple) -> bool:
             (attribute in value and _fits(value[attribute], attribute_kind)) or (optional and attribute not in value)
             for attribute, (attribute_kind, optional) in kind[1].items())
     return True
-
-
-#: A number with an exponent and no fraction (``1e3``): HCL takes it, tree-sitter's grammar does not.
-_BARE_EXPONENT = re.compile(rb"(?<![\w.])(\d+)[eE]([+-]?)(?=\d)")
-#: What every bare exponent contains.
-_EXPONENT = re.compile(rb"\d[eE][+-]?\d")
-
-
-def readable(source: bytes) -> bytes:
-    """The source as tree-sitter's HCL grammar can read it: ``1e3`` as ``1.3``, ``1e-3`` as
-    ``1.03``; the same length, so every position holds (text is read from the source itself)."""
-    if not _EXPONENT.search(source) or not _BARE_EXPONENT.search(source):  # the first ~4 times faster
-        return source
-    return _BARE_EXPONENT.sub(lambda match: match[1] + (b".0" if match[2] else b"."), source)
-
-
-@lru_cache(maxsize=1)
-def _parser():
-    """tree-sitter's HCL parser: the grammar of the values checked here (types, constants)."""
-    import tree_sitter
-    import tree_sitter_hcl
-
-    return tree_sitter.Parser(tree_sitter.Language(tree_sitter_hcl.language()))

@@ -21,6 +21,15 @@ from winportlint.textfile import read_bytes
 
 #: Deeper nesting of blocks, brackets or templates is an error (the scanner recurses).
 MAX_DEPTH = 200
+#: A module's configuration files: HCL native syntax (OpenTofu's ``.tofu`` too) and JSON syntax.
+NATIVE_SUFFIXES = (".tf", ".tofu")
+JSON_SUFFIXES = (".tf.json", ".tofu.json")
+CONFIG_SUFFIXES = (*NATIVE_SUFFIXES, *JSON_SUFFIXES)
+
+
+def is_json(path: str) -> bool:
+    """Whether a configuration file is written in JSON syntax (``.tf.json``, ``.tofu.json``)."""
+    return path.endswith(JSON_SUFFIXES)
 
 
 class Attribute:
@@ -455,7 +464,7 @@ def index_file(path: str, source: bytes | None = None) -> HclIndex | JsonIndex:
     if index is None:
         if source is None:
             source = read_bytes(path)
-        index = JsonIndex(source) if path.endswith(".tf.json") else HclIndex(source)
+        index = JsonIndex(source) if is_json(path) else HclIndex(source)
         _kept.put(key, mtime, len(source), index)
     return index
 
