@@ -209,7 +209,7 @@ def _check(args) -> int:
         raise UsageError("--jobs must be 1 or more")
     if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):
         raise UsageError(f"--output {args.output} and --write-baseline {args.write_baseline} are the same file")
-    settings = _settings(args)
+    settings = {**_settings(args), "scenarios": config.var_files}
     cache = None if args.no_cache else _cache(plugins, checks, catalog, settings, config.path)
     result = engine.run(args.paths, plugins.formats, checks, catalog, settings, excluded=config.excluded,
                         jobs=args.jobs, cache=cache)

@@ -17,7 +17,7 @@ from .excerpt import excerpt, excerpts_in
 from .suppress import AllowEntry
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores"}
+_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files"}
 _ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
@@ -37,6 +37,9 @@ class Config:
     exclude: tuple[str, ...] = ()
     allow: tuple[AllowEntry, ...] = ()
     inline_ignores: bool = True
+    #: Terraform's environment variable files: ``"auto"`` (every one below a root module that
+    #: terraform does not load by itself), a tuple of files, or ``False`` (none).
+    var_files: str | bool | tuple[str, ...] = "auto"
     folder: str = field(default=".", repr=False)
     #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
     where: str = field(default="", repr=False)
@@ -150,6 +153,14 @@ def load(path: str | None) -> Config:
             raise ConfigError(f"{where}: inline_ignores must be true or false")
         config.inline_ignores = table["inline_ignores"]
     config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
+    if "var_files" in table:
+        value = table["var_files"]
+        if value is False or value == "auto":
+            config.var_files = value
+        elif isinstance(value, list) and all(isinstance(item, str) for item in value):
+            config.var_files = tuple(os.path.join(folder, item) for item in value)
+        else:
+            raise ConfigError(f'{where}: var_files must be "auto", false or a list of files')
     return config
 
 

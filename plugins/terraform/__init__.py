@@ -73,7 +73,11 @@ class TerraformFormat:
         # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
         roots = [folder for folder in modules
                  if calls[folder].root and not calls[folder].errors and calls[folder].holds]
-        work = {root: (files[root], calls[root].files, calls[root].dropped) for root in roots}
+        from .scenarios import scenario_files
+
+        choice = settings.get("scenarios", "auto")
+        work = {root: (files[root], calls[root].files, calls[root].dropped,
+                       scenario_files(root, modules, settings.get("var_files", ()) or (), choice)) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
             for _ in roots:
                 inputs, evaluation_errors, permissions, reading_errors, targets, subnet_acls = next(outcomes)
@@ -97,9 +101,10 @@ AHEAD = 4
 #: ... in chunks of about this many roots.
 CHUNK_ROOTS = 16
 
-#: A root module's files, the files its evaluation reads besides them, and the invalid files
-#: it is evaluated without (see ``evaluate.Calls``).
-Work = dict[str, tuple[list[str], list[str], list[str]]]
+#: A root module's files, the files its evaluation reads besides them, the invalid files it is
+#: evaluated without (see ``evaluate.Calls``), and its scenarios: variable files it is evaluated
+#: with once more each (see ``scenarios``).
+Work = dict[str, tuple[list[str], list[str], list[str], list[str]]]
 #: One root module's reading: the files it read besides its own, its evaluation errors,
 #: its permissions, its reading errors, its targets and its subnet ACLs.
 Outcome = tuple[list[str], list[InputError], list[Permission], list[InputError], list[Target], list[SubnetAcl]]
@@ -222,7 +227,13 @@ def _read_here(roots: list[str], work: Work, settings: Mapping[str, object],
             else:
                 reader = ModuleReader(evaluation)
                 permissions, errors = reader.read()
-                outcome = inputs, [], _without(permissions, evaluation.dropped), errors, reader.targets, reader.subnet_acls
+                for scenario in work[folder][3]:
+                    found, scenario_errors = _scenario(folder, work[folder], scenario, settings, runner,
+                                                       permissions, errors)
+                    permissions, errors = permissions + found, errors + scenario_errors
+                    inputs.append(scenario)
+                outcome = inputs, [], _without(permissions, evaluation.dropped), errors, reader.targets, \
+                    reader.subnet_acls
             for path in work[folder][0]:  # indexes are large: keep one module's at a time
                 forget_index(path)
             yield outcome
@@ -236,6 +247,24 @@ def _without(permissions: list[Permission], dropped: Sequence[str]) -> list[Perm
     shown = ", ".join(printable(path) for path in dropped)
     step = Provenance("values", "partial", f"the module read without {shown} (invalid)")
     return [permission._replace(provenance=(*permission.provenance, step)) for permission in permissions]
+
+
+def _scenario(folder: str, work: tuple[list[str], list[str], list[str], list[str]], scenario: str,
+              settings: Mapping[str, object], runner, known: list[Permission],
+              known_errors: list[InputError]) -> tuple[list[Permission], list[InputError]]:
+    """What a root opens with one more variable file that the others do not: its permissions not
+    among ``known`` (their provenance names the variable files read), and its errors not among
+    ``known_errors``, each naming the file."""
+    from .evaluate import start
+    from .extract import ModuleReader
+
+    var_files = [*(settings.get("var_files") or ()), scenario]
+    evaluation = start(folder, {**settings, "var_files": var_files}, work[0], runner, work[2])()
+    permissions, errors = ModuleReader(evaluation).read() if not evaluation.errors else ([], evaluation.errors)
+    seen = {p._replace(provenance=()) for p in known}
+    named = f" (with {os.path.relpath(scenario, folder or '.')})"
+    return [p for p in permissions if p._replace(provenance=()) not in seen], \
+        [e._replace(message=e.message + named) for e in errors if e not in known_errors]
 
 
 def _jobs(settings: Mapping[str, object]) -> int:
