@@ -17,7 +17,7 @@ class TerraformFormat:
     #: Plan JSON files are read one by one, by content.
     suffixes = (".json",)
     #: A module is a folder: any of these files makes its folder be read.
-    folder_suffixes = (".tf", ".tf.json", ".tfvars", ".tfvars.json")
+    folder_suffixes = (".tf", ".tf.json", ".tfvars", ".tfvars.json", "terragrunt.hcl")
 
     def environment(self) -> dict[str, str]:
         """The ``TF_VAR_*`` variables, which set the modules' variables (the only part of the
@@ -68,10 +68,16 @@ class TerraformFormat:
             choose_go_gc([files[folder] for folder in modules])
             start_helpers(1)
         calls, errors = module_calls({folder: files[folder] for folder in modules}, scanned_folders(folders, settings))
-        result = FileResult(errors=errors)
+        result, through_units = FileResult(), set()
+        units = [folder for folder in folders if os.path.isfile(os.path.join(folder, "terragrunt.hcl"))]
+        if units:  # Terragrunt: the modules the units run are read through them (see ``terragrunt``)
+            from .terragrunt import check_units
+
+            result, through_units = check_units(units, settings)
+        result.errors.extend(errors)
         # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
-        roots = [folder for folder in modules
-                 if calls[folder].root and not calls[folder].errors and calls[folder].holds]
+        roots = [folder for folder in modules if calls[folder].root and not calls[folder].errors
+                 and calls[folder].holds and os.path.realpath(folder) not in through_units]
         work = {root: (files[root], calls[root].files) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
             for _ in roots:

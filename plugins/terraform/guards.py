@@ -86,7 +86,7 @@ def _value(text: str, attribute: Attribute):
     start, end = attribute.span
     # tree-sitter stops at a NUL byte, which HCL takes in a comment: parse with blanks there.
     source = b"x = " + text[start:end].replace("\x00", " ").encode("utf-8", "replace") + b"\n"
-    tree = _parser().parse(readable(source))
+    tree = tree_sitter_parser().parse(readable(source))
     body = _child(tree.root_node, "body")
     items = [item for item in body.named_children if item.type == "attribute"] if body is not None else []
     if tree.root_node.has_error or len(items) != 1 or len(items[0].named_children) < 2:
@@ -299,7 +299,7 @@ def _unescape(text: str) -> str:
 def _string_type(text: str):
     """A type constraint written in a string (legacy HCL, and ``.tf.json``)."""
     source = b"type = " + text.encode("utf-8")
-    tree = _parser().parse(readable(source))
+    tree = tree_sitter_parser().parse(readable(source))
     body = _child(tree.root_node, "body")
     items = body.named_children if body is not None else []
     if tree.root_node.has_error or len(items) != 1 or items[0].type != "attribute" \
@@ -496,8 +496,9 @@ def readable(source: bytes) -> bytes:
 
 
 @lru_cache(maxsize=1)
-def _parser():
-    """tree-sitter's HCL parser: the grammar of the values checked here (types, constants)."""
+def tree_sitter_parser():
+    """tree-sitter's HCL parser: the grammar of the values checked here (types, constants),
+    and of Terragrunt's configuration (see ``terragrunt``)."""
     import tree_sitter
     import tree_sitter_hcl
 

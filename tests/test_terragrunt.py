@@ -1,0 +1,191 @@
+"""Terragrunt: a folder with terragrunt.hcl runs its module with its inputs, read offline."""
+
+from __future__ import annotations
+
+import json
+import os
+
+from conftest import check_folder, write_files
+from winportlint import cache as result_cache
+from winportlint.cli import main
+from winportlint.plugins.terraform import terragrunt
+
+#: A module that opens RDP to whatever its caller says admins connect from.
+RDP_MODULE = """variable "admin_cidr" {
+  type    = string
+  default = "10.0.0.0/8"
+}
+
+resource "aws_security_group_rule" "rdp" {
+  type              = "ingress"
+  from_port         = 3389
+  to_port           = 3389
+  protocol          = "tcp"
+  cidr_blocks       = [var.admin_cidr]
+  security_group_id = "sg-0123456789abcdef0"
+}
+"""
+RDP_LINE = "modules/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on " \
+           "aws_security_group_rule.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] " \
+           "[value from var.admin_cidr; variables from inputs of {unit}/terragrunt.hcl; via {unit}/terragrunt.hcl]"
+
+
+def _unit(source: str = "../../modules//rdp", inputs: str = 'admin_cidr = "0.0.0.0/0"', before: str = "") -> str:
+    return f'{before}terraform {{\n  source = "{source}"\n}}\n\ninputs = {{\n  {inputs}\n}}\n'
+
+
+def test_a_units_inputs_reach_its_local_module_and_the_finding_names_the_unit(tmp_path, capsys):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "live/app/terragrunt.hcl": _unit()})
+    assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/app")], [])
+    # The module on its own opens RDP to nothing known to be the world: read through the unit only.
+    assert check_folder(tmp_path / "modules" / "rdp", capsys, "--severity", "info") == (0, [], [])
+
+
+def test_a_modules_own_tfvars_come_after_the_inputs_as_terragrunts_tf_var_values_do(tmp_path, capsys):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "modules/rdp/terraform.tfvars": 'admin_cidr = "::/0"\n',
+                           "live/app/terragrunt.hcl": _unit()})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, errors) == (1, [])
+    assert [line.split(" on ")[0] for line in findings] == [
+        "modules/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from ::/0 (the whole internet)"]
+
+
+def test_two_units_of_one_module_are_two_deployments(tmp_path, capsys):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE,
+                           "live/dev/terragrunt.hcl": _unit(inputs='admin_cidr = "10.1.0.0/16"'),
+                           "live/prod/terragrunt.hcl": _unit()})
+    assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/prod")], [])
+
+
+def test_include_chains_expose_locals_and_merge_inputs_as_the_strategy_says(tmp_path, capsys, monkeypatch):
+    write_files(tmp_path, {
+        "modules/rdp/main.tf": RDP_MODULE.replace("[var.admin_cidr]", "values(var.admin_cidrs)").replace(
+            'variable "admin_cidr" {\n  type    = string\n  default = "10.0.0.0/8"',
+            'variable "admin_cidrs" {\n  type    = map(string)\n  default = {}'),
+        # The root: the module's source from its own folder, a map of CIDRs the units merge into.
+        "live/root.hcl": 'locals {\n  office = "192.0.2.0/24"\n  env    = read_terragrunt_config('
+                         'find_in_parent_folders("env.hcl"))\n}\n\nterraform {\n  source = '
+                         '"${get_parent_terragrunt_dir()}/../modules//rdp"\n}\n\ninputs = {\n  admin_cidrs = '
+                         '{ office = local.office }\n}\n',
+        "live/prod/env.hcl": 'locals {\n  world = "0.0.0.0/0"\n}\n',
+        # deep: the root's office CIDR and the unit's own are both in the map.
+        "live/prod/deep/terragrunt.hcl": 'include "root" {\n  path           = find_in_parent_folders("root.hcl")\n'
+                                         '  expose         = true\n  merge_strategy = "deep"\n}\n\ninputs = {\n'
+                                         '  admin_cidrs = { vpn = include.root.locals.env.locals.world }\n}\n',
+        # no_merge: neither the root's inputs nor its source; the unit names its own.
+        "live/prod/alone/terragrunt.hcl": 'include "root" {\n  path           = find_in_parent_folders("root.hcl")\n'
+                                          '  merge_strategy = "no_merge"\n}\n\nterraform {\n  source = '
+                                          '"${get_terragrunt_dir()}/../../../modules//rdp"\n}\n',
+    })
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-cache", "--format", "json", "--severity", "info", "."]) == 1
+    report = json.loads(capsys.readouterr().out)
+    assert report["errors"] == []
+    assert [(f["rule_id"], f["cidr"], f["line"]) for f in report["findings"]] == [("WPL101", "0.0.0.0/0", 11)]
+    assert "live/prod/deep/terragrunt.hcl" in report["findings"][0]["message"]
+
+
+def test_a_shallow_include_replaces_the_parents_inputs_with_the_childs(tmp_path, capsys):
+    write_files(tmp_path, {
+        "modules/rdp/main.tf": RDP_MODULE,
+        "live/root.hcl": 'inputs = {\n  admin_cidr = "0.0.0.0/0"\n}\n',
+        "live/app/terragrunt.hcl": 'include {\n  path = find_in_parent_folders("root.hcl")\n}\n\n'
+                                   + _unit(inputs='admin_cidr = "10.9.0.0/16"'),
+        "live/web/terragrunt.hcl": 'include {\n  path = find_in_parent_folders("root.hcl")\n}\n\n'
+                                   + _unit(inputs='other = 1'),
+    })
+    assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/web")], [])
+
+
+def test_dependency_outputs_are_unknown_and_mock_outputs_are_not_real_values(tmp_path, capsys):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "live/app/terragrunt.hcl": _unit(
+        inputs="admin_cidr = dependency.vpc.outputs.cidr",
+        before='dependency "vpc" {\n  config_path  = "../vpc"\n  mock_outputs = {\n    cidr = "0.0.0.0/0"\n  }\n}\n\n')})
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    # Neither the mock (the world) nor the module's default (a private range): not known before apply.
+    assert [line.split(" on ")[0] for line in findings] == [
+        "modules/rdp/main.tf:11:3: WPL001 info 3389/tcp"]
+    assert "cidr_blocks is not known before apply" in findings[0]
+
+
+def test_get_env_takes_its_default_and_run_cmd_runs_nothing(tmp_path, capsys, monkeypatch):
+    monkeypatch.setenv("ADMIN_CIDR", "10.0.0.0/8")
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE,
+                           "live/app/terragrunt.hcl": _unit(inputs='admin_cidr = get_env("ADMIN_CIDR", "0.0.0.0/0")'),
+                           "live/cmd/terragrunt.hcl": _unit(
+                               inputs='admin_cidr = run_cmd("touch", "${get_terragrunt_dir()}/ran")\n'
+                                      '  account    = get_aws_account_id()\n  home = get_env("HOME")')})
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert [line.split(" on ")[0] for line in findings] == [
+        "modules/rdp/main.tf:11:3: WPL001 info 3389/tcp", "modules/rdp/main.tf:11:3: WPL101 critical 3389/tcp open "
+                                                          "from 0.0.0.0/0 (the whole internet)"]
+    assert "live/cmd/terragrunt.hcl" in findings[0] and "live/app/terragrunt.hcl" in findings[1]
+    assert not (tmp_path / "live" / "cmd" / "ran").exists()
+
+
+def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys):
+    source = "git::https://example.com/org/modules.git//rdp?ref=v1.0.0"
+    write_files(tmp_path, {"live/app/terragrunt.hcl": _unit(source=source)})
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])  # never downloaded
+    write_files(tmp_path, {"live/app/.terragrunt-cache/h1/h2/rdp/main.tf": RDP_MODULE})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, errors) == (1, [])
+    assert [line.split(" on ")[0] for line in findings] == [
+        "live/app/.terragrunt-cache/h1/h2/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 "
+        "(the whole internet)"]
+
+
+def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):
+    repo = tmp_path / "repo"
+    write_files(tmp_path, {"root.hcl": 'inputs = {\n  admin_cidr = "0.0.0.0/0"\n  token = "SECRET-OUTSIDE"\n}\n',
+                           "modules/rdp/main.tf": RDP_MODULE})
+    write_files(repo, {
+        "found/terragrunt.hcl": 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n',
+        "named/terragrunt.hcl": 'include "root" {\n  path = "../../root.hcl"\n}\n',
+        "source/terragrunt.hcl": _unit(source="../../modules//rdp"),
+    })
+    (repo / ".git").mkdir()
+    code, findings, errors = check_folder(repo, capsys)
+    assert (code, findings) == (2, [])
+    assert errors == [
+        "found/terragrunt.hcl:2: error: find_in_parent_folders: no 'root.hcl' above found/terragrunt.hcl in the "
+        "scanned folders (scan a folder that holds both, such as the repository); the unit is not read",
+        "named/terragrunt.hcl:1: error: ../root.hcl is outside the scanned folders and is not read (scan a folder "
+        "that holds both, such as the repository)",
+        "source/terragrunt.hcl:2: error: terraform source ../../modules//rdp is outside the scanned folders and is "
+        "not read (scan a folder that holds both, such as the repository)"]
+
+
+def test_an_invalid_terragrunt_hcl_is_an_error_at_its_line_and_other_units_are_checked(tmp_path, capsys):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "live/app/terragrunt.hcl": _unit(),
+                           "live/bad/terragrunt.hcl": 'locals {\n  x = "a"\n  y =\n}\n',
+                           "live/nested/terragrunt.hcl": 'include {\n  path = "../inner.hcl"\n}\n',
+                           "live/inner.hcl": 'include {\n  path = "root.hcl"\n}\n'})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, findings) == (2, [RDP_LINE.format(unit="live/app")])
+    assert errors == ["live/bad/terragrunt.hcl:3: error: invalid HCL: Terragrunt cannot read this file",
+                      "live/inner.hcl:1: error: include in an included configuration (Terragrunt allows one level)"]
+
+
+def test_every_file_a_unit_reads_is_an_input_of_the_cached_result(tmp_path, monkeypatch):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE,
+                           "live/root.hcl": 'locals {\n  admin = "10.0.0.0/8"\n}\n',
+                           "live/prod/app/terragrunt.hcl": 'include "root" {\n  path = find_in_parent_folders('
+                                                           '"root.hcl")\n  expose = true\n}\n\n'
+                                                           + _unit(source="../../../modules//rdp",
+                                                                   inputs="admin_cidr = include.root.locals.admin")})
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setattr(result_cache, "SETTLE_SECONDS", 0.0)  # files written a moment ago count as settled
+    assert main(["check", "."]) == 0
+    with monkeypatch.context() as unread:  # the next run is the cached result: no unit is read
+        unread.setattr(terragrunt, "check_units", None)
+        assert main(["check", "."]) == 0
+    (tmp_path / "live" / "root.hcl").write_text('locals {\n  admin = "0.0.0.0/0"\n}\n')
+    assert main(["check", "."]) == 1
+    # A root.hcl added nearer the unit is the one it includes now.
+    (tmp_path / "live" / "prod" / "root.hcl").write_text('locals {\n  admin = "10.1.0.0/16"\n}\n')
+    assert main(["check", "."]) == 0
+    (tmp_path / "modules" / "rdp" / "open.auto.tfvars").write_text('admin_cidr = "::/0"\n')
+    assert main(["check", "."]) == 1
