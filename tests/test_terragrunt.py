@@ -128,13 +128,35 @@ def test_get_env_takes_its_default_and_run_cmd_runs_nothing(tmp_path, capsys, mo
 def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys):
     source = "git::https://example.com/org/modules.git//rdp?ref=v1.0.0"
     write_files(tmp_path, {"live/app/terragrunt.hcl": _unit(source=source)})
-    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])  # never downloaded
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")  # never downloaded
+    assert (code, errors) == (1, [])
+    assert findings == [
+        "live/app/terragrunt.hcl:6:17: WPL001 info inputs.admin_cidr may be open to the internet on a port not known "
+        f"before deployment: input admin_cidr is 0.0.0.0/0, passed to {source}, which is not downloaded (run "
+        "terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, 139/tcp "
+        "or one of 20 more this opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], File "
+        "and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing (NB-Session-In) "
+        "[Windows Server 2012, 2012 R2], and 26 more catalog rules [via live/app/terragrunt.hcl]"]
+    assert check_folder(tmp_path, capsys) == (0, [], [])  # at the default severity: nothing known is open
     write_files(tmp_path, {"live/app/.terragrunt-cache/h1/h2/rdp/main.tf": RDP_MODULE})
     code, findings, errors = check_folder(tmp_path, capsys)
     assert (code, errors) == (1, [])
     assert [line.split(" on ")[0] for line in findings] == [
         "live/app/.terragrunt-cache/h1/h2/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 "
         "(the whole internet)"]
+
+
+def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys):
+    write_files(tmp_path, {"live/rdp/terragrunt.hcl": _unit(
+        source="tfr:///terraform-aws-modules/security-group/aws//modules/rdp?version=5.1.0",
+        inputs='name                = "rdp"\n  ingress_cidr_blocks = ["10.0.0.0/8", "0.0.0.0/0"]')})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, errors) == (1, [])
+    assert [line.split(": Remote")[0] for line in findings] == [
+        f"live/rdp/terragrunt.hcl:7:41: WPL101 critical 3389/{protocol} open from 0.0.0.0/0 (the whole internet) on "
+        "terraform-aws-modules/security-group/aws//modules/rdp" for protocol in ("tcp", "udp")]
+    assert findings[0].endswith("[via terraform-aws-modules/security-group/aws//modules/rdp (rules from its inputs); "
+                                "cidr from input ingress_cidr_blocks (rule rdp-tcp); via live/rdp/terragrunt.hcl]")
 
 
 def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):

@@ -22,7 +22,7 @@ from typing import NamedTuple
 
 from winportlint.engine import within_trees
 from winportlint.excerpt import excerpt
-from winportlint.model import FileResult, InputError, Location, Provenance
+from winportlint.model import Direction, FileResult, InputError, Location, Peer, Permission, Provenance
 from winportlint.textfile import UnreadableFile, read_bytes
 
 UNIT_FILE = "terragrunt.hcl"
@@ -39,16 +39,31 @@ class Unknown:
         self.why = why
 
 
+class Written(str):
+    """A string written as one literal, and where (file, line, column)."""
+
+    __slots__ = ("location",)
+    location: Location
+
+
+def _written(text: str, path: str, node) -> Written:
+    value = Written(text)
+    value.location = Location(path, node.start_point[0] + 1, node.start_point[1] + 1)
+    return value
+
+
 class Unit(NamedTuple):
-    """A ``terragrunt.hcl`` read: the module folder it runs (None: none to read here, ``remote``
-    says why), its inputs (``None`` for an unknown one), the other files it read, its errors."""
+    """A ``terragrunt.hcl`` read: the module folder it runs (None: none to read here; then
+    ``source`` is its source, when known), its inputs (``None`` for an unknown one) and the
+    line they are set at, the other files it read, its errors."""
 
     config: str
     module: str | None
     inputs: dict
     files: list[str]
     errors: list[InputError]
-    remote: str | None = None
+    source: str | None = None
+    inputs_at: Location | None = None
 
 
 class ConfigError(Exception):
@@ -66,11 +81,11 @@ def read_unit(folder: str, trees: Sequence[str]) -> Unit:
     try:
         read = reader.read(config, include_dir=None)
         inputs = read.merged_inputs()
-        module, remote = reader.module(read)
+        module, source = reader.module(read)
     except ConfigError as exc:
         return Unit(config, None, {}, reader.files, [InputError(*exc.args)])
     values = {name: _plain(value) for name, value in inputs.items()} if isinstance(inputs, dict) else {}
-    return Unit(config, module, values, reader.files, [], remote)
+    return Unit(config, module, values, reader.files, [], source, read.inputs_at())
 
 
 def _plain(value: object) -> object:
@@ -96,12 +111,20 @@ class _Read:
         self.inputs: object = {}
         self.source: object = None
         self.source_line = 0
+        self.inputs_line = 0
         #: (name, merge strategy, expose, the included file read)
         self.includes: list[tuple[str, str, bool, _Read]] = []
 
     def exposed(self) -> dict:
         return {"locals": self.locals, "inputs": self.inputs,
                 "terraform": {"source": self.source} if self.source is not None else {}}
+
+    def inputs_at(self) -> Location:
+        """Where the inputs are set: the unit's ``inputs``, else the last merged include's."""
+        for read in (self, *(parent for _, strategy, _, parent in reversed(self.includes) if strategy != "no_merge")):
+            if read.inputs_line:
+                return Location(read.path, read.inputs_line, 1)
+        return Location(self.path, 1, 1)
 
     def merged_inputs(self) -> object:
         """The inputs after the includes are merged in, as their merge strategies say
@@ -204,6 +227,7 @@ class _Reader:
                         read.source, read.source_line = scope.value(node), node.start_point[0] + 1
             if "inputs" in attributes:
                 read.inputs = scope.value(attributes["inputs"])
+                read.inputs_line = attributes["inputs"].start_point[0] + 1
             return read
         finally:
             self.depth -= 1
@@ -250,15 +274,15 @@ class _Reader:
 
     def module(self, read: _Read) -> tuple[str | None, str | None]:
         """The folder of the module the unit runs (the unit's own without a source), or
-        None and the remote source that is not read (see ``_cached``)."""
+        None and the remote source not downloaded (see ``_cached``; None when not known)."""
         source, where, line = read.merged_source()
         if source is None:
             return self.unit_dir, None
         if not isinstance(source, str):
-            return None, "its terraform source is not known offline"
+            return None, None
         if _REMOTE.match(source):
             cached = _cached(self.unit_dir, source)
-            return (cached, None) if cached is not None else (None, f"remote source {excerpt(source)} is not downloaded")
+            return (cached, None) if cached is not None else (None, str(source))
         base, _, sub = source.partition("//")
         folder = self.path(self.unit_dir, os.path.join(base.split("?")[0], sub.split("?")[0]))
         if not within_trees(folder, self.trees):
@@ -452,6 +476,8 @@ def _template(node, scope: _Scope) -> object:
         if child.type == "template_literal":
             text = _text(child).replace("$${", "${").replace("%%{", "%{")
             pieces.append(re.sub(r"\\(.)", lambda m: _ESCAPES.get(m[1], m[0]), text))
+            if len(node.children) == 3:  # the one literal between the quotes
+                return _written(pieces[0], scope.read.path, child)
         elif child.type == "template_interpolation":
             inner = next((c for c in child.children if c.type == "expression"), None)
             value = _evaluate(inner, scope) if inner is not None else Unknown("${}")
@@ -535,6 +561,12 @@ def _lookup(scope: _Scope, args: list, line: int) -> object:
     return Unknown("lookup()")
 
 
+def _string_function(function: Callable[[str], str]) -> Callable[[_Scope, list, int], object]:
+    def call(scope: _Scope, args: list, line: int) -> object:
+        return function(args[0]) if len(args) == 1 and isinstance(args[0], str) else Unknown("a function")
+    return call
+
+
 def _get_env(scope: _Scope, args: list, line: int) -> object:
     """The default only: the machine's environment is never read."""
     return args[1] if len(args) > 1 else Unknown("get_env()")
@@ -560,6 +592,8 @@ _FUNCTIONS: dict[str, Callable[[_Scope, list, int], object]] = {
     "merge": _merge_function,
     "concat": _concat,
     "lookup": _lookup,
+    "dirname": _string_function(os.path.dirname),
+    "basename": _string_function(os.path.basename),
     "get_env": _get_env,
     "get_terragrunt_dir": _path_function(lambda scope: scope.reader.unit_dir),
     "get_parent_terragrunt_dir": _path_function(lambda scope: scope.include_dir or next(
@@ -599,7 +633,83 @@ def check_units(folders: Sequence[str], settings: Mapping[str, object]) -> tuple
         if unit.module is not None:
             through.add(os.path.realpath(unit.module))
             _evaluate_unit(unit, trees, settings, result)
+        elif unit.source is not None:
+            _remote_unit(unit, result)
     return result, through
+
+
+def _remote_unit(unit: Unit, result: FileResult) -> None:
+    """A remote module that is not downloaded: a known one's rules from the inputs (see
+    ``known_modules``); else each input that is the whole internet may open a Windows port,
+    on a port and in a way not known (WPL001): the module is never fetched."""
+    from .known_modules import is_known_module
+
+    shown = os.path.normpath(unit.config)
+    registry = _registry_address(unit.source)
+    if is_known_module(registry):
+        _known_module(unit, registry, result)
+        return
+    step = Provenance("resource", "module", shown, Location(shown, 1, 1))
+    for name, value in unit.inputs.items():
+        for cidr in _world_cidrs(value):
+            location = getattr(cidr, "location", None) or unit.inputs_at
+            why = (f"input {name} is {cidr}, passed to {excerpt(unit.source, quote=False)}, which is not downloaded "
+                   f"(run terragrunt init to read it)")
+            result.permissions.append(Permission(
+                resource=f"inputs.{name}", resource_type="terragrunt-input", group=f"{shown}:inputs.{name}",
+                direction=Direction.INGRESS, protocol="unknown", ports=None,
+                peer=Peer("unknown", why), location=location, rule_location=location,
+                provenance=(Provenance("cidr", "unknown", why, location), step), resource_location=location))
+
+
+def _world_cidrs(value: object) -> list[str]:
+    """The strings in a value that are (or list, comma-separated) the whole internet."""
+    from winportlint import netmath
+
+    peers = {text: [netmath.parse_peer(part.strip()) for part in text.split(",")] for text in _strings(value)}
+    return [text for text, parsed in peers.items()
+            if any(peer.network is not None and peer.network.prefixlen == 0 for peer in parsed)]
+
+
+def _registry_address(source: str) -> str:
+    """A ``tfr://`` source as the registry address terraform writes (``tfr:///a/b/c//sub?version=1``
+    is ``a/b/c//sub``); any other as it is."""
+    if not source.lower().startswith("tfr://"):
+        return source
+    address = source[len("tfr://"):].split("?")[0]
+    return address.lstrip("/")
+
+
+def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
+    """The rules of a known module called with the unit's inputs, at the line the inputs are set."""
+    from .evaluate import Evaluation
+    from .extract import ModuleReader
+
+    shown = os.path.normpath(unit.config)
+    at = unit.inputs_at or Location(shown, 1, 1)
+    call = {**unit.inputs, "source": registry,
+            "__tfmeta": {"type": "module", "path": "module.terragrunt", "label": "terragrunt",
+                         "filename": os.path.basename(at.file), "line_start": at.line}}
+    version = re.search(r"[?&](?:version|ref)=v?([^&]+)", unit.source or "")
+    if version:
+        call.setdefault("version", version[1])
+    evaluation = Evaluation(os.path.dirname(at.file), blocks={"module": [call]}, var_sources=[f"inputs of {shown}"])
+    reader = ModuleReader(evaluation)
+    permissions, errors = reader.read()
+    result.errors.extend(errors)
+    step = Provenance("resource", "module", shown, Location(shown, 1, 1))
+    written = {str(cidr): cidr.location for value in unit.inputs.values() for cidr in _strings(value)
+               if isinstance(cidr, Written)}
+    result.permissions += [p._replace(resource=registry, location=written.get(p.peer.text, p.location),
+                                      provenance=(*p.provenance, step)) for p in permissions]
+
+
+def _strings(value: object) -> list[str]:
+    if isinstance(value, dict):
+        return [text for item in value.values() for text in _strings(item)]
+    if isinstance(value, list):
+        return [text for item in value for text in _strings(item)]
+    return [value] if isinstance(value, str) else []
 
 
 def _evaluate_unit(unit: Unit, trees: Sequence[str], settings: Mapping[str, object], result: FileResult) -> None:
