@@ -97,6 +97,20 @@ def test_a_shallow_include_replaces_the_parents_inputs_with_the_childs(tmp_path,
     assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/web")], [])
 
 
+def test_a_root_terragrunt_hcl_the_units_include_is_read_in_their_folders_only(tmp_path, capsys):
+    """The older layout: the root is itself a terragrunt.hcl, whose find_in_parent_folders() calls
+    only make sense from a unit's folder (on its own it would find no region.hcl)."""
+    write_files(tmp_path, {
+        "modules/rdp/main.tf": RDP_MODULE,
+        "live/terragrunt.hcl": 'locals {\n  region = read_terragrunt_config(find_in_parent_folders("region.hcl"))\n}\n'
+                               '\ninputs = {\n  admin_cidr = local.region.locals.admin_cidr\n}\n',
+        "live/eu/region.hcl": 'locals {\n  admin_cidr = "0.0.0.0/0"\n}\n',
+        "live/eu/app/terragrunt.hcl": 'include {\n  path = find_in_parent_folders()\n}\n\nterraform {\n  source = '
+                                      '"${dirname(find_in_parent_folders())}/../modules//rdp"\n}\n',
+    })
+    assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/eu/app")], [])
+
+
 def test_dependency_outputs_are_unknown_and_mock_outputs_are_not_real_values(tmp_path, capsys):
     write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "live/app/terragrunt.hcl": _unit(
         inputs="admin_cidr = dependency.vpc.outputs.cidr",
@@ -167,6 +181,7 @@ def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):
         "found/terragrunt.hcl": 'include "root" {\n  path = find_in_parent_folders("root.hcl")\n}\n',
         "named/terragrunt.hcl": 'include "root" {\n  path = "../../root.hcl"\n}\n',
         "source/terragrunt.hcl": _unit(source="../../modules//rdp"),
+        "gone/terragrunt.hcl": _unit(source="/nonexistent/modules//rdp"),
     })
     (repo / ".git").mkdir()
     code, findings, errors = check_folder(repo, capsys)
@@ -174,6 +189,7 @@ def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):
     assert errors == [
         "found/terragrunt.hcl:2: error: find_in_parent_folders: no 'root.hcl' above found/terragrunt.hcl in the "
         "scanned folders (scan a folder that holds both, such as the repository); the unit is not read",
+        "gone/terragrunt.hcl:2: error: terraform source /nonexistent/modules//rdp does not exist",
         "named/terragrunt.hcl:1: error: ../root.hcl is outside the scanned folders and is not read (scan a folder "
         "that holds both, such as the repository)",
         "source/terragrunt.hcl:2: error: terraform source ../../modules//rdp is outside the scanned folders and is "

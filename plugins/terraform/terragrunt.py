@@ -285,12 +285,12 @@ class _Reader:
             return (cached, None) if cached is not None else (None, str(source))
         base, _, sub = source.partition("//")
         folder = self.path(self.unit_dir, os.path.join(base.split("?")[0], sub.split("?")[0]))
+        if not os.path.isdir(folder):  # as a Terraform module's source: that it exists is all that is looked at
+            raise ConfigError(where, line, f"terraform source {excerpt(source, quote=False)} does not exist")
         if not within_trees(folder, self.trees):
             raise ConfigError(where, line, f"terraform source {excerpt(source, quote=False)} is outside the scanned "
                                            f"folders and is not read (scan a folder that holds both, such as the "
                                            f"repository)")
-        if not os.path.isdir(folder):
-            raise ConfigError(where, line, f"terraform source {excerpt(source, quote=False)} does not exist")
         return folder, None
 
 
@@ -626,8 +626,13 @@ def check_units(folders: Sequence[str], settings: Mapping[str, object]) -> tuple
     trees = scanned_folders(folders, settings)
     result = FileResult()
     through: set[str] = set()
-    for folder in folders:
-        unit = read_unit(folder, trees)
+    units = [read_unit(folder, trees) for folder in folders]
+    # A terragrunt.hcl that other units include or read (the root of the older layouts) is
+    # their shared configuration, read in their folders' context, not a unit of its own.
+    shared = {os.path.realpath(path) for unit in units for path in unit.files[1:]}
+    for unit in units:
+        if os.path.realpath(unit.config) in shared:
+            continue
         result.inputs.extend(unit.files)
         result.errors.extend(unit.errors)
         if unit.module is not None:
