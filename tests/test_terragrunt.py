@@ -160,6 +160,12 @@ def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys
         "(the whole internet)"]
 
 
+def test_world_cidrs_for_egress_passed_to_a_remote_module_are_not_reported(tmp_path, capsys):
+    write_files(tmp_path, {"live/app/terragrunt.hcl": _unit(
+        source="git::https://example.com/org/modules.git//app", inputs='egress_cidr_blocks = ["0.0.0.0/0"]')})
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])
+
+
 def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys):
     write_files(tmp_path, {"live/rdp/terragrunt.hcl": _unit(
         source="tfr:///terraform-aws-modules/security-group/aws//modules/rdp?version=5.1.0",
@@ -171,6 +177,14 @@ def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys)
         "terraform-aws-modules/security-group/aws//modules/rdp" for protocol in ("tcp", "udp")]
     assert findings[0].endswith("[via terraform-aws-modules/security-group/aws//modules/rdp (rules from its inputs); "
                                 "cidr from input ingress_cidr_blocks (rule rdp-tcp); via live/rdp/terragrunt.hcl]")
+    # The module's root, as registry sources name it with `//.`: its named rules.
+    write_files(tmp_path, {"live/rdp/terragrunt.hcl": _unit(
+        source="tfr:///terraform-aws-modules/security-group/aws//.?version=4.17.0",
+        inputs='ingress_rules       = ["rdp-tcp"]\n  ingress_cidr_blocks = ["0.0.0.0/0"]')})
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert [line.split(": Remote")[0] for line in findings] == [
+        "live/rdp/terragrunt.hcl:7:27: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
+        "terraform-aws-modules/security-group/aws"]
 
 
 def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):
@@ -227,3 +241,20 @@ def test_every_file_a_unit_reads_is_an_input_of_the_cached_result(tmp_path, monk
     assert main(["check", "."]) == 0
     (tmp_path / "modules" / "rdp" / "open.auto.tfvars").write_text('admin_cidr = "::/0"\n')
     assert main(["check", "."]) == 1
+
+
+def test_values_terragrunt_itself_hangs_on_are_bounded_here(tmp_path, capsys):
+    """A number with a huge exponent is unknown (not a float infinity, nor millions of digits); a
+    list nested thousands deep and a chain of locals each naming the next are errors at their line."""
+    chain = "".join(f"  l{i} = local.l{i + 1}\n" for i in range(150))
+    write_files(tmp_path, {
+        "modules/rdp/main.tf": RDP_MODULE + 'variable "count" {\n  default = 1\n}\n',
+        "live/big/terragrunt.hcl": _unit(inputs='admin_cidr = "0.0.0.0/0"\n  count = 9E9999999\n  n = ' + "9" * 5000),
+        "live/source/terragrunt.hcl": "terraform {\n  source = 9E9999999\n}\n",
+        "live/deep/terragrunt.hcl": "inputs = { x = " + "[" * 5000 + "]" * 5000 + " }\n",
+        "live/chain/terragrunt.hcl": f"locals {{\n{chain}  l150 = 1\n}}\n\ninputs = {{\n  x = local.l0\n}}\n",
+    })
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, findings) == (2, [RDP_LINE.format(unit="live/big")])
+    assert errors == ["live/chain/terragrunt.hcl:102: error: expressions nested deeper than 100; the unit is not read",
+                      "live/deep/terragrunt.hcl:1: error: expressions nested deeper than 100; the unit is not read"]

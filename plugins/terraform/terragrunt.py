@@ -15,6 +15,7 @@ there is an input error at its line.
 
 from __future__ import annotations
 
+import math
 import os
 import re
 from collections.abc import Callable, Mapping, Sequence
@@ -28,6 +29,9 @@ from winportlint.textfile import UnreadableFile, read_bytes
 UNIT_FILE = "terragrunt.hcl"
 #: Read no deeper chain of ``read_terragrunt_config`` calls than this (a file reading itself, say).
 MAX_READS = 20
+#: Expressions (and the locals they refer to, one through the other) nested deeper than this
+#: are an error: real configurations nest a few levels, and the evaluation recurses.
+MAX_DEPTH = 100
 
 
 class Unknown:
@@ -105,8 +109,8 @@ def _has_unknown(value: object) -> bool:
 class _Read:
     """One configuration file read: its locals, attributes and blocks as values, and its includes."""
 
-    def __init__(self, path: str):
-        self.path = path
+    def __init__(self, path: str, text: bytes):
+        self.path, self.text = path, text
         self.locals: dict = {}
         self.inputs: object = {}
         self.source: object = None
@@ -171,6 +175,7 @@ class _Reader:
         #: Files and folders read (the folders searched by find_in_parent_folders included).
         self.files: list[str] = []
         self.depth = 0
+        self.nesting = 0  # of the expression evaluated (see ``_evaluate``)
 
     def _parse(self, path: str, line: int, where: str):
         if not within_trees(path, self.trees):
@@ -189,7 +194,7 @@ class _Reader:
         if tree.root_node.has_error:
             bad = _first_error(tree.root_node)
             raise ConfigError(path, bad.start_point[0] + 1, "invalid HCL: Terragrunt cannot read this file")
-        return tree.root_node
+        return tree.root_node, source
 
     def read(self, path: str, include_dir: str | None, line: int = 0, where: str = "") -> _Read:
         """Read one file: ``include_dir`` is set for an included file (its folder is then
@@ -198,8 +203,8 @@ class _Reader:
         if self.depth > MAX_READS:
             raise ConfigError(where, line, f"configurations read inside each other more than {MAX_READS} deep")
         try:
-            root = self._parse(path, line, where or path)
-            read = _Read(path)
+            root, text = self._parse(path, line, where or path)
+            read = _Read(path, text)
             body = next((c for c in root.children if c.type == "body"), None)
             blocks = [c for c in body.children if c.type == "block"] if body is not None else []
             attributes = {_text(c.children[0]): c for c in body.children if c.type == "attribute"} if body else {}
@@ -377,15 +382,37 @@ class _Locals:
         return self.scope.local(name)
 
 
+def _number(text: str) -> object:
+    """A number as written (the source's, not the parsed text: see ``guards.readable``); one
+    beyond what a variable file carries exactly (``9E9999999``) is unknown."""
+    try:
+        value = float(text) if any(c in text for c in ".eE") else int(text)
+    except ValueError:  # more digits than Python converts
+        return Unknown("a number")
+    return value if math.isfinite(value) and abs(value) < 2 ** 63 else Unknown("a number")
+
+
 def _evaluate(node, scope: _Scope) -> object:
+    """The value of a node; a nesting deeper than :data:`MAX_DEPTH` is an error at its line."""
+    reader = scope.reader
+    reader.nesting += 1
+    try:
+        if reader.nesting > MAX_DEPTH:
+            raise ConfigError(scope.read.path, node.start_point[0] + 1,
+                              f"expressions nested deeper than {MAX_DEPTH}; the unit is not read")
+        return _value_of(node, scope)
+    finally:
+        reader.nesting -= 1
+
+
+def _value_of(node, scope: _Scope) -> object:
     kind = node.type
     if kind in ("expression", "literal_value", "collection_value", "template_expr"):
         return _sequence(node, scope)
     if kind == "string_lit" or kind == "quoted_template":
         return _template(node, scope)
     if kind == "numeric_lit":
-        text = _text(node)
-        return float(text) if any(c in text for c in ".eE") else int(text)
+        return _number(scope.read.text[node.start_byte:node.end_byte].decode("ascii", errors="replace"))
     if kind == "bool_lit":
         return _text(node) == "true"
     if kind == "null_lit":
@@ -509,9 +536,12 @@ def _labels(block) -> list[str]:
 
 
 def _first_error(node):
-    for child in node.children:
-        if child.has_error or child.is_missing or child.type == "ERROR":
-            return _first_error(child) if child.children and child.type != "ERROR" else child
+    """The first node of the tree that is wrong (walked without recursion: any depth is read)."""
+    while node.type != "ERROR":
+        child = next((c for c in node.children if c.has_error or c.is_missing or c.type == "ERROR"), None)
+        if child is None:
+            break
+        node = child
     return node
 
 
@@ -646,7 +676,8 @@ def check_units(folders: Sequence[str], settings: Mapping[str, object]) -> tuple
 def _remote_unit(unit: Unit, result: FileResult) -> None:
     """A remote module that is not downloaded: a known one's rules from the inputs (see
     ``known_modules``); else each input that is the whole internet may open a Windows port,
-    on a port and in a way not known (WPL001): the module is never fetched."""
+    on a port and in a way not known (WPL001; not one whose name says it is for egress): the
+    module is never fetched."""
     from .known_modules import is_known_module
 
     shown = os.path.normpath(unit.config)
@@ -656,6 +687,8 @@ def _remote_unit(unit: Unit, result: FileResult) -> None:
         return
     step = Provenance("resource", "module", shown, Location(shown, 1, 1))
     for name, value in unit.inputs.items():
+        if "egress" in name.lower():  # outbound rules let nothing in
+            continue
         for cidr in _world_cidrs(value):
             location = getattr(cidr, "location", None) or unit.inputs_at
             why = (f"input {name} is {cidr}, passed to {excerpt(unit.source, quote=False)}, which is not downloaded "
@@ -681,8 +714,8 @@ def _registry_address(source: str) -> str:
     is ``a/b/c//sub``); any other as it is."""
     if not source.lower().startswith("tfr://"):
         return source
-    address = source[len("tfr://"):].split("?")[0]
-    return address.lstrip("/")
+    address = source[len("tfr://"):].split("?")[0].lstrip("/")
+    return address[:-3] if address.endswith("//.") else address  # ``//.``: the module's root
 
 
 def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
