@@ -78,10 +78,11 @@ def is_unit(folder: str) -> bool:
     return os.path.isfile(os.path.join(folder, UNIT_FILE))
 
 
-def read_unit(folder: str, trees: Sequence[str]) -> Unit:
-    """The unit of a folder holding ``terragrunt.hcl``: its module and inputs."""
+def read_unit(folder: str, trees: Sequence[str], parsed: dict | None = None) -> Unit:
+    """The unit of a folder holding ``terragrunt.hcl``: its module and inputs (``parsed``: the
+    files of the run parsed so far, see ``_Reader``)."""
     config = os.path.normpath(os.path.join(folder, UNIT_FILE))
-    reader = _Reader(os.path.normpath(folder), trees)
+    reader = _Reader(os.path.normpath(folder), trees, {} if parsed is None else parsed)
     try:
         read = reader.read(config, include_dir=None)
         inputs = read.merged_inputs()
@@ -169,32 +170,43 @@ def _merge(base: object, over: object, deep: bool) -> object:
 class _Reader:
     """Reads a unit's configuration and the files it includes or reads, each inside the trees."""
 
-    def __init__(self, unit_dir: str, trees: Sequence[str]):
+    def __init__(self, unit_dir: str, trees: Sequence[str], parsed: dict):
         self.unit_dir = unit_dir
         self.trees = trees
+        #: Each file's syntax tree, bytes and syntax error line, and whether each path is in the
+        #: trees, shared by the units of a run (thousands of units include the same few files).
+        self.parsed = parsed
         #: Files and folders read (the folders searched by find_in_parent_folders included).
         self.files: list[str] = []
         self.depth = 0
         self.nesting = 0  # of the expression evaluated (see ``_evaluate``)
 
+    def inside(self, path: str) -> bool:
+        key = ("inside", path)
+        if key not in self.parsed:
+            self.parsed[key] = within_trees(path, self.trees)
+        return self.parsed[key]
+
     def _parse(self, path: str, line: int, where: str):
-        if not within_trees(path, self.trees):
+        if not self.inside(path):
             raise ConfigError(where, line, f"{excerpt(path, quote=False)} is outside the scanned folders and is not "
                                            f"read (scan a folder that holds both, such as the repository)")
-        try:
-            source = read_bytes(path)
-        except UnreadableFile as exc:
-            raise ConfigError(path, 0, f"{exc}; the unit is not read") from None
-        except OSError as exc:
-            raise ConfigError(where, line, f"cannot read {excerpt(path, quote=False)}: {exc.strerror}") from None
-        self.files.append(path)
-        from .guards import readable, tree_sitter_parser
+        known = self.parsed.get(path)
+        if known is None:
+            try:
+                source = read_bytes(path)
+            except UnreadableFile as exc:
+                raise ConfigError(path, 0, f"{exc}; the unit is not read") from None
+            except OSError as exc:
+                raise ConfigError(where, line, f"cannot read {excerpt(path, quote=False)}: {exc.strerror}") from None
+            from .guards import readable, tree_sitter_parser
 
-        tree = tree_sitter_parser().parse(readable(source))
-        if tree.root_node.has_error:
-            bad = _first_error(tree.root_node)
-            raise ConfigError(path, bad.start_point[0] + 1, "invalid HCL: Terragrunt cannot read this file")
-        return tree.root_node, source
+            root = tree_sitter_parser().parse(readable(source)).root_node
+            known = self.parsed[path] = (root, source, _first_error(root).start_point[0] + 1 if root.has_error else 0)
+        self.files.append(path)
+        if known[2]:
+            raise ConfigError(path, known[2], "invalid HCL: Terragrunt cannot read this file")
+        return known[0], known[1]
 
     def read(self, path: str, include_dir: str | None, line: int = 0, where: str = "") -> _Read:
         """Read one file: ``include_dir`` is set for an included file (its folder is then
@@ -262,7 +274,7 @@ class _Reader:
     def find_in_parent_folders(self, name: str, fallback: object, start: str, line: int, where: str) -> object:
         """The nearest ``name`` in a folder above ``start``'s, searched no higher than the trees."""
         folder = os.path.dirname(os.path.dirname(os.path.abspath(start)))
-        while within_trees(folder, self.trees):
+        while self.inside(folder):
             self.files.append(folder)
             candidate = os.path.join(folder, name)
             if os.path.isfile(candidate):
@@ -292,7 +304,7 @@ class _Reader:
         folder = self.path(self.unit_dir, os.path.join(base.split("?")[0], sub.split("?")[0]))
         if not os.path.isdir(folder):  # as a Terraform module's source: that it exists is all that is looked at
             raise ConfigError(where, line, f"terraform source {excerpt(source, quote=False)} does not exist")
-        if not within_trees(folder, self.trees):
+        if not self.inside(folder):
             raise ConfigError(where, line, f"terraform source {excerpt(source, quote=False)} is outside the scanned "
                                            f"folders and is not read (scan a folder that holds both, such as the "
                                            f"repository)")
@@ -560,7 +572,7 @@ def _read_terragrunt_config(scope: _Scope, args: list, line: int) -> object:
     if not args or not isinstance(args[0], str):
         return Unknown("read_terragrunt_config()")
     path = scope.reader.path(os.path.dirname(scope.read.path), args[0])
-    if len(args) > 1 and not os.path.isfile(path) and within_trees(os.path.dirname(path), scope.reader.trees):
+    if len(args) > 1 and not os.path.isfile(path) and scope.reader.inside(os.path.dirname(path)):
         return args[1]
     return scope.reader.read(path, include_dir=scope.include_dir, line=line, where=scope.read.path).exposed()
 
@@ -656,7 +668,8 @@ def check_units(folders: Sequence[str], settings: Mapping[str, object]) -> tuple
     trees = scanned_folders(folders, settings)
     result = FileResult()
     through: set[str] = set()
-    units = [read_unit(folder, trees) for folder in folders]
+    parsed: dict = {}
+    units = [read_unit(folder, trees, parsed) for folder in folders]
     # A terragrunt.hcl that other units include or read (the root of the older layouts) is
     # their shared configuration, read in their folders' context, not a unit of its own.
     shared = {os.path.realpath(path) for unit in units for path in unit.files[1:]}
