@@ -4,8 +4,12 @@ from __future__ import annotations
 
 import json
 import os
+import subprocess
+import sys
 
-from conftest import check_folder, write_files
+import pytest
+
+from conftest import check_folder, lint, write_files
 from winportlint import cache as result_cache
 from winportlint.cli import main
 from winportlint.plugins.terraform import terragrunt
@@ -158,6 +162,8 @@ def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys
     assert [line.split(" on ")[0] for line in findings] == [
         "live/app/.terragrunt-cache/h1/h2/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 "
         "(the whole internet)"]
+    # The download is read through its unit only, never found as a module of its own.
+    assert lint([tmp_path]).files == [str(tmp_path / "live" / "app" / "terragrunt.hcl")]
 
 
 def test_world_cidrs_for_egress_passed_to_a_remote_module_are_not_reported(tmp_path, capsys):
@@ -208,6 +214,31 @@ def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):
         "that holds both, such as the repository)",
         "source/terragrunt.hcl:2: error: terraform source ../../modules//rdp is outside the scanned folders and is "
         "not read (scan a folder that holds both, such as the repository)"]
+
+
+def test_an_include_that_links_outside_is_not_read(tmp_path, capsys):
+    write_files(tmp_path, {"outside/root.hcl": 'inputs = {\n  admin_cidr = "0.0.0.0/0"\n}\n',
+                           "repo/modules/rdp/main.tf": RDP_MODULE,
+                           "repo/live/app/terragrunt.hcl": 'include {\n  path = find_in_parent_folders("root.hcl")\n}\n'
+                                                           '\n' + _unit(source="../../modules//rdp", inputs="")})
+    (tmp_path / "repo" / ".git").mkdir()
+    os.symlink(tmp_path / "outside" / "root.hcl", tmp_path / "repo" / "root.hcl")
+    assert check_folder(tmp_path / "repo", capsys) == (2, [], [
+        "live/app/terragrunt.hcl:1: error: root.hcl is outside the scanned folders and is not read (scan a folder "
+        "that holds both, such as the repository)"])
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_an_included_fifo_is_an_error_and_never_blocks(tmp_path):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "live/app/terragrunt.hcl": _unit(),
+                           "live/pipe/terragrunt.hcl": 'include {\n  path = "../pipe.hcl"\n}\n'})
+    os.mkfifo(tmp_path / "live" / "pipe.hcl")
+    done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "--no-cache", "."], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=300)
+    assert (done.returncode, done.stdout.splitlines()) == (2, [
+        RDP_LINE.format(unit="live/app"),
+        "live/pipe.hcl: error: not a regular file (a FIFO, socket or device); the unit is not read",
+        "1 finding (1 critical) in 3 files; 1 input error"])
 
 
 def test_an_invalid_terragrunt_hcl_is_an_error_at_its_line_and_other_units_are_checked(tmp_path, capsys):
