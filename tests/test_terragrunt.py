@@ -6,6 +6,7 @@ import json
 import os
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -289,3 +290,19 @@ def test_values_terragrunt_itself_hangs_on_are_bounded_here(tmp_path, capsys):
     assert (code, findings) == (2, [RDP_LINE.format(unit="live/big")])
     assert errors == ["live/chain/terragrunt.hcl:102: error: expressions nested deeper than 100; the unit is not read",
                       "live/deep/terragrunt.hcl:1: error: expressions nested deeper than 100; the unit is not read"]
+
+
+def test_the_pre_commit_hook_passes_a_changed_terragrunt_hcl(tmp_path, capsys, monkeypatch):
+    import re
+
+    import yaml
+
+    hooks = yaml.safe_load((Path(__file__).resolve().parents[1] / ".pre-commit-hooks.yaml").read_text())
+    pattern = re.compile(next(hook["files"] for hook in hooks if hook["id"] == "winportlint"))
+    assert [bool(pattern.search(p)) for p in ("live/app/terragrunt.hcl", "terragrunt.hcl", "live/root.hcl",
+                                               "live/app/my-terragrunt.hcl")] == [True, True, False, False]
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE, "live/app/terragrunt.hcl": _unit()})
+    (tmp_path / ".git").mkdir()  # the repository the hook runs in: the module is in it
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", "--no-cache", "live/app/terragrunt.hcl"]) == 1  # as the hook passes it
+    assert capsys.readouterr().out.splitlines()[0] == RDP_LINE.format(unit="live/app")

@@ -672,7 +672,8 @@ def check_units(folders: Sequence[str], settings: Mapping[str, object]) -> tuple
     units = [read_unit(folder, trees, parsed) for folder in folders]
     # A terragrunt.hcl that other units include or read (the root of the older layouts) is
     # their shared configuration, read in their folders' context, not a unit of its own.
-    shared = {os.path.realpath(path) for unit in units for path in unit.files[1:]}
+    shared = {os.path.realpath(path) for unit in units for path in unit.files[1:]
+              if os.path.basename(path) == UNIT_FILE}
     for unit in units:
         if os.path.realpath(unit.config) in shared:
             continue
