@@ -128,6 +128,15 @@ def test_dependency_outputs_are_unknown_and_mock_outputs_are_not_real_values(tmp
     assert "cidr_blocks is not known before apply" in findings[0]
 
 
+def test_inputs_not_known_offline_leave_every_variable_unknown_not_at_its_default(tmp_path, capsys):
+    write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE.replace('"10.0.0.0/8"', '"0.0.0.0/0"'),
+                           "live/app/terragrunt.hcl": 'terraform {\n  source = "../../modules//rdp"\n}\n\n'
+                                                      'inputs = jsondecode(file("inputs.json"))\n'})
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert [line.split(" on ")[0] for line in findings] == ["modules/rdp/main.tf:11:3: WPL001 info 3389/tcp"]
+
+
 def test_get_env_takes_its_default_and_run_cmd_runs_nothing(tmp_path, capsys, monkeypatch):
     monkeypatch.setenv("ADMIN_CIDR", "10.0.0.0/8")
     write_files(tmp_path, {"modules/rdp/main.tf": RDP_MODULE,

@@ -58,12 +58,13 @@ def _written(text: str, path: str, node) -> Written:
 
 class Unit(NamedTuple):
     """A ``terragrunt.hcl`` read: the module folder it runs (None: none to read here; then
-    ``source`` is its source, when known), its inputs (``None`` for an unknown one) and the
-    line they are set at, the other files it read, its errors."""
+    ``source`` is its source, when known), its inputs (``None`` for an unknown one; ``None``
+    for all when which are set is not known) and the line they are set at, the other files
+    it read, its errors."""
 
     config: str
     module: str | None
-    inputs: dict
+    inputs: dict | None
     files: list[str]
     errors: list[InputError]
     source: str | None = None
@@ -72,10 +73,6 @@ class Unit(NamedTuple):
 
 class ConfigError(Exception):
     """A unit that cannot be read: (file, line, message)."""
-
-
-def is_unit(folder: str) -> bool:
-    return os.path.isfile(os.path.join(folder, UNIT_FILE))
 
 
 def read_unit(folder: str, trees: Sequence[str], parsed: dict | None = None) -> Unit:
@@ -89,7 +86,7 @@ def read_unit(folder: str, trees: Sequence[str], parsed: dict | None = None) -> 
         module, source = reader.module(read)
     except ConfigError as exc:
         return Unit(config, None, {}, reader.files, [InputError(*exc.args)])
-    values = {name: _plain(value) for name, value in inputs.items()} if isinstance(inputs, dict) else {}
+    values = {name: _plain(value) for name, value in inputs.items()} if isinstance(inputs, dict) else None
     return Unit(config, module, values, reader.files, [], source, read.inputs_at())
 
 
@@ -687,6 +684,19 @@ def check_units(folders: Sequence[str], settings: Mapping[str, object]) -> tuple
     return result, through
 
 
+def _variables(files: list[str]) -> list[str]:
+    """The names of the variables a module declares (each one unknown when the inputs are)."""
+    from .hcl_positions import index_file
+
+    names = []
+    for path in files:
+        try:
+            names += [block.labels[0] for block in index_file(path).top_level if block.kind == "variable" and block.labels]
+        except (OSError, ValueError):
+            continue  # the evaluation reports the file
+    return names
+
+
 def _remote_unit(unit: Unit, result: FileResult) -> None:
     """A remote module that is not downloaded: a known one's rules from the inputs (see
     ``known_modules``); else each input that is the whole internet may open a Windows port,
@@ -700,7 +710,7 @@ def _remote_unit(unit: Unit, result: FileResult) -> None:
         _known_module(unit, registry, result)
         return
     step = Provenance("resource", "module", shown, Location(shown, 1, 1))
-    for name, value in unit.inputs.items():
+    for name, value in (unit.inputs or {}).items():
         if "egress" in name.lower():  # outbound rules let nothing in
             continue
         for cidr in _world_cidrs(value):
@@ -739,7 +749,7 @@ def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
 
     shown = os.path.normpath(unit.config)
     at = unit.inputs_at or Location(shown, 1, 1)
-    call = {**unit.inputs, "source": registry,
+    call = {**(unit.inputs or {}), "source": registry,
             "__tfmeta": {"type": "module", "path": "module.terragrunt", "label": "terragrunt",
                          "filename": os.path.basename(at.file), "line_start": at.line}}
     version = re.search(r"[?&](?:version|ref)=v?([^&]+)", unit.source or "")
@@ -750,7 +760,7 @@ def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
     permissions, errors = reader.read()
     result.errors.extend(errors)
     step = Provenance("resource", "module", shown, Location(shown, 1, 1))
-    written = {str(cidr): cidr.location for value in unit.inputs.values() for cidr in _strings(value)
+    written = {str(cidr): cidr.location for value in (unit.inputs or {}).values() for cidr in _strings(value)
                if isinstance(cidr, Written)}
     result.permissions += [p._replace(resource=registry, location=written.get(p.peer.text, p.location),
                                       provenance=(*p.provenance, step)) for p in permissions]
@@ -778,9 +788,9 @@ def _evaluate_unit(unit: Unit, trees: Sequence[str], settings: Mapping[str, obje
     if errors or not call.holds:
         return
     shown = os.path.normpath(unit.config)
+    inputs = unit.inputs if unit.inputs is not None else dict.fromkeys(_variables(files))
     with Runner(1) as runner:
-        evaluation = start(unit.module, {**settings, "unit_inputs": (unit.inputs, f"inputs of {shown}")},
-                           files, runner)()
+        evaluation = start(unit.module, {**settings, "unit_inputs": (inputs, f"inputs of {shown}")}, files, runner)()
     result.inputs += [*evaluation.var_files, *evaluation.file_reads]
     result.errors.extend(evaluation.errors)
     if evaluation.errors:
