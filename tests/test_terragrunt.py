@@ -295,8 +295,16 @@ def test_values_terragrunt_itself_hangs_on_are_bounded_here(tmp_path, capsys):
         "live/deep/terragrunt.hcl": "inputs = { x = " + "[" * 5000 + "]" * 5000 + " }\n",
         "live/chain/terragrunt.hcl": f"locals {{\n{chain}  l150 = 1\n}}\n\ninputs = {{\n  x = local.l0\n}}\n",
     })
+    # Each file reads the next one twenty times: read once each, not 20 ** 15 times.
+    write_files(tmp_path, {f"live/c{i}.hcl": "locals {\n" + "".join(
+        f'  r{j} = read_terragrunt_config("c{i + 1}.hcl")\n' for j in range(20)) + "}\n" for i in range(15)})
+    write_files(tmp_path, {"live/c15.hcl": 'locals {\n  admin_cidr = "0.0.0.0/0"\n}\n', "modules/wide/main.tf": RDP_MODULE,
+                           "live/wide/terragrunt.hcl": _unit(source="../../modules//wide", inputs="admin_cidr = "
+                                                             'read_terragrunt_config("../c0.hcl").locals.r0'
+                                                             + ".locals.r0" * 14 + ".locals.admin_cidr")})
     code, findings, errors = check_folder(tmp_path, capsys)
-    assert (code, findings) == (2, [RDP_LINE.format(unit="live/big")])
+    assert (code, findings) == (2, [RDP_LINE.format(unit="live/big"),
+                                    RDP_LINE.format(unit="live/wide").replace("modules/rdp/", "modules/wide/")])
     assert errors == ["live/chain/terragrunt.hcl:102: error: expressions nested deeper than 100; the unit is not read",
                       "live/deep/terragrunt.hcl:1: error: expressions nested deeper than 100; the unit is not read"]
 

@@ -177,6 +177,8 @@ class _Reader:
         self.files: list[str] = []
         self.depth = 0
         self.nesting = 0  # of the expression evaluated (see ``_evaluate``)
+        #: The files read_terragrunt_config() read, by path and the include they are read for.
+        self.configs: dict[tuple[str, str | None], _Read] = {}
 
     def inside(self, path: str) -> bool:
         key = ("inside", path)
@@ -188,6 +190,7 @@ class _Reader:
         if not self.inside(path):
             raise ConfigError(where, line, f"{excerpt(path, quote=False)} is outside the scanned folders and is not "
                                            f"read (scan a folder that holds both, such as the repository)")
+        self.files.append(path)  # an input of the result even when it cannot be read: its change is seen
         known = self.parsed.get(path)
         if known is None:
             try:
@@ -200,7 +203,6 @@ class _Reader:
 
             root = tree_sitter_parser().parse(readable(source)).root_node
             known = self.parsed[path] = (root, source, _first_error(root).start_point[0] + 1 if root.has_error else 0)
-        self.files.append(path)
         if known[2]:
             raise ConfigError(path, known[2], "invalid HCL: Terragrunt cannot read this file")
         return known[0], known[1]
@@ -571,7 +573,10 @@ def _read_terragrunt_config(scope: _Scope, args: list, line: int) -> object:
     path = scope.reader.path(os.path.dirname(scope.read.path), args[0])
     if len(args) > 1 and not os.path.isfile(path) and scope.reader.inside(os.path.dirname(path)):
         return args[1]
-    return scope.reader.read(path, include_dir=scope.include_dir, line=line, where=scope.read.path).exposed()
+    reader, key = scope.reader, (path, scope.include_dir)
+    if key not in reader.configs:  # each once: files that read another many times would take exponential time
+        reader.configs[key] = reader.read(path, include_dir=scope.include_dir, line=line, where=scope.read.path)
+    return reader.configs[key].exposed()
 
 
 def _merge_function(scope: _Scope, args: list, line: int) -> object:
