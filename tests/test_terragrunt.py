@@ -90,6 +90,23 @@ def test_include_chains_expose_locals_and_merge_inputs_as_the_strategy_says(tmp_
     assert "live/prod/deep/terragrunt.hcl" in report["findings"][0]["message"]
 
 
+def test_an_include_path_may_name_locals_and_compare_known_values(tmp_path, capsys):
+    write_files(tmp_path, {
+        "modules/rdp/main.tf": RDP_MODULE,
+        "live/open.hcl": 'inputs = {\n  admin_cidr = "0.0.0.0/0"\n}\n',
+        "live/closed.hcl": 'inputs = {\n  admin_cidr = "10.0.0.0/8"\n}\n',
+        # get_env takes its default ("false"), so the comparison chooses open.hcl.
+        "live/app/terragrunt.hcl": 'locals {\n  ci   = get_env("CI", "false") == "true" && true\n'
+                                   '  name = 1 != "1" ? "open" : "closed"\n}\n\ninclude {\n'
+                                   '  path = local.ci || !true ? "../closed.hcl" : "../${local.name}.hcl"\n}\n\n'
+                                   # A source whose subfolder starts with a slash, as path_relative_to_include()
+                                   # after `///` gives it; and find_in_parent_folders() finds folders too.
+                                   'terraform {\n  source = "${dirname(find_in_parent_folders("modules"))}'
+                                   '/modules///rdp"\n}\n',
+    })
+    assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/app")], [])
+
+
 def test_a_shallow_include_replaces_the_parents_inputs_with_the_childs(tmp_path, capsys):
     write_files(tmp_path, {
         "modules/rdp/main.tf": RDP_MODULE,

@@ -220,13 +220,7 @@ class _Reader:
             blocks = [c for c in body.children if c.type == "block"] if body is not None else []
             attributes = {_text(c.children[0]): c for c in body.children if c.type == "attribute"} if body else {}
             scope = _Scope(self, read, include_dir)
-            for block in blocks:
-                if _text(block.children[0]) == "include":
-                    if include_dir is not None:
-                        raise ConfigError(path, block.start_point[0] + 1,
-                                          "include in an included configuration (Terragrunt allows one level)")
-                    read.includes.append(self._include(block, scope))
-            for block in blocks:
+            for block in blocks:  # locals are evaluated when first named: an include's path may name one
                 if _text(block.children[0]) == "locals":
                     for name, node in _attributes(block).items():
                         scope.pending_locals[name] = node
@@ -234,6 +228,12 @@ class _Reader:
                     label = _labels(block)
                     if label:  # its outputs are known only after the other unit is applied
                         scope.dependencies[label[0]] = {"outputs": Unknown(f"dependency.{label[0]}.outputs")}
+            for block in blocks:
+                if _text(block.children[0]) == "include":
+                    if include_dir is not None:
+                        raise ConfigError(path, block.start_point[0] + 1,
+                                          "include in an included configuration (Terragrunt allows one level)")
+                    read.includes.append(self._include(block, scope))
             for name in list(scope.pending_locals):
                 scope.local(name)
             for block in blocks:
@@ -276,7 +276,7 @@ class _Reader:
         while self.inside(folder):
             self.files.append(folder)
             candidate = os.path.join(folder, name)
-            if os.path.isfile(candidate):
+            if os.path.exists(candidate):  # a folder too, as Terragrunt finds them
                 return os.path.abspath(candidate)
             parent = os.path.dirname(folder)
             if parent == folder:
@@ -300,7 +300,7 @@ class _Reader:
             cached = _cached(self.unit_dir, source)
             return (cached, None) if cached is not None else (None, str(source))
         base, _, sub = source.partition("//")
-        folder = self.path(self.unit_dir, os.path.join(base.split("?")[0], sub.split("?")[0]))
+        folder = self.path(self.unit_dir, os.path.join(base.split("?")[0], sub.split("?")[0].lstrip("/")))
         if not os.path.isdir(folder):  # as a Terraform module's source: that it exists is all that is looked at
             raise ConfigError(where, line, f"terraform source {excerpt(source, quote=False)} does not exist")
         if not self.inside(folder):
@@ -450,20 +450,48 @@ def _value_of(node, scope: _Scope) -> object:
         condition, yes, no = [c for c in node.children if c.type == "expression"]
         test = _evaluate(condition, scope)
         return _evaluate(yes if test else no, scope) if isinstance(test, bool) else Unknown("a condition")
-    if kind == "unary_operation" or kind == "operation":
-        children = [c for c in node.children if c.is_named]
-        if kind == "unary_operation" and _text(node.children[0]) == "-" and len(children) == 1:
-            value = _evaluate(children[0], scope)
-            return -value if isinstance(value, (int, float)) and not isinstance(value, bool) else Unknown("-")
-        if kind == "operation" and len(children) == 1:
-            return _evaluate(children[0], scope)
-        return Unknown("an operation")
+    if kind == "operation":
+        return _sequence(node, scope)
+    if kind == "unary_operation":
+        value = _parts(node.children[1:], scope)
+        operator = _text(node.children[0])
+        if operator == "-" and isinstance(value, (int, float)) and not isinstance(value, bool):
+            return -value
+        return (not value) if operator == "!" and isinstance(value, bool) else Unknown(operator)
+    if kind == "binary_operation":
+        return _binary(node, scope)
     return Unknown(kind)
 
 
+def _binary(node, scope: _Scope) -> object:
+    """``==`` and ``!=`` of known values (a number is never equal to a string, as in HCL),
+    ``&&`` and ``||`` of known bools; any other operation is unknown."""
+    at = next((i for i, c in enumerate(node.children) if not c.is_named and c.type in ("==", "!=", "&&", "||")), None)
+    if at is None:
+        return Unknown("an operation")
+    operator = node.children[at].type
+    left, right = _parts(node.children[:at], scope), _parts(node.children[at + 1:], scope)
+    if operator in ("&&", "||"):
+        if not isinstance(left, bool) or not isinstance(right, bool):
+            return Unknown(operator)
+        return (left and right) if operator == "&&" else (left or right)
+    if _has_unknown(left) or _has_unknown(right):
+        return Unknown(operator)
+    same = type(left) is type(right) and left == right or _number_like(left) and _number_like(right) and left == right
+    return same if operator == "==" else not same
+
+
+def _number_like(value: object) -> bool:
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
 def _sequence(node, scope: _Scope) -> object:
-    """An expression: a first part and its attribute and index steps (``local.x``, ``a[0]``)."""
-    parts = [c for c in node.children if c.is_named and c.type != "comment"]
+    return _parts(node.children, scope)
+
+
+def _parts(children, scope: _Scope) -> object:
+    """An expression's parts: a first one and its attribute and index steps (``local.x``, ``a[0]``)."""
+    parts = [c for c in children if c.is_named and c.type != "comment"]
     if not parts:
         return Unknown("an empty expression")
     first = parts[0]
