@@ -107,6 +107,26 @@ def test_an_include_path_may_name_locals_and_compare_known_values(tmp_path, caps
     assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/app")], [])
 
 
+def test_relative_paths_start_in_the_units_folder_and_in_a_read_files_own(tmp_path, capsys):
+    """An included file reads "cidr.hcl" from each unit's folder; a file read_terragrunt_config()
+    reads has its own folder as get_terragrunt_dir()."""
+    write_files(tmp_path, {
+        "modules/rdp/main.tf": RDP_MODULE,
+        "live/common.hcl": 'locals {\n  cidr = read_terragrunt_config("cidr.hcl")\n}\n\n'
+                           'terraform {\n  source = "${get_terragrunt_dir()}/../../modules//rdp"\n}\n\n'
+                           'inputs = {\n  admin_cidr = local.cidr.locals.value\n}\n',
+        "live/prod/terragrunt.hcl": 'include {\n  path = "../common.hcl"\n}\n',
+        "live/prod/cidr.hcl": 'locals {\n  value = read_terragrunt_config("${get_terragrunt_dir()}/../shared/'
+                              'world.hcl").locals.value\n}\n',
+        "live/shared/world.hcl": 'locals {\n  value = read_terragrunt_config("${get_terragrunt_dir()}/cidr.hcl")'
+                                 '.locals.value\n}\n',
+        "live/shared/cidr.hcl": 'locals {\n  value = "0.0.0.0/0"\n}\n',
+        "live/dev/terragrunt.hcl": 'include {\n  path = "../common.hcl"\n}\n',
+        "live/dev/cidr.hcl": 'locals {\n  value = "10.0.0.0/8"\n}\n',
+    })
+    assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/prod")], [])
+
+
 def test_a_shallow_include_replaces_the_parents_inputs_with_the_childs(tmp_path, capsys):
     write_files(tmp_path, {
         "modules/rdp/main.tf": RDP_MODULE,

@@ -81,7 +81,7 @@ def read_unit(folder: str, trees: Sequence[str], parsed: dict | None = None) -> 
     config = os.path.normpath(os.path.join(folder, UNIT_FILE))
     reader = _Reader(os.path.normpath(folder), trees, {} if parsed is None else parsed)
     try:
-        read = reader.read(config, include_dir=None)
+        read = reader.read(config, include_dir=None, context=reader.unit_dir)
         inputs = read.merged_inputs()
         module, source = reader.module(read)
     except ConfigError as exc:
@@ -207,9 +207,11 @@ class _Reader:
             raise ConfigError(path, known[2], "invalid HCL: Terragrunt cannot read this file")
         return known[0], known[1]
 
-    def read(self, path: str, include_dir: str | None, line: int = 0, where: str = "") -> _Read:
+    def read(self, path: str, include_dir: str | None, context: str, line: int = 0, where: str = "") -> _Read:
         """Read one file: ``include_dir`` is set for an included file (its folder is then
-        ``get_parent_terragrunt_dir()``)."""
+        ``get_parent_terragrunt_dir()``); ``context`` is ``get_terragrunt_dir()``, the folder its
+        relative paths start from: the unit's for the unit and its includes, a file's own for a
+        file read_terragrunt_config() reads (as Terragrunt parses it)."""
         self.depth += 1
         if self.depth > MAX_READS:
             raise ConfigError(where, line, f"configurations read inside each other more than {MAX_READS} deep")
@@ -219,7 +221,7 @@ class _Reader:
             body = next((c for c in root.children if c.type == "body"), None)
             blocks = [c for c in body.children if c.type == "block"] if body is not None else []
             attributes = {_text(c.children[0]): c for c in body.children if c.type == "attribute"} if body else {}
-            scope = _Scope(self, read, include_dir)
+            scope = _Scope(self, read, include_dir, context)
             for block in blocks:  # locals are evaluated when first named: an include's path may name one
                 if _text(block.children[0]) == "locals":
                     for name, node in _attributes(block).items():
@@ -260,8 +262,9 @@ class _Reader:
         if strategy not in ("no_merge", "shallow", "deep"):
             raise ConfigError(scope.read.path, line, f"include: merge_strategy {excerpt(str(strategy))} is not "
                                                      f"no_merge, shallow or deep")
-        path = self.path(os.path.dirname(scope.read.path), target)
-        parent = self.read(path, include_dir=os.path.dirname(path), line=line, where=scope.read.path)
+        path = self.path(scope.context, target)
+        parent = self.read(path, include_dir=os.path.dirname(path), context=scope.context, line=line,
+                           where=scope.read.path)
         return (labels[0] if labels else "", strategy, expose is True, parent)
 
     def path(self, folder: str, target: str) -> str:
@@ -342,8 +345,8 @@ _NONE = object()
 class _Scope:
     """What the expressions of one file can refer to, evaluated on demand."""
 
-    def __init__(self, reader: _Reader, read: _Read, include_dir: str | None):
-        self.reader, self.read, self.include_dir = reader, read, include_dir
+    def __init__(self, reader: _Reader, read: _Read, include_dir: str | None, context: str):
+        self.reader, self.read, self.include_dir, self.context = reader, read, include_dir, context
         self.pending_locals: dict = {}
         self.evaluating: set[str] = set()
         self.dependencies: dict = {}
@@ -590,7 +593,7 @@ def _find_in_parent_folders(scope: _Scope, args: list, line: int) -> object:
     name = args[0] if args else UNIT_FILE
     if not isinstance(name, str):
         return Unknown("find_in_parent_folders()")
-    start = os.path.join(scope.reader.unit_dir, UNIT_FILE)
+    start = os.path.join(scope.context, UNIT_FILE)
     return scope.reader.find_in_parent_folders(name, args[1] if len(args) > 1 else _NONE, start, line,
                                                scope.read.path)
 
@@ -598,12 +601,13 @@ def _find_in_parent_folders(scope: _Scope, args: list, line: int) -> object:
 def _read_terragrunt_config(scope: _Scope, args: list, line: int) -> object:
     if not args or not isinstance(args[0], str):
         return Unknown("read_terragrunt_config()")
-    path = scope.reader.path(os.path.dirname(scope.read.path), args[0])
+    path = scope.reader.path(scope.context, args[0])
     if len(args) > 1 and not os.path.isfile(path) and scope.reader.inside(os.path.dirname(path)):
         return args[1]
     reader, key = scope.reader, (path, scope.include_dir)
     if key not in reader.configs:  # each once: files that read another many times would take exponential time
-        reader.configs[key] = reader.read(path, include_dir=scope.include_dir, line=line, where=scope.read.path)
+        reader.configs[key] = reader.read(path, include_dir=scope.include_dir, context=os.path.dirname(path),
+                                          line=line, where=scope.read.path)
     return reader.configs[key].exposed()
 
 
@@ -667,7 +671,7 @@ _FUNCTIONS: dict[str, Callable[[_Scope, list, int], object]] = {
     "dirname": _string_function(os.path.dirname),
     "basename": _string_function(os.path.basename),
     "get_env": _get_env,
-    "get_terragrunt_dir": _path_function(lambda scope: scope.reader.unit_dir),
+    "get_terragrunt_dir": _path_function(lambda scope: scope.context),
     "get_parent_terragrunt_dir": _path_function(lambda scope: scope.include_dir or next(
         (os.path.dirname(p.path) for _, _, _, p in scope.read.includes), scope.reader.unit_dir)),
     "get_original_terragrunt_dir": _path_function(lambda scope: scope.reader.unit_dir),
