@@ -4,7 +4,8 @@ The unit's configuration is read here, offline, with tree-sitter's HCL grammar
 (tree-sitter-hcl, already the grammar of the guards) and a small evaluator of
 what a unit needs to name its module and its inputs: strings and templates,
 lists and maps, ``local.*``, ``include.*`` (``expose``), ``dependency.*``,
-``merge()``, ``concat()``, ``lookup()`` and Terragrunt's path functions.
+conditions, ``==``, ``!=``, ``&&``, ``||``, ``!``, ``merge()``, ``concat()``,
+``lookup()``, ``dirname()``, ``basename()`` and Terragrunt's path functions.
 Anything else, and every function that would need the machine, the network or
 a cloud account (``get_env`` takes its default only, ``run_cmd`` runs nothing,
 ``get_aws_account_id``), is unknown: the module's variable is then unknown too,
@@ -21,7 +22,7 @@ import re
 from collections.abc import Callable, Mapping, Sequence
 from typing import NamedTuple
 
-from winportlint.engine import within_trees
+from winportlint.engine import scanned_trees, within_trees
 from winportlint.excerpt import excerpt
 from winportlint.model import Direction, FileResult, InputError, Location, Peer, Permission, Provenance
 from winportlint.textfile import UnreadableFile, read_bytes
@@ -652,10 +653,15 @@ def _path_function(choose: Callable[[_Scope], str]) -> Callable[[_Scope, list, i
     return lambda scope, args, line: os.path.abspath(choose(scope))
 
 
+def _parent_dir(scope: _Scope) -> str:
+    """``get_parent_terragrunt_dir()``: the included file's folder (from the unit: its first include's)."""
+    return scope.include_dir or next((os.path.dirname(p.path) for _, _, _, p in scope.read.includes),
+                                     scope.reader.unit_dir)
+
+
 def _relative(to_include: bool) -> Callable[[_Scope, list, int], object]:
     def function(scope: _Scope, args: list, line: int) -> object:
-        include = scope.include_dir or next((os.path.dirname(p.path) for _, _, _, p in scope.read.includes),
-                                            scope.reader.unit_dir)
+        include = _parent_dir(scope)
         if to_include:
             return os.path.relpath(scope.reader.unit_dir, include).replace(os.sep, "/")
         return os.path.relpath(include, scope.reader.unit_dir).replace(os.sep, "/")
@@ -672,23 +678,12 @@ _FUNCTIONS: dict[str, Callable[[_Scope, list, int], object]] = {
     "basename": _string_function(os.path.basename),
     "get_env": _get_env,
     "get_terragrunt_dir": _path_function(lambda scope: scope.context),
-    "get_parent_terragrunt_dir": _path_function(lambda scope: scope.include_dir or next(
-        (os.path.dirname(p.path) for _, _, _, p in scope.read.includes), scope.reader.unit_dir)),
+    "get_parent_terragrunt_dir": _path_function(_parent_dir),
     "get_original_terragrunt_dir": _path_function(lambda scope: scope.reader.unit_dir),
-    "get_repo_root": _path_function(lambda scope: _repo_root(scope.reader.unit_dir)),
+    "get_repo_root": _path_function(lambda scope: scanned_trees([scope.reader.unit_dir])[0]),
     "path_relative_to_include": _relative(True),
     "path_relative_from_include": _relative(False),
 }
-
-
-def _repo_root(folder: str) -> str:
-    start = folder
-    while not os.path.lexists(os.path.join(folder, ".git")):
-        parent = os.path.dirname(folder)
-        if parent == folder:
-            return start
-        folder = parent
-    return folder
 
 
 # -- evaluating the units ----------------------------------------------------------------------
