@@ -127,6 +127,26 @@ def test_relative_paths_start_in_the_units_folder_and_in_a_read_files_own(tmp_pa
     assert check_folder(tmp_path, capsys) == (1, [RDP_LINE.format(unit="live/prod")], [])
 
 
+def test_the_functions_that_build_inputs_and_paths(tmp_path, capsys):
+    module = RDP_MODULE.replace("[var.admin_cidr]", "var.cidrs").replace(
+        'variable "admin_cidr" {\n  type    = string\n  default = "10.0.0.0/8"',
+        'variable "cidrs" {\n  type    = list(string)\n  default = []')
+    write_files(tmp_path, {
+        "modules/app/main.tf": module,
+        "live/root.hcl": 'terraform {\n  source = "${get_repo_root()}/modules//${path_relative_to_include()}"\n}\n',
+        "live/app/terragrunt.hcl": 'include {\n  path = find_in_parent_folders("root.hcl")\n}\n\nlocals {\n'
+                                   '  by_env = { prod = "0.0.0.0/0", dev = "10.1.0.0/16" }\n}\n\n'
+                                   'inputs = merge({ cidrs = ["10.0.0.0/8"] }, {\n'
+                                   '  cidrs = concat(["10.2.0.0/16"], [lookup(local.by_env, "prod", "10.3.0.0/16")])\n'
+                                   '})\n',
+    })
+    (tmp_path / ".git").mkdir()
+    code, findings, errors = check_folder(tmp_path, capsys)
+    assert (code, errors) == (1, [])
+    assert [line.split(" on ")[0] for line in findings] == [
+        "modules/app/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet)"]
+
+
 def test_a_shallow_include_replaces_the_parents_inputs_with_the_childs(tmp_path, capsys):
     write_files(tmp_path, {
         "modules/rdp/main.tf": RDP_MODULE,
