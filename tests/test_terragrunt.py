@@ -253,11 +253,12 @@ def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys)
     # The module's root, as registry sources name it with `//.`: its named rules.
     write_files(tmp_path, {"live/rdp/terragrunt.hcl": _unit(
         source="tfr:///terraform-aws-modules/security-group/aws//.?version=4.17.0",
-        inputs='ingress_rules       = ["rdp-tcp"]\n  ingress_cidr_blocks = ["0.0.0.0/0"]')})
+        inputs='egress_cidr_blocks  = ["0.0.0.0/0"]\n  ingress_rules       = ["rdp-tcp"]\n'
+               '  ingress_cidr_blocks = ["0.0.0.0/0"]\n  tags                = { range = "0.0.0.0/0" }')})
     code, findings, errors = check_folder(tmp_path, capsys)
     assert [line.split(": Remote")[0] for line in findings] == [
-        "live/rdp/terragrunt.hcl:7:27: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-        "terraform-aws-modules/security-group/aws"]
+        "live/rdp/terragrunt.hcl:8:27: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
+        "terraform-aws-modules/security-group/aws"]  # the CIDR of the input the rule takes
 
 
 def test_nothing_outside_the_scanned_folders_is_read(tmp_path, capsys):

@@ -792,10 +792,20 @@ def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
     permissions, errors = reader.read()
     result.errors.extend(errors)
     step = Provenance("resource", "module", shown, Location(shown, 1, 1))
-    written = {str(cidr): cidr.location for value in (unit.inputs or {}).values() for cidr in _strings(value)
-               if isinstance(cidr, Written)}
-    result.permissions += [p._replace(resource=registry, location=written.get(p.peer.text, p.location),
+    result.permissions += [p._replace(resource=registry, location=_written_in(unit.inputs or {}, p),
                                       provenance=(*p.provenance, step)) for p in permissions]
+
+
+def _written_in(inputs: dict, permission: Permission) -> Location:
+    """Where the permission's CIDR is written: in the input its rule took it from (``input
+    ingress_cidr_blocks``), else in any input; else where the inputs are set."""
+    taken = [re.match(r"input ([\w-]+)", p.detail) for p in permission.provenance if p.kind == "module input"]
+    named = [inputs.get(match[1]) for match in taken if match]
+    for value in (*named, inputs):
+        for text in _strings(value):
+            if isinstance(text, Written) and text == permission.peer.text:
+                return text.location
+    return permission.location
 
 
 def _strings(value: object) -> list[str]:
