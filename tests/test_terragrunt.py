@@ -233,6 +233,24 @@ def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys
     assert lint([tmp_path]).files == [str(tmp_path / "live" / "app" / "terragrunt.hcl")]
 
 
+def test_a_finding_at_a_terragrunt_hcl_is_suppressed_by_a_comment_there(tmp_path, capsys):
+    write_files(tmp_path, {
+        "live/app/terragrunt.hcl": _unit(
+            source="tfr:///terraform-aws-modules/security-group/aws//modules/rdp?version=5.1.0",
+            inputs='ingress_cidr_blocks = ["0.0.0.0/0"]  # winportlint: ignore[WPL101] RDP gateway, SEC-9'),
+        "live/other/terragrunt.hcl": _unit(
+            source="git::https://example.com/m.git",
+            inputs='partner = "0.0.0.0/0"  # winportlint: ignore[WPL001] partner VPN, SEC-7\n  cidr = "::/0"'),
+    })
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
+        "live/other/terragrunt.hcl:7:11: WPL001 info inputs.cidr may be open to the internet on a port not known "
+        "before deployment: input cidr is ::/0, passed to git::https://example.com/m.git, which is not downloaded "
+        "(run terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, "
+        "139/tcp or one of 20 more this opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 "
+        "R2], File and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing "
+        "(NB-Session-In) [Windows Server 2012, 2012 R2], and 26 more catalog rules [via live/other/terragrunt.hcl]"], [])
+
+
 def test_world_cidrs_for_egress_passed_to_a_remote_module_are_not_reported(tmp_path, capsys):
     write_files(tmp_path, {"live/app/terragrunt.hcl": _unit(
         source="git::https://example.com/org/modules.git//app", inputs='egress_cidr_blocks = ["0.0.0.0/0"]')})

@@ -34,9 +34,9 @@ class TerraformFormat:
         return read_plan(path, data)
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]] | None:
-        """Comments of HCL files (``.tf``, ``.tfvars``); none in JSON (``.tf.json``, plans)."""
+        """Comments of HCL files (``.tf``, ``.tfvars``, Terragrunt's ``.hcl``); none in JSON (``.tf.json``, plans)."""
         lower = path.lower()
-        if lower.endswith((".tf", ".tfvars")):
+        if lower.endswith((".tf", ".tfvars", ".hcl")):
             from .hcl_positions import comments
 
             return comments(data)
