@@ -358,6 +358,12 @@ def test_every_file_a_unit_reads_is_an_input_of_the_cached_result(tmp_path, monk
     assert main(["check", "."]) == 0
     (tmp_path / "modules" / "rdp" / "open.auto.tfvars").write_text('admin_cidr = "::/0"\n')
     assert main(["check", "."]) == 1
+    # A remote source downloaded after a run is read in the next one.
+    write_files(tmp_path, {"live/remote/terragrunt.hcl": _unit(source="git::https://example.com/m.git//rdp")})
+    (tmp_path / "modules" / "rdp" / "open.auto.tfvars").unlink()
+    assert main(["check", "."]) == 0
+    write_files(tmp_path, {"live/remote/.terragrunt-cache/h1/h2/rdp/main.tf": RDP_MODULE})
+    assert main(["check", "."]) == 1
 
 
 def test_values_terragrunt_itself_hangs_on_are_bounded_here(tmp_path, capsys):

@@ -301,7 +301,8 @@ class _Reader:
         if not isinstance(source, str):
             return None, None
         if _REMOTE.match(source):
-            cached = _cached(self.unit_dir, source)
+            cached, searched = _cached(self.unit_dir, source)
+            self.files += searched  # a download made later is a change
             return (cached, None) if cached is not None else (None, str(source))
         base, _, sub = source.partition("//")
         folder = self.path(self.unit_dir, os.path.join(base.split("?")[0], sub.split("?")[0].lstrip("/")))
@@ -318,19 +319,20 @@ class _Reader:
 _REMOTE = re.compile(r"^([a-z0-9]+::|[a-z][a-z0-9+.-]*://|git@|(github|bitbucket)\.org/|github\.com/)", re.I)
 
 
-def _cached(unit_dir: str, source: str) -> str | None:
+def _cached(unit_dir: str, source: str) -> tuple[str | None, list[str]]:
     """Where Terragrunt downloaded a remote source: ``.terragrunt-cache/<hash>/<hash>/<subfolder>``
-    (one download only: with several, which one runs is not known)."""
+    (one download only: with several, which one runs is not known); and the folders looked in."""
     address = re.sub(r"^[a-z0-9]+::", "", source, flags=re.I).split("?")[0]
     sub = address.rpartition("://")[2].partition("//")[2]
     top = os.path.join(unit_dir, ".terragrunt-cache")
-    found = []
+    found, searched = [], [unit_dir, top]
     for first in _listing(top):
+        searched.append(os.path.join(top, first))
         for second in _listing(os.path.join(top, first)):
             folder = os.path.normpath(os.path.join(top, first, second, sub))
             if os.path.isdir(folder):
                 found.append(folder)
-    return found[0] if len(found) == 1 else None
+    return (found[0] if len(found) == 1 else None), searched
 
 
 def _listing(folder: str) -> list[str]:
