@@ -17,8 +17,8 @@ if TYPE_CHECKING:
     from .catalog import Catalog
 
 #: Folders that never hold a user's templates.
-SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", "node_modules", "__pycache__", ".venv", "venv",
-                          ".tox", ".nox", ".mypy_cache", ".pytest_cache"})
+SKIPPED_DIRS = frozenset({".git", ".hg", ".svn", ".terraform", ".terragrunt-cache", "node_modules", "__pycache__",
+                          ".venv", "venv", ".tox", ".nox", ".mypy_cache", ".pytest_cache"})
 
 
 class Selection(NamedTuple):

@@ -17,8 +17,9 @@ class TerraformFormat:
     name = "terraform"
     #: Plan JSON files are read one by one, by content.
     suffixes = (".json",)
-    #: A module is a folder: any of these files makes its folder be read (OpenTofu's too).
-    folder_suffixes = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json")
+    #: A module is a folder: any of these files makes its folder be read (OpenTofu's and
+    #: Terragrunt's too).
+    folder_suffixes = (".tf", ".tf.json", ".tofu", ".tofu.json", ".tfvars", ".tfvars.json", "terragrunt.hcl")
 
     def environment(self) -> dict[str, str]:
         """The ``TF_VAR_*`` variables, which set the modules' variables (the only part of the
@@ -35,9 +36,10 @@ class TerraformFormat:
         return read_plan(path, data)
 
     def comments(self, path: str, data: bytes) -> list[tuple[int, int, str]] | None:
-        """Comments of HCL files (``.tf``, ``.tofu``, ``.tfvars``); none in JSON (``.tf.json``, plans)."""
+        """Comments of HCL files (``.tf``, ``.tofu``, ``.tfvars``, Terragrunt's ``.hcl``); none in JSON
+        (``.tf.json``, plans)."""
         lower = path.lower()
-        if lower.endswith((".tf", ".tofu", ".tfvars")):
+        if lower.endswith((".tf", ".tofu", ".tfvars", ".hcl")):
             from .hcl_positions import comments
 
             return comments(data)
@@ -69,10 +71,16 @@ class TerraformFormat:
             choose_go_gc([files[folder] for folder in modules])
             start_helpers(1)
         calls, errors = module_calls({folder: files[folder] for folder in modules}, scanned_folders(folders, settings))
-        result = FileResult(errors=errors)
+        result, through_units = FileResult(), set()
+        units = [folder for folder in folders if os.path.isfile(os.path.join(folder, "terragrunt.hcl"))]
+        if units:  # Terragrunt: the modules the units run are read through them (see ``terragrunt``)
+            from .terragrunt import check_units
+
+            result, through_units = check_units(units, settings)
+        result.errors.extend(errors)
         # Roots: modules no other module calls, whose calls can be evaluated, and that may hold a security group.
-        roots = [folder for folder in modules
-                 if calls[folder].root and not calls[folder].errors and calls[folder].holds]
+        roots = [folder for folder in modules if calls[folder].root and not calls[folder].errors
+                 and calls[folder].holds and os.path.realpath(folder) not in through_units]
         from .scenarios import scenario_files
 
         choice = settings.get("scenarios", "auto")

@@ -268,6 +268,14 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         with open(cli_vars, "w", encoding="utf-8") as handle:
             handle.write(_tfvars(variables))
         var_paths.append(os.path.relpath(cli_vars, folder))
+    unit = settings.get("unit_inputs")  # a Terragrunt unit's (see ``terragrunt``): (values, where they are set)
+    if unit is not None:  # set as TF_VAR_* by Terragrunt: the module's own variable files come after them
+        scratch = scratch or tempfile.TemporaryDirectory(prefix="winportlint-")
+        unit_vars = os.path.join(scratch.name, "terragrunt-inputs.tfvars.json")
+        with open(unit_vars, "w", encoding="utf-8") as handle:
+            json.dump(unit[0], handle)
+        var_paths.insert(0, os.path.relpath(unit_vars, folder))
+        evaluation.var_sources.insert(0, unit[1])
     os.environ.setdefault("GOGC", "100")  # when choose_go_gc was not asked (helpers read it when they start)
     from . import file_reads, isolated
 

@@ -126,7 +126,8 @@ def readable(source: bytes) -> bytes:
 
 @lru_cache(maxsize=1)
 def hcl_parser():
-    """tree-sitter's HCL parser (its grammar is HCL native syntax)."""
+    """tree-sitter's HCL parser (its grammar is HCL native syntax): of each file on its own, the
+    values the guards check, and Terragrunt's configuration (see ``terragrunt``)."""
     import tree_sitter
     import tree_sitter_hcl
 
