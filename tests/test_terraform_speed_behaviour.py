@@ -72,7 +72,8 @@ def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, mon
     write_files(tmp_path / "m", {"main.tf": GROUP})
     seen = []
     read = extract.ModuleReader.read
-    monkeypatch.setattr(extract.ModuleReader, "read", lambda self: seen.append(gc.isenabled()) or read(self))
+    monkeypatch.setattr(extract.ModuleReader, "read",
+                        lambda self, *args: seen.append(gc.isenabled()) or read(self, *args))
     was_enabled = gc.isenabled()
     try:
         gc.enable()
@@ -82,7 +83,7 @@ def test_the_cyclic_collector_is_paused_while_reading_and_restored(tmp_path, mon
         TerraformFormat().parse_folders([str(tmp_path / "m")], {})
         assert seen == [False, False] and not gc.isenabled()
         gc.enable()
-        monkeypatch.setattr(extract.ModuleReader, "read", lambda self: 1 / 0)
+        monkeypatch.setattr(extract.ModuleReader, "read", lambda self, *args: 1 / 0)
         with pytest.raises(ZeroDivisionError):
             TerraformFormat().parse_folders([str(tmp_path / "m")], {})
         assert gc.isenabled()
@@ -121,10 +122,10 @@ GROUP_RESOURCES = {
 
 def _unfiltered(folder: str):
     """What the module gives when it is evaluated whatever the prefilter says."""
-    from winportlint.plugins.terraform.extract import ModuleReader
+    from winportlint.plugins.terraform.reading import read_module
 
     evaluation = evaluate.evaluate(folder, {})
-    return ModuleReader(evaluation).read()[0] if not evaluation.errors else []
+    return read_module(evaluation).permissions if not evaluation.errors else []
 
 
 def _json_module(kind: str) -> str:
@@ -308,7 +309,7 @@ def test_without_a_jobs_setting_there_is_a_thread_per_core(monkeypatch):
 
 def test_reading_with_indexes_read_ahead_gives_what_reading_on_demand_gives(tmp_path):
     from winportlint.plugins.terraform import hcl_positions
-    from winportlint.plugins.terraform.extract import ModuleReader
+    from winportlint.plugins.terraform.reading import read_module
 
     folders = _mixed_modules(tmp_path)
     compared = 0
@@ -319,12 +320,12 @@ def test_reading_with_indexes_read_ahead_gives_what_reading_on_demand_gives(tmp_
         files = evaluate.module_files(folder)
         for path in files:
             hcl_positions.forget_index(path)
-        on_demand = ModuleReader(evaluation).read()
+        on_demand = read_module(evaluation)
         assert not set(hcl_positions._kept.entries) & set(files)  # the reading drops what it used
         hcl_positions.read_ahead(files, lambda: False)
         assert set(files) <= set(hcl_positions._kept.entries)
-        assert ModuleReader(evaluation).read() == on_demand
-        compared += bool(on_demand[0])
+        assert read_module(evaluation) == on_demand
+        compared += bool(on_demand.permissions)
     assert compared > 10
     small = str(tmp_path / "small0" / "main.tf")
     hcl_positions.forget_index(small)

@@ -214,8 +214,8 @@ def _read_here(roots: list[str], work: Work, settings: Mapping[str, object],
     its syntax indexes while its evaluation runs). With one job and ``ahead``, the
     evaluations of that many roots are sent ahead to one helper (see ``isolated.Ahead``)."""
     from .evaluate import Runner, choose_go_gc, start
-    from .extract import ModuleReader
     from .hcl_positions import forget_index, read_ahead
+    from .reading import read_module
 
     choose_go_gc([work[root][0] for root in roots])
     with Runner(jobs, ahead=ahead > 1) as runner:
@@ -233,15 +233,15 @@ def _read_here(roots: list[str], work: Work, settings: Mapping[str, object],
             if evaluation.errors:
                 outcome = inputs, evaluation.errors, [], [], [], []
             else:
-                reader = ModuleReader(evaluation)
-                permissions, errors = reader.read()
+                reading = read_module(evaluation)
+                permissions, errors = reading.permissions, reading.errors
                 for scenario in work[folder][3]:
                     found, scenario_errors = _scenario(folder, work[folder], scenario, settings, runner,
                                                        permissions, errors)
                     permissions, errors = permissions + found, errors + scenario_errors
                     inputs.append(scenario)
-                outcome = inputs, [], _without(permissions, evaluation.dropped), errors, reader.targets, \
-                    reader.subnet_acls
+                outcome = inputs, [], _without(permissions, evaluation.dropped), errors, reading.targets, \
+                    reading.subnet_acls
             for path in work[folder][0]:  # indexes are large: keep one module's at a time
                 forget_index(path)
             yield outcome
@@ -264,11 +264,12 @@ def _scenario(folder: str, work: tuple[list[str], list[str], list[str], list[str
     among ``known`` (their provenance names the variable files read), and its errors not among
     ``known_errors``, each naming the file."""
     from .evaluate import start
-    from .extract import ModuleReader
+    from .reading import read_module
 
     var_files = [*(settings.get("var_files") or ()), scenario]
     evaluation = start(folder, {**settings, "var_files": var_files}, work[0], runner, work[2])()
-    permissions, errors = ModuleReader(evaluation).read() if not evaluation.errors else ([], evaluation.errors)
+    reading = read_module(evaluation) if not evaluation.errors else None
+    permissions, errors = (reading.permissions, reading.errors) if reading else ([], evaluation.errors)
     seen = {p._replace(provenance=()) for p in known}
     named = f" (with {os.path.relpath(scenario, folder or '.')})"
     return [p for p in permissions if p._replace(provenance=()) not in seen], \

@@ -24,7 +24,7 @@ from winportlint.model import (Direction, Evidence, InputError, Location, Peer, 
                                SubnetAcl, Target)
 from winportlint.textfile import read_bytes
 
-from .extract import ModuleReader, RuleError, _meta, _module_prefixes, _Rule, _unknown
+from .extract import ModuleReader, Rule, RuleError, block_meta, module_prefixes, unknown_reason
 
 INSTANCE = "aws_instance"
 LAUNCH_TEMPLATE = "aws_launch_template"
@@ -72,7 +72,7 @@ class ContextReader:
             if not isinstance(entries, list):
                 continue
             for entry in entries:
-                meta = _meta(entry)
+                meta = block_meta(entry)
                 if meta.get("type") not in ("resource", "data"):
                     continue
                 path = str(meta.get("path", ""))
@@ -102,8 +102,8 @@ class ContextReader:
             elif kind == CLASSIC_LB:
                 self._classic(entry, kind)
         except RuleError as exc:
-            location = self.reader._block_location(entry)
-            self.reader.errors.append(InputError(location.file, location.line, f"{_meta(entry).get('path')}: {exc}"))
+            location = self.reader.block_location(entry)
+            self.reader.errors.append(InputError(location.file, location.line, f"{block_meta(entry).get('path')}: {exc}"))
 
     # -- references ---------------------------------------------------------------------------
 
@@ -116,10 +116,10 @@ class ContextReader:
         elif isinstance(value, dict) and isinstance(value.get("__attribute__"), str):
             match = _REFERENCE.match(value["__attribute__"])
             if match and match[2] not in ("var", "local", "module", "each", "count", "path", "terraform", "self"):
-                address = (f"{_module_of(_meta(entry).get('path', ''))}{match[1] or ''}{match[2]}.{match[3]}"
+                address = (f"{_module_of(block_meta(entry).get('path', ''))}{match[1] or ''}{match[2]}.{match[3]}"
                            f"{match[4] or ''}")
                 found = self.by_path.get(address)
-        if found is not None and kinds and _meta(found).get("label") not in kinds:
+        if found is not None and kinds and block_meta(found).get("label") not in kinds:
             return None
         return found
 
@@ -127,7 +127,7 @@ class ContextReader:
         """A resource of ``kinds`` referred to by id, by its ``name`` attribute (same module), or unresolved."""
         found = self._referenced(value, entry, kinds)
         if found is None and isinstance(value, str):
-            module = _module_of(_meta(entry).get("path", ""))
+            module = _module_of(block_meta(entry).get("path", ""))
             for kind in kinds:
                 found = self.named.get((kind, module + value))
                 if found is not None:
@@ -139,9 +139,9 @@ class ContextReader:
         literal id as written (prefixed, as the extractor keys a literal security_group_id)."""
         found = self._by_name(value, entry, kinds) if by_name else self._referenced(value, entry)
         if found is not None:
-            if kinds and _meta(found).get("label") not in kinds:
+            if kinds and block_meta(found).get("label") not in kinds:
                 return None
-            return self.prefix + str(_meta(found).get("path", ""))
+            return self.prefix + str(block_meta(found).get("path", ""))
         if isinstance(value, str) and value and value not in self.by_id:
             return self.prefix + value
         return None
@@ -154,13 +154,13 @@ class ContextReader:
 
     def _address(self, value: object, entry: dict, kinds: tuple[str, ...], by_name: bool = False) -> str | None:
         found = self._by_name(value, entry, kinds) if by_name else self._referenced(value, entry, kinds)
-        return str(_meta(found).get("path", "")) if found is not None else None
+        return str(block_meta(found).get("path", "")) if found is not None else None
 
     # -- targets ------------------------------------------------------------------------------
 
     def _target(self, entry: dict, kind: str) -> Target:
-        meta = _meta(entry)
-        block = self.reader._block(meta)
+        meta = block_meta(entry)
+        block = self.reader.block(meta)
         attributes = block.attributes if block else {}
         groups: list[str] = []
         subnets: list[str] = []
@@ -209,7 +209,7 @@ class ContextReader:
         if kind == INSTANCE and entry.get("get_password_data") is True:
             evidence.append(Evidence("password-data", "true", "get_password_data",
                                      self._position(meta, attributes, "get_password_data")))
-        return Target(str(meta.get("path", "")), kind, self.reader._block_location(entry),
+        return Target(str(meta.get("path", "")), kind, self.reader.block_location(entry),
                       _unique(groups), _unique(subnets), _unique(uses), tuple(evidence))
 
     def _unnamed_groups(self, entry: dict, kind: str, groups: list[str]) -> list[str]:
@@ -222,10 +222,10 @@ class ContextReader:
         if not nulls:
             return []
         referred = []
-        for reference in _meta(entry).get("references") or ():
+        for reference in block_meta(entry).get("references") or ():
             found = self.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
-            if found is not None and _meta(found).get("label") in ("aws_security_group", "aws_default_security_group"):
-                key = self.prefix + str(_meta(found).get("path", ""))
+            if found is not None and block_meta(found).get("label") in ("aws_security_group", "aws_default_security_group"):
+                key = self.prefix + str(block_meta(found).get("path", ""))
                 if key not in groups and key not in referred:
                     referred.append(key)
         return referred if len(referred) == nulls else []
@@ -241,10 +241,10 @@ class ContextReader:
             if id_key == "id":
                 # The evaluator gives every nested block an ``id`` of its own, over the written one:
                 # the launch template referred to is among the block's references.
-                for reference in _meta(spec).get("references") or ():
+                for reference in block_meta(spec).get("references") or ():
                     found = self.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
-                    if found is not None and _meta(found).get("label") == LAUNCH_TEMPLATE:
-                        uses.append(str(_meta(found).get("path", "")))
+                    if found is not None and block_meta(found).get("label") == LAUNCH_TEMPLATE:
+                        uses.append(str(block_meta(found).get("path", "")))
         return uses
 
     def _sg_attachment(self, entry: dict) -> Target | None:
@@ -252,15 +252,15 @@ class ContextReader:
         group = self._key(entry.get("security_group_id"), entry, ("aws_security_group", "aws_default_security_group"))
         if interface is None or group is None:
             return None
-        meta = _meta(interface)
-        return Target(str(meta.get("path", "")), str(meta.get("label", "")), self.reader._block_location(entry),
+        meta = block_meta(interface)
+        return Target(str(meta.get("path", "")), str(meta.get("label", "")), self.reader.block_location(entry),
                       (group,))
 
     # -- evidence -----------------------------------------------------------------------------
 
     def _position(self, meta: dict, attributes: dict, name: str, text: str | None = None) -> Location:
         attribute = attributes.get(name)
-        file = self.reader._file(meta)
+        file = self.reader.file_of(meta)
         if attribute is None:
             return Location(file, int(meta.get("line_start") or 1), 1)
         return Location(file, *attribute.position_of(text))
@@ -269,7 +269,7 @@ class ContextReader:
         value = entry.get(name)
         if value is None:
             return []
-        meta = _meta(entry)
+        meta = block_meta(entry)
         source = self._referenced(value, entry)
         if source is not None:
             return self._data_image(source)
@@ -282,11 +282,11 @@ class ContextReader:
         raise RuleError(f"{name} {excerpt(value)} is not an image id")
 
     def _data_image(self, source: dict) -> list[Evidence]:
-        meta = _meta(source)
+        meta = block_meta(source)
         if meta.get("type") != "data":
             return []
         path = str(meta.get("path", ""))
-        block = self.reader._block(meta)
+        block = self.reader.block(meta)
         attributes = block.attributes if block else {}
         found = []
         if meta.get("label") == "aws_ssm_parameter":
@@ -296,14 +296,14 @@ class ContextReader:
         elif meta.get("label") == "aws_ami":
             on_line: dict[tuple, int] = {}
             for item in _blocks(source.get("filter")):
-                item_meta = _meta(item)
+                item_meta = block_meta(item)
                 filter_name = item.get("name")
                 kind = {"name": "image", "platform": "platform"}.get(filter_name) if isinstance(filter_name, str) else None
                 line_key = (item_meta.get("filename"), item_meta.get("line_start"))
                 on_line[line_key] = on_line.get(line_key, -1) + 1
                 if kind is None:
                     continue
-                item_block = self.reader._block(item_meta, "filter", on_line[line_key]) if item_meta else None
+                item_block = self.reader.block(item_meta, "filter", on_line[line_key]) if item_meta else None
                 item_attributes = item_block.attributes if item_block else {}
                 where = item_meta if item_meta else meta
                 for value in _items(item.get("values"), "values"):
@@ -316,7 +316,7 @@ class ContextReader:
         return found
 
     def _user_data(self, entry: dict, kind: str, attributes: dict) -> list[Evidence]:
-        meta = _meta(entry)
+        meta = block_meta(entry)
         found = []
         if meta.get("plan"):
             return found  # a plan gives the user data's hash, not its text
@@ -336,19 +336,19 @@ class ContextReader:
     # -- network ACLs -------------------------------------------------------------------------
 
     def _network_acl(self, entry: dict, kind: str) -> None:
-        meta = _meta(entry)
+        meta = block_meta(entry)
         address = str(meta.get("path", ""))
         acl = self.prefix + address
-        entry_location = self.reader._block_location(entry)
+        entry_location = self.reader.block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             for item, rule in self.reader.inline_rules(entry, key):
                 try:
                     self._acl_permissions(address, kind, address, direction, rule, "rule_no", "action",
-                                          self.reader._provenance(entry, item), entry_location)
+                                          self.reader.provenance(entry, item), entry_location)
                 except RuleError as exc:
                     self.reader.errors.append(InputError(rule.location.file, rule.location.line,
                                                          f"{address} {key}: {exc}"))
-        block = self.reader._block(meta)
+        block = self.reader.block(meta)
         attributes = block.attributes if block else {}
         for item in _items(entry.get("subnet_ids"), "subnet_ids"):
             subnet = self._key(item, entry, ("aws_subnet", "aws_default_subnet"))
@@ -357,7 +357,7 @@ class ContextReader:
                     meta, attributes, "subnet_ids", item if isinstance(item, str) else None)))
 
     def _acl_rule(self, entry: dict, kind: str) -> None:
-        meta = _meta(entry)
+        meta = block_meta(entry)
         address = str(meta.get("path", ""))
         egress = entry.get("egress", False)
         if isinstance(egress, dict) or egress is None:
@@ -365,30 +365,30 @@ class ContextReader:
         if not isinstance(egress, bool):
             raise RuleError(f"egress must be true or false, not {excerpt(egress)}")
         found = self._referenced(entry.get("network_acl_id"), entry, NETWORK_ACLS)
-        acl = str(_meta(found).get("path")) if found is not None else entry.get("network_acl_id")
+        acl = str(block_meta(found).get("path")) if found is not None else entry.get("network_acl_id")
         acl = acl if isinstance(acl, str) and acl and acl not in self.by_id else address
-        block = self.reader._block(meta)
-        location = self.reader._block_location(entry)
-        rule = _Rule(entry, block.attributes if block else {}, location)
+        block = self.reader.block(meta)
+        location = self.reader.block_location(entry)
+        rule = Rule(entry, block.attributes if block else {}, location)
         self._acl_permissions(address, kind, acl, Direction.EGRESS if egress else Direction.INGRESS, rule,
-                              "rule_number", "rule_action", self.reader._provenance(entry), location)
+                              "rule_number", "rule_action", self.reader.provenance(entry), location)
 
-    def _acl_permissions(self, address: str, kind: str, acl: str, direction: Direction, rule: _Rule,
+    def _acl_permissions(self, address: str, kind: str, acl: str, direction: Direction, rule: Rule,
                          number_key: str, action_key: str, provenance: tuple[Provenance, ...],
                          resource_location: Location) -> None:
         number = rule.values.get(number_key)
-        if _unknown(number, number_key):
+        if unknown_reason(number, number_key):
             number = None
         else:
             number = netmath.parse_port(number) if not isinstance(number, bool) else None
             if number is None or not 1 <= number <= 32766:
                 raise RuleError(f"{number_key} {excerpt(rule.values.get(number_key))} is not a rule number (1-32766)")
         action = rule.values.get(action_key)
-        if _unknown(action, action_key):
+        if unknown_reason(action, action_key):
             return  # allow or deny is not known: nothing can be said
         if not isinstance(action, str) or action.lower() not in ("allow", "deny"):
             raise RuleError(f"{action_key} must be allow or deny, not {excerpt(action)}")
-        permissions = list(self.reader._rule_permissions(address, kind, acl, direction, rule, provenance,
+        permissions = list(self.reader.rule_permissions(address, kind, acl, direction, rule, provenance,
                                                          resource_location, protocol_key="protocol",
                                                          ipv4="cidr_block", ipv6="ipv6_cidr_block"))
         # A plan spells an absent CIDR as "" (cidr_block or ipv6_cidr_block): no entry for it.
@@ -400,8 +400,8 @@ class ContextReader:
         subnet = self._key(entry.get("subnet_id"), entry, ("aws_subnet", "aws_default_subnet"))
         if acl is None or subnet is None:
             return
-        meta = _meta(entry)
-        block = self.reader._block(meta)
+        meta = block_meta(entry)
+        block = self.reader.block(meta)
         value = entry.get("subnet_id")
         self.subnet_acls.append(SubnetAcl(acl, subnet, self._position(
             meta, block.attributes if block else {}, "subnet_id", value if isinstance(value, str) else None)))
@@ -410,12 +410,12 @@ class ContextReader:
 
     def _scheme(self, balancer: dict) -> tuple[Peer, Provenance] | None:
         """The peer of an internet-facing load balancer (None for an internal one)."""
-        meta = _meta(balancer)
-        block = self.reader._block(meta)
+        meta = block_meta(balancer)
+        block = self.reader.block(meta)
         attributes = block.attributes if block else {}
         location = self._position(meta, attributes, "internal")
         internal = balancer.get("internal")
-        why = _unknown(internal, "internal") if "internal" in balancer or "internal" in attributes else None
+        why = unknown_reason(internal, "internal") if "internal" in balancer or "internal" in attributes else None
         if why:
             return Peer("unknown", why), Provenance("Scheme", "unknown", why, location)
         if internal is True:
@@ -433,8 +433,8 @@ class ContextReader:
         if scheme is None:
             return
         peer, scheme_step = scheme
-        meta = _meta(entry)
-        block = self.reader._block(meta)
+        meta = block_meta(entry)
+        block = self.reader.block(meta)
         attributes = block.attributes if block else {}
         port = _port(entry.get("port"), "port")
         if port is None:
@@ -451,8 +451,8 @@ class ContextReader:
                 group_port = _port(group.get("port"), "port")
                 if group_port is None:
                     continue
-                group_meta = _meta(group)
-                group_block = self.reader._block(group_meta)
+                group_meta = block_meta(group)
+                group_block = self.reader.block(group_meta)
                 forwards.append(PortRange(group_port, group_port))
                 steps.append(Provenance("TargetGroupArn", "reference",
                                         f"target group {group_meta.get('path')} port {group_port}",
@@ -460,23 +460,23 @@ class ContextReader:
                                                        "port")))
         guards = tuple(self._keys(balancer, "security_groups", ("aws_security_group", "aws_default_security_group")))
         location = self._position(meta, attributes, "port")
-        self._listener_permissions(entry, kind, _meta(balancer), entry.get("protocol"), port, tuple(forwards),
+        self._listener_permissions(entry, kind, block_meta(balancer), entry.get("protocol"), port, tuple(forwards),
                                    guards, peer, (scheme_step, *steps), location,
-                                   self.reader._block_location(entry))
+                                   self.reader.block_location(entry))
 
     def _classic(self, entry: dict, kind: str) -> None:
         scheme = self._scheme(entry)
         if scheme is None:
             return
         peer, scheme_step = scheme
-        meta = _meta(entry)
+        meta = block_meta(entry)
         guards = tuple(self._keys(entry, "security_groups", ("aws_security_group", "aws_default_security_group")))
         on_line: dict[tuple, int] = {}
         for listener in _blocks(entry.get("listener")):
-            listener_meta = _meta(listener)
+            listener_meta = block_meta(listener)
             line_key = (listener_meta.get("filename"), listener_meta.get("line_start"))
             on_line[line_key] = on_line.get(line_key, -1) + 1
-            block = self.reader._block(listener_meta, "listener", on_line[line_key]) if listener_meta else None
+            block = self.reader.block(listener_meta, "listener", on_line[line_key]) if listener_meta else None
             where = listener_meta if listener_meta else meta
             attributes = block.attributes if block else {}
             port = _port(listener.get("lb_port"), "lb_port")
@@ -484,8 +484,8 @@ class ContextReader:
                 continue
             instance_port = _port(listener.get("instance_port"), "instance_port")
             forwards = (PortRange(instance_port, instance_port),) if instance_port is not None else ()
-            start = Location(self.reader._file(where), block.line, block.column) if block else \
-                self.reader._block_location(entry)
+            start = Location(self.reader.file_of(where), block.line, block.column) if block else \
+                self.reader.block_location(entry)
             self._listener_permissions(entry, kind, meta, listener.get("lb_protocol"), port, forwards, guards, peer,
                                        (scheme_step,), self._position(where, attributes, "lb_port"), start)
 
@@ -496,22 +496,22 @@ class ContextReader:
             protocols = ("tcp",)  # HTTP, an application load balancer's default
         elif isinstance(protocol, str) and protocol.lower() in _LISTENER_PROTOCOLS:
             protocols = _LISTENER_PROTOCOLS[protocol.lower()]
-        elif _unknown(protocol, "protocol"):
+        elif unknown_reason(protocol, "protocol"):
             protocols = ("unknown",)
         else:
             return  # GENEVE (a gateway load balancer) and the like: not a listener of the internet
         for name in protocols:
             self.reader.permissions.append(Permission(
-                resource=str(_meta(entry).get("path", "")), resource_type=kind,
+                resource=str(block_meta(entry).get("path", "")), resource_type=kind,
                 group=self.prefix + str(balancer_meta.get("path", "")), direction=Direction.INGRESS,
                 protocol=name, ports=PortRange(port, port), peer=peer, location=location, rule_location=start,
-                provenance=self.reader._provenance(entry) + steps, resource_location=self.reader._block_location(entry),
+                provenance=self.reader.provenance(entry) + steps, resource_location=self.reader.block_location(entry),
                 control="load-balancer", guards=guards, forwards_to=forwards))
 
 
 def _port(value: object, key: str) -> int | None:
     """A listener's or target group's port; None when unknown; an error when it is not a port."""
-    if value is None or _unknown(value, key):
+    if value is None or unknown_reason(value, key):
         return None
     port = netmath.parse_port(value) if not isinstance(value, bool) else None
     if port is None or not 1 <= port <= 65535:
@@ -546,7 +546,7 @@ def _unique(items: list[str]) -> tuple[str, ...]:
 
 def _module_of(path: str) -> str:
     """``module.a.module.b.aws_x.y`` -> ``module.a.module.b.``; ``aws_x.y`` -> ``""``."""
-    prefixes = _module_prefixes(path)
+    prefixes = module_prefixes(path)
     return prefixes[-1] + "." if prefixes else ""
 
 

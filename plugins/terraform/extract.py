@@ -4,12 +4,11 @@ from __future__ import annotations
 
 import os
 import re
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 from winportlint import netmath
 from winportlint.excerpt import excerpt
-from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance, SubnetAcl,
-                               Target)
+from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance)
 
 from .evaluate import Evaluation, module_files
 from .file_reads import UnreadReasons, reason
@@ -36,7 +35,7 @@ class RuleError(Exception):
     """A rule whose values AWS would reject; reported with the rule's line."""
 
 
-class _Rule:
+class Rule:
     """One rule's evaluated values and where its attributes are written."""
 
     def __init__(self, values: dict, attributes: dict[str, Attribute], location: Location,
@@ -76,26 +75,22 @@ class ModuleReader:
         self.permissions: list[Permission] = []
         self.errors: list[InputError] = []
         resources = [entry for entries in evaluation.blocks.values() if isinstance(entries, list)
-                     for entry in entries if _meta(entry).get("type") == "resource"]
+                     for entry in entries if block_meta(entry).get("type") == "resource"]
         self.resources = resources
-        self.group_ids = {entry.get("id"): _meta(entry).get("path") for entry in resources
-                          if _meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
-        self.modules = {_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
+        self.group_ids = {entry.get("id"): block_meta(entry).get("path") for entry in resources
+                          if block_meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
+        self.modules = {block_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
         self.unread = UnreadReasons(evaluation.unread, module_files)  # file function calls not evaluated (see ``file_reads``)
         self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
         self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
-        #: What the groups protect, and which network ACL guards which subnet (see ``context``).
-        self.targets: list[Target] = []
-        self.subnet_acls: list[SubnetAcl] = []
 
-    def read(self) -> tuple[list[Permission], list[InputError]]:
-        """Permissions of every security-group resource (and network ACL entry and load
-        balancer listener), targets and subnet ACLs, file by file: a file's
-        index is dropped once its resources are read (they are large)."""
-        context = None
-        for entry in sorted(self.resources, key=lambda e: (_meta(e).get("filename", ""), _meta(e).get("line_start", 0))):
-            kind = _meta(entry).get("label")
+    def read(self, read_context: Callable[[dict, str], None]) -> tuple[list[Permission], list[InputError]]:
+        """Permissions of every security-group resource, file by file (a file's index is dropped
+        once its resources are read: they are large); each resource of a type in CONTEXT_TYPES
+        is handed to ``read_context`` in its turn (see ``reading``)."""
+        for entry in sorted(self.resources, key=lambda e: (block_meta(e).get("filename", ""), block_meta(e).get("line_start", 0))):
+            kind = block_meta(entry).get("label")
             try:
                 if kind in SECURITY_GROUPS:
                     self._security_group(entry, kind)
@@ -104,44 +99,38 @@ class ModuleReader:
                 elif kind in VPC_RULES:
                     self._standalone(entry, kind, VPC_RULES[kind])
                 elif kind in CONTEXT_TYPES:
-                    if context is None:
-                        from .context import ContextReader
-
-                        context = ContextReader(self)
-                    context.read(entry, kind)
+                    read_context(entry, kind)
             except RuleError as exc:
-                location = self._block_location(entry)
-                self.errors.append(InputError(location.file, location.line, f"{_meta(entry).get('path')}: {exc}"))
+                location = self.block_location(entry)
+                self.errors.append(InputError(location.file, location.line, f"{block_meta(entry).get('path')}: {exc}"))
         self._known_modules()
         self._use_index(None)
-        if context is not None:
-            self.targets, self.subnet_acls = context.targets, context.subnet_acls
         return self.permissions, self.errors
 
     def _known_modules(self) -> None:
         """Calls of known registry modules that were not downloaded: their rules from the inputs."""
         from .known_modules import UnknownModuleRule, is_known_module, module_rules
 
-        evaluated = {_meta(entry).get("path", "") for entry in self.resources}
+        evaluated = {block_meta(entry).get("path", "") for entry in self.resources}
         for address, call in self.modules.items():
             source = call.get("source")
             if not isinstance(source, str) or not is_known_module(source):
                 continue
             if any(path.startswith(f"{address}.") for path in evaluated):
                 continue  # downloaded: its resources were evaluated
-            meta = _meta(call)
-            location = self._block_location(call)
+            meta = block_meta(call)
+            location = self.block_location(call)
             try:
                 rules = module_rules(call)
             except UnknownModuleRule as exc:
                 self.errors.append(InputError(location.file, location.line, f"{address}: {exc}"))
                 continue
-            block = self._block(meta)
-            steps = self._provenance(call) + (Provenance("resource", "module", f"{source} (rules from its inputs)"),)
+            block = self.block(meta)
+            steps = self.provenance(call) + (Provenance("resource", "module", f"{source} (rules from its inputs)"),)
             for rule in rules:
                 values = {"protocol": rule.protocol, "from_port": rule.from_port, "to_port": rule.to_port}
                 try:
-                    protocol, ports, port_steps = _protocol_and_ports(_Rule(values, {}, location), "protocol")
+                    protocol, ports, port_steps = _protocol_and_ports(Rule(values, {}, location), "protocol")
                 except RuleError as exc:
                     self.errors.append(InputError(location.file, location.line, f"{address} {rule.input}: {exc}"))
                     continue
@@ -159,17 +148,17 @@ class ModuleReader:
 
     # -- where things are written -------------------------------------------------------------
 
-    def _file(self, meta: dict) -> str:
+    def file_of(self, meta: dict) -> str:
         name = meta.get("filename", "")
         path = self._files.get(name)
         if path is None:
             path = self._files[name] = os.path.normpath(os.path.join(self.folder, name))
         return path
 
-    def _block(self, meta: dict, kind: str | None = None, nth: int = 0) -> Block | None:
+    def block(self, meta: dict, kind: str | None = None, nth: int = 0) -> Block | None:
         """The block ``meta`` (the evaluator's: a file and a line) names; ``kind`` and ``nth``
         say which nested block of that kind among those the evaluator gave on its line."""
-        path = self._file(meta)
+        path = self.file_of(meta)
         if not path.endswith(CONFIG_SUFFIXES):
             return None
         if self._index is None or self._index[0] != path:
@@ -195,57 +184,57 @@ class ModuleReader:
             if error is not None and InputError(path, *error) not in self.errors:
                 self.errors.append(InputError(path, *error))
 
-    def _block_location(self, entry: dict) -> Location:
-        meta = _meta(entry)
-        return Location(self._file(meta), int(meta.get("line_start") or 1), 1)
+    def block_location(self, entry: dict) -> Location:
+        meta = block_meta(entry)
+        return Location(self.file_of(meta), int(meta.get("line_start") or 1), 1)
 
-    def _provenance(self, entry: dict, item: dict | None = None) -> tuple[Provenance, ...]:
+    def provenance(self, entry: dict, item: dict | None = None) -> tuple[Provenance, ...]:
         """Variables the rule reads (and where their values came from) and the module calls."""
-        meta = _meta(entry)
-        references = [*(meta.get("references") or ()), *(_meta(item).get("references") or ())] if item else \
+        meta = block_meta(entry)
+        references = [*(meta.get("references") or ()), *(block_meta(item).get("references") or ())] if item else \
             list(meta.get("references") or ())
         names = dict.fromkeys(r.get("label") for r in references if isinstance(r, dict) and not r.get("name"))
         variables = [Provenance("value", "variable", f"var.{name}") for name in names]
         steps = [*variables, *(self.var_sources if variables else ())]
         address = meta.get("path", "")
-        calls = [part for part in _module_prefixes(address) if part in self.modules]
+        calls = [part for part in module_prefixes(address) if part in self.modules]
         for number, call in enumerate(calls, 1):
             if 1 < number < len(calls) and len(calls) > MODULE_STEPS:
                 continue  # a long chain: its first and last calls, and how deep it is
-            call_meta = _meta(self.modules[call])
-            where = f"{self._file(call_meta)}:{call_meta.get('line_start')}"
+            call_meta = block_meta(self.modules[call])
+            where = f"{self.file_of(call_meta)}:{call_meta.get('line_start')}"
             if len(calls) > MODULE_STEPS and number > 1:  # the last: named by its own part of the address
                 detail = f"{call[len(calls[-2]) + 1:]} ({where}), {number} calls deep"
             else:
                 detail = f"{call} ({where})"
             steps.append(Provenance("resource", "module", detail,
-                                    Location(self._file(call_meta), int(call_meta.get("line_start") or 1), 1)))
+                                    Location(self.file_of(call_meta), int(call_meta.get("line_start") or 1), 1)))
         return tuple(steps)
 
     # -- resources ----------------------------------------------------------------------------
 
     def _security_group(self, entry: dict, kind: str) -> None:
-        address = _meta(entry).get("path", "")
-        entry_location = self._block_location(entry)
+        address = block_meta(entry).get("path", "")
+        entry_location = self.block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             for item, rule in self.inline_rules(entry, key):
-                provenance = self._provenance(entry, item)
+                provenance = self.provenance(entry, item)
                 try:
-                    self.permissions.extend(self._rule_permissions(address, kind, address, direction, rule,
+                    self.permissions.extend(self.rule_permissions(address, kind, address, direction, rule,
                                                                   provenance, entry_location, protocol_key="protocol",
                                                                   ipv4="cidr_blocks", ipv6="ipv6_cidr_blocks"))
                 except RuleError as exc:  # this rule only: the group's other rules are still read
                     self.errors.append(InputError(rule.location.file, rule.location.line, f"{address} {key}: {exc}"))
 
-    def inline_rules(self, entry: dict, key: str) -> Iterator[tuple[dict, _Rule]]:
+    def inline_rules(self, entry: dict, key: str) -> Iterator[tuple[dict, Rule]]:
         """The inline rules ``key`` (``ingress``, ``egress``) of a resource: blocks, or objects of
         the ``key = [{...}]`` attribute form, each with where its attributes are written."""
-        meta = _meta(entry)
+        meta = block_meta(entry)
         value = entry.get(key)
         if value is None:
             return
-        block = self._block(meta)
-        entry_location = self._block_location(entry)
+        block = self.block(meta)
+        entry_location = self.block_location(entry)
         items = value if isinstance(value, list) else [value]
         attribute = block.attributes.get(key) if block else None
         taken: set[int] = set()
@@ -254,13 +243,13 @@ class ModuleReader:
             if not isinstance(item, dict):
                 continue
             # Only the evaluator's blocks carry metadata; an object of `ingress = [{...}]` is the user's.
-            item_meta = _meta(item) if attribute is None else {}
+            item_meta = block_meta(item) if attribute is None else {}
             if item_meta:  # a block: its own line
                 line_key = (item_meta.get("filename"), item_meta.get("line_start"))
                 on_line[line_key] = on_line.get(line_key, -1) + 1
-                item_block = self._block(item_meta, key, on_line[line_key])
+                item_block = self.block(item_meta, key, on_line[line_key])
                 attributes = item_block.attributes if item_block else {}
-                location = Location(self._file(item_meta), int(item_meta.get("line_start") or 1), 1)
+                location = Location(self.file_of(item_meta), int(item_meta.get("line_start") or 1), 1)
                 if item_block:
                     location = Location(location.file, item_block.line, item_block.column)
             elif meta.get("plan"):  # a set's elements in the plan's order: the block or object that spells them
@@ -271,11 +260,11 @@ class ModuleReader:
                 if chosen is not None:
                     attributes = sources[chosen]
                     where = attribute if attribute is not None else written[chosen]
-                    location = Location(self._file(meta), where.line, where.column)
+                    location = Location(self.file_of(meta), where.line, where.column)
             elif attribute is not None:  # the `ingress = [{...}]` attribute form
                 objects = attribute.objects
                 attributes = objects[position] if position < len(objects) else {}
-                location = Location(self._file(meta), attribute.line, attribute.column)
+                location = Location(self.file_of(meta), attribute.line, attribute.column)
             else:  # the n-th block of that name, when they match one to one
                 written = [child for child in block.children if child.kind == key] if block else []
                 location = entry_location
@@ -283,18 +272,18 @@ class ModuleReader:
                 if len(written) == len(items):
                     attributes = written[position].attributes
                     location = Location(location.file, written[position].line, written[position].column)
-            yield item, _Rule(item, attributes, location, positions_only=bool(meta.get("plan")) and not item_meta)
+            yield item, Rule(item, attributes, location, positions_only=bool(meta.get("plan")) and not item_meta)
 
     def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
-        meta = _meta(entry)
+        meta = block_meta(entry)
         address = meta.get("path", "")
-        block = self._block(meta)
-        location = self._block_location(entry)
-        rule = _Rule(entry, block.attributes if block else {}, location)
+        block = self.block(meta)
+        location = self.block_location(entry)
+        rule = Rule(entry, block.attributes if block else {}, location)
         unknown_type = None
         if direction is None:
             rule_type = entry.get("type")
-            why = _unknown(rule_type, "type") if "type" in rule.attributes else None
+            why = unknown_reason(rule_type, "type") if "type" in rule.attributes else None
             if why:  # it may be ingress: read as one whose sources are unknown (WPL001), never dropped
                 unknown_type = f"type unknown ({self._unread_reason(rule, 'type', why)})"
                 rule_type = "ingress"
@@ -307,10 +296,10 @@ class ModuleReader:
         group_id = entry.get("security_group_id")
         group_id = group_id if isinstance(group_id, str) and group_id else None  # unknown: the rule alone
         group = self.group_ids.get(group_id) or group_id or address
-        self.permissions.extend(self._rule_permissions(address, kind, group, direction, rule, self._provenance(entry),
+        self.permissions.extend(self.rule_permissions(address, kind, group, direction, rule, self.provenance(entry),
                                                       location, **keys, unknown_type=unknown_type))
 
-    def _unread_reason(self, rule: _Rule, key: str, why: str) -> str:
+    def _unread_reason(self, rule: Rule, key: str, why: str) -> str:
         """``why`` a value is unknown, or the reason of a file function call not evaluated in it."""
         attribute = rule.attributes.get(key)
         if attribute is None or not self.evaluation.unread or rule.positions_only:
@@ -321,7 +310,7 @@ class ModuleReader:
             return why
         return self.unread.of(rule.location.file, attribute, getattr(index, "text", "")) or why
 
-    def _rule_permissions(self, address: str, kind: str, group: str, direction: Direction, rule: _Rule,
+    def rule_permissions(self, address: str, kind: str, group: str, direction: Direction, rule: Rule,
                           provenance: tuple[Provenance, ...], resource_location: Location, protocol_key: str,
                           ipv4: str, ipv6: str, unknown_type: str | None = None) -> Iterator[Permission]:
         """The rule's permissions, one per source; with ``unknown_type`` (why its direction is not
@@ -337,7 +326,7 @@ class ModuleReader:
             value = rule.values.get(key)
             cidrs = value if isinstance(value, list) else [value]
             for cidr in cidrs:
-                why = _unknown(cidr, key)
+                why = unknown_reason(cidr, key)
                 if why:
                     why = self._unread_reason(rule, key, why)
                     peer = Peer("unknown", why)
@@ -422,9 +411,9 @@ def _peer(cidr: str) -> Peer:
     return peer
 
 
-def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange | None, tuple[Provenance, ...]]:
+def _protocol_and_ports(rule: Rule, protocol_key: str) -> tuple[str, PortRange | None, tuple[Provenance, ...]]:
     raw = rule.values.get(protocol_key)
-    why = _unknown(raw, protocol_key)
+    why = unknown_reason(raw, protocol_key)
     if why:
         if rule.written(protocol_key):
             return "unknown", None, (Provenance(protocol_key, "unknown", why),)
@@ -437,7 +426,7 @@ def _protocol_and_ports(rule: _Rule, protocol_key: str) -> tuple[str, PortRange 
     ends = []
     for key in ("from_port", "to_port"):
         value = rule.values.get(key)
-        why = _unknown(value, key)
+        why = unknown_reason(value, key)
         if why:
             if rule.written(key):
                 return "unknown", None, (Provenance(key, "unknown", why),)
@@ -472,7 +461,7 @@ def _input_position(block: Block | None, path: str, cidr: str | None, fallback: 
     return Location(fallback.file, attribute.line, attribute.column)
 
 
-def _unknown(value: object, key: str) -> str | None:
+def unknown_reason(value: object, key: str) -> str | None:
     """Why a value is unknown, or None when it is known.
 
     The evaluator gives ``null`` for values known only after apply and
@@ -486,12 +475,13 @@ def _unknown(value: object, key: str) -> str | None:
     return None
 
 
-def _meta(entry: dict) -> dict:
+def block_meta(entry: dict) -> dict:
+    """The evaluator's metadata of a block (its type, label, address, file and lines)."""
     meta = entry.get("__tfmeta") if isinstance(entry, dict) else None
     return meta if isinstance(meta, dict) else {}
 
 
-def _module_prefixes(address: str) -> list[str]:
+def module_prefixes(address: str) -> list[str]:
     """``module.a[0].module.b.aws_x.y`` -> ``["module.a[0]", "module.a[0].module.b"]``."""
     parts = address.split(".")
     prefixes = []

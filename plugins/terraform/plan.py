@@ -16,7 +16,8 @@ from winportlint.model import FileResult, InputError
 from winportlint.textfile import NotText, decode
 
 from .evaluate import Evaluation, module_files
-from .extract import UNKNOWN_KEY, ModuleReader
+from .extract import UNKNOWN_KEY
+from .reading import read_module
 from .hcl_positions import index_file
 
 
@@ -52,11 +53,10 @@ def read_plan(path: str, data: bytes) -> FileResult | None:
                              "line_start": line, "plan": True}
         blocks.setdefault(kind, []).append(entry)
     evaluation = Evaluation(folder, blocks)
-    reader = ModuleReader(evaluation)
-    permissions, errors = reader.read()
-    errors.extend(InputError(path, 1, f"malformed plan: {problem}") for problem in problems)
-    return FileResult(permissions, errors, inputs=list(inputs), targets=reader.targets,
-                      subnet_acls=reader.subnet_acls)
+    reading = read_module(evaluation)
+    reading.errors.extend(InputError(path, 1, f"malformed plan: {problem}") for problem in problems)
+    reading.inputs = list(inputs)
+    return reading
 
 
 def _changed_resources(plan: dict, errors: list[str]):

@@ -779,7 +779,7 @@ def _registry_address(source: str) -> str:
 def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
     """The rules of a known module called with the unit's inputs, at the line the inputs are set."""
     from .evaluate import Evaluation
-    from .extract import ModuleReader
+    from .reading import read_module
 
     shown = os.path.normpath(unit.config)
     at = unit.inputs_at or Location(shown, 1, 1)
@@ -790,12 +790,11 @@ def _known_module(unit: Unit, registry: str, result: FileResult) -> None:
     if version:
         call.setdefault("version", version[1])
     evaluation = Evaluation(os.path.dirname(at.file), blocks={"module": [call]}, var_sources=[f"inputs of {shown}"])
-    reader = ModuleReader(evaluation)
-    permissions, errors = reader.read()
-    result.errors.extend(errors)
+    reading = read_module(evaluation)
+    result.errors.extend(reading.errors)
     step = Provenance("resource", "module", shown, Location(shown, 1, 1))
     result.permissions += [p._replace(resource=registry, location=_written_in(unit.inputs or {}, p),
-                                      provenance=(*p.provenance, step)) for p in permissions]
+                                      provenance=(*p.provenance, step)) for p in reading.permissions]
 
 
 def _written_in(inputs: dict, permission: Permission) -> Location:
@@ -822,7 +821,7 @@ def _evaluate_unit(unit: Unit, trees: Sequence[str], settings: Mapping[str, obje
     """The unit's module evaluated with its inputs (set before the module's own variable
     files, as Terragrunt sets them: as ``TF_VAR_*``), its findings keyed and named by the unit."""
     from .evaluate import Runner, module_calls, module_files, start
-    from .extract import ModuleReader
+    from .reading import read_module
 
     files = module_files(unit.module)
     calls, errors = module_calls({unit.module: files}, tuple(trees))
@@ -840,9 +839,9 @@ def _evaluate_unit(unit: Unit, trees: Sequence[str], settings: Mapping[str, obje
     result.errors.extend(evaluation.errors)
     if evaluation.errors:
         return
-    reader = ModuleReader(evaluation)
-    permissions, reading_errors = reader.read()
-    result.errors.extend(reading_errors)
+    reading = read_module(evaluation)
+    permissions = reading.permissions
+    result.errors.extend(reading.errors)
     old, new = os.path.normpath(unit.module) + ":", shown + ":"
 
     def key(text: str) -> str:  # two units of one module are two deployments: their groups are apart
@@ -851,5 +850,5 @@ def _evaluate_unit(unit: Unit, trees: Sequence[str], settings: Mapping[str, obje
     step = Provenance("resource", "module", shown, Location(shown, 1, 1))
     result.permissions += [p._replace(group=key(p.group), provenance=(*p.provenance, step)) for p in permissions]
     result.targets += [t._replace(groups=tuple(map(key, t.groups)), subnets=tuple(map(key, t.subnets)))
-                       for t in reader.targets]
-    result.subnet_acls += [a._replace(acl=key(a.acl), subnet=key(a.subnet)) for a in reader.subnet_acls]
+                       for t in reading.targets]
+    result.subnet_acls += [a._replace(acl=key(a.acl), subnet=key(a.subnet)) for a in reading.subnet_acls]
