@@ -62,9 +62,32 @@ class ContextReader:
 
     def __init__(self, reader: ModuleReader):
         self.reader = reader
+        references = References(reader)
+        self.target_reader = TargetReader(reader, references)
+        self.network_reader = NetworkReader(reader, references)
+        self.targets = self.target_reader.targets
+        self.subnet_acls = self.network_reader.subnet_acls
+
+    def read(self, entry: dict, kind: str) -> None:
+        """Read one resource of a type in CONTEXT_TYPES (load balancers and target groups are
+        read through their listeners); a malformed value is an error at its line."""
+        try:
+            if kind in TARGETS:
+                self.target_reader.read(entry, kind)
+            else:
+                self.network_reader.read(entry, kind)
+        except RuleError as exc:
+            location = self.reader.block_location(entry)
+            self.reader.errors.append(InputError(location.file, location.line, f"{block_meta(entry).get('path')}: {exc}"))
+
+
+class References:
+    """The resources and data sources of one evaluation, by the evaluator's id, by address and by
+    name, and what a value refers to among them; positions of attributes (``reader``'s)."""
+
+    def __init__(self, reader: ModuleReader):
+        self.reader = reader
         self.prefix = reader.group_prefix
-        self.targets: list[Target] = []
-        self.subnet_acls: list[SubnetAcl] = []
         self.by_id: dict[str, dict] = {}
         self.by_path: dict[str, dict] = {}
         self.named: dict[tuple[str, str], dict] = {}  # (type, module-prefixed name attribute) -> entry
@@ -83,31 +106,7 @@ class ContextReader:
                 if meta.get("type") == "resource" and isinstance(name, str):
                     self.named.setdefault((str(meta.get("label")), _module_of(path) + name), entry)
 
-    def read(self, entry: dict, kind: str) -> None:
-        """Read one resource of a type in CONTEXT_TYPES (load balancers and target groups are
-        read through their listeners); a malformed value is an error at its line."""
-        try:
-            if kind in TARGETS:
-                target = self._sg_attachment(entry) if kind == SG_ATTACHMENT else self._target(entry, kind)
-                if target is not None and (target.groups or target.uses or target.evidence or target.subnets):
-                    self.targets.append(target)
-            elif kind in NETWORK_ACLS:
-                self._network_acl(entry, kind)
-            elif kind == ACL_RULE:
-                self._acl_rule(entry, kind)
-            elif kind == ACL_ASSOCIATION:
-                self._association(entry)
-            elif kind in LISTENERS:
-                self._listener(entry, kind)
-            elif kind == CLASSIC_LB:
-                self._classic(entry, kind)
-        except RuleError as exc:
-            location = self.reader.block_location(entry)
-            self.reader.errors.append(InputError(location.file, location.line, f"{block_meta(entry).get('path')}: {exc}"))
-
-    # -- references ---------------------------------------------------------------------------
-
-    def _referenced(self, value: object, entry: dict, kinds: tuple[str, ...] = ()) -> dict | None:
+    def referenced(self, value: object, entry: dict, kinds: tuple[str, ...] = ()) -> dict | None:
         """The resource or data source a value refers to (by the evaluator's id, or an
         unresolved ``__attribute__``), of one of ``kinds`` when given."""
         found = None
@@ -123,9 +122,9 @@ class ContextReader:
             return None
         return found
 
-    def _by_name(self, value: object, entry: dict, kinds: tuple[str, ...]) -> dict | None:
+    def by_name(self, value: object, entry: dict, kinds: tuple[str, ...]) -> dict | None:
         """A resource of ``kinds`` referred to by id, by its ``name`` attribute (same module), or unresolved."""
-        found = self._referenced(value, entry, kinds)
+        found = self.referenced(value, entry, kinds)
         if found is None and isinstance(value, str):
             module = _module_of(block_meta(entry).get("path", ""))
             for kind in kinds:
@@ -134,10 +133,10 @@ class ContextReader:
                     break
         return found
 
-    def _key(self, value: object, entry: dict, kinds: tuple[str, ...], by_name: bool = False) -> str | None:
+    def key(self, value: object, entry: dict, kinds: tuple[str, ...], by_name: bool = False) -> str | None:
         """A group / subnet / ACL key: the prefixed address of the resource referred to, or a
         literal id as written (prefixed, as the extractor keys a literal security_group_id)."""
-        found = self._by_name(value, entry, kinds) if by_name else self._referenced(value, entry)
+        found = self.by_name(value, entry, kinds) if by_name else self.referenced(value, entry)
         if found is not None:
             if kinds and block_meta(found).get("label") not in kinds:
                 return None
@@ -146,17 +145,38 @@ class ContextReader:
             return self.prefix + value
         return None
 
-    def _keys(self, entry: dict, name: str, kinds: tuple[str, ...], by_name: bool = False,
+    def keys(self, entry: dict, name: str, kinds: tuple[str, ...], by_name: bool = False,
               values: dict | None = None) -> list[str]:
         values = entry if values is None else values
         return [key for item in _items(values.get(name), name)
-                if (key := self._key(item, entry, kinds, by_name)) is not None]
+                if (key := self.key(item, entry, kinds, by_name)) is not None]
 
-    def _address(self, value: object, entry: dict, kinds: tuple[str, ...], by_name: bool = False) -> str | None:
-        found = self._by_name(value, entry, kinds) if by_name else self._referenced(value, entry, kinds)
+    def address(self, value: object, entry: dict, kinds: tuple[str, ...], by_name: bool = False) -> str | None:
+        found = self.by_name(value, entry, kinds) if by_name else self.referenced(value, entry, kinds)
         return str(block_meta(found).get("path", "")) if found is not None else None
 
-    # -- targets ------------------------------------------------------------------------------
+    def position(self, meta: dict, attributes: dict, name: str, text: str | None = None) -> Location:
+        attribute = attributes.get(name)
+        file = self.reader.file_of(meta)
+        if attribute is None:
+            return Location(file, int(meta.get("line_start") or 1), 1)
+        return Location(file, *attribute.position_of(text))
+
+
+class TargetReader:
+    """Target records: what a resource that uses security groups is (its groups, subnets, the
+    resources it uses) and what is written of its image and user data."""
+
+    def __init__(self, reader: ModuleReader, references: References):
+        self.reader = reader
+        self.references = references
+        self.targets: list[Target] = []
+
+    def read(self, entry: dict, kind: str) -> None:
+        """The Target of a resource of a type in TARGETS, when it names anything."""
+        target = self._sg_attachment(entry) if kind == SG_ATTACHMENT else self._target(entry, kind)
+        if target is not None and (target.groups or target.uses or target.evidence or target.subnets):
+            self.targets.append(target)
 
     def _target(self, entry: dict, kind: str) -> Target:
         meta = block_meta(entry)
@@ -168,32 +188,32 @@ class ContextReader:
         evidence: list[Evidence] = []
         sg = ("aws_security_group", "aws_default_security_group")
         if kind in (INSTANCE, LAUNCH_TEMPLATE, NETWORK_INTERFACE):
-            groups += self._keys(entry, "vpc_security_group_ids" if kind != NETWORK_INTERFACE else "security_groups", sg)
+            groups += self.references.keys(entry, "vpc_security_group_ids" if kind != NETWORK_INTERFACE else "security_groups", sg)
         if kind == INSTANCE:
-            groups += self._keys(entry, "security_groups", sg, by_name=True)
+            groups += self.references.keys(entry, "security_groups", sg, by_name=True)
         if kind == LAUNCH_TEMPLATE:
-            groups += self._keys(entry, "security_group_names", sg, by_name=True)
+            groups += self.references.keys(entry, "security_group_names", sg, by_name=True)
         if kind == LAUNCH_CONFIGURATION:
-            groups += self._keys(entry, "security_groups", sg, by_name=True)
+            groups += self.references.keys(entry, "security_groups", sg, by_name=True)
         groups += self._unnamed_groups(entry, kind, groups)
         if kind in (INSTANCE, NETWORK_INTERFACE):
-            subnets += self._keys(entry, "subnet_id", ("aws_subnet", "aws_default_subnet"))
+            subnets += self.references.keys(entry, "subnet_id", ("aws_subnet", "aws_default_subnet"))
         if kind == AUTOSCALING_GROUP:
-            subnets += self._keys(entry, "vpc_zone_identifier", ("aws_subnet", "aws_default_subnet"))
+            subnets += self.references.keys(entry, "vpc_zone_identifier", ("aws_subnet", "aws_default_subnet"))
         if kind == LAUNCH_TEMPLATE:
             for interface in _blocks(entry.get("network_interfaces")):
-                groups += self._keys(entry, "security_groups", sg, values=interface)
-                subnets += self._keys(entry, "subnet_id", ("aws_subnet", "aws_default_subnet"), values=interface)
+                groups += self.references.keys(entry, "security_groups", sg, values=interface)
+                subnets += self.references.keys(entry, "subnet_id", ("aws_subnet", "aws_default_subnet"), values=interface)
         if kind == INSTANCE:
             for interface in _blocks(entry.get("network_interface")):
-                uses += filter(None, [self._address(interface.get("network_interface_id"), entry,
+                uses += filter(None, [self.references.address(interface.get("network_interface_id"), entry,
                                                     (NETWORK_INTERFACE,))])
         if kind in (INSTANCE, AUTOSCALING_GROUP):
             uses += self._launch_templates(entry, entry.get("launch_template"), "id", "name")
         if kind == AUTOSCALING_GROUP:
             configuration = entry.get("launch_configuration")
             if configuration is not None:
-                uses += filter(None, [self._address(configuration, entry, (LAUNCH_CONFIGURATION,), by_name=True)])
+                uses += filter(None, [self.references.address(configuration, entry, (LAUNCH_CONFIGURATION,), by_name=True)])
             for policy in _blocks(entry.get("mixed_instances_policy")):
                 for template in _blocks(policy.get("launch_template")):
                     specifications = list(_blocks(template.get("launch_template_specification")))
@@ -208,7 +228,7 @@ class ContextReader:
             evidence += self._user_data(entry, kind, attributes)
         if kind == INSTANCE and entry.get("get_password_data") is True:
             evidence.append(Evidence("password-data", "true", "get_password_data",
-                                     self._position(meta, attributes, "get_password_data")))
+                                     self.references.position(meta, attributes, "get_password_data")))
         return Target(str(meta.get("path", "")), kind, self.reader.block_location(entry),
                       _unique(groups), _unique(subnets), _unique(uses), tuple(evidence))
 
@@ -223,9 +243,9 @@ class ContextReader:
             return []
         referred = []
         for reference in block_meta(entry).get("references") or ():
-            found = self.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
+            found = self.references.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
             if found is not None and block_meta(found).get("label") in ("aws_security_group", "aws_default_security_group"):
-                key = self.prefix + str(block_meta(found).get("path", ""))
+                key = self.references.prefix + str(block_meta(found).get("path", ""))
                 if key not in groups and key not in referred:
                     referred.append(key)
         return referred if len(referred) == nulls else []
@@ -235,21 +255,21 @@ class ContextReader:
         for spec in _blocks(value):
             for key, by_name in ((id_key, False), (name_key, True)):
                 if spec.get(key) is not None:
-                    address = self._address(spec.get(key), entry, (LAUNCH_TEMPLATE,), by_name=by_name)
+                    address = self.references.address(spec.get(key), entry, (LAUNCH_TEMPLATE,), by_name=by_name)
                     if address:
                         uses.append(address)
             if id_key == "id":
                 # The evaluator gives every nested block an ``id`` of its own, over the written one:
                 # the launch template referred to is among the block's references.
                 for reference in block_meta(spec).get("references") or ():
-                    found = self.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
+                    found = self.references.by_id.get(reference.get("id")) if isinstance(reference, dict) else None
                     if found is not None and block_meta(found).get("label") == LAUNCH_TEMPLATE:
                         uses.append(str(block_meta(found).get("path", "")))
         return uses
 
     def _sg_attachment(self, entry: dict) -> Target | None:
-        interface = self._referenced(entry.get("network_interface_id"), entry)
-        group = self._key(entry.get("security_group_id"), entry, ("aws_security_group", "aws_default_security_group"))
+        interface = self.references.referenced(entry.get("network_interface_id"), entry)
+        group = self.references.key(entry.get("security_group_id"), entry, ("aws_security_group", "aws_default_security_group"))
         if interface is None or group is None:
             return None
         meta = block_meta(interface)
@@ -258,25 +278,18 @@ class ContextReader:
 
     # -- evidence -----------------------------------------------------------------------------
 
-    def _position(self, meta: dict, attributes: dict, name: str, text: str | None = None) -> Location:
-        attribute = attributes.get(name)
-        file = self.reader.file_of(meta)
-        if attribute is None:
-            return Location(file, int(meta.get("line_start") or 1), 1)
-        return Location(file, *attribute.position_of(text))
-
     def _image(self, entry: dict, name: str, attributes: dict) -> list[Evidence]:
         value = entry.get(name)
         if value is None:
             return []
         meta = block_meta(entry)
-        source = self._referenced(value, entry)
+        source = self.references.referenced(value, entry)
         if source is not None:
             return self._data_image(source)
         if isinstance(value, str):
             match = _SSM_PREFIX.match(value.strip())
             image = (match[1] or match[2]).strip() if match else value
-            return [Evidence("image", image, name, self._position(meta, attributes, name, value))]
+            return [Evidence("image", image, name, self.references.position(meta, attributes, name, value))]
         if isinstance(value, dict) and "__attribute__" in value or isinstance(value, list):
             return []  # unresolved, or a value an image id cannot be
         raise RuleError(f"{name} {excerpt(value)} is not an image id")
@@ -292,7 +305,7 @@ class ContextReader:
         if meta.get("label") == "aws_ssm_parameter":
             if isinstance(source.get("name"), str):
                 found.append(Evidence("image", source["name"], f"{path}.name",
-                                      self._position(meta, attributes, "name", source["name"])))
+                                      self.references.position(meta, attributes, "name", source["name"])))
         elif meta.get("label") == "aws_ami":
             on_line: dict[tuple, int] = {}
             for item in _blocks(source.get("filter")):
@@ -309,10 +322,10 @@ class ContextReader:
                 for value in _items(item.get("values"), "values"):
                     if isinstance(value, str):
                         found.append(Evidence(kind, value, f"{path}.filter.{filter_name}",
-                                              self._position(where, item_attributes, "values", value)))
+                                              self.references.position(where, item_attributes, "values", value)))
             if isinstance(source.get("name_regex"), str):
                 found.append(Evidence("image", source["name_regex"], f"{path}.name_regex",
-                                      self._position(meta, attributes, "name_regex", source["name_regex"])))
+                                      self.references.position(meta, attributes, "name_regex", source["name_regex"])))
         return found
 
     def _user_data(self, entry: dict, kind: str, attributes: dict) -> list[Evidence]:
@@ -324,7 +337,7 @@ class ContextReader:
             value = entry.get(name)
             if not isinstance(value, str) or not value:
                 continue
-            location = self._position(meta, attributes, name, value)
+            location = self.references.position(meta, attributes, name, value)
             written = _line(location.file, location.line) if name in attributes else ""
             if _READS_FILE.search(written):
                 continue  # the text of another file: not read
@@ -333,12 +346,33 @@ class ContextReader:
             found.append(Evidence("user-data", value[:USER_DATA_LIMIT], name, location))
         return found
 
-    # -- network ACLs -------------------------------------------------------------------------
+
+class NetworkReader:
+    """Network ACL entries and load balancer listeners as permissions (into ``reader``'s), and
+    which ACL guards which subnet."""
+
+    def __init__(self, reader: ModuleReader, references: References):
+        self.reader = reader
+        self.references = references
+        self.subnet_acls: list[SubnetAcl] = []
+
+    def read(self, entry: dict, kind: str) -> None:
+        """The permissions (or subnet ACL) of an ACL, ACL rule or association, or a listener."""
+        if kind in NETWORK_ACLS:
+            self._network_acl(entry, kind)
+        elif kind == ACL_RULE:
+            self._acl_rule(entry, kind)
+        elif kind == ACL_ASSOCIATION:
+            self._association(entry)
+        elif kind in LISTENERS:
+            self._listener(entry, kind)
+        elif kind == CLASSIC_LB:
+            self._classic(entry, kind)
 
     def _network_acl(self, entry: dict, kind: str) -> None:
         meta = block_meta(entry)
         address = str(meta.get("path", ""))
-        acl = self.prefix + address
+        acl = self.references.prefix + address
         entry_location = self.reader.block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             for item, rule in self.reader.inline_rules(entry, key):
@@ -351,9 +385,9 @@ class ContextReader:
         block = self.reader.block(meta)
         attributes = block.attributes if block else {}
         for item in _items(entry.get("subnet_ids"), "subnet_ids"):
-            subnet = self._key(item, entry, ("aws_subnet", "aws_default_subnet"))
+            subnet = self.references.key(item, entry, ("aws_subnet", "aws_default_subnet"))
             if subnet is not None:
-                self.subnet_acls.append(SubnetAcl(acl, subnet, self._position(
+                self.subnet_acls.append(SubnetAcl(acl, subnet, self.references.position(
                     meta, attributes, "subnet_ids", item if isinstance(item, str) else None)))
 
     def _acl_rule(self, entry: dict, kind: str) -> None:
@@ -364,9 +398,9 @@ class ContextReader:
             return  # the direction is not known: nothing can be said
         if not isinstance(egress, bool):
             raise RuleError(f"egress must be true or false, not {excerpt(egress)}")
-        found = self._referenced(entry.get("network_acl_id"), entry, NETWORK_ACLS)
+        found = self.references.referenced(entry.get("network_acl_id"), entry, NETWORK_ACLS)
         acl = str(block_meta(found).get("path")) if found is not None else entry.get("network_acl_id")
-        acl = acl if isinstance(acl, str) and acl and acl not in self.by_id else address
+        acl = acl if isinstance(acl, str) and acl and acl not in self.references.by_id else address
         block = self.reader.block(meta)
         location = self.reader.block_location(entry)
         rule = Rule(entry, block.attributes if block else {}, location)
@@ -396,14 +430,14 @@ class ContextReader:
                                        for p in permissions if p.peer.text != "")
 
     def _association(self, entry: dict) -> None:
-        acl = self._key(entry.get("network_acl_id"), entry, NETWORK_ACLS)
-        subnet = self._key(entry.get("subnet_id"), entry, ("aws_subnet", "aws_default_subnet"))
+        acl = self.references.key(entry.get("network_acl_id"), entry, NETWORK_ACLS)
+        subnet = self.references.key(entry.get("subnet_id"), entry, ("aws_subnet", "aws_default_subnet"))
         if acl is None or subnet is None:
             return
         meta = block_meta(entry)
         block = self.reader.block(meta)
         value = entry.get("subnet_id")
-        self.subnet_acls.append(SubnetAcl(acl, subnet, self._position(
+        self.subnet_acls.append(SubnetAcl(acl, subnet, self.references.position(
             meta, block.attributes if block else {}, "subnet_id", value if isinstance(value, str) else None)))
 
     # -- load balancers -----------------------------------------------------------------------
@@ -413,7 +447,7 @@ class ContextReader:
         meta = block_meta(balancer)
         block = self.reader.block(meta)
         attributes = block.attributes if block else {}
-        location = self._position(meta, attributes, "internal")
+        location = self.references.position(meta, attributes, "internal")
         internal = balancer.get("internal")
         why = unknown_reason(internal, "internal") if "internal" in balancer or "internal" in attributes else None
         if why:
@@ -426,7 +460,7 @@ class ContextReader:
         return _WORLD, Provenance("Scheme", written, "internet-facing", location)
 
     def _listener(self, entry: dict, kind: str) -> None:
-        balancer = self._referenced(entry.get("load_balancer_arn"), entry, LOAD_BALANCERS)
+        balancer = self.references.referenced(entry.get("load_balancer_arn"), entry, LOAD_BALANCERS)
         if balancer is None:
             return  # a load balancer defined elsewhere: its scheme is not known
         scheme = self._scheme(balancer)
@@ -445,7 +479,7 @@ class ContextReader:
             for forward in _blocks(action.get("forward")):
                 arns += [group.get("arn") for group in _blocks(forward.get("target_group"))]
             for arn in arns:
-                group = self._referenced(arn, entry, TARGET_GROUPS) if arn is not None else None
+                group = self.references.referenced(arn, entry, TARGET_GROUPS) if arn is not None else None
                 if group is None:
                     continue
                 group_port = _port(group.get("port"), "port")
@@ -456,10 +490,10 @@ class ContextReader:
                 forwards.append(PortRange(group_port, group_port))
                 steps.append(Provenance("TargetGroupArn", "reference",
                                         f"target group {group_meta.get('path')} port {group_port}",
-                                        self._position(group_meta, group_block.attributes if group_block else {},
+                                        self.references.position(group_meta, group_block.attributes if group_block else {},
                                                        "port")))
-        guards = tuple(self._keys(balancer, "security_groups", ("aws_security_group", "aws_default_security_group")))
-        location = self._position(meta, attributes, "port")
+        guards = tuple(self.references.keys(balancer, "security_groups", ("aws_security_group", "aws_default_security_group")))
+        location = self.references.position(meta, attributes, "port")
         self._listener_permissions(entry, kind, block_meta(balancer), entry.get("protocol"), port, tuple(forwards),
                                    guards, peer, (scheme_step, *steps), location,
                                    self.reader.block_location(entry))
@@ -470,7 +504,7 @@ class ContextReader:
             return
         peer, scheme_step = scheme
         meta = block_meta(entry)
-        guards = tuple(self._keys(entry, "security_groups", ("aws_security_group", "aws_default_security_group")))
+        guards = tuple(self.references.keys(entry, "security_groups", ("aws_security_group", "aws_default_security_group")))
         on_line: dict[tuple, int] = {}
         for listener in _blocks(entry.get("listener")):
             listener_meta = block_meta(listener)
@@ -487,7 +521,7 @@ class ContextReader:
             start = Location(self.reader.file_of(where), block.line, block.column) if block else \
                 self.reader.block_location(entry)
             self._listener_permissions(entry, kind, meta, listener.get("lb_protocol"), port, forwards, guards, peer,
-                                       (scheme_step,), self._position(where, attributes, "lb_port"), start)
+                                       (scheme_step,), self.references.position(where, attributes, "lb_port"), start)
 
     def _listener_permissions(self, entry: dict, kind: str, balancer_meta: dict, protocol: object, port: int,
                               forwards: tuple[PortRange, ...], guards: tuple[str, ...], peer: Peer,
@@ -503,7 +537,7 @@ class ContextReader:
         for name in protocols:
             self.reader.permissions.append(Permission(
                 resource=str(block_meta(entry).get("path", "")), resource_type=kind,
-                group=self.prefix + str(balancer_meta.get("path", "")), direction=Direction.INGRESS,
+                group=self.references.prefix + str(balancer_meta.get("path", "")), direction=Direction.INGRESS,
                 protocol=name, ports=PortRange(port, port), peer=peer, location=location, rule_location=start,
                 provenance=self.reader.provenance(entry) + steps, resource_location=self.reader.block_location(entry),
                 control="load-balancer", guards=guards, forwards_to=forwards))
