@@ -77,7 +77,7 @@ class ContextReader:
             else:
                 self.network_reader.read(entry, kind)
         except RuleError as exc:
-            location = self.reader.block_location(entry)
+            location = self.reader.positions.block_location(entry)
             self.reader.errors.append(InputError(location.file, location.line, f"{block_meta(entry).get('path')}: {exc}"))
 
 
@@ -157,7 +157,7 @@ class References:
 
     def position(self, meta: dict, attributes: dict, name: str, text: str | None = None) -> Location:
         attribute = attributes.get(name)
-        file = self.reader.file_of(meta)
+        file = self.reader.positions.file_of(meta)
         if attribute is None:
             return Location(file, int(meta.get("line_start") or 1), 1)
         return Location(file, *attribute.position_of(text))
@@ -180,7 +180,7 @@ class TargetReader:
 
     def _target(self, entry: dict, kind: str) -> Target:
         meta = block_meta(entry)
-        block = self.reader.block(meta)
+        block = self.reader.positions.block(meta)
         attributes = block.attributes if block else {}
         groups: list[str] = []
         subnets: list[str] = []
@@ -229,7 +229,7 @@ class TargetReader:
         if kind == INSTANCE and entry.get("get_password_data") is True:
             evidence.append(Evidence("password-data", "true", "get_password_data",
                                      self.references.position(meta, attributes, "get_password_data")))
-        return Target(str(meta.get("path", "")), kind, self.reader.block_location(entry),
+        return Target(str(meta.get("path", "")), kind, self.reader.positions.block_location(entry),
                       _unique(groups), _unique(subnets), _unique(uses), tuple(evidence))
 
     def _unnamed_groups(self, entry: dict, kind: str, groups: list[str]) -> list[str]:
@@ -273,7 +273,7 @@ class TargetReader:
         if interface is None or group is None:
             return None
         meta = block_meta(interface)
-        return Target(str(meta.get("path", "")), str(meta.get("label", "")), self.reader.block_location(entry),
+        return Target(str(meta.get("path", "")), str(meta.get("label", "")), self.reader.positions.block_location(entry),
                       (group,))
 
     # -- evidence -----------------------------------------------------------------------------
@@ -299,7 +299,7 @@ class TargetReader:
         if meta.get("type") != "data":
             return []
         path = str(meta.get("path", ""))
-        block = self.reader.block(meta)
+        block = self.reader.positions.block(meta)
         attributes = block.attributes if block else {}
         found = []
         if meta.get("label") == "aws_ssm_parameter":
@@ -316,7 +316,7 @@ class TargetReader:
                 on_line[line_key] = on_line.get(line_key, -1) + 1
                 if kind is None:
                     continue
-                item_block = self.reader.block(item_meta, "filter", on_line[line_key]) if item_meta else None
+                item_block = self.reader.positions.block(item_meta, "filter", on_line[line_key]) if item_meta else None
                 item_attributes = item_block.attributes if item_block else {}
                 where = item_meta if item_meta else meta
                 for value in _items(item.get("values"), "values"):
@@ -373,7 +373,7 @@ class NetworkReader:
         meta = block_meta(entry)
         address = str(meta.get("path", ""))
         acl = self.references.prefix + address
-        entry_location = self.reader.block_location(entry)
+        entry_location = self.reader.positions.block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             for item, rule in self.reader.inline_rules(entry, key):
                 try:
@@ -382,7 +382,7 @@ class NetworkReader:
                 except RuleError as exc:
                     self.reader.errors.append(InputError(rule.location.file, rule.location.line,
                                                          f"{address} {key}: {exc}"))
-        block = self.reader.block(meta)
+        block = self.reader.positions.block(meta)
         attributes = block.attributes if block else {}
         for item in _items(entry.get("subnet_ids"), "subnet_ids"):
             subnet = self.references.key(item, entry, ("aws_subnet", "aws_default_subnet"))
@@ -401,8 +401,8 @@ class NetworkReader:
         found = self.references.referenced(entry.get("network_acl_id"), entry, NETWORK_ACLS)
         acl = str(block_meta(found).get("path")) if found is not None else entry.get("network_acl_id")
         acl = acl if isinstance(acl, str) and acl and acl not in self.references.by_id else address
-        block = self.reader.block(meta)
-        location = self.reader.block_location(entry)
+        block = self.reader.positions.block(meta)
+        location = self.reader.positions.block_location(entry)
         rule = Rule(entry, block.attributes if block else {}, location)
         self._acl_permissions(address, kind, acl, Direction.EGRESS if egress else Direction.INGRESS, rule,
                               "rule_number", "rule_action", self.reader.provenance(entry), location)
@@ -435,7 +435,7 @@ class NetworkReader:
         if acl is None or subnet is None:
             return
         meta = block_meta(entry)
-        block = self.reader.block(meta)
+        block = self.reader.positions.block(meta)
         value = entry.get("subnet_id")
         self.subnet_acls.append(SubnetAcl(acl, subnet, self.references.position(
             meta, block.attributes if block else {}, "subnet_id", value if isinstance(value, str) else None)))
@@ -445,7 +445,7 @@ class NetworkReader:
     def _scheme(self, balancer: dict) -> tuple[Peer, Provenance] | None:
         """The peer of an internet-facing load balancer (None for an internal one)."""
         meta = block_meta(balancer)
-        block = self.reader.block(meta)
+        block = self.reader.positions.block(meta)
         attributes = block.attributes if block else {}
         location = self.references.position(meta, attributes, "internal")
         internal = balancer.get("internal")
@@ -468,7 +468,7 @@ class NetworkReader:
             return
         peer, scheme_step = scheme
         meta = block_meta(entry)
-        block = self.reader.block(meta)
+        block = self.reader.positions.block(meta)
         attributes = block.attributes if block else {}
         port = _port(entry.get("port"), "port")
         if port is None:
@@ -486,7 +486,7 @@ class NetworkReader:
                 if group_port is None:
                     continue
                 group_meta = block_meta(group)
-                group_block = self.reader.block(group_meta)
+                group_block = self.reader.positions.block(group_meta)
                 forwards.append(PortRange(group_port, group_port))
                 steps.append(Provenance("TargetGroupArn", "reference",
                                         f"target group {group_meta.get('path')} port {group_port}",
@@ -496,7 +496,7 @@ class NetworkReader:
         location = self.references.position(meta, attributes, "port")
         self._listener_permissions(entry, kind, block_meta(balancer), entry.get("protocol"), port, tuple(forwards),
                                    guards, peer, (scheme_step, *steps), location,
-                                   self.reader.block_location(entry))
+                                   self.reader.positions.block_location(entry))
 
     def _classic(self, entry: dict, kind: str) -> None:
         scheme = self._scheme(entry)
@@ -510,7 +510,7 @@ class NetworkReader:
             listener_meta = block_meta(listener)
             line_key = (listener_meta.get("filename"), listener_meta.get("line_start"))
             on_line[line_key] = on_line.get(line_key, -1) + 1
-            block = self.reader.block(listener_meta, "listener", on_line[line_key]) if listener_meta else None
+            block = self.reader.positions.block(listener_meta, "listener", on_line[line_key]) if listener_meta else None
             where = listener_meta if listener_meta else meta
             attributes = block.attributes if block else {}
             port = _port(listener.get("lb_port"), "lb_port")
@@ -518,8 +518,8 @@ class NetworkReader:
                 continue
             instance_port = _port(listener.get("instance_port"), "instance_port")
             forwards = (PortRange(instance_port, instance_port),) if instance_port is not None else ()
-            start = Location(self.reader.file_of(where), block.line, block.column) if block else \
-                self.reader.block_location(entry)
+            start = Location(self.reader.positions.file_of(where), block.line, block.column) if block else \
+                self.reader.positions.block_location(entry)
             self._listener_permissions(entry, kind, meta, listener.get("lb_protocol"), port, forwards, guards, peer,
                                        (scheme_step,), self.references.position(where, attributes, "lb_port"), start)
 
@@ -539,7 +539,7 @@ class NetworkReader:
                 resource=str(block_meta(entry).get("path", "")), resource_type=kind,
                 group=self.references.prefix + str(balancer_meta.get("path", "")), direction=Direction.INGRESS,
                 protocol=name, ports=PortRange(port, port), peer=peer, location=location, rule_location=start,
-                provenance=self.reader.provenance(entry) + steps, resource_location=self.reader.block_location(entry),
+                provenance=self.reader.provenance(entry) + steps, resource_location=self.reader.positions.block_location(entry),
                 control="load-balancer", guards=guards, forwards_to=forwards))
 
 

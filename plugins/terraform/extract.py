@@ -64,6 +64,58 @@ class Rule:
 MODULE_STEPS = 3
 
 
+class BlockPositions:
+    """Where the blocks the evaluator gives are written in a module's files: the block at the
+    evaluator's file and line, read from one file's syntax index at a time (an index is large);
+    where the scanner gave up, an error in ``errors`` says so."""
+
+    def __init__(self, folder: str, errors: list[InputError]):
+        self.folder = folder
+        self.errors = errors
+        self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
+        self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
+
+    def file_of(self, meta: dict) -> str:
+        name = meta.get("filename", "")
+        path = self._files.get(name)
+        if path is None:
+            path = self._files[name] = os.path.normpath(os.path.join(self.folder, name))
+        return path
+
+    def block(self, meta: dict, kind: str | None = None, nth: int = 0) -> Block | None:
+        """The block ``meta`` (the evaluator's: a file and a line) names; ``kind`` and ``nth``
+        say which nested block of that kind among those the evaluator gave on its line."""
+        path = self.file_of(meta)
+        if not path.endswith(CONFIG_SUFFIXES):
+            return None
+        if self._index is None or self._index[0] != path:
+            try:
+                self.use_index(path)
+            except OSError:
+                return None
+        line = int(meta.get("line_start", 0))
+        same_line = getattr(self._index[1], "blocks", {}).get(line, ())  # .tf.json: several may start on a line
+        if len(same_line) > 1:
+            return _one_of(same_line, kind, nth, _labels(meta))
+        return self._index[1].block_at(line)
+
+    def use_index(self, path: str | None) -> None:
+        """Make the index in use that of ``path`` (None: none), and drop the one used so far.
+        Where the scanner gave up, positions fall back to the evaluator's lines: an error says so."""
+        if self._index is not None:
+            forget_index(self._index[0])
+            self._index = None
+        if path is not None:
+            self._index = (path, index_file(path))
+            error = getattr(self._index[1], "error", None)
+            if error is not None and InputError(path, *error) not in self.errors:
+                self.errors.append(InputError(path, *error))
+
+    def block_location(self, entry: dict) -> Location:
+        meta = block_meta(entry)
+        return Location(self.file_of(meta), int(meta.get("line_start") or 1), 1)
+
+
 class ModuleReader:
     """Reads the resources of one evaluation into permissions."""
 
@@ -82,8 +134,8 @@ class ModuleReader:
         self.modules = {block_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
         self.unread = UnreadReasons(evaluation.unread, module_files)  # file function calls not evaluated (see ``file_reads``)
-        self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
-        self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
+        #: Where the evaluator's blocks are written (one file's syntax index at a time).
+        self.positions = BlockPositions(evaluation.folder, self.errors)
 
     def read(self, read_context: Callable[[dict, str], None]) -> tuple[list[Permission], list[InputError]]:
         """Permissions of every security-group resource, file by file (a file's index is dropped
@@ -101,10 +153,10 @@ class ModuleReader:
                 elif kind in CONTEXT_TYPES:
                     read_context(entry, kind)
             except RuleError as exc:
-                location = self.block_location(entry)
+                location = self.positions.block_location(entry)
                 self.errors.append(InputError(location.file, location.line, f"{block_meta(entry).get('path')}: {exc}"))
         self._known_modules()
-        self._use_index(None)
+        self.positions.use_index(None)
         return self.permissions, self.errors
 
     def _known_modules(self) -> None:
@@ -119,13 +171,13 @@ class ModuleReader:
             if any(path.startswith(f"{address}.") for path in evaluated):
                 continue  # downloaded: its resources were evaluated
             meta = block_meta(call)
-            location = self.block_location(call)
+            location = self.positions.block_location(call)
             try:
                 rules = module_rules(call)
             except UnknownModuleRule as exc:
                 self.errors.append(InputError(location.file, location.line, f"{address}: {exc}"))
                 continue
-            block = self.block(meta)
+            block = self.positions.block(meta)
             steps = self.provenance(call) + (Provenance("resource", "module", f"{source} (rules from its inputs)"),)
             for rule in rules:
                 values = {"protocol": rule.protocol, "from_port": rule.from_port, "to_port": rule.to_port}
@@ -148,46 +200,6 @@ class ModuleReader:
 
     # -- where things are written -------------------------------------------------------------
 
-    def file_of(self, meta: dict) -> str:
-        name = meta.get("filename", "")
-        path = self._files.get(name)
-        if path is None:
-            path = self._files[name] = os.path.normpath(os.path.join(self.folder, name))
-        return path
-
-    def block(self, meta: dict, kind: str | None = None, nth: int = 0) -> Block | None:
-        """The block ``meta`` (the evaluator's: a file and a line) names; ``kind`` and ``nth``
-        say which nested block of that kind among those the evaluator gave on its line."""
-        path = self.file_of(meta)
-        if not path.endswith(CONFIG_SUFFIXES):
-            return None
-        if self._index is None or self._index[0] != path:
-            try:
-                self._use_index(path)
-            except OSError:
-                return None
-        line = int(meta.get("line_start", 0))
-        same_line = getattr(self._index[1], "blocks", {}).get(line, ())  # .tf.json: several may start on a line
-        if len(same_line) > 1:
-            return _one_of(same_line, kind, nth, _labels(meta))
-        return self._index[1].block_at(line)
-
-    def _use_index(self, path: str | None) -> None:
-        """Make the index in use that of ``path`` (None: none), and drop the one used so far.
-        Where the scanner gave up, positions fall back to the evaluator's lines: an error says so."""
-        if self._index is not None:
-            forget_index(self._index[0])
-            self._index = None
-        if path is not None:
-            self._index = (path, index_file(path))
-            error = getattr(self._index[1], "error", None)
-            if error is not None and InputError(path, *error) not in self.errors:
-                self.errors.append(InputError(path, *error))
-
-    def block_location(self, entry: dict) -> Location:
-        meta = block_meta(entry)
-        return Location(self.file_of(meta), int(meta.get("line_start") or 1), 1)
-
     def provenance(self, entry: dict, item: dict | None = None) -> tuple[Provenance, ...]:
         """Variables the rule reads (and where their values came from) and the module calls."""
         meta = block_meta(entry)
@@ -202,20 +214,20 @@ class ModuleReader:
             if 1 < number < len(calls) and len(calls) > MODULE_STEPS:
                 continue  # a long chain: its first and last calls, and how deep it is
             call_meta = block_meta(self.modules[call])
-            where = f"{self.file_of(call_meta)}:{call_meta.get('line_start')}"
+            where = f"{self.positions.file_of(call_meta)}:{call_meta.get('line_start')}"
             if len(calls) > MODULE_STEPS and number > 1:  # the last: named by its own part of the address
                 detail = f"{call[len(calls[-2]) + 1:]} ({where}), {number} calls deep"
             else:
                 detail = f"{call} ({where})"
             steps.append(Provenance("resource", "module", detail,
-                                    Location(self.file_of(call_meta), int(call_meta.get("line_start") or 1), 1)))
+                                    Location(self.positions.file_of(call_meta), int(call_meta.get("line_start") or 1), 1)))
         return tuple(steps)
 
     # -- resources ----------------------------------------------------------------------------
 
     def _security_group(self, entry: dict, kind: str) -> None:
         address = block_meta(entry).get("path", "")
-        entry_location = self.block_location(entry)
+        entry_location = self.positions.block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             for item, rule in self.inline_rules(entry, key):
                 provenance = self.provenance(entry, item)
@@ -233,8 +245,8 @@ class ModuleReader:
         value = entry.get(key)
         if value is None:
             return
-        block = self.block(meta)
-        entry_location = self.block_location(entry)
+        block = self.positions.block(meta)
+        entry_location = self.positions.block_location(entry)
         items = value if isinstance(value, list) else [value]
         attribute = block.attributes.get(key) if block else None
         taken: set[int] = set()
@@ -247,9 +259,9 @@ class ModuleReader:
             if item_meta:  # a block: its own line
                 line_key = (item_meta.get("filename"), item_meta.get("line_start"))
                 on_line[line_key] = on_line.get(line_key, -1) + 1
-                item_block = self.block(item_meta, key, on_line[line_key])
+                item_block = self.positions.block(item_meta, key, on_line[line_key])
                 attributes = item_block.attributes if item_block else {}
-                location = Location(self.file_of(item_meta), int(item_meta.get("line_start") or 1), 1)
+                location = Location(self.positions.file_of(item_meta), int(item_meta.get("line_start") or 1), 1)
                 if item_block:
                     location = Location(location.file, item_block.line, item_block.column)
             elif meta.get("plan"):  # a set's elements in the plan's order: the block or object that spells them
@@ -260,11 +272,11 @@ class ModuleReader:
                 if chosen is not None:
                     attributes = sources[chosen]
                     where = attribute if attribute is not None else written[chosen]
-                    location = Location(self.file_of(meta), where.line, where.column)
+                    location = Location(self.positions.file_of(meta), where.line, where.column)
             elif attribute is not None:  # the `ingress = [{...}]` attribute form
                 objects = attribute.objects
                 attributes = objects[position] if position < len(objects) else {}
-                location = Location(self.file_of(meta), attribute.line, attribute.column)
+                location = Location(self.positions.file_of(meta), attribute.line, attribute.column)
             else:  # the n-th block of that name, when they match one to one
                 written = [child for child in block.children if child.kind == key] if block else []
                 location = entry_location
@@ -277,8 +289,8 @@ class ModuleReader:
     def _standalone(self, entry: dict, kind: str, direction: Direction | None) -> None:
         meta = block_meta(entry)
         address = meta.get("path", "")
-        block = self.block(meta)
-        location = self.block_location(entry)
+        block = self.positions.block(meta)
+        location = self.positions.block_location(entry)
         rule = Rule(entry, block.attributes if block else {}, location)
         unknown_type = None
         if direction is None:
