@@ -11,6 +11,7 @@ from winportlint.excerpt import excerpt
 from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance, SubnetAcl,
                                Target)
 
+from .count_index import other_instances
 from .evaluate import Evaluation, module_files
 from .file_reads import UnreadReasons, reason
 from .hcl_positions import Attribute, Block, forget_index, index_file
@@ -94,7 +95,7 @@ class ModuleReader:
         balancer listener), targets and subnet ACLs, file by file: a file's
         index is dropped once its resources are read (they are large)."""
         context = None
-        for entry in sorted(self.resources, key=lambda e: (_meta(e).get("filename", ""), _meta(e).get("line_start", 0))):
+        for entry in self._instances():
             kind = _meta(entry).get("label")
             try:
                 if kind in SECURITY_GROUPS:
@@ -117,6 +118,21 @@ class ModuleReader:
         if context is not None:
             self.targets, self.subnet_acls = context.targets, context.subnet_acls
         return self.permissions, self.errors
+
+    def _instances(self) -> Iterator[dict]:
+        """The resources file by file, each followed by the instances the evaluator left out
+        of it when its count is known only at apply (``count_index``)."""
+        for entry in sorted(self.resources, key=lambda e: (_meta(e).get("filename", ""), _meta(e).get("line_start", 0))):
+            yield entry
+            if "count" not in entry or entry["count"] is not None and not isinstance(entry["count"], dict):
+                continue
+            meta = _meta(entry)
+            block = self._block(meta)
+            text = getattr(self._index[1], "text", "") if block is not None and self._index else ""
+            if text:
+                prefixes = _module_prefixes(str(meta.get("path", "")))
+                yield from other_instances(entry, block, text, self.evaluation.blocks, self.modules,
+                                           prefixes[-1] if prefixes else "")
 
     def _known_modules(self) -> None:
         """Calls of known registry modules that were not downloaded: their rules from the inputs."""
@@ -207,6 +223,8 @@ class ModuleReader:
         names = dict.fromkeys(r.get("label") for r in references if isinstance(r, dict) and not r.get("name"))
         variables = [Provenance("value", "variable", f"var.{name}") for name in names]
         steps = [*variables, *(self.var_sources if variables else ())]
+        if meta.get("element"):  # an instance read from a list (see ``count_index``)
+            steps.append(Provenance("count.index", "element", f"{meta['element']} (the count is known only at apply)"))
         address = meta.get("path", "")
         calls = [part for part in _module_prefixes(address) if part in self.modules]
         for number, call in enumerate(calls, 1):
