@@ -9,8 +9,8 @@ entry for 3389 further down the list was lost. Here the other elements are read 
 list's evaluated value (a module input, a variable's default, a local) when the count is
 that list's length and each attribute that uses ``count.index`` is written in one of the
 forms such modules use: ``X[count.index]``, ``X[count.index].k`` or ``["k"]``,
-``element(X, count.index)``, ``lookup(X[count.index], "k", default)`` and ``try(...)`` of
-these with a literal default. Another form makes the attribute unknown. The forms must
+``element(X, count.index)``, ``lookup(X[count.index], "k", default)``, ``try(...)`` of
+these with a literal default, and a list of one of these (``[X[count.index].cidr]``). Another form makes the attribute unknown. The forms must
 give the evaluator's own instance ``[0]`` from element 0, else nothing is read (the list
 was not the one the evaluator used, e.g. a variable set by a var file).
 """
@@ -26,6 +26,7 @@ _NAME = r"(?:var|local)\.[A-Za-z_][\w-]*"
 _KEY = r'(?:\.(?P<dot>[A-Za-z_][\w-]*)|\[\s*"(?P<quoted>[^"\\]*)"\s*\])'
 _ITEM = rf"(?:(?P<list>{_NAME})\s*\[\s*count\.index\s*\]|element\(\s*(?P<wrapped>{_NAME})\s*,\s*count\.index\s*\))"
 _DIRECT = re.compile(rf"{_ITEM}{_KEY}?")
+_LISTED = re.compile(rf"\[\s*{_ITEM}{_KEY}?\s*,?\s*\]")
 _LOOKUP = re.compile(rf'lookup\(\s*{_ITEM}\s*,\s*"(?P<quoted>[^"\\]*)"\s*(?:,\s*(?P<default>[^,()]*?))?\s*,?\s*\)')
 _TRY = re.compile(rf"try\(\s*{_ITEM}{_KEY}\s*,\s*(?P<default>[^,()]*?)\s*,?\s*\)")
 _LENGTH = re.compile(rf"\blength\(\s*({_NAME})\s*\)")
@@ -36,8 +37,9 @@ _MISSING = object()
 class _Form:
     """How an attribute takes its value from the ``count.index``-th element of a list."""
 
-    def __init__(self, match: re.Match | None):
+    def __init__(self, match: re.Match | None, listed: bool = False):
         self.known = match is not None
+        self.listed = listed
         groups = match.groupdict() if match else {}
         self.list = groups.get("list") or groups.get("wrapped")
         self.wraps = bool(groups.get("wrapped"))
@@ -47,6 +49,10 @@ class _Form:
             self.default = _literal(groups["default"])
 
     def value(self, items: list, index: int) -> object:
+        value = self._element_value(items, index)
+        return [value] if self.listed and value is not _MISSING else value
+
+    def _element_value(self, items: list, index: int) -> object:
         if self.wraps:
             index %= len(items)
         if index >= len(items):
@@ -85,6 +91,8 @@ def other_instances(entry: dict, block: Block, text: str, blocks: dict, modules:
             form = _Form(_LOOKUP.fullmatch(expression))
         if not form.known:
             form = _Form(_TRY.fullmatch(expression))
+        if not form.known:
+            form = _Form(_LISTED.fullmatch(expression), listed=True)
         forms[name] = form
     lists = {form.list for form in forms.values() if form.known}
     if len(counted) != 1 or counted[0] not in lists:
