@@ -145,6 +145,8 @@ class _Helper:
         reply_read, reply_write = os.pipe()
         self.stderr = tempfile.TemporaryFile()
         self.limit = int(MEMORY_LIMIT)  # the helper's own, for as long as it lives
+        #: The system counts this process's peak memory so far in the helper's (kept across exec).
+        self.inherited_peak = _peak_so_far()
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", SERVE.format(path=import_folders()), str(request_read),
              str(reply_write), str(self.limit)],
@@ -165,11 +167,11 @@ class _Helper:
 
     def death(self) -> tuple[str, bool]:
         """Why the helper died (the evaluator's panic or fatal error, else its exit status), and
-        whether it was for want of memory: the runtime says so, or the helper used half its
-        memory budget or more. Under the budget the Go runtime dies in more ways than one,
-        depending on which allocation fails first: a fatal error that names memory, or an
-        abort with only ``runtime/cgo: pthread_create failed`` (a thread's stack no longer
-        fits); its peak memory tells them from a crash of the evaluator's own."""
+        whether it was for want of memory. Under its budget the Go runtime dies in more ways
+        than one, depending on which allocation fails first: a fatal error that names memory,
+        an abort with only ``runtime/cgo: pthread_create failed`` (a thread's stack no longer
+        fits), or the system's kill; so the runtime's words count, and so does the helper's
+        own peak memory when it reached half the budget."""
         peak = _reap(self.process)
         self.stderr.seek(0)
         lines = self.stderr.read(65536).decode("utf-8", "replace").splitlines()
@@ -177,8 +179,9 @@ class _Helper:
         message = said or f"exit status {self.process.returncode}"
         if message.startswith("panic:"):
             return message, False
+        own_peak = peak if peak > self.inherited_peak else 0  # else it may be this process's
         return message, any(words in line for line in lines for words in _OUT_OF_MEMORY) or \
-            bool(self.limit) and peak >= self.limit // 2
+            bool(self.limit) and own_peak >= self.limit // 2
 
     def kill(self) -> None:
         self.process.kill()
@@ -295,8 +298,23 @@ def _raise_death(helper: _Helper) -> None:
     raise Crashed(f"the evaluator (tfparse) crashed on this module: {message}")
 
 
-#: What the Go runtime, the C library or Python write when memory runs out.
-_OUT_OF_MEMORY = ("out of memory", "cannot allocate memory", "MemoryError")
+#: What the Go runtime, the C library or Python write when memory runs out (a thread that cannot
+#: be made: its stack does not fit under the helper's data limit).
+_OUT_OF_MEMORY = ("out of memory", "cannot allocate memory", "MemoryError", "pthread_create failed",
+                  "failed to create new OS thread")
+
+
+def _peak_so_far() -> int:
+    """This process's peak resident memory in bytes, 0 where the system does not say."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    return _bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _bytes(maxrss: int) -> int:
+    return maxrss if sys.platform == "darwin" else maxrss * 1024  # bytes on macOS, KiB elsewhere
 
 
 def _reap(process: subprocess.Popen) -> int:
@@ -313,7 +331,7 @@ def _reap(process: subprocess.Popen) -> int:
             break
         if pid:
             process.returncode = os.waitstatus_to_exitcode(status)
-            return usage.ru_maxrss * (1 if sys.platform == "darwin" else 1024)  # bytes on macOS, KiB elsewhere
+            return _bytes(usage.ru_maxrss)
         time.sleep(0.01)
     try:
         process.wait(timeout=10)
