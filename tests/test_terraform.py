@@ -325,3 +325,35 @@ resource "aws_vpc_security_group_ingress_rule" "smb" {
         "main.tf:20: error: aws_vpc_security_group_ingress_rule.smb: cidr_ipv4 '10.0.0.1/8' has host bits set (the "
         "network is 10.0.0.0/8): cfn-lint and the Terraform provider reject it",
     ]
+
+
+def test_rules_counted_over_a_list_are_each_read_when_the_count_is_known_only_at_apply(tmp_path, capsys):
+    """The count depends on a data source: the evaluator gives element 0 only, the rest are read from the list."""
+    write_files(tmp_path, {"main.tf": """\
+data "aws_availability_zones" "available" {}
+
+variable "rules" {
+  default = [
+    { port = 80, cidr = "0.0.0.0/0" },
+    { port = 3389, cidr = "0.0.0.0/0" },
+    { port = 5985, cidr = "10.0.0.0/8" },
+  ]
+}
+
+resource "aws_security_group_rule" "admin" {
+  count             = length(data.aws_availability_zones.available.names) > 0 ? length(var.rules) : 0
+  security_group_id = "sg-0123456789abcdef0"
+  type              = "ingress"
+  protocol          = "tcp"
+  from_port         = var.rules[count.index].port
+  to_port           = var.rules[count.index]["port"]
+  cidr_blocks       = [var.rules[count.index].cidr]
+}
+"""})
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [
+        "main.tf:18:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
+        "aws_security_group_rule.admin[1]: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] "
+        "[value from var.rules; count.index from element 1 of var.rules (the count is known only at apply)]",
+    ]

@@ -185,3 +185,62 @@ def test_modules_over_the_budget_among_many_read_in_forked_workers(tmp_path):
         for name in ("m1", "m6")]
     assert [line.split(":")[0] for line in lines if ": WPL" in line] == \
            [f"{name}/main.tf" for name in names if name not in ("m1", "m6")]
+
+
+#: A helper that writes ``sys.argv[4]`` MB of memory, then dies as ``sys.argv[5]`` says: the ways
+#: the Go runtime dies under its memory limit (which allocation fails first depends on the load).
+_DYING_HELPER = """
+import os, signal, sys
+data = bytearray(int(sys.argv[4]) << 20)
+for at in range(0, len(data), 4096):
+    data[at] = 1
+how = sys.argv[5]
+if how == "thread":
+    sys.stderr.write("runtime/cgo: pthread_create failed: Resource temporarily unavailable\\n")
+    sys.stderr.flush()
+    os.abort()
+if how == "panic":
+    sys.stderr.write("panic: runtime error: invalid memory address or nil pointer dereference\\n")
+    sys.exit(2)
+if how == "python":
+    raise MemoryError
+os.kill(os.getpid(), signal.SIGKILL)
+"""
+
+
+def _dying_helper(monkeypatch, megabytes: int, how: str) -> int:
+    """Helpers run ``_DYING_HELPER``; their budget in MB, set above twice this process's peak memory
+    (which the system counts in a helper's own)."""
+    budget = max(96, (isolated._peak_so_far() >> 20) * 2 + 32)
+    monkeypatch.setattr(isolated, "MEMORY_LIMIT", budget << 20)
+    monkeypatch.setattr(isolated, "SERVE", _DYING_HELPER)
+    real = isolated.subprocess.Popen
+
+    def popen(args, **kwargs):
+        return real([*args, str(megabytes or budget * 3 // 4), how], **kwargs)
+
+    monkeypatch.setattr(isolated.subprocess, "Popen", popen)
+    return budget
+
+
+@pytest.mark.parametrize("how", ["thread", "kill", "python"])
+def test_a_helper_that_dies_at_its_memory_budget_is_over_the_budget_however_it_dies(tmp_path, monkeypatch, how):
+    """Under load the evaluator at its budget sometimes aborts with only ``pthread_create failed``
+    (exit status -6, no word of memory): it was reported as a crash of the evaluator. The helper
+    here uses three quarters of its budget, then dies."""
+    budget = _dying_helper(monkeypatch, 0, how)
+    with pytest.raises(isolated.OverBudget, match=rf"^needed more than {budget} MB of memory \(memory budget\)$"):
+        isolated.load_from_path(str(tmp_path), [])
+
+
+def test_a_helper_killed_far_below_its_memory_budget_crashed(tmp_path, monkeypatch):
+    _dying_helper(monkeypatch, 1, "kill")
+    with pytest.raises(isolated.Crashed, match=r"^the evaluator \(tfparse\) crashed on this module: exit status -9$"):
+        isolated.load_from_path(str(tmp_path), [])
+
+
+def test_a_panic_is_a_crash_whatever_memory_the_helper_used(tmp_path, monkeypatch):
+    _dying_helper(monkeypatch, 0, "panic")
+    with pytest.raises(isolated.Crashed, match=r"^the evaluator \(tfparse\) crashed on this module: panic: runtime "
+                                               r"error: invalid memory address or nil pointer dereference$"):
+        isolated.load_from_path(str(tmp_path), [])

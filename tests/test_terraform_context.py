@@ -277,3 +277,81 @@ def test_plan_json_targets_and_acl_entries(tmp_path):
          "plan.json:1:1", "plan.json:1:1")]
     assert [(short(folder, s.acl), short(folder, s.subnet)) for s in result.subnet_acls] == [
         ("aws_network_acl.a", "subnet-1")]
+
+
+#: A module building one network ACL entry per element of a list; whether it creates them
+#: depends on a data source, so the evaluator gives one instance (``count.index`` 0).
+_COUNTED_ACL_RULES = """
+data "aws_availability_zones" "available" {}
+
+variable "rules" {
+  default = [
+    { rule_number = 100, protocol = "tcp", port = 443, cidr_block = "0.0.0.0/0" },
+    { rule_number = 130, protocol = "tcp", port = 3389, cidr_block = "0.0.0.0/0" },
+  ]
+}
+
+locals {
+  create = length(data.aws_availability_zones.available.names) > 0
+}
+
+resource "aws_network_acl_rule" "inbound" {
+  count          = COUNT
+  network_acl_id = "acl-0123456789abcdef0"
+  egress         = false
+  rule_action    = "allow"
+  rule_number    = var.rules[count.index].rule_number
+  protocol       = var.rules[count.index]["protocol"]
+  from_port      = var.rules[count.index].port
+  to_port        = var.rules[count.index].port
+  cidr_block     = CIDR
+}
+"""
+
+
+def _counted(tmp_path, count="local.create ? length(var.rules) : 0",
+             cidr='lookup(var.rules[count.index], "cidr_block", null)', tfvars=None):
+    files = {"main.tf": _COUNTED_ACL_RULES.replace("COUNT", count).replace("CIDR", cidr)}
+    if tfvars:
+        files["terraform.tfvars"] = tfvars
+    return read(write_files(tmp_path, files))
+
+
+def test_acl_entries_of_a_list_whose_count_is_known_only_at_apply_are_each_read(tmp_path):
+    folder, result = _counted(tmp_path)
+    assert result.errors == []
+    assert [entry[:9] for entry in acl_entries(folder, result)] == [
+        ("aws_network_acl_rule.inbound[0]", "aws_network_acl_rule", "acl-0123456789abcdef0", "ingress", "tcp", "443",
+         "0.0.0.0/0", 100, "allow"),
+        ("aws_network_acl_rule.inbound[1]", "aws_network_acl_rule", "acl-0123456789abcdef0", "ingress", "tcp", "3389",
+         "0.0.0.0/0", 130, "allow"),
+    ]
+    second = [p for p in result.permissions if p.resource.endswith("[1]")][0]
+    assert [step.describe() for step in second.provenance] == [
+        "value from var.rules",
+        "count.index from element 1 of var.rules (the count is known only at apply)",
+    ]
+
+
+def test_a_list_other_than_the_evaluated_one_gives_no_more_entries(tmp_path):
+    """terraform.tfvars sets the list: the default's elements are not the entries (the
+    evaluator's first entry is not the default's first element)."""
+    folder, result = _counted(tmp_path, tfvars='rules = [{ rule_number = 200, protocol = "tcp", port = 80, '
+                                               'cidr_block = "0.0.0.0/0" }]\n')
+    assert [entry[:9] for entry in acl_entries(folder, result)] == [
+        ("aws_network_acl_rule.inbound[0]", "aws_network_acl_rule", "acl-0123456789abcdef0", "ingress", "tcp", "80",
+         "0.0.0.0/0", 200, "allow"),
+    ]
+
+
+def test_a_count_that_is_not_the_lists_length_gives_no_more_entries(tmp_path):
+    folder, result = _counted(tmp_path, count="local.create ? 1 : 0")
+    assert [entry[0] for entry in acl_entries(folder, result)] == ["aws_network_acl_rule.inbound[0]"]
+
+
+def test_an_attribute_written_another_way_is_unknown_in_the_other_entries(tmp_path):
+    folder, result = _counted(tmp_path, cidr='format("%s", var.rules[count.index].cidr_block)')
+    assert [(p.resource, p.peer.kind, p.peer.text) for p in result.permissions if p.control == "network-acl"] == [
+        ("aws_network_acl_rule.inbound[0]", "cidr", "0.0.0.0/0"),
+        ("aws_network_acl_rule.inbound[1]", "unknown", "cidr_block of instance 1 has no known value"),
+    ]

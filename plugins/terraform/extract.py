@@ -10,6 +10,7 @@ from winportlint import netmath
 from winportlint.excerpt import excerpt
 from winportlint.model import (Direction, InputError, Location, Peer, Permission, PortRange, Provenance)
 
+from .count_index import other_instances
 from .evaluate import Evaluation, module_files
 from .file_reads import UnreadReasons, reason
 from .hcl_positions import CONFIG_SUFFIXES, Attribute, Block, forget_index, index_file
@@ -111,6 +112,10 @@ class BlockPositions:
             if error is not None and InputError(path, *error) not in self.errors:
                 self.errors.append(InputError(path, *error))
 
+    def text(self) -> str:
+        """The text of the file whose index is in use (``""`` for none, or a JSON file's)."""
+        return getattr(self._index[1], "text", "") if self._index is not None else ""
+
     def block_location(self, entry: dict) -> Location:
         meta = block_meta(entry)
         return Location(self.file_of(meta), int(meta.get("line_start") or 1), 1)
@@ -141,7 +146,7 @@ class ModuleReader:
         """Permissions of every security-group resource, file by file (a file's index is dropped
         once its resources are read: they are large); each resource of a type in CONTEXT_TYPES
         is handed to ``read_context`` in its turn (see ``reading``)."""
-        for entry in sorted(self.resources, key=lambda e: (block_meta(e).get("filename", ""), block_meta(e).get("line_start", 0))):
+        for entry in self._instances():
             kind = block_meta(entry).get("label")
             try:
                 if kind in SECURITY_GROUPS:
@@ -158,6 +163,22 @@ class ModuleReader:
         self._known_modules()
         self.positions.use_index(None)
         return self.permissions, self.errors
+
+    def _instances(self) -> Iterator[dict]:
+        """The resources file by file, each followed by the instances the evaluator left out
+        of it when its count is known only at apply (``count_index``)."""
+        for entry in sorted(self.resources, key=lambda e: (block_meta(e).get("filename", ""),
+                                                            block_meta(e).get("line_start", 0))):
+            yield entry
+            if "count" not in entry or entry["count"] is not None and not isinstance(entry["count"], dict):
+                continue
+            meta = block_meta(entry)
+            block = self.positions.block(meta)
+            text = self.positions.text() if block is not None else ""
+            if text:
+                prefixes = module_prefixes(str(meta.get("path", "")))
+                yield from other_instances(entry, block, text, self.evaluation.blocks, self.modules,
+                                           prefixes[-1] if prefixes else "")
 
     def _known_modules(self) -> None:
         """Calls of known registry modules that were not downloaded: their rules from the inputs."""
@@ -208,6 +229,8 @@ class ModuleReader:
         names = dict.fromkeys(r.get("label") for r in references if isinstance(r, dict) and not r.get("name"))
         variables = [Provenance("value", "variable", f"var.{name}") for name in names]
         steps = [*variables, *(self.var_sources if variables else ())]
+        if meta.get("element"):  # an instance read from a list (see ``count_index``)
+            steps.append(Provenance("count.index", "element", f"{meta['element']} (the count is known only at apply)"))
         address = meta.get("path", "")
         calls = [part for part in module_prefixes(address) if part in self.modules]
         for number, call in enumerate(calls, 1):

@@ -13,8 +13,9 @@ A helper lives under a memory limit (``RLIMIT_DATA``: the memory it writes to,
 not the address space Go reserves) of :data:`MEMORY_LIMIT`; an evaluation that
 does not answer within :data:`TIME_LIMIT` seconds (the engine's limit for one
 file, ``FILE_TIME_LIMIT``, by default) has its helper killed. Either is
-:class:`OverBudget`, a crash :class:`Crashed`; the caller makes them input
-errors of the module. A helper serves one evaluation at a time and is kept for
+:class:`OverBudget` (a helper that dies having used half its memory budget or
+more is over it, however it dies), a crash :class:`Crashed`; the caller makes
+them input errors of the module. A helper serves one evaluation at a time and is kept for
 the next (starting one costs ~0.1 s of CPU: Python and the evaluator's
 library); when one dies or is killed, the next evaluation gets a new helper.
 Many small modules' evaluations are sent to a helper ahead of time (:class:`Ahead`),
@@ -143,9 +144,12 @@ class _Helper:
         request_read, request_write = os.pipe()
         reply_read, reply_write = os.pipe()
         self.stderr = tempfile.TemporaryFile()
+        self.limit = int(MEMORY_LIMIT)  # the helper's own, for as long as it lives
+        #: The system counts this process's peak memory so far in the helper's (kept across exec).
+        self.inherited_peak = _peak_so_far()
         self.process = subprocess.Popen(
             [sys.executable, "-I", "-S", "-c", SERVE.format(path=import_folders()), str(request_read),
-             str(reply_write), str(int(MEMORY_LIMIT))],
+             str(reply_write), str(self.limit)],
             pass_fds=(request_read, reply_write), stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
             stderr=self.stderr, cwd=self.home, env=helper_environment(self.home))
         _running[self.process] = os.getpid()
@@ -161,17 +165,23 @@ class _Helper:
             return None
         return self.replies.recv_bytes()
 
-    def death(self) -> str:
-        """Why the helper died: the evaluator's panic message, or its exit status."""
-        try:
-            code = self.process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            self.process.kill()
-            code = self.process.wait()
+    def death(self) -> tuple[str, bool]:
+        """Why the helper died (the evaluator's panic or fatal error, else its exit status), and
+        whether it was for want of memory. Under its budget the Go runtime dies in more ways
+        than one, depending on which allocation fails first: a fatal error that names memory,
+        an abort with only ``runtime/cgo: pthread_create failed`` (a thread's stack no longer
+        fits), or the system's kill; so the runtime's words count, and so does the helper's
+        own peak memory when it reached half the budget."""
+        peak = _reap(self.process)
         self.stderr.seek(0)
         lines = self.stderr.read(65536).decode("utf-8", "replace").splitlines()
-        panic = next((line for line in lines if line.startswith(("panic:", "fatal error:"))), None)
-        return panic or f"exit status {code}"
+        said = next((line for line in lines if line.startswith(("panic:", "fatal error:"))), None)
+        message = said or f"exit status {self.process.returncode}"
+        if message.startswith("panic:"):
+            return message, False
+        own_peak = peak if peak > self.inherited_peak else 0  # else it may be this process's
+        return message, any(words in line for line in lines for words in _OUT_OF_MEMORY) or \
+            bool(self.limit) and own_peak >= self.limit // 2
 
     def kill(self) -> None:
         self.process.kill()
@@ -281,11 +291,54 @@ def _request(folder: str, vars_paths: list[str]) -> bytes:
 
 def _raise_death(helper: _Helper) -> None:
     """Raise why the helper died (it is closed)."""
-    message = helper.death()
+    message, for_memory = helper.death()
     helper.close()
-    if "out of memory" in message or "cannot allocate memory" in message:
-        raise OverBudget(f"needed more than {_size(MEMORY_LIMIT)} of memory (memory budget)")
+    if for_memory:
+        raise OverBudget(f"needed more than {_size(helper.limit)} of memory (memory budget)")
     raise Crashed(f"the evaluator (tfparse) crashed on this module: {message}")
+
+
+#: What the Go runtime, the C library or Python write when memory runs out (a thread that cannot
+#: be made: its stack does not fit under the helper's data limit).
+_OUT_OF_MEMORY = ("out of memory", "cannot allocate memory", "MemoryError", "pthread_create failed",
+                  "failed to create new OS thread")
+
+
+def _peak_so_far() -> int:
+    """This process's peak resident memory in bytes, 0 where the system does not say."""
+    try:
+        import resource
+    except ImportError:
+        return 0
+    return _bytes(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss)
+
+
+def _bytes(maxrss: int) -> int:
+    return maxrss if sys.platform == "darwin" else maxrss * 1024  # bytes on macOS, KiB elsewhere
+
+
+def _reap(process: subprocess.Popen) -> int:
+    """Wait for a helper that died (killed if it has not exited within 10 s); its peak
+    resident memory in bytes, 0 where the system does not say."""
+    deadline = time.monotonic() + 10
+    while process.returncode is None and hasattr(os, "wait4"):
+        late = time.monotonic() >= deadline
+        if late:
+            process.kill()
+        try:
+            pid, status, usage = os.wait4(process.pid, 0 if late else os.WNOHANG)
+        except ChildProcessError:  # already waited for (its status is the Popen's)
+            break
+        if pid:
+            process.returncode = os.waitstatus_to_exitcode(status)
+            return _bytes(usage.ru_maxrss)
+        time.sleep(0.01)
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
+    return 0
 
 
 def _decode(reply: bytes) -> dict:
