@@ -75,6 +75,8 @@ class BlockPositions:
         self.errors = errors
         self._files: dict[str, str] = {}  # file name as the evaluator gives it -> path
         self._index: tuple[str, object] | None = None  # the syntax index in use (one file at a time)
+        #: What is told of each index before it is dropped (its path and the index).
+        self.on_leave: Callable[[str, object], None] | None = None
 
     def file_of(self, meta: dict) -> str:
         name = meta.get("filename", "")
@@ -104,6 +106,8 @@ class BlockPositions:
         """Make the index in use that of ``path`` (None: none), and drop the one used so far.
         Where the scanner gave up, positions fall back to the evaluator's lines: an error says so."""
         if self._index is not None:
+            if self.on_leave is not None:
+                self.on_leave(*self._index)
             forget_index(self._index[0])
             self._index = None
         if path is not None:
