@@ -1,12 +1,17 @@
 """Seeded synthetic corpora for the benchmarks: CloudFormation templates and Terraform modules.
 
     python benchmarks/generate.py OUT_DIR [--seed 7] [--cfn 300] [--tf-modules 500] [--tf-flat 300]
-                                          [--tf-dynamic 300] [--groups 20]
+                                          [--tf-dynamic 300] [--groups 20] [--tf-mesh 30]
+                                          [--tf-registry 8]
 
 Writes OUT_DIR/cloudformation/*.yaml (each with --groups security groups),
 OUT_DIR/terraform-modules/mNNN/main.tf (small modules) and
 OUT_DIR/terraform-flat/fNNN.tf (one module of many files, --groups groups each) and
 OUT_DIR/terraform-dynamic/dNNN.tf (the same with dynamic ingress blocks).
+Two shapes of real repositories besides: OUT_DIR/terraform-mesh (one root calling --tf-mesh
+local modules that read each other's outputs: module kK takes module k(K+1)'s group id and
+k(K-1)'s CIDR) and OUT_DIR/terraform-registry (a module at the root and --tf-registry
+``examples/*/`` roots that each call ``../../`` with other inputs).
 About one group in ten opens a Windows port to the world, as real code does.
 """
 
@@ -70,6 +75,58 @@ def terraform_dynamic(rng: random.Random, groups: int, prefix: str) -> str:
     return "\n".join(blocks)
 
 
+def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
+    """One root calling ``calls`` local modules that take each other's outputs (no cycle of
+    resources: a module's CIDR output is a variable's, its group id its own group's)."""
+    root = out / "terraform-mesh"
+    for index in range(calls):
+        module = root / "modules" / f"k{index:03d}"
+        module.mkdir(parents=True, exist_ok=True)
+        protocol, low, high, cidr = _rule(rng)
+        (module / "variables.tf").write_text(
+            'variable "peer_group" {\n  type    = string\n  default = ""\n}\n\n'
+            f'variable "cidr" {{\n  type    = string\n  default = "{cidr}"\n}}\n')
+        (module / "main.tf").write_text(
+            f'resource "aws_security_group" "this" {{\n  name = "k{index}"\n  ingress {{\n'
+            f"    from_port   = {low if protocol != '-1' else 0}\n    to_port     = {high if protocol != '-1' else 0}\n"
+            f'    protocol    = "{protocol}"\n    cidr_blocks = [var.cidr]\n  }}\n}}\n\n'
+            'resource "aws_security_group_rule" "from_peer" {\n  count                    = var.peer_group == "" ? 0 : 1\n'
+            '  type                     = "ingress"\n  security_group_id        = aws_security_group.this.id\n'
+            '  source_security_group_id = var.peer_group\n  protocol                 = "tcp"\n'
+            '  from_port                = 443\n  to_port                  = 443\n}\n')
+        (module / "outputs.tf").write_text('output "group_id" {\n  value = aws_security_group.this.id\n}\n\n'
+                                           'output "cidr" {\n  value = var.cidr\n}\n')
+    calls_text = []
+    for index in range(calls):
+        inputs = [f'  source     = "./modules/k{index:03d}"']
+        if index + 1 < calls:
+            inputs.append(f"  peer_group = module.k{index + 1:03d}.group_id")
+        if index > 0:
+            inputs.append(f"  cidr       = module.k{index - 1:03d}.cidr")
+        calls_text.append(f'module "k{index:03d}" {{\n' + "\n".join(inputs) + "\n}\n")
+    (root / "main.tf").write_text("\n".join(calls_text))
+
+
+def terraform_registry(rng: random.Random, out: Path, examples: int, groups: int) -> None:
+    """A registry-style module repository: the module at the root, and ``examples/*/`` roots that
+    each call ``../../`` with inputs of their own."""
+    root = out / "terraform-registry"
+    (root / "examples").mkdir(parents=True, exist_ok=True)
+    (root / "variables.tf").write_text('variable "admin_cidr" {\n  type    = string\n  default = "10.0.0.0/8"\n}\n\n'
+                                       'variable "ports" {\n  type    = list(number)\n  default = [443]\n}\n')
+    (root / "main.tf").write_text(terraform(rng, groups, "r") + '\nresource "aws_security_group" "admin" {\n'
+                                  '  name = "admin"\n  dynamic "ingress" {\n    for_each = var.ports\n'
+                                  '    content {\n      from_port   = ingress.value\n      to_port     = ingress.value\n'
+                                  '      protocol    = "tcp"\n      cidr_blocks = [var.admin_cidr]\n    }\n  }\n}\n')
+    for index in range(examples):
+        example = root / "examples" / f"e{index:02d}"
+        example.mkdir(exist_ok=True)
+        cidr = "0.0.0.0/0" if rng.random() < 0.2 else "10.1.0.0/16"
+        ports = sorted(rng.sample(PORTS, 3))
+        (example / "main.tf").write_text(f'module "this" {{\n  source     = "../../"\n  admin_cidr = "{cidr}"\n'
+                                         f"  ports      = {ports}\n}}\n")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("out", type=Path)
@@ -79,6 +136,8 @@ def main() -> None:
     parser.add_argument("--tf-flat", type=int, default=300)
     parser.add_argument("--tf-dynamic", type=int, default=300)
     parser.add_argument("--groups", type=int, default=20)
+    parser.add_argument("--tf-mesh", type=int, default=30)
+    parser.add_argument("--tf-registry", type=int, default=8)
     args = parser.parse_args()
     rng = random.Random(args.seed)
     for sub, count in (("cloudformation", args.cfn), ("terraform-modules", args.tf_modules),
@@ -95,6 +154,8 @@ def main() -> None:
     for index in range(args.tf_dynamic):
         (args.out / "terraform-dynamic" / f"d{index:04d}.tf").write_text(
             terraform_dynamic(rng, args.groups, f"d{index}"))
+    terraform_mesh(rng, args.out, args.tf_mesh)
+    terraform_registry(rng, args.out, args.tf_registry, args.groups)
 
 
 if __name__ == "__main__":

@@ -140,7 +140,20 @@ def cases(work: Path, peers: Path, tool: Path) -> list[tuple[str, int, list[tupl
             ("winportlint", [*winportlint, str(work / "terraform-dynamic")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-dynamic")]),
         ]),
+        ("terraform (real-world shape): a root calling 30 modules that read each other's outputs",
+         _tf_files(work / "terraform-mesh"), [
+            ("winportlint", [*winportlint, str(work / "terraform-mesh")]),
+            ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-mesh")]),
+        ]),
+        ("terraform (real-world shape): a module and 8 examples calling it", _tf_files(work / "terraform-registry"), [
+            ("winportlint", [*winportlint, str(work / "terraform-registry")]),
+            ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-registry")]),
+        ]),
     ]
+
+
+def _tf_files(folder: Path) -> int:
+    return sum(1 for _ in folder.rglob("*.tf"))
 
 
 def main() -> None:
@@ -153,11 +166,12 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only cases whose name contains one of these words")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    if not (args.work / "cloudformation").is_dir():
+    if not all((args.work / sub).is_dir() for sub in ("cloudformation", "terraform-mesh", "terraform-registry")):
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work)], check=True)
         (args.work / "small").mkdir(exist_ok=True)
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work / "small-gen"), "--cfn", "1",
-                        "--tf-modules", "0", "--tf-flat", "0", "--tf-dynamic", "0", "--groups", "2"], check=True)
+                        "--tf-modules", "0", "--tf-flat", "0", "--tf-dynamic", "0", "--tf-mesh", "0",
+                        "--tf-registry", "0", "--groups", "2"], check=True)
         shutil.copy(args.work / "small-gen" / "cloudformation" / "t0000.yaml", args.work / "small" / "t0000.yaml")
     peers = ensure_venv(args.venvs / "peers", PEER_PACKAGES, "checkov")
     project = str(HERE.parent)
