@@ -15,6 +15,7 @@ from __future__ import annotations
 import os
 import re
 
+from winportlint.excerpt import excerpt
 from winportlint.model import Direction, Location, Peer, Permission, Provenance
 from winportlint.textfile import read_bytes
 
@@ -27,7 +28,7 @@ _RULES = {"aws_security_group_rule": ("type", "egress"), "aws_vpc_security_group
           "aws_network_acl_rule": ("egress", "true")}
 #: Resources whose ``dynamic "ingress"`` blocks open ports.
 _HOLDERS = ("aws_security_group", "aws_default_security_group", "aws_network_acl", "aws_default_network_acl")
-_DECLARED = re.compile(rb'resource\s+"(' + b"|".join(name.encode() for name in _RULES) + rb')"|dynamic\s+"ingress"')
+_DECLARED = re.compile(r'resource\s+"(' + "|".join(_RULES) + r')"|dynamic\s+"ingress"')
 #: What an expression refers to that cannot be known before apply: a data source, a resource's attribute.
 _AT_APPLY = re.compile(r"\bdata\.|\b[a-z]+_[a-z0-9_]+\.[A-Za-z_][\w-]*\.")
 _REFERENCE = re.compile(r"\b(local|var)\.([A-Za-z_][\w-]*)")
@@ -68,7 +69,7 @@ class UnexpandedRules:
     def check(self, path: str, index: object) -> None:
         """The unknown rules of one file, from its syntax index (while the reading has it)."""
         text, blocks = getattr(index, "text", ""), getattr(index, "top_level", ())
-        if not path.endswith((".tf", ".tofu")) or not text or not _DECLARED.search(text.encode("utf-8", "replace")):
+        if not path.endswith((".tf", ".tofu")) or not _DECLARED.search(text):
             return
         full = os.path.abspath(path)
         if full in self._checked:
@@ -97,7 +98,7 @@ class UnexpandedRules:
                 if os.path.abspath(path) in self._checked:
                     continue
                 try:
-                    if not _DECLARED.search(read_bytes(path)):
+                    if not _DECLARED.search(read_bytes(path).decode("utf-8", "replace")):
                         continue
                     self.check(path, index_file(path))
                 except OSError:
@@ -132,7 +133,8 @@ def _at_apply(block, text: str, values: dict[str, object]) -> str | None:
         # Only where nothing it refers to is known: ``local.on && var.off`` is off whatever ``local.on`` is.
         if _AT_APPLY.search(expression) and not any(value is not None for value in references) \
                 or references and all(value is None for value in references):
-            return f"its {meta_argument} ({expression[:60]}) is known only at apply: its rules are not read"
+            return f"its {meta_argument} ({excerpt(expression, quote=False)}) is known only at apply: " \
+                   "its rules are not read"
     return None
 
 
