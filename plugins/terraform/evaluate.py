@@ -57,6 +57,8 @@ class Evaluation:
     unread: list[tuple[str, int, str]] = field(default_factory=list)
     #: The invalid files the module, or a module it calls, was evaluated without (see ``syntax``).
     dropped: list[str] = field(default_factory=list)
+    #: The module calls the evaluator left out (see ``module_passes``): (file, line, label).
+    left_out: list[tuple[str, int, str]] = field(default_factory=list)
 
 
 def module_files(folder: str) -> list[str]:
@@ -277,7 +279,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         var_paths.insert(0, os.path.relpath(unit_vars, folder))
         evaluation.var_sources.insert(0, unit[1])
     os.environ.setdefault("GOGC", "100")  # when choose_go_gc was not asked (helpers read it when they start)
-    from . import file_reads, isolated
+    from . import file_reads, isolated, module_passes
 
     files = module_files(folder) if files is None else files
     try:  # file functions read only the scanned folders: the module's calls are checked first
@@ -321,7 +323,11 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     def finish() -> Evaluation:
         try:
-            evaluation.blocks = sliced() if sliced is not None else whole.result()
+            blocks = sliced() if sliced is not None else whole.result()
+            evaluation.blocks, left_out = module_passes.complete(confined.folder, confined.files, blocks, load,
+                                                                 lambda source: _loadable(confined.folder, source))
+            evaluation.left_out = [(os.path.join(folder, os.path.basename(path)), line, label)
+                                   for path, line, label in left_out]
             evaluation.errors.extend(count_errors(folder, evaluation.blocks))
         except (isolated.EvaluatorError, isolated.Crashed) as exc:
             evaluation.errors.append(_parse_error(folder, str(exc)))
@@ -336,6 +342,11 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return evaluation
 
     return _Started(futures, finish)
+
+
+def _loadable(folder: str, source: str) -> bool:
+    """Whether a call's source is a local folder with configuration files."""
+    return source.startswith(("./", "../")) and bool(module_files(os.path.join(folder, source)))
 
 
 def scanned_folders(folders: Sequence[str], settings: Mapping[str, object]) -> tuple[str, ...]:
