@@ -77,34 +77,47 @@ def terraform_dynamic(rng: random.Random, groups: int, prefix: str) -> str:
 
 def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
     """One root calling ``calls`` local modules that take each other's outputs (no cycle of
-    resources: a module's CIDR output is a variable's, its group id its own group's)."""
+    resources: a module's CIDR output is a variable's, its group id its own group's), each
+    module of four files calling a module of its own, as real roots of many calls are written."""
     root = out / "terraform-mesh"
     for index in range(calls):
         module = root / "modules" / f"k{index:03d}"
-        module.mkdir(parents=True, exist_ok=True)
+        (module / "edge").mkdir(parents=True, exist_ok=True)
         protocol, low, high, cidr = _rule(rng)
+        cidr = "0.0.0.0/0" if index % 10 == 0 else cidr.replace("0.0.0.0/0", "10.0.0.0/8")  # one in ten
         (module / "variables.tf").write_text(
             'variable "peer_group" {\n  type    = string\n  default = ""\n}\n\n'
-            f'variable "cidr" {{\n  type    = string\n  default = "{cidr}"\n}}\n')
+            f'variable "cidr" {{\n  type    = string\n  default = "{cidr}"\n}}\n\n'
+            'variable "tags" {\n  type    = map(string)\n  default = {}\n}\n')
+        (module / "locals.tf").write_text(
+            f'locals {{\n  name = "k{index}"\n  tags = merge(var.tags, {{ Name = local.name }})\n}}\n')
         (module / "main.tf").write_text(
-            f'resource "aws_security_group" "this" {{\n  name = "k{index}"\n  ingress {{\n'
+            f'resource "aws_security_group" "this" {{\n  name = local.name\n  tags = local.tags\n  ingress {{\n'
             f"    from_port   = {low if protocol != '-1' else 0}\n    to_port     = {high if protocol != '-1' else 0}\n"
             f'    protocol    = "{protocol}"\n    cidr_blocks = [var.cidr]\n  }}\n}}\n\n'
             'resource "aws_security_group_rule" "from_peer" {\n  count                    = var.peer_group == "" ? 0 : 1\n'
             '  type                     = "ingress"\n  security_group_id        = aws_security_group.this.id\n'
             '  source_security_group_id = var.peer_group\n  protocol                 = "tcp"\n'
-            '  from_port                = 443\n  to_port                  = 443\n}\n')
+            '  from_port                = 443\n  to_port                  = 443\n}\n\n'
+            'module "edge" {\n  source = "./edge"\n  cidr   = var.cidr\n  tags   = local.tags\n}\n')
         (module / "outputs.tf").write_text('output "group_id" {\n  value = aws_security_group.this.id\n}\n\n'
-                                           'output "cidr" {\n  value = var.cidr\n}\n')
+                                           'output "cidr" {\n  value = var.cidr\n}\n\n'
+                                           'output "edge_id" {\n  value = module.edge.group_id\n}\n')
+        (module / "edge" / "main.tf").write_text(
+            'variable "cidr" {\n  type = string\n}\n\nvariable "tags" {\n  type = map(string)\n}\n\n'
+            'resource "aws_security_group" "edge" {\n  name = "edge"\n  tags = var.tags\n  ingress {\n'
+            '    from_port   = 445\n    to_port     = 445\n    protocol    = "tcp"\n    cidr_blocks = [var.cidr]\n'
+            '  }\n}\n\noutput "group_id" {\n  value = aws_security_group.edge.id\n}\n')
     calls_text = []
     for index in range(calls):
-        inputs = [f'  source     = "./modules/k{index:03d}"']
+        inputs = [f'  source     = "./modules/k{index:03d}"', "  tags       = local.tags"]
         if index + 1 < calls:
             inputs.append(f"  peer_group = module.k{index + 1:03d}.group_id")
-        if index > 0:
+        if index % 3 == 1:  # a third take the CIDR of the module before them
             inputs.append(f"  cidr       = module.k{index - 1:03d}.cidr")
         calls_text.append(f'module "k{index:03d}" {{\n' + "\n".join(inputs) + "\n}\n")
     (root / "main.tf").write_text("\n".join(calls_text))
+    (root / "locals.tf").write_text('locals {\n  tags = { team = "platform" }\n}\n')
 
 
 def terraform_registry(rng: random.Random, out: Path, examples: int, groups: int) -> None:

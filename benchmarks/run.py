@@ -8,12 +8,15 @@ checkov and cfn-lint into one virtualenv and this checkout of winportlint
 another, both below --venvs (default ~/.cache/winportlint-bench; never the
 project's environment). Runs every tool on every case and prints wall time,
 CPU time, peak memory, files per second and each tool's time as a multiple
-of winportlint's. The best of --repeat runs is kept for each cell (runs over
-ten seconds are measured once).
+of winportlint's. Each cell is the median of --repeat runs (runs over ten
+seconds are measured once).
 
 winportlint's rows start from an empty result cache; the "second run" row
-runs again over the same, unchanged files. The last lines compare the time
-of half the CloudFormation files with all of them (linear growth).
+runs again over the same, unchanged files, and the "one changed file" row
+(the pre-commit case) after one module file was edited, the cache warm for
+the rest. The last lines compare sizes: half the CloudFormation files with
+all of them, and each real-world shape with twice as many module calls
+(linear growth is 2.00).
 """
 
 from __future__ import annotations
@@ -99,6 +102,16 @@ def yaml_load_only(files_dir: Path) -> list[str]:
     return [sys.executable, "-c", code, str(files_dir)]
 
 
+#: The file the "one changed file" rows edit before each run (a comment is added to it).
+CHANGED_FILE = "terraform-mesh/modules/k001/main.tf"
+
+
+def edit(path: Path) -> None:
+    """Change a file as a user would: one more comment line."""
+    with open(path, "a", encoding="utf-8") as handle:
+        handle.write(f"# edited {time.time()}\n")
+
+
 def cases(work: Path, peers: Path, tool: Path) -> list[tuple[str, int, list[tuple[str, list[str]]]]]:
     winportlint = [str(tool / "winportlint"), "check"]
     checkov = [str(peers / "checkov"), "--quiet", "--compact", "--skip-download", "-o", "json"]
@@ -140,16 +153,30 @@ def cases(work: Path, peers: Path, tool: Path) -> list[tuple[str, int, list[tupl
             ("winportlint", [*winportlint, str(work / "terraform-dynamic")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-dynamic")]),
         ]),
-        ("terraform (real-world shape): a root calling 30 modules that read each other's outputs",
-         _tf_files(work / "terraform-mesh"), [
+        (MESH, _tf_files(work / "terraform-mesh"), [
             ("winportlint", [*winportlint, str(work / "terraform-mesh")]),
+            ("winportlint, one changed file", [*winportlint, str(work / "terraform-mesh")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-mesh")]),
         ]),
-        ("terraform (real-world shape): a module and 8 examples calling it", _tf_files(work / "terraform-registry"), [
+        (MESH_DOUBLE, _tf_files(work / "double" / "terraform-mesh"), [
+            ("winportlint", [*winportlint, str(work / "double" / "terraform-mesh")]),
+            ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "double" / "terraform-mesh")]),
+        ]),
+        (REGISTRY, _tf_files(work / "terraform-registry"), [
             ("winportlint", [*winportlint, str(work / "terraform-registry")]),
             ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "terraform-registry")]),
         ]),
+        (REGISTRY_DOUBLE, _tf_files(work / "double" / "terraform-registry"), [
+            ("winportlint", [*winportlint, str(work / "double" / "terraform-registry")]),
+            ("checkov", [*checkov, "--framework", "terraform", "-d", str(work / "double" / "terraform-registry")]),
+        ]),
     ]
+
+
+MESH = "terraform (real-world shape): a root calling 30 modules that read each other's outputs"
+MESH_DOUBLE = "terraform (real-world shape): the same with 60 calls"
+REGISTRY = "terraform (real-world shape): a module and 8 examples calling it"
+REGISTRY_DOUBLE = "terraform (real-world shape): the same with 16 examples"
 
 
 def _tf_files(folder: Path) -> int:
@@ -166,8 +193,11 @@ def main() -> None:
     parser.add_argument("--only", nargs="*", help="run only cases whose name contains one of these words")
     parser.add_argument("--repeat", type=int, default=1)
     args = parser.parse_args()
-    if not all((args.work / sub).is_dir() for sub in ("cloudformation", "terraform-mesh", "terraform-registry")):
+    if not all((args.work / sub).is_dir() for sub in ("cloudformation", "double/terraform-mesh")):
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work)], check=True)
+        subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work / "double"), "--cfn", "0",
+                        "--tf-modules", "0", "--tf-flat", "0", "--tf-dynamic", "0", "--tf-mesh", "60",
+                        "--tf-registry", "16"], check=True)
         (args.work / "small").mkdir(exist_ok=True)
         subprocess.run([sys.executable, str(HERE / "generate.py"), str(args.work / "small-gen"), "--cfn", "1",
                         "--tf-modules", "0", "--tf-flat", "0", "--tf-dynamic", "0", "--tf-mesh", "0",
@@ -179,8 +209,8 @@ def main() -> None:
     os.environ[CACHE_ENV] = str(args.work / "winportlint-cache")
     versions = ", ".join(f"{name} {_version([str(where / name), '--version'])}"
                          for name, where in (("winportlint", tool), ("checkov", peers), ("cfn-lint", peers)))
-    print(f"# winportlint benchmark; best of {args.repeat}\n\n{machine()}\nTools: {versions}\n")
-    print(f"| case | tool | wall s | cpu s | peak MB | files/s | x winportlint | exit |")
+    print(f"# winportlint benchmark; median of {args.repeat}\n\n{machine()}\nTools: {versions}\n")
+    print("| case | tool | wall s | cpu s | peak MB | files/s | x winportlint | exit |")
     print("|---|---|---:|---:|---:|---:|---:|---:|")
     walls: dict[tuple[str, str], float] = {}
     for name, file_count, tools in cases(args.work, peers, tool):
@@ -188,15 +218,21 @@ def main() -> None:
             continue
         baseline = None
         for label, command in tools:
-            warm = label.endswith("second run")
-            runs = [measured(command, warm)]
-            while len(runs) < args.repeat and runs[0]["wall"] < LONG_RUN_SECONDS:
+            changed = label.endswith("one changed file")
+            warm = label.endswith("second run") or changed
+            if changed:
+                measured(command)  # the cache holds every file once
+            runs = []
+            while not runs or len(runs) < args.repeat and runs[0]["wall"] < LONG_RUN_SECONDS:
+                if changed:
+                    edit(args.work / CHANGED_FILE)
                 runs.append(measured(command, warm))
-            best = min(runs, key=lambda m: m["wall"])
-            baseline = baseline or best["wall"]
-            walls[name, label] = best["wall"]
-            print(f"| {name} | {label} | {best['wall']:.2f} | {best['cpu']:.2f} | {best['peak_mb']:.0f} | "
-                  f"{file_count / best['wall']:.0f} | {best['wall'] / baseline:.1f} | {best['exit']} |", flush=True)
+            middle = sorted(runs, key=lambda m: m["wall"])[len(runs) // 2]
+            baseline = baseline or middle["wall"]
+            walls[name, label] = middle["wall"]
+            print(f"| {name} | {label} | {middle['wall']:.2f} | {middle['cpu']:.2f} | {middle['peak_mb']:.0f} | "
+                  f"{file_count / middle['wall']:.0f} | {middle['wall'] / baseline:.1f} | {middle['exit']} |",
+                  flush=True)
     print()
     for (name, label), wall in walls.items():
         if label == "winportlint, second run" and walls.get((name, "winportlint")):
@@ -205,6 +241,15 @@ def main() -> None:
         walls.get(("cfn: the first 150 of those templates", "winportlint"))
     if full and half:
         print(f"Linear growth: 300 templates take {full / half:.2f}x the time of 150 (2.00 is linear).")
+    for single, double, what in ((MESH, MESH_DOUBLE, "60 module calls take"), (REGISTRY, REGISTRY_DOUBLE,
+                                                                            "16 examples take")):
+        if walls.get((single, "winportlint")) and walls.get((double, "winportlint")):
+            print(f"Linear growth: {what} {walls[double, 'winportlint'] / walls[single, 'winportlint']:.2f}x the time "
+                  "of half as many (2.00 is linear).")
+    ours = sum(wall for (name, label), wall in walls.items() if label == "winportlint")
+    theirs = sum(walls.get((name, "checkov"), 0) for (name, label) in walls if label == "winportlint")
+    if ours and theirs:
+        print(f"All cases: checkov {theirs:.1f} s, winportlint {ours:.1f} s ({theirs / ours:.1f}x).")
 
 
 if __name__ == "__main__":

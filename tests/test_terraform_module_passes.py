@@ -105,6 +105,9 @@ def test_counted_and_for_each_calls_stand_in_with_each_instance_s_outputs(tmp_pa
                'module "late_each" {\n  source = "./group"\n  cidr   = module.b_each["x.y"].cidr\n}\n']
     files["main.tf"] = "\n".join(blocks)
     write_files(tmp_path, files)
+    import tfparse
+
+    assert {"late_counted", "late_each"} <= module_passes.left_out(tfparse.load_from_path(str(tmp_path)))[0]
 
     evaluation = evaluate(str(tmp_path), {})
     groups = {entry["__tfmeta"]["path"]: entry["ingress"]["cidr_blocks"]
