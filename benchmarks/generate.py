@@ -80,6 +80,7 @@ def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
     resources: a module's CIDR output is a variable's, its group id its own group's), each
     module of four files calling a module of its own, as real roots of many calls are written."""
     root = out / "terraform-mesh"
+    root.mkdir(parents=True, exist_ok=True)
     for index in range(calls):
         module = root / "modules" / f"k{index:03d}"
         (module / "edge").mkdir(parents=True, exist_ok=True)
