@@ -75,6 +75,39 @@ def terraform_dynamic(rng: random.Random, groups: int, prefix: str) -> str:
     return "\n".join(blocks)
 
 
+def windows_host(groups: str) -> str:
+    """The Windows instance a real module puts behind its groups (what the checks call the target)."""
+    return ('variable "ami_id" {\n  description = "A Windows Server AMI"\n  type        = string\n'
+            '  default     = "ami-0123456789abcdef0"\n}\n\n'
+            'variable "subnet_id" {\n  description = "Where the host runs"\n  type        = string\n'
+            '  default     = "subnet-0123456789abcdef0"\n}\n\n'
+            'resource "aws_instance" "host" {\n  ami                    = var.ami_id\n'
+            '  instance_type          = "m5.large"\n  subnet_id              = var.subnet_id\n'
+            f'  vpc_security_group_ids = [{groups}]\n  get_password_data      = true\n\n'
+            '  metadata_options {\n    http_tokens = "required"\n  }\n\n'
+            '  root_block_device {\n    encrypted   = true\n    volume_size = 50\n  }\n\n'
+            '  tags = { Name = "windows-host", Platform = "windows" }\n}\n')
+
+
+def support(name: str) -> str:
+    """What a real module holds besides its network: logs, keys, a role (read by checkov's checks,
+    evaluated and passed over by winportlint)."""
+    return (f'resource "aws_kms_key" "logs" {{\n  description         = "{name} logs"\n'
+            '  enable_key_rotation = true\n}\n\n'
+            f'resource "aws_cloudwatch_log_group" "this" {{\n  name              = "/{name}/host"\n'
+            '  retention_in_days = 365\n  kms_key_id        = aws_kms_key.logs.arn\n}\n\n'
+            f'resource "aws_s3_bucket" "logs" {{\n  bucket = "{name}-logs"\n}}\n\n'
+            'resource "aws_s3_bucket_public_access_block" "logs" {\n  bucket                  = aws_s3_bucket.logs.id\n'
+            '  block_public_acls       = true\n  block_public_policy     = true\n'
+            '  ignore_public_acls      = true\n  restrict_public_buckets = true\n}\n\n'
+            f'resource "aws_iam_role" "host" {{\n  name = "{name}-host"\n  assume_role_policy = jsonencode({{\n'
+            '    Version   = "2012-10-17"\n    Statement = [{ Action = "sts:AssumeRole", Effect = "Allow",\n'
+            '                   Principal = { Service = "ec2.amazonaws.com" } }]\n  })\n}\n\n'
+            'resource "aws_iam_role_policy_attachment" "ssm" {\n  role       = aws_iam_role.host.name\n'
+            '  policy_arn = "arn:aws:iam::aws:policy/AmazonSSMManagedInstanceCore"\n}\n\n'
+            f'resource "aws_iam_instance_profile" "host" {{\n  name = "{name}-host"\n  role = aws_iam_role.host.name\n}}\n')
+
+
 def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
     """One root calling ``calls`` local modules that take each other's outputs (no cycle of
     resources: a module's CIDR output is a variable's, its group id its own group's), each
@@ -101,6 +134,8 @@ def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
             '  source_security_group_id = var.peer_group\n  protocol                 = "tcp"\n'
             '  from_port                = 443\n  to_port                  = 443\n}\n\n'
             'module "edge" {\n  source = "./edge"\n  cidr   = var.cidr\n  tags   = local.tags\n}\n')
+        (module / "instance.tf").write_text(windows_host("aws_security_group.this.id, module.edge.group_id"))
+        (module / "support.tf").write_text(support(f"k{index:03d}"))
         (module / "outputs.tf").write_text('output "group_id" {\n  value = aws_security_group.this.id\n}\n\n'
                                            'output "cidr" {\n  value = var.cidr\n}\n\n'
                                            'output "edge_id" {\n  value = module.edge.group_id\n}\n')
@@ -132,9 +167,16 @@ def terraform_registry(rng: random.Random, out: Path, examples: int, groups: int
                                   '  name = "admin"\n  dynamic "ingress" {\n    for_each = var.ports\n'
                                   '    content {\n      from_port   = ingress.value\n      to_port     = ingress.value\n'
                                   '      protocol    = "tcp"\n      cidr_blocks = [var.admin_cidr]\n    }\n  }\n}\n')
+    (root / "instance.tf").write_text(windows_host("aws_security_group.admin.id"))
+    (root / "support.tf").write_text(support("registry"))
+    (root / "outputs.tf").write_text('output "admin_group_id" {\n  value = aws_security_group.admin.id\n}\n')
     for index in range(examples):
         example = root / "examples" / f"e{index:02d}"
         example.mkdir(exist_ok=True)
+        (example / "versions.tf").write_text('terraform {\n  required_version = ">= 1.3"\n  required_providers {\n'
+                                             '    aws = {\n      source  = "hashicorp/aws"\n'
+                                             '      version = ">= 5.0"\n    }\n  }\n}\n')
+        (example / "outputs.tf").write_text('output "admin_group_id" {\n  value = module.this.admin_group_id\n}\n')
         cidr = "0.0.0.0/0" if rng.random() < 0.2 else "10.1.0.0/16"
         ports = sorted(rng.sample(PORTS, 3))
         (example / "main.tf").write_text(f'module "this" {{\n  source     = "../../"\n  admin_cidr = "{cidr}"\n'

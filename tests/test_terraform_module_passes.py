@@ -67,6 +67,7 @@ def test_every_call_of_a_root_of_40_calls_is_evaluated(tmp_path, capsys):
     chain(tmp_path, 40)
     alone = tfparse.load_from_path(str(tmp_path))
     assert len(alone["aws_security_group"]) < 40  # what the evaluator gives on its own
+    assert module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True) is not None
 
     code, findings, errors = check_folder(tmp_path, capsys, "--select", "WPL101")
     assert (code, errors) == (1, [])
@@ -107,7 +108,8 @@ def test_counted_and_for_each_calls_stand_in_with_each_instance_s_outputs(tmp_pa
     write_files(tmp_path, files)
     import tfparse
 
-    assert {"late_counted", "late_each"} <= module_passes.left_out(tfparse.load_from_path(str(tmp_path)))[0]
+    left_out = {entry["__tfmeta"]["path"] for entry in module_passes.left_out(tfparse.load_from_path(str(tmp_path)))}
+    assert {"module.late_counted", "module.late_each"} <= left_out
 
     evaluation = evaluate(str(tmp_path), {})
     groups = {entry["__tfmeta"]["path"]: entry["ingress"]["cidr_blocks"]
@@ -116,40 +118,60 @@ def test_counted_and_for_each_calls_stand_in_with_each_instance_s_outputs(tmp_pa
                       "module.late_each.aws_security_group.this": ["0.0.0.0/0"]}
 
 
-def test_a_call_still_left_out_is_an_unknown_at_its_block(tmp_path, capsys, monkeypatch):
+def test_a_nested_call_the_evaluator_left_out_is_an_unknown_at_its_block(tmp_path, capsys):
+    """Inside a called module, calls are evaluated as the evaluator evaluates them: those it
+    leaves out are unknown, never nothing."""
     import tfparse
 
-    chain(tmp_path, 40)
-    missing = module_passes.left_out(tfparse.load_from_path(str(tmp_path)))[0]
+    chain(tmp_path / "hub", 40)
+    write_files(tmp_path, {"main.tf": 'module "hub" {\n  source = "./hub"\n}\n'})
+    missing = module_passes.left_out(tfparse.load_from_path(str(tmp_path)))
     assert missing
-    monkeypatch.setattr(module_passes, "MAX_PASSES", 0)
     code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info", "--select", "WPL001")
     assert (code, errors) == (1, [])
     assert sorted(line.split(" may be open")[0] for line in findings if "left this module call out" in line) \
-        == sorted(f"main.tf:{6 * int(label[1:])}:1: WPL001 info module.{label}" for label in missing)
+        == sorted(f"hub/main.tf:{entry['__tfmeta']['line_start']}:1: WPL001 info {entry['__tfmeta']['path']}"
+                  for entry in missing)
 
 
-def test_a_pass_that_evaluates_nothing_ends_the_passes(tmp_path):
-    chain(tmp_path, 3)
-    files = [str(tmp_path / "main.tf")]
-    first = {"module": [{"__tfmeta": {"path": "module.m01"}, "source": "./modules/m01"}]}
-    loads = []
-
-    def load(folder):
-        loads.append(folder)
-        return {}
-
-    blocks, left = module_passes.complete(str(tmp_path), files, first, load, lambda source: True)
-    assert (blocks, len(loads)) == (first, 1)
-    assert left == [(files[0], 6, "m01")]
+def test_calls_in_passes_find_what_one_evaluation_finds_where_it_leaves_nothing_out(tmp_path, capsys, monkeypatch):
+    """Three calls that take each other's outputs, each calling two modules that do too: small
+    enough for one evaluation, which the passes must agree with finding for finding."""
+    files = {}
+    for outer in range(3):
+        for inner in range(2):
+            files[f"m{outer}/l{inner}/main.tf"] = GROUP.format(name=f"m{outer}l{inner}")
+        files[f"m{outer}/main.tf"] = (
+            'variable "cidr" {\n  default = "10.0.0.0/8"\n}\nvariable "peer" {\n  default = ""\n}\n'
+            'module "l0" {\n  source = "./l0"\n  cidr   = var.cidr\n  peer   = module.l1.id\n}\n'
+            'module "l1" {\n  source = "./l1"\n  cidr   = module.l0.cidr\n  peer   = var.peer\n}\n'
+            'output "id" {\n  value = module.l0.id\n}\noutput "cidr" {\n  value = module.l1.cidr\n}\n')
+    files["main.tf"] = ('module "m0" {\n  source = "./m0"\n  cidr   = "0.0.0.0/0"\n  peer   = module.m2.id\n}\n'
+                        'module "m1" {\n  source = "./m1"\n  cidr   = module.m0.cidr\n}\n'
+                        'module "m2" {\n  source = "./m2"\n  peer   = module.m1.id\n}\n')
+    write_files(tmp_path, files)
+    passes = check_folder(tmp_path, capsys, "--severity", "info")
+    assert module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True) is not None
+    monkeypatch.setattr("winportlint.plugins.terraform.evaluate.root_calls", lambda files, loadable: None)
+    whole = check_folder(tmp_path, capsys, "--severity", "info")
+    assert passes == whole
+    assert passes[0] == 1 and len([line for line in passes[1] if "WPL101" in line]) == 4
 
 
 @pytest.mark.parametrize("path, expected", [
-    ("module.a.aws_security_group.b", ("a", "module.a")),
-    ("module.a[3].module.b.aws_x.y", ("a", "module.a[3]")),
-    ('module.a["x.y]"].aws_x.y', ("a", 'module.a["x.y]"]')),
-    ('module.a["q\\"].z"].output.o', ("a", 'module.a["q\\"].z"]')),
-    ("aws_security_group.module", None),
+    ("module.a.aws_security_group.b", ["module.a", "aws_security_group.b"]),
+    ("module.a[3].module.b.aws_x.y", ["module.a[3]", "module.b", "aws_x.y"]),
+    ('module.a["x.y]"].aws_x.y', ['module.a["x.y]"]', "aws_x.y"]),
+    ('module.a["q\\"].z"].output.o', ['module.a["q\\"].z"]', "output.o"]),
+    ("module.a", ["module.a"]),
+    ("aws_security_group.module", ["aws_security_group.module"]),
 ])
-def test_the_call_of_an_address(path, expected):
-    assert module_passes.instance_of(path) == expected
+def test_the_calls_on_the_way_to_a_block(path, expected):
+    assert module_passes._instance_parts(path) == expected
+
+
+def test_a_call_with_no_block_below_it_was_left_out():
+    blocks = {"module": [{"__tfmeta": {"path": "module.a"}}, {"__tfmeta": {"path": "module.a.module.b"}},
+                         {"__tfmeta": {"path": 'module.c["k.1"]'}}],
+              "aws_security_group": [{"__tfmeta": {"path": 'module.c["k.1"].aws_security_group.g'}}]}
+    assert [entry["__tfmeta"]["path"] for entry in module_passes.left_out(blocks)] == ["module.a.module.b"]

@@ -32,6 +32,7 @@ from winportlint.textfile import UnreadableFile, check_status, read_bytes
 from .chunking import needs_slicing, run_now, start_slices
 from .guards import panic_errors
 from .hcl_positions import CONFIG_SUFFIXES, index_file
+from .module_passes import evaluate_in_passes, left_out, root_calls
 from .syntax import syntax_error
 
 #: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
@@ -57,7 +58,7 @@ class Evaluation:
     unread: list[tuple[str, int, str]] = field(default_factory=list)
     #: The invalid files the module, or a module it calls, was evaluated without (see ``syntax``).
     dropped: list[str] = field(default_factory=list)
-    #: The module calls the evaluator left out (see ``module_passes``): (file, line, label).
+    #: The module calls the evaluator left out (see ``module_passes``): (file, line, address).
     left_out: list[tuple[str, int, str]] = field(default_factory=list)
 
 
@@ -279,7 +280,7 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         var_paths.insert(0, os.path.relpath(unit_vars, folder))
         evaluation.var_sources.insert(0, unit[1])
     os.environ.setdefault("GOGC", "100")  # when choose_go_gc was not asked (helpers read it when they start)
-    from . import file_reads, isolated, module_passes
+    from . import file_reads, isolated
 
     files = module_files(folder) if files is None else files
     try:  # file functions read only the scanned folders: the module's calls are checked first
@@ -306,15 +307,13 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return futures[-1]
 
     try:
-        if needs_slicing(confined.files):  # confined: the module's own folder, or its scratch copy
+        sliced = whole = None
+        calls = root_calls(confined.files, lambda source: _loadable(confined.folder, source))
+        if calls is None and needs_slicing(confined.files):  # confined: the module's own folder, or its copy
             sliced = start_slices(confined.folder, confined.files, load, submit)
-        else:
-            sliced = None
-        if sliced is None:
+        if calls is None and sliced is None:
             futures.append(runner.load(confined.folder, paths_from(confined.folder)))
             whole = futures[-1]
-        else:
-            whole = None
     except BaseException:
         if scratch is not None:
             scratch.cleanup()
@@ -323,11 +322,12 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     def finish() -> Evaluation:
         try:
-            blocks = sliced() if sliced is not None else whole.result()
-            evaluation.blocks, left_out = module_passes.complete(confined.folder, confined.files, blocks, load,
-                                                                 lambda source: _loadable(confined.folder, source))
-            evaluation.left_out = [(os.path.join(folder, os.path.basename(path)), line, label)
-                                   for path, line, label in left_out]
+            if calls is not None:
+                evaluation.blocks = evaluate_in_passes(confined.folder, confined.files, calls, load,
+                                                                     os.cpu_count() or 1)
+            else:
+                evaluation.blocks = sliced() if sliced is not None else whole.result()
+            evaluation.left_out = _left_out(folder, evaluation.blocks)
             evaluation.errors.extend(count_errors(folder, evaluation.blocks))
         except (isolated.EvaluatorError, isolated.Crashed) as exc:
             evaluation.errors.append(_parse_error(folder, str(exc)))
@@ -342,6 +342,18 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
         return evaluation
 
     return _Started(futures, finish)
+
+
+def _left_out(folder: str, blocks: dict) -> list[tuple[str, int, str]]:
+    """The calls of local modules with files that the evaluator left out: (file, line, address)."""
+    found = []
+    for entry in left_out(blocks):
+        meta = entry.get("__tfmeta") or {}
+        written = os.path.join(folder, str(meta.get("filename", "")))
+        source = entry.get("source")
+        if isinstance(source, str) and _loadable(os.path.dirname(written), source):
+            found.append((os.path.normpath(written), int(meta.get("line_start") or 1), str(meta.get("path", ""))))
+    return found
 
 
 def _loadable(folder: str, source: str) -> bool:

@@ -105,12 +105,12 @@ class UnexpandedRules:
                     continue
                 finally:
                     forget_index(path)
-        for path, line, label in self.evaluation.left_out:
-            location = Location(os.path.normpath(path), line, 1)
+        for path, line, address in self.evaluation.left_out:
+            location = Location(path, line, 1)
             why = "the evaluator left this module call out (it evaluates about 30 calls of one module, fewer " \
-                  "when their inputs come from calls written after them): its resources are not read"
+                  "when they take each other's outputs): its resources are not read"
             self.permissions.append(Permission(
-                resource=f"module.{label}", resource_type="module", group=f"{self.prefix}module.{label}",
+                resource=address, resource_type="module", group=f"{self.prefix}{address}",
                 direction=Direction.INGRESS, protocol="unknown", ports=None, peer=Peer("unknown", why),
                 location=location, rule_location=location, resource_location=location,
                 provenance=(Provenance("module", "unknown", why, location),)))
