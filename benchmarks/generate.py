@@ -111,7 +111,8 @@ def support(name: str) -> str:
 def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
     """One root calling ``calls`` local modules that take each other's outputs (no cycle of
     resources: a module's CIDR output is a variable's, its group id its own group's), each
-    module of four files calling a module of its own, as real roots of many calls are written."""
+    module of five files calling a module of its own twice, the two calls taking each other's
+    outputs too, as real roots of many calls are written."""
     root = out / "terraform-mesh"
     root.mkdir(parents=True, exist_ok=True)
     for index in range(calls):
@@ -133,7 +134,9 @@ def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
             '  type                     = "ingress"\n  security_group_id        = aws_security_group.this.id\n'
             '  source_security_group_id = var.peer_group\n  protocol                 = "tcp"\n'
             '  from_port                = 443\n  to_port                  = 443\n}\n\n'
-            'module "edge" {\n  source = "./edge"\n  cidr   = var.cidr\n  tags   = local.tags\n}\n')
+            'module "edge" {\n  source = "./edge"\n  cidr   = var.cidr\n  tags   = local.tags\n'
+            '  peer   = module.admin.group_id\n}\n\n'
+            'module "admin" {\n  source = "./edge"\n  cidr   = module.edge.cidr\n  tags   = local.tags\n}\n')
         (module / "instance.tf").write_text(windows_host("aws_security_group.this.id, module.edge.group_id"))
         (module / "support.tf").write_text(support(f"k{index:03d}"))
         (module / "outputs.tf").write_text('output "group_id" {\n  value = aws_security_group.this.id\n}\n\n'
@@ -141,9 +144,16 @@ def terraform_mesh(rng: random.Random, out: Path, calls: int) -> None:
                                            'output "edge_id" {\n  value = module.edge.group_id\n}\n')
         (module / "edge" / "main.tf").write_text(
             'variable "cidr" {\n  type = string\n}\n\nvariable "tags" {\n  type = map(string)\n}\n\n'
+            'variable "peer" {\n  type    = string\n  default = ""\n}\n\n'
             'resource "aws_security_group" "edge" {\n  name = "edge"\n  tags = var.tags\n  ingress {\n'
             '    from_port   = 445\n    to_port     = 445\n    protocol    = "tcp"\n    cidr_blocks = [var.cidr]\n'
-            '  }\n}\n\noutput "group_id" {\n  value = aws_security_group.edge.id\n}\n')
+            '  }\n}\n\n'
+            'resource "aws_security_group_rule" "from_peer" {\n  count                    = var.peer == "" ? 0 : 1\n'
+            '  type                     = "ingress"\n  security_group_id        = aws_security_group.edge.id\n'
+            '  source_security_group_id = var.peer\n  protocol                 = "tcp"\n'
+            '  from_port                = 5986\n  to_port                  = 5986\n}\n\n'
+            'output "group_id" {\n  value = aws_security_group.edge.id\n}\n\n'
+            'output "cidr" {\n  value = var.cidr\n}\n')
     calls_text = []
     for index in range(calls):
         inputs = [f'  source     = "./modules/k{index:03d}"', "  tags       = local.tags"]

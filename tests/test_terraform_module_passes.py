@@ -136,7 +136,7 @@ def test_a_nested_call_the_evaluator_left_out_is_an_unknown_at_its_block(tmp_pat
 
 def test_calls_in_passes_find_what_one_evaluation_finds_where_it_leaves_nothing_out(tmp_path, capsys, monkeypatch):
     """Three calls that take each other's outputs, each calling two modules that do too: small
-    enough for one evaluation, which the passes must agree with finding for finding."""
+    enough for one evaluation, which the passes (forced here) must agree with finding for finding."""
     files = {}
     for outer in range(3):
         for inner in range(2):
@@ -150,8 +150,9 @@ def test_calls_in_passes_find_what_one_evaluation_finds_where_it_leaves_nothing_
                         'module "m1" {\n  source = "./m1"\n  cidr   = module.m0.cidr\n}\n'
                         'module "m2" {\n  source = "./m2"\n  peer   = module.m1.id\n}\n')
     write_files(tmp_path, files)
-    passes = check_folder(tmp_path, capsys, "--severity", "info")
+    monkeypatch.setattr(module_passes, "MESH_CALLS", 3)
     assert module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True) is not None
+    passes = check_folder(tmp_path, capsys, "--severity", "info")
     monkeypatch.setattr("winportlint.plugins.terraform.evaluate.root_calls", lambda files, loadable: None)
     whole = check_folder(tmp_path, capsys, "--severity", "info")
     assert passes == whole
@@ -175,3 +176,31 @@ def test_a_call_with_no_block_below_it_was_left_out():
                          {"__tfmeta": {"path": 'module.c["k.1"]'}}],
               "aws_security_group": [{"__tfmeta": {"path": 'module.c["k.1"].aws_security_group.g'}}]}
     assert [entry["__tfmeta"]["path"] for entry in module_passes.left_out(blocks)] == ["module.a.module.b"]
+
+
+def test_a_mesh_of_ten_calls_gives_the_same_findings_in_passes_as_whole(tmp_path, capsys, monkeypatch):
+    import tfparse
+
+    files = {f"modules/m{index}/main.tf": GROUP.format(name=f"m{index}") for index in range(10)}
+    files["main.tf"] = "\n".join(
+        f'module "m{index}" {{\n  source = "./modules/m{index}"\n'
+        + ('  cidr   = "0.0.0.0/0"\n' if index == 0 else f"  cidr   = module.m{index - 1}.cidr\n")
+        + (f"  peer   = module.m{index + 1}.id\n" if index < 9 else "") + "}\n" for index in range(10))
+    write_files(tmp_path, files)
+    assert module_passes.left_out(tfparse.load_from_path(str(tmp_path))) == []  # whole leaves nothing out
+    assert module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True) is not None
+    passes = check_folder(tmp_path, capsys, "--severity", "info")
+    monkeypatch.setattr("winportlint.plugins.terraform.evaluate.root_calls", lambda files, loadable: None)
+    assert check_folder(tmp_path, capsys, "--severity", "info") == passes
+    assert len([line for line in passes[1] if "WPL101" in line]) == 10
+
+
+@pytest.mark.parametrize("calls, reads, expected", [(7, True, False), (8, True, True), (8, False, False),
+                                                    (28, False, False), (29, False, True)])
+def test_which_roots_are_evaluated_in_passes(tmp_path, calls, reads, expected):
+    text = "\n".join(f'module "m{index}" {{\n  source = "./m"\n'
+                     + (f"  cidr   = module.m{index - 1}.cidr\n" if reads and index else "") + "}\n"
+                     for index in range(calls))
+    write_files(tmp_path, {"main.tf": text})
+    found = module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True)
+    assert (found is not None) == expected
