@@ -10,7 +10,7 @@ packed into slices of a bounded size, and each slice is evaluated in a
 scratch folder holding copies of the files in which every other block is
 blanked out line for line, so that files, lines and addresses stay those of
 the real module. Variables, providers, ``terraform`` blocks and locals that
-reference no resource go into every slice.
+read no resource (nor a local that does) go into every slice.
 """
 
 from __future__ import annotations
@@ -80,9 +80,9 @@ def start_slices(folder: str, files: list[str], load: Callable[[str], dict], sub
     if any(block.kind == "module" and block.outside_source for block in blocks):
         return None
     everywhere = [b for b in blocks if b.kind in _EVERYWHERE]
-    free_locals = [b for b in blocks if b.kind == "locals" and not _needs_resources(b)]
-    groups = _connected([b for b in blocks if b.kind not in _EVERYWHERE and b not in free_locals
-                         and b.kind != "output"])
+    free_locals = _free_locals(blocks)
+    free = {id(block) for block in free_locals}
+    groups = _connected([b for b in blocks if b.kind not in _EVERYWHERE and id(b) not in free and b.kind != "output"])
     folders = [entry for entry in os.listdir(folder) if os.path.isdir(os.path.join(folder, entry))]
     scratch = tempfile.TemporaryDirectory(prefix="winportlint-slices-")
     futures: list[Future] = []
@@ -101,19 +101,31 @@ def start_slices(folder: str, files: list[str], load: Callable[[str], dict], sub
     def merge() -> dict:
         try:
             merged: dict[str, list] = {}
-            seen: set[tuple[str, str]] = set()
+            seen: set[tuple] = set()
             for future in futures:
+                # A block in several slices (a variable) is kept from the first; blocks of one
+                # slice are all kept (the locals blocks of a module share one path).
+                found = set()
                 for kind, entries in future.result().items():
                     for entry in entries if isinstance(entries, list) else ():
-                        key = (kind, (entry.get("__tfmeta") or {}).get("path", id(entry)))
+                        key = _merge_key(kind, entry)
                         if key not in seen:
-                            seen.add(key)
+                            found.add(key)
                             merged.setdefault(kind, []).append(entry)
+                seen |= found
             return merged
         finally:
             _close(futures, scratch)
 
     return merge
+
+
+def _merge_key(kind: str, entry: object) -> tuple:
+    """What is one block in the output of two slices: its kind, address, file and line."""
+    meta = entry.get("__tfmeta") if isinstance(entry, dict) else None
+    if not isinstance(meta, dict):
+        return (kind, id(entry))
+    return (kind, str(meta.get("path")), str(meta.get("filename")), str(meta.get("line_start")))
 
 
 def run_now(function, *args) -> Future:
@@ -170,8 +182,16 @@ def _locals_for(members: list[_Block], free_locals: list[_Block]) -> list[_Block
     return list(chosen.values())
 
 
-def _needs_resources(block: _Block) -> bool:
-    return any(not reference.startswith("local.") for reference in block.references)
+def _free_locals(blocks: list[_Block]) -> list[_Block]:
+    """The locals blocks that read only such locals (a locals block that reads a resource,
+    or a local that does, is in that resource's group)."""
+    free = [block for block in blocks if block.kind == "locals"]
+    while True:
+        names = {name for block in free for name in block.names}
+        kept = [block for block in free if all(reference in names for reference in block.references)]
+        if len(kept) == len(free):
+            return kept
+        free = kept
 
 
 def _connected(blocks: list[_Block]) -> list[list[_Block]]:
