@@ -1,5 +1,5 @@
-"""Slicing a module (plugins/terraform/chunking.py) changes no finding, no input error and no
-block of the evaluator's output."""
+"""A large module is evaluated in slices (plugins/terraform/chunking.py) for its size alone,
+and slicing changes no finding, no input error and no block of the evaluator's output."""
 
 from __future__ import annotations
 
@@ -7,8 +7,10 @@ import json
 import os
 from pathlib import Path
 
+import pytest
+
 from conftest import lint, write_files
-from winportlint.plugins.terraform import chunking, evaluate
+from winportlint.plugins.terraform import chunking, evaluate, isolated
 
 
 def _large_module(folder: Path, files: int = 12, groups: int = 6) -> Path:
@@ -60,13 +62,22 @@ def _large_module(folder: Path, files: int = 12, groups: int = 6) -> Path:
 
 
 def _whole(monkeypatch) -> None:
-    monkeypatch.setattr(evaluate, "needs_slicing", lambda files: False)
+    monkeypatch.setattr(chunking, "SIZE_LIMIT", 10**12)
+    monkeypatch.setattr(chunking, "WORK_LIMIT", 10**12)
 
 
-def _sliced(monkeypatch) -> None:
-    """One group a slice."""
-    monkeypatch.setattr(evaluate, "needs_slicing", lambda files: True)
-    monkeypatch.setattr(chunking, "SLICE_BLOCKS", 1)
+def _sliced(monkeypatch, slice_bytes: int = 2000) -> None:
+    monkeypatch.setattr(chunking, "SIZE_LIMIT", 0)
+    monkeypatch.setattr(chunking, "WORK_LIMIT", 10**12)
+    monkeypatch.setattr(chunking, "SLICE_BYTES", slice_bytes)
+
+
+def _evaluated_folders(monkeypatch) -> list[str]:
+    """The folders the evaluator is called on from now on."""
+    folders = []
+    load = isolated.load_from_path
+    monkeypatch.setattr(isolated, "load_from_path", lambda folder, *args: folders.append(folder) or load(folder, *args))
+    return folders
 
 
 def _rows(result) -> tuple[list, list]:
@@ -75,12 +86,39 @@ def _rows(result) -> tuple[list, list]:
             [(e.file, e.line, e.message) for e in result.errors])
 
 
+def test_a_large_module_sliced_for_its_size_gives_every_finding_one_evaluation_gives(tmp_path, monkeypatch):
+    module = _large_module(tmp_path / "big")
+    (module / "broken.tf").write_text('resource "aws_security_group" "broken" {\n  name = \n}\n')  # left out
+    _whole(monkeypatch)
+    folders = _evaluated_folders(monkeypatch)
+    whole = _rows(lint([module], select=["WPL"]))
+    assert len(folders) == 1
+    _sliced(monkeypatch)
+    folders.clear()
+    sliced = _rows(lint([module], select=["WPL"]))
+    assert len(folders) > 10  # in slices indeed
+    assert sliced == whole
+    findings, errors = whole
+    assert [(os.path.basename(file), line, message) for file, line, message in errors] == [
+        ("broken.tf", 2, "invalid HCL: no value after '='; the module is read without this file")]
+    rows = {(rule, resource, peer, os.path.basename(file), line)
+            for rule, _, resource, peer, file, line, *_ in findings}
+    assert len(findings) == 69 and {
+        ("WPL101", "aws_security_group.f0_g0", "0.0.0.0/0", "f00.tf", 11),  # through var.world
+        ("WPL101", "aws_security_group_rule.f1_counted[0]", "0.0.0.0/0", "f01.tf", 94),  # on a group of f00.tf
+        ("WPL103", "aws_security_group_rule.f1_counted[1]", "0.0.0.0/0", "f01.tf", 94),
+        ("WPL101", "aws_security_group_rule.counted[1]", "0.0.0.0/0", "zz.tf", 10),  # element 1 of local.rules
+        ("WPL101", 'aws_security_group.f3_each["rdp"]', "0.0.0.0/0", "f03.tf", 72),  # for_each over a local
+        ("WPL103", 'module.m["b"].aws_security_group.m', "0.0.0.0/0", "main.tf", 9)} <= rows
+    assert not [row for row in findings if row[0] == "WPL001"]  # every local is known
+
+
 def test_the_locals_blocks_of_every_slice_are_kept(tmp_path, monkeypatch):
     """A module's locals blocks all have the address ``locals``: merging slices by address
     kept the first slice's only, and the others' for_each were unknown (WPL001, 'known only
     at apply') and a count over a later file's list was read as its first element."""
     module = _large_module(tmp_path / "big", files=4, groups=2)
-    _sliced(monkeypatch)
+    _sliced(monkeypatch, slice_bytes=1)  # one group a slice
     findings = lint([module], select=["WPL"]).findings
     assert not [f for f in findings if f.rule_id == "WPL001"]
     assert {f.permission.resource for f in findings
@@ -119,15 +157,95 @@ def test_slices_give_the_evaluators_output_block_for_block(tmp_path, monkeypatch
         "a.tf": 'variable "two" {\n  default = "two"\n}\nresource "aws_instance" "text" {\n  count = var.two\n}\n'})
     _whole(monkeypatch)
     whole = evaluate.evaluate(str(module), {})
-    _sliced(monkeypatch)
+    _sliced(monkeypatch, slice_bytes=1)
     sliced = evaluate.evaluate(str(module), {})
     assert sorted(sliced.errors) == sorted(whole.errors)  # the run sorts them
     assert sorted((os.path.basename(e.file), e.line, e.message) for e in whole.errors) == [
         ("a.tf", 5, 'aws_instance.text: count must be a whole number, 0 or more, got "two"'),
         ("f02.tf", 72, "aws_instance.half: count must be a whole number, 0 or more, got 1.5")]
     assert _normalized(sliced.blocks) == _normalized(whole.blocks)
-    # The variable no block reads is in the output too.
+    # The variable no block reads is in the output too (the first slice holds it).
     assert "variable.read_by_nothing" in {entry["__tfmeta"]["path"] for entry in sliced.blocks["variable"]}
+
+
+def test_a_slice_holds_the_variables_it_reads_not_every_variable(tmp_path, monkeypatch):
+    files = {f"f{index}.tf": f'variable "v{index}" {{\n  default = "0.0.0.0/0"\n}}\n'
+                             f'resource "aws_security_group" "g{index}" {{\n  ingress {{\n    from_port   = 3389\n'
+                             f'    to_port     = 3389\n    protocol    = "tcp"\n    cidr_blocks = [var.v{index}]\n'
+                             f'  }}\n}}\n' for index in range(3)}
+    module = write_files(tmp_path / "m", files)
+    _sliced(monkeypatch, slice_bytes=1)
+    held = []
+    load = isolated.load_from_path
+
+    def record(folder, *args):
+        held.append(sorted(line for name in os.listdir(folder) for line in Path(folder, name).read_text().splitlines()
+                           if line.startswith(("variable", "resource"))))
+        return load(folder, *args)
+
+    monkeypatch.setattr(isolated, "load_from_path", record)
+    result = lint([module], select=["WPL101"])
+    assert held == [[f'resource "aws_security_group" "g{index}" {{', f'variable "v{index}" {{'] for index in range(3)]
+    assert [(f.permission.resource, f.location.file.rsplit("/", 1)[1], f.location.line) for f in result.findings] == [
+        (f"aws_security_group.g{index}", f"f{index}.tf", 9) for index in range(3)]
+
+
+def test_the_slicing_decision_takes_the_size_path(tmp_path, monkeypatch):
+    """No dynamic block, and still sliced: for its bytes alone."""
+    group = ('resource "aws_security_group" "g{}" {{\n  ingress {{\n    from_port   = 3389\n    to_port     = 3389\n'
+             '    protocol    = "tcp"\n    cidr_blocks = ["0.0.0.0/0"]\n  }}\n}}\n')
+    module = write_files(tmp_path / "plain", {f"f{index}.tf": group.format(index) for index in range(3)})
+    files = evaluate.module_files(str(module))
+    size = sum(os.path.getsize(path) for path in files)
+    monkeypatch.setattr(chunking, "WORK_LIMIT", 0)  # dynamic blocks: none, whatever the limit
+    monkeypatch.setattr(chunking, "SIZE_LIMIT", size)
+    assert not chunking.needs_slicing(files)
+    monkeypatch.setattr(chunking, "SIZE_LIMIT", size - 1)
+    assert chunking.needs_slicing(files)
+
+
+def test_a_module_over_the_size_limit_is_evaluated_in_slices_of_bounded_size(tmp_path, monkeypatch):
+    module = _large_module(tmp_path / "big", files=60, groups=70)  # as written, with the limits as they are
+    files = evaluate.module_files(str(module))
+    assert sum(os.path.getsize(path) for path in files) > chunking.SIZE_LIMIT
+    assert chunking.needs_slicing(files)
+    sizes = []
+    load = isolated.load_from_path
+
+    def record(folder, *args):
+        sizes.append(sum(len(line) + 1 for name in os.listdir(folder) if name.endswith(".tf")
+                         for line in Path(folder, name).read_text().splitlines() if line))
+        return load(folder, *args)
+
+    monkeypatch.setattr(isolated, "load_from_path", record)
+    sliced = evaluate.evaluate(str(module), {})
+    assert sliced.errors == []
+    assert len(sizes) > 1 and max(sizes) < chunking.SLICE_BYTES + 2000  # a slice's blocks, its variables and locals
+    groups = {entry["__tfmeta"]["path"]: entry for entry in sliced.blocks["aws_security_group"]}
+    assert len(groups) == 60 * 73 + 2  # 70 groups, 2 of a for_each and one with a dynamic block a file; the module's 2
+    assert groups["aws_security_group.f59_g1"]["ingress"]["cidr_blocks"] == ["0.0.0.0/0"]
+
+
+@pytest.mark.parametrize("case", ["json", "outside"])
+def test_a_large_module_that_cannot_be_sliced_is_evaluated_whole(tmp_path, monkeypatch, case):
+    """A ``.tf.json`` file, or a module source outside the folder (``../``, which would not
+    resolve from a scratch folder), keeps the module whole, large or not."""
+    module = _large_module(tmp_path / "big", files=3, groups=2)
+    if case == "json":
+        (module / "extra.tf.json").write_text(json.dumps({"resource": {"aws_security_group": {"j": {
+            "ingress": [{"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"]}]}}}}))
+    else:
+        write_files(tmp_path, {"shared/main.tf": 'resource "aws_security_group" "j" {\n  ingress {\n'
+                                                '    from_port   = 3389\n    to_port     = 3389\n'
+                                                '    protocol    = "tcp"\n'
+                                                '    cidr_blocks = ["0.0.0.0/0"]\n  }\n}\n'})
+        (module / "outside.tf").write_text('module "shared" {\n  source = "../shared"\n}\n')
+    _sliced(monkeypatch)
+    folders = _evaluated_folders(monkeypatch)
+    result = lint([tmp_path], select=["WPL101"])
+    assert result.errors == []
+    assert [os.path.realpath(folder) for folder in folders] == [os.path.realpath(module)]
+    assert any(f.permission.resource.endswith("aws_security_group.j") for f in result.findings)
 
 
 def test_a_local_read_through_another_local_goes_with_the_resource_it_reads(tmp_path, monkeypatch):
@@ -141,9 +259,24 @@ def test_a_local_read_through_another_local_goes_with_the_resource_it_reads(tmp_
                 '    protocol    = "tcp"\n    cidr_blocks = [local.b]\n  }\n}\n',
     })
     rows = {}
-    for name, forced in (("whole", _whole), ("sliced", _sliced)):
+    for name, forced in (("whole", _whole), ("sliced", lambda patch: _sliced(patch, slice_bytes=1))):
         forced(monkeypatch)
         rows[name] = _rows(lint([module], select=["WPL"]))
     assert rows["sliced"] == rows["whole"]
     assert [(rule, resource, peer, os.path.basename(file), line) for rule, _, resource, peer, file, line, *_ in
             rows["whole"][0]] == [("WPL101", "aws_security_group.g", "0.0.0.0/0", "c.tf", 6)]
+
+
+def test_a_module_of_variables_and_locals_only_is_one_slice(tmp_path, monkeypatch):
+    module = write_files(tmp_path / "m", {
+        "main.tf": 'variable "a" {\n  default = "x"\n}\nlocals {\n  b = "${var.a}y"\n}\n'
+                   'output "c" {\n  value = local.b\n}\n'})
+    _whole(monkeypatch)
+    whole = evaluate.evaluate(str(module), {})
+    _sliced(monkeypatch, slice_bytes=1)
+    folders = _evaluated_folders(monkeypatch)
+    sliced = evaluate.evaluate(str(module), {})
+    assert len(folders) == 1 and "winportlint-slices-" in folders[0]
+    assert whole.errors == sliced.errors == []
+    assert _normalized(sliced.blocks) == _normalized(whole.blocks)
+    assert sliced.blocks["locals"][0]["b"] == "xy"
