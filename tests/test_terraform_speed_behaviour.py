@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import gc
+import json
 import weakref
 from pathlib import Path
 
@@ -420,9 +421,11 @@ def test_go_gc_target_by_the_largest_evaluation(tmp_path, monkeypatch):
 
     small = [str(write_files(tmp_path / "small", {"main.tf": GROUP}) / "main.tf")]
     large_text = GROUP * (evaluate.LARGE_EVALUATION // len(GROUP) + 1)
-    large = [str(write_files(tmp_path / "large", {"main.tf": large_text}) / "main.tf")]
+    sliced = [str(write_files(tmp_path / "sliced", {"main.tf": large_text}) / "main.tf")]  # evaluated in slices
+    large_text = json.dumps({"locals": {"padding": "x" * evaluate.LARGE_EVALUATION}})
+    large = [str(write_files(tmp_path / "large", {"main.tf.json": large_text}) / "main.tf.json")]  # in one go
     monkeypatch.delitem(sys.modules, "tfparse", raising=False)  # as before the evaluator is loaded
-    for modules, expected in (([small], "200"), ([small, large], "100"), ([], "200")):
+    for modules, expected in (([small], "200"), ([small, sliced], "200"), ([small, large], "100"), ([], "200")):
         monkeypatch.delenv("GOGC", raising=False)
         evaluate.choose_go_gc(modules)
         assert evaluate.os.environ["GOGC"] == expected

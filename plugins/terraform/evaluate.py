@@ -140,10 +140,12 @@ LARGE_EVALUATION = 1 << 20
 
 def choose_go_gc(modules: list[list[str]]) -> None:
     """Set Go's GC target for the evaluator's helper processes (see ``isolated``), before
-    they start (Go reads GOGC once), unless the user set one: 100 when one evaluation is large (its heap is
-    hundreds of MB; measured on the 300-file benchmark module: 2.4-2.9 s and 465 MB, where 50 took 3.7-3.9 s
-    and 410-427 MB, and 200 2.6 s and 487 MB), else 200 (measured: the
-    evaluator is 15-25% faster on small modules and slices, for a few MB more)."""
+    they start (Go reads GOGC once), unless the user set one: 100 when one evaluation is large, a large
+    module that is not sliced (``.tf.json``; its heap is hundreds of MB; measured on the 300-file benchmark
+    module evaluated whole: 2.4-2.9 s and 465 MB, where 50 took 3.7-3.9 s and 410-427 MB, and 200 2.6 s
+    and 487 MB), else 200 (measured: the evaluator is 15-25% faster on small modules and slices, for a few
+    MB more; on that module's 128 KB slices, 100 took 85-87 MB a helper
+    instead of 97-113, and a median of 4.2 s instead of 3.7 s over 5 runs)."""
     if "GOGC" in os.environ or "tfparse" in sys.modules:
         return
     large = False
