@@ -32,7 +32,7 @@ from winportlint.textfile import UnreadableFile, check_status, read_bytes
 from .chunking import needs_slicing, run_now, start_slices
 from .guards import panic_errors
 from .hcl_positions import CONFIG_SUFFIXES, index_file
-from .module_passes import evaluate_in_passes, left_out, root_calls
+from .module_passes import evaluate_in_passes, left_out, left_out_calls, root_calls
 from .syntax import syntax_error
 
 #: tfparse's error text: ``unable to create ...: main.tf:3,17-4,1: Invalid expression; ...``.
@@ -324,11 +324,15 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
 
     def finish() -> Evaluation:
         try:
-            if calls is not None:
-                evaluation.blocks = evaluate_in_passes(confined.folder, confined.files, calls, load,
-                                                                     os.cpu_count() or 1)
-            else:
+            in_passes = calls
+            if in_passes is None:
                 evaluation.blocks = sliced() if sliced is not None else whole.result()
+                missed = left_out_calls(evaluation.blocks)  # the evaluator left calls out: evaluate in passes
+                in_passes = root_calls(confined.files, lambda source: _loadable(confined.folder, source), missed) \
+                    if missed and sliced is None else None
+            if in_passes is not None:
+                evaluation.blocks = evaluate_in_passes(confined.folder, confined.files, in_passes, load,
+                                                       os.cpu_count() or 1)
             evaluation.left_out = _left_out(folder, evaluation.blocks)
             evaluation.errors.extend(count_errors(folder, evaluation.blocks))
         except (isolated.EvaluatorError, isolated.Crashed) as exc:

@@ -7,8 +7,11 @@ blocks new ids each time it evaluates the module. Calls that take each other's o
 and calls beyond about 30 are left out without a word (measured: a root of 40 calls, 17
 evaluated; the benchmark's root of 30 such calls, 17 of 30 modules).
 
-Such a root (:data:`MESH_CALLS` calls or more that read each other's outputs, or more calls
-than one evaluation evaluates) is evaluated in passes instead, each in scratch copies:
+Calls with unknown inputs starve the others too: the evaluator finds their inputs changed
+every round (measured: terraform-aws-ec2-instance's ``examples/complete``, 10 of its 12 local
+calls left out). Such a root (:data:`MESH_CALLS` calls or more that read each other's outputs,
+more calls than one evaluation evaluates, or calls one evaluation left out) is evaluated in
+passes instead, each in scratch copies (calls of registry modules are left to the evaluator):
 
 - **the root**, its calls' modules not loaded (the blocks only collect their inputs), and its
   references to a call (``module.x``) read from a local that holds the call's outputs so far
@@ -38,7 +41,7 @@ from functools import partial
 
 from winportlint.textfile import read_bytes
 
-from .hcl_positions import index_file, is_json
+from .hcl_positions import CONFIG_SUFFIXES, index_file, is_json
 
 #: Passes of the root and its calls at most, besides one a call (outputs that feed other calls
 #: settle in as many passes as the longest chain of calls that feed each other).
@@ -49,6 +52,8 @@ MAX_CALLS = 28
 #: the evaluator's rounds are fewer than the passes' evaluations: measured on three calls whose
 #: modules' calls read each other's too, 0.4 s whole and 1.4 s in passes).
 MESH_CALLS = 8
+#: The file of a wrapper root.
+_WRAPPER = "winportlint-wrapper.tf"
 #: The source of a call block that only collects inputs: nothing is there, nothing is loaded.
 _NOT_LOADED = "./.winportlint-not-loaded"
 #: The locals that stand in for the calls (``module.x``: ``local.winportlint_module_x``), and the
@@ -56,7 +61,8 @@ _NOT_LOADED = "./.winportlint-not-loaded"
 _STAND_IN = "winportlint_module_"
 _INSTANCE = "winportlint_instance_"
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
-_UPS = re.compile(r"(?:\.\./)+")
+#: What differs between evaluations of the same inputs: ids, and the helper's folder (``path.cwd``).
+_VARYING = re.compile(rf"{_UUID.pattern}|winportlint-helper-\w+")
 _MODULE_REFERENCE = re.compile(r"\bmodule\.([A-Za-z_][\w-]*)")
 #: Attributes of a call that are not inputs of its module.
 _META = frozenset(("__tfmeta", "id", "source", "version", "count", "for_each", "depends_on", "providers"))
@@ -73,10 +79,13 @@ class Call:
         self.label, self.file, self.rows, self.source, self.text = label, file, rows, source, text
 
 
-def root_calls(files: list[str], loadable: Callable[[str], bool]) -> list[Call] | None:
-    """The root's calls when it must be evaluated in passes (see the module's text), else None:
-    calls that take no other call's output and are few are evaluated as they are, and so are
-    roots written in JSON or with a call whose source is not a local folder with files."""
+def root_calls(files: list[str], loadable: Callable[[str], bool], left_out_labels: set[str] = frozenset()
+               ) -> list[Call] | None:
+    """The root's calls of local modules when the root must be evaluated in passes, else None:
+    when it has :data:`MESH_CALLS` calls or more that read each other's outputs, more than
+    :data:`MAX_CALLS` calls, or calls one evaluation left out (``left_out_labels``). Calls of
+    other sources are left to the evaluator (it reads them where ``terraform init`` put them);
+    a root written in JSON is evaluated as it is."""
     if any(is_json(path) for path in files):
         return None
     calls = []
@@ -90,13 +99,13 @@ def root_calls(files: list[str], loadable: Callable[[str], bool]) -> list[Call] 
             written = source.strings[0][0] if source is not None and source.strings else ""
             first, last = block.rows
             calls.append(Call(block.labels[0], path, block.rows, written, "\n".join(lines[first:last + 1])))
-    if len(calls) < 2 or not all(loadable(call.source) for call in calls):
-        return None
     labels = {call.label for call in calls}
-    if len(calls) <= MAX_CALLS and (len(calls) < MESH_CALLS or not any(
-            set(_MODULE_REFERENCE.findall(call.text)) & (labels - {call.label}) for call in calls)):
+    reading = any(set(_MODULE_REFERENCE.findall(call.text)) & (labels - {call.label}) for call in calls)
+    local = [call for call in calls if loadable(call.source)]
+    if not local or not (left_out_labels & {call.label for call in local} or len(calls) > MAX_CALLS
+                         or len(calls) >= MESH_CALLS and reading):
         return None
-    return calls
+    return local
 
 
 def evaluate_in_passes(folder: str, files: list[str], calls: list[Call], load: Load, jobs: int) -> dict:
@@ -108,16 +117,17 @@ def evaluate_in_passes(folder: str, files: list[str], calls: list[Call], load: L
     # A call is evaluated once the calls it reads were (those in a cycle with it aside, which
     # are evaluated again as their inputs change): its inputs are then final.
     labels = {call.label for call in calls}
+    sources = {call.label: call.source for call in calls}
     needs = {call.label: set(_MODULE_REFERENCE.findall(call.text)) & labels - {call.label} for call in calls}
     cycles = _cycles(needs)
     with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="winportlint-calls") as pool:
         for _ in range(len(calls) + MAX_PASSES):
-            root = _same_ids(_in_scratch(partial(_write_root, folder, files, calls, outputs), load), first)
+            root = _same_ids(_in_scratch(partial(_write_root, folder, files, calls, outputs), load)[0], first)
             first = first or root
             instances = _instances(root, calls)
             made = {item[0] for item in instances}
             evaluated = made - {item[0] for item in instances if item[1] not in done}
-            todo = [item for item in instances if (item[1] not in done or done[item[1]][0] != item[2])
+            todo = [item for item in instances if (item[1] not in done or _masked(done[item[1]][0]) != _masked(item[2]))
                     and all(label in evaluated or label not in made or label in cycles[item[0]]
                             for label in needs[item[0]])]
             if not todo:
@@ -126,9 +136,11 @@ def evaluate_in_passes(folder: str, files: list[str], calls: list[Call], load: L
             batches = [todo[start:start + size] for start in range(0, len(todo), size)]
             wrapped = pool.map(lambda batch: _in_scratch(partial(_write_wrapper, folder, calls, batch), load),
                                batches)
-            for batch, blocks in zip(batches, wrapped):
+            for batch, (blocks, wrapper_root) in zip(batches, wrapped):
                 for number, item in enumerate(batch):
-                    called = _rehome(item, _wrapper_label(item, number), blocks)
+                    source = sources[item[0]]
+                    called = _rehome(item, _wrapper_label(item, number), blocks, source,
+                                     _source_from(folder, source, wrapper_root))
                     done[item[1]] = (item[2], _same_ids(called, done[item[1]][1]) if item[1] in done else called)
             current = {item[1] for item in instances}
             done = {address: value for address, value in done.items() if address in current}
@@ -156,46 +168,37 @@ def _cycles(needs: dict[str, set[str]]) -> dict[str, set[str]]:
     return {label: {other for other in reach[label] if label in reach[other]} for label in needs}
 
 
-def _in_scratch(write: Callable[[str], str], load: Load) -> dict:
+def _in_scratch(write: Callable[[str], str], load: Load) -> tuple[dict, str]:
+    """The evaluation of the folder ``write`` makes in a scratch folder, and that folder's path."""
     scratch = tempfile.TemporaryDirectory(prefix="winportlint-calls-")
     try:
-        return load(write(scratch.name))
+        root = write(scratch.name)
+        return load(root), root
     finally:
         scratch.cleanup()
 
 
-def _layout(folder: str, calls: list[Call], scratch: str) -> str:
-    """A folder in ``scratch`` from which the calls' sources name the same folders as from
-    ``folder`` (its subfolders and what ``../`` sources name are linked); returns it."""
-    ups = max((len(_UPS.match(call.source)[0]) // 3 for call in calls if call.source.startswith("../")), default=0)
-    root = os.path.join(scratch, *[f"up{depth}" for depth in range(ups)], "root")
+def _layout(folder: str, scratch: str) -> str:
+    """A folder in ``scratch`` in which everything of ``folder`` but its configuration and variable
+    files is linked (modules called by ``./`` paths, files that file functions read, ``.terraform``)."""
+    root = os.path.join(scratch, "root")
     os.makedirs(root)
     real = os.path.abspath(folder)
-    for call in calls:
-        match = _UPS.match(call.source)
-        if match is None:
-            continue
-        depth = len(match[0]) // 3
-        name = call.source[len(match[0]):].split("/")[0]
-        above, copy = real, root
-        for _ in range(depth):
-            above, copy = os.path.dirname(above), os.path.dirname(copy)
-        if name and not os.path.lexists(os.path.join(copy, name)):
-            os.symlink(os.path.join(above, name), os.path.join(copy, name))
     for entry in os.listdir(folder):
-        if os.path.isdir(os.path.join(folder, entry)):
+        if not entry.endswith((*CONFIG_SUFFIXES, ".tfvars", ".tfvars.json")):
             os.symlink(os.path.join(real, entry), os.path.join(root, entry))
     return root
 
 
 def _write_root(folder: str, files: list[str], calls: list[Call], outputs: dict, scratch: str) -> str:
     """The root with its calls' modules not loaded and its references to them read from stand-ins."""
-    root = _layout(folder, calls, scratch)
+    names = {os.path.basename(path) for path in files}
+    stand_ins = _stand_in_file(names)
+    root = _layout(folder, scratch)
     reference = re.compile(r"\bmodule\.(" + "|".join(re.escape(call.label) for call in calls) + r")(?![\w-])")
     blocks: dict[str, list[Call]] = {}
     for call in calls:
         blocks.setdefault(call.file, []).append(call)
-    names = {os.path.basename(path) for path in files}
     for path in files:
         lines = reference.sub(rf"local.{_STAND_IN}\1", read_bytes(path).decode("utf-8", errors="replace")).split("\n")
         for call in blocks.get(path, ()):
@@ -203,7 +206,7 @@ def _write_root(folder: str, files: list[str], calls: list[Call], outputs: dict,
                 lines[row] = re.sub(r'^(\s*source\s*=\s*)".*"', rf'\1"{_NOT_LOADED}"', lines[row])
         with open(os.path.join(root, os.path.basename(path)), "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines))
-    with open(os.path.join(root, _stand_in_file(names)), "w", encoding="utf-8") as handle:
+    with open(os.path.join(root, stand_ins), "w", encoding="utf-8") as handle:
         handle.write(_stand_ins(calls, outputs))
     return root
 
@@ -257,33 +260,53 @@ def _wrapper_label(instance: tuple[str, str, dict], number: int) -> str:
 
 def _write_wrapper(folder: str, calls: list[Call], batch: list[tuple[str, str, dict]], scratch: str) -> str:
     """A root that calls each instance's module with its inputs (they read nothing of each other)."""
-    root = _layout(folder, calls, scratch)
-    sources = {call.label: call.source for call in calls}
+    root = _layout(folder, scratch)
+    sources = {call.label: _source_from(folder, call.source, root) for call in calls}
     text = []
     for number, (label, address, inputs) in enumerate(batch):
         lines = [f'module "{_wrapper_label((label, address, inputs), number)}" {{',
                  f"  source = {_literal(sources[label])}"]
         lines += [f"  {name} = {_literal(value)}" for name, value in sorted(inputs.items())]
         text.append("\n".join(lines) + "\n}\n")
-    with open(os.path.join(root, "winportlint-wrapper.tf"), "w", encoding="utf-8") as handle:
+    with open(os.path.join(root, _WRAPPER), "w", encoding="utf-8") as handle:
         handle.write("\n".join(text))
     return root
 
 
-def _rehome(instance: tuple[str, str, dict], label: str, blocks: dict) -> dict:
-    """The blocks below the wrapper's call ``label``, at the instance's address."""
+def _source_from(folder: str, source: str, root: str) -> str:
+    """A ``../`` source as a path from ``root`` to the same folder (a ``./`` one is linked there)."""
+    if not source.startswith("../"):
+        return source
+    return os.path.relpath(os.path.join(os.path.abspath(folder), source), root).replace(os.sep, "/")
+
+
+def _rehome(instance: tuple[str, str, dict], label: str, blocks: dict, source: str, written: str) -> dict:
+    """The blocks below the wrapper's call ``label``, at the instance's address, their files named
+    from the root (``written``: the call's source in the wrapper, ``source``: in the root)."""
     address = instance[1]
     plain = f"module.{label}"
+    moved = os.path.normpath(written) + "/" if written != source else None
     called: dict[str, list] = {}
     for kind, entries in blocks.items():
         for entry in entries if isinstance(entries, list) else ():
             path = _path(entry)
             if not path.startswith(plain + "."):
                 continue
+            meta = entry["__tfmeta"]
             if address != plain:
-                entry["__tfmeta"]["path"] = address + path[len(plain):]
+                meta["path"] = address + path[len(plain):]
+            _rename(meta, moved, os.path.normpath(source) + "/")
             called.setdefault(kind, []).append(entry)
     return called
+
+
+def _rename(meta: dict, moved: str | None, source: str) -> None:
+    """A block's (and its nested blocks') file named from the root rather than the wrapper."""
+    if moved is None:
+        return
+    filename = os.path.normpath(str(meta.get("filename", "")))
+    if filename.startswith(moved):
+        meta["filename"] = source + filename[len(moved):]
 
 
 def _outputs(done: dict[str, tuple[dict, dict]]) -> dict[str, dict[str, object]]:
@@ -295,6 +318,14 @@ def _outputs(done: dict[str, tuple[dict, dict]]) -> dict[str, dict[str, object]]
             if _path(entry).startswith(address + ".output.") and "." not in name:
                 outputs.setdefault(address, {})[name] = entry.get("value")
     return outputs
+
+
+def _masked(value: object) -> str:
+    """A value without what differs between two evaluations of the same inputs: besides blocks'
+    ids (kept the same, see ``_same_ids``), the evaluator makes a new id for each random attribute
+    (``random_id``, a launch template's name) at each evaluation, and ``path.cwd`` is the folder of
+    the helper that evaluates (``basename(path.cwd)`` names resources in many examples)."""
+    return _VARYING.sub("", json.dumps(value, sort_keys=True))
 
 
 def _same_ids(called: dict, earlier: dict) -> dict:
@@ -348,6 +379,11 @@ def left_out(blocks: dict) -> list[dict]:
             parts = _instance_parts(path)
             below.update(".".join(parts[:i]) for i in range(1, len(parts)))
     return [entry for entry in calls if _path(entry) not in below]
+
+
+def left_out_calls(blocks: dict) -> set[str]:
+    """The labels of the root's calls with an instance left out (see :func:`left_out`)."""
+    return {_label(_path(entry)) for entry in left_out(blocks) if len(_instance_parts(_path(entry))) == 1}
 
 
 def _instance_parts(path: str) -> list[str]:
