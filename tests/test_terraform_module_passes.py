@@ -204,3 +204,25 @@ def test_which_roots_are_evaluated_in_passes(tmp_path, calls, reads, expected):
     write_files(tmp_path, {"main.tf": text})
     found = module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True)
     assert (found is not None) == expected
+
+
+@pytest.mark.parametrize("random", ['resource "random_id" "r" {\n  byte_length = 4\n}\n',
+                                    'resource "aws_launch_template" "r" {\n}\n'])
+def test_calls_that_take_a_random_value_are_all_evaluated(tmp_path, capsys, random):
+    """The evaluator makes a random value anew each time it reads it, so the first call's inputs
+    change every round and the other calls were left out without a word (11 of 12)."""
+    import tfparse
+
+    attribute = "hex" if "random_id" in random else "name"
+    kind = "random_id" if "random_id" in random else "aws_launch_template"
+    files = {"m/main.tf": GROUP.format(name="m")}
+    files["main.tf"] = random + "\n".join(
+        f'module "e{index:02d}" {{\n  source = "./m"\n  cidr   = "0.0.0.0/0"\n  peer   = {kind}.r.{attribute}\n}}\n'
+        for index in range(12))
+    write_files(tmp_path, files)
+    assert len(module_passes.left_out_calls(tfparse.load_from_path(str(tmp_path)))) == 11
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert sorted(line.split(" on ")[1].split(":")[0] for line in findings if "WPL101" in line) == [
+        f"module.e{index:02d}.aws_security_group.this" for index in range(12)]
+    assert not [line for line in findings if "left this module call out" in line]
