@@ -226,3 +226,9 @@ def test_calls_that_take_a_random_value_are_all_evaluated(tmp_path, capsys, rand
     assert sorted(line.split(" on ")[1].split(":")[0] for line in findings if "WPL101" in line) == [
         f"module.e{index:02d}.aws_security_group.this" for index in range(12)]
     assert not [line for line in findings if "left this module call out" in line]
+
+
+def test_a_module_whose_every_line_is_a_comment_is_not_a_call_left_out(tmp_path, capsys):
+    write_files(tmp_path, {"main.tf": 'module "vpn" {\n  source = "./vpn"\n}\n',
+                           "vpn/main.tf": '# resource "aws_security_group" "x" {\n# }\n'})
+    assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])

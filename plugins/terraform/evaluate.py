@@ -363,8 +363,17 @@ def _left_out(folder: str, blocks: dict) -> list[tuple[str, int, str]]:
 
 
 def _loadable(folder: str, source: str) -> bool:
-    """Whether a call's source is a local folder with configuration files."""
-    return source.startswith(("./", "../")) and bool(module_files(os.path.join(folder, source)))
+    """Whether a call's source is a local folder whose configuration files hold a block (a module
+    whose every line is a comment leaves nothing to evaluate, nor anything out)."""
+    if not source.startswith(("./", "../")):
+        return False
+    for path in module_files(os.path.join(folder, source)):
+        try:
+            if index_file(path).top_level:
+                return True
+        except (OSError, ValueError, UnreadableFile):
+            return True  # the evaluation reports what cannot be read
+    return False
 
 
 def scanned_folders(folders: Sequence[str], settings: Mapping[str, object]) -> tuple[str, ...]:
