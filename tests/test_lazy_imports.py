@@ -53,3 +53,12 @@ def test_a_cached_terraform_run_loads_no_evaluator_or_helper_code(tmp_path):
     assert "winportlint.plugins.terraform.environment" in modules  # the TF_VAR_* of the cache key were read
     assert "winportlint.plugins.terraform.isolated" not in modules
     assert heavy(modules) == []
+
+
+def test_a_terraform_run_over_local_calls_loads_no_registry_module_tables(tmp_path):
+    (tmp_path / "edge").mkdir()
+    (tmp_path / "main.tf").write_text('module "edge" {\n  source = "./edge"\n}\n')
+    (tmp_path / "edge" / "main.tf").write_text('resource "aws_security_group" "g" {\n  name = "g"\n}\n')
+    modules = loaded_modules(tmp_path, "check", "--no-cache", str(tmp_path))
+    assert "winportlint.plugins.terraform.extract" in modules  # the module was read
+    assert "winportlint.plugins.terraform.known_modules" not in modules
