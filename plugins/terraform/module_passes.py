@@ -218,10 +218,13 @@ def _stand_in_file(names: set[str]) -> str:
 
 def _stand_ins(calls: list[Call], outputs: dict) -> str:
     """A local for each call evaluated: its outputs, one object for each instance."""
+    by_call: dict[str, dict[str, dict]] = {}  # label -> instance key ("", "[0]", '["k"]') -> outputs
+    for address, values in outputs.items():
+        label = _label(address)
+        by_call.setdefault(label, {})[address[len(f"module.{label}"):]] = values
     lines = ["locals {"]
     for call in calls:
-        instances = {address[len(f"module.{call.label}"):]: values for address, values in outputs.items()
-                     if _label(address) == call.label}
+        instances = by_call.get(call.label)
         if not instances:
             continue
         keys = [key[1:-1] for key in instances if key]
