@@ -74,10 +74,11 @@ def handled() -> Iterator[None]:
 def deferred() -> Iterator[None]:
     """The signals wait while a pool starts its workers in this block, and come at its end.
 
-    A signal handled between a worker's fork and its pool's knowing of it ended the other
+    A signal handled between a worker's fork and its pool's noting it ended the other
     workers and left that one running, holding standard output open, and waiting for work
-    no one would send. A process forked here gets the signal mask back at once (threads
-    started here keep the signals blocked: the main thread takes them)."""
+    no one would send. The signals are blocked in this thread, enough where it runs alone
+    (the pools start so; threads started here keep them blocked). A process forked here
+    gets its mask back as it starts: a signal sent to it meanwhile waits till then."""
     global _forked_mask
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
         yield
