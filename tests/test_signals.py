@@ -71,11 +71,12 @@ def wait_until(condition, what: str):
     pytest.fail(f"timed out waiting for {what}")
 
 
-def _slow_format(tmp_path: Path, signal_at_fork: int = 0) -> dict[str, str]:
+def _slow_format(tmp_path: Path, signal_at_fork: int = 0, in_callback: bool = False) -> dict[str, str]:
     """A format plugin (an installed distribution on PYTHONPATH) that never finishes reading its files:
     workers are certainly busy when the signal comes. Each process that reads one first writes the
     signals it blocks to ``masks/<its pid>``. With ``signal_at_fork``, the run's fork of that number
-    sends it SIGTERM as it returns in the run, before the run can note the process it made."""
+    sends it SIGTERM as it returns in the run, before the run can note the process it made; or, with
+    ``in_callback``, in Python's callbacks after a fork (where an exception is not raised but swallowed)."""
     site = tmp_path / "site"
     (tmp_path / "masks").mkdir()
     (site / "slowformat-1.0.dist-info").mkdir(parents=True)
@@ -89,16 +90,22 @@ def _slow_format(tmp_path: Path, signal_at_fork: int = 0) -> dict[str, str]:
 
         fork, forks = os.fork, 0
 
-        def fork_then_signal():
+        def count_fork():
             global forks
+            forks += 1
+            if forks == {signal_at_fork}:
+                os.kill(os.getpid(), signal.SIGTERM)
+
+        def fork_then_count():
             pid = fork()
             if pid:
-                forks += 1
-                if forks == {signal_at_fork}:
-                    os.kill(os.getpid(), signal.SIGTERM)
+                count_fork()
             return pid
 
-        os.fork = fork_then_signal
+        if {in_callback}:
+            os.register_at_fork(after_in_parent=count_fork)
+        else:
+            os.fork = fork_then_count
 
         class Slow:
             name = "slow"
@@ -173,13 +180,14 @@ def test_the_file_workers_take_the_signals(tmp_path):
     _assert_ended_by(process, signal.SIGTERM, tmp_path / "report.json")
 
 
-@pytest.mark.parametrize("fork", [1, 2])
-def test_a_signal_as_a_file_worker_is_forked_ends_that_worker_too(tmp_path, fork):
+@pytest.mark.parametrize(("fork", "in_callback"), [(1, False), (2, False), (1, True)])
+def test_a_signal_as_a_file_worker_is_forked_ends_that_worker_too(tmp_path, fork, in_callback):
     # The signal came between the first (or second) worker's fork and the run's noting it: the other
-    # worker was ended, and that one was left waiting for work, holding standard output open.
+    # worker was ended, and that one was left waiting for work, holding standard output open. Handled
+    # in a callback after the first fork, it ended no worker, and the run waited for them.
     _templates(tmp_path)
     process = _start(["--output", "report.json", "--format", "json", "."], tmp_path,
-                     _slow_format(tmp_path, signal_at_fork=fork))
+                     _slow_format(tmp_path, signal_at_fork=fork, in_callback=in_callback))
     _assert_ended_by(process, signal.SIGTERM, tmp_path / "report.json")
 
 
@@ -218,8 +226,10 @@ def test_sigterm_ends_the_terraform_workers_and_their_evaluator_helpers(tmp_path
     _assert_ended_by(process, signal.SIGTERM, tmp_path / "report.json")
 
 
-def test_a_signal_as_a_terraform_worker_is_forked_ends_that_worker_too(tmp_path):
+@pytest.mark.parametrize("in_callback", [False, True])
+def test_a_signal_as_a_terraform_worker_is_forked_ends_that_worker_too(tmp_path, in_callback):
     # As above, in the Terraform format's own pool (the run has no other).
     _terraform_roots(tmp_path)
-    process = _start(["--output", "report.json", "."], tmp_path, _slow_format(tmp_path, signal_at_fork=1))
+    process = _start(["--output", "report.json", "."], tmp_path,
+                     _slow_format(tmp_path, signal_at_fork=1, in_callback=in_callback))
     _assert_ended_by(process, signal.SIGTERM, tmp_path / "report.json")
