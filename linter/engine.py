@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
 from .excerpt import excerpts_in
+from .interrupt import deferred
 from .model import FileResult, Finding, InputError
 from .textfile import UnreadableFile, read_bytes
 
@@ -260,7 +261,9 @@ def _lint_uncached(items: list[tuple[str, bool, bytes | None]], formats, checks,
             return [_lint_file(item) for item in items]
 
         with ProcessPoolExecutor(jobs, mp_context=multiprocessing.get_context("fork")) as pool:
-            return list(pool.map(_lint_file, items, chunksize=max(1, len(items) // (jobs * 4))))
+            with deferred():  # the workers start in ``map``
+                results = pool.map(_lint_file, items, chunksize=max(1, len(items) // (jobs * 4)))
+            return list(results)
     return [_lint_file(item) for item in items]
 
 

@@ -7,7 +7,8 @@ and whatever helpers were registered with :func:`on_interrupt`, then raises
 :class:`Interrupted` in the main process, which exits 128 + the signal's number.
 A forked worker inherits the handler: on SIGTERM or SIGHUP it ends its own
 helpers and exits at once; SIGINT (the whole foreground process group gets it
-from the terminal) it leaves to its parent, which ends it.
+from the terminal) it leaves to its parent, which ends it. Workers are started
+under :func:`deferred`, so that a signal never finds a worker its run does not know.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ _cleanups: list[Callable[[], None]] = []
 _main_pid = 0
 #: The signal that ended the run, if one did.
 _received = 0
+#: The signal mask a process forked under :func:`deferred` gets back (None elsewhere).
+_forked_mask: set[signal.Signals] | None = None
 
 
 class Interrupted(BaseException):
@@ -49,8 +52,8 @@ def handled() -> Iterator[None]:
     """The signals end the run as said above while in this block (in the main thread only:
     elsewhere Python cannot set handlers); the previous handlers come back after it.
 
-    Python swallows an exception raised by a handler that runs inside some callbacks (one
-    after ``fork``, say): a block that ends anyway after a signal raises :class:`Interrupted`
+    Python swallows an exception raised by a handler that runs inside some callbacks (a
+    finalizer, say): a block that ends anyway after a signal raises :class:`Interrupted`
     then, and one that fails (its workers gone) can tell why from :func:`received`."""
     global _main_pid, _received
     if threading.current_thread() is not threading.main_thread():
@@ -65,6 +68,39 @@ def handled() -> Iterator[None]:
             signal.signal(number, handler)
     if _received:
         raise Interrupted(_received)
+
+
+@contextlib.contextmanager
+def deferred() -> Iterator[None]:
+    """The signals wait while a pool starts its workers in this block, and come at its end.
+
+    A signal handled between a worker's fork and its pool's noting it ended the other
+    workers and left that one running, holding standard output open, and waiting for work
+    no one would send. The signals are blocked in this thread, enough where it runs alone
+    (the pools start so; threads started here keep them blocked). A process forked here
+    gets its mask back as it starts: a signal sent to it meanwhile waits till then."""
+    global _forked_mask
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "pthread_sigmask"):
+        yield
+        return
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, SIGNALS)
+    _forked_mask = previous
+    try:
+        yield
+    finally:
+        _forked_mask = None
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+
+
+def _unblock_forked() -> None:
+    global _forked_mask
+    if _forked_mask is not None:
+        signal.pthread_sigmask(signal.SIG_SETMASK, _forked_mask)
+        _forked_mask = None
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_unblock_forked)
 
 
 def received() -> int:

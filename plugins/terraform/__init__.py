@@ -9,6 +9,7 @@ import sys
 from collections.abc import Iterator, Mapping, Sequence
 
 from winportlint.hookspecs import hookimpl
+from winportlint.interrupt import deferred
 from winportlint.excerpt import printable
 from winportlint.model import FileResult, InputError, Permission, Provenance, SubnetAcl, Target
 
@@ -138,8 +139,9 @@ def _read_roots(roots: list[str], work: Work,
         processes = min(jobs, len(roots) // ROOTS_PER_PART)  # a worker's start costs ~50 ms
         chunks = _parts(roots, work, max(2 * processes, len(roots) // CHUNK_ROOTS))
         with ProcessPoolExecutor(processes - 1, mp_context=multiprocessing.get_context("fork")) as pool:
-            futures = {index: pool.submit(_read_part, chunks[index], {root: work[root] for root in chunks[index]},
-                                          settings) for index in reversed(range(1, len(chunks)))}
+            with deferred():  # the workers start in ``submit``
+                futures = {index: pool.submit(_read_part, chunks[index], {root: work[root] for root in chunks[index]},
+                                              settings) for index in reversed(range(1, len(chunks)))}
             try:
                 yield from _read_here(chunks[0], work, settings, 1, AHEAD)
                 for index in range(1, len(chunks)):
