@@ -168,7 +168,7 @@ def test_calls_in_passes_find_what_one_evaluation_finds_where_it_leaves_nothing_
     ("aws_security_group.module", ["aws_security_group.module"]),
 ])
 def test_the_calls_on_the_way_to_a_block(path, expected):
-    assert module_passes._instance_parts(path) == expected
+    assert module_passes.instance_parts(path) == expected
 
 
 def test_a_call_with_no_block_below_it_was_left_out():

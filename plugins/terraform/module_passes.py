@@ -249,7 +249,7 @@ def _instances(root: dict, calls: list[Call]) -> list[tuple[str, str, dict]]:
     found = []
     for entry in root.get("module", []) if isinstance(root.get("module"), list) else ():
         path = _path(entry)
-        if _label(path) in labels and len(_instance_parts(path)) == 1:
+        if _label(path) in labels and len(instance_parts(path)) == 1:
             found.append((_label(path), path, {key: value for key, value in entry.items() if key not in _META}))
     return found
 
@@ -379,17 +379,17 @@ def left_out(blocks: dict) -> list[dict]:
             path = _path(entry)
             if kind == "module":
                 calls.append(entry)
-            parts = _instance_parts(path)
+            parts = instance_parts(path)
             below.update(".".join(parts[:i]) for i in range(1, len(parts)))
     return [entry for entry in calls if _path(entry) not in below]
 
 
 def left_out_calls(blocks: dict) -> set[str]:
     """The labels of the root's calls with an instance left out (see :func:`left_out`)."""
-    return {_label(_path(entry)) for entry in left_out(blocks) if len(_instance_parts(_path(entry))) == 1}
+    return {_label(_path(entry)) for entry in left_out(blocks) if len(instance_parts(_path(entry))) == 1}
 
 
-def _instance_parts(path: str) -> list[str]:
+def instance_parts(path: str) -> list[str]:
     """``module.a["x.y"].module.b.aws_c.d`` -> ``['module.a["x.y"]', 'module.b', 'aws_c.d']``:
     the call instances on the way to a block, then the block."""
     parts = []
@@ -419,7 +419,7 @@ def _closing_bracket(path: str, start: int) -> int:
 
 def _label(address: str) -> str:
     """The label of the first call of an address (``module.x[0].aws_y.z``: ``x``), else ''."""
-    parts = _instance_parts(address)
+    parts = instance_parts(address)
     if not parts or not parts[0].startswith("module."):
         return ""
     return re.match(r"[^.\[]*", parts[0][len("module."):])[0]
