@@ -232,3 +232,24 @@ def test_a_module_whose_every_line_is_a_comment_is_not_a_call_left_out(tmp_path,
     write_files(tmp_path, {"main.tf": 'module "vpn" {\n  source = "./vpn"\n}\n',
                            "vpn/main.tf": '# resource "aws_security_group" "x" {\n# }\n'})
     assert check_folder(tmp_path, capsys, "--severity", "info") == (0, [], [])
+
+
+def test_an_unknown_input_stays_unknown_in_passes(tmp_path, capsys, monkeypatch):
+    """A call's input known only at apply (a data source's map) reaches its module unknown: as a
+    value it would be a map of the reference's texts, iterated by for_each as CIDRs."""
+    module = ('variable "rules" {\n  type = map(string)\n}\nvariable "peer" {\n  default = ""\n}\n'
+              'resource "aws_security_group" "g" {\n  name = "g"\n  dynamic "ingress" {\n'
+              '    for_each = var.rules\n    content {\n      from_port   = 3389\n      to_port     = 3389\n'
+              '      protocol    = "tcp"\n      cidr_blocks = [ingress.value]\n    }\n  }\n}\n'
+              'output "id" {\n  value = aws_security_group.g.id\n}\n')
+    calls = [f'module "m{index}" {{\n  source = "./m"\n  rules  = data.external.rules.result\n'
+             + (f"  peer   = module.m{index - 1}.id\n" if index else "") + "}\n" for index in range(8)]
+    write_files(tmp_path, {"m/main.tf": module,
+                           "main.tf": 'data "external" "rules" {\n  program = ["rules"]\n}\n\n' + "\n".join(calls)})
+    assert module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True) is not None
+    passes = check_folder(tmp_path, capsys, "--severity", "info")
+    monkeypatch.setattr("winportlint.plugins.terraform.evaluate.root_calls", lambda files, loadable: None)
+    assert check_folder(tmp_path, capsys, "--severity", "info") == passes
+    code, findings, errors = passes
+    assert (code, errors) == (1, [])
+    assert [line.split(" may be open")[0] for line in findings] == ["m/main.tf:9:3: WPL001 info aws_security_group.g"]

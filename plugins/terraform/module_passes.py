@@ -60,6 +60,9 @@ _NOT_LOADED = "./.winportlint-not-loaded"
 #: label of an instance of a counted call in a wrapper.
 _STAND_IN = "winportlint_module_"
 _INSTANCE = "winportlint_instance_"
+#: The locals, never declared, that stand for unknown values in scratch files (see ``Unknowns``).
+_UNKNOWN = "winportlint_unknown_"
+_UNKNOWN_REFERENCE = re.compile(rf"local\.{_UNKNOWN}(\d+)")
 _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}")
 #: What differs between evaluations of the same inputs: ids, and the helper's folder (``path.cwd``).
 _VARYING = re.compile(rf"{_UUID.pattern}|winportlint-helper-\w+")
@@ -168,14 +171,55 @@ def _cycles(needs: dict[str, set[str]]) -> dict[str, set[str]]:
     return {label: {other for other in reach[label] if label in reach[other]} for label in needs}
 
 
-def _in_scratch(write: Callable[[str], str], load: Load) -> tuple[dict, str]:
-    """The evaluation of the folder ``write`` makes in a scratch folder, and that folder's path."""
+def _in_scratch(write: Callable[[str, Unknowns], str], load: Load) -> tuple[dict, str]:
+    """The evaluation of the folder ``write`` makes in a scratch folder (its unknown values as
+    the evaluator wrote them), and that folder's path."""
     scratch = tempfile.TemporaryDirectory(prefix="winportlint-calls-")
+    unknowns = Unknowns()
     try:
-        root = write(scratch.name)
-        return load(root), root
+        root = write(scratch.name, unknowns)
+        return unknowns.restore(load(root)), root
     finally:
         scratch.cleanup()
+
+
+class Unknowns:
+    """Values written into a scratch file as HCL: an unknown value (the evaluator's reference
+    object, ``{"__attribute__": "var.x", ...}``) becomes a reference to a local that does not
+    exist, so that it is unknown there too: written as an object, a ``for_each`` would iterate its
+    keys and a list would hold its texts as CIDRs. What the evaluator then says of those
+    references is given back as the reference objects they stand for."""
+
+    def __init__(self) -> None:
+        self.values: list[dict] = []
+
+    def expression(self, value: object) -> str:
+        if isinstance(value, dict) and "__attribute__" in value:
+            self.values.append(value)
+            return f"local.{_UNKNOWN}{len(self.values) - 1}"
+        if isinstance(value, dict):
+            return "{" + ", ".join(f"{_string(str(key))} = {self.expression(item)}"
+                                   for key, item in value.items()) + "}"
+        if isinstance(value, list):
+            return "[" + ", ".join(self.expression(item) for item in value) + "]"
+        return _string(value) if isinstance(value, str) else json.dumps(value)
+
+    def restore(self, value: object) -> object:
+        if not self.values:
+            return value
+        if isinstance(value, dict):
+            match = _UNKNOWN_REFERENCE.match(str(value.get("__attribute__", "")))
+            if match is not None and int(match[1]) < len(self.values):
+                return self.values[int(match[1])]
+            return {key: self.restore(item) for key, item in value.items()}
+        if isinstance(value, list):
+            return [self.restore(item) for item in value]
+        return value
+
+
+def _string(text: str) -> str:
+    """An HCL string of a text (templates escaped)."""
+    return json.dumps(text).replace("${", "$${").replace("%{", "%%{")
 
 
 def _layout(folder: str, scratch: str) -> str:
@@ -190,7 +234,8 @@ def _layout(folder: str, scratch: str) -> str:
     return root
 
 
-def _write_root(folder: str, files: list[str], calls: list[Call], outputs: dict, scratch: str) -> str:
+def _write_root(folder: str, files: list[str], calls: list[Call], outputs: dict, scratch: str,
+                unknowns: Unknowns) -> str:
     """The root with its calls' modules not loaded and its references to them read from stand-ins."""
     names = {os.path.basename(path) for path in files}
     stand_ins = _stand_in_file(names)
@@ -207,7 +252,7 @@ def _write_root(folder: str, files: list[str], calls: list[Call], outputs: dict,
         with open(os.path.join(root, os.path.basename(path)), "w", encoding="utf-8") as handle:
             handle.write("\n".join(lines))
     with open(os.path.join(root, stand_ins), "w", encoding="utf-8") as handle:
-        handle.write(_stand_ins(calls, outputs))
+        handle.write(_stand_ins(calls, outputs, unknowns))
     return root
 
 
@@ -216,7 +261,7 @@ def _stand_in_file(names: set[str]) -> str:
                 if f"winportlint-outputs{n or ''}.tf" not in names)
 
 
-def _stand_ins(calls: list[Call], outputs: dict) -> str:
+def _stand_ins(calls: list[Call], outputs: dict, unknowns: Unknowns) -> str:
     """A local for each call evaluated: its outputs, one object for each instance."""
     by_call: dict[str, dict[str, dict]] = {}  # label -> instance key ("", "[0]", '["k"]') -> outputs
     for address, values in outputs.items():
@@ -234,13 +279,8 @@ def _stand_ins(calls: list[Call], outputs: dict) -> str:
             value = [instances[key] for key in sorted(instances, key=lambda key: int(key[1:-1]))]
         else:  # for_each: an object by key
             value = {json.loads(key[1:-1]): instances[key] for key in instances}
-        lines.append(f"  {_STAND_IN}{call.label} = {_literal(value)}")
+        lines.append(f"  {_STAND_IN}{call.label} = {unknowns.expression(value)}")
     return "\n".join(lines) + "\n}\n"
-
-
-def _literal(value: object) -> str:
-    """An HCL expression of a JSON value (templates in strings escaped)."""
-    return json.dumps(value).replace("${", "$${").replace("%{", "%%{")
 
 
 def _instances(root: dict, calls: list[Call]) -> list[tuple[str, str, dict]]:
@@ -261,15 +301,16 @@ def _wrapper_label(instance: tuple[str, str, dict], number: int) -> str:
     return label if address == f"module.{label}" else f"{_INSTANCE}{number}"
 
 
-def _write_wrapper(folder: str, calls: list[Call], batch: list[tuple[str, str, dict]], scratch: str) -> str:
+def _write_wrapper(folder: str, calls: list[Call], batch: list[tuple[str, str, dict]], scratch: str,
+                   unknowns: Unknowns) -> str:
     """A root that calls each instance's module with its inputs (they read nothing of each other)."""
     root = _layout(folder, scratch)
     sources = {call.label: _source_from(folder, call.source, root) for call in calls}
     text = []
     for number, (label, address, inputs) in enumerate(batch):
         lines = [f'module "{_wrapper_label((label, address, inputs), number)}" {{',
-                 f"  source = {_literal(sources[label])}"]
-        lines += [f"  {name} = {_literal(value)}" for name, value in sorted(inputs.items())]
+                 f"  source = {_string(sources[label])}"]
+        lines += [f"  {name} = {unknowns.expression(value)}" for name, value in sorted(inputs.items())]
         text.append("\n".join(lines) + "\n}\n")
     with open(os.path.join(root, _WRAPPER), "w", encoding="utf-8") as handle:
         handle.write("\n".join(text))
