@@ -22,8 +22,8 @@ passes instead, each in scratch copies (calls of registry modules are left to th
   change, until none does (at most one pass a call, and :data:`MAX_PASSES` more).
 
 A block evaluated again keeps the id its first evaluation gave it (the root's blocks too), so
-values taken from the stand-ins name the blocks reported. A value that was unknown reaches a
-call as the evaluator wrote it (a reference object), which a string template cannot use.
+values taken from the stand-ins name the blocks reported. A value that was unknown stays
+unknown on its way (see :class:`Unknowns`).
 
 Whatever the evaluation, a call instance with no block below it in the output was left out
 (nested calls too): each is reported (WPL001), not passed over.
