@@ -253,3 +253,15 @@ def test_an_unknown_input_stays_unknown_in_passes(tmp_path, capsys, monkeypatch)
     code, findings, errors = passes
     assert (code, errors) == (1, [])
     assert [line.split(" may be open")[0] for line in findings] == ["m/main.tf:9:3: WPL001 info aws_security_group.g"]
+
+
+def test_a_file_the_passes_write_that_the_evaluator_refuses_falls_back_to_one_evaluation(tmp_path, capsys,
+                                                                                       monkeypatch):
+    chain(tmp_path, 8)
+    monkeypatch.setattr("winportlint.plugins.terraform.evaluate.root_calls", lambda files, loadable: None)
+    whole = check_folder(tmp_path, capsys, "--severity", "info")
+    monkeypatch.undo()
+    monkeypatch.setattr(module_passes.Unknowns, "expression", lambda self, value: "{{ not hcl")
+    assert module_passes.root_calls([str(tmp_path / "main.tf")], lambda source: True) is not None
+    assert check_folder(tmp_path, capsys, "--severity", "info") == whole
+    assert whole[0] == 1 and whole[2] == []

@@ -331,8 +331,15 @@ def _start(folder: str, settings: Mapping[str, object], files: list[str] | None,
                 in_passes = root_calls(confined.files, lambda source: _loadable(confined.folder, source), missed) \
                     if missed and sliced is None else None
             if in_passes is not None:
-                evaluation.blocks = evaluate_in_passes(confined.folder, confined.files, in_passes, load,
-                                                       os.cpu_count() or 1)
+                try:
+                    evaluation.blocks = evaluate_in_passes(confined.folder, confined.files, in_passes, load,
+                                                           os.cpu_count() or 1)
+                except isolated.EvaluatorError as exc:
+                    if "winportlint-" not in str(exc):
+                        raise
+                    # The evaluator refused a file the passes wrote: the root as one evaluation gives it
+                    # (what that leaves out is reported), never an error of the user's files.
+                    evaluation.blocks = load(confined.folder) if calls is not None else evaluation.blocks
             evaluation.left_out = _left_out(folder, evaluation.blocks)
             evaluation.errors.extend(count_errors(folder, evaluation.blocks))
         except (isolated.EvaluatorError, isolated.Crashed) as exc:
