@@ -58,7 +58,7 @@ def test_files_terraform_loads_another_modules_files_and_var_files_given_are_no_
                            "root/modules/sg/main.tf": "", "root/modules/sg/test.tfvars": "",
                            "root/.terraform/modules/m/c.tfvars": "", "root/given.tfvars": ""})
     root = str(tmp_path / "root")
-    modules = [root, os.path.join(root, "modules", "sg")]
+    modules = {os.path.abspath(root), os.path.abspath(os.path.join(root, "modules", "sg"))}
     found = scenario_files(root, modules, [os.path.join(root, "given.tfvars")], "auto")
     assert [os.path.relpath(f, root) for f in found] == ["envs/a.tfvars", "envs/b.tfvars.json"]
     assert scenario_files(root, modules, [], False) == []

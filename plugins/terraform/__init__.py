@@ -85,8 +85,9 @@ class TerraformFormat:
         from .scenarios import scenario_files
 
         choice = settings.get("scenarios", "auto")
+        owners = frozenset(os.path.abspath(folder) for folder in modules)
         work = {root: (files[root], calls[root].files, calls[root].dropped,
-                       scenario_files(root, modules, settings.get("var_files", ()) or (), choice)) for root in roots}
+                       scenario_files(root, owners, settings.get("var_files", ()) or (), choice)) for root in roots}
         with contextlib.closing(_read_roots(roots, work, settings)) as outcomes:
             for _ in roots:
                 inputs, evaluation_errors, permissions, reading_errors, targets, subnet_acls = next(outcomes)

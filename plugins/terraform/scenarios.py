@@ -24,12 +24,13 @@ MAX_SCENARIOS = 32
 
 
 def scenario_files(root: str, modules: Collection[str], given: Sequence[str], choice: object) -> list[str]:
-    """The variable files that are scenarios of ``root``: ``modules`` are the folders of the run
-    that hold a module (the nearer owners), ``given`` the files every module already reads
+    """The variable files that are scenarios of ``root``: ``modules`` are the absolute folders of
+    the run that hold a module (the nearer owners; made once for all roots: a run of 500 modules
+    made 250,000 absolute paths), ``given`` the files every module already reads
     (``--var-file``), ``choice`` the configuration's ``var_files``."""
     if choice is False or choice is None:
         return []
-    owners = {os.path.abspath(m) for m in modules} - {os.path.abspath(root)}
+    owners = set(modules) - {os.path.abspath(root)}
     taken = {os.path.abspath(f) for f in given}
     if isinstance(choice, (list, tuple)):
         found = [_shown(f) for f in choice if _belongs(os.path.abspath(f), os.path.abspath(root), owners)]
