@@ -67,6 +67,8 @@ _UUID = re.compile(r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12
 #: What differs between evaluations of the same inputs: ids, and the helper's folder (``path.cwd``).
 _VARYING = re.compile(rf"{_UUID.pattern}|winportlint-helper-\w+")
 _MODULE_REFERENCE = re.compile(r"\bmodule\.([A-Za-z_][\w-]*)")
+#: The start of a module block (a block's header at the start of a line).
+_MODULE_BLOCK = re.compile(rb'(?m)^\s*module\s+["A-Za-z_]')
 #: Attributes of a call that are not inputs of its module.
 _META = frozenset(("__tfmeta", "id", "source", "version", "count", "for_each", "depends_on", "providers"))
 
@@ -91,6 +93,9 @@ def root_calls(files: list[str], loadable: Callable[[str], bool], left_out_label
     a root written in JSON is evaluated as it is."""
     if any(is_json(path) for path in files):
         return None
+    headers = sum(len(_MODULE_BLOCK.findall(read_bytes(path))) for path in files)
+    if headers < (1 if left_out_labels else min(MESH_CALLS, MAX_CALLS + 1)):
+        return None  # too few calls: no need to index the files before the evaluation starts
     calls = []
     for path in files:
         index = index_file(path)
