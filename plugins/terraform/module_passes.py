@@ -118,7 +118,8 @@ def root_calls(files: list[str], loadable: Callable[[str], bool], left_out_label
 
 def evaluate_in_passes(folder: str, files: list[str], calls: list[Call], load: Load, jobs: int) -> dict:
     """The evaluator's output for the root, its calls evaluated one by one (see the module's text)."""
-    reads_outputs = any(_MODULE_REFERENCE.search(read_bytes(path).decode("utf-8", "replace")) for path in files)
+    texts = {path: index_file(path).text for path in files}  # indexed by root_calls: not read again
+    reads_outputs = any(_MODULE_REFERENCE.search(text) for text in texts.values())
     outputs: dict[str, dict[str, object]] = {}  # instance address -> output name -> value
     done: dict[str, tuple[dict, dict]] = {}  # instance address -> (its inputs, its blocks)
     first: dict = {}
@@ -130,7 +131,7 @@ def evaluate_in_passes(folder: str, files: list[str], calls: list[Call], load: L
     cycles = _cycles(needs)
     with ThreadPoolExecutor(max(1, jobs), thread_name_prefix="winportlint-calls") as pool:
         for _ in range(len(calls) + MAX_PASSES):
-            root = _same_ids(_in_scratch(partial(_write_root, folder, files, calls, outputs), load)[0], first)
+            root = _same_ids(_in_scratch(partial(_write_root, folder, texts, calls, outputs), load)[0], first)
             first = first or root
             instances = _instances(root, calls)
             made = {item[0] for item in instances}
@@ -239,18 +240,18 @@ def _layout(folder: str, scratch: str) -> str:
     return root
 
 
-def _write_root(folder: str, files: list[str], calls: list[Call], outputs: dict, scratch: str,
+def _write_root(folder: str, texts: dict[str, str], calls: list[Call], outputs: dict, scratch: str,
                 unknowns: Unknowns) -> str:
     """The root with its calls' modules not loaded and its references to them read from stand-ins."""
-    names = {os.path.basename(path) for path in files}
+    names = {os.path.basename(path) for path in texts}
     stand_ins = _stand_in_file(names)
     root = _layout(folder, scratch)
     reference = re.compile(r"\bmodule\.(" + "|".join(re.escape(call.label) for call in calls) + r")(?![\w-])")
     blocks: dict[str, list[Call]] = {}
     for call in calls:
         blocks.setdefault(call.file, []).append(call)
-    for path in files:
-        lines = reference.sub(rf"local.{_STAND_IN}\1", read_bytes(path).decode("utf-8", errors="replace")).split("\n")
+    for path, text in texts.items():
+        lines = reference.sub(rf"local.{_STAND_IN}\1", text).split("\n")
         for call in blocks.get(path, ()):
             for row in range(call.rows[0], call.rows[1] + 1):  # the source line: nothing to load
                 lines[row] = re.sub(r'^(\s*source\s*=\s*)".*"', rf'\1"{_NOT_LOADED}"', lines[row])
