@@ -265,8 +265,9 @@ def service_ports_text(rules: Sequence[CatalogRule]) -> str:
     for (tier, protocol), found in sorted(ranges.items()):
         for ports in _joined(found):
             protocols_of[(tier, ports)].append(protocol)
-    shown = [((tier, *ports), f"{ports}/{'+'.join(protocols)}") for (tier, ports), protocols in protocols_of.items()]
-    shown += [((tier, 65536, protocol), f"any {protocol} port ({', '.join(workloads)})")
+    shown: list[tuple[tuple, str]] = [((tier, 0, *ports), f"{ports}/{'+'.join(protocols)}")
+                                      for (tier, ports), protocols in protocols_of.items()]
+    shown += [((tier, 1, protocol), f"any {protocol} port ({', '.join(workloads)})")
               for (tier, protocol), workloads in anywhere.items()]
     return ", ".join(text for _, text in sorted(shown))
 
