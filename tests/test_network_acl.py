@@ -64,11 +64,15 @@ def test_terraform_default_acl_inline_ingress_and_acl_rules_are_wpl602_info_only
     ]
 
 
-def test_a_lower_numbered_deny_of_rdp_takes_it_out_of_the_allow_all_finding():
-    [(rule_id, severity, _, message)] = findings(DENY_RDP_FIRST)
+@pytest.mark.parametrize(("fixture", "resource"), [
+    (DENY_RDP_FIRST, "AllowAll"),
+    (CASES / "WPL602" / "bad" / "tf-allow-all-deny-rdp-first", "aws_default_network_acl.default"),
+])
+def test_a_lower_numbered_deny_of_rdp_takes_it_out_of_the_allow_all_finding(fixture, resource):
+    [(rule_id, severity, _, message)] = findings(fixture)  # and no WPL601
     assert (rule_id, severity) == ("WPL602", "info")
-    assert message == (f"network ACL entry AllowAll (rule 100) allows all traffic from 0.0.0.0/0 (the whole internet), "
-                       f"{DEFAULT} {EVERY_PORT.replace('3389/tcp+udp, ', '')}")
+    assert message == (f"network ACL entry {resource} (rule 100) allows all traffic from 0.0.0.0/0 (the whole "
+                       f"internet), {DEFAULT} {EVERY_PORT.replace('3389/tcp+udp, ', '')}")
 
 
 @pytest.mark.parametrize(("fixture", "resource", "ports"), [
