@@ -223,11 +223,11 @@ class YamlFile:
         return line + 1
 
 
-def read_top_level(doc: YamlFile, keys: Sequence[str]) -> dict:
-    """The top-level mapping of a file, which must have exactly ``keys``."""
+def read_top_level(doc: YamlFile, keys: Sequence[str], optional: Sequence[str] = ()) -> dict:
+    """The top-level mapping of a file, which must have exactly ``keys`` (and may have ``optional``)."""
     if not isinstance(doc.data, dict):
         raise doc.error(f"expected a mapping with the key(s) {', '.join(keys)} at the top")
-    check_keys(doc, doc.data, (), keys, ())
+    check_keys(doc, doc.data, (), keys, optional)
     return doc.data
 
 

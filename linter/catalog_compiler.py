@@ -5,7 +5,8 @@ workload's table is read as one stream of cells and every cell is recognised by
 its content. A row or cell the compiler cannot read stops it with the page line
 and the raw text: a row dropped silently would be a port the linter never
 reports. Corrections to the page are data (``windows-ami.errata.yaml``), applied
-only where the page still says what the erratum expects.
+only where the page still says what the erratum expects: errata of one row's cell,
+and spellings of the names (workload titles and rule names) wherever the page prints them.
 """
 
 from __future__ import annotations
@@ -110,6 +111,16 @@ class _Erratum:
     line: int  # in the errata file
 
 
+@dataclass(frozen=True, slots=True)
+class _Spelling:
+    """A slip in the page's names ("WindowsRemote Management"), corrected wherever it is printed."""
+
+    id: str
+    raw: str
+    corrected: str
+    line: int  # in the errata file
+
+
 def compile_page(text: str, errata_path: Path | Traversable, *,
                  page_name: str = DEFAULT_PAGE_NAME) -> str:
     """The YAML text of ``windows-ami.yaml`` for the page ``text``, in page order.
@@ -118,7 +129,8 @@ def compile_page(text: str, errata_path: Path | Traversable, *,
     Raises CatalogCompileError for anything on the page or in the errata it cannot read.
     """
     errata_text = errata_path.read_text(encoding="utf-8")
-    errata = _load_errata(errata_text, str(errata_path))
+    errata, spellings = _load_errata(errata_text, str(errata_path))
+    spelled: set[str] = set()
     pending: dict[tuple[str, str], list[_Erratum]] = {}
     for erratum in errata:
         pending.setdefault((erratum.workload, erratum.rule), []).append(erratum)
@@ -133,7 +145,12 @@ def compile_page(text: str, errata_path: Path | Traversable, *,
                                           file=page_name, line=row.rule.line, raw=row.raw)
             names.add(row.rule.text)
             row_errata = pending.pop((table.workload, row.rule.text), [])
-            compiled.append(_compile_row(row, table.workload, os, row_errata, page_name))
+            compiled.append(_spell(_compile_row(row, table.workload, os, row_errata, page_name), spellings, spelled))
+    for spelling in spellings:
+        if spelling.id not in spelled:
+            raise CatalogCompileError(
+                f"stale spelling {spelling.id}: no workload or rule name on the page has {excerpt(spelling.raw)}",
+                file=str(errata_path), line=spelling.line, raw=_line_text(errata_text, spelling.line))
     for leftover in pending.values():
         erratum = leftover[0]
         raise CatalogCompileError(
@@ -312,6 +329,30 @@ def _compile_row(row: _Row, workload: str, os: tuple[str, ...], errata: list[_Er
     return compiled
 
 
+def _spell(compiled: dict, spellings: list[_Spelling], spelled: set[str]) -> dict:
+    """The row with the spellings applied to its workload and rule names as the page prints them
+    (one pass: a correction is never corrected again), their ids added to its errata in the
+    errata file's order; ``spelled`` collects the ids applied anywhere."""
+    if not spellings:
+        return compiled
+    by_raw = {spelling.raw: spelling for spelling in spellings}
+    pattern = re.compile("|".join(re.escape(raw) for raw in sorted(by_raw, key=len, reverse=True)))
+    applied: set[str] = set()
+
+    def corrected(match: re.Match[str]) -> str:
+        applied.add(by_raw[match.group()].id)
+        return by_raw[match.group()].corrected
+
+    for key in ("workload", "rule"):
+        compiled[key] = pattern.sub(corrected, compiled[key])
+    if applied:
+        spelled.update(applied)
+        page_line = compiled.pop("page_line")
+        ids = [spelling.id for spelling in spellings if spelling.id in applied]
+        compiled |= {"errata": [*compiled.pop("errata", []), *ids], "page_line": page_line}
+    return compiled
+
+
 def _raw_field(row: _Row, field_name: str) -> tuple[_Cell, str]:
     """The page cell an erratum field refers to, and its text as the page prints it."""
     if field_name == "direction":
@@ -343,23 +384,34 @@ def _port_side(text: str, cell: _Cell, page: str) -> tuple[list[str] | str, str 
                      f"({', '.join(PORT_SYMBOLS)})", cell.text) from None
 
 
-def _load_errata(text: str, name: str) -> list[_Erratum]:
+def _load_errata(text: str, name: str) -> tuple[list[_Erratum], list[_Spelling]]:
     try:
         doc = YamlFile(text, name)
-        read_top_level(doc, ("errata",))
+        read_top_level(doc, ("errata",), ("spellings",))
         errata = [_erratum(doc, index, entry) for index, entry in enumerate(entry_list(doc, "errata"))]
+        spellings = ([_spelling(doc, index, entry) for index, entry in enumerate(entry_list(doc, "spellings"))]
+                     if "spellings" in doc.data else [])
     except CatalogError as exc:
         line = exc.line or 1
         raise CatalogCompileError(exc.reason, file=name, line=line, raw=_line_text(text, line)) from None
     seen_ids, seen_fields = set(), set()
-    for erratum in errata:
-        target = (erratum.workload, erratum.rule, erratum.field)
-        if erratum.id in seen_ids or target in seen_fields:
-            raise CatalogCompileError("a second erratum with this id or for this row and field",
-                                      file=name, line=erratum.line, raw=_line_text(text, erratum.line))
-        seen_ids.add(erratum.id)
+    for entry in [*errata, *spellings]:
+        target = (entry.workload, entry.rule, entry.field) if isinstance(entry, _Erratum) else entry.raw
+        if entry.id in seen_ids or target in seen_fields:
+            raise CatalogCompileError("a second erratum with this id, for this row and field or for this spelling",
+                                      file=name, line=entry.line, raw=_line_text(text, entry.line))
+        seen_ids.add(entry.id)
         seen_fields.add(target)
-    return errata
+    return errata, spellings
+
+
+def _spelling(doc: YamlFile, index: int, entry: dict) -> _Spelling:
+    path = ("spellings", index)
+    check_keys(doc, entry, path, ("id", "raw", "corrected", "why"), ())
+    for key in ("id", "raw", "corrected", "why"):
+        if not (isinstance(entry[key], str) and entry[key].strip()):
+            raise doc.error(f"{excerpt(key)} must be a non-empty string", *path, key)
+    return _Spelling(entry["id"], entry["raw"], entry["corrected"], doc.line_of(path))
 
 
 def _erratum(doc: YamlFile, index: int, entry: dict) -> _Erratum:

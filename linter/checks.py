@@ -13,8 +13,8 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from .catalog import Catalog, CatalogRule
-from .exposure import (Exposure, acl_exposures, listener_exposures, ports_text, unresolved_exposures,
-                       world_exposures)
+from .exposure import (Exposure, acl_exposures, allows_all, listener_exposures, ports_text, service_ports_text,
+                       unresolved_exposures, world_exposures)
 from .model import CatalogHit, Direction, Finding, Permission, Severity, fingerprint
 
 DOCS_BASE = "https://github.com/winportlint/winportlint/blob/main/docs/rules.md"
@@ -115,17 +115,34 @@ def _service_ports(rules: Sequence[CatalogRule], limit: int = 3) -> str:
 
 
 def network_acl_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
-    """Network ACL entries that let the world reach catalog ports. Traffic needs both the ACL
-    and a security group, so a finding is one severity level below that of the gravest
-    catalog rule it lets through."""
+    """Network ACL entries whose own range lets the world reach catalog ports. Traffic needs both
+    the ACL and a security group, so a finding is one severity level below that of the gravest
+    catalog rule it lets through. Entries that allow everything are the other check's."""
     for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
         entry = exposure.permission
-        number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
-        message = (f"network ACL entry {entry.resource} ({number}) allows {ports_text(entry)} from "
-                   f"{entry.peer.text} (the whole internet): {describe_rules(exposure.rules)}; only security "
-                   f"groups stand in the way")
+        if allows_all(entry):
+            continue
+        message = f"{_acl_entry_text(entry)}: {describe_rules(exposure.rules)}; only security groups stand in the way"
         gravest = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
         yield make_finding(check.id, exposure, message, gravest.shifted(-1))
+
+
+def network_acl_allow_all_findings(check: Check, permissions: Sequence[Permission],
+                                   catalog: Catalog) -> Iterator[Finding]:
+    """Network ACL entries that let the world in on everything, as the AWS default network ACL
+    does, at the check's severity: every VPC has one, so they are worth knowing, not an alarm."""
+    for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
+        entry = exposure.permission
+        if allows_all(entry):
+            message = (f"{_acl_entry_text(entry)}, as the AWS default network ACL does: security groups alone "
+                       f"decide who reaches {service_ports_text(exposure.rules)}")
+            yield make_finding(check.id, exposure, message, check.severity)
+
+
+def _acl_entry_text(entry: Permission) -> str:
+    number = f"rule {entry.rule_number}" if entry.rule_number is not None else "rule number unknown"
+    return (f"network ACL entry {entry.resource} ({number}) allows {ports_text(entry)} from {entry.peer.text} "
+            f"(the whole internet)")
 
 
 def listener_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:

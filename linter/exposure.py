@@ -15,7 +15,7 @@ from typing import NamedTuple
 
 from .catalog import CatalogRule
 from .model import Direction, Permission, PortRange, Severity
-from .netmath import covers_world, is_world
+from .netmath import PORTED_PROTOCOLS, covers_world, is_world
 
 SECURITY_GROUP = "security-group"
 NETWORK_ACL = "network-acl"
@@ -168,6 +168,18 @@ def acl_exposures(permissions: Sequence[Permission], rules: Sequence[CatalogRule
     return exposures
 
 
+def allows_all(entry: Permission) -> bool:
+    """Whether a network ACL entry lets the world in on every protocol, or on every port of TCP
+    or UDP: the AWS default network ACL's entry and its explicit equivalents, which name no
+    Windows port of their own."""
+    if entry.action != "allow" or entry.peer.kind != "cidr" or not is_world(entry.peer.network):
+        return False
+    if entry.protocol == "all":
+        return True
+    ports = entry.ports
+    return entry.protocol in PORTED_PROTOCOLS and (ports is None or ports.low <= 1 and ports.high == 65535)
+
+
 def _stops(deny: Permission, allow: Permission, rule: CatalogRule) -> bool:
     """Whether a deny entry comes first and covers all the traffic of ``rule`` that ``allow`` lets in."""
     if allow.rule_number is None or deny.rule_number >= allow.rule_number:
@@ -236,3 +248,36 @@ def ports_text(permission: Permission) -> str:
     if ports is None:
         return permission.protocol if permission.protocol not in ("tcp", "udp") else f"all ports/{permission.protocol}"
     return f"{ports}/{permission.protocol}"
+
+
+def service_ports_text(rules: Sequence[CatalogRule]) -> str:
+    """The ports the rules listen on, gravest first and then by port, adjacent ports of one
+    protocol joined and a range of two protocols written once: ``3389/tcp+udp, 445/tcp,
+    5985-5986/tcp``; rules on any port by workload: ``any udp port (AllJoyn Router, Cast to Device)``."""
+    ranges: dict[tuple[int, str], list[PortRange]] = defaultdict(list)
+    anywhere: dict[tuple[int, str], dict[str, None]] = defaultdict(dict)
+    for rule in rules:
+        if rule.service_ports is None:
+            anywhere[(-rule.severity.rank, rule.protocol)][rule.workload] = None
+        else:
+            ranges[(-rule.severity.rank, rule.protocol)].extend(rule.service_ports)
+    protocols_of: dict[tuple[int, PortRange], list[str]] = defaultdict(list)
+    for (tier, protocol), found in sorted(ranges.items()):
+        for ports in _joined(found):
+            protocols_of[(tier, ports)].append(protocol)
+    shown: list[tuple[tuple, str]] = [((tier, 0, *ports), f"{ports}/{'+'.join(protocols)}")
+                                      for (tier, ports), protocols in protocols_of.items()]
+    shown += [((tier, 1, protocol), f"any {protocol} port ({', '.join(workloads)})")
+              for (tier, protocol), workloads in anywhere.items()]
+    return ", ".join(text for _, text in sorted(shown))
+
+
+def _joined(ports: list[PortRange]) -> list[PortRange]:
+    """Ranges that overlap or touch, merged: ``5985`` and ``5986`` are ``5985-5986``."""
+    merged: list[PortRange] = []
+    for current in sorted(ports):
+        if merged and current.low <= merged[-1].high + 1:
+            merged[-1] = PortRange(merged[-1].low, max(merged[-1].high, current.high))
+        else:
+            merged.append(current)
+    return merged

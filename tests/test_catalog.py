@@ -22,8 +22,8 @@ AMI_WORKLOADS = [
     "AllJoyn Router", "Cast to Device", "Core Networking", "Delivery Optimization", "Diag Track",
     "DIAL Protocol Server", "File and Printer Sharing", "File Server Remote Management",
     "ICMP v4 All", "Microsoft Edge", "Microsoft Media Foundation Network Source", "Multicast",
-    "Remote Desktop", "WindowsDevice Management", "WindowsFeature Experience Pack",
-    "WindowsFirewall Remote Management", "WindowsRemote Management",
+    "Remote Desktop", "Windows Device Management", "Windows Feature Experience Pack",
+    "Windows Firewall Remote Management", "Windows Remote Management",
 ]
 CLASSES = {
     "remote-desktop": Severity.CRITICAL, "file-sharing": Severity.CRITICAL,
@@ -119,6 +119,56 @@ def test_media_foundation_udp_keeps_the_port_column_and_records_the_name_mismatc
     assert row["errata"] == ["media-foundation-udp-in-ports-vs-name"]
 
 
+SPELLINGS = {  # the page's slips in names, as it prints them, and what the catalog shows
+    "WindowsDevice Management": "Windows Device Management",
+    "WindowsFeature Experience Pack": "Windows Feature Experience Pack",
+    "WindowsFirewall Remote Management": "Windows Firewall Remote Management",
+    "WindowsRemote Management": "Windows Remote Management",
+    "Protocol for IPv6(DHCPV6-": "Protocol for IPv6 (DHCPV6-",
+}
+
+
+def test_the_pages_spelling_slips_are_corrected_and_the_raw_text_kept_in_the_errata():
+    errata = catalog_module.YamlFile(RULES_CATALOG.joinpath("windows-ami.errata.yaml").read_text("utf-8"),
+                                     "windows-ami.errata.yaml").data
+    assert {s["raw"]: s["corrected"] for s in errata["spellings"]} == SPELLINGS
+    ids = {s["raw"]: s["id"] for s in errata["spellings"]}
+    rows = compiled_rows()
+    names = [name for row in rows for name in (row["workload"], row["rule"])]
+    assert not [name for name in names if any(raw in name for raw in SPELLINGS)]
+    assert not [name for name in names if re.search(r"Windows[A-Z]|\S\(", name)]  # no other slip of the kind
+    [http] = [row for row in rows if row["rule"] == "Windows Remote Management (HTTP-In)"]
+    assert (http["workload"], http["errata"]) == ("Windows Remote Management", [ids["WindowsRemote Management"]])
+    [dhcpv6] = [row for row in rows if row["rule"] == "Dynamic Host Configuration Protocol for IPv6 (DHCPV6-In)"]
+    assert dhcpv6["errata"] == [ids["Protocol for IPv6(DHCPV6-"]]
+
+
+def test_both_winrm_rules_are_one_workload_spelled_alike(catalog):
+    winrm = [r for r in catalog.rules if r.exposure_class == "remote-management"]
+    assert [(r.workload, r.rule) for r in winrm] == [
+        ("Windows Remote Management", "Windows Remote Management (HTTP-In)"),
+        ("Windows Remote Management", "Windows Remote Management (HTTPS-In)")]
+
+
+def test_the_catalog_command_and_findings_show_the_corrected_names(capsys, tmp_path):
+    from winportlint.cli import main
+
+    assert main(["catalog"]) == 0
+    out = capsys.readouterr().out
+    for corrected in ("Windows Device Management Sync Client (TCP out)", "Windows Feature Experience Pack",
+                      "Windows Firewall Remote Management (RPC-EPMAP)", "Windows Remote Management (HTTP-In)",
+                      "Dynamic Host Configuration Protocol for IPv6 (DHCPV6-Out)"):
+        assert corrected in out
+    assert not re.search(r"Windows[A-Z]|IPv6\(", out)
+    template = tmp_path / "winrm.yaml"
+    template.write_text("Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n"
+                        "      GroupDescription: winrm\n      SecurityGroupIngress:\n"
+                        "        - {IpProtocol: tcp, FromPort: 5985, ToPort: 5985, CidrIp: 0.0.0.0/0}\n")
+    assert main(["check", "--no-cache", str(template)]) == 1
+    [line] = [line for line in capsys.readouterr().out.splitlines() if ": WPL103 " in line]
+    assert "Windows Remote Management (HTTP-In)" in line and "WindowsRemote" not in line
+
+
 @pytest.mark.parametrize("rule_name, direction", [
     ("File and Printer Sharing (Echo Request - ICMPv4-In)", Direction.INGRESS),
     ("File and Printer Sharing (Echo Request - ICMPv6-Out)", Direction.EGRESS),
@@ -137,7 +187,7 @@ def test_icmp_rows_lose_the_ports_the_page_gives_them(catalog, rule_name, direct
     ("Core Networking - Internet Group Management Protocol (IGMP-Out)", "2", Direction.EGRESS),
     ("IPv6 (IPv6-In)", "41", Direction.INGRESS),
     ("IPv6 (IPv6-Out)", "41", Direction.EGRESS),
-    ("WindowsFeature Experience Pack", "all", Direction.EGRESS),
+    ("Windows Feature Experience Pack", "all", Direction.EGRESS),
     ("Destination Unreachable Fragmentation Needed (ICMPv4-In)", "icmp", Direction.INGRESS),
     ("Router Solicitation (ICMPv6-In)", "icmpv6", Direction.INGRESS),
 ])
@@ -151,7 +201,7 @@ def test_rpc_symbol_rows_are_the_dynamic_range(catalog):
     rpc = [r for r in catalog.rules if r.symbol == "RPC"]
     assert [r.rule for r in rpc] == [
         "File and Printer Sharing (Spooler Service - RPC)", "WMI-In",
-        "WindowsFirewall Remote Management (RPC)",
+        "Windows Firewall Remote Management (RPC)",
     ]
     for rule in rpc:
         assert rule.local_ports == (PortRange(49152, 65535),)
@@ -192,7 +242,7 @@ def test_every_rule_has_a_known_class_with_its_severity(catalog):
     ("File and Printer Sharing (SMB-In)", "file-sharing"),
     ("File and Printer Sharing (NB-Name-In)", "file-sharing"),
     ("File Server Remote Management (SMB-In)", "file-sharing"),
-    ("WindowsRemote Management (HTTP-In)", "remote-management"),
+    ("Windows Remote Management (HTTP-In)", "remote-management"),
     ("File Server Remote Management (DCOM-In)", "rpc"),
     ("Cast to Device SSDP Discovery (UDP-In)", "discovery"),
     ("Cast to Device UPnP Events (TCP-In)", "media-streaming"),
@@ -205,7 +255,7 @@ def test_every_rule_has_a_known_class_with_its_severity(catalog):
     ("Microsoft Edge (mDNS-In)", "discovery"),
     ("Core Networking - Teredo (UDP-In)", "discovery"),
     ("Dynamic Host Configuration Protocol (DHCP-In)", "core-networking"),
-    ("Dynamic Host Configuration Protocol for IPv6(DHCPV6-In)", "core-networking"),
+    ("Dynamic Host Configuration Protocol for IPv6 (DHCPV6-In)", "core-networking"),
     ("Core Networking - Group Policy (NP-Out)", "egress-file-sharing"),
     ("File and Printer Sharing (NB-Session-Out)", "egress-file-sharing"),
     ("File and Printer Sharing (LLMNR-UDP-Out)", "outbound"),
@@ -245,14 +295,14 @@ def test_select_os_2012_leaves_out_remote_desktop(catalog):
     workloads = {r.workload for r in selected.rules}
     assert "Remote Desktop" not in workloads
     assert "File and Printer Sharing" in workloads
-    assert "WindowsFirewall Remote Management" not in workloads  # 2012 R2 only
+    assert "Windows Firewall Remote Management" not in workloads  # 2012 R2 only
     assert all("2012" in r.os for r in selected.rules)
 
 
 @pytest.mark.parametrize("os", ["2012R2", "2012 R2", ["2012 r2"], ("Windows Server 2012 R2",)])
 def test_select_os_2012_r2_spellings(catalog, os):
     workloads = {r.workload for r in catalog.select(os=os).rules}
-    assert {"Remote Desktop", "WindowsFirewall Remote Management"} <= workloads
+    assert {"Remote Desktop", "Windows Firewall Remote Management"} <= workloads
     assert "Microsoft Edge" not in workloads  # 2022 only
 
 
@@ -262,7 +312,7 @@ def test_select_direction(catalog):
     assert all(r.direction is Direction.INGRESS for r in inbound.rules)
     outbound_2022 = catalog.select(os=["2022"], direction=Direction.EGRESS)
     assert all(r.direction is Direction.EGRESS and "2022" in r.os for r in outbound_2022.rules)
-    assert "WindowsFeature Experience Pack" in {r.rule for r in outbound_2022.rules}
+    assert "Windows Feature Experience Pack" in {r.rule for r in outbound_2022.rules}
 
 
 def test_normalize_os():
@@ -508,6 +558,50 @@ def test_erratum_for_a_row_the_page_lacks_names_the_errata_line(tmp_path):
     assert caught.value.file == str(tmp_path / "errata.yaml")
     assert (caught.value.line, caught.value.raw) == (2, "- id: icmp-ports")
     assert "no rule 'All ICMP v5'" in str(caught.value)
+
+
+RDP_SPELLING = """\
+errata: []
+spellings:
+  - id: rdp-space
+    raw: "RDP (TCP"
+    corrected: "Remote Desktop (TCP"
+    why: A slip on the page.
+  - id: desktop-title
+    raw: Remote Desktop
+    corrected: Remote desktop
+    why: Another.
+"""
+
+
+def test_spellings_correct_workload_titles_and_rule_names(tmp_path):
+    rdp, rpc, _ = compile_mini(tmp_path, MINI_PAGE, RDP_SPELLING)
+    assert (rdp["workload"], rdp["rule"], rdp["errata"]) == ("Remote desktop", "Remote Desktop (TCP-In)",
+                                                             ["rdp-space", "desktop-title"])
+    assert (rpc["workload"], rpc["rule"], rpc["errata"]) == ("Remote desktop", "RPC (TCP-In)", ["desktop-title"])
+    assert list(rdp)[-2:] == ["errata", "page_line"]
+
+
+def test_a_spelling_the_page_no_longer_prints_is_stale(tmp_path):
+    with pytest.raises(CatalogCompileError) as caught:
+        compile_mini(tmp_path, MINI_PAGE.replace("RDP (TCP-In)", "Remote Desktop (TCP-In)"), RDP_SPELLING)
+    assert (caught.value.file, caught.value.line, caught.value.raw) == (str(tmp_path / "errata.yaml"), 3,
+                                                                        "- id: rdp-space")
+    assert "stale spelling rdp-space: no workload or rule name on the page has 'RDP (TCP'" in str(caught.value)
+
+
+@pytest.mark.parametrize("old, new, line, message", [
+    ("    why: Another.\n", "", 7, "missing key 'why'"),
+    ("id: desktop-title", "id: rdp-space", 7, "a second erratum with this id"),
+    ("raw: Remote Desktop", "raw: \"RDP (TCP\"", 7, "for this spelling"),
+    ("corrected: Remote desktop", "corrected: ''", 9, "'corrected' must be a non-empty string"),
+    ("spellings:", "spelling:", 2, "unknown key 'spelling'"),
+])
+def test_malformed_spellings(tmp_path, old, new, line, message):
+    with pytest.raises(CatalogCompileError) as caught:
+        compile_mini(tmp_path, MINI_PAGE, RDP_SPELLING.replace(old, new))
+    assert (caught.value.file, caught.value.line) == (str(tmp_path / "errata.yaml"), line)
+    assert message in str(caught.value)
 
 
 @pytest.mark.parametrize("old, new, line, message", [

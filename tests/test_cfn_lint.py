@@ -289,6 +289,16 @@ def test_ignore_and_include_checks(lint_text, args, expected):
     assert lint_text(template(), *args) == expected
 
 
+def test_allow_all_network_acl_entries_are_the_informational_i9602(lint_text):
+    """WPL602 (info: the AWS default network ACL's allow-all entry) runs with -c I only; an entry
+    that names a Windows port is E9601."""
+    allow_all = (REPO / "tests" / "cases" / "WPL602" / "bad" / "allow-all.yaml").read_text()
+    assert lint_text(allow_all) == []
+    assert lint_text(allow_all, "--include-checks", "I") == [("I9602", 14, 18), ("I9602", 22, 22), ("I9602", 31, 18)]
+    ephemeral = (REPO / "tests" / "cases" / "WPL601" / "bad" / "ephemeral-range.yaml").read_text()
+    assert lint_text(ephemeral) == [("E9601", 14, 18)]
+
+
 def test_template_metadata_ignore_checks(default_run):
     assert default_run["template-ignore.yaml"] == shifted(RDP)
     assert default_run["template-ignore-prefix.yaml"] == []  # the template's configuration takes prefixes

@@ -93,18 +93,19 @@ def test_json_output_contract(capsys):
 
 
 def test_json_output_carries_the_context(capsys):
-    code, out, _ = run(capsys, "check", "--format", "json", "examples/vulnerable/windows-web-farm.yaml")
+    code, out, _ = run(capsys, "check", "--format", "json", "--severity", "info",
+                       "examples/vulnerable/windows-web-farm.yaml")
     findings = {f["rule_id"]: f for f in json.loads(out)["findings"]}
-    assert code == 1 and sorted(findings) == ["WPL101", "WPL601", "WPL701"]
+    assert code == 1 and sorted(findings) == ["WPL101", "WPL401", "WPL602", "WPL701"]
     assert findings["WPL101"]["targets"] == [{
         "resource": "Farm", "resource_type": "AWS::AutoScaling::AutoScalingGroup", "os": "windows",
         "versions": ["2019"],
         "evidence": ["LaunchTemplateData.ImageId /aws/service/ami-windows-latest/Windows_Server-2019-English-Full-Base"
                      " at line 27", "LaunchTemplateData.UserData <powershell> at line 31"]}]
     assert findings["WPL101"]["message"].endswith("; the network ACL does not block it (entry AllowAllInbound)")
-    acl = findings["WPL601"]
+    acl = findings["WPL602"]  # the allow-all entry of the AWS default network ACL: info
     assert (acl["control"], acl["rule_number"], acl["resource"], acl["protocol"], acl["severity"]) == \
-        ("network-acl", 100, "AllowAllInbound", "all", "high")
+        ("network-acl", 100, "AllowAllInbound", "all", "info")
     listener = findings["WPL701"]
     assert (listener["control"], listener["resource"], listener["from_port"], listener["forwards_to"]) == \
         ("load-balancer", "AdminListener", 8443, [{"from_port": 3389, "to_port": 3389}])
@@ -221,7 +222,6 @@ def test_sarif_of_a_real_run_is_schema_valid_and_written_to_output(tmp_path, cap
         ("WPL102", "examples/vulnerable/terraform-windows-fleet/main.tf", 29),
         ("WPL101", "examples/vulnerable/windows-web-farm.yaml", 21),
         ("WPL701", "examples/vulnerable/windows-web-farm.yaml", 75),
-        ("WPL601", "examples/vulnerable/windows-web-farm.yaml", 91),
         ("WPL103", "examples/vulnerable/winrm-fleet.json", 33),
         ("WPL103", "examples/vulnerable/winrm-fleet.json", 43),
     ]

@@ -143,7 +143,7 @@ def test_a_network_acl_that_lets_it_through_is_named():
                      rule_number=100, line=30)
     rdp, acl = findings([rule(3389), allow_all], [web], [SubnetAcl("PublicAcl", "Public", at(40))])
     assert rdp.message.endswith("; the network ACL does not block it (entry AllowAll)")
-    assert acl.rule_id == "WPL601" and acl.severity is Severity.HIGH
+    assert acl.rule_id == "WPL602" and acl.severity is Severity.INFO  # an allow-all entry
     deny = rule(3389, group="PublicAcl", resource="DenyRdp", control="network-acl", rule_number=90,
                 action="deny", line=20)
     [rdp] = [f for f in findings([rule(3389), allow_all, deny], [web], [SubnetAcl("PublicAcl", "Public", at(40))])
@@ -185,13 +185,25 @@ def test_a_deny_numbered_before_the_allow_that_covers_the_port_stops_it(deny, ex
 
 
 def test_a_deny_covering_part_of_a_range_stops_only_that_part():
-    allow = acl_entry(None, 100, protocol="tcp")
+    allow = acl_entry(None, 100, protocol="tcp")  # every tcp port: WPL602
     deny_rdp = acl_entry(3389, 90, "deny")
-    [finding] = [f for f in findings([allow, deny_rdp]) if f.rule_id == "WPL601"]
+    [finding] = [f for f in findings([allow, deny_rdp]) if f.rule_id in ("WPL601", "WPL602")]
+    assert finding.rule_id == "WPL602"
     rules = {hit.rule for hit in finding.catalog}
     assert "Remote Desktop - User Mode (TCP-In)" not in rules
     # RDP Shadow (any TCP port), SMB, WinRM and the rest still pass
     assert {"Remote Desktop - Shadow (TCP-In)", "File and Printer Sharing (SMB-In)"} <= rules
+    assert "3389" not in finding.message and "445/tcp" in finding.message
+
+
+def test_a_deny_covering_part_of_a_partial_range_stops_only_that_part():
+    allow = acl_entry(None, 100, protocol="tcp")._replace(ports=PortRange(1024, 65535))  # names ports: WPL601
+    deny_rdp = acl_entry(3389, 90, "deny")
+    [finding] = [f for f in findings([allow, deny_rdp]) if f.rule_id in ("WPL601", "WPL602")]
+    assert (finding.rule_id, finding.severity) == ("WPL601", Severity.HIGH)
+    rules = {hit.rule for hit in finding.catalog}
+    assert "Remote Desktop - User Mode (TCP-In)" not in rules
+    assert "WMI-In" in rules  # 49152-65535
 
 
 def test_a_non_world_allow_and_egress_entries_are_not_findings():

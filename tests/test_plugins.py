@@ -29,7 +29,7 @@ def test_builtin_bundles_come_from_entry_points():
     assert sorted(plugins.reporters) == ["github", "gitlab", "json", "junit", "markdown", "sarif", "text"]
     assert sorted(c.id for c in plugins.checks) == [
         "WPL001", "WPL101", "WPL102", "WPL103", "WPL104", "WPL201", "WPL202", "WPL301", "WPL302", "WPL401",
-        "WPL501", "WPL601", "WPL701", "WPL901"]
+        "WPL501", "WPL601", "WPL602", "WPL701", "WPL901"]
 
 
 def test_broken_plugins_are_reported_and_skipped(tmp_path, monkeypatch, capsys):

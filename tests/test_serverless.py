@@ -65,7 +65,7 @@ def test_a_service_with_inline_resources_and_a_file_fragment(tmp_path, capsys):
         # ${self:...} ports and an option's default; ${env:...} takes its default, never the machine's.
         f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Inline: {RDP}",
         unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
-                "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]"),
+                "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]"),
     ]
 
 
@@ -131,7 +131,7 @@ def test_a_value_from_a_file_that_is_missing_is_unknown_not_an_error(tmp_path, c
     assert findings == [
         unknown("serverless.yml:19:23:", "3389/tcp", "Inline", "${file(./env.yml):cidr}", RDP),
         unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
-                "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]")]
+                "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]")]
 
 
 def test_a_resources_fragment_that_is_missing_is_an_error(tmp_path, capsys):
@@ -167,7 +167,7 @@ def test_resources_and_a_resource_from_files_point_at_the_files(tmp_path, capsys
         f"a/res.yml:6:65: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Sg: {RDP}",
         # the CIDR is the service's variable, written on this line: a's 0.0.0.0/0 (b's is 10.0.0.0/8)
         "a/res.yml:7:65: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Sg: "
-        "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]",
+        "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]",
     ]
 
 

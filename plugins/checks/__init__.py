@@ -9,7 +9,7 @@ from winportlint.hookspecs import hookimpl
 _MODULES = (
     "unresolved", "remote_desktop", "file_sharing", "remote_management", "rpc", "media_streaming",
     "windows_service", "discovery", "core_networking", "https_tunnel", "egress_file_sharing", "custom",
-    "network_acl", "load_balancer",
+    "network_acl", "network_acl_allow_all", "load_balancer",
 )
 
 
