@@ -154,14 +154,17 @@ def _main(argv: Sequence[str] | None) -> int:
     return EXIT_ERROR
 
 
-def _load_catalog(extra_files, os_versions, origin: str = "--os"):
+def _load_catalog(extra_files, os_versions, origin: str = "--os", configured=None):
     """The catalog, narrowed to ``os_versions`` (given by ``origin``: ``--os`` or a configuration
-    file). A release the AWS page does not list yet gets a note saying whose rules it is given."""
+    file). A release the AWS page does not list yet gets a note saying whose rules it is given.
+    A catalog file the configuration (``configured``) names that cannot be read is named with its key."""
     from .catalog import CatalogError, load_catalog, normalize_os, rules_version, spell_versions
 
     try:
         catalog = load_catalog(tuple(extra_files or ()))
     except CatalogError as exc:
+        if configured is not None and exc.line is None and exc.file in configured.catalog:
+            raise UsageError(f"{configured.where}: catalog: {exc}") from None
         raise UsageError(str(exc)) from None
     if os_versions:
         try:
@@ -194,17 +197,23 @@ def _check(args) -> int:
     for name, reporter in zip((args.format, args.output_format), reporters):
         if reporter is None:
             raise UsageError(f"unknown format {excerpt(name)} (known: {', '.join(sorted(plugins.reporters))})")
-    selection = engine.Selection(_split_ids(args.select) or config.select, _split_ids(args.ignore) or config.ignore)
     known_ids = {check.id for check in plugins.checks}
-    for prefix in selection.select + selection.ignore:
-        if not any(check_id.startswith(prefix) for check_id in known_ids):
-            raise UsageError(f"no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
+    chosen = {}
+    for key in ("select", "ignore"):
+        given = _split_ids(getattr(args, key))
+        chosen[key] = given or getattr(config, key)
+        for prefix in chosen[key]:
+            if not any(check_id.startswith(prefix) for check_id in known_ids):
+                origin = f"--{key}" if given else f"{config.where}: {key}"
+                raise UsageError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
+    selection = engine.Selection(chosen["select"], chosen["ignore"])
     problems = suppress.allow_problems(config.allow, known_ids)
     if problems:
         raise UsageError(problems[0])
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog_files = [*plugins.catalog_files, *config.catalog, *(args.catalog or ())]
-    catalog = _load_catalog(catalog_files, args.os or list(config.os), "--os" if args.os else f"{config.where}: os")
+    catalog = _load_catalog(catalog_files, args.os or list(config.os), "--os" if args.os else f"{config.where}: os",
+                            config)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):

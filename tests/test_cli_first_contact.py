@@ -1,0 +1,90 @@
+"""A new user's first runs: the catalog fits the terminal, a run that checks nothing says so, a
+configuration's mistakes name the file and key, and the help says what each option takes (issue #18)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from winportlint.cli import main
+
+ROOT = Path(__file__).resolve().parents[1]
+SMB = (ROOT / "tests/cases/WPL102/bad/smb-netbios.yaml").read_text()
+
+
+def run(capsys, *argv):
+    code = main(list(argv))
+    out, err = capsys.readouterr()
+    return code, out, err
+
+
+def write(folder: Path, files: dict[str, str]) -> None:
+    for name, text in files.items():
+        (folder / name).parent.mkdir(parents=True, exist_ok=True)
+        (folder / name).write_text(text)
+
+
+# --- point 9: a configuration's mistakes name the file and the key --------------------------------
+
+@pytest.mark.parametrize("name, text, error", [
+    (".winportlint.toml", 'ignore = ["WPL999"]\n',
+     ".winportlint.toml: ignore: no check id starts with 'WPL999' (see 'winportlint rules')"),
+    ("pyproject.toml", '[tool.winportlint]\nselect = ["XYZ"]\n',
+     "pyproject.toml [tool.winportlint]: select: no check id starts with 'XYZ' (see 'winportlint rules')"),
+    (".winportlint.toml", '[tool.winportlint]\nignore = ["WPL999"]\n',
+     ".winportlint.toml [tool.winportlint]: ignore: no check id starts with 'WPL999' (see 'winportlint rules')"),
+    (".winportlint.toml", '[tool.winportlint]\ncolour = 1\n',
+     ".winportlint.toml [tool.winportlint]: unknown key colour (known: allow, catalog, exclude, ignore, "
+     "inline_ignores, os, select, severity, var_files)"),
+    (".winportlint.toml", 'severity = "low"\n[tool.winportlint]\nignore = ["WPL101"]\n',
+     ".winportlint.toml: unknown key tool (write winportlint's keys at the top of the file, or all of them "
+     "under [tool.winportlint], not both)"),
+    (".winportlint.toml", '[tool.black]\nline-length = 80\n',
+     ".winportlint.toml [tool.winportlint]: unknown key tool.black (a .winportlint.toml holds only winportlint's "
+     "keys: at its top, or under [tool.winportlint])"),
+    (".winportlint.toml", 'catalog = ["ports/missing.yaml"]\n',
+     ".winportlint.toml: catalog: {folder}/ports/missing.yaml: cannot read catalog file: No such file or directory"),
+    (".winportlint.toml", 'inline_ignores = "no"\n',
+     ".winportlint.toml: inline_ignores must be true or false, not a string"),
+    (".winportlint.toml", 'os = "2019"\n', ".winportlint.toml: os must be a list, not a string"),
+    (".winportlint.toml", "[[allow]]\nresource = 'S'\nreason = 'r'\nrule = 'WPL999'\n",
+     ".winportlint.toml allow[0]: rule names unknown check id WPL999: write a check id such as WPL101 or a family "
+     "prefix such as WPL1 (see 'winportlint rules')"),
+])
+def test_a_configuration_error_names_the_file_and_the_key(tmp_path, capsys, monkeypatch, name, text, error):
+    write(tmp_path, {name: text, "smb.yaml": SMB})
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "check", "--no-cache", "smb.yaml") == (
+        2, "", f"winportlint: error: {error.format(folder=tmp_path)}\n")
+
+
+def test_the_command_line_names_its_options_in_the_same_errors(tmp_path, capsys, monkeypatch):
+    write(tmp_path, {".winportlint.toml": 'ignore = ["WPL999"]\n', "smb.yaml": SMB})
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "check", "--ignore", "WPL9999", "smb.yaml") == (
+        2, "", "winportlint: error: --ignore: no check id starts with 'WPL9999' (see 'winportlint rules')\n")
+    # The command line wins over the configuration, whose mistake is then never read.
+    assert run(capsys, "check", "--no-cache", "--ignore", "WPL1", "smb.yaml") == (0, "0 findings in 1 file\n", "")
+
+
+def test_a_winportlint_toml_copied_from_the_pyproject_example_is_read(tmp_path, capsys, monkeypatch):
+    # `[tool.winportlint]` at the top of a .winportlint.toml was "unknown key tool".
+    write(tmp_path, {".winportlint.toml": '[tool.winportlint]\nignore = ["WPL102"]\n\n[[tool.winportlint.allow]]\n'
+                                          'resource = "X"\nreason = "r"\n', "smb.yaml": SMB})
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "check", "--no-cache", "smb.yaml") == (0, "0 findings in 1 file\n", "")
+    (tmp_path / ".winportlint.toml").write_text('[tool.winportlint]\nselect = ["WPL102"]\n')
+    assert run(capsys, "check", "--no-cache", "smb.yaml")[:2] == (1, SMB_REPORT)
+
+
+SMB_REPORT = (
+    "smb.yaml:11:19: WPL102 critical 445/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
+    "File and Printer Sharing (SMB-In) [Windows Server 2012, 2012 R2], "
+    "File Server Remote Management (SMB-In) [Windows Server 2012, 2012 R2]\n"
+    "smb.yaml:15:21: WPL102 critical 137-138/udp open from ::/0 (the whole internet) on Smb: "
+    "File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], "
+    "File and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2]\n"
+    "smb.yaml:19:19: WPL102 critical 139/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
+    "File and Printer Sharing (NB-Session-In) [Windows Server 2012, 2012 R2]\n"
+    "3 findings (3 critical) in 1 file\n")
