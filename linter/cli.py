@@ -97,6 +97,9 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--no-cache", action="store_true",
                        help="read every file again instead of reusing results of unchanged files "
                             "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
+    check.add_argument("--fail-on-empty", action="store_true",
+                       help="exit 2 when a folder named (or the current folder) holds no file to check "
+                            "(a CI step pointed at the wrong folder); without it, that is a note on stderr")
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
@@ -186,6 +189,8 @@ def _check(args) -> int:
     from .plugin_manager import load_plugins
     from .report import Report
 
+    if args.output_format and not args.output:
+        raise UsageError("--output-format needs --output FILE (the console's format is --format)")
     try:
         config = configuration.load(configuration.find(args.paths[0]))
     except configuration.ConfigError as exc:
@@ -254,14 +259,62 @@ def _check(args) -> int:
     if args.output:
         _refuse_overwriting("--output", args.output, [*inputs, *filter(None, [args.baseline, args.write_baseline])])
         writes[args.output] = to_file.render(report), None
+    failed = []
     for path, (text, count) in writes.items():
-        _write_whole(path, text)
+        try:
+            _write_whole(path, text)
+        except UsageError as exc:  # the report is still shown: the run's work is not lost
+            failed.append(str(exc))
+            continue
         if count is not None:
             _say(f"winportlint: wrote {count} finding{'' if count == 1 else 's'} to {path}")
-    if not args.output or args.output_format:
+    if not args.output or args.output_format or failed:
         report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         _write(console.render(report))
+    empty = _nothing_checked(args, config, result)
+    for message in failed:
+        _say(f"winportlint: error: {message}")
+    if failed or empty:
+        return EXIT_ERROR
     return 0 if args.write_baseline and not errors else report.exit_code
+
+
+#: What a folder holds when none of its files is read.
+NOTHING_FOUND = "no CloudFormation, Terraform or Serverless files found under"
+
+
+def _nothing_checked(args, config, result) -> bool:
+    """Say which files named were skipped and why, and which folders named held no file to check:
+    a CI step pointed at the wrong folder must not pass in silence. Whether that fails the run
+    (``--fail-on-empty``, ``fail_on_empty``); a skipped file never does (pre-commit passes every
+    staged ``.yaml``, a workflow's included)."""
+    fail = args.fail_on_empty or config.fail_on_empty
+    skipped = set(result.skipped)
+    taken = [*result.inputs, *(error.file for error in result.errors)]
+    empty = False
+    for path in dict.fromkeys(args.paths):
+        if not os.path.isdir(path):
+            if os.path.normpath(path) in skipped:
+                _say(f"{path}: skipped: holds no CloudFormation, Terraform or Serverless security group, "
+                     f"network ACL or load balancer")
+            continue
+        if any(_under(file, path) for file in taken):
+            continue
+        looked_at = sum(1 for file in skipped if _under(file, path))
+        why = f" ({looked_at} file{'' if looked_at == 1 else 's'} there hold{'s' if looked_at == 1 else ''} no " \
+              f"security group, network ACL or load balancer)" if looked_at else ""
+        source = "" if not fail else " (--fail-on-empty)" if args.fail_on_empty else f" ({config.where}: fail_on_empty)"
+        _say(f"winportlint: {'error' if fail else 'note'}: {NOTHING_FOUND} {path}{why}{source}")
+        empty = fail
+    return empty
+
+
+def _under(file: str, folder: str) -> bool:
+    try:
+        relative = os.path.relpath(file, folder)
+    except ValueError:  # another drive
+        return False
+    return relative != ".." and not relative.startswith(".." + os.sep)
 
 
 def _refuse_overwriting(option: str, target: str, inputs: Sequence[str]) -> None:

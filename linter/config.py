@@ -18,7 +18,8 @@ from .excerpt import excerpt, excerpts_in
 from .suppress import AllowEntry
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files"}
+_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files",
+         "fail_on_empty"}
 _ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
@@ -41,6 +42,8 @@ class Config:
     #: Terraform's environment variable files: ``"auto"`` (every one below a root module that
     #: terraform does not load by itself), a tuple of files, or ``False`` (none).
     var_files: str | bool | tuple[str, ...] = "auto"
+    #: A folder named (or ``.``) under which no file is checked is an error, not a note.
+    fail_on_empty: bool = False
     folder: str = field(default=".", repr=False)
     #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
     where: str = field(default="", repr=False)
@@ -158,6 +161,7 @@ def load(path: str | None) -> Config:
     config.os = _strings(table, "os", where)
     config.exclude = _strings(table, "exclude", where)
     config.inline_ignores = _boolean(table, "inline_ignores", where, config.inline_ignores)
+    config.fail_on_empty = _boolean(table, "fail_on_empty", where, config.fail_on_empty)
     config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
     if "var_files" in table:
         value = table["var_files"]

@@ -3,6 +3,7 @@ configuration's mistakes name the file and key, and the help says what each opti
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import pytest
@@ -11,6 +12,8 @@ from winportlint.cli import main
 
 ROOT = Path(__file__).resolve().parents[1]
 SMB = (ROOT / "tests/cases/WPL102/bad/smb-netbios.yaml").read_text()
+SKIPPED = "skipped: holds no CloudFormation, Terraform or Serverless security group, network ACL or load balancer"
+NOTHING = "no CloudFormation, Terraform or Serverless files found under"
 
 
 def run(capsys, *argv):
@@ -25,6 +28,76 @@ def write(folder: Path, files: dict[str, str]) -> None:
         (folder / name).write_text(text)
 
 
+# --- point 8: a run that checks nothing says so ---------------------------------------------------
+
+def test_a_folder_without_templates_says_so_and_passes_unless_told_to_fail(tmp_path, capsys, monkeypatch):
+    # A CI step pointed at the wrong folder printed "0 findings in 0 files" and passed.
+    write(tmp_path, {"docs/README.md": "# docs\n", "docs/mkdocs.yml": "site_name: x\n", "infra/smb.yaml": SMB})
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "check", "--no-cache", "docs") == (
+        0, "0 findings in 0 files\n",
+        f"winportlint: note: {NOTHING} docs (1 file there holds no security group, network ACL or load balancer)\n")
+    code, out, err = run(capsys, "check", "--no-cache", "--fail-on-empty", "infra", "docs")
+    assert (code, out.splitlines()[-1]) == (2, "3 findings (3 critical) in 1 file")
+    assert err == (f"winportlint: error: {NOTHING} docs (1 file there holds no security group, network ACL or "
+                   f"load balancer) (--fail-on-empty)\n")
+    (tmp_path / "empty").mkdir()
+    assert run(capsys, "check", "--no-cache", "--format", "json", "empty")[::2] == (
+        0, f"winportlint: note: {NOTHING} empty\n")
+    # The configuration can ask for it too, and is named.
+    (tmp_path / ".winportlint.toml").write_text("fail_on_empty = true\n")
+    assert run(capsys, "check", "--no-cache", "empty") == (
+        2, "0 findings in 0 files\n", f"winportlint: error: {NOTHING} empty (.winportlint.toml: fail_on_empty)\n")
+    assert run(capsys, "check", "--no-cache", "infra")[::2] == (1, "")
+
+
+def test_a_file_named_that_is_not_iac_is_skipped_with_a_line_and_never_fails_the_run(tmp_path, capsys, monkeypatch):
+    # pre-commit passes every staged file its pattern matches, .pre-commit-config.yaml and workflows included;
+    # with fail_on_empty set, such a commit must still pass: only folders named can be empty.
+    write(tmp_path, {".winportlint.toml": "fail_on_empty = true\n", "README.md": "# x\n",
+                     ".pre-commit-config.yaml": "repos: []\n", ".github/workflows/ci.yml": "on: push\n",
+                     "smb.yaml": SMB, "empty.json": ""})
+    monkeypatch.chdir(tmp_path)
+    names = ["README.md", ".pre-commit-config.yaml", ".github/workflows/ci.yml", "empty.json"]
+    assert run(capsys, "check", "--no-cache", *names) == (
+        0, "0 findings in 0 files\n", "".join(f"{name}: {SKIPPED}\n" for name in names))
+    code, out, err = run(capsys, "check", "--no-cache", "README.md", "smb.yaml")
+    assert (code, out.splitlines()[-1], err) == (1, "3 findings (3 critical) in 1 file", f"README.md: {SKIPPED}\n")
+    # A file that is an input error is reported as one, not as skipped.
+    (tmp_path / "bad.yaml").write_text("Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n  Sg: {}\n")
+    code, out, err = run(capsys, "check", "--no-cache", "bad.yaml")
+    assert (code, err) == (2, "") and out.splitlines()[-1] == "0 findings in 1 file; 1 input error"
+
+
+def test_output_format_without_output_is_a_usage_error(tmp_path, capsys, monkeypatch):
+    # It was ignored: the console printed text and nothing said that the SARIF file was never written.
+    write(tmp_path, {"smb.yaml": SMB})
+    monkeypatch.chdir(tmp_path)
+    assert run(capsys, "check", "--output-format", "sarif", "smb.yaml") == (
+        2, "", "winportlint: error: --output-format needs --output FILE (the console's format is --format)\n")
+    assert sorted(os.listdir(tmp_path)) == ["smb.yaml"]
+
+
+@pytest.mark.parametrize("target, reason", [
+    ("a-folder", "Is a directory"), ("missing/report.sarif", "No such file or directory"),
+    ("locked/report.sarif", "Permission denied")])
+def test_a_report_that_cannot_be_written_still_shows_the_console_report(tmp_path, capsys, monkeypatch, target,
+                                                                          reason):
+    write(tmp_path, {"smb.yaml": SMB})
+    (tmp_path / "a-folder").mkdir()
+    (tmp_path / "locked").mkdir(mode=0o500)
+    monkeypatch.chdir(tmp_path)
+    if reason == "Permission denied" and os.access(tmp_path / "locked", os.W_OK):
+        pytest.skip("running as a user whom permissions do not stop (root)")
+    for extra in ([], ["--output-format", "sarif"]):
+        code, out, err = run(capsys, "check", "--no-cache", "--output", target, *extra, "smb.yaml")
+        assert code == 2
+        assert out.splitlines()[0].startswith("smb.yaml:11:19: WPL102 critical 445/tcp open from 0.0.0.0/0")
+        assert out.splitlines()[-1] == "3 findings (3 critical) in 1 file"
+        assert err == f"winportlint: error: cannot write {target}: {reason}\n"
+    assert sorted(os.listdir(tmp_path / "a-folder")) == []
+
+
 # --- point 9: a configuration's mistakes name the file and the key --------------------------------
 
 @pytest.mark.parametrize("name, text, error", [
@@ -35,8 +108,8 @@ def write(folder: Path, files: dict[str, str]) -> None:
     (".winportlint.toml", '[tool.winportlint]\nignore = ["WPL999"]\n',
      ".winportlint.toml [tool.winportlint]: ignore: no check id starts with 'WPL999' (see 'winportlint rules')"),
     (".winportlint.toml", '[tool.winportlint]\ncolour = 1\n',
-     ".winportlint.toml [tool.winportlint]: unknown key colour (known: allow, catalog, exclude, ignore, "
-     "inline_ignores, os, select, severity, var_files)"),
+     ".winportlint.toml [tool.winportlint]: unknown key colour (known: allow, catalog, exclude, fail_on_empty, "
+     "ignore, inline_ignores, os, select, severity, var_files)"),
     (".winportlint.toml", 'severity = "low"\n[tool.winportlint]\nignore = ["WPL101"]\n',
      ".winportlint.toml: unknown key tool (write winportlint's keys at the top of the file, or all of them "
      "under [tool.winportlint], not both)"),
@@ -45,6 +118,7 @@ def write(folder: Path, files: dict[str, str]) -> None:
      "keys: at its top, or under [tool.winportlint])"),
     (".winportlint.toml", 'catalog = ["ports/missing.yaml"]\n',
      ".winportlint.toml: catalog: {folder}/ports/missing.yaml: cannot read catalog file: No such file or directory"),
+    (".winportlint.toml", "fail_on_empty = 1\n", ".winportlint.toml: fail_on_empty must be true or false, not an integer"),
     (".winportlint.toml", 'inline_ignores = "no"\n',
      ".winportlint.toml: inline_ignores must be true or false, not a string"),
     (".winportlint.toml", 'os = "2019"\n', ".winportlint.toml: os must be a list, not a string"),
