@@ -68,17 +68,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"winportlint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = commands.add_parser("check", help="lint files and folders (default: .)")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check = commands.add_parser(
+        "check", help="lint files and folders (default: .)",
+        description="Lint CloudFormation, Terraform and Serverless files for Windows ports open to the internet.",
+        epilog="Options marked 'repeatable' may be given more than once; --select and --ignore also take "
+               "comma-separated lists (--select WPL101,WPL102). Exit codes: 0 no findings, 1 findings, "
+               "2 usage or input errors.")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                       help="a file or folder to check (default: the current folder); folders are searched for "
+                            "templates, Terraform and Serverless files, a file named is read whatever its name")
     check.add_argument("--format", default="text",
-                       help="output format: text, json, sarif, github, junit, gitlab, markdown, or a plugin's")
+                       help="output format: text (default), json, sarif, github, junit, gitlab, markdown, "
+                            "or a plugin's")
     check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     check.add_argument("--output-format", metavar="FORMAT",
-                       help="with --output: the file's format, while the console keeps --format "
+                       help="with --output only: the file's format, while the console keeps --format "
                             "(e.g. --output results.sarif --output-format sarif)")
     check.add_argument("--select", action="append", metavar="IDS",
-                       help="run only these checks (ids or prefixes, comma-separated; enables off-by-default checks)")
-    check.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or prefixes)")
+                       help="run only these checks: ids or prefixes, comma-separated, repeatable; enables "
+                            "off-by-default checks")
+    check.add_argument("--ignore", action="append", metavar="IDS",
+                       help="skip these checks: ids or prefixes, comma-separated, repeatable")
     check.add_argument("--severity", choices=SEVERITIES,
                        help="report and fail on findings at or above this severity (default: low)")
     check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings with their reasons")
@@ -87,13 +97,17 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
     check.add_argument("--os", action="append", metavar="VERSION",
-                       help="only catalog rules of these Windows Server versions (e.g. 2019, '2012 R2')")
-    check.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file of your own ports")
+                       help="only catalog rules of this Windows Server version (2012, '2012 R2', 2016, 2019, 2022, "
+                            "2025); repeatable")
+    check.add_argument("--catalog", action="append", metavar="FILE",
+                       help="an extra catalog file of your own ports; repeatable")
     check.add_argument("--jobs", type=int, metavar="N",
                        help="worker processes for large runs (default: one per core; 1 for none)")
     check.add_argument("--var-file", action="append", metavar="FILE",
-                       help="Terraform: a variable file for every module read, after terraform.tfvars and *.auto.tfvars")
-    check.add_argument("--var", action="append", metavar="NAME=VALUE", help="Terraform: set a variable, as terraform -var")
+                       help="Terraform: a variable file for every module read, after terraform.tfvars and "
+                            "*.auto.tfvars; repeatable")
+    check.add_argument("--var", action="append", metavar="NAME=VALUE",
+                       help="Terraform: set a variable, as terraform -var; repeatable")
     check.add_argument("--no-cache", action="store_true",
                        help="read every file again instead of reusing results of unchanged files "
                             "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
@@ -104,17 +118,22 @@ def _parser() -> argparse.ArgumentParser:
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
     explain = commands.add_parser("explain", help="show a check's documentation")
-    explain.add_argument("rule_id", metavar="ID")
+    explain.add_argument("rule_id", metavar="ID", help="a check's id or name (WPL101, remote-desktop-open-to-world)")
 
     catalog = commands.add_parser("catalog", help="print the Windows port catalog, or compile it from the AWS page")
-    catalog.add_argument("--os", action="append", metavar="VERSION", help="only these Windows Server versions")
+    catalog.add_argument("--os", action="append", metavar="VERSION",
+                         help="only this Windows Server version; repeatable")
     catalog.add_argument("--direction", choices=("in", "out"), help="only inbound or outbound rules")
-    catalog.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file")
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="import")
-    compile_page = catalog_commands.add_parser("import", help="compile the AWS page text into the catalog YAML")
-    compile_page.add_argument("page", metavar="PAGE.txt")
+    catalog.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file; repeatable")
+    catalog_commands = catalog.add_subparsers(
+        dest="catalog_command", metavar="import",
+        help="compile the AWS page text into the catalog YAML (see 'winportlint catalog import --help')")
+    compile_page = catalog_commands.add_parser(
+        "import", description="Compile the text of the AWS page into the catalog YAML, corrected by the errata.")
+    compile_page.add_argument("page", metavar="PAGE.txt", help="the AWS page, saved as text")
     compile_page.add_argument("--output", metavar="FILE",
-                              help="where to write (default: the installed rules_catalog/windows-ami.yaml)")
+                              help="where to write the YAML (default: standard output); writing over the "
+                                   "built-in rules_catalog/windows-ami.yaml also refreshes its snapshot")
     return parser
 
 
@@ -455,15 +474,16 @@ def rules_markdown(checks) -> str:
 
 
 def _explain(rule_id: str) -> int:
+    """A check's documentation, found by its id (any case) or its name."""
     from .plugin_manager import load_plugins
 
     for check in load_plugins().checks:
-        if check.id == rule_id.upper():
+        if rule_id.strip().upper() == check.id or rule_id.strip().lower() == check.name:
             default = "yes" if check.enabled_by_default else "no (use --select)"
             _write(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
                   f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}\n")
             return EXIT_CLEAN
-    raise UsageError(f"no check with id {excerpt(rule_id)} (see 'winportlint rules')")
+    raise UsageError(f"no check with id or name {excerpt(rule_id)} (see 'winportlint rules' for both)")
 
 
 def _catalog(args) -> int:
@@ -496,11 +516,14 @@ def _catalog_import(page: str, output: str | None) -> int:
         raise UsageError(f"cannot read {page}: {exc}") from None
     except CatalogCompileError as exc:
         raise UsageError(str(exc)) from None
-    target = Path(output) if output else catalog_dir / "windows-ami.yaml"
-    _refuse_overwriting("--output", str(target), [page])
-    _write_whole(str(target), compiled)
-    _write(f"wrote {printable(str(target))}\n")
-    if not output:
+    if output is None:  # never into the installed package: it belongs to the package manager
+        _write(compiled)
+        return EXIT_CLEAN
+    _refuse_overwriting("--output", output, [page])
+    _write_whole(output, compiled)
+    _write(f"wrote {printable(output)}\n")
+    builtin = catalog_dir / "windows-ami.yaml"
+    if builtin.exists() and os.path.samefile(output, builtin):  # this checkout's catalog: keep its snapshot fresh
         _write(f"wrote {printable(str(write_snapshot()))}\n")
     return EXIT_CLEAN
 

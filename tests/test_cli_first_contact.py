@@ -4,6 +4,7 @@ configuration's mistakes name the file and key, and the help says what each opti
 from __future__ import annotations
 
 import os
+import shutil
 from pathlib import Path
 
 import pytest
@@ -162,3 +163,80 @@ SMB_REPORT = (
     "smb.yaml:19:19: WPL102 critical 139/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
     "File and Printer Sharing (NB-Session-In) [Windows Server 2012, 2012 R2]\n"
     "3 findings (3 critical) in 1 file\n")
+
+
+# --- point 10: help ---------------------------------------------------------------------------------
+
+def _help(capsys, monkeypatch, *argv) -> str:
+    monkeypatch.setenv("COLUMNS", "1000")  # one line an option
+    with pytest.raises(SystemExit) as exit_:
+        main([*argv, "--help"])
+    assert exit_.value.code == 0
+    return capsys.readouterr().out
+
+
+def test_check_help_says_what_path_defaults_to_and_which_options_repeat(capsys, monkeypatch):
+    shown = _help(capsys, monkeypatch, "check")
+    assert ("  PATH                  a file or folder to check (default: the current folder); folders are searched "
+            "for templates, Terraform and Serverless files, a file named is read whatever its name\n") in shown
+    lines = {line.split()[0]: line for line in shown.splitlines() if line.startswith("  --")}
+    repeated = {name for name, line in lines.items() if "repeatable" in line}
+    assert repeated == {"--select", "--ignore", "--os", "--catalog", "--var-file", "--var"}
+    assert {name for name, line in lines.items() if "comma-separated" in line} == {"--select", "--ignore"}
+    assert "--fail-on-empty" in lines
+    # Each option the help calls repeatable is one argparse appends to.
+    from winportlint.cli import _parser
+
+    check = next(action for action in _parser()._subparsers._group_actions[0].choices["check"]._actions
+                 if action.dest == "select")
+    assert type(check).__name__ == "_AppendAction"
+
+
+def test_catalog_help_names_import_once(capsys, monkeypatch):
+    shown = _help(capsys, monkeypatch, "catalog")
+    assert shown.count("import") == 3  # the usage line, the listing, and where to read more
+    assert ("  import                compile the AWS page text into the catalog YAML (see 'winportlint catalog import "
+            "--help')\n") in shown
+
+
+@pytest.mark.parametrize("name", ["remote-desktop-open-to-world", "Remote-Desktop-Open-To-World", "wpl101", " WPL101"])
+def test_explain_takes_a_check_id_or_name(capsys, name):
+    code, out, err = run(capsys, "explain", name)
+    assert (code, out.splitlines()[0], err) == (0, "WPL101 remote-desktop-open-to-world", "")
+
+
+def test_explain_of_an_unknown_check_says_where_the_ids_are(capsys):
+    assert run(capsys, "explain", "rdp") == (
+        2, "", "winportlint: error: no check with id or name 'rdp' (see 'winportlint rules' for both)\n")
+
+
+SEED = ROOT.parent / "shared" / "seed" / "aws-windows-ami-ports.txt"
+
+
+@pytest.mark.skipif(not SEED.exists(), reason=f"the seed page is not beside this checkout ({SEED} is absent)")
+def test_catalog_import_without_output_writes_to_standard_output_and_never_into_the_package(tmp_path, capsys,
+                                                                                            monkeypatch):
+    # It wrote rules_catalog/windows-ami.yaml and builtin.json of the installed package (site-packages).
+    from winportlint.catalog import builtin_file
+
+    package = Path(builtin_file("windows-ami.yaml")).parent
+
+    def state():
+        return {path.name: (path.stat().st_mtime_ns, path.read_bytes()) for path in sorted(package.iterdir())
+                if path.is_file()}
+
+    before = state()
+    code, out, err = run(capsys, "catalog", "import", str(SEED))
+    assert (code, err) == (0, "") and state() == before
+    assert out == (package / "windows-ami.yaml").read_text()
+    # Named, the built-in file is written and its snapshot refreshed (how the maintainers recompile it).
+    copy = tmp_path / "catalog"
+    shutil.copytree(package, copy)
+    refreshed = []
+    monkeypatch.setattr("winportlint.catalog.builtin_file", lambda name: str(copy / name))
+    monkeypatch.setattr("winportlint.catalog.write_snapshot", lambda: refreshed.append(1) or copy / "builtin.json")
+    code, out, _ = run(capsys, "catalog", "import", str(SEED), "--output", str(copy / "windows-ami.yaml"))
+    assert (code, out, refreshed) == (0, f"wrote {copy / 'windows-ami.yaml'}\nwrote {copy / 'builtin.json'}\n", [1])
+    code, out, _ = run(capsys, "catalog", "import", str(SEED), "--output", str(tmp_path / "elsewhere.yaml"))
+    assert (code, out, refreshed) == (0, f"wrote {tmp_path / 'elsewhere.yaml'}\n", [1])
+    assert state() == before
