@@ -495,7 +495,12 @@ def _catalog(args) -> int:
     catalog = _load_catalog(args.catalog, args.os)
     if args.direction:
         catalog = catalog.select(direction=Direction.INGRESS if args.direction == "in" else Direction.EGRESS)
-    _write(format_catalog_table(catalog))
+    width = None
+    if sys.stdout.isatty():  # piped, the table keeps every character for the reader at the other end
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    _write(format_catalog_table(catalog, width))
     return EXIT_CLEAN
 
 

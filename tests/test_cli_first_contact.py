@@ -29,6 +29,57 @@ def write(folder: Path, files: dict[str, str]) -> None:
         (folder / name).write_text(text)
 
 
+# --- point 6: `winportlint catalog` fits the terminal, and keeps every character when piped -------
+
+def _table(width):
+    from winportlint.catalog import Catalog, CatalogRule, format_catalog_table
+    from winportlint.model import Direction, PortRange, Severity
+
+    rules = (CatalogRule("Windows Remote Management", "Windows Remote Management (HTTP-In)", Direction.INGRESS,
+                         "tcp", (PortRange(5985, 5985),), None, ("2012", "2012 R2", "2016", "2019", "2022"),
+                         "remote-management", Severity.CRITICAL, "t", None),
+             CatalogRule("Remote Desktop", "Remote Desktop - User Mode (UDP-In)", Direction.INGRESS, "udp",
+                         (PortRange(3389, 3389),), None, ("2022",), "remote-desktop", Severity.CRITICAL, "t", None))
+    return format_catalog_table(Catalog(rules), width)
+
+
+def test_the_catalog_table_is_cut_to_a_width_with_an_ellipsis():
+    # The names go first, down to 20 characters; then the versions and classes too.
+    assert _table(None) == (
+        "WORKLOAD                   RULE                                 DIR  PROTO  PORTS  OS"
+        "                               CLASS              SEVERITY\n"
+        "Windows Remote Management  Windows Remote Management (HTTP-In)  in   tcp    5985   2012, 2012 R2, 2016, 2019, "
+        "2022  remote-management  critical\n"
+        "Remote Desktop             Remote Desktop - User Mode (UDP-In)  in   udp    3389   2022"
+        "                             remote-desktop     critical\n")
+    assert _table(120) == (
+        "WORKLOAD              RULE                  DIR  PROTO  PORTS  OS                            CLASS"
+        "              SEVERITY\n"
+        "Windows Remote Mana…  Windows Remote Mana…  in   tcp    5985   2012, 2012 R2, 2016, 2019, …  "
+        "remote-management  critical\n"
+        "Remote Desktop        Remote Desktop - Us…  in   udp    3389   2022                          "
+        "remote-desktop     critical\n")
+    assert _table(80) == (
+        "WORKLOAD     RULE         DIR  PROTO  PORTS  OS           CLASS         SEVERITY\n"
+        "Windows Re…  Windows Re…  in   tcp    5985   2012, 2012…  remote-mana…  critical\n"
+        "Remote Des…  Remote Des…  in   udp    3389   2022         remote-desk…  critical\n")
+    assert {len(line) for line in _table(120).splitlines()[1:]} == {120}
+    assert {len(line) for line in _table(80).splitlines()} == {80}
+
+
+def test_the_catalog_fits_the_terminal_and_is_whole_when_piped(capsys, monkeypatch):
+    code, piped, _ = run(capsys, "catalog")  # capsys's stdout is no terminal
+    assert code == 0 and "…" not in piped and max(map(len, piped.splitlines())) > 150
+    monkeypatch.setattr("sys.stdout.isatty", lambda: True)
+    for columns in ("100", "132"):
+        monkeypatch.setenv("COLUMNS", columns)  # what shutil.get_terminal_size reads first
+        code, shown, _ = run(capsys, "catalog")
+        lines = shown.splitlines()
+        assert code == 0 and max(map(len, lines)) == int(columns) and "…" in shown
+        assert len(lines) == len(piped.splitlines())
+        assert [line.split()[-1] for line in lines] == [line.split()[-1] for line in piped.splitlines()]
+
+
 # --- point 8: a run that checks nothing says so ---------------------------------------------------
 
 def test_a_folder_without_templates_says_so_and_passes_unless_told_to_fail(tmp_path, capsys, monkeypatch):
