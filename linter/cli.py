@@ -112,8 +112,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="read every file again instead of reusing results of unchanged files "
                             "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
     check.add_argument("--fail-on-empty", action="store_true",
-                       help="exit 2 when a folder named (or the current folder) holds no file to check "
-                            "(a CI step pointed at the wrong folder); without it, that is a note on stderr")
+                       help="a folder named (or the current folder) that holds no file to check is an input "
+                            "error (exit 2), as for a CI step pointed at the wrong folder; without it, a note on "
+                            "stderr")
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
@@ -250,8 +251,8 @@ def _check(args) -> int:
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
                              config.inline_ignores, cache)
-    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
-                    key=lambda e: (e.file, e.line, e.message))
+    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ()),
+                     *_unchecked(args, config, result)], key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0
     if args.baseline:
         findings, baselined = _baseline(args.baseline, outcome.kept)
@@ -290,27 +291,25 @@ def _check(args) -> int:
     if not args.output or args.output_format or failed:
         report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         _write(console.render(report))
-    empty = _nothing_checked(args, config, result)
     for message in failed:
         _say(f"winportlint: error: {message}")
-    if failed or empty:
+    if failed:
         return EXIT_ERROR
     return 0 if args.write_baseline and not errors else report.exit_code
 
 
-#: What a folder holds when none of its files is read.
-NOTHING_FOUND = "no CloudFormation, Terraform or Serverless files found under"
+def _unchecked(args, config, result) -> list:
+    """Say which files named were skipped and why, and which folders named held no file to check
+    (a CI step pointed at the wrong folder must not pass in silence); such a folder is an input
+    error with ``--fail-on-empty`` or ``fail_on_empty``, returned. A skipped file never is:
+    pre-commit passes every staged ``.yaml``, a workflow's included."""
+    from .model import InputError
 
-
-def _nothing_checked(args, config, result) -> bool:
-    """Say which files named were skipped and why, and which folders named held no file to check:
-    a CI step pointed at the wrong folder must not pass in silence. Whether that fails the run
-    (``--fail-on-empty``, ``fail_on_empty``); a skipped file never does (pre-commit passes every
-    staged ``.yaml``, a workflow's included)."""
-    fail = args.fail_on_empty or config.fail_on_empty
+    fail = "--fail-on-empty" if args.fail_on_empty else f"{config.where}: fail_on_empty" if config.fail_on_empty \
+        else None
     skipped = set(result.skipped)
     taken = [*result.inputs, *(error.file for error in result.errors)]
-    empty = False
+    errors = []
     for path in dict.fromkeys(args.paths):
         if not os.path.isdir(path):
             if os.path.normpath(path) in skipped:
@@ -320,12 +319,15 @@ def _nothing_checked(args, config, result) -> bool:
         if any(_under(file, path) for file in taken):
             continue
         looked_at = sum(1 for file in skipped if _under(file, path))
-        why = f" ({looked_at} file{'' if looked_at == 1 else 's'} there hold{'s' if looked_at == 1 else ''} no " \
-              f"security group, network ACL or load balancer)" if looked_at else ""
-        source = "" if not fail else " (--fail-on-empty)" if args.fail_on_empty else f" ({config.where}: fail_on_empty)"
-        _say(f"winportlint: {'error' if fail else 'note'}: {NOTHING_FOUND} {path}{why}{source}")
-        empty = fail
-    return empty
+        message = f"no CloudFormation, Terraform or Serverless files found under {path}"
+        if looked_at:
+            message += (f" ({looked_at} file{'' if looked_at == 1 else 's'} there hold{'s' if looked_at == 1 else ''}"
+                        f" no security group, network ACL or load balancer)")
+        if fail:
+            errors.append(InputError(path, 0, f"{message} ({fail})"))
+        else:
+            _say(f"winportlint: note: {message}")
+    return errors
 
 
 def _under(file: str, folder: str) -> bool:

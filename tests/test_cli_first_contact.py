@@ -3,6 +3,7 @@ configuration's mistakes name the file and key, and the help says what each opti
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 from pathlib import Path
@@ -89,17 +90,22 @@ def test_a_folder_without_templates_says_so_and_passes_unless_told_to_fail(tmp_p
     assert run(capsys, "check", "--no-cache", "docs") == (
         0, "0 findings in 0 files\n",
         f"winportlint: note: {NOTHING} docs (1 file there holds no security group, network ACL or load balancer)\n")
+    # Told to fail, it is an input error, in every format.
     code, out, err = run(capsys, "check", "--no-cache", "--fail-on-empty", "infra", "docs")
-    assert (code, out.splitlines()[-1]) == (2, "3 findings (3 critical) in 1 file")
-    assert err == (f"winportlint: error: {NOTHING} docs (1 file there holds no security group, network ACL or "
-                   f"load balancer) (--fail-on-empty)\n")
+    assert (code, out.splitlines()[-2:], err) == (2, [
+        f"docs: error: {NOTHING} docs (1 file there holds no security group, network ACL or load balancer) "
+        f"(--fail-on-empty)", "3 findings (3 critical) in 1 file; 1 input error"], "")
     (tmp_path / "empty").mkdir()
     assert run(capsys, "check", "--no-cache", "--format", "json", "empty")[::2] == (
         0, f"winportlint: note: {NOTHING} empty\n")
+    code, out, err = run(capsys, "check", "--no-cache", "--format", "json", "--fail-on-empty", "empty")
+    assert (code, json.loads(out)["errors"], err) == (
+        2, [{"file": "empty", "line": 0, "message": f"{NOTHING} empty (--fail-on-empty)"}], "")
     # The configuration can ask for it too, and is named.
     (tmp_path / ".winportlint.toml").write_text("fail_on_empty = true\n")
     assert run(capsys, "check", "--no-cache", "empty") == (
-        2, "0 findings in 0 files\n", f"winportlint: error: {NOTHING} empty (.winportlint.toml: fail_on_empty)\n")
+        2, f"empty: error: {NOTHING} empty (.winportlint.toml: fail_on_empty)\n0 findings in 0 files; 1 input error\n",
+        "")
     assert run(capsys, "check", "--no-cache", "infra")[::2] == (1, "")
 
 
