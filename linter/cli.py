@@ -243,7 +243,7 @@ def _check(args) -> int:
         raise UsageError("--jobs must be 1 or more")
     if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):
         raise UsageError(f"--output {args.output} and --write-baseline {args.write_baseline} are the same file")
-    settings = {**_settings(args), "scenarios": config.var_files}
+    settings = {**_settings(args, config), "scenarios": config.var_files}
     cache = None if args.no_cache else _cache(plugins, checks, catalog, settings, config.path)
     result = engine.run(args.paths, plugins.formats, checks, catalog, settings, excluded=config.excluded,
                         jobs=args.jobs, cache=cache)
@@ -428,8 +428,9 @@ def _baseline(baseline: str, findings: list) -> tuple[list, int]:
         raise UsageError(str(exc)) from None
 
 
-def _settings(args) -> dict[str, object]:
-    """Options for format plugins, checked here so that a typo is a usage error."""
+def _settings(args, config) -> dict[str, object]:
+    """Options for format plugins, checked here so that a typo is a usage error (naming the
+    option, or the configuration file and key, it is in)."""
     variables = {}
     for assignment in args.var or ():
         name, equals, value = assignment.partition("=")
@@ -439,13 +440,16 @@ def _settings(args) -> dict[str, object]:
     from .textfile import check_status
 
     var_files = list(args.var_file or ())
-    for path in var_files:  # the evaluator reads them: a FIFO or device would stop it
+    named = [(f"--var-file {path}", path) for path in var_files]
+    if isinstance(config.var_files, tuple):
+        named += [(f"{config.where}: var_files: {path}", path) for path in config.var_files]
+    for origin, path in named:  # the evaluator reads them: a FIFO or device would stop it
         try:
             check_status(os.stat(path))
         except FileNotFoundError:
-            raise UsageError(f"--var-file {path}: no such file") from None
+            raise UsageError(f"{origin}: no such file") from None
         except OSError as exc:
-            raise UsageError(f"--var-file {path}: {exc.strerror}") from None
+            raise UsageError(f"{origin}: {exc.strerror}") from None
     return {"var_files": var_files, "vars": variables}
 
 

@@ -6,6 +6,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -176,6 +178,8 @@ def test_a_report_that_cannot_be_written_still_shows_the_console_report(tmp_path
      "keys: at its top, or under [tool.winportlint])"),
     (".winportlint.toml", 'catalog = ["ports/missing.yaml"]\n',
      ".winportlint.toml: catalog: {folder}/ports/missing.yaml: cannot read catalog file: No such file or directory"),
+    (".winportlint.toml", 'var_files = ["envs/prod.tfvars"]\n',
+     ".winportlint.toml: var_files: {folder}/envs/prod.tfvars: no such file"),
     (".winportlint.toml", "fail_on_empty = 1\n", ".winportlint.toml: fail_on_empty must be true or false, not an integer"),
     (".winportlint.toml", 'inline_ignores = "no"\n',
      ".winportlint.toml: inline_ignores must be true or false, not a string"),
@@ -189,6 +193,19 @@ def test_a_configuration_error_names_the_file_and_the_key(tmp_path, capsys, monk
     monkeypatch.chdir(tmp_path)
     assert run(capsys, "check", "--no-cache", "smb.yaml") == (
         2, "", f"winportlint: error: {error.format(folder=tmp_path)}\n")
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_configured_variable_file_that_is_a_fifo_is_named_and_never_read(tmp_path):
+    # A listed variable file that was missing was passed over in silence; a FIFO would stop the evaluator.
+    write(tmp_path, {".winportlint.toml": 'var_files = ["prod.tfvars"]\n',
+                     "main.tf": (ROOT / "tests/cases/WPL101/bad/tf-inline/main.tf").read_text()})
+    os.mkfifo(tmp_path / "prod.tfvars")
+    done = subprocess.run([sys.executable, "-m", "winportlint.cli", "check", "--no-cache", "."], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2, "", f"winportlint: error: .winportlint.toml: var_files: {tmp_path / 'prod.tfvars'}: not a regular file "
+               f"(a FIFO, socket or device)\n")
 
 
 def test_the_command_line_names_its_options_in_the_same_errors(tmp_path, capsys, monkeypatch):
