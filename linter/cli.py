@@ -251,11 +251,16 @@ def _check(args) -> int:
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
                              config.inline_ignores, cache)
-    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ()),
-                     *_unchecked(args, config, result)], key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0
     if args.baseline:
         findings, baselined = _baseline(args.baseline, outcome.kept)
+    inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
+    if args.write_baseline:
+        _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
+    if args.output:
+        _refuse_overwriting("--output", args.output, [*inputs, *filter(None, [args.baseline, args.write_baseline])])
+    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ()),
+                     *_unchecked(args, config, result)], key=lambda e: (e.file, e.line, e.message))
     report = Report(
         findings=findings,
         errors=errors,
@@ -269,15 +274,12 @@ def _check(args) -> int:
         baselined=baselined,
     ).printable()
     console, to_file = reporters
-    inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     writes = {}
     if args.write_baseline:
         from .baseline import render
 
-        _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
         writes[args.write_baseline] = render(args.write_baseline, outcome.kept)
     if args.output:
-        _refuse_overwriting("--output", args.output, [*inputs, *filter(None, [args.baseline, args.write_baseline])])
         writes[args.output] = to_file.render(report), None
     failed = []
     for path, (text, count) in writes.items():

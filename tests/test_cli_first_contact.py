@@ -119,6 +119,11 @@ def test_a_folder_without_templates_says_so_and_passes_unless_told_to_fail(tmp_p
         2, f"empty: error: {NOTHING} empty (.winportlint.toml: fail_on_empty)\n0 findings in 0 files; 1 input error\n",
         "")
     assert run(capsys, "check", "--no-cache", "infra")[::2] == (1, "")
+    # A usage error is the one line said: no note before it.
+    assert run(capsys, "check", "--no-cache", "--baseline", "missing.json", "empty") == (
+        2, "", "winportlint: error: cannot read baseline missing.json: No such file or directory\n")
+    assert run(capsys, "check", "--no-cache", "--output", "empty", "empty") == (
+        2, "", "winportlint: error: --output empty: refusing to write over empty, which this run reads\n")
 
 
 def test_a_file_named_that_is_not_iac_is_skipped_with_a_line_and_never_fails_the_run(tmp_path, capsys, monkeypatch):
