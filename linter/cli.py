@@ -121,7 +121,10 @@ def _parser() -> argparse.ArgumentParser:
     explain = commands.add_parser("explain", help="show a check's documentation")
     explain.add_argument("rule_id", metavar="ID", help="a check's id or name (WPL101, remote-desktop-open-to-world)")
 
-    catalog = commands.add_parser("catalog", help="print the Windows port catalog, or compile it from the AWS page")
+    catalog = commands.add_parser(
+        "catalog", help="print the Windows port catalog, or compile it from the AWS page",
+        description="Print the Windows port catalog as a table (cut to the terminal's width, whole when piped); "
+                    "'winportlint catalog import PAGE.txt' compiles it from the AWS page instead.")
     catalog.add_argument("--os", action="append", metavar="VERSION",
                          help="only this Windows Server version; repeatable")
     catalog.add_argument("--direction", choices=("in", "out"), help="only inbound or outbound rules")
