@@ -260,12 +260,19 @@ def test_check_help_says_what_path_defaults_to_and_which_options_repeat(capsys, 
     assert repeated == {"--select", "--ignore", "--os", "--catalog", "--var-file", "--var"}
     assert {name for name, line in lines.items() if "comma-separated" in line} == {"--select", "--ignore"}
     assert "--fail-on-empty" in lines
-    # Each option the help calls repeatable is one argparse appends to.
-    from winportlint.cli import _parser
 
-    check = next(action for action in _parser()._subparsers._group_actions[0].choices["check"]._actions
-                 if action.dest == "select")
-    assert type(check).__name__ == "_AppendAction"
+
+def test_what_the_help_calls_repeatable_and_comma_separated_is(tmp_path, capsys, monkeypatch):
+    write(tmp_path, {"smb.yaml": SMB})
+    monkeypatch.chdir(tmp_path)
+    for selection in (["--select", "WPL102", "--select", "WPL101"], ["--select", "WPL101,WPL102"]):
+        code, out, _ = run(capsys, "check", "--no-cache", "--format", "json", *selection, "smb.yaml")
+        assert (code, places(out)) == (1, SMB_PLACES)
+    for ignored in (["--ignore", "WPL102", "--ignore", "WPL101"], ["--ignore", "WPL101,WPL102"]):
+        code, out, _ = run(capsys, "check", "--no-cache", "--format", "json", *ignored, "smb.yaml")
+        assert (code, places(out)) == (0, [])
+    code, out, _ = run(capsys, "check", "--no-cache", "--format", "json", "--os", "2012", "--os", "2019", "smb.yaml")
+    assert (code, places(out)) == (1, SMB_PLACES)  # SMB's rules are 2012's, not 2019's
 
 
 def test_catalog_help_names_import_once(capsys, monkeypatch):
