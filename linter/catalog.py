@@ -540,8 +540,9 @@ def _severity(doc: YamlFile, value: object, path: tuple) -> Severity:
                         f"not {excerpt(value)}", *path) from None
 
 
-def format_catalog_table(catalog: Catalog) -> str:
-    """A fixed-width table for ``winportlint catalog``, one rule a line."""
+def format_catalog_table(catalog: Catalog, width: int | None = None) -> str:
+    """A fixed-width table for ``winportlint catalog``, one rule a line. Given a ``width`` (a
+    terminal's), the text columns are cut to fit it, each cut cell ending with ``…``."""
     header = ("WORKLOAD", "RULE", "DIR", "PROTO", "PORTS", "OS", "CLASS", "SEVERITY")
     rows = [header] + [
         (r.workload, r.rule, _DIRECTION_TEXT[r.direction], r.protocol, r.ports_text(),
@@ -549,8 +550,30 @@ def format_catalog_table(catalog: Catalog) -> str:
         for r in catalog.rules
     ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(header))]
-    return "".join("  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n"
+    if width:
+        _fit(widths, width - 2 * (len(widths) - 1))
+    return "".join("  ".join(_cut(cell, w).ljust(w) for cell, w in zip(row, widths)).rstrip() + "\n"
                    for row in rows)
+
+
+#: The columns ``_fit`` narrows, first the names down to 20 characters, then those and the
+#: versions and classes down to their headers' width.
+_NARROWED = (((0, 20), (1, 20)), ((0, 8), (1, 8), (5, 8), (6, 8)))
+
+
+def _fit(widths: list[int], room: int) -> None:
+    """Narrow ``widths`` in place, the widest narrowable column first, until they fit in ``room``
+    characters or none can be narrower (a terminal narrower than that wraps the lines)."""
+    for columns in _NARROWED:
+        while sum(widths) > room:
+            wide = [column for column, least in columns if widths[column] > least]
+            if not wide:
+                break
+            widths[max(wide, key=lambda column: widths[column])] -= 1
+
+
+def _cut(cell: str, width: int) -> str:
+    return cell if len(cell) <= width else cell[:width - 1] + "…"
 
 
 if __name__ == "__main__":

@@ -68,17 +68,27 @@ def _parser() -> argparse.ArgumentParser:
     parser.add_argument("--version", action="version", version=f"winportlint {__version__}")
     commands = parser.add_subparsers(dest="command", metavar="COMMAND")
 
-    check = commands.add_parser("check", help="lint files and folders (default: .)")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH")
+    check = commands.add_parser(
+        "check", help="lint files and folders (default: .)",
+        description="Lint CloudFormation, Terraform and Serverless files for Windows ports open to the internet.",
+        epilog="Options marked 'repeatable' may be given more than once; --select and --ignore also take "
+               "comma-separated lists (--select WPL101,WPL102). Exit codes: 0 no findings, 1 findings, "
+               "2 usage or input errors.")
+    check.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                       help="a file or folder to check (default: the current folder); folders are searched for "
+                            "templates, Terraform and Serverless files, a file named is read whatever its name")
     check.add_argument("--format", default="text",
-                       help="output format: text, json, sarif, github, junit, gitlab, markdown, or a plugin's")
+                       help="output format: text (default), json, sarif, github, junit, gitlab, markdown, "
+                            "or a plugin's")
     check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     check.add_argument("--output-format", metavar="FORMAT",
-                       help="with --output: the file's format, while the console keeps --format "
+                       help="with --output only: the file's format, while the console keeps --format "
                             "(e.g. --output results.sarif --output-format sarif)")
     check.add_argument("--select", action="append", metavar="IDS",
-                       help="run only these checks (ids or prefixes, comma-separated; enables off-by-default checks)")
-    check.add_argument("--ignore", action="append", metavar="IDS", help="skip these checks (ids or prefixes)")
+                       help="run only these checks: ids or prefixes, comma-separated, repeatable; enables "
+                            "off-by-default checks")
+    check.add_argument("--ignore", action="append", metavar="IDS",
+                       help="skip these checks: ids or prefixes, comma-separated, repeatable")
     check.add_argument("--severity", choices=SEVERITIES,
                        help="report and fail on findings at or above this severity (default: low)")
     check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings with their reasons")
@@ -87,31 +97,47 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
     check.add_argument("--os", action="append", metavar="VERSION",
-                       help="only catalog rules of these Windows Server versions (e.g. 2019, '2012 R2')")
-    check.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file of your own ports")
+                       help="only catalog rules of this Windows Server version (2012, '2012 R2', 2016, 2019, 2022, "
+                            "2025); repeatable")
+    check.add_argument("--catalog", action="append", metavar="FILE",
+                       help="an extra catalog file of your own ports; repeatable")
     check.add_argument("--jobs", type=int, metavar="N",
                        help="worker processes for large runs (default: one per core; 1 for none)")
     check.add_argument("--var-file", action="append", metavar="FILE",
-                       help="Terraform: a variable file for every module read, after terraform.tfvars and *.auto.tfvars")
-    check.add_argument("--var", action="append", metavar="NAME=VALUE", help="Terraform: set a variable, as terraform -var")
+                       help="Terraform: a variable file for every module read, after terraform.tfvars and "
+                            "*.auto.tfvars; repeatable")
+    check.add_argument("--var", action="append", metavar="NAME=VALUE",
+                       help="Terraform: set a variable, as terraform -var; repeatable")
     check.add_argument("--no-cache", action="store_true",
                        help="read every file again instead of reusing results of unchanged files "
                             "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
+    check.add_argument("--fail-on-empty", action="store_true",
+                       help="a folder named (or the current folder) that holds no file to check is an input "
+                            "error (exit 2), as for a CI step pointed at the wrong folder; without it, a note on "
+                            "stderr")
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
     explain = commands.add_parser("explain", help="show a check's documentation")
-    explain.add_argument("rule_id", metavar="ID")
+    explain.add_argument("rule_id", metavar="ID", help="a check's id or name (WPL101, remote-desktop-open-to-world)")
 
-    catalog = commands.add_parser("catalog", help="print the Windows port catalog, or compile it from the AWS page")
-    catalog.add_argument("--os", action="append", metavar="VERSION", help="only these Windows Server versions")
+    catalog = commands.add_parser(
+        "catalog", help="print the Windows port catalog, or compile it from the AWS page",
+        description="Print the Windows port catalog as a table (cut to the terminal's width, whole when piped); "
+                    "'winportlint catalog import PAGE.txt' compiles it from the AWS page instead.")
+    catalog.add_argument("--os", action="append", metavar="VERSION",
+                         help="only this Windows Server version; repeatable")
     catalog.add_argument("--direction", choices=("in", "out"), help="only inbound or outbound rules")
-    catalog.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file")
-    catalog_commands = catalog.add_subparsers(dest="catalog_command", metavar="import")
-    compile_page = catalog_commands.add_parser("import", help="compile the AWS page text into the catalog YAML")
-    compile_page.add_argument("page", metavar="PAGE.txt")
+    catalog.add_argument("--catalog", action="append", metavar="FILE", help="an extra catalog file; repeatable")
+    catalog_commands = catalog.add_subparsers(
+        dest="catalog_command", metavar="import",
+        help="compile the AWS page text into the catalog YAML (see 'winportlint catalog import --help')")
+    compile_page = catalog_commands.add_parser(
+        "import", description="Compile the text of the AWS page into the catalog YAML, corrected by the errata.")
+    compile_page.add_argument("page", metavar="PAGE.txt", help="the AWS page, saved as text")
     compile_page.add_argument("--output", metavar="FILE",
-                              help="where to write (default: the installed rules_catalog/windows-ami.yaml)")
+                              help="where to write the YAML (default: standard output); writing over the "
+                                   "built-in rules_catalog/windows-ami.yaml also refreshes its snapshot")
     return parser
 
 
@@ -154,14 +180,17 @@ def _main(argv: Sequence[str] | None) -> int:
     return EXIT_ERROR
 
 
-def _load_catalog(extra_files, os_versions, origin: str = "--os"):
+def _load_catalog(extra_files, os_versions, origin: str = "--os", configured=None):
     """The catalog, narrowed to ``os_versions`` (given by ``origin``: ``--os`` or a configuration
-    file). A release the AWS page does not list yet gets a note saying whose rules it is given."""
+    file). A release the AWS page does not list yet gets a note saying whose rules it is given.
+    A catalog file the configuration (``configured``) names that cannot be read is named with its key."""
     from .catalog import CatalogError, load_catalog, normalize_os, rules_version, spell_versions
 
     try:
         catalog = load_catalog(tuple(extra_files or ()))
     except CatalogError as exc:
+        if configured is not None and exc.line is None and exc.file in configured.catalog:
+            raise UsageError(f"{configured.where}: catalog: {exc}") from None
         raise UsageError(str(exc)) from None
     if os_versions:
         try:
@@ -183,6 +212,8 @@ def _check(args) -> int:
     from .plugin_manager import load_plugins
     from .report import Report
 
+    if args.output_format and not args.output:
+        raise UsageError("--output-format needs --output FILE (the console's format is --format)")
     try:
         config = configuration.load(configuration.find(args.paths[0]))
     except configuration.ConfigError as exc:
@@ -194,22 +225,28 @@ def _check(args) -> int:
     for name, reporter in zip((args.format, args.output_format), reporters):
         if reporter is None:
             raise UsageError(f"unknown format {excerpt(name)} (known: {', '.join(sorted(plugins.reporters))})")
-    selection = engine.Selection(_split_ids(args.select) or config.select, _split_ids(args.ignore) or config.ignore)
     known_ids = {check.id for check in plugins.checks}
-    for prefix in selection.select + selection.ignore:
-        if not any(check_id.startswith(prefix) for check_id in known_ids):
-            raise UsageError(f"no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
+    chosen = {}
+    for key in ("select", "ignore"):
+        given = _split_ids(getattr(args, key))
+        chosen[key] = given or getattr(config, key)
+        for prefix in chosen[key]:
+            if not any(check_id.startswith(prefix) for check_id in known_ids):
+                origin = f"--{key}" if given else f"{config.where}: {key}"
+                raise UsageError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
+    selection = engine.Selection(chosen["select"], chosen["ignore"])
     problems = suppress.allow_problems(config.allow, known_ids)
     if problems:
         raise UsageError(problems[0])
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog_files = [*plugins.catalog_files, *config.catalog, *(args.catalog or ())]
-    catalog = _load_catalog(catalog_files, args.os or list(config.os), "--os" if args.os else f"{config.where}: os")
+    catalog = _load_catalog(catalog_files, args.os or list(config.os), "--os" if args.os else f"{config.where}: os",
+                            config)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
     if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):
         raise UsageError(f"--output {args.output} and --write-baseline {args.write_baseline} are the same file")
-    settings = {**_settings(args), "scenarios": config.var_files}
+    settings = {**_settings(args, config), "scenarios": config.var_files}
     cache = None if args.no_cache else _cache(plugins, checks, catalog, settings, config.path)
     result = engine.run(args.paths, plugins.formats, checks, catalog, settings, excluded=config.excluded,
                         jobs=args.jobs, cache=cache)
@@ -217,11 +254,16 @@ def _check(args) -> int:
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
                              config.inline_ignores, cache)
-    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ())],
-                    key=lambda e: (e.file, e.line, e.message))
     findings, baselined = outcome.kept, 0
     if args.baseline:
         findings, baselined = _baseline(args.baseline, outcome.kept)
+    inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
+    if args.write_baseline:
+        _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
+    if args.output:
+        _refuse_overwriting("--output", args.output, [*inputs, *filter(None, [args.baseline, args.write_baseline])])
+    errors = sorted([*result.errors, *outcome.errors, *(outcome.unused if args.report_unused_ignores else ()),
+                     *_unchecked(args, config, result)], key=lambda e: (e.file, e.line, e.message))
     report = Report(
         findings=findings,
         errors=errors,
@@ -235,24 +277,70 @@ def _check(args) -> int:
         baselined=baselined,
     ).printable()
     console, to_file = reporters
-    inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     writes = {}
     if args.write_baseline:
         from .baseline import render
 
-        _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
         writes[args.write_baseline] = render(args.write_baseline, outcome.kept)
     if args.output:
-        _refuse_overwriting("--output", args.output, [*inputs, *filter(None, [args.baseline, args.write_baseline])])
         writes[args.output] = to_file.render(report), None
+    failed = []
     for path, (text, count) in writes.items():
-        _write_whole(path, text)
+        try:
+            _write_whole(path, text)
+        except UsageError as exc:  # the report is still shown: the run's work is not lost
+            failed.append(str(exc))
+            continue
         if count is not None:
             _say(f"winportlint: wrote {count} finding{'' if count == 1 else 's'} to {path}")
-    if not args.output or args.output_format:
+    if not args.output or args.output_format or failed:
         report.color = sys.stdout.isatty() and "NO_COLOR" not in os.environ
         _write(console.render(report))
+    for message in failed:
+        _say(f"winportlint: error: {message}")
+    if failed:
+        return EXIT_ERROR
     return 0 if args.write_baseline and not errors else report.exit_code
+
+
+def _unchecked(args, config, result) -> list:
+    """Say which files named were skipped and why, and which folders named held no file to check
+    (a CI step pointed at the wrong folder must not pass in silence); such a folder is an input
+    error with ``--fail-on-empty`` or ``fail_on_empty``, returned. A skipped file never is:
+    pre-commit passes every staged ``.yaml``, a workflow's included."""
+    from .model import InputError
+
+    fail = "--fail-on-empty" if args.fail_on_empty else f"{config.where}: fail_on_empty" if config.fail_on_empty \
+        else None
+    skipped = set(result.skipped)
+    taken = [*result.inputs, *(error.file for error in result.errors)]
+    errors = []
+    for path in dict.fromkeys(args.paths):
+        if not os.path.isdir(path):
+            if os.path.normpath(path) in skipped:
+                _say(f"{path}: skipped: holds no CloudFormation, Terraform or Serverless security group, "
+                     f"network ACL or load balancer")
+            continue
+        if any(_under(file, path) for file in taken):
+            continue
+        looked_at = sum(1 for file in skipped if _under(file, path))
+        message = f"no CloudFormation, Terraform or Serverless files found under {path}"
+        if looked_at:
+            message += (f" ({looked_at} file{'' if looked_at == 1 else 's'} there hold{'s' if looked_at == 1 else ''}"
+                        f" no security group, network ACL or load balancer)")
+        if fail:
+            errors.append(InputError(path, 0, f"{message} ({fail})"))
+        else:
+            _say(f"winportlint: note: {message}")
+    return errors
+
+
+def _under(file: str, folder: str) -> bool:
+    try:
+        relative = os.path.relpath(file, folder)
+    except ValueError:  # another drive
+        return False
+    return relative != ".." and not relative.startswith(".." + os.sep)
 
 
 def _refuse_overwriting(option: str, target: str, inputs: Sequence[str]) -> None:
@@ -345,8 +433,9 @@ def _baseline(baseline: str, findings: list) -> tuple[list, int]:
         raise UsageError(str(exc)) from None
 
 
-def _settings(args) -> dict[str, object]:
-    """Options for format plugins, checked here so that a typo is a usage error."""
+def _settings(args, config) -> dict[str, object]:
+    """Options for format plugins, checked here so that a typo is a usage error (naming the
+    option, or the configuration file and key, it is in)."""
     variables = {}
     for assignment in args.var or ():
         name, equals, value = assignment.partition("=")
@@ -356,13 +445,16 @@ def _settings(args) -> dict[str, object]:
     from .textfile import check_status
 
     var_files = list(args.var_file or ())
-    for path in var_files:  # the evaluator reads them: a FIFO or device would stop it
+    named = [(f"--var-file {path}", path) for path in var_files]
+    if isinstance(config.var_files, tuple):
+        named += [(f"{config.where}: var_files: {path}", path) for path in config.var_files]
+    for origin, path in named:  # the evaluator reads them: a FIFO or device would stop it
         try:
             check_status(os.stat(path))
         except FileNotFoundError:
-            raise UsageError(f"--var-file {path}: no such file") from None
+            raise UsageError(f"{origin}: no such file") from None
         except OSError as exc:
-            raise UsageError(f"--var-file {path}: {exc.strerror}") from None
+            raise UsageError(f"{origin}: {exc.strerror}") from None
     return {"var_files": var_files, "vars": variables}
 
 
@@ -393,15 +485,16 @@ def rules_markdown(checks) -> str:
 
 
 def _explain(rule_id: str) -> int:
+    """A check's documentation, found by its id (any case) or its name."""
     from .plugin_manager import load_plugins
 
     for check in load_plugins().checks:
-        if check.id == rule_id.upper():
+        if rule_id.strip().upper() == check.id or rule_id.strip().lower() == check.name:
             default = "yes" if check.enabled_by_default else "no (use --select)"
             _write(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
                   f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}\n")
             return EXIT_CLEAN
-    raise UsageError(f"no check with id {excerpt(rule_id)} (see 'winportlint rules')")
+    raise UsageError(f"no check with id or name {excerpt(rule_id)} (see 'winportlint rules' for both)")
 
 
 def _catalog(args) -> int:
@@ -413,7 +506,12 @@ def _catalog(args) -> int:
     catalog = _load_catalog(args.catalog, args.os)
     if args.direction:
         catalog = catalog.select(direction=Direction.INGRESS if args.direction == "in" else Direction.EGRESS)
-    _write(format_catalog_table(catalog))
+    width = None
+    if sys.stdout.isatty():  # piped, the table keeps every character for the reader at the other end
+        import shutil
+
+        width = shutil.get_terminal_size().columns
+    _write(format_catalog_table(catalog, width))
     return EXIT_CLEAN
 
 
@@ -434,11 +532,14 @@ def _catalog_import(page: str, output: str | None) -> int:
         raise UsageError(f"cannot read {page}: {exc}") from None
     except CatalogCompileError as exc:
         raise UsageError(str(exc)) from None
-    target = Path(output) if output else catalog_dir / "windows-ami.yaml"
-    _refuse_overwriting("--output", str(target), [page])
-    _write_whole(str(target), compiled)
-    _write(f"wrote {printable(str(target))}\n")
-    if not output:
+    if output is None:  # never into the installed package: it belongs to the package manager
+        _write(compiled)
+        return EXIT_CLEAN
+    _refuse_overwriting("--output", output, [page])
+    _write_whole(output, compiled)
+    _write(f"wrote {printable(output)}\n")
+    builtin = catalog_dir / "windows-ami.yaml"
+    if builtin.exists() and os.path.samefile(output, builtin):  # this checkout's catalog: keep its snapshot fresh
         _write(f"wrote {printable(str(write_snapshot()))}\n")
     return EXIT_CLEAN
 

@@ -1,4 +1,5 @@
-"""Configuration: ``[tool.winportlint]`` in ``pyproject.toml`` or a ``.winportlint.toml``.
+"""Configuration: ``[tool.winportlint]`` in ``pyproject.toml`` or a ``.winportlint.toml`` (its keys at
+the top, or under a ``[tool.winportlint]`` copied from a ``pyproject.toml``).
 
 Found by walking up from the first scanned path; the nearest file wins, and
 command-line flags win over it. Paths in it are relative to its folder.
@@ -17,7 +18,8 @@ from .excerpt import excerpt, excerpts_in
 from .suppress import AllowEntry
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
-_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files"}
+_KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files",
+         "fail_on_empty"}
 _ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
@@ -40,6 +42,8 @@ class Config:
     #: Terraform's environment variable files: ``"auto"`` (every one below a root module that
     #: terraform does not load by itself), a tuple of files, or ``False`` (none).
     var_files: str | bool | tuple[str, ...] = "auto"
+    #: A folder named (or ``.``) under which no file is checked is an error, not a note.
+    fail_on_empty: bool = False
     folder: str = field(default=".", repr=False)
     #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
     where: str = field(default="", repr=False)
@@ -130,12 +134,20 @@ def load(path: str | None) -> Config:
     if path is None:
         return Config()
     document = _read(path)
-    table = (_tool_table(document, path) or {}) if path.endswith("pyproject.toml") else document
-    where = _shown(path) + (" [tool.winportlint]" if path.endswith("pyproject.toml") else "")
+    if path.endswith("pyproject.toml") or set(document) == {"tool"}:
+        table, where = _tool_table(document, path) or {}, _shown(path) + " [tool.winportlint]"
+        if not path.endswith("pyproject.toml") and set(document["tool"]) != {"winportlint"}:
+            raise ConfigError(f"{where}: unknown key {_keys(set(document['tool']) - {'winportlint'}, 'tool.')} "
+                              f"(a .winportlint.toml holds only winportlint's keys: at its top, or under "
+                              f"[tool.winportlint])")
+    else:
+        table, where = document, _shown(path)
+        if "tool" in document:
+            raise ConfigError(f"{where}: unknown key tool (write winportlint's keys at the top of the file, or "
+                              f"all of them under [tool.winportlint], not both)")
     unknown = sorted(set(table) - _KEYS)
     if unknown:
-        raise ConfigError(f"{where}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
-                          f"(known: {', '.join(sorted(_KEYS))})")
+        raise ConfigError(f"{where}: unknown key {_keys(unknown)} (known: {', '.join(sorted(_KEYS))})")
     folder = os.path.dirname(os.path.abspath(path))
     config = Config(path=path, folder=folder, where=where)
     config.select = _ids(table, "select", where)
@@ -148,10 +160,8 @@ def load(path: str | None) -> Config:
     config.catalog = tuple(os.path.join(folder, p) for p in _strings(table, "catalog", where))
     config.os = _strings(table, "os", where)
     config.exclude = _strings(table, "exclude", where)
-    if "inline_ignores" in table:
-        if not isinstance(table["inline_ignores"], bool):
-            raise ConfigError(f"{where}: inline_ignores must be true or false")
-        config.inline_ignores = table["inline_ignores"]
+    config.inline_ignores = _boolean(table, "inline_ignores", where, config.inline_ignores)
+    config.fail_on_empty = _boolean(table, "fail_on_empty", where, config.fail_on_empty)
     config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
     if "var_files" in table:
         value = table["var_files"]
@@ -162,6 +172,18 @@ def load(path: str | None) -> Config:
         else:
             raise ConfigError(f'{where}: var_files must be "auto", false or a list of files')
     return config
+
+
+def _keys(keys: set[str], prefix: str = "") -> str:
+    """Unknown keys as a message lists them, each shortened and escaped."""
+    return ", ".join(excerpt(prefix + key, quote=False) for key in sorted(keys))
+
+
+def _boolean(table: dict, key: str, where: str, default: bool) -> bool:
+    value = table.get(key, default)
+    if not isinstance(value, bool):
+        raise ConfigError(f"{where}: {key} must be true or false, not {_kind(value)}")
+    return value
 
 
 def _shown(path: str) -> str:
@@ -185,7 +207,8 @@ def _tool_table(document: dict, path: str) -> dict | None:
 
 def _kind(value: object) -> str:
     """A TOML value's type as TOML names it."""
-    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array"}
+    names = {bool: "a boolean", int: "an integer", float: "a float", str: "a string", list: "an array",
+             dict: "a table"}
     return names.get(type(value), "a date or time")
 
 
@@ -211,7 +234,7 @@ def _read(path: str) -> dict:
 def _list(table: dict, key: str, where: str) -> list:
     value = table.get(key, [])
     if not isinstance(value, list):
-        raise ConfigError(f"{where}: {key} must be a list")
+        raise ConfigError(f"{where}: {key} must be a list, not {_kind(value)}")
     return value
 
 
@@ -234,9 +257,9 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
     label = f"{where}: allow[{number}]"
     if not isinstance(entry, dict):
         raise ConfigError(f"{label} must be a table with resource, ports and reason")
-    unknown = sorted(set(entry) - _ALLOW_KEYS)
+    unknown = set(entry) - _ALLOW_KEYS
     if unknown:
-        raise ConfigError(f"{label}: unknown key {', '.join(excerpt(key, quote=False) for key in unknown)} "
+        raise ConfigError(f"{label}: unknown key {_keys(unknown)} "
                           f"(known: {', '.join(sorted(_ALLOW_KEYS))})")
     resource, reason = entry.get("resource"), entry.get("reason")
     if not isinstance(resource, str) or not resource:

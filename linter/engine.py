@@ -45,6 +45,8 @@ class RunResult:
     files: list[str] = field(default_factory=list)
     #: The files a format took as its input (the others were found but are not templates).
     inputs: list[str] = field(default_factory=list)
+    #: The files found or named that no format read, without an error: no template, module or plan.
+    skipped: list[str] = field(default_factory=list)
 
 
 def discover(paths: Sequence[str], suffixes: tuple[str, ...],
@@ -368,6 +370,8 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             # one found is passed over like any file that is no template (a .json link, say).
             if explicit:
                 result.errors.append(InputError(path, 0, OUTSIDE_TREES))
+            else:
+                result.skipped.append(path)
         else:
             single.append((path, explicit))
     outcomes = _lint_files(single, formats, checks, catalog, jobs, cache)
@@ -379,6 +383,8 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
             if os.path.realpath(path) not in called:
                 result.findings.extend(outcome[0])
             result.errors.extend(outcome[1])
+        else:
+            result.skipped.append(path)
     for index, fmt in enumerate(formats):
         chosen = []
         for folder in sorted(folder for (i, folder) in folders if i == index):

@@ -121,7 +121,8 @@ def test_a_configured_catalog_file_that_is_a_fifo(tree):
     (tree / ".winportlint.toml").write_text('catalog = ["ports.yaml"]\n')
     plant(tree / "ports.yaml", "fifo")
     assert run_cli(tree, ".") == (
-        2, [], [f"winportlint: error: {tree / 'ports.yaml'}: cannot read catalog file: {NOT_REGULAR}"])
+        2, [], [f"winportlint: error: .winportlint.toml: catalog: {tree / 'ports.yaml'}: cannot read catalog file: "
+                f"{NOT_REGULAR}"])
 
 
 @pytest.mark.parametrize("kind", ["fifo", "zero"])
