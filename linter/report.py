@@ -2,11 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from . import __version__
+from .checks import provenance_text
 from .excerpt import printable
-from .model import Finding, InputError, Severity
+from .exposure import ports_text
+from .model import Direction, Finding, InputError, Location, Severity
+from .netmath import is_world
+from .services import ports_opened
 
 TOOL_URI = "https://github.com/winportlint/winportlint"
 
@@ -59,3 +65,49 @@ class Report:
 
 def _printable_finding(finding: Finding) -> Finding:
     return finding if finding.message.isprintable() else finding._replace(message=printable(finding.message))
+
+
+class Entry(NamedTuple):
+    """The findings of one permission (one rule, one CIDR, one place), as the formats people read
+    show them: one allow-all rule is one entry, not one line per check.
+
+    ``findings`` are the gravest first; ``message`` is the finding's own for one finding, else
+    the ports every finding opens (each with its service's name) and the rule's provenance.
+    """
+
+    findings: tuple[Finding, ...]
+    message: str
+
+    @property
+    def severity(self) -> Severity:
+        return self.findings[0].severity
+
+    @property
+    def rule_ids(self) -> str:
+        """``WPL101,WPL102``."""
+        return ",".join(finding.rule_id for finding in self.findings)
+
+    @property
+    def location(self) -> Location:
+        return self.findings[0].location
+
+
+def entries(findings: Sequence[Finding]) -> list[Entry]:
+    """The findings by permission, in the order of their first finding. JSON and SARIF keep one
+    result per check; a check ignored (``--ignore WPL101``) is simply not among the findings."""
+    by_permission: dict = {}
+    for finding in findings:
+        by_permission.setdefault(finding.permission, []).append(finding)
+    made = []
+    for permission, members in by_permission.items():
+        members.sort(key=lambda f: (-f.severity.rank, f.rule_id))
+        if len(members) == 1:
+            made.append(Entry((members[0],), members[0].message))
+            continue
+        verb = "from" if permission.direction is Direction.INGRESS else "to"
+        opened = ", ".join(ports_opened(finding.catalog) for finding in members if finding.catalog)
+        world = " (the whole internet)" if permission.peer.network is not None and is_world(permission.peer.network) else ""
+        message = printable(f"{ports_text(permission)} open {verb} {permission.peer.text}{world} on "
+                            f"{permission.resource}: {opened}{provenance_text(permission)}")
+        made.append(Entry(tuple(members), message))
+    return made
