@@ -87,8 +87,7 @@ def unresolved_findings(check: Check, permissions: Sequence[Permission], catalog
         permission = exposure.permission
         why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
         if permission.protocol == "unknown":  # every catalog port may be open: the gravest are named first
-            gravest_first = sorted(exposure.rules, key=lambda rule: -rule.severity.rank)
-            rules = describe_rules(gravest_first, limit=_UNKNOWN_PORT_SERVICES)
+            rules = describe_rules(exposure.rules, limit=_UNKNOWN_PORT_SERVICES)
             if permission.peer.kind != "unknown":
                 message = (f"{permission.resource} is open to {permission.peer.text} (the whole internet) on a port "
                            f"not known before deployment: {why}; it may be {rules}")
@@ -104,8 +103,9 @@ def unresolved_findings(check: Check, permissions: Sequence[Permission], catalog
         yield make_finding(check.id, exposure, message, check.severity)
 
 
-#: The services a finding on a port not known before deployment names (the gravest first) before ``and N more``.
-_UNKNOWN_PORT_SERVICES = 5
+#: The services a finding on a port not known before deployment names, the gravest first, before ``and N more``
+#: (the built-in catalog has seven critical ones).
+_UNKNOWN_PORT_SERVICES = 7
 
 
 def network_acl_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
@@ -168,5 +168,8 @@ def catalog_hits(rules: Sequence[CatalogRule]) -> tuple[CatalogHit, ...]:
 
 def describe_rules(rules: Sequence[CatalogRule], limit: int | None = None) -> str:
     """``3389/tcp+udp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)``: the ports
-    the rules open and the AMIs whose firewall opens them, ``and N more services`` past ``limit``."""
-    return opened_by_default(catalog_hits(rules), limit)
+    the rules open, the gravest first, then by port, and the AMIs whose firewall opens them;
+    ``and N more services`` past ``limit``."""
+    ordered = sorted(rules, key=lambda rule: (-rule.severity.rank, rule.service_ports[0].low if rule.service_ports
+                                              else 65536))
+    return opened_by_default(catalog_hits(ordered), limit)

@@ -34,13 +34,14 @@ def ports_opened(hits: Iterable[CatalogHit], limit: int | None = None) -> str:
     """The services of ``hits`` with their ports, each once, by port:
     ``137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 9955/tcp and any udp port AllJoyn``,
     then ``and N more services`` past ``limit``."""
-    shown = [f"{_ports(members)} {name}".lstrip() for name, members in _by_service(hits).items()]
+    by_port = sorted(hits, key=_lowest_port)
+    shown = [f"{_ports(members)} {name}".lstrip() for name, members in _by_service(by_port).items()]
     return _listed(shown, limit)
 
 
 def opened_by_default(hits: Iterable[CatalogHit], limit: int | None = None) -> str:
-    """:func:`ports_opened`, saying on which AMIs AWS lists each service as open by default:
-    ``3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)``."""
+    """The services of ``hits`` in their order, saying on which AMIs AWS lists each as open by
+    default: ``3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)``."""
     by_versions: dict[tuple[str, ...], list[str]] = {}
     services = _by_service(hits)
     for name, members in services.items():
@@ -57,14 +58,15 @@ def opened_by_default(hits: Iterable[CatalogHit], limit: int | None = None) -> s
 
 
 def _by_service(hits: Iterable[CatalogHit]) -> dict[str, list[CatalogHit]]:
-    """The hits by service, services by their lowest port (those on any port or without ports last)."""
+    """The hits by service, in the order of each service's first hit."""
     services: dict[str, list[CatalogHit]] = {}
     for hit in hits:
         services.setdefault(service_name(hit), []).append(hit)
-    return dict(sorted(services.items(), key=lambda item: min(map(_lowest_port, item[1]))))
+    return services
 
 
 def _lowest_port(hit: CatalogHit) -> int:
+    """Hits on any port, or of a protocol without ports, come last."""
     return 65536 if hit.ports == "any" else parse_port_text(hit.ports.split(",")[0]).low
 
 

@@ -108,7 +108,7 @@ def test_a_string_parameter_without_default_is_an_unknown_source(tmp_path, capsy
         "CidrIp: !Ref RdpPort", "CidrIp: !Ref AdminCidr"))
     assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
         "t.yaml:19:67: WPL001 info 3389/tcp on Rdp may be open to the internet: parameter AdminCidr has no default; "
-        "if it is 0.0.0.0/0 or ::/0 this opens Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"],
+        "if it is 0.0.0.0/0 or ::/0 this opens 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)"],
         [])
 
 
@@ -172,7 +172,7 @@ def test_a_cidr_aws_rejects_is_an_input_error_never_silently_not_the_world(tmp_p
     host bits set, 192.168.1.0/0 being the whole internet."""
     (tmp_path / "bad.yaml").write_text(INVALID_CIDRS)
     (tmp_path / "open.yaml").write_text(RDP_YAML.format(extra=""))
-    world = "(the whole internet) on Rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+    world = "(the whole internet) on Rdp: 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)"
     assert check_folder(tmp_path, capsys) == (2, [
         f"bad.yaml:21:67: WPL101 critical 3389/tcp open from 192.168.1.0/0 {world} [CidrIp from parameter "
         "HostCidr default]",

@@ -61,9 +61,9 @@ def test_inline_comment_on_the_rule_line(project, capsys):
     assert code == 1
     assert lines == [
         "t.yaml:15:19: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Bastion: "
-        "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]",
+        "5985/tcp WinRM (open by default on the Windows Server 2012 to 2022 AMIs)",
         "t.yaml:11:19: WPL101 suppressed (partner bastion, SEC-42; t.yaml:8) 3389/tcp open from 0.0.0.0/0 "
-        "(the whole internet) on Bastion: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]",
+        "(the whole internet) on Bastion: 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)",
         "1 finding (1 critical) in 1 file; 1 suppressed",
     ]
 
@@ -199,7 +199,7 @@ def test_output_format_writes_a_second_format(project, capsys):
 
 #: The finding of RDP_YAML's first rule, and of a group ``Sg`` or ``aws_security_group.a`` with one RDP rule.
 RDP_FINDING = ("WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on {}: "
-               "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+               "3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)")
 SUPPRESSION = "# winportlint: ignore[WPL101] partner bastion"
 
 
@@ -367,7 +367,7 @@ def test_an_id_that_is_no_check_id_or_family_prefix_is_an_error(project, capsys,
 def test_ids_and_family_prefixes_in_any_case(project, capsys, ids, code, summary):
     _template(project / "t.yaml", resource_comment=f"  # winportlint: ignore[{ids}] behind the VPN")
     winrm = ("t.yaml:15:19: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Bastion: "
-             "WindowsRemote Management (HTTP-In) [Windows Server 2012 to 2022]")
+             "5985/tcp WinRM (open by default on the Windows Server 2012 to 2022 AMIs)")
     assert run(capsys, "check", "--no-cache", "t.yaml")[:2] == (code, [*([] if code == 0 else [winrm]), summary])
 
 
