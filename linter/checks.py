@@ -167,7 +167,7 @@ def catalog_hits(rules: Sequence[CatalogRule]) -> tuple[CatalogHit, ...]:
 
 
 def describe_rules(rules: Sequence[CatalogRule], limit: int | None = None) -> str:
-    """``3389/tcp+udp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)``: the ports
+    """``3389/tcp+udp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)``: the ports
     the rules open, the gravest first, then by port, and the AMIs whose firewall opens them;
     ``and N more services`` past ``limit``."""
     ordered = sorted(rules, key=lambda rule: (-rule.severity.rank, rule.service_ports[0].low if rule.service_ports

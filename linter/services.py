@@ -41,7 +41,7 @@ def ports_opened(hits: Iterable[CatalogHit], limit: int | None = None) -> str:
 
 def opened_by_default(hits: Iterable[CatalogHit], limit: int | None = None) -> str:
     """The services of ``hits`` in their order, saying on which AMIs AWS lists each as open by
-    default: ``3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)``."""
+    default: ``3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)``."""
     by_versions: dict[tuple[str, ...], list[str]] = {}
     services = _by_service(hits)
     for name, members in services.items():
@@ -101,14 +101,14 @@ def _merged(ranges: list[PortRange]) -> str:
 
 
 def _on_amis(versions: Sequence[str]) -> str:
-    """``open by default on the Windows Server 2012 and 2012 R2 AMIs``: the AWS page lists the
+    """``open by default in the Windows Server 2012 and 2012 R2 AMIs``: the AWS page lists the
     ports each AMI's firewall opens, which is not the versions a finding is limited to."""
     if not versions:
         return "not on the AWS page's list"
     if len(versions) == 1:
-        return f"open by default on the Windows Server {versions[0]} AMI"
+        return f"open by default in the Windows Server {versions[0]} AMI"
     joined = f"{versions[0]} and {versions[1]}" if len(versions) == 2 else f"{versions[0]} to {versions[-1]}"
-    return f"open by default on the Windows Server {joined} AMIs"
+    return f"open by default in the Windows Server {joined} AMIs"
 
 
 def _listed(items: list[str], limit: int | None, more: int = 0) -> str:

@@ -32,11 +32,11 @@ def test_text_output_is_exact(capsys):
     assert code == 1
     assert out == (
         f"{SMB}:11:19: WPL102 critical 445/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
-        "445/tcp SMB (open by default on the Windows Server 2012 and 2012 R2 AMIs)\n"
+        "445/tcp SMB (open by default in the Windows Server 2012 and 2012 R2 AMIs)\n"
         f"{SMB}:15:21: WPL102 critical 137-138/udp open from ::/0 (the whole internet) on Smb: "
-        "137-138/udp NetBIOS (open by default on the Windows Server 2012 and 2012 R2 AMIs)\n"
+        "137-138/udp NetBIOS (open by default in the Windows Server 2012 and 2012 R2 AMIs)\n"
         f"{SMB}:19:19: WPL102 critical 139/tcp open from 0.0.0.0/0 (the whole internet) on Smb: "
-        "139/tcp NetBIOS (open by default on the Windows Server 2012 and 2012 R2 AMIs)\n"
+        "139/tcp NetBIOS (open by default in the Windows Server 2012 and 2012 R2 AMIs)\n"
         "3 findings (3 critical) in 1 file\n"
         "see: winportlint explain WPL102\n"
     )

@@ -44,7 +44,7 @@ def winportlint(folder: Path, *extra: str, env: dict[str, str] | None = None) ->
 
 def unread_finding(line: int, why: str) -> str:
     return (f"main.tf:{line}:5: WPL001 info 5985/tcp on aws_security_group.g may be open to the internet: {why}; "
-            f"if it is 0.0.0.0/0 or ::/0 this opens 5985/tcp WinRM (open by default on the Windows Server 2012 to 2022 AMIs)")
+            f"if it is 0.0.0.0/0 or ::/0 this opens 5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)")
 
 
 def test_the_environment_read_through_a_climbing_path_reaches_no_output(tmp_path):

@@ -36,7 +36,7 @@ RDP = """Resources:
         - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}
 """
 MESSAGE = ("3389/tcp open from 0.0.0.0/0 (the whole internet) on Rdp\\x1b[31m\\nX: "
-           "3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs)")
+           "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)")
 SUMMARY = "1 finding (1 critical) in 2 files; 1 input error"
 HINT = "see: winportlint explain WPL101"
 ERROR = "invalid YAML: did not find expected node content"
@@ -107,7 +107,7 @@ def test_every_format_prints_the_whole_report(folder, encoding, fmt):
     elif fmt == "markdown":  # line breaks are spaces in a table cell
         assert text.splitlines()[6:] == [
             "| critical | WPL101 | Rdp\\\\x1b\\[31m X | 3389/tcp | 0.0.0.0/0 | 3389/tcp open from 0.0.0.0/0 (the whole "
-            "internet) on Rdp\\\\x1b\\[31m\\\\nX: 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs) | "
+            "internet) on Rdp\\\\x1b\\[31m\\\\nX: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) | "
             + console("r\u00e9seau \u7aef\\\\x1b\\[2J  \\\\u202e.yaml:7:67 |", encoding),
             "", "### Input errors", "",
             console(f"- broken \\\\x1b\u00e9.yaml:5: {ERROR}", encoding)]

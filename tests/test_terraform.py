@@ -90,7 +90,7 @@ def test_bad_modules_are_errors_with_file_and_line_and_the_rest_is_checked(tmp_p
     assert code == 2
     assert lines == [
         "good/main.tf:8:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-        "aws_security_group_rule.rdp: 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs) "
+        "aws_security_group_rule.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) "
         "[value from var.admin_cidr]",
         "cycle/m/main.tf:1: error: module \"back\": module cycle (cycle -> cycle/m -> cycle)",
         "cycle/main.tf:1: error: module \"m\": module cycle (cycle/m -> cycle -> cycle/m)",
@@ -354,6 +354,6 @@ resource "aws_security_group_rule" "admin" {
     assert (code, errors) == (1, [])
     assert findings == [
         "main.tf:18:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-        "aws_security_group_rule.admin[1]: 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs) "
+        "aws_security_group_rule.admin[1]: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) "
         "[value from var.rules; count.index from element 1 of var.rules (the count is known only at apply)]",
     ]

@@ -31,7 +31,7 @@ resource "aws_security_group_rule" "rdp" {
 }
 """
 RDP_LINE = "modules/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on " \
-           "aws_security_group_rule.rdp: 3389/tcp RDP (open by default on the Windows Server 2012 R2 to 2022 AMIs) " \
+           "aws_security_group_rule.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) " \
            "[value from var.admin_cidr; variables from inputs of {unit}/terragrunt.hcl; via {unit}/terragrunt.hcl]"
 
 
