@@ -187,6 +187,6 @@ def test_a_rule_whose_type_is_unknown_may_be_ingress_and_is_never_dropped(tmp_pa
     code, findings, errors = check_folder(repo, capsys, "--severity", "info")
     assert (code, errors) == (1, [])
     assert findings == [f"main.tf:6:24: WPL001 info 3389/tcp on aws_security_group_rule.r may be open to the "
-                        f"internet: {why}; from 0.0.0.0/0 (the whole internet) this opens Remote Desktop - User Mode "
-                        f"(TCP-In) [Windows Server 2012 R2 to 2022]"
+                        f"internet: {why}; from 0.0.0.0/0 (the whole internet) this opens 3389/tcp RDP (open by "
+                        f"default in the Windows Server 2012 R2 to 2022 AMIs)"
                         + (" [value from var.direction]" if rule_type == "var.direction" else "")]

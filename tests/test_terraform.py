@@ -282,8 +282,8 @@ def test_wpl001_names_the_unknown_type_or_port_not_the_literal_world_source(tmp_
     assert (code, errors) == (1, [])
     assert findings[0] == (
         "main.tf:9:24: WPL001 info 3389/tcp on aws_security_group_rule.either may be open to the internet: type "
-        "unknown (var.kind has no known value); from 0.0.0.0/0 (the whole internet) this opens Remote Desktop - "
-        "User Mode (TCP-In) [Windows Server 2012 R2 to 2022] [value from var.kind]")
+        "unknown (var.kind has no known value); from 0.0.0.0/0 (the whole internet) this opens 3389/tcp RDP (open "
+        "by default in the Windows Server 2012 R2 to 2022 AMIs) [value from var.kind]")
     assert findings[1].startswith(
         "main.tf:17:24: WPL001 info aws_security_group_rule.port is open to 0.0.0.0/0 (the whole internet) on a "
         "port not known before deployment: var.port has no known value; if it is 138/udp, 137/udp, 139/tcp or one "

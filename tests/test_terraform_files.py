@@ -42,8 +42,8 @@ resource "aws_instance" "linux" {
 }
 """
 FINDING = ("{file}:15:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-           'aws_vpc_security_group_ingress_rule.rdp["0.0.0.0/0"]: Remote Desktop - User Mode (TCP-In) '
-           "[Windows Server 2012 R2 to 2022] [value from var.admin_cidrs{extra}]")
+           'aws_vpc_security_group_ingress_rule.rdp["0.0.0.0/0"]: 3389/tcp RDP (open by default in the '
+           "Windows Server 2012 R2 to 2022 AMIs) [value from var.admin_cidrs{extra}]")
 WITHOUT = "the module is read without this file"
 
 

@@ -218,10 +218,11 @@ def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys
     assert findings == [
         "live/app/terragrunt.hcl:6:17: WPL001 info inputs.admin_cidr may be open to the internet on a port not known "
         f"before deployment: input admin_cidr is 0.0.0.0/0, passed to {source}, which is not downloaded (run "
-        "terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, 139/tcp "
-        "or one of 20 more this opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], File "
-        "and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing (NB-Session-In) "
-        "[Windows Server 2012, 2012 R2], and 26 more catalog rules [via live/app/terragrunt.hcl]"]
+        "terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0, this may open "
+        "135/tcp RPC, 137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 49152-65535/tcp RPC dynamic (open by default "
+        "in the Windows Server 2012 and 2012 R2 AMIs), 3389/tcp+udp RDP, any tcp port RDP shadowing (open by "
+        "default in the Windows Server 2012 R2 to 2022 AMIs), 5985-5986/tcp WinRM (open by default in the Windows "
+        "Server 2012 to 2022 AMIs), and 10 more services [via live/app/terragrunt.hcl]"]
     assert check_folder(tmp_path, capsys) == (0, [], [])  # at the default severity: nothing known is open
     write_files(tmp_path, {"live/app/.terragrunt-cache/h1/h2/rdp/main.tf": RDP_MODULE})
     code, findings, errors = check_folder(tmp_path, capsys)
@@ -245,10 +246,11 @@ def test_a_finding_at_a_terragrunt_hcl_is_suppressed_by_a_comment_there(tmp_path
     assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
         "live/other/terragrunt.hcl:7:11: WPL001 info inputs.cidr may be open to the internet on a port not known "
         "before deployment: input cidr is ::/0, passed to git::https://example.com/m.git, which is not downloaded "
-        "(run terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, "
-        "139/tcp or one of 20 more this opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 "
-        "R2], File and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing "
-        "(NB-Session-In) [Windows Server 2012, 2012 R2], and 26 more catalog rules [via live/other/terragrunt.hcl]"], [])
+        "(run terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0, this may open "
+        "135/tcp RPC, 137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 49152-65535/tcp RPC dynamic (open by default "
+        "in the Windows Server 2012 and 2012 R2 AMIs), 3389/tcp+udp RDP, any tcp port RDP shadowing (open by "
+        "default in the Windows Server 2012 R2 to 2022 AMIs), 5985-5986/tcp WinRM (open by default in the Windows "
+        "Server 2012 to 2022 AMIs), and 10 more services [via live/other/terragrunt.hcl]"], [])
 
 
 def test_world_cidrs_for_egress_passed_to_a_remote_module_are_not_reported(tmp_path, capsys):
