@@ -56,7 +56,8 @@ def test_the_environment_read_through_a_climbing_path_reaches_no_output(tmp_path
         assert SECRET not in run.stdout + run.stderr
         assert run.returncode == 1, run.stdout + run.stderr  # the one info finding below, no error
     assert winportlint(repo, env=env).stdout.splitlines() == [
-        unread_finding(6, "file() outside the scanned folder is not read"), "1 finding (1 info) in 1 file"]
+        unread_finding(6, "file() outside the scanned folder is not read"), "1 finding (1 info) in 1 file",
+        "see: winportlint explain WPL001"]
 
 
 def test_a_file_outside_the_repository_is_not_read_by_any_file_function(tmp_path, capsys):
@@ -91,7 +92,7 @@ def test_a_fifo_or_a_device_read_through_file_is_not_read_and_does_not_hang(tmp_
     run = winportlint(repo)  # a read of either would block or fill the memory: the timeout fails the test
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stdout.splitlines() == [unread_finding(6, "file() of a FIFO, device or folder is not read"),
-                                       "1 finding (1 info) in 1 file"]
+                                       "1 finding (1 info) in 1 file", "see: winportlint explain WPL001"]
 
 
 def test_a_template_path_known_only_when_evaluated_is_not_read(tmp_path, capsys):

@@ -265,7 +265,7 @@ def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys)
         inputs='name                = "rdp"\n  ingress_cidr_blocks = ["10.0.0.0/8", "0.0.0.0/0"]')})
     code, findings, errors = check_folder(tmp_path, capsys)
     assert (code, errors) == (1, [])
-    assert [line.split(": Remote")[0] for line in findings] == [
+    assert [line.split(": 3389/")[0] for line in findings] == [
         f"live/rdp/terragrunt.hcl:7:41: WPL101 critical 3389/{protocol} open from 0.0.0.0/0 (the whole internet) on "
         "terraform-aws-modules/security-group/aws//modules/rdp" for protocol in ("tcp", "udp")]
     assert findings[0].endswith("[via terraform-aws-modules/security-group/aws//modules/rdp (rules from its inputs); "
@@ -276,7 +276,7 @@ def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys)
         inputs='egress_cidr_blocks  = ["0.0.0.0/0"]\n  ingress_rules       = ["rdp-tcp"]\n'
                '  ingress_cidr_blocks = ["0.0.0.0/0"]\n  tags                = { range = "0.0.0.0/0" }')})
     code, findings, errors = check_folder(tmp_path, capsys)
-    assert [line.split(": Remote")[0] for line in findings] == [
+    assert [line.split(": 3389/")[0] for line in findings] == [
         "live/rdp/terragrunt.hcl:8:27: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
         "terraform-aws-modules/security-group/aws"]  # the CIDR of the input the rule takes
 
@@ -326,7 +326,7 @@ def test_an_included_fifo_is_an_error_and_never_blocks(tmp_path):
     assert (done.returncode, done.stdout.splitlines()) == (2, [
         RDP_LINE.format(unit="live/app"),
         "live/pipe.hcl: error: not a regular file (a FIFO, socket or device); the unit is not read",
-        "1 finding (1 critical) in 3 files; 1 input error"])
+        "1 finding (1 critical) in 3 files; 1 input error", "see: winportlint explain WPL101"])
 
 
 def test_an_invalid_terragrunt_hcl_is_an_error_at_its_line_and_other_units_are_checked(tmp_path, capsys):
