@@ -72,7 +72,7 @@ class Entry(NamedTuple):
     show them: one allow-all rule is one entry, not one line per check.
 
     ``findings`` are the gravest first; ``message`` is the finding's own for one finding, else
-    the ports every finding opens (each with its service's name) and the rule's provenance.
+    the ports the findings open (each with its service's name) and the rule's provenance.
     """
 
     findings: tuple[Finding, ...]
@@ -83,9 +83,8 @@ class Entry(NamedTuple):
         return self.findings[0].severity
 
     @property
-    def rule_ids(self) -> str:
-        """``WPL101,WPL102``."""
-        return ",".join(finding.rule_id for finding in self.findings)
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(finding.rule_id for finding in self.findings)
 
     @property
     def location(self) -> Location:
@@ -106,7 +105,11 @@ def entries(findings: Sequence[Finding]) -> list[Entry]:
             continue
         verb = "from" if permission.direction is Direction.INGRESS else "to"
         opened = ", ".join(ports_opened(finding.catalog) for finding in members if finding.catalog)
-        world = " (the whole internet)" if permission.peer.network is not None and is_world(permission.peer.network) else ""
+        if not opened:  # checks of plugins that name no catalog rule: their own words
+            made.append(Entry(tuple(members), "; ".join(dict.fromkeys(finding.message for finding in members))))
+            continue
+        network = permission.peer.network
+        world = " (the whole internet)" if network is not None and is_world(network) else ""
         message = printable(f"{ports_text(permission)} open {verb} {permission.peer.text}{world} on "
                             f"{permission.resource}: {opened}{provenance_text(permission)}")
         made.append(Entry(tuple(members), message))

@@ -115,10 +115,5 @@ def _listed(items: list[str], limit: int | None, more: int = 0) -> str:
     if limit is not None and len(items) > limit:
         items, more = items[:limit], len(items) - limit
     if more:
-        items = [*items, f"and {plural(more, 'more service')}"]
+        items = [*items, f"and {more} more service{'' if more == 1 else 's'}"]
     return ", ".join(items)
-
-
-def plural(count: int, noun: str) -> str:
-    """``1 finding``, ``2 findings``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"

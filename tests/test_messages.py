@@ -195,6 +195,16 @@ def test_entries_group_by_permission_and_order_the_gravest_first():
     findings = [make_finding("WPL301", Severity.LOW, "low", rdp), make_finding("WPL101", Severity.CRITICAL, "rdp", rdp),
                 make_finding("WPL101", Severity.CRITICAL, "v6", other)]
     grouped = entries(findings)
-    assert [(e.rule_ids, e.severity) for e in grouped] == [("WPL101,WPL301", Severity.CRITICAL),
-                                                            ("WPL101", Severity.CRITICAL)]
+    assert [(e.rule_ids, e.severity) for e in grouped] == [(("WPL101", "WPL301"), Severity.CRITICAL),
+                                                            (("WPL101",), Severity.CRITICAL)]
     assert grouped[1].message == "v6"  # one finding: its own message
+
+
+def test_findings_that_name_no_catalog_rule_keep_their_own_words_in_one_entry():
+    """A plugin's checks may report a permission without catalog rules: the entry says what they say."""
+    permission = make_permission("t.yaml", 3, 7, "Sg", "tcp", None, "0.0.0.0/0")
+    findings = [make_finding("ACME1", Severity.HIGH, "tcp open to the world", permission),
+                make_finding("ACME2", Severity.MEDIUM, "no description", permission)]
+    [entry] = entries(findings)
+    assert (entry.rule_ids, entry.severity, entry.message) == (
+        ("ACME1", "ACME2"), Severity.HIGH, "tcp open to the world; no description")

@@ -60,7 +60,7 @@ class GithubReporter:
             location = entry.location
             severity = entry.severity.value
             properties = _place(location.file, location.line, location.column)
-            properties.append(("title", f"{entry.rule_ids} {severity}"))
+            properties.append(("title", f"{','.join(entry.rule_ids)} {severity}"))
             lines.append(command(COMMANDS[severity], properties, entry.message))
         for error in report.errors:
             lines.append(command("error", _place(error.file, error.line), error.message))

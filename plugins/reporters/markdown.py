@@ -60,7 +60,7 @@ class MarkdownReporter:
                 location = entry.location
                 cells = (
                     entry.severity.value,
-                    ", ".join(finding.rule_id for finding in entry.findings),
+                    ", ".join(entry.rule_ids),
                     permission.resource,
                     ports_text(permission),
                     permission.peer.text,

@@ -29,8 +29,8 @@ class TextReporter:
             severity = entry.severity.value
             if report.color:
                 severity = f"{_COLORS[entry.severity]}{severity}{_RESET}"
-            lines.append(f"{printable(location.file)}:{location.line}:{location.column}: {entry.rule_ids} {severity} "
-                         f"{entry.message}")
+            lines.append(f"{printable(location.file)}:{location.line}:{location.column}: {','.join(entry.rule_ids)} "
+                         f"{severity} {entry.message}")
         if report.show_suppressed:
             for item in report.suppressed:
                 location = item.finding.location
