@@ -30,23 +30,22 @@ def service_name(hit: CatalogHit) -> str:
             or hit.workload)
 
 
-def ports_opened(hits: Iterable[CatalogHit], limit: int | None = None) -> str:
+def ports_opened(hits: Iterable[CatalogHit]) -> str:
     """The services of ``hits`` with their ports, each once, by port:
-    ``137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 9955/tcp and any udp port AllJoyn``,
-    then ``and N more services`` past ``limit``."""
+    ``137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 9955/tcp and any udp port AllJoyn``."""
     by_port = sorted(hits, key=_lowest_port)
-    shown = [f"{_ports(members)} {name}".lstrip() for name, members in _by_service(by_port).items()]
-    return _listed(shown, limit)
+    return ", ".join(_service_text(name, members) for name, members in _by_service(by_port).items())
 
 
 def opened_by_default(hits: Iterable[CatalogHit], limit: int | None = None) -> str:
     """The services of ``hits`` in their order, saying on which AMIs AWS lists each as open by
-    default: ``3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)``."""
+    default: ``3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)``;
+    past ``limit`` services, ``and N more services``."""
     by_versions: dict[tuple[str, ...], list[str]] = {}
     services = _by_service(hits)
     for name, members in services.items():
         versions = tuple(sorted({os for hit in members for os in hit.os}, key=version_order))
-        by_versions.setdefault(versions, []).append(f"{_ports(members)} {name}".lstrip())
+        by_versions.setdefault(versions, []).append(_service_text(name, members))
     parts, count = [], 0
     for versions, shown in by_versions.items():
         if limit is not None and count + len(shown) > limit:
@@ -54,7 +53,10 @@ def opened_by_default(hits: Iterable[CatalogHit], limit: int | None = None) -> s
         if shown:
             parts.append(f"{', '.join(shown)} ({_on_amis(versions)})")
         count += len(shown)
-    return _listed(parts, None, len(services) - count)
+    more = len(services) - count
+    if more:
+        parts.append(f"and {more} more service{'' if more == 1 else 's'}")
+    return ", ".join(parts)
 
 
 def _by_service(hits: Iterable[CatalogHit]) -> dict[str, list[CatalogHit]]:
@@ -63,6 +65,10 @@ def _by_service(hits: Iterable[CatalogHit]) -> dict[str, list[CatalogHit]]:
     for hit in hits:
         services.setdefault(service_name(hit), []).append(hit)
     return services
+
+
+def _service_text(name: str, hits: Sequence[CatalogHit]) -> str:
+    return f"{_ports(hits)} {name}".lstrip()
 
 
 def _lowest_port(hit: CatalogHit) -> int:
@@ -111,9 +117,3 @@ def _on_amis(versions: Sequence[str]) -> str:
     return f"open by default in the Windows Server {joined} AMIs"
 
 
-def _listed(items: list[str], limit: int | None, more: int = 0) -> str:
-    if limit is not None and len(items) > limit:
-        items, more = items[:limit], len(items) - limit
-    if more:
-        items = [*items, f"and {more} more service{'' if more == 1 else 's'}"]
-    return ", ".join(items)
