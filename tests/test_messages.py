@@ -208,3 +208,13 @@ def test_findings_that_name_no_catalog_rule_keep_their_own_words_in_one_entry():
     [entry] = entries(findings)
     assert (entry.rule_ids, entry.severity, entry.message) == (
         ("ACME1", "ACME2"), Severity.HIGH, "tcp open to the world; no description")
+
+
+def test_the_explain_line_is_a_command_that_works(allow_all, capsys):
+    """``winportlint explain`` took one id: the line the report ends with was a usage error."""
+    *_, hint = run(allow_all, capsys, "--select", "WPL101,WPL102", "t.yaml")[1]
+    assert hint == "see: winportlint explain WPL101 WPL102"
+    assert main(hint.removeprefix("see: winportlint ").split()) == 0
+    out = capsys.readouterr().out
+    assert out.startswith("WPL101 remote-desktop-open-to-world\n")
+    assert "\n\nWPL102 file-sharing-open-to-world\n" in out
