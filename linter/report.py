@@ -7,11 +7,8 @@ from dataclasses import dataclass, field, replace
 from typing import NamedTuple
 
 from . import __version__
-from .checks import provenance_text
 from .excerpt import printable
-from .exposure import ports_text
-from .model import Direction, Finding, InputError, Location, Severity
-from .netmath import is_world
+from .model import Finding, InputError, Location, Severity
 from .services import ports_opened
 
 TOOL_URI = "https://github.com/winportlint/winportlint"
@@ -71,8 +68,9 @@ class Entry(NamedTuple):
     """The findings of one permission (one rule, one CIDR, one place), as the formats people read
     show them: one allow-all rule is one entry, not one line per check.
 
-    ``findings`` are the gravest first; ``message`` is the finding's own for one finding, else
-    the ports the findings open (each with its service's name) and the rule's provenance.
+    ``findings`` are the gravest first. ``message`` is the gravest finding's, whole (what the group
+    protects and whether a network ACL blocks it are in each finding's message only), then the
+    ports the other findings open, each with its service's name.
     """
 
     findings: tuple[Finding, ...]
@@ -98,19 +96,12 @@ def entries(findings: Sequence[Finding]) -> list[Entry]:
     for finding in findings:
         by_permission.setdefault(finding.permission, []).append(finding)
     made = []
-    for permission, members in by_permission.items():
-        members.sort(key=lambda f: (-f.severity.rank, f.rule_id))
-        if len(members) == 1:
-            made.append(Entry((members[0],), members[0].message))
-            continue
-        verb = "from" if permission.direction is Direction.INGRESS else "to"
-        opened = ", ".join(ports_opened(finding.catalog) for finding in members if finding.catalog)
-        if not opened:  # checks of plugins that name no catalog rule: their own words
-            made.append(Entry(tuple(members), "; ".join(dict.fromkeys(finding.message for finding in members))))
-            continue
-        network = permission.peer.network
-        world = " (the whole internet)" if network is not None and is_world(network) else ""
-        message = printable(f"{ports_text(permission)} open {verb} {permission.peer.text}{world} on "
-                            f"{permission.resource}: {opened}{provenance_text(permission)}")
-        made.append(Entry(tuple(members), message))
+    for members in by_permission.values():
+        gravest, *others = sorted(members, key=lambda f: (-f.severity.rank, f.rule_id))
+        parts = [gravest.message]
+        opened = ", ".join(ports_opened(finding.catalog) for finding in others if finding.catalog)
+        if opened:
+            parts.append(printable(f"also opens {opened}"))  # a user catalog's names are not escaped yet
+        parts += [finding.message for finding in others if not finding.catalog]  # a plugin's, in its words
+        made.append(Entry((gravest, *others), "; ".join(dict.fromkeys(parts))))
     return made

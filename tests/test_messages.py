@@ -30,14 +30,14 @@ ALLOW_ALL = """Resources:
 """
 IDS = ["WPL101", "WPL102", "WPL103", "WPL104", "WPL201", "WPL202", "WPL301"]
 #: The ports the allow-all rule opens, gravest check first, by port within each check.
-RDP_PORTS = "3389/tcp+udp RDP, any tcp port RDP shadowing, "
+RDP = "3389/tcp+udp RDP, any tcp port RDP shadowing (open by default in the Windows Server 2012 R2 to 2022 AMIs)"
 OTHER_PORTS = (
     "137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 5985-5986/tcp WinRM, 135/tcp RPC, 49152-65535/tcp RPC dynamic, "
     "554,8554-8558/tcp RTSP, 2177/tcp+udp qWave, 2869/tcp UPnP events, 5000-5020/udp RTP, 10246/tcp Cast to Device "
     "HTTP, 10247/tcp DIAL, 23554-23556/tcp Cast to Device RTSP, any udp port Cast to Device RTCP, 7680/tcp+udp "
     "Delivery Optimization, 9955/tcp and any udp port AllJoyn, 1900/udp SSDP, 3544/udp Teredo, 5353/udp mDNS, "
     "5355/udp LLMNR")
-ENTRY = f"all traffic open from ::/0 (the whole internet) on Open: {RDP_PORTS}{OTHER_PORTS}"
+ENTRY = f"all traffic open from ::/0 (the whole internet) on Open: {RDP}; also opens {OTHER_PORTS}"
 SUMMARY = "7 findings (4 critical, 2 high, 1 low) in 1 file; 1 below --severity low"
 
 
@@ -90,7 +90,8 @@ def test_an_ignored_check_leaves_the_entry_and_takes_its_ports(allow_all, capsys
     code, lines, _ = run(allow_all, capsys, "--ignore", "WPL101", "t.yaml")
     assert (code, lines) == (1, [
         f"t.yaml:8:21: {','.join(IDS[1:])} critical all traffic open from ::/0 (the whole internet) on Open: "
-        f"{OTHER_PORTS}",
+        "137-138/udp and 139/tcp NetBIOS, 445/tcp SMB (open by default in the Windows Server 2012 and 2012 R2 AMIs); "
+        f"also opens {OTHER_PORTS.removeprefix('137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, ')}",
         "6 findings (3 critical, 2 high, 1 low) in 1 file; 1 below --severity low",
         f"see: winportlint explain {' '.join(IDS[1:])}",
     ])
@@ -127,7 +128,8 @@ def test_a_parameter_cidr_keeps_its_provenance_in_the_entry(tmp_path, capsys):
     code, lines, _ = run(tmp_path, capsys, "--select", "WPL103,WPL104", "t.yaml")
     assert (code, lines[0]) == (1, (
         "t.yaml:10:21: WPL103,WPL104 critical all traffic open from ::/0 (the whole internet) on Open: "
-        "5985-5986/tcp WinRM, 135/tcp RPC, 49152-65535/tcp RPC dynamic [CidrIpv6 from parameter Source default]"))
+        "5985-5986/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs) [CidrIpv6 from parameter "
+        "Source default]; also opens 135/tcp RPC, 49152-65535/tcp RPC dynamic"))
 
 
 def test_a_rule_on_one_port_stays_the_checks_own_line(tmp_path, capsys):
@@ -197,7 +199,7 @@ def test_entries_group_by_permission_and_order_the_gravest_first():
     grouped = entries(findings)
     assert [(e.rule_ids, e.severity) for e in grouped] == [(("WPL101", "WPL301"), Severity.CRITICAL),
                                                             (("WPL101",), Severity.CRITICAL)]
-    assert grouped[1].message == "v6"  # one finding: its own message
+    assert [e.message for e in grouped] == ["rdp; low", "v6"]  # no catalog rules named: their own words
 
 
 def test_findings_that_name_no_catalog_rule_keep_their_own_words_in_one_entry():
@@ -208,6 +210,19 @@ def test_findings_that_name_no_catalog_rule_keep_their_own_words_in_one_entry():
     [entry] = entries(findings)
     assert (entry.rule_ids, entry.severity, entry.message) == (
         ("ACME1", "ACME2"), Severity.HIGH, "tcp open to the world; no description")
+
+
+def test_the_other_findings_of_a_rule_add_their_ports():
+    permission = make_permission("t.yaml", 3, 7, "Sg", "all", None, "0.0.0.0/0")
+    rdp = make_finding("WPL101", Severity.CRITICAL, "all traffic ...: 3389/tcp RDP (...)", permission)._replace(
+        catalog=(CatalogHit("Remote Desktop", "Remote Desktop - User Mode (TCP-In)", "tcp", "3389", ("2022",)),))
+    smb = make_finding("WPL102", Severity.CRITICAL, "all traffic ...: 445/tcp SMB (...)", permission)._replace(
+        catalog=(CatalogHit("File and Printer Sharing", "File and Printer Sharing (SMB-In)", "tcp", "445", ()),))
+    custom = make_finding("WPL901", Severity.LOW, "all traffic ...", permission)._replace(
+        catalog=(CatalogHit("Our \x1b[2J app", "Our app (UDP-In)", "udp", "5353, 6000", ()),))
+    [entry] = entries([custom, smb, rdp])
+    assert entry.message == ("all traffic ...: 3389/tcp RDP (...); also opens 445/tcp SMB, "
+                             "5353,6000/udp Our \\x1b[2J app")  # a user catalog's name, escaped
 
 
 def test_the_explain_line_is_a_command_that_works(allow_all, capsys):
