@@ -3,7 +3,7 @@
 Findings name the concrete ports they open and the service behind each, not only the
 Windows Firewall rule names of the AWS page. The short names are data
 (``rules_catalog/services.yaml``): the catalog has no field for them (its ``symbol``, the
-page's port keyword, is set on 9 of 95 rules), and many rules share one port under different
+page's port keyword, is set on 9 of 96 rules), and many rules share one port under different
 names, so the table names a rule by its port, and by its name or protocol where the port
 says nothing.
 """
