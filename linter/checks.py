@@ -13,9 +13,10 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from typing import NamedTuple
 
 from .catalog import Catalog, CatalogRule
-from .exposure import (Exposure, acl_exposures, allows_all, listener_exposures, ports_text, service_ports_text,
+from .exposure import (Exposure, acl_exposures, allows_all, listener_exposures, ports_text,
                        unresolved_exposures, world_exposures)
 from .model import CatalogHit, Direction, Finding, Permission, Severity, fingerprint
+from .services import opened_by_default, ports_opened
 
 DOCS_BASE = "https://github.com/winportlint/winportlint/blob/main/docs/rules.md"
 
@@ -85,33 +86,26 @@ def unresolved_findings(check: Check, permissions: Sequence[Permission], catalog
     for exposure in unresolved_exposures(permissions, _grave_ingress_rules(catalog)):
         permission = exposure.permission
         why = "; ".join(p.detail for p in permission.provenance if p.kind == "unknown") or permission.peer.text
-        rules = describe_rules(exposure.rules)
         if permission.protocol == "unknown":  # every catalog port may be open: the gravest are named first
-            gravest_first = sorted(exposure.rules, key=lambda rule: -rule.severity.rank)
-            ports, rules = _service_ports(gravest_first), describe_rules(gravest_first)
-        if permission.peer.kind != "unknown":
-            message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: {why}; "
-                       f"from {permission.peer.text} (the whole internet) this opens {rules}")
-            if permission.protocol == "unknown":
+            rules = describe_rules(exposure.rules, limit=_UNKNOWN_PORT_SERVICES)
+            if permission.peer.kind != "unknown":
                 message = (f"{permission.resource} is open to {permission.peer.text} (the whole internet) on a port "
-                           f"not known before deployment: {why}; if it is {ports} this opens {rules}")
-        elif permission.protocol == "unknown":
-            message = (f"{permission.resource} may be open to the internet on a port not known before deployment: "
-                       f"{why}; if the source is 0.0.0.0/0 or ::/0 and the port is {ports} this opens {rules}")
+                           f"not known before deployment: {why}; it may be {rules}")
+            else:
+                message = (f"{permission.resource} may be open to the internet on a port not known before deployment: "
+                           f"{why}; if the source is 0.0.0.0/0 or ::/0, this may open {rules}")
+        elif permission.peer.kind != "unknown":
+            message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: {why}; "
+                       f"from {permission.peer.text} (the whole internet) this opens {describe_rules(exposure.rules)}")
         else:
             message = (f"{ports_text(permission)} on {permission.resource} may be open to the internet: {why}; "
-                       f"if it is 0.0.0.0/0 or ::/0 this opens {rules}")
+                       f"if it is 0.0.0.0/0 or ::/0 this opens {describe_rules(exposure.rules)}")
         yield make_finding(check.id, exposure, message, check.severity)
 
 
-def _service_ports(rules: Sequence[CatalogRule], limit: int = 3) -> str:
-    """``3389/tcp``, ``3389/tcp, 445/tcp or 5985/tcp`` and ``or one of N more``: the ports of rules."""
-    ports = list(dict.fromkeys(f"{rule.ports_text()}/{rule.protocol}" if rule.service_ports
-                               else f"any {rule.protocol} port" for rule in rules))
-    shown = ports[:limit]
-    if len(ports) > limit:
-        return f"{', '.join(shown)} or one of {len(ports) - limit} more"
-    return shown[0] if len(shown) == 1 else f"{', '.join(shown[:-1])} or {shown[-1]}"
+#: The services a finding on a port not known before deployment names, the gravest first, before ``and N more``
+#: (the built-in catalog has seven critical ones).
+_UNKNOWN_PORT_SERVICES = 7
 
 
 def network_acl_findings(check: Check, permissions: Sequence[Permission], catalog: Catalog) -> Iterator[Finding]:
@@ -134,8 +128,11 @@ def network_acl_allow_all_findings(check: Check, permissions: Sequence[Permissio
     for exposure in acl_exposures(permissions, _grave_ingress_rules(catalog)):
         entry = exposure.permission
         if allows_all(entry):
+            gravest_first = sorted({rule.severity for rule in exposure.rules}, key=lambda s: -s.rank)
+            reached = ", ".join(ports_opened(catalog_hits([rule for rule in exposure.rules if rule.severity is tier]))
+                                for tier in gravest_first)
             message = (f"{_acl_entry_text(entry)}, as the AWS default network ACL does: security groups alone "
-                       f"decide who reaches {service_ports_text(exposure.rules)}")
+                       f"decide who reaches {reached}")
             yield make_finding(check.id, exposure, message, check.severity)
 
 
@@ -174,24 +171,25 @@ def make_finding(rule_id: str, exposure: Exposure, message: str, severity: Sever
     permission = exposure.permission
     if severity is None:
         severity = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
+    return Finding(rule_id, severity, message + provenance_text(permission), permission,
+                   catalog_hits(exposure.rules), fingerprint(rule_id, permission))
+
+
+def provenance_text(permission: Permission) -> str:
+    """`` [CidrIp from parameter AdminCidr default; via module.edge (main.tf:3)]``: how the values that
+    are not literals were obtained, or nothing."""
     steps = [p.describe() for p in permission.provenance if p.kind not in ("literal", "unknown", "intrinsic")]
-    if steps:
-        message += f" [{'; '.join(steps)}]"
-    hits = tuple(CatalogHit(rule.workload, rule.rule, rule.protocol, rule.ports_text(), rule.os) for rule in exposure.rules)
-    return Finding(rule_id, severity, message, permission, hits, fingerprint(rule_id, permission))
+    return f" [{'; '.join(steps)}]" if steps else ""
 
 
-def describe_rules(rules: Sequence[CatalogRule], limit: int = 3) -> str:
-    """``Remote Desktop - User Mode (TCP-In) [2012 R2-2022]`` and ``N more``."""
-    shown = [f"{rule.rule} [{_versions(rule.os)}]" for rule in rules[:limit]]
-    if len(rules) > limit:
-        shown.append(f"and {len(rules) - limit} more catalog rules")
-    return ", ".join(shown)
+def catalog_hits(rules: Sequence[CatalogRule]) -> tuple[CatalogHit, ...]:
+    return tuple(CatalogHit(rule.workload, rule.rule, rule.protocol, rule.ports_text(), rule.os) for rule in rules)
 
 
-def _versions(os: Sequence[str]) -> str:
-    if not os:
-        return "not from the AWS list"
-    if len(os) <= 2:
-        return "Windows Server " + ", ".join(os)
-    return f"Windows Server {os[0]} to {os[-1]}"
+def describe_rules(rules: Sequence[CatalogRule], limit: int | None = None) -> str:
+    """``3389/tcp+udp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)``: the ports
+    the rules open, the gravest first, then by port, and the AMIs whose firewall opens them;
+    ``and N more services`` past ``limit``."""
+    ordered = sorted(rules, key=lambda rule: (-rule.severity.rank, rule.service_ports[0].low if rule.service_ports
+                                              else 65536))
+    return opened_by_default(catalog_hits(ordered), limit)

@@ -118,8 +118,10 @@ def _parser() -> argparse.ArgumentParser:
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
-    explain = commands.add_parser("explain", help="show a check's documentation")
-    explain.add_argument("rule_id", metavar="ID", help="a check's id or name (WPL101, remote-desktop-open-to-world)")
+    explain = commands.add_parser("explain", help="show the documentation of checks")
+    explain.add_argument("rule_id", metavar="ID", nargs="+",
+                         help="check ids or names (WPL101, remote-desktop-open-to-world), as the text report's "
+                              "last line names them")
 
     catalog = commands.add_parser(
         "catalog", help="print the Windows port catalog, or compile it from the AWS page",
@@ -173,7 +175,11 @@ def _main(argv: Sequence[str] | None) -> int:
     if args.command == "rules":
         return _rules(args.markdown)
     if args.command == "explain":
-        return _explain(args.rule_id)
+        for index, rule_id in enumerate(args.rule_id):
+            if index:  # a blank line between two checks' documentation
+                _write("\n")
+            _explain(rule_id)
+        return EXIT_CLEAN
     if args.command == "catalog":
         return _catalog(args)
     parser.print_help()

@@ -248,36 +248,3 @@ def ports_text(permission: Permission) -> str:
     if ports is None:
         return permission.protocol if permission.protocol not in ("tcp", "udp") else f"all ports/{permission.protocol}"
     return f"{ports}/{permission.protocol}"
-
-
-def service_ports_text(rules: Sequence[CatalogRule]) -> str:
-    """The ports the rules listen on, gravest first and then by port, adjacent ports of one
-    protocol joined and a range of two protocols written once: ``3389/tcp+udp, 445/tcp,
-    5985-5986/tcp``; rules on any port by workload: ``any udp port (AllJoyn Router, Cast to Device)``."""
-    ranges: dict[tuple[int, str], list[PortRange]] = defaultdict(list)
-    anywhere: dict[tuple[int, str], dict[str, None]] = defaultdict(dict)
-    for rule in rules:
-        if rule.service_ports is None:
-            anywhere[(-rule.severity.rank, rule.protocol)][rule.workload] = None
-        else:
-            ranges[(-rule.severity.rank, rule.protocol)].extend(rule.service_ports)
-    protocols_of: dict[tuple[int, PortRange], list[str]] = defaultdict(list)
-    for (tier, protocol), found in sorted(ranges.items()):
-        for ports in _joined(found):
-            protocols_of[(tier, ports)].append(protocol)
-    shown: list[tuple[tuple, str]] = [((tier, 0, *ports), f"{ports}/{'+'.join(protocols)}")
-                                      for (tier, ports), protocols in protocols_of.items()]
-    shown += [((tier, 1, protocol), f"any {protocol} port ({', '.join(workloads)})")
-              for (tier, protocol), workloads in anywhere.items()]
-    return ", ".join(text for _, text in sorted(shown))
-
-
-def _joined(ports: list[PortRange]) -> list[PortRange]:
-    """Ranges that overlap or touch, merged: ``5985`` and ``5986`` are ``5985-5986``."""
-    merged: list[PortRange] = []
-    for current in sorted(ports):
-        if merged and current.low <= merged[-1].high + 1:
-            merged[-1] = PortRange(merged[-1].low, max(merged[-1].high, current.high))
-        else:
-            merged.append(current)
-    return merged

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
+from typing import NamedTuple
 
 from . import __version__
 from .excerpt import printable
-from .model import Finding, InputError, Severity
+from .model import Finding, InputError, Location, Severity
+from .services import ports_opened
 
 TOOL_URI = "https://github.com/winportlint/winportlint"
 
@@ -59,3 +62,46 @@ class Report:
 
 def _printable_finding(finding: Finding) -> Finding:
     return finding if finding.message.isprintable() else finding._replace(message=printable(finding.message))
+
+
+class Entry(NamedTuple):
+    """The findings of one permission (one rule, one CIDR, one place), as the formats people read
+    show them: one allow-all rule is one entry, not one line per check.
+
+    ``findings`` are the gravest first. ``message`` is the gravest finding's, whole (what the group
+    protects and whether a network ACL blocks it are in each finding's message only), then the
+    ports the other findings open, each with its service's name.
+    """
+
+    findings: tuple[Finding, ...]
+    message: str
+
+    @property
+    def severity(self) -> Severity:
+        return self.findings[0].severity
+
+    @property
+    def rule_ids(self) -> tuple[str, ...]:
+        return tuple(finding.rule_id for finding in self.findings)
+
+    @property
+    def location(self) -> Location:
+        return self.findings[0].location
+
+
+def entries(findings: Sequence[Finding]) -> list[Entry]:
+    """The findings by permission, in the order of their first finding. JSON and SARIF keep one
+    result per check; a check ignored (``--ignore WPL101``) is simply not among the findings."""
+    by_permission: dict = {}
+    for finding in findings:
+        by_permission.setdefault(finding.permission, []).append(finding)
+    made = []
+    for members in by_permission.values():
+        gravest, *others = sorted(members, key=lambda f: (-f.severity.rank, f.rule_id))
+        parts = [gravest.message]
+        opened = ", ".join(ports_opened(finding.catalog) for finding in others if finding.catalog)
+        if opened:
+            parts.append(printable(f"also opens {opened}"))  # a user catalog's names are not escaped yet
+        parts += [finding.message for finding in others if not finding.catalog]  # a plugin's, in its words
+        made.append(Entry((gravest, *others), "; ".join(dict.fromkeys(parts))))
+    return made

@@ -154,4 +154,4 @@ RDP_GROUP_TF = """resource "aws_security_group" "rdp" {
 def rdp_group_finding(path: str) -> str:
     """The text line of :data:`RDP_GROUP_TF`'s finding in the file at ``path``."""
     return (f"{path}:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-            "aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+            "aws_security_group.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)")

@@ -62,7 +62,8 @@ def test_modules_json_that_is_not_a_file_stops_its_root_only(tree, kind):
     assert run_cli(tree, ".") == (2, [
         GOOD_FINDING,
         f"root/.terraform/modules/modules.json: error: {NOT_REGULAR}; root is not read",
-        "1 finding (1 critical) in 2 files; 1 input error"], [])
+        "1 finding (1 critical) in 2 files; 1 input error",
+        "see: winportlint explain WPL101"], [])
 
 
 @pytest.mark.parametrize("kind", ["fifo", "zero"])
@@ -72,7 +73,8 @@ def test_a_called_module_file_outside_the_scanned_paths(tree, kind):
     assert run_cli(tree, "good", "root") == (2, [
         GOOD_FINDING,
         f"lib/inner/main.tf: error: {NOT_REGULAR}; its folder is not read",
-        "1 finding (1 critical) in 2 files; 1 input error"], [])
+        "1 finding (1 critical) in 2 files; 1 input error",
+        "see: winportlint explain WPL101"], [])
 
 
 @pytest.mark.parametrize("kind", ["fifo", "zero"])
@@ -82,7 +84,8 @@ def test_a_called_module_file_inside_the_scanned_tree_is_one_error(tree, kind):
     assert run_cli(tree, ".") == (2, [
         GOOD_FINDING,
         f"lib/inner/main.tf: error: {NOT_REGULAR}; its folder is not read",
-        "1 finding (1 critical) in 3 files; 1 input error"], [])
+        "1 finding (1 critical) in 3 files; 1 input error",
+        "see: winportlint explain WPL101"], [])
 
 
 def test_a_downloaded_module_file_that_is_a_fifo(tree):
@@ -95,7 +98,8 @@ def test_a_downloaded_module_file_that_is_a_fifo(tree):
     assert run_cli(tree, ".") == (2, [
         GOOD_FINDING,
         f"root/.terraform/modules/sg/main.tf: error: {NOT_REGULAR}; its folder is not read",
-        "1 finding (1 critical) in 2 files; 1 input error"], [])
+        "1 finding (1 critical) in 2 files; 1 input error",
+        "see: winportlint explain WPL101"], [])
 
 
 def test_a_downloaded_module_is_read_and_its_findings_reported(tree):
@@ -165,7 +169,7 @@ def test_a_plan_beside_a_configuration_file_that_is_not_a_file(tmp_path, kind):
     assert (code, err) == (2, [])
     assert out[0].startswith("plan.json:8:1: WPL101 critical 3389/tcp open from 0.0.0.0/0")  # at the plan's line
     assert out[1:] == [f"main.tf: error: {NOT_REGULAR}; its folder is not read",
-                       "1 finding (1 critical) in 1 file; 1 input error"]
+                       "1 finding (1 critical) in 1 file; 1 input error", "see: winportlint explain WPL101"]
 
 
 def test_a_called_module_file_over_the_size_limit(tmp_path, capsys, monkeypatch):

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
+import json
 import re
-import sys
 from importlib.resources import files
 from pathlib import Path
 
@@ -164,9 +164,10 @@ def test_the_catalog_command_and_findings_show_the_corrected_names(capsys, tmp_p
     template.write_text("Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n"
                         "      GroupDescription: winrm\n      SecurityGroupIngress:\n"
                         "        - {IpProtocol: tcp, FromPort: 5985, ToPort: 5985, CidrIp: 0.0.0.0/0}\n")
-    assert main(["check", "--no-cache", str(template)]) == 1
-    [line] = [line for line in capsys.readouterr().out.splitlines() if ": WPL103 " in line]
-    assert "Windows Remote Management (HTTP-In)" in line and "WindowsRemote" not in line
+    assert main(["check", "--no-cache", "--format", "json", str(template)]) == 1
+    [finding] = json.loads(capsys.readouterr().out)["findings"]
+    assert finding["rule_id"] == "WPL103"
+    assert [hit["rule"] for hit in finding["catalog"]] == ["Windows Remote Management (HTTP-In)"]
 
 
 @pytest.mark.parametrize("rule_name, direction", [

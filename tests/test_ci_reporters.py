@@ -393,8 +393,8 @@ def test_gitlab_only_errors(only_errors: Report) -> None:
 # --- markdown ----------------------------------------------------------------------------------------------
 
 MARKDOWN_HEADER = (
-    "| Severity | Rule | Resource | Ports | Source | Location |\n"
-    "| --- | --- | --- | --- | --- | --- |\n"
+    "| Severity | Rule | Resource | Ports | Source | Message | Location |\n"
+    "| --- | --- | --- | --- | --- | --- | --- |\n"
 )
 
 
@@ -405,10 +405,12 @@ def test_markdown_exact(report: Report) -> None:
         f"{SUMMARY}\n"
         "\n"
         f"{MARKDOWN_HEADER}"
-        "| medium | WPL003 | Odd\\|SG | 445/tcp | 0.0.0.0/0 | odd dir/a,b:c.yaml:3:7 |\n"
-        "| critical | WPL101 | WebSG | 3389/tcp | 0.0.0.0/0 | templates/web.yaml:12:19 |\n"
-        "| critical | WPL101 | WebSG | 3389/tcp | ::/0 | templates/web.yaml:14:19 |\n"
-        "| info | WPL901 | AllSG | all traffic | ::/0 | z.yaml:0:0 |\n"
+        "| medium | WPL003 | Odd\\|SG | 445/tcp | 0.0.0.0/0 | 100% open \\| see: a, b next line "
+        "| odd dir/a,b:c.yaml:3:7 |\n"
+        "| critical | WPL101 | WebSG | 3389/tcp | 0.0.0.0/0 | 3389/tcp open from 0.0.0.0/0 on WebSG "
+        "| templates/web.yaml:12:19 |\n"
+        "| critical | WPL101 | WebSG | 3389/tcp | ::/0 | 3389/tcp open from ::/0 on WebSG | templates/web.yaml:14:19 |\n"
+        "| info | WPL901 | AllSG | all traffic | ::/0 | all traffic open from ::/0 on AllSG | z.yaml:0:0 |\n"
         "\n"
         "### Input errors\n"
         "\n"
@@ -417,11 +419,11 @@ def test_markdown_exact(report: Report) -> None:
     )
 
 
-def test_markdown_table_rows_have_six_cells(report: Report) -> None:
+def test_markdown_table_rows_have_seven_cells(report: Report) -> None:
     rows = [line for line in MarkdownReporter().render(report).splitlines() if line.startswith("|")]
     for row in rows:
         # split on pipes that are not escaped
-        assert len(re.split(r"(?<!\\)\|", row)) == 8, row
+        assert len(re.split(r"(?<!\\)\|", row)) == 9, row
 
 
 def test_markdown_clean(clean: Report) -> None:
@@ -450,7 +452,7 @@ def test_markdown_escapes_markup() -> None:
                          errors=[InputError("- dir/a_b.yaml", 0, "<b>*bold*</b> `code` [link](x) #1 &amp;")],
                          files_checked=1)
     lines = MarkdownReporter().render(report).splitlines()
-    assert lines[6] == ('| high | WPL003 | aws\\_security\\_group.web\\["x"\\] | 22/tcp | 0.0.0.0/0 '
+    assert lines[6] == ('| high | WPL003 | aws\\_security\\_group.web\\["x"\\] | 22/tcp | 0.0.0.0/0 | m '
                         '| - dir/a\\_b.yaml:2:3 |')
     # a leading "- " would open a nested list
     assert lines[-1] == "- \\- dir/a\\_b.yaml: \\<b\\>\\*bold\\*\\</b\\> \\`code\\` \\[link\\](x) \\#1 \\&amp;"

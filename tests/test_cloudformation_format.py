@@ -108,7 +108,7 @@ def test_a_string_parameter_without_default_is_an_unknown_source(tmp_path, capsy
         "CidrIp: !Ref RdpPort", "CidrIp: !Ref AdminCidr"))
     assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
         "t.yaml:19:67: WPL001 info 3389/tcp on Rdp may be open to the internet: parameter AdminCidr has no default; "
-        "if it is 0.0.0.0/0 or ::/0 this opens Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"],
+        "if it is 0.0.0.0/0 or ::/0 this opens 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)"],
         [])
 
 
@@ -119,10 +119,11 @@ def test_an_unknown_port_to_the_world_names_the_port_not_the_source(tmp_path, ca
     assert (code, errors) == (1, [])
     assert findings == [
         "t.yaml:10:83: WPL001 info Rdp is open to 0.0.0.0/0 (the whole internet) on a port not known before "
-        "deployment: parameter RdpPort has no default; if it is 138/udp, 137/udp, 139/tcp or one of 20 more this "
-        "opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], File and Printer Sharing "
-        "(NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing (NB-Session-In) [Windows Server "
-        "2012, 2012 R2], and 26 more catalog rules"]
+        "deployment: parameter RdpPort has no default; it may be "
+        "135/tcp RPC, 137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 49152-65535/tcp RPC dynamic (open by default in "
+        "the Windows Server 2012 and 2012 R2 AMIs), 3389/tcp+udp RDP, any tcp port RDP shadowing (open by default in "
+        "the Windows Server 2012 R2 to 2022 AMIs), 5985-5986/tcp WinRM (open by default in the Windows Server 2012 "
+        "to 2022 AMIs), and 10 more services"]
     assert "if it is 0.0.0.0/0" not in findings[0]
 
 
@@ -137,7 +138,7 @@ def test_aws_include_in_a_rule_list_is_unknown_not_silence(tmp_path, capsys):
     assert findings[0].startswith(
         "t.yaml:8:11: WPL001 info Rdp may be open to the internet on a port not known before deployment: "
         "SecurityGroupIngress inserted by AWS::Include of s3://bucket/admin-rules.yaml at deployment; if the "
-        "source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, 139/tcp or one of 20 more this opens ")
+        "source is 0.0.0.0/0 or ::/0, this may open 135/tcp RPC, ")
 
 
 INVALID_CIDRS = """\
@@ -172,7 +173,7 @@ def test_a_cidr_aws_rejects_is_an_input_error_never_silently_not_the_world(tmp_p
     host bits set, 192.168.1.0/0 being the whole internet."""
     (tmp_path / "bad.yaml").write_text(INVALID_CIDRS)
     (tmp_path / "open.yaml").write_text(RDP_YAML.format(extra=""))
-    world = "(the whole internet) on Rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+    world = "(the whole internet) on Rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)"
     assert check_folder(tmp_path, capsys) == (2, [
         f"bad.yaml:21:67: WPL101 critical 3389/tcp open from 192.168.1.0/0 {world} [CidrIp from parameter "
         "HostCidr default]",
@@ -211,4 +212,5 @@ def test_a_rule_resource_whose_properties_are_included_is_unknown_not_an_error(t
     assert (code, errors, len(findings)) == (1, [], 1)
     assert findings[0].startswith(
         "t.yaml:5:7: WPL001 info Rule may be open to the internet on a port not known before deployment: Properties "
-        "inserted by AWS::Include of s3://bucket/rule.yaml at deployment; if the source is 0.0.0.0/0 or ::/0 and ")
+        "inserted by AWS::Include of s3://bucket/rule.yaml at deployment; if the source is 0.0.0.0/0 or ::/0, this "
+        "may open 135/tcp RPC, ")

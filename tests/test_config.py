@@ -137,7 +137,7 @@ def test_an_allow_entry_for_another_file_does_not_allow(tmp_path, capsys, monkey
         '[[allow]]\nresource = "Smb"\nfile = "smb.yaml"\nreason = "the file server, SEC-7"\n')
     monkeypatch.chdir(tmp_path / "infra")
     code, out, _ = run(capsys, "check", "smb.yaml")  # infra/smb.yaml, not the smb.yaml beside the configuration
-    assert code == 1 and out.endswith("3 findings (3 critical) in 1 file\n")
+    assert code == 1 and out.endswith("3 findings (3 critical) in 1 file\nsee: winportlint explain WPL102\n")
 
 
 # --- exclude: many patterns, compiled once -------------------------------------------------------

@@ -168,7 +168,8 @@ def test_an_allow_for_the_world_on_rdp_is_a_finding_below_a_security_groups():
     assert acl_findings(acl_entry(3389, 100)) == [("WPL601", "Entry100", "high")]
     [finding] = [f for f in findings([acl_entry(3389, 100)]) if f.rule_id == "WPL601"]
     assert finding.message.startswith("network ACL entry Entry100 (rule 100) allows 3389/tcp from 0.0.0.0/0 "
-                                      "(the whole internet): Remote Desktop")
+                                      "(the whole internet): 3389/tcp RDP (open by default in the Windows Server "
+                                      "2012 R2 to 2022 AMIs)")
 
 
 @pytest.mark.parametrize(("deny", "expected"), [
@@ -227,13 +228,13 @@ def test_a_listener_on_rdp_is_critical():
     [finding] = lb_findings(listener(3389))
     assert finding.severity is Severity.CRITICAL
     assert finding.message.startswith("internet-facing load balancer listener Listener accepts 3389/tcp: "
-                                      "Remote Desktop")
+                                      "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)")
 
 
 def test_a_listener_forwarding_to_rdp_is_reported_with_both_ports():
     [finding] = lb_findings(listener(443, forwards=(3389,)))
     assert finding.permission.ports == PortRange(443, 443)
-    assert "listener Listener accepts 443/tcp and forwards to 3389/tcp: Remote Desktop" in finding.message
+    assert "listener Listener accepts 443/tcp and forwards to 3389/tcp: 3389/tcp RDP (open" in finding.message
     assert lb_findings(listener(443, forwards=(443,))) == []
 
 

@@ -44,7 +44,7 @@ def winportlint(folder: Path, *extra: str, env: dict[str, str] | None = None) ->
 
 def unread_finding(line: int, why: str) -> str:
     return (f"main.tf:{line}:5: WPL001 info 5985/tcp on aws_security_group.g may be open to the internet: {why}; "
-            f"if it is 0.0.0.0/0 or ::/0 this opens Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]")
+            f"if it is 0.0.0.0/0 or ::/0 this opens 5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)")
 
 
 def test_the_environment_read_through_a_climbing_path_reaches_no_output(tmp_path):
@@ -56,7 +56,8 @@ def test_the_environment_read_through_a_climbing_path_reaches_no_output(tmp_path
         assert SECRET not in run.stdout + run.stderr
         assert run.returncode == 1, run.stdout + run.stderr  # the one info finding below, no error
     assert winportlint(repo, env=env).stdout.splitlines() == [
-        unread_finding(6, "file() outside the scanned folder is not read"), "1 finding (1 info) in 1 file"]
+        unread_finding(6, "file() outside the scanned folder is not read"), "1 finding (1 info) in 1 file",
+        "see: winportlint explain WPL001"]
 
 
 def test_a_file_outside_the_repository_is_not_read_by_any_file_function(tmp_path, capsys):
@@ -91,7 +92,7 @@ def test_a_fifo_or_a_device_read_through_file_is_not_read_and_does_not_hang(tmp_
     run = winportlint(repo)  # a read of either would block or fill the memory: the timeout fails the test
     assert run.returncode == 1, run.stdout + run.stderr
     assert run.stdout.splitlines() == [unread_finding(6, "file() of a FIFO, device or folder is not read"),
-                                       "1 finding (1 info) in 1 file"]
+                                       "1 finding (1 info) in 1 file", "see: winportlint explain WPL001"]
 
 
 def test_a_template_path_known_only_when_evaluated_is_not_read(tmp_path, capsys):
@@ -187,6 +188,6 @@ def test_a_rule_whose_type_is_unknown_may_be_ingress_and_is_never_dropped(tmp_pa
     code, findings, errors = check_folder(repo, capsys, "--severity", "info")
     assert (code, errors) == (1, [])
     assert findings == [f"main.tf:6:24: WPL001 info 3389/tcp on aws_security_group_rule.r may be open to the "
-                        f"internet: {why}; from 0.0.0.0/0 (the whole internet) this opens Remote Desktop - User Mode "
-                        f"(TCP-In) [Windows Server 2012 R2 to 2022]"
+                        f"internet: {why}; from 0.0.0.0/0 (the whole internet) this opens 3389/tcp RDP (open by "
+                        f"default in the Windows Server 2012 R2 to 2022 AMIs)"
                         + (" [value from var.direction]" if rule_type == "var.direction" else "")]

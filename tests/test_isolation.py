@@ -82,7 +82,8 @@ def test_no_module_in_the_scanned_or_working_folder_is_imported(attacked, name):
     names, folder, run = attacked
     assert (folder / f"{name}.py").exists()
     assert not (folder / f"marker-{name}").exists()
-    assert run.stdout.splitlines() == [FINDING, "1 finding (1 critical) in 1 file"], run.stderr
+    assert run.stdout.splitlines() == [FINDING, "1 finding (1 critical) in 1 file",
+                                       "see: winportlint explain WPL101"], run.stderr
 
 
 @pytest.mark.skipif(not sys.platform.startswith("linux"), reason="reads /proc/<pid>/environ")

@@ -258,7 +258,7 @@ def test_the_cfn_lint_rules_quote_excerpts_too(tmp_path):
                             f"        - {{IpProtocol: {value}, FromPort: 1, ToPort: 2, CidrIp: 0.0.0.0/0}}"))
     matches = Runner(ConfigMixIn(["--template", str(template)], append_rules=["winportlint.cfn_lint"])).run()
     ours = sorted((m.rule.id, m.message) for m in matches if m.rule.id.startswith(("W9", "E9")))
-    assert ours == [("E9101", "3389/tcp open from 0.0.0.0/0 (the whole internet) on Group: Remote Desktop - "
-                              "User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"),
+    assert ours == [("E9101", "3389/tcp open from 0.0.0.0/0 (the whole internet) on Group: 3389/tcp RDP (open "
+                              "by default in the Windows Server 2012 R2 to 2022 AMIs)"),
                     ("W9000", f"winportlint could not check this: Group: IpProtocol '{value[:SHOWN]}…' "
                               f"({len(value)} characters) is not a protocol")]

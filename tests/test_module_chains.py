@@ -50,7 +50,7 @@ def test_a_chain_at_the_limit_is_evaluated_and_its_message_names_the_first_and_l
     assert findings == [
         GOOD_FINDING,
         f"mods/m{MAX_MODULE_DEPTH}/main.tf:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) "
-        f"on {address}: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] "
+        f"on {address}: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) "
         f"[via module.m1 (root/main.tf:1); via module.m{MAX_MODULE_DEPTH} (mods/m{MAX_MODULE_DEPTH - 1}/main.tf:1), "
         f"{MAX_MODULE_DEPTH} calls deep]"]
 

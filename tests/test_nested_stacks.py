@@ -17,7 +17,7 @@ from winportlint import cache as result_cache
 from winportlint.cli import main
 
 CASES = Path(__file__).parent / "cases" / "WPL101"
-RDP = "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+RDP = "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)"
 CHILD = """Parameters:
   AdminCidr:
     Type: String

@@ -13,7 +13,6 @@ import pytest
 from conftest import lint
 from winportlint.catalog import CatalogRule
 from winportlint.cli import main
-from winportlint.exposure import service_ports_text
 from winportlint.model import Direction, PortRange, Severity
 
 CASES = Path(__file__).parent / "cases"
@@ -22,13 +21,17 @@ ALLOW_ALL_TF = CASES / "WPL602" / "bad" / "tf-allow-all"
 DENY_RDP_FIRST = CASES / "WPL602" / "bad" / "allow-all-deny-rdp-first.yaml"
 SCHEMA = Path(__file__).parent / "schemas" / "sarif-2.1.0.json"
 
-CRITICAL_TCP = "135/tcp, 139/tcp, 445/tcp, 3389/tcp, 5985-5986/tcp, 49152-65535/tcp, any tcp port (Remote Desktop)"
-HIGH_TCP = "554/tcp, 2177/tcp, 2869/tcp, 7680/tcp, 8554-8558/tcp, 9955/tcp, 10246-10247/tcp, 23554-23556/tcp"
-EVERY_PORT = ("135/tcp, 137-138/udp, 139/tcp, 445/tcp, 3389/tcp+udp, 5985-5986/tcp, 49152-65535/tcp, "
-              "any tcp port (Remote Desktop), 554/tcp, 2177/tcp+udp, 2869/tcp, 5000-5020/udp, 7680/tcp+udp, "
-              "8554-8558/tcp, 9955/tcp, 10246-10247/tcp, 23554-23556/tcp, any udp port (AllJoyn Router, Cast to Device)")
+CRITICAL_TCP = ("135/tcp RPC, 139/tcp NetBIOS, 445/tcp SMB, 3389/tcp RDP, 5985-5986/tcp WinRM, "
+                "49152-65535/tcp RPC dynamic, any tcp port RDP shadowing")
+HIGH_TCP = ("554,8554-8558/tcp RTSP, 2177/tcp qWave, 2869/tcp UPnP events, 7680/tcp Delivery Optimization, "
+            "9955/tcp AllJoyn, 10246/tcp Cast to Device HTTP, 10247/tcp DIAL, 23554-23556/tcp Cast to Device RTSP")
+EVERY_PORT = ("135/tcp RPC, 137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 3389/tcp+udp RDP, 5985-5986/tcp WinRM, "
+              "49152-65535/tcp RPC dynamic, any tcp port RDP shadowing, 554,8554-8558/tcp RTSP, 2177/tcp+udp qWave, "
+              "2869/tcp UPnP events, 5000-5020/udp RTP, 7680/tcp+udp Delivery Optimization, 9955/tcp and any udp "
+              "port AllJoyn, 10246/tcp Cast to Device HTTP, 10247/tcp DIAL, 23554-23556/tcp Cast to Device RTSP, "
+              "any udp port Cast to Device RTCP")
 # 1-65535 is not every port to the catalog: a rule on any port (a program's) needs 0-65535 or no range.
-EVERY_UDP = "137-138/udp, 3389/udp, 2177/udp, 5000-5020/udp, 7680/udp"
+EVERY_UDP = "137-138/udp NetBIOS, 3389/udp RDP, 2177/udp qWave, 5000-5020/udp RTP, 7680/udp Delivery Optimization"
 DEFAULT = "as the AWS default network ACL does: security groups alone decide who reaches"
 
 
@@ -72,7 +75,7 @@ def test_a_lower_numbered_deny_of_rdp_takes_it_out_of_the_allow_all_finding(fixt
     [(rule_id, severity, _, message)] = findings(fixture)  # and no WPL601
     assert (rule_id, severity) == ("WPL602", "info")
     assert message == (f"network ACL entry {resource} (rule 100) allows all traffic from 0.0.0.0/0 (the whole "
-                       f"internet), {DEFAULT} {EVERY_PORT.replace('3389/tcp+udp, ', '')}")
+                       f"internet), {DEFAULT} {EVERY_PORT.replace('3389/tcp+udp RDP, ', '')}")
 
 
 @pytest.mark.parametrize(("fixture", "resource", "ports"), [
@@ -92,7 +95,7 @@ def test_the_default_acl_never_fails_a_run_at_the_default_threshold(capsys):
     assert code == 1
     assert out.splitlines()[0] == (f"{ALLOW_ALL}:14:18: WPL602 info network ACL entry AllowAll (rule 100) allows all "
                                    f"traffic from 0.0.0.0/0 (the whole internet), {DEFAULT} {EVERY_PORT}")
-    assert out.splitlines()[-1] == "3 findings (3 info) in 1 file"
+    assert out.splitlines()[-2:] == ["3 findings (3 info) in 1 file", "see: winportlint explain WPL602"]
     assert run(capsys, "check", "--no-cache", "--severity", "info", "--ignore", "WPL602", str(ALLOW_ALL)) == \
         (0, "0 findings in 1 file\n")
 
@@ -124,19 +127,3 @@ def _rule(protocol: str, ports: tuple[PortRange, ...] | None, severity: Severity
     return CatalogRule(workload, f"{workload} {protocol} {ports}", Direction.INGRESS, protocol, ports, None, (), "x",
                        severity, "test", None)
 
-
-def test_service_ports_join_adjacent_ports_and_protocols_gravest_first():
-    rules = [
-        _rule("tcp", (PortRange(5986, 5986),), Severity.CRITICAL),
-        _rule("udp", (PortRange(7680, 7680),), Severity.HIGH),
-        _rule("tcp", (PortRange(5985, 5985),), Severity.CRITICAL),
-        _rule("tcp", (PortRange(3389, 3389),), Severity.CRITICAL),
-        _rule("udp", (PortRange(3389, 3389),), Severity.CRITICAL),
-        _rule("tcp", (PortRange(7680, 7680),), Severity.HIGH),
-        _rule("udp", None, Severity.HIGH, "Cast to Device"),
-        _rule("udp", None, Severity.HIGH, "AllJoyn Router"),
-        _rule("tcp", (PortRange(445, 445),), Severity.CRITICAL),
-        _rule("tcp", (PortRange(445, 445),), Severity.CRITICAL),  # a second rule on the same port
-    ]
-    assert service_ports_text(rules) == ("445/tcp, 3389/tcp+udp, 5985-5986/tcp, 7680/tcp+udp, "
-                                         "any udp port (Cast to Device, AllJoyn Router)")

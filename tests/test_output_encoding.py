@@ -36,8 +36,9 @@ RDP = """Resources:
         - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}
 """
 MESSAGE = ("3389/tcp open from 0.0.0.0/0 (the whole internet) on Rdp\\x1b[31m\\nX: "
-           "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+           "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)")
 SUMMARY = "1 finding (1 critical) in 2 files; 1 input error"
+HINT = "see: winportlint explain WPL101"
 ERROR = "invalid YAML: did not find expected node content"
 
 
@@ -69,7 +70,7 @@ def test_text_escapes_control_characters_and_what_the_console_cannot_encode(fold
     shown, broken = console(printable(TEMPLATE), encoding), console(printable(BROKEN), encoding)
     assert (code, err) == (2, "")
     assert out.decode(encoding).splitlines() == [f"{shown}:7:67: WPL101 critical {MESSAGE}",
-                                                 f"{broken}:5: error: {ERROR}", SUMMARY]
+                                                 f"{broken}:5: error: {ERROR}", SUMMARY, HINT]
     if encoding == "ascii":
         assert out.decode("ascii").startswith("r\\xe9seau \\u7aef\\x1b[2J\\n\\r\\u202e.yaml:7:67: WPL101 ")
     else:
@@ -105,20 +106,21 @@ def test_every_format_prints_the_whole_report(folder, encoding, fmt):
             f"::error file={console(printable(BROKEN), encoding)},line=5::{ERROR}", SUMMARY]
     elif fmt == "markdown":  # line breaks are spaces in a table cell
         assert text.splitlines()[6:] == [
-            "| critical | WPL101 | Rdp\\\\x1b\\[31m X | 3389/tcp | 0.0.0.0/0 | "
+            "| critical | WPL101 | Rdp\\\\x1b\\[31m X | 3389/tcp | 0.0.0.0/0 | 3389/tcp open from 0.0.0.0/0 (the whole "
+            "internet) on Rdp\\\\x1b\\[31m\\\\nX: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) | "
             + console("r\u00e9seau \u7aef\\\\x1b\\[2J  \\\\u202e.yaml:7:67 |", encoding),
             "", "### Input errors", "",
             console(f"- broken \\\\x1b\u00e9.yaml:5: {ERROR}", encoding)]
     else:
         assert text.splitlines() == [f"{console(printable(TEMPLATE), encoding)}:7:67: WPL101 critical {MESSAGE}",
-                                     f"{console(printable(BROKEN), encoding)}:5: error: {ERROR}", SUMMARY]
+                                     f"{console(printable(BROKEN), encoding)}:5: error: {ERROR}", SUMMARY, HINT]
 
 
 @pytest.mark.parametrize("fmt", ["json", "text"])
 def test_an_output_file_is_utf8_with_the_real_or_escaped_name(folder, fmt):
     code, out, err = winportlint(folder, "ascii", "--output", "report.out", "--output-format", fmt)
     assert (code, err) == (2, "")
-    assert out.decode("ascii").splitlines()[-1] == SUMMARY  # the console keeps the text format
+    assert out.decode("ascii").splitlines()[-2:] == [SUMMARY, HINT]  # the console keeps the text format
     written = (folder / "report.out").read_text(encoding="utf-8")
     if fmt == "json":
         assert json.loads(written)["findings"][0]["file"] == TEMPLATE

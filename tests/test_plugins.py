@@ -50,7 +50,7 @@ def test_broken_plugins_are_reported_and_skipped(tmp_path, monkeypatch, capsys):
     assert "WPL101" in {c.id for c in plugins.checks}
     code = main(["check", "tests/cases/WPL102/bad/smb-netbios.yaml"])
     out, err = capsys.readouterr()
-    assert code == 1 and out.endswith("3 findings (3 critical) in 1 file\n")
+    assert code == 1 and out.endswith("3 findings (3 critical) in 1 file\nsee: winportlint explain WPL102\n")
     assert err.splitlines() == [
         "winportlint: warning: plugin 'missing' (no_such_module_xyz) not loaded: No module named 'no_such_module_xyz'",
         "winportlint: warning: plugin 'raising': winportlint_checks failed: boom",
@@ -123,9 +123,10 @@ def test_a_check_that_raises_is_an_error_of_the_file_not_a_crash(tmp_path, monke
     code = main(["check", "tests/cases/WPL102/bad/smb-netbios.yaml"])
     lines = capsys.readouterr().out.splitlines()
     assert code == 2
-    assert lines[-2:] == [
+    assert lines[-3:] == [
         "tests/cases/WPL102/bad/smb-netbios.yaml: error: check FLAKY1 failed: KeyError: 'oops'",
         "3 findings (3 critical) in 1 file; 1 input error",
+        "see: winportlint explain WPL102",
     ]
 
 

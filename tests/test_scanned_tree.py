@@ -27,8 +27,8 @@ CALLS_LIB = 'module "lib" {\n  source = "../lib"\n}\n'
 OUTSIDE = ('main.tf:1: error: module "lib": source ../lib is outside the scanned folders and is not read '
            '(scan a folder that holds both, such as the repository)')
 LIB_FINDING = ("lib/main.tf:9:5: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-               "module.lib.aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 "
-               "to 2022] [value from var.cidr; via module.lib ({caller}:1)]")
+               "module.lib.aws_security_group.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 "
+               "to 2022 AMIs) [value from var.cidr; via module.lib ({caller}:1)]")
 
 
 def test_outside_a_repository_a_call_out_of_the_folder_named_is_an_error(tmp_path, capsys):
@@ -97,7 +97,7 @@ def test_symlinks_to_files_outside_the_repository_are_not_read(tmp_path, capsys,
     code, findings, errors = check_folder(tmp_path / "repo", capsys)  # none of them quotes the secret
     assert code == 2
     assert findings == ["good/main.tf:9:5: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-                        "aws_security_group.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] "
+                        "aws_security_group.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) "
                         "[value from var.cidr]"]
     assert errors == [
         "lib/main.tf: error: a symlink to a file outside the scanned folders; not read; its folder is not read",

@@ -7,7 +7,7 @@ import json
 
 from conftest import check_folder, write_files
 
-RDP = "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+RDP = "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)"
 SERVICE = """service: jump
 provider:
   name: aws
@@ -65,7 +65,7 @@ def test_a_service_with_inline_resources_and_a_file_fragment(tmp_path, capsys):
         # ${self:...} ports and an option's default; ${env:...} takes its default, never the machine's.
         f"serverless.yml:19:23: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Inline: {RDP}",
         unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
-                "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]"),
+                "5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)"),
     ]
 
 
@@ -87,7 +87,7 @@ def test_resources_as_one_mapping_in_json(tmp_path, capsys):
     column = text.index('"${self:custom.cidr}"') + 1
     assert (code, errors) == (1, [])
     assert findings == [f"serverless.json:1:{column}: WPL103 critical 5986/tcp open from ::/0 (the whole internet) on G: "
-                        "Windows Remote Management (HTTPS-In) [Windows Server 2012 to 2022]"]
+                        "5986/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)"]
 
 
 def test_cycles_nested_defaults_sub_text_and_files_outside(tmp_path, capsys):
@@ -131,7 +131,7 @@ def test_a_value_from_a_file_that_is_missing_is_unknown_not_an_error(tmp_path, c
     assert findings == [
         unknown("serverless.yml:19:23:", "3389/tcp", "Inline", "${file(./env.yml):cidr}", RDP),
         unknown("serverless.yml:23:23:", "5985/tcp", "Inline", "${ssm:/admin/cidr}",
-                "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]")]
+                "5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)")]
 
 
 def test_a_resources_fragment_that_is_missing_is_an_error(tmp_path, capsys):
@@ -167,7 +167,7 @@ def test_resources_and_a_resource_from_files_point_at_the_files(tmp_path, capsys
         f"a/res.yml:6:65: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on Sg: {RDP}",
         # the CIDR is the service's variable, written on this line: a's 0.0.0.0/0 (b's is 10.0.0.0/8)
         "a/res.yml:7:65: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Sg: "
-        "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]",
+        "5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)",
     ]
 
 

@@ -61,10 +61,11 @@ def test_inline_comment_on_the_rule_line(project, capsys):
     assert code == 1
     assert lines == [
         "t.yaml:15:19: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Bastion: "
-        "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]",
+        "5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)",
         "t.yaml:11:19: WPL101 suppressed (partner bastion, SEC-42; t.yaml:8) 3389/tcp open from 0.0.0.0/0 "
-        "(the whole internet) on Bastion: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]",
+        "(the whole internet) on Bastion: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)",
         "1 finding (1 critical) in 1 file; 1 suppressed",
+        "see: winportlint explain WPL103",
     ]
 
 
@@ -94,7 +95,7 @@ def test_malformed_comments_are_errors_and_do_not_suppress(project, capsys, comm
     code, lines, _ = run(capsys, "check", "t.yaml")
     assert code == 2
     assert f"t.yaml:8: error: {message}" in lines
-    assert lines[-1] == "2 findings (2 critical) in 1 file; 1 input error"
+    assert lines[-2:] == ["2 findings (2 critical) in 1 file; 1 input error", "see: winportlint explain WPL101 WPL103"]
 
 
 def test_a_comment_in_the_wrong_place_is_unused(project, capsys):
@@ -104,7 +105,7 @@ def test_a_comment_in_the_wrong_place_is_unused(project, capsys):
     code, lines, _ = run(capsys, "check", "t.yaml", "--report-unused-ignores")
     assert code == 2
     assert "t.yaml:6: error: unused suppression: ignore[WPL101] matches no finding" in lines
-    assert lines[-1] == "2 findings (2 critical) in 1 file; 1 input error"
+    assert lines[-2:] == ["2 findings (2 critical) in 1 file; 1 input error", "see: winportlint explain WPL101 WPL103"]
 
 
 def test_metadata_suppression_in_a_json_template(project, capsys):
@@ -142,7 +143,7 @@ reason = "partner RDP through the bastion, SEC-42"
     assert lines[-1] == "0 findings in 1 file; 1 suppressed"
     assert "(partner RDP through the bastion, SEC-42; pyproject.toml [tool.winportlint] allow[0])" in lines[0]
     code, lines, _ = run(capsys, "check", ".", "--ignore", "WPL2")  # a flag wins over the file
-    assert code == 1 and lines[-1] == "1 finding (1 critical) in 1 file; 1 suppressed"
+    assert code == 1 and lines[-2:] == ["1 finding (1 critical) in 1 file; 1 suppressed", "see: winportlint explain WPL103"]
 
 
 def test_inline_suppressions_can_be_forbidden(project, capsys):
@@ -151,12 +152,12 @@ def test_inline_suppressions_can_be_forbidden(project, capsys):
     code, lines, _ = run(capsys, "check", "t.yaml")
     assert code == 2
     assert "t.yaml:8: error: inline suppressions are disabled by the configuration" in lines
-    assert lines[-1] == "2 findings (2 critical) in 1 file; 1 input error"
+    assert lines[-2:] == ["2 findings (2 critical) in 1 file; 1 input error", "see: winportlint explain WPL101 WPL103"]
 
 
 @pytest.mark.parametrize("text, message", [
-    ("colour = 1\n", ".winportlint.toml: unknown key colour (known: allow, catalog, exclude, fail_on_empty, "
-                     "ignore, inline_ignores, os, select, severity, var_files)"),
+    ("colour = 1\n", ".winportlint.toml: unknown key colour (known: allow, catalog, exclude, ignore, "
+                     "inline_ignores, os, select, severity, var_files)"),
     ("severity = 'loud'\n", ".winportlint.toml: severity must be one of info, low, medium, high, critical, not 'loud'"),
     ("[[allow]]\nresource = 'X'\nports = '3389'\n", ".winportlint.toml: allow[0] (X) needs a reason"),
     ("[[allow]]\nresource = 'X'\nports = '70000'\nreason = 'r'\n",
@@ -184,14 +185,14 @@ def test_baseline_survives_moved_lines_but_not_new_ports(project, capsys):
                                                   "FromPort: 5985\n          ToPort: 5986"))
     code, lines, _ = run(capsys, "check", "t.yaml", "--baseline", "baseline.json")
     assert code == 1
-    assert lines[-1] == "1 finding (1 critical) in 1 file; 1 in the baseline"
+    assert lines[-2:] == ["1 finding (1 critical) in 1 file; 1 in the baseline", "see: winportlint explain WPL103"]
     assert "5985-5986/tcp" in lines[0]
 
 
 def test_output_format_writes_a_second_format(project, capsys):
     _template(project / "t.yaml")
     code, lines, _ = run(capsys, "check", "t.yaml", "--output", "r.sarif", "--output-format", "sarif")
-    assert code == 1 and lines[-1] == "2 findings (2 critical) in 1 file"
+    assert code == 1 and lines[-2:] == ["2 findings (2 critical) in 1 file", "see: winportlint explain WPL101 WPL103"]
     assert json.loads((project / "r.sarif").read_text())["version"] == "2.1.0"
 
 
@@ -199,7 +200,7 @@ def test_output_format_writes_a_second_format(project, capsys):
 
 #: The finding of RDP_YAML's first rule, and of a group ``Sg`` or ``aws_security_group.a`` with one RDP rule.
 RDP_FINDING = ("WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on {}: "
-               "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]")
+               "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)")
 SUPPRESSION = "# winportlint: ignore[WPL101] partner bastion"
 
 
@@ -250,7 +251,7 @@ def test_a_suppression_in_a_string_is_no_suppression(project, capsys, name, text
     target = name if "/" not in name else name.split("/")[0]
     code, lines, _ = run(capsys, "check", "--no-cache", "--report-unused-ignores", target)
     assert (code, lines) == (1, [f"{name}:{position}: {RDP_FINDING.format(resource)}",
-                                 "1 finding (1 critical) in 1 file"])
+                                 "1 finding (1 critical) in 1 file", "see: winportlint explain WPL101"])
 
 
 #: Text that looks like a malformed suppression, where no finding is: in a string, it is no error.
@@ -270,7 +271,7 @@ def test_block_plain_and_heredoc_text_is_no_comment(project, capsys, name, text)
     (project / name).write_text(text)
     code, lines, _ = run(capsys, "check", "--no-cache", "--report-unused-ignores", name.split("/")[0])
     assert code == 1
-    assert lines[-1] == "1 finding (1 critical) in 1 file"
+    assert lines[-2:] == ["1 finding (1 critical) in 1 file", "see: winportlint explain WPL101"]
 
 
 REAL_COMMENTS = [
@@ -331,7 +332,7 @@ def test_cached_results_get_the_same_suppressions(project, capsys):
     first = run(capsys, "check", ".")
     assert first == run(capsys, "check", ".")
     assert first[:2] == (1, [f"minified.json:1:218: {RDP_FINDING.format('Sg')}",
-                             "1 finding (1 critical) in 2 files; 1 suppressed"])
+                             "1 finding (1 critical) in 2 files; 1 suppressed", "see: winportlint explain WPL101"])
 
 
 def test_an_unused_comment_is_reported_and_a_string_is_not(project, capsys):
@@ -340,7 +341,7 @@ def test_an_unused_comment_is_reported_and_a_string_is_not(project, capsys):
     code, lines, _ = run(capsys, "check", "--no-cache", "--report-unused-ignores", "t.yaml")
     assert (code, lines) == (2, [f"t.yaml:10:19: {RDP_FINDING.format('Sg')}",
                                  "t.yaml:5: error: unused suppression: ignore[WPL103] matches no finding",
-                                 "1 finding (1 critical) in 1 file; 1 input error"])
+                                 "1 finding (1 critical) in 1 file; 1 input error", "see: winportlint explain WPL101"])
 
 
 # --- which ids a suppression may name ---------------------------------------------------------
@@ -355,7 +356,8 @@ def test_an_id_that_is_no_check_id_or_family_prefix_is_an_error(project, capsys,
     code, lines, _ = run(capsys, "check", "--no-cache", "t.yaml")
     bad = ", ".join(i.strip().upper() for i in ids.split(",") if i.strip().upper() != "WPL101")
     assert (code, lines[2:]) == (2, [f"t.yaml:3: error: suppression names unknown check id {bad}: {ACCEPTED}",
-                                     "2 findings (2 critical) in 1 file; 1 input error"])
+                                     "2 findings (2 critical) in 1 file; 1 input error",
+                                     "see: winportlint explain WPL101 WPL103"])
 
 
 @pytest.mark.parametrize("ids, code, summary", [
@@ -367,8 +369,9 @@ def test_an_id_that_is_no_check_id_or_family_prefix_is_an_error(project, capsys,
 def test_ids_and_family_prefixes_in_any_case(project, capsys, ids, code, summary):
     _template(project / "t.yaml", resource_comment=f"  # winportlint: ignore[{ids}] behind the VPN")
     winrm = ("t.yaml:15:19: WPL103 critical 5985/tcp open from 0.0.0.0/0 (the whole internet) on Bastion: "
-             "Windows Remote Management (HTTP-In) [Windows Server 2012 to 2022]")
-    assert run(capsys, "check", "--no-cache", "t.yaml")[:2] == (code, [*([] if code == 0 else [winrm]), summary])
+             "5985/tcp WinRM (open by default in the Windows Server 2012 to 2022 AMIs)")
+    lines = [summary] if code == 0 else [winrm, summary, "see: winportlint explain WPL103"]
+    assert run(capsys, "check", "--no-cache", "t.yaml")[:2] == (code, lines)
 
 
 def _metadata_template(ids: str) -> str:
@@ -382,10 +385,11 @@ def test_a_metadata_ignore_of_no_check_id_is_an_error(project, capsys):
     (project / "t.yaml").write_text(_metadata_template("W"))
     code, lines, _ = run(capsys, "check", "--no-cache", "t.yaml")
     assert (code, lines[2:]) == (2, [f"t.yaml:8: error: Metadata ignore names unknown check id W: {ACCEPTED}",
-                                     "2 findings (2 critical) in 1 file; 1 input error"])
+                                     "2 findings (2 critical) in 1 file; 1 input error",
+                                     "see: winportlint explain WPL101 WPL103"])
     (project / "t.yaml").write_text(_metadata_template("[wpl103]"))
     code, lines, _ = run(capsys, "check", "--no-cache", "t.yaml")
-    assert (code, lines[-1]) == (1, "1 finding (1 critical) in 1 file; 1 suppressed")
+    assert (code, lines[-2:]) == (1, ["1 finding (1 critical) in 1 file; 1 suppressed", "see: winportlint explain WPL101"])
 
 
 def test_metadata_ignores_can_be_forbidden(project, capsys):
@@ -393,7 +397,8 @@ def test_metadata_ignores_can_be_forbidden(project, capsys):
     (project / ".winportlint.toml").write_text("inline_ignores = false\n")
     code, lines, _ = run(capsys, "check", "--no-cache", "t.yaml")
     assert (code, lines[2:]) == (2, ["t.yaml:8: error: Metadata suppressions are disabled by the configuration",
-                                     "2 findings (2 critical) in 1 file; 1 input error"])
+                                     "2 findings (2 critical) in 1 file; 1 input error",
+                                     "see: winportlint explain WPL101 WPL103"])
 
 
 @pytest.mark.parametrize("rule", ["W", "WPL", "WPL8", "*"])

@@ -90,7 +90,7 @@ def test_bad_modules_are_errors_with_file_and_line_and_the_rest_is_checked(tmp_p
     assert code == 2
     assert lines == [
         "good/main.tf:8:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-        "aws_security_group_rule.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] "
+        "aws_security_group_rule.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) "
         "[value from var.admin_cidr]",
         "cycle/m/main.tf:1: error: module \"back\": module cycle (cycle -> cycle/m -> cycle)",
         "cycle/main.tf:1: error: module \"m\": module cycle (cycle/m -> cycle -> cycle/m)",
@@ -98,6 +98,7 @@ def test_bad_modules_are_errors_with_file_and_line_and_the_rest_is_checked(tmp_p
         "plan/plan.json:1: error: invalid plan JSON: Expecting value",
         "syntax/main.tf:3: error: invalid HCL: no value after '='; the module is read without this file",
         "1 finding (1 critical) in 6 files; 5 input errors",
+        "see: winportlint explain WPL101",
     ]
 
 
@@ -282,12 +283,12 @@ def test_wpl001_names_the_unknown_type_or_port_not_the_literal_world_source(tmp_
     assert (code, errors) == (1, [])
     assert findings[0] == (
         "main.tf:9:24: WPL001 info 3389/tcp on aws_security_group_rule.either may be open to the internet: type "
-        "unknown (var.kind has no known value); from 0.0.0.0/0 (the whole internet) this opens Remote Desktop - "
-        "User Mode (TCP-In) [Windows Server 2012 R2 to 2022] [value from var.kind]")
+        "unknown (var.kind has no known value); from 0.0.0.0/0 (the whole internet) this opens 3389/tcp RDP (open "
+        "by default in the Windows Server 2012 R2 to 2022 AMIs) [value from var.kind]")
     assert findings[1].startswith(
         "main.tf:17:24: WPL001 info aws_security_group_rule.port is open to 0.0.0.0/0 (the whole internet) on a "
-        "port not known before deployment: var.port has no known value; if it is 138/udp, 137/udp, 139/tcp or one "
-        "of 20 more this opens ")
+        "port not known before deployment: var.port has no known value; it may be 135/tcp RPC, 137-138/udp and "
+        "139/tcp NetBIOS, 445/tcp SMB, ")
     assert len(findings) == 2  # a source group id is never a CIDR, known or not
 
 
@@ -354,6 +355,6 @@ resource "aws_security_group_rule" "admin" {
     assert (code, errors) == (1, [])
     assert findings == [
         "main.tf:18:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-        "aws_security_group_rule.admin[1]: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] "
+        "aws_security_group_rule.admin[1]: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) "
         "[value from var.rules; count.index from element 1 of var.rules (the count is known only at apply)]",
     ]

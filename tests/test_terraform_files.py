@@ -42,8 +42,8 @@ resource "aws_instance" "linux" {
 }
 """
 FINDING = ("{file}:15:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
-           'aws_vpc_security_group_ingress_rule.rdp["0.0.0.0/0"]: Remote Desktop - User Mode (TCP-In) '
-           "[Windows Server 2012 R2 to 2022] [value from var.admin_cidrs{extra}]")
+           'aws_vpc_security_group_ingress_rule.rdp["0.0.0.0/0"]: 3389/tcp RDP (open by default in the '
+           "Windows Server 2012 R2 to 2022 AMIs) [value from var.admin_cidrs{extra}]")
 WITHOUT = "the module is read without this file"
 
 
@@ -62,6 +62,7 @@ def test_a_jinja_templated_sibling_is_an_error_and_the_world_open_rule_beside_it
         FINDING.format(file="win/network.tf", extra="; values from the module read without win/linux.tf (invalid)"),
         f"win/linux.tf:3: error: invalid HCL: unexpected '{{% if public %}}'; {WITHOUT}",
         "1 finding (1 critical) in 2 files; 1 input error",
+        "see: winportlint explain WPL101",
     ]
 
 
@@ -76,6 +77,7 @@ def test_two_broken_files_in_one_folder_are_two_errors(tmp_path, capsys, monkeyp
         f"win/a.tf:3: error: invalid HCL: unexpected '{{% if public %}}'; {WITHOUT}",
         f"win/b.tf:2: error: invalid HCL: no value after '='; {WITHOUT}",
         "1 finding (1 critical) in 3 files; 2 input errors",
+        "see: winportlint explain WPL101",
     ]
 
 
@@ -94,6 +96,7 @@ def test_bare_map_entries_outside_any_block_are_errors_wherever_they_are(tmp_pat
         "win/amis.tf:1: error: invalid Terraform: argument 'us-east-1' outside any block (only blocks are "
         f"taken at the top level of a file); {WITHOUT}",
         "1 finding (1 critical) in 4 files; 3 input errors",
+        "see: winportlint explain WPL101",
     ]
 
 
@@ -108,6 +111,7 @@ def test_an_invalid_json_file_is_an_error_and_its_module_is_still_read(tmp_path,
         f"win/extra.tf.json:2: error: invalid JSON: Expecting value; {WITHOUT}",
         f"win/list.tf.json:1: error: invalid Terraform JSON: the top level must be an object; {WITHOUT}",
         "1 finding (1 critical) in 3 files; 2 input errors",
+        "see: winportlint explain WPL101",
     ]
 
 
@@ -120,14 +124,15 @@ def test_a_broken_file_of_a_called_module_is_an_error_and_the_call_is_still_read
     assert lines[0].endswith("[value from var.admin_cidrs; via module.win (root/main.tf:1); values from the module "
                              "read without root/win/linux.tf (invalid)]")
     assert lines[1:] == [f"root/win/linux.tf:3: error: invalid HCL: unexpected '{{% if public %}}'; {WITHOUT}",
-                         "1 finding (1 critical) in 3 files; 1 input error"]
+                         "1 finding (1 critical) in 3 files; 1 input error", "see: winportlint explain WPL101"]
 
 
 def test_a_valid_folder_is_read_as_before(tmp_path, capsys, monkeypatch):
     write_files(tmp_path, {"win/network.tf": NETWORK, "win/linux.tf": JINJA.replace("{% if public %}\n", "")
                            .replace("{% endif %}\n", "")})
     code, lines = check(tmp_path, capsys, monkeypatch)
-    assert (code, lines) == (1, [FINDING.format(file="win/network.tf", extra=""), "1 finding (1 critical) in 2 files"])
+    assert (code, lines) == (1, [FINDING.format(file="win/network.tf", extra=""), "1 finding (1 critical) in 2 files",
+                                 "see: winportlint explain WPL101"])
 
 
 def test_a_fix_of_the_broken_file_is_seen_by_a_cached_run(tmp_path, capsys, monkeypatch):
@@ -138,7 +143,8 @@ def test_a_fix_of_the_broken_file_is_seen_by_a_cached_run(tmp_path, capsys, monk
     (tmp_path / "win" / "linux.tf").write_text('resource "aws_eip" "ip" {}\n')
     assert main(["check", "win"]) == 1
     assert capsys.readouterr().out.splitlines() == [FINDING.format(file="win/network.tf", extra=""),
-                                                    "1 finding (1 critical) in 2 files"]
+                                                    "1 finding (1 critical) in 2 files",
+                                                    "see: winportlint explain WPL101"]
 
 
 def test_a_tofu_file_added_beside_a_tf_file_is_seen_by_a_cached_run(tmp_path, capsys, monkeypatch):
@@ -152,7 +158,8 @@ def test_a_tofu_file_added_beside_a_tf_file_is_seen_by_a_cached_run(tmp_path, ca
 def test_a_tofu_module_is_read(tmp_path, capsys, monkeypatch):
     write_files(tmp_path, {"win/main.tofu": NETWORK})
     code, lines = check(tmp_path, capsys, monkeypatch)
-    assert (code, lines) == (1, [FINDING.format(file="win/main.tofu", extra=""), "1 finding (1 critical) in 1 file"])
+    assert (code, lines) == (1, [FINDING.format(file="win/main.tofu", extra=""), "1 finding (1 critical) in 1 file",
+                                 "see: winportlint explain WPL101"])
 
 
 @pytest.mark.parametrize("json_syntax", [False, True])
@@ -173,7 +180,7 @@ def test_a_tofu_file_replaces_the_tf_file_of_its_name(tmp_path, capsys, monkeypa
     write_files(tmp_path, {f"b/{tf}": closed_rule, f"b/{tofu}": open_rule})
     code, lines = check(tmp_path, capsys, monkeypatch)
     assert code == 1
-    assert len(lines) == 2 and lines[1] == "1 finding (1 critical) in 5 files"
+    assert len(lines) == 3 and lines[1:] == ["1 finding (1 critical) in 5 files", "see: winportlint explain WPL101"]
     assert re.match(rf"b/{re.escape(tofu)}:\d+:\d+: WPL101 critical 3389/tcp open from 0\.0\.0\.0/0", lines[0]), lines
 
 

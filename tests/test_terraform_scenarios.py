@@ -9,7 +9,7 @@ from conftest import check_folder, write_files
 from winportlint.cli import main
 from winportlint.plugins.terraform.scenarios import scenario_files
 
-RDP = "Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022]"
+RDP = "3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)"
 ROOT = """variable "admin_cidr" {
   type    = string
   default = "10.0.0.0/8"

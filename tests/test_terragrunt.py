@@ -31,7 +31,7 @@ resource "aws_security_group_rule" "rdp" {
 }
 """
 RDP_LINE = "modules/rdp/main.tf:11:3: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on " \
-           "aws_security_group_rule.rdp: Remote Desktop - User Mode (TCP-In) [Windows Server 2012 R2 to 2022] " \
+           "aws_security_group_rule.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs) " \
            "[value from var.admin_cidr; variables from inputs of {unit}/terragrunt.hcl; via {unit}/terragrunt.hcl]"
 
 
@@ -218,10 +218,11 @@ def test_a_remote_source_is_read_from_the_terragrunt_cache_only(tmp_path, capsys
     assert findings == [
         "live/app/terragrunt.hcl:6:17: WPL001 info inputs.admin_cidr may be open to the internet on a port not known "
         f"before deployment: input admin_cidr is 0.0.0.0/0, passed to {source}, which is not downloaded (run "
-        "terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, 139/tcp "
-        "or one of 20 more this opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 R2], File "
-        "and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing (NB-Session-In) "
-        "[Windows Server 2012, 2012 R2], and 26 more catalog rules [via live/app/terragrunt.hcl]"]
+        "terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0, this may open "
+        "135/tcp RPC, 137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 49152-65535/tcp RPC dynamic (open by default "
+        "in the Windows Server 2012 and 2012 R2 AMIs), 3389/tcp+udp RDP, any tcp port RDP shadowing (open by "
+        "default in the Windows Server 2012 R2 to 2022 AMIs), 5985-5986/tcp WinRM (open by default in the Windows "
+        "Server 2012 to 2022 AMIs), and 10 more services [via live/app/terragrunt.hcl]"]
     assert check_folder(tmp_path, capsys) == (0, [], [])  # at the default severity: nothing known is open
     write_files(tmp_path, {"live/app/.terragrunt-cache/h1/h2/rdp/main.tf": RDP_MODULE})
     code, findings, errors = check_folder(tmp_path, capsys)
@@ -245,10 +246,11 @@ def test_a_finding_at_a_terragrunt_hcl_is_suppressed_by_a_comment_there(tmp_path
     assert check_folder(tmp_path, capsys, "--severity", "info") == (1, [
         "live/other/terragrunt.hcl:7:11: WPL001 info inputs.cidr may be open to the internet on a port not known "
         "before deployment: input cidr is ::/0, passed to git::https://example.com/m.git, which is not downloaded "
-        "(run terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0 and the port is 138/udp, 137/udp, "
-        "139/tcp or one of 20 more this opens File and Printer Sharing (NB-Datagram-In) [Windows Server 2012, 2012 "
-        "R2], File and Printer Sharing (NB-Name-In) [Windows Server 2012, 2012 R2], File and Printer Sharing "
-        "(NB-Session-In) [Windows Server 2012, 2012 R2], and 26 more catalog rules [via live/other/terragrunt.hcl]"], [])
+        "(run terragrunt init to read it); if the source is 0.0.0.0/0 or ::/0, this may open "
+        "135/tcp RPC, 137-138/udp and 139/tcp NetBIOS, 445/tcp SMB, 49152-65535/tcp RPC dynamic (open by default "
+        "in the Windows Server 2012 and 2012 R2 AMIs), 3389/tcp+udp RDP, any tcp port RDP shadowing (open by "
+        "default in the Windows Server 2012 R2 to 2022 AMIs), 5985-5986/tcp WinRM (open by default in the Windows "
+        "Server 2012 to 2022 AMIs), and 10 more services [via live/other/terragrunt.hcl]"], [])
 
 
 def test_world_cidrs_for_egress_passed_to_a_remote_module_are_not_reported(tmp_path, capsys):
@@ -263,7 +265,7 @@ def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys)
         inputs='name                = "rdp"\n  ingress_cidr_blocks = ["10.0.0.0/8", "0.0.0.0/0"]')})
     code, findings, errors = check_folder(tmp_path, capsys)
     assert (code, errors) == (1, [])
-    assert [line.split(": Remote")[0] for line in findings] == [
+    assert [line.split(": 3389/")[0] for line in findings] == [
         f"live/rdp/terragrunt.hcl:7:41: WPL101 critical 3389/{protocol} open from 0.0.0.0/0 (the whole internet) on "
         "terraform-aws-modules/security-group/aws//modules/rdp" for protocol in ("tcp", "udp")]
     assert findings[0].endswith("[via terraform-aws-modules/security-group/aws//modules/rdp (rules from its inputs); "
@@ -274,7 +276,7 @@ def test_a_known_registry_module_is_read_from_the_units_inputs(tmp_path, capsys)
         inputs='egress_cidr_blocks  = ["0.0.0.0/0"]\n  ingress_rules       = ["rdp-tcp"]\n'
                '  ingress_cidr_blocks = ["0.0.0.0/0"]\n  tags                = { range = "0.0.0.0/0" }')})
     code, findings, errors = check_folder(tmp_path, capsys)
-    assert [line.split(": Remote")[0] for line in findings] == [
+    assert [line.split(": 3389/")[0] for line in findings] == [
         "live/rdp/terragrunt.hcl:8:27: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
         "terraform-aws-modules/security-group/aws"]  # the CIDR of the input the rule takes
 
@@ -324,7 +326,7 @@ def test_an_included_fifo_is_an_error_and_never_blocks(tmp_path):
     assert (done.returncode, done.stdout.splitlines()) == (2, [
         RDP_LINE.format(unit="live/app"),
         "live/pipe.hcl: error: not a regular file (a FIFO, socket or device); the unit is not read",
-        "1 finding (1 critical) in 3 files; 1 input error"])
+        "1 finding (1 critical) in 3 files; 1 input error", "see: winportlint explain WPL101"])
 
 
 def test_an_invalid_terragrunt_hcl_is_an_error_at_its_line_and_other_units_are_checked(tmp_path, capsys):

@@ -1,6 +1,7 @@
-"""GitHub Actions workflow commands (``--format github``): one annotation per finding.
+"""GitHub Actions workflow commands (``--format github``): one annotation per entry.
 
-Each finding becomes ``::error file=F,line=L,col=C,title=ID severity::message``
+Each entry (the findings of one rule, :func:`winportlint.report.entries`) becomes
+``::error file=F,line=L,col=C,title=IDS severity::message`` (``IDS`` as ``WPL101,WPL102``)
 (``error`` for critical and high, ``warning`` for medium and low, ``notice``
 for info), which GitHub shows on the pull request's diff; each input error
 becomes ``::error file=F,line=L::message`` and each plugin warning
@@ -50,15 +51,17 @@ class GithubReporter:
     name = "github"
 
     def render(self, report) -> str:
+        from winportlint.report import entries
+
         from .text import summary
 
         lines = []
-        for finding in report.findings:
-            location = finding.location
-            severity = str(getattr(finding.severity, "value", finding.severity))
+        for entry in entries(report.findings):
+            location = entry.location
+            severity = entry.severity.value
             properties = _place(location.file, location.line, location.column)
-            properties.append(("title", f"{finding.rule_id} {severity}"))
-            lines.append(command(COMMANDS[severity], properties, finding.message))
+            properties.append(("title", f"{','.join(entry.rule_ids)} {severity}"))
+            lines.append(command(COMMANDS[severity], properties, entry.message))
         for error in report.errors:
             lines.append(command("error", _place(error.file, error.line), error.message))
         for warning in report.warnings:

@@ -1,7 +1,8 @@
 """A Markdown summary (``--format markdown``) for a GitHub job summary or a pull request comment.
 
-A heading, the text reporter's summary line, then a table of findings
-(at most :data:`MAX_ROWS`, then an "and N more" line) or "No findings.", and
+A heading, the text reporter's summary line, then a table with a row per entry
+(the findings of one rule, :func:`winportlint.report.entries`; at most
+:data:`MAX_ROWS`, then an "and N more findings" line) or "No findings.", and
 a list of input errors when there are any. Every value from a template is
 escaped, so that a ``|`` cannot split a cell and markup cannot inject links
 or HTML.
@@ -11,7 +12,7 @@ from __future__ import annotations
 
 MAX_ROWS = 100
 HEADING = "## winportlint"
-COLUMNS = ("Severity", "Rule", "Resource", "Ports", "Source", "Location")
+COLUMNS = ("Severity", "Rule", "Resource", "Ports", "Source", "Message", "Location")
 #: Characters that a backslash makes literal (all ASCII punctuation may be escaped in CommonMark).
 _SPECIAL = set("\\`*_[]<>|~&#")
 
@@ -45,6 +46,7 @@ class MarkdownReporter:
 
     def render(self, report) -> str:
         from winportlint.exposure import ports_text
+        from winportlint.report import entries
 
         from .text import summary
 
@@ -52,20 +54,22 @@ class MarkdownReporter:
         if report.findings:
             lines.append("| " + " | ".join(COLUMNS) + " |")
             lines.append("|" + " --- |" * len(COLUMNS))
-            for finding in report.findings[:MAX_ROWS]:
-                permission = finding.permission
-                location = finding.location
+            rows = entries(report.findings)
+            for entry in rows[:MAX_ROWS]:
+                permission = entry.findings[0].permission
+                location = entry.location
                 cells = (
-                    str(getattr(finding.severity, "value", finding.severity)),
-                    finding.rule_id,
+                    entry.severity.value,
+                    ", ".join(entry.rule_ids),
                     permission.resource,
                     ports_text(permission),
                     permission.peer.text,
+                    entry.message,
                     f"{location.file}:{location.line}:{location.column}",
                 )
                 lines.append("| " + " | ".join(escape(cell) for cell in cells) + " |")
-            if len(report.findings) > MAX_ROWS:
-                lines.extend(["", _more(len(report.findings) - MAX_ROWS, "finding")])
+            if len(rows) > MAX_ROWS:
+                lines.extend(["", _more(sum(len(entry.findings) for entry in rows[MAX_ROWS:]), "finding")])
         else:
             lines.append("No findings.")
         if report.errors:

@@ -1,13 +1,16 @@
 """``path:line:col: ID severity message`` lines and a summary, like compilers print.
 
-One finding is one line: file names are printed with what is not printable
-escaped (messages are so already, see :class:`winportlint.report.Report`).
+One entry is one line: the findings of one rule (:func:`winportlint.report.entries`),
+``WPL101,WPL102 critical`` with the ports they open. File names are printed with what is
+not printable escaped (messages are so already, see :class:`winportlint.report.Report`).
+The last line names the ``winportlint explain`` command of the checks printed.
 """
 
 from __future__ import annotations
 
 from winportlint.excerpt import printable
 from winportlint.model import Severity
+from winportlint.report import entries
 
 _COLORS = {
     Severity.CRITICAL: "\033[1;31m", Severity.HIGH: "\033[31m", Severity.MEDIUM: "\033[33m",
@@ -21,13 +24,13 @@ class TextReporter:
 
     def render(self, report) -> str:
         lines = []
-        for finding in report.findings:
-            location = finding.location
-            severity = finding.severity.value
+        for entry in entries(report.findings):
+            location = entry.location
+            severity = entry.severity.value
             if report.color:
-                severity = f"{_COLORS[finding.severity]}{severity}{_RESET}"
-            lines.append(f"{printable(location.file)}:{location.line}:{location.column}: {finding.rule_id} {severity} "
-                         f"{finding.message}")
+                severity = f"{_COLORS[entry.severity]}{severity}{_RESET}"
+            lines.append(f"{printable(location.file)}:{location.line}:{location.column}: {','.join(entry.rule_ids)} "
+                         f"{severity} {entry.message}")
         if report.show_suppressed:
             for item in report.suppressed:
                 location = item.finding.location
@@ -38,7 +41,14 @@ class TextReporter:
             place = f"{printable(error.file)}:{error.line}" if error.line else printable(error.file)
             lines.append(f"{place}: error: {error.message}")
         lines.append(summary(report))
+        if report.findings:
+            lines.append(explain_hint(report))
         return "\n".join(lines) + "\n"
+
+
+def explain_hint(report) -> str:
+    """``see: winportlint explain WPL101 WPL102``: where each printed check says how to fix it."""
+    return "see: winportlint explain " + " ".join(sorted({finding.rule_id for finding in report.findings}))
 
 
 def summary(report) -> str:
