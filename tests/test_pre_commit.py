@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -31,7 +32,10 @@ resource "aws_security_group_rule" "smb" {
 }
 """
 
-pytestmark = pytest.mark.skipif(shutil.which("pre-commit") is None and not os.environ.get("CI"),
+#: The test environment's pre-commit, also where it is not activated (`.venv/bin/python -m pytest`).
+PRE_COMMIT = shutil.which("pre-commit", path=str(Path(sys.executable).parent)) or shutil.which("pre-commit") \
+    or "pre-commit"
+pytestmark = pytest.mark.skipif(shutil.which(PRE_COMMIT) is None and not os.environ.get("CI"),
                                 reason="pre-commit is not installed (pip install -e '.[test]')")
 
 
@@ -53,7 +57,7 @@ def work(tmp_path_factory):
 
 def try_repo(work, hook: str, *files: str) -> subprocess.CompletedProcess:
     project, environment = work
-    return subprocess.run(["pre-commit", "try-repo", str(REPO), hook, "--files", *files], cwd=project,
+    return subprocess.run([PRE_COMMIT, "try-repo", str(REPO), hook, "--files", *files], cwd=project,
                           env=environment, capture_output=True, text=True, timeout=900)
 
 
@@ -125,7 +129,7 @@ def pasted(work, published, config: str) -> subprocess.CompletedProcess:
     (project / "package.json").write_text('{"name": "app", "version": "1.0.0"}\n')
     (project / ".pre-commit-config.yaml").write_text(config)
     subprocess.run(["git", "add", "."], cwd=project, check=True, env=environment)
-    return subprocess.run(["pre-commit", "run", "--all-files"], cwd=project, env=environment, capture_output=True,
+    return subprocess.run([PRE_COMMIT, "run", "--all-files"], cwd=project, env=environment, capture_output=True,
                           text=True, timeout=900)
 
 
