@@ -94,6 +94,28 @@ class CloudFormationFormat:
         return yaml_comments(text)
 
 
+def is_template_file(path: str, data: bytes) -> bool:
+    """Whether a file is a CloudFormation template (any document a mapping with a ``Resources``
+    mapping), read as ``parse`` reads it. Text that is no YAML or JSON counts when it names
+    ``Resources``, so a broken template still reaches a linter that reports why."""
+    from winportlint.nodes import LoadError, load
+    from winportlint.textfile import NotText, decode
+
+    from .extract import is_template
+    from .intrinsics import SHORT_TAGS
+
+    if b"Resources" not in data and not _may_hide_marker(data):
+        return False
+    try:
+        text = decode(data)
+        documents = load(text, _json_syntax(path, text), SHORT_TAGS)
+    except NotText:
+        return False
+    except LoadError:
+        return "Resources" in text
+    return any(is_template(document) for document in documents)
+
+
 def _read_template(path: str, document, result: FileResult, arguments=None, may_loop: bool = True) -> None:
     """The permissions, targets and errors of one template (written in ``path``) into ``result``;
     ``arguments`` are the values a parent stack passes for its parameters; ``may_loop``: the

