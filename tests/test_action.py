@@ -43,6 +43,26 @@ def run_step(step: dict, inputs: dict[str, str], workspace: Path, github: dict[s
                           timeout=300)
 
 
+def recorder(path: Path, calls: Path, report: str = "", exit_code: int = 0, reads: bool = False) -> None:
+    """A stand-in for git, winportlint or reviewdog: appends its name, its arguments and what it
+    read on standard input (when it ``reads``) to ``calls`` as a JSON line, writes ``report`` to the
+    file after ``--output``, and exits ``exit_code``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(f"#!{sys.executable}\nimport json, sys\n"
+                    f"read = sys.stdin.read() if {reads!r} else ''\n"
+                    f"with open({str(calls)!r}, 'a') as f:\n"
+                    f"    f.write(json.dumps([{path.name!r}, sys.argv[1:], read]) + '\\n')\n"
+                    f"if {bool(report)!r} and '--output' in sys.argv:\n"
+                    f"    with open(sys.argv[sys.argv.index('--output') + 1], 'w') as f:\n"
+                    f"        f.write({report!r})\n"
+                    f"sys.exit({exit_code})\n")
+    path.chmod(0o755)
+
+
+def calls_made(calls: Path) -> list:
+    return [json.loads(line) for line in calls.read_text().splitlines()]
+
+
 @pytest.fixture
 def runner(tmp_path):
     """A workspace holding the examples, and the files the runner hands each step."""
@@ -126,20 +146,18 @@ def test_a_hostile_diff_base_input_is_one_argument_not_shell(runner, tmp_path):
     """The ref reaches winportlint as one argument of --diff-base, in both runs (a stand-in for
     winportlint records the arguments it is given)."""
     workspace, github = runner
-    marker, calls = tmp_path / "pwned", tmp_path / "calls.jsonl"
-    stand_in = tmp_path / "winportlint"
-    stand_in.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                        f"with open({str(calls)!r}, 'a') as f:\n    f.write(json.dumps(sys.argv[1:]) + '\\n')\n")
-    stand_in.chmod(0o755)
+    marker, calls, stand_in = tmp_path / "pwned", tmp_path / "calls.jsonl", tmp_path / "winportlint"
+    recorder(stand_in, calls)
     hostile = f"main; touch {marker} $(touch {marker}) `touch {marker}` \"'\n-x"
     done = run_step(steps()["run"], {"paths": "examples/vulnerable", "diff-base": hostile}, workspace, github,
                     winportlint=str(stand_in))
     assert not marker.exists()
     assert done.returncode == 0, done.stdout + done.stderr
-    assert [json.loads(line) for line in calls.read_text().splitlines()] == [
-        ["check", "--severity", "low", "--diff-base", hostile, "--format", "github",
-         "--output", "winportlint.sarif", "--output-format", "sarif", "--", "examples/vulnerable"],
-        ["check", "--severity", "low", "--diff-base", hostile, "--format", "markdown", "--", "examples/vulnerable"],
+    assert calls_made(calls) == [
+        ["winportlint", ["check", "--severity", "low", "--diff-base", hostile, "--format", "github",
+                         "--output", "winportlint.sarif", "--output-format", "sarif", "--", "examples/vulnerable"], ""],
+        ["winportlint", ["check", "--severity", "low", "--diff-base", hostile, "--format", "markdown", "--",
+                         "examples/vulnerable"], ""],
     ]
 
 
@@ -163,30 +181,21 @@ def test_the_review_workflow_pins_its_actions_and_keeps_expressions_out_of_its_s
     assert review_steps()[-1]["env"]["REVIEWDOG_GITHUB_API_TOKEN"] == "${{ secrets.GITHUB_TOKEN }}"
 
 
-def recorder(path: Path, calls: Path, stdout: str = "") -> str:
-    """A program that appends its arguments and what it reads (none when stdout is given) to ``calls``
-    as a JSON line, then prints ``stdout``: a stand-in for git, winportlint and reviewdog."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text(f"#!{sys.executable}\nimport json, sys\n"
-                    f"read = '' if {bool(stdout)!r} else sys.stdin.read()\n"
-                    f"with open({str(calls)!r}, 'a') as f:\n"
-                    f"    f.write(json.dumps([{path.name!r}, sys.argv[1:], read]) + '\\n')\n"
-                    f"sys.stdout.write({stdout!r})\n")
-    path.chmod(0o755)
-    return str(path)
+#: What the winportlint stand-in writes as its rdjson report.
+REVIEWED = '{"diagnostics": []}\n'
 
 
-def test_a_hostile_base_branch_name_is_fetched_and_compared_with_as_data(tmp_path):
-    """The workflow's steps as the runner runs them (`bash -eo pipefail`), with git, winportlint and
-    reviewdog stand-ins: the branch name is one argument each time, and reviewdog gets the rdjson."""
+def run_review(tmp_path: Path, base_ref: str, winportlint_exit: int, writes_report: bool = True) -> tuple:
+    """The workflow's run steps but the install, as the runner runs them (`bash -eo pipefail`), with
+    git, winportlint and reviewdog stand-ins: the exit code of each step and the calls made."""
     workspace, bin_dir, calls = tmp_path / "workspace", tmp_path / "bin", tmp_path / "calls.jsonl"
     workspace.mkdir()
-    hostile = "main;touch${IFS}pwned$(touch pwned)`touch pwned`"
-    rdjson = '{"diagnostics": []}\n'
     recorder(bin_dir / "git", calls)
-    recorder(bin_dir / "reviewdog", calls)
-    recorder(tmp_path / "winportlint-venv" / "bin" / "winportlint", calls, stdout=rdjson)
-    context = {"github.base_ref": hostile, "secrets.GITHUB_TOKEN": "token"}
+    recorder(bin_dir / "reviewdog", calls, reads=True)
+    recorder(tmp_path / "winportlint-venv" / "bin" / "winportlint", calls,
+             REVIEWED if writes_report else "", winportlint_exit)
+    context = {"github.base_ref": base_ref, "secrets.GITHUB_TOKEN": "token"}
+    codes = []
     for step in review_steps():
         if "run" not in step or step["name"] == "Install winportlint":
             continue
@@ -198,13 +207,30 @@ def test_a_hostile_base_branch_name_is_fetched_and_compared_with_as_data(tmp_pat
                               env={**os.environ, "PATH": f"{bin_dir}{os.pathsep}{os.environ['PATH']}",
                                    "RUNNER_TEMP": str(tmp_path), **environment},
                               stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=60)
-        assert done.returncode == 0, done.stdout + done.stderr
+        codes.append(done.returncode)
     assert not (workspace / "pwned").exists()
-    assert [json.loads(line) for line in calls.read_text().splitlines()] == [
+    return codes, calls_made(calls)
+
+
+def test_a_hostile_base_branch_name_is_fetched_and_compared_with_as_data(tmp_path):
+    """The branch name is one argument each time; reviewdog gets the rdjson report, and the step
+    ends with winportlint's exit code (1: new findings)."""
+    hostile = "main;touch${IFS}pwned$(touch pwned)`touch pwned`"
+    report = str(tmp_path / "winportlint.rdjson")
+    assert run_review(tmp_path, hostile, winportlint_exit=1) == ([0, 1], [
         ["git", ["fetch", "--no-tags", "--depth=1", "origin", hostile], ""],
-        ["winportlint", ["check", "--format", "rdjson", "--diff-base", f"origin/{hostile}", "."], ""],
-        ["reviewdog", ["-f=rdjson", "-name=winportlint", "-reporter=github-pr-review", "-filter-mode=added"], rdjson],
-    ]
+        ["winportlint", ["check", "--diff-base", f"origin/{hostile}", "--output", report, "--output-format", "rdjson",
+                         "."], ""],
+        ["reviewdog", ["-f=rdjson", "-name=winportlint", "-reporter=github-pr-review", "-filter-mode=added"],
+         REVIEWED],
+    ])
+
+
+def test_a_run_that_writes_no_report_fails_the_step_without_calling_reviewdog(tmp_path):
+    """A usage error (a base branch that was not fetched) writes no report: winportlint's exit 2."""
+    codes, calls = run_review(tmp_path, "main", winportlint_exit=2, writes_report=False)
+    assert codes == [0, 2]
+    assert [call[0] for call in calls] == ["git", "winportlint"]
 
 
 def test_the_install_step_reports_where_winportlint_is():

@@ -8,7 +8,8 @@ is the finding's file as the other formats print it and a ``range`` with only a
 reviewdog reads a range without an end as that one point. The column is
 winportlint's (characters of the line); reviewdog counts UTF-8 bytes, the same
 wherever the line before the value is ASCII. A line or column of 0 (unknown) is
-left out. Written in ASCII (``\\u00e9`` escapes), like the JSON format.
+left out. Suppressed and baselined findings are no diagnostics: there is nothing
+to review in them. Written in ASCII (``\\u00e9`` escapes), like the JSON format.
 """
 
 from __future__ import annotations
@@ -20,9 +21,9 @@ INPUT_ERROR = "input-error"
 
 def _location(file: str, line: int, column: int = 0) -> dict:
     location: dict = {"path": file}
-    if line and line > 0:
+    if line > 0:
         start = {"line": line}
-        if column and column > 0:
+        if column > 0:
             start["column"] = column
         location["range"] = {"start": start}
     return location
