@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import copy
 import json
+import os
 from pathlib import Path
 
 import pytest
@@ -130,12 +131,14 @@ MEDIUM = ExposureCheck(id="WPL003", name="file-sharing-open-to-world", summary="
                        severity=Severity.MEDIUM, exposure_class="file-sharing", explanation="Close 445/tcp.")
 
 
-def test_each_severity_its_reviewdog_level_and_unknown_places_left_out():
-    """High is an ERROR, medium and low WARNINGs; a line or column of 0 (unknown) is no position;
-    a finding of a check the run does not list has a code without a URL; the output is ASCII."""
-    high = make_permission("r\u00e9seau/a.yaml", 3, 0, "A", "tcp", PortRange(7680, 7680), "0.0.0.0/0")
+def test_each_severity_its_reviewdog_level_and_unknown_places_left_out(tmp_path, monkeypatch):
+    """High is an ERROR, medium and low WARNINGs; a line of 0 (unknown) is no range; a finding of
+    a check the run does not list has a code without a URL; the output is ASCII."""
+    monkeypatch.chdir(tmp_path)
+    write_files(tmp_path, {"r\u00e9seau/a.yaml": "a\nb\nc\n", "c.yaml": "x\n" * 8 + "      CidrIp: 0.0.0.0/0\n"})
+    high = make_permission("r\u00e9seau/a.yaml", 3, 1, "A", "tcp", PortRange(7680, 7680), "0.0.0.0/0")
     medium = make_permission("b.yaml", 0, 0, "B", "tcp", PortRange(445, 445), "::/0")
-    low = make_permission("c.yaml", 9, 7, "C", "udp", PortRange(5355, 5355), "0.0.0.0/0")
+    low = make_permission("c.yaml", 9, 15, "C", "udp", PortRange(5355, 5355), "0.0.0.0/0")
     report = Report(
         findings=[make_finding("WPL202", Severity.HIGH, "7680/tcp open on A \u2013 \"quoted\"", high),
                   make_finding("WPL003", Severity.MEDIUM, "445/tcp open on B", medium),
@@ -148,16 +151,61 @@ def test_each_severity_its_reviewdog_level_and_unknown_places_left_out():
     assert text.isascii()
     document = json.loads(text)
     assert document["diagnostics"] == [
-        {"message": "7680/tcp open on A \u2013 \"quoted\"", "location": {"path": "r\u00e9seau/a.yaml",
-                                                                       "range": {"start": {"line": 3}}},
+        {"message": "7680/tcp open on A \u2013 \"quoted\"",
+         "location": {"path": "r\u00e9seau/a.yaml", "range": {"start": {"line": 3, "column": 1}}},
          "severity": "ERROR", "code": {"value": "WPL202"}},
         {"message": "445/tcp open on B", "location": {"path": "b.yaml"}, "severity": "WARNING",
          "code": {"value": "WPL003", "url": MEDIUM.docs_url}},
-        {"message": "5355/udp open on C", "location": {"path": "c.yaml", "range": {"start": {"line": 9, "column": 7}}},
+        {"message": "5355/udp open on C", "location": {"path": "c.yaml", "range": {"start": {"line": 9, "column": 15}}},
          "severity": "WARNING", "code": {"value": "WPL301"}},
         {"message": "unreadable", "location": {"path": "d.tf"}, "severity": "ERROR", "code": {"value": "input-error"}},
     ]
     validate(document, strict=True)
+
+
+def start(report: Report) -> list:
+    """Each diagnostic's ``start``, rendered in a thread that must end within a minute (a reader
+    that blocked on a FIFO would hang the test run)."""
+    import threading
+
+    rendered: list[str] = []
+    worker = threading.Thread(target=lambda: rendered.append(RdjsonReporter().render(report)), daemon=True)
+    worker.start()
+    worker.join(60)
+    assert rendered, "rendering did not end"
+    return [d["location"].get("range", {}).get("start") for d in json.loads(rendered[0])["diagnostics"]]
+
+
+def at(file: str, line: int, column: int):
+    permission = make_permission(file, line, column, "G", "tcp", PortRange(3389, 3389), "0.0.0.0/0")
+    return make_finding("WPL101", Severity.CRITICAL, "3389/tcp open", permission)
+
+
+def test_columns_count_utf8_bytes_as_reviewdog_does(tmp_path, monkeypatch):
+    """winportlint counts characters; reviewdog counts UTF-8 bytes: each accented letter before the
+    value is one more, a CJK character two more, a character beyond the BMP three more."""
+    line = '        - {Description: "acc\u00e8s \u00e0 \u7aef \U0001f600", CidrIp: 0.0.0.0/0}'
+    write_files(tmp_path, {"t.yaml": "Resources:\n" + line + "\n"})
+    monkeypatch.chdir(tmp_path)
+    column = line.index("0.0.0.0/0") + 1
+    assert column == 48
+    report = Report(findings=[at("t.yaml", 2, column), at("t.yaml", 2, 1)], errors=[], checks=[], files_checked=1)
+    assert start(report) == [{"line": 2, "column": 48 + 1 + 1 + 2 + 3}, {"line": 2, "column": 1}]
+
+
+@pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="no FIFOs on this platform")
+def test_a_column_whose_line_cannot_be_read_again_is_left_out(tmp_path, monkeypatch):
+    """The file is gone, is now a FIFO or /dev/zero, or no longer has the line or the column (changed
+    since it was checked): the line stays, the column goes, and nothing blocks."""
+    write_files(tmp_path, {"short.yaml": "Resources: {}\n"})
+    os.mkfifo(tmp_path / "pipe.yaml")
+    (tmp_path / "zero.yaml").symlink_to("/dev/zero")
+    monkeypatch.chdir(tmp_path)
+    report = Report(findings=[at("gone.yaml", 3, 5), at("pipe.yaml", 3, 5), at("zero.yaml", 3, 5),
+                              at("short.yaml", 3, 1), at("short.yaml", 1, 15), at("short.yaml", 1, 14)],
+                    errors=[], checks=[], files_checked=1)
+    assert start(report) == [{"line": 3}, {"line": 3}, {"line": 3}, {"line": 3}, {"line": 1},
+                             {"line": 1, "column": 14}]  # just after the line's last character
 
 
 def test_a_clean_run_is_an_empty_list_of_diagnostics(tmp_path, capsys, monkeypatch):
