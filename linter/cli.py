@@ -79,7 +79,7 @@ def _parser() -> argparse.ArgumentParser:
                             "templates, Terraform and Serverless files, a file named is read whatever its name")
     check.add_argument("--format", default="text",
                        help="output format: text (default), json, sarif, github, junit, gitlab, markdown, "
-                            "or a plugin's")
+                            "rdjson (reviewdog), or a plugin's")
     check.add_argument("--output", metavar="FILE", help="write the report to FILE instead of standard output")
     check.add_argument("--output-format", metavar="FORMAT",
                        help="with --output only: the file's format, while the console keeps --format "

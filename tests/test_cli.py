@@ -172,7 +172,7 @@ def test_bad_input_is_reported_and_good_files_still_checked(tmp_path, capsys, mo
 def test_usage_errors_exit_2(capsys):
     assert run(capsys, "check", "--select", "XYZ", SMB)[0] == 2
     code, _, err = run(capsys, "check", "--format", "nope", SMB)
-    assert (code, err) == (2, "winportlint: error: unknown format 'nope' (known: github, gitlab, json, junit, markdown, sarif, text)\n")
+    assert (code, err) == (2, "winportlint: error: unknown format 'nope' (known: github, gitlab, json, junit, markdown, rdjson, sarif, text)\n")
     code, out, _ = run(capsys, "check", "does-not-exist")
     assert (code, out) == (2, "does-not-exist: error: no such file or folder\n0 findings in 0 files; 1 input error\n")
 

@@ -13,7 +13,7 @@ from winportlint import engine
 from winportlint.cli import main
 
 REPO = Path(__file__).resolve().parents[1]
-FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab", "markdown")
+FORMATS = ("text", "json", "sarif", "github", "junit", "gitlab", "markdown", "rdjson")
 
 
 @pytest.fixture(scope="module")

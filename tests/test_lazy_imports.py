@@ -10,7 +10,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("tfparse", "tree_sitter", "cfnlint", "ruamel", "multiprocessing", "concurrent.futures",
          "winportlint.plugins.terraform.evaluate", "winportlint.plugins.terraform.hcl_positions",
-         "winportlint.plugins.reporters.sarif", "winportlint.plugins.reporters.junit")
+         "winportlint.plugins.reporters.sarif", "winportlint.plugins.reporters.junit",
+         "winportlint.plugins.reporters.rdjson")
 
 
 def loaded_modules(tmp_path: Path, *argv: str) -> set[str]:

@@ -18,7 +18,7 @@ import pytest
 from winportlint.cli import main
 from winportlint.excerpt import excerpt, excerpts_in, printable
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown", "rdjson")
 #: The most characters of a value a report may show (the issue's bound; not read from the code).
 SHOWN = 60
 

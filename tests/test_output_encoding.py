@@ -22,7 +22,7 @@ from winportlint.excerpt import printable
 
 pytestmark = pytest.mark.skipif(os.name == "nt", reason="file names with control characters are POSIX only")
 
-FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown")
+FORMATS = ("text", "json", "sarif", "github", "gitlab", "junit", "markdown", "rdjson")
 ENCODINGS = ("ascii", "cp1252")
 #: Latin (cp1252 has it), CJK (it has not), a screen-clearing escape, CR, LF, a right-to-left override.
 TEMPLATE = "r\u00e9seau \u7aef\x1b[2J\n\r\u202e.yaml"
@@ -96,6 +96,9 @@ def test_every_format_prints_the_whole_report(folder, encoding, fmt):
     elif fmt == "gitlab":
         assert [(i["location"]["path"], i["description"]) for i in json.loads(text)] == [(TEMPLATE, MESSAGE),
                                                                                          (BROKEN, ERROR)]
+    elif fmt == "rdjson":
+        assert [(d["location"]["path"], d["message"]) for d in json.loads(text)["diagnostics"]] == [
+            (TEMPLATE, MESSAGE), (BROKEN, ERROR)]
     elif fmt == "junit":
         cases = ET.fromstring(text.encode(encoding))[0]
         assert [case.get("classname") for case in cases] == [printable(TEMPLATE), printable(BROKEN)]
@@ -144,6 +147,8 @@ def test_a_file_name_that_is_not_utf8_loses_no_finding(tmp_path, fmt):
         assert result["locations"][0]["physicalLocation"]["artifactLocation"]["uri"] == "bad%FF%20name.yaml"
     elif fmt == "gitlab":
         assert json.loads(text)[0]["location"]["path"] == "bad\udcff name.yaml"
+    elif fmt == "rdjson":
+        assert json.loads(text)["diagnostics"][0]["location"]["path"] == "bad\udcff name.yaml"
     elif fmt == "markdown":
         assert "| bad\\\\udcff name.yaml:7:67 |" in text
     else:

@@ -26,7 +26,7 @@ def test_builtin_bundles_come_from_entry_points():
     plugins = load_plugins()
     assert plugins.warnings == []
     assert [f.name for f in plugins.formats] == ["cloudformation", "terraform"]
-    assert sorted(plugins.reporters) == ["github", "gitlab", "json", "junit", "markdown", "sarif", "text"]
+    assert sorted(plugins.reporters) == ["github", "gitlab", "json", "junit", "markdown", "rdjson", "sarif", "text"]
     assert sorted(c.id for c in plugins.checks) == [
         "WPL001", "WPL101", "WPL102", "WPL103", "WPL104", "WPL201", "WPL202", "WPL301", "WPL302", "WPL401",
         "WPL501", "WPL601", "WPL602", "WPL701", "WPL901"]

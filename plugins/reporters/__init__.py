@@ -15,6 +15,7 @@ _REPORTERS = {
     "junit": ("junit", "JunitReporter"),
     "gitlab": ("gitlab", "GitlabReporter"),
     "markdown": ("markdown", "MarkdownReporter"),
+    "rdjson": ("rdjson", "RdjsonReporter"),
 }
 
 
