@@ -375,3 +375,33 @@ def test_exceptions_exit_2_on_input_errors(project, capsys):
     assert run(capsys, "exceptions", "--no-cache", "t.yaml") == (2, [
         "t.yaml:8: error: suppression of WPL101: until=someday is not a date (write YYYY-MM-DD)",
         "0 exceptions; 1 input error"], "")
+
+
+# --- SARIF -------------------------------------------------------------------------------------------
+
+def test_sarif_carries_accepted_findings_as_suppressed_results(project, capsys, monkeypatch):
+    from test_sarif import validate
+
+    template(project / "t.yaml", rdp=PARTNER)
+    (project / ".winportlint.toml").write_text(
+        '[[allow]]\nresource = "Bastion"\nports = "5985"\nreason = "WinRM from the partner link"\n')
+    code, lines, _ = run(capsys, "check", "--no-cache", "--format", "sarif", "t.yaml")
+    log = json.loads("\n".join(lines))
+    validate(log)
+    results = log["runs"][0]["results"]
+    assert code == 0  # accepted findings never fail the run
+    assert [(r["ruleId"], r["message"]["text"], r["suppressions"]) for r in results] == [
+        ("WPL101", RDP.format("Bastion"), [{
+            "kind": "inSource", "status": "accepted", "justification": "partner bastion, SEC-42",
+            "properties": {"owner": "platform", "expires": "2026-11-30", "suppressedBy": "t.yaml:8"}}]),
+        ("WPL103", WINRM, [{
+            "kind": "external", "status": "accepted", "justification": "WinRM from the partner link",
+            "properties": {"owner": None, "expires": None, "suppressedBy": ".winportlint.toml allow[0]"}}]),
+    ]
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-12-01")
+    code, lines, _ = run(capsys, "check", "--no-cache", "--format", "sarif", "t.yaml")
+    log = json.loads("\n".join(lines))
+    validate(log)
+    results = log["runs"][0]["results"]
+    assert (code, [(r["ruleId"], "suppressions" in r) for r in results]) == (1, [("WPL101", False), ("WPL103", True)])
+    assert results[0]["message"]["text"] == EXPIRED.split(" critical ")[1]
