@@ -183,6 +183,16 @@ def test_metadata_takes_expires_and_owner(project, capsys, monkeypatch):
     assert (code, lines[0]) == (1, EXPIRED.replace(":11:", ":15:"))
 
 
+def test_a_cached_result_keeps_the_metadata_expiry(project, capsys, monkeypatch):
+    """The second run reads the findings, Metadata ignores included, from the cache: the expiry is still there."""
+    template(project / "t.yaml", metadata=metadata("reason: 'partner bastion, SEC-42', expires: 2026-11-30, "
+                                                   "owner: platform"))
+    assert run(capsys, "check", "--select", "WPL101", "t.yaml")[:2] == (0, ["0 findings in 1 file; 1 suppressed"])
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-12-01")
+    code, lines, _ = run(capsys, "check", "--select", "WPL101", "t.yaml")
+    assert (code, lines[0]) == (1, EXPIRED.replace(":11:", ":15:"))
+
+
 @pytest.mark.parametrize("fields, message", [
     ("reason: partner, expires: 2026-13-01", "Metadata ignore of WPL101: expires '2026-13-01' is not a date "
                                              "(write YYYY-MM-DD)"),
