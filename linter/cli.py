@@ -6,9 +6,18 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
-from typing import NamedTuple
+from typing import TYPE_CHECKING, NamedTuple
 
 from .excerpt import excerpt, excerpts_in, printable
+
+if TYPE_CHECKING:
+    import datetime
+
+    from .config import Config
+    from .engine import RunResult
+    from .model import Finding, Severity
+    from .plugin_manager import Plugins
+    from .suppress import Outcome
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -233,19 +242,21 @@ def _load_catalog(extra_files, os_versions, origin: str = "--os", configured=Non
 class _Lint(NamedTuple):
     """A run's findings with the exceptions applied (``outcome``), and what it was run with."""
 
-    config: object
-    plugins: object
+    config: Config
+    plugins: Plugins
     checks: list
     catalog_files: list[str]
     settings: dict
-    result: object
-    threshold: object
-    shown: list
-    outcome: object
-    today: object
+    result: RunResult
+    threshold: Severity
+    #: The findings at or above the threshold, before the exceptions.
+    shown: list[Finding]
+    outcome: Outcome
+    #: The date the exceptions were judged on (:func:`winportlint.suppress.today`).
+    today: datetime.date
 
 
-def _configured(paths: Sequence[str]):
+def _configured(paths: Sequence[str]) -> tuple[Config, Plugins]:
     """The configuration for ``paths`` and the plugins; their warnings go to standard error."""
     from . import config as configuration
     from .plugin_manager import load_plugins
