@@ -308,8 +308,10 @@ def _expires(entry: dict, label: str) -> datetime.date | None:
     value = entry.get("expires")
     if value is None or type(value) is datetime.date:
         return value
-    try:
-        return parse_date(value) if isinstance(value, str) else parse_date("")
-    except ValueError:
-        shown = excerpt(value) if isinstance(value, str) else _kind(value)
-        raise ConfigError(f"{label}: expires must be a date such as 2027-03-31, not {shown}") from None
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except ValueError:
+            pass
+    shown = excerpt(value) if isinstance(value, str) else _kind(value)
+    raise ConfigError(f"{label}: expires must be a date such as 2027-03-31, not {shown}")

@@ -108,6 +108,8 @@ def within(contexts: list[Alternative], alternative: Alternative) -> list[Altern
 
 #: The keys of one Metadata ignore entry.
 _IGNORE_KEYS = ("id", "reason", "expires", "owner")
+#: What each optional key of an ignore entry holds.
+_OPTIONAL_KEYS = {"expires": "a date (YYYY-MM-DD)", "owner": "a name"}
 
 
 def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
@@ -138,11 +140,10 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
         if reason is None or not isinstance(reason.value, str) or not reason.value.strip():
             raise LoadError(f"ignore of {named} needs a 'reason'", entry.line)
         extra = {}
-        for key in ("expires", "owner"):
+        for key, holds in _OPTIONAL_KEYS.items():
             node = fields.get(key)
             if node is not None and (not isinstance(node.value, str) or not node.value.strip()):
-                raise LoadError(f"ignore of {named}: '{key}' must be " +
-                                ("a date (YYYY-MM-DD)" if key == "expires" else "a name"), node.line)
+                raise LoadError(f"ignore of {named}: '{key}' must be {holds}", node.line)
             extra[key] = node.value.strip() if node is not None else ""
         ignores.append(Ignore(tuple(v.upper() for v in id_values), reason.value.strip(),
                               Location(entry.file or file, entry.line, entry.column), **extra))
