@@ -253,7 +253,7 @@ _permission = _record(
     Permission, str, str, str, _enum(Direction), str, _optional(_ports),
     _record(Peer, str, str, _optional(_network)), _location, _location,
     _tuple_of(_record(Provenance, str, str, str, _optional(_location))), _optional(_location),
-    _tuple_of(_record(Ignore, _strings, str, _location)), str, _optional(int), str, _strings,
+    _tuple_of(_record(Ignore, _strings, str, _location, str, str)), str, _optional(int), str, _strings,
     _tuple_of(_ports))
 _finding = _record(Finding, str, _enum(Severity), str, _permission,
                    _tuple_of(_record(CatalogHit, str, str, str, str, _strings)), str,

@@ -6,8 +6,18 @@ import argparse
 import os
 import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING, NamedTuple
 
 from .excerpt import excerpt, excerpts_in, printable
+
+if TYPE_CHECKING:
+    import datetime
+
+    from .config import Config
+    from .engine import RunResult
+    from .model import Finding, Severity
+    from .plugin_manager import Plugins
+    from .suppress import Outcome
 
 EXIT_CLEAN, EXIT_ERROR = 0, 2
 SEVERITIES = ("info", "low", "medium", "high", "critical")
@@ -58,6 +68,35 @@ class _ArgumentParser(argparse.ArgumentParser):
         super().__init__(**kwargs)
 
 
+def _lint_options(command: argparse.ArgumentParser) -> None:
+    """The options that say what to lint and how, for ``check`` and ``exceptions`` alike."""
+    command.add_argument("paths", nargs="*", default=["."], metavar="PATH",
+                         help="a file or folder to check (default: the current folder); folders are searched for "
+                              "templates, Terraform and Serverless files, a file named is read whatever its name")
+    command.add_argument("--select", action="append", metavar="IDS",
+                         help="run only these checks: ids or prefixes, comma-separated, repeatable; enables "
+                              "off-by-default checks")
+    command.add_argument("--ignore", action="append", metavar="IDS",
+                         help="skip these checks: ids or prefixes, comma-separated, repeatable")
+    command.add_argument("--severity", choices=SEVERITIES,
+                         help="report and fail on findings at or above this severity (default: low)")
+    command.add_argument("--os", action="append", metavar="VERSION",
+                         help="only catalog rules of this Windows Server version (2012, '2012 R2', 2016, 2019, 2022, "
+                              "2025); repeatable")
+    command.add_argument("--catalog", action="append", metavar="FILE",
+                         help="an extra catalog file of your own ports; repeatable")
+    command.add_argument("--jobs", type=int, metavar="N",
+                         help="worker processes for large runs (default: one per core; 1 for none)")
+    command.add_argument("--var-file", action="append", metavar="FILE",
+                         help="Terraform: a variable file for every module read, after terraform.tfvars and "
+                              "*.auto.tfvars; repeatable")
+    command.add_argument("--var", action="append", metavar="NAME=VALUE",
+                         help="Terraform: set a variable, as terraform -var; repeatable")
+    command.add_argument("--no-cache", action="store_true",
+                         help="read every file again instead of reusing results of unchanged files "
+                              "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = _ArgumentParser(
         prog="winportlint",
@@ -74,9 +113,7 @@ def _parser() -> argparse.ArgumentParser:
         epilog="Options marked 'repeatable' may be given more than once; --select and --ignore also take "
                "comma-separated lists (--select WPL101,WPL102). Exit codes: 0 no findings, 1 findings, "
                "2 usage or input errors.")
-    check.add_argument("paths", nargs="*", default=["."], metavar="PATH",
-                       help="a file or folder to check (default: the current folder); folders are searched for "
-                            "templates, Terraform and Serverless files, a file named is read whatever its name")
+    _lint_options(check)
     check.add_argument("--format", default="text",
                        help="output format: text (default), json, sarif, github, junit, gitlab, markdown, "
                             "rdjson (reviewdog), or a plugin's")
@@ -84,37 +121,26 @@ def _parser() -> argparse.ArgumentParser:
     check.add_argument("--output-format", metavar="FORMAT",
                        help="with --output only: the file's format, while the console keeps --format "
                             "(e.g. --output results.sarif --output-format sarif)")
-    check.add_argument("--select", action="append", metavar="IDS",
-                       help="run only these checks: ids or prefixes, comma-separated, repeatable; enables "
-                            "off-by-default checks")
-    check.add_argument("--ignore", action="append", metavar="IDS",
-                       help="skip these checks: ids or prefixes, comma-separated, repeatable")
-    check.add_argument("--severity", choices=SEVERITIES,
-                       help="report and fail on findings at or above this severity (default: low)")
     check.add_argument("--show-suppressed", action="store_true", help="list suppressed findings with their reasons")
     check.add_argument("--report-unused-ignores", action="store_true",
                        help="report suppressions that match no finding (as errors)")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
-    check.add_argument("--os", action="append", metavar="VERSION",
-                       help="only catalog rules of this Windows Server version (2012, '2012 R2', 2016, 2019, 2022, "
-                            "2025); repeatable")
-    check.add_argument("--catalog", action="append", metavar="FILE",
-                       help="an extra catalog file of your own ports; repeatable")
-    check.add_argument("--jobs", type=int, metavar="N",
-                       help="worker processes for large runs (default: one per core; 1 for none)")
-    check.add_argument("--var-file", action="append", metavar="FILE",
-                       help="Terraform: a variable file for every module read, after terraform.tfvars and "
-                            "*.auto.tfvars; repeatable")
-    check.add_argument("--var", action="append", metavar="NAME=VALUE",
-                       help="Terraform: set a variable, as terraform -var; repeatable")
-    check.add_argument("--no-cache", action="store_true",
-                       help="read every file again instead of reusing results of unchanged files "
-                            "(cache folder: $WINPORTLINT_CACHE_DIR, else the user cache folder)")
     check.add_argument("--fail-on-empty", action="store_true",
                        help="a folder named (or the current folder) that holds no file to check is an input "
                             "error (exit 2), as for a CI step pointed at the wrong folder; without it, a note on "
                             "stderr")
+
+    exceptions = commands.add_parser(
+        "exceptions", help="list the exceptions (suppressions and allow entries) and whether each is in force",
+        description="Lint the paths as 'check' does and list every exception that accepts a finding: inline "
+                    "comments, CloudFormation Metadata and the configuration's allow entries, with what each "
+                    "covers, its reason, owner, expiry and status (active, expiring soon, expired, unused).",
+        epilog="Exit codes: 0 every exception in force and used, 1 one has expired or matches no finding, "
+               "2 usage or input errors.")
+    _lint_options(exceptions)
+    exceptions.add_argument("--format", choices=("text", "json", "markdown"), default="text",
+                            help="output format (default: text)")
 
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
@@ -172,6 +198,8 @@ def _main(argv: Sequence[str] | None) -> int:
     args = parser.parse_args(argv)
     if args.command == "check":
         return _check(args)
+    if args.command == "exceptions":
+        return _exceptions(args)
     if args.command == "rules":
         return _rules(args.markdown)
     if args.command == "explain":
@@ -211,26 +239,43 @@ def _load_catalog(extra_files, os_versions, origin: str = "--os", configured=Non
     return catalog
 
 
-def _check(args) -> int:
-    from . import config as configuration
-    from . import engine, suppress
-    from .model import Severity
-    from .plugin_manager import load_plugins
-    from .report import Report
+class _Lint(NamedTuple):
+    """A run's findings with the exceptions applied (``outcome``), and what it was run with."""
 
-    if args.output_format and not args.output:
-        raise UsageError("--output-format needs --output FILE (the console's format is --format)")
+    config: Config
+    plugins: Plugins
+    checks: list
+    catalog_files: list[str]
+    settings: dict
+    result: RunResult
+    threshold: Severity
+    #: The findings at or above the threshold, before the exceptions.
+    shown: list[Finding]
+    outcome: Outcome
+    #: The date the exceptions were judged on (:func:`winportlint.suppress.today`).
+    today: datetime.date
+
+
+def _configured(paths: Sequence[str]) -> tuple[Config, Plugins]:
+    """The configuration for ``paths`` and the plugins; their warnings go to standard error."""
+    from . import config as configuration
+    from .plugin_manager import load_plugins
+
     try:
-        config = configuration.load(configuration.find(args.paths[0]))
+        config = configuration.load(configuration.find(paths[0]))
     except configuration.ConfigError as exc:
         raise UsageError(str(exc)) from None
     plugins = load_plugins()
     for warning in plugins.warnings:
         _say(f"winportlint: warning: {warning}")
-    reporters = [plugins.reporters.get(name) for name in (args.format, args.output_format or args.format)]
-    for name, reporter in zip((args.format, args.output_format), reporters):
-        if reporter is None:
-            raise UsageError(f"unknown format {excerpt(name)} (known: {', '.join(sorted(plugins.reporters))})")
+    return config, plugins
+
+
+def _lint(args, config, plugins) -> _Lint:
+    """Lint ``args.paths`` as the options and the configuration say, and apply the exceptions."""
+    from . import engine, suppress
+    from .model import Severity
+
     known_ids = {check.id for check in plugins.checks}
     chosen = {}
     for key in ("select", "ignore"):
@@ -241,7 +286,11 @@ def _check(args) -> int:
                 origin = f"--{key}" if given else f"{config.where}: {key}"
                 raise UsageError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
     selection = engine.Selection(chosen["select"], chosen["ignore"])
-    problems = suppress.allow_problems(config.allow, known_ids)
+    try:
+        today = suppress.today()
+    except ValueError as exc:
+        raise UsageError(str(exc)) from None
+    problems = suppress.allow_problems(config.allow, known_ids, config.policy, today)
     if problems:
         raise UsageError(problems[0])
     checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
@@ -250,8 +299,6 @@ def _check(args) -> int:
                             config)
     if args.jobs is not None and args.jobs < 1:
         raise UsageError("--jobs must be 1 or more")
-    if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):
-        raise UsageError(f"--output {args.output} and --write-baseline {args.write_baseline} are the same file")
     settings = {**_settings(args, config), "scenarios": config.var_files}
     cache = None if args.no_cache else _cache(plugins, checks, catalog, settings, config.path)
     result = engine.run(args.paths, plugins.formats, checks, catalog, settings, excluded=config.excluded,
@@ -259,7 +306,27 @@ def _check(args) -> int:
     threshold = Severity(args.severity or config.severity or "low")
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
-                             config.inline_ignores, cache)
+                             config.inline_ignores, cache, config.policy, today)
+    return _Lint(config, plugins, checks, catalog_files, settings, result, threshold, shown, outcome, today)
+
+
+def _check(args) -> int:
+    from .report import Report
+
+    if args.output_format and not args.output:
+        raise UsageError("--output-format needs --output FILE (the console's format is --format)")
+    config, plugins = _configured(args.paths)
+    reporters = [plugins.reporters.get(name) for name in (args.format, args.output_format or args.format)]
+    for name, reporter in zip((args.format, args.output_format), reporters):
+        if reporter is None:
+            raise UsageError(f"unknown format {excerpt(name)} (known: {', '.join(sorted(plugins.reporters))})")
+    if args.output and args.write_baseline and os.path.realpath(args.output) == os.path.realpath(args.write_baseline):
+        raise UsageError(f"--output {args.output} and --write-baseline {args.write_baseline} are the same file")
+    run = _lint(args, config, plugins)
+    checks, catalog_files, settings, result, outcome = run.checks, run.catalog_files, run.settings, run.result, \
+        run.outcome
+    for warning in outcome.warnings:
+        _say(f"winportlint: warning: {warning}")
     findings, baselined = outcome.kept, 0
     if args.baseline:
         findings, baselined = _baseline(args.baseline, outcome.kept)
@@ -275,9 +342,9 @@ def _check(args) -> int:
         errors=errors,
         checks=checks,
         files_checked=result.files_checked,
-        threshold=threshold,
-        hidden=len(result.findings) - len(shown),
-        warnings=plugins.warnings,
+        threshold=run.threshold,
+        hidden=len(result.findings) - len(run.shown),
+        warnings=[*plugins.warnings, *outcome.warnings],
         suppressed=outcome.suppressed,
         show_suppressed=args.show_suppressed,
         baselined=baselined,
@@ -307,6 +374,22 @@ def _check(args) -> int:
     if failed:
         return EXIT_ERROR
     return 0 if args.write_baseline and not errors else report.exit_code
+
+
+def _exceptions(args) -> int:
+    """List every exception with its status: 1 when one has expired or matches no finding (for a
+    scheduled job), 2 on input errors."""
+    from winportlint.plugins.reporters.exceptions import render
+
+    config, plugins = _configured(args.paths)
+    run = _lint(args, config, plugins)
+    waivers = sorted(run.outcome.waivers, key=lambda waiver: (waiver.location is None, waiver.location or ()))
+    rows = [(waiver, waiver.status(run.today, config.policy.warning_days)) for waiver in waivers]
+    errors = sorted([*run.result.errors, *run.outcome.errors], key=lambda e: (e.file, e.line, e.message))
+    _write(render(args.format, rows, errors, run.today))
+    if errors:
+        return EXIT_ERROR
+    return 1 if any(status in ("expired", "unused") for _, status in rows) else EXIT_CLEAN
 
 
 def _unchecked(args, config, result) -> list:

@@ -7,6 +7,7 @@ command-line flags win over it. Paths in it are relative to its folder.
 
 from __future__ import annotations
 
+import datetime
 import fnmatch
 import functools
 import os
@@ -15,12 +16,12 @@ import re
 from dataclasses import dataclass, field
 
 from .excerpt import excerpt, excerpts_in
-from .suppress import AllowEntry
+from .suppress import WARNING_DAYS, AllowEntry, Policy, parse_date
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files",
-         "fail_on_empty"}
-_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason"}
+         "fail_on_empty", "require_expiry", "require_owner", "max_exception_days", "exception_warning_days"}
+_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason", "expires", "owner"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
 
@@ -44,6 +45,9 @@ class Config:
     var_files: str | bool | tuple[str, ...] = "auto"
     #: A folder named (or ``.``) under which no file is checked is an error, not a note.
     fail_on_empty: bool = False
+    #: What every exception must give (``require_expiry``, ``require_owner``, ``max_exception_days``)
+    #: and the warning window before an expiry (``exception_warning_days``).
+    policy: Policy = Policy()
     folder: str = field(default=".", repr=False)
     #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
     where: str = field(default="", repr=False)
@@ -162,6 +166,10 @@ def load(path: str | None) -> Config:
     config.exclude = _strings(table, "exclude", where)
     config.inline_ignores = _boolean(table, "inline_ignores", where, config.inline_ignores)
     config.fail_on_empty = _boolean(table, "fail_on_empty", where, config.fail_on_empty)
+    config.policy = Policy(_boolean(table, "require_expiry", where, False),
+                           _boolean(table, "require_owner", where, False),
+                           _days(table, "max_exception_days", where, None, 1),
+                           _days(table, "exception_warning_days", where, WARNING_DAYS, 0))
     config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
     if "var_files" in table:
         value = table["var_files"]
@@ -183,6 +191,14 @@ def _boolean(table: dict, key: str, where: str, default: bool) -> bool:
     value = table.get(key, default)
     if not isinstance(value, bool):
         raise ConfigError(f"{where}: {key} must be true or false, not {_kind(value)}")
+    return value
+
+
+def _days(table: dict, key: str, where: str, default: int | None, least: int) -> int | None:
+    value = table.get(key, default)
+    if value is not default and (type(value) is not int or value < least):
+        raise ConfigError(f"{where}: {key} must be a number of days, {least} or more, not "
+                          f"{excerpt(value) if type(value) is int else _kind(value)}")
     return value
 
 
@@ -279,6 +295,23 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
     file = entry.get("file")
     if file is not None and not isinstance(file, str):
         raise ConfigError(f"{label}: file must be a glob (relative to this file's folder)")
+    owner = entry.get("owner", "")
+    if not isinstance(owner, str) or "owner" in entry and not owner.strip():
+        raise ConfigError(f"{label}: owner must be a name, such as \"platform\"")
     return AllowEntry(resource, ports, reason.strip(), rule.strip().upper() if rule else None,
                       posixpath.normpath(file.replace(os.sep, "/")) if file else None, f"{where} allow[{number}]",
-                      folder)
+                      folder, owner.strip(), _expires(entry, label))
+
+
+def _expires(entry: dict, label: str) -> datetime.date | None:
+    """An allow entry's ``expires``: a TOML date (``2027-03-31``) or such a date in a string."""
+    value = entry.get("expires")
+    if value is None or type(value) is datetime.date:
+        return value
+    if isinstance(value, str):
+        try:
+            return parse_date(value)
+        except ValueError:
+            pass
+    shown = excerpt(value) if isinstance(value, str) else _kind(value)
+    raise ConfigError(f"{label}: expires must be a date such as 2027-03-31, not {shown}")

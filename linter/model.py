@@ -111,6 +111,9 @@ class Ignore(NamedTuple):
     ids: tuple[str, ...]
     reason: str
     location: Location
+    owner: str = ""
+    #: The expiry date as written; the core reads it (see :mod:`winportlint.suppress`).
+    expires: str = ""
 
 
 class Permission(NamedTuple):

@@ -48,7 +48,7 @@ class Report:
             findings=[_printable_finding(f) for f in self.findings],
             errors=[e._replace(message=printable(e.message)) for e in self.errors],
             suppressed=[s._replace(finding=_printable_finding(s.finding), reason=printable(s.reason),
-                                   source=printable(s.source)) for s in self.suppressed],
+                                   source=printable(s.source), owner=printable(s.owner)) for s in self.suppressed],
             warnings=[printable(str(w)) for w in self.warnings],
         )
 

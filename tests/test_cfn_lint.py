@@ -315,6 +315,14 @@ def test_winportlint_suppressions_apply(default_run):
     assert default_run["winportlint-ignore.yaml"] == [SMB_445]
 
 
+def test_an_expired_winportlint_exception_no_longer_applies(lint_text, monkeypatch):
+    text = template(rdp_comment="  # winportlint: ignore[WPL101] until=2026-11-30 owner=platform bastion, SEC-42")
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-30")
+    assert lint_text(text) == [SMB_445]
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-12-01")
+    assert lint_text(text) == [RDP, SMB_445]
+
+
 def test_suppressions_only_in_comments_and_of_check_ids(default_run):
     assert default_run["string-not-comment.json"] == [("E9101", 1, 205)]
     assert default_run["flow-string.yaml"] == [RDP, SMB_445]

@@ -192,8 +192,9 @@ def test_a_catalog_file_value_is_quoted_as_an_excerpt(tmp_path, capsys, monkeypa
     ('severity = "{s}"', "severity must be one of info, low, medium, high, critical, not '{e}…' ({n} characters)"),
     ('select = ["{s}"]', "select has '{u}…' ({n} characters), which are not check ids or prefixes"),
     ('[[allow]]\nresource = "{s}"\nports = "3389"\nreason = ""', "allow[0] ({e}… ({n} characters)) needs a reason"),
-    ('{s} = 1', "unknown key {e}… ({n} characters) (known: allow, catalog, exclude, fail_on_empty, ignore, "
-                "inline_ignores, os, select, severity, var_files)"),
+    ('{s} = 1', "unknown key {e}… ({n} characters) (known: allow, catalog, exception_warning_days, exclude, "
+                "fail_on_empty, ignore, inline_ignores, max_exception_days, os, require_expiry, require_owner, "
+                "select, severity, var_files)"),
 ], ids=["severity", "select", "allow", "key"])
 def test_a_configuration_value_is_quoted_as_an_excerpt(tmp_path, capsys, monkeypatch, toml, place):
     monkeypatch.chdir(tmp_path)

@@ -106,8 +106,16 @@ def within(contexts: list[Alternative], alternative: Alternative) -> list[Altern
     return found
 
 
+#: The keys of one Metadata ignore entry.
+_IGNORE_KEYS = ("id", "reason", "expires", "owner")
+#: What each optional key of an ignore entry holds.
+_OPTIONAL_KEYS = {"expires": "a date (YYYY-MM-DD)", "owner": "a name"}
+
+
 def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
-    """``Metadata: winportlint: ignore: [{id: WPL101, reason: ...}]`` (also ``id: [A, B]``)."""
+    """``Metadata: winportlint: ignore: [{id: WPL101, reason: ...}]`` (also ``id: [A, B]``), each
+    entry optionally with ``expires`` (a date, checked by the core) and ``owner``. An unknown key
+    is an error: a misspelt ``expires`` would make the exception last for ever."""
     metadata = resource.value.get("Metadata")
     section = metadata.value.get("winportlint") if metadata is not None and isinstance(metadata.value, dict) else None
     if section is None:
@@ -124,11 +132,21 @@ def metadata_ignores(file: str, resource: Node) -> tuple[Ignore, ...]:
             [ids.value] if ids is not None else []
         if not id_values or not all(isinstance(v, str) and v for v in id_values):
             raise LoadError("each Metadata winportlint ignore needs an 'id'", entry.line)
+        named = ", ".join(excerpt(v, quote=False) for v in id_values)
+        unknown = [key for key in fields if key not in _IGNORE_KEYS]
+        if unknown:
+            raise LoadError(f"ignore of {named} has unknown key {', '.join(excerpt(k) for k in unknown)} "
+                            f"(known: {', '.join(_IGNORE_KEYS)})", entry.line)
         if reason is None or not isinstance(reason.value, str) or not reason.value.strip():
-            raise LoadError(f"ignore of {', '.join(excerpt(v, quote=False) for v in id_values)} needs a 'reason'",
-                            entry.line)
+            raise LoadError(f"ignore of {named} needs a 'reason'", entry.line)
+        extra = {}
+        for key, holds in _OPTIONAL_KEYS.items():
+            node = fields.get(key)
+            if node is not None and (not isinstance(node.value, str) or not node.value.strip()):
+                raise LoadError(f"ignore of {named}: '{key}' must be {holds}", node.line)
+            extra[key] = node.value.strip() if node is not None else ""
         ignores.append(Ignore(tuple(v.upper() for v in id_values), reason.value.strip(),
-                              Location(entry.file or file, entry.line, entry.column)))
+                              Location(entry.file or file, entry.line, entry.column), **extra))
     return tuple(ignores)
 
 

@@ -20,7 +20,8 @@ class JsonReporter:
             "version": SCHEMA_VERSION,
             "findings": [finding_record(f) for f in report.findings],
             "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
-            "suppressed": [dict(finding_record(s.finding), suppressed_by=s.source, reason=s.reason)
+            "suppressed": [dict(finding_record(s.finding), suppressed_by=s.source, reason=s.reason,
+                                owner=s.owner or None, expires=s.expires.isoformat() if s.expires else None)
                            for s in report.suppressed],
         }
         return json.dumps(document, indent=2) + "\n"

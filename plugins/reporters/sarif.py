@@ -1,5 +1,10 @@
 """SARIF 2.1.0 output (``--format sarif``), for GitHub code scanning and other viewers.
 
+Accepted (suppressed) findings are results too, always, with a ``suppressions`` entry: ``inSource``
+for a comment or Metadata, ``external`` for an allow entry, the reason as its ``justification``
+and the owner and expiry in its properties; code scanning shows them as dismissed with the reason
+rather than not at all. They never change the exit code.
+
 Only the standard library is used, and only inside :meth:`SarifReporter.render`,
 so that importing this module costs nothing.
 """
@@ -107,6 +112,19 @@ def _result(finding, rule_index: dict[str, int]) -> dict:
     return result
 
 
+def _suppressed_result(item, rule_index: dict[str, int]) -> dict:
+    """The result of an accepted finding: dismissed in code scanning, with who accepted it and until when."""
+    result = _result(item.finding, rule_index)
+    result["suppressions"] = [{
+        "kind": "external" if item.kind == "allow" else "inSource",
+        "status": "accepted",
+        "justification": item.reason,
+        "properties": {"owner": item.owner or None, "expires": item.expires.isoformat() if item.expires else None,
+                       "suppressedBy": item.source},
+    }]
+    return result
+
+
 def _notifications(report) -> list[dict]:
     notifications = [
         {"level": "error", "message": {"text": error.message}, "locations": [_physical(error.file, error.line)]}
@@ -146,7 +164,8 @@ class SarifReporter:
                 "invocations": [invocation],
                 # Columns count Unicode code points of the decoded text.
                 "columnKind": "unicodeCodePoints",
-                "results": [_result(finding, rule_index) for finding in report.findings],
+                "results": [*(_result(finding, rule_index) for finding in report.findings),
+                            *(_suppressed_result(item, rule_index) for item in report.suppressed)],
             }],
         }
         return json.dumps(log, indent=2) + "\n"

@@ -34,8 +34,10 @@ class TextReporter:
         if report.show_suppressed:
             for item in report.suppressed:
                 location = item.finding.location
+                until = f" until {item.expires}" if item.expires else ""
+                by = f" by {item.owner}" if item.owner else ""
                 lines.append(f"{printable(location.file)}:{location.line}:{location.column}: "
-                             f"{item.finding.rule_id} suppressed "
+                             f"{item.finding.rule_id} suppressed{until}{by} "
                              f"({item.reason}; {item.source}) {item.finding.message}")
         for error in report.errors:
             place = f"{printable(error.file)}:{error.line}" if error.line else printable(error.file)
