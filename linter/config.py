@@ -13,6 +13,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from .excerpt import excerpt, excerpts_in
 from .suppress import AllowEntry
@@ -20,7 +21,7 @@ from .suppress import AllowEntry
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files",
          "fail_on_empty"}
-_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason"}
+_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason", "tags", "from"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
 
@@ -261,9 +262,10 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
     if unknown:
         raise ConfigError(f"{label}: unknown key {_keys(unknown)} "
                           f"(known: {', '.join(sorted(_ALLOW_KEYS))})")
-    resource, reason = entry.get("resource"), entry.get("reason")
+    tags = _allow_tags(entry, label)
+    resource, reason = entry.get("resource", "*" if tags else None), entry.get("reason")
     if not isinstance(resource, str) or not resource:
-        raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match)")
+        raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match) or tags")
     if not isinstance(reason, str) or not reason.strip():
         raise ConfigError(f"{label} ({excerpt(resource, quote=False)}) needs a reason")
     ports = None
@@ -281,4 +283,35 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
         raise ConfigError(f"{label}: file must be a glob (relative to this file's folder)")
     return AllowEntry(resource, ports, reason.strip(), rule.strip().upper() if rule else None,
                       posixpath.normpath(file.replace(os.sep, "/")) if file else None, f"{where} allow[{number}]",
-                      folder)
+                      folder, tags=tags, sources=_allow_sources(entry, label))
+
+
+def _allow_tags(entry: dict, label: str) -> tuple[tuple[str, str], ...]:
+    """An allow entry's ``tags``: a table of strings, as ``(key, value)`` pairs sorted by key."""
+    tags = entry.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(value, str) for value in tags.values()) or not tags \
+            and "tags" in entry:
+        raise ConfigError(f'{label}: tags must be a table of strings, such as {{exposure = "bastion"}}')
+    return tuple(sorted(tags.items()))
+
+
+def _allow_sources(entry: dict, label: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """An allow entry's ``from``: a list of CIDRs of either family, each written as its network."""
+    values = entry.get("from", [])
+    if not isinstance(values, list) or not values and "from" in entry:
+        raise ConfigError(f'{label}: from must be a list of CIDRs, such as ["203.0.113.0/24", "2001:db8::/32"]')
+    networks = []
+    for value in values:
+        try:
+            if not isinstance(value, str) or "/" not in value or "%" in value:
+                raise ValueError(value)
+            networks.append(ip_network(value))
+        except ValueError:
+            problem = "is not a CIDR (an address, a slash and a prefix length)"
+            if isinstance(value, str) and "/" in value and "%" not in value:
+                try:
+                    problem = f"has host bits set (the network is {ip_network(value, strict=False)})"
+                except ValueError:
+                    pass
+            raise ConfigError(f"{label}: from: {excerpt(value)} {problem}") from None
+    return tuple(networks)
