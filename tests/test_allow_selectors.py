@@ -117,6 +117,27 @@ def test_a_cloudformation_rule_resource_takes_the_tags_of_its_group_in_the_templ
                                ("WPL102", "suppressed", "ByGetAtt"), ("WPL102", "suppressed", "ByRef")]
 
 
+def test_a_rule_a_child_stack_adds_to_a_group_of_the_parent_takes_the_parents_tags(project, capsys):
+    """Two levels: the parent's group is passed to a child, which passes it on to a grandchild, whose
+    rule opens RDP; the child's own group (untagged) keeps its own tags."""
+    def stack(name: str, template: str, value: str) -> str:
+        return (f"  {name}:\n    Type: AWS::CloudFormation::Stack\n    Properties:\n      TemplateURL: {template}\n"
+                f"      Parameters:\n        GroupId: {value}\n")
+    rule = ("  Rdp:\n    Type: AWS::EC2::SecurityGroupIngress\n    Properties:\n      GroupId: !Ref GroupId\n"
+            "      IpProtocol: tcp\n      FromPort: 3389\n      ToPort: 3389\n      CidrIp: 0.0.0.0/0\n")
+    parameter = "Parameters:\n  GroupId:\n    Type: AWS::EC2::SecurityGroup::Id\n"
+    parent = ("Resources:\n  AppGroup:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n"
+              "      GroupDescription: app\n      Tags:\n        - Key: exposure\n          Value: bastion\n"
+              + stack("Access", "access.yaml", "!GetAtt AppGroup.GroupId"))
+    access = parameter + "Resources:\n" + stack("Deeper", "deeper.yaml", "!Ref GroupId") + rule \
+        + cfn_group("Own")
+    code, lines = check(project, capsys, BASTION_ONLY,
+                        {"parent.yaml": parent, "access.yaml": access, "deeper.yaml": parameter + "Resources:\n" + rule})
+    assert code == 1
+    assert outcomes(lines) == [("WPL101", "kept", "Access.Own"), ("WPL101", "suppressed", "Access.Deeper.Rdp"),
+                               ("WPL101", "suppressed", "Access.Rdp")]
+
+
 def test_an_entry_with_tags_and_a_resource_needs_both(project, capsys):
     tags = "        - Key: exposure\n          Value: bastion\n"
     template = "Resources:\n" + cfn_group("PartnerBastion", tags) + cfn_group("OtherBastion", tags) \

@@ -42,8 +42,7 @@ def extract(file: str, document: Node, arguments: Arguments | None = None
     resolver = Resolver(file, document.value, arguments)
     permissions: list[Permission] = []
     errors: list[InputError] = []
-    tags = {name: group_tags(resolver, resource)
-            for name, _, resource, _ in typed_resources(resolver, document, (SECURITY_GROUP,))}
+    tags = security_group_tags(resolver, document)
     for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):
         ignores = resource_ignores(file, name, resource, errors)
         for rule in _resource_rules(resolver, name, resource_type, resource, errors):
@@ -56,7 +55,13 @@ def extract(file: str, document: Node, arguments: Arguments | None = None
     return permissions, errors
 
 
-def group_tags(resolver: Resolver, resource: Node) -> tuple[tuple[str, str], ...]:
+def security_group_tags(resolver: Resolver, document: Node) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The known tags of each security group of the template, by logical id."""
+    return {name: _group_tags(resolver, resource)
+            for name, _, resource, _ in typed_resources(resolver, document, (SECURITY_GROUP,))}
+
+
+def _group_tags(resolver: Resolver, resource: Node) -> tuple[tuple[str, str], ...]:
     """A security group's ``Tags`` whose key and value are known: each written as a ``{Key, Value}``
     item of a written list, each resolving to one text whatever the parameters and conditions (a
     value that differs with them, an unknown one, an item or list an ``Fn::If`` chooses is left out,
