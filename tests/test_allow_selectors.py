@@ -44,7 +44,7 @@ def check(folder, capsys, config: str, files: dict[str, str], *extra: str) -> tu
     return code, [line.replace(str(folder) + "/", "") for line in capsys.readouterr().out.splitlines()]
 
 
-def outcomes(lines: list[str]) -> list[tuple[str, str]]:
+def outcomes(lines: list[str]) -> list[tuple[str, str, str]]:
     """``(ids, kept or suppressed, resource)`` of each finding line."""
     found = []
     for line in lines:
