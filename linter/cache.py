@@ -34,7 +34,7 @@ from .model import (CatalogHit, Direction, Finding, Ignore, InputError, Location
 from .textfile import MAX_FILE_BYTES, UnreadableFile, read_bytes
 
 #: Raised with each change of the entry layout.
-LAYOUT = "3"
+LAYOUT = "4"
 #: Entries unused for this long are removed (checked at most once a day).
 MAX_AGE_SECONDS = 30 * 24 * 3600
 #: An input whose change time is this close to the start of its reading (or later) may have been
@@ -246,30 +246,29 @@ def _enum(kind: type) -> Decoder:
     return decoded
 
 
-_location = _record(Location, str, int, int)
-_ports = _record(PortRange, int, int)
-_strings = _tuple_of(str)
-_permission = _record(
-    Permission, str, str, str, _enum(Direction), str, _optional(_ports),
-    _record(Peer, str, str, _optional(_network)), _location, _location,
-    _tuple_of(_record(Provenance, str, str, str, _optional(_location))), _optional(_location),
-    _tuple_of(_record(Ignore, _strings, str, _location, str, str)), str, _optional(int), str, _strings,
-    _tuple_of(_ports))
-_finding = _record(Finding, str, _enum(Severity), str, _permission,
-                   _tuple_of(_record(CatalogHit, str, str, str, str, _strings)), str,
-                   _tuple_of(_record(TargetContext, str, str, str, _strings, _strings)))
-_findings = _tuple_of(_finding)
-_errors = _tuple_of(_record(InputError, str, int, str))
-
-
-def _input(value: object) -> tuple[str, str]:
-    """A recorded input: its path and its digest."""
+def _string_pair(value: object) -> tuple[str, str]:
+    """Two strings: a recorded input's path and digest, a tag's key and value."""
     if type(value) is not list or len(value) != 2:
-        raise _Invalid("not an input")
+        raise _Invalid("not a pair of strings")
     return _check(str, value[0]), _check(str, value[1])
 
 
-_inputs = _tuple_of(_input)
+_location = _record(Location, str, int, int)
+_ports = _record(PortRange, int, int)
+_strings = _tuple_of(str)
+_peer = _record(Peer, str, str, _optional(_network))
+_permission = _record(
+    Permission, str, str, str, _enum(Direction), str, _optional(_ports),
+    _peer, _location, _location,
+    _tuple_of(_record(Provenance, str, str, str, _optional(_location))), _optional(_location),
+    _tuple_of(_record(Ignore, _strings, str, _location, str, str)), str, _optional(int), str, _strings,
+    _tuple_of(_ports), _tuple_of(_string_pair))
+_finding = _record(Finding, str, _enum(Severity), str, _permission,
+                   _tuple_of(_record(CatalogHit, str, str, str, str, _strings)), str,
+                   _tuple_of(_record(TargetContext, str, str, str, _strings, _strings)), _tuple_of(_peer))
+_findings = _tuple_of(_finding)
+_errors = _tuple_of(_record(InputError, str, int, str))
+_inputs = _tuple_of(_string_pair)
 
 
 def _outcome(value: object) -> Outcome:

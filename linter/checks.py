@@ -172,7 +172,8 @@ def make_finding(rule_id: str, exposure: Exposure, message: str, severity: Sever
     if severity is None:
         severity = max((rule.severity for rule in exposure.rules), key=lambda s: s.rank)
     return Finding(rule_id, severity, message + provenance_text(permission), permission,
-                   catalog_hits(exposure.rules), fingerprint(rule_id, permission))
+                   catalog_hits(exposure.rules), fingerprint(rule_id, permission),
+                   union_with=tuple(partner.peer for partner in exposure.union_with))
 
 
 def provenance_text(permission: Permission) -> str:

@@ -14,6 +14,7 @@ import os
 import posixpath
 import re
 from dataclasses import dataclass, field
+from ipaddress import IPv4Network, IPv6Network, ip_network
 
 from .excerpt import excerpt, excerpts_in
 from .suppress import WARNING_DAYS, AllowEntry, Policy, parse_date
@@ -21,7 +22,7 @@ from .suppress import WARNING_DAYS, AllowEntry, Policy, parse_date
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files",
          "fail_on_empty", "require_expiry", "require_owner", "max_exception_days", "exception_warning_days"}
-_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason", "expires", "owner"}
+_ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason", "expires", "owner", "tags", "from"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
 
@@ -277,9 +278,10 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
     if unknown:
         raise ConfigError(f"{label}: unknown key {_keys(unknown)} "
                           f"(known: {', '.join(sorted(_ALLOW_KEYS))})")
-    resource, reason = entry.get("resource"), entry.get("reason")
+    tags = _allow_tags(entry, label)
+    resource, reason = entry.get("resource", "*" if tags else None), entry.get("reason")
     if not isinstance(resource, str) or not resource:
-        raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match)")
+        raise ConfigError(f"{label} needs a resource (a logical id or address; * and ? match) or tags")
     if not isinstance(reason, str) or not reason.strip():
         raise ConfigError(f"{label} ({excerpt(resource, quote=False)}) needs a reason")
     ports = None
@@ -300,7 +302,8 @@ def _allow(entry: object, number: int, where: str, folder: str) -> AllowEntry:
         raise ConfigError(f"{label}: owner must be a name, such as \"platform\"")
     return AllowEntry(resource, ports, reason.strip(), rule.strip().upper() if rule else None,
                       posixpath.normpath(file.replace(os.sep, "/")) if file else None, f"{where} allow[{number}]",
-                      folder, owner.strip(), _expires(entry, label))
+                      folder, owner.strip(), _expires(entry, label), tags=tags,
+                      sources=_allow_sources(entry, label))
 
 
 def _expires(entry: dict, label: str) -> datetime.date | None:
@@ -315,3 +318,34 @@ def _expires(entry: dict, label: str) -> datetime.date | None:
             pass
     shown = excerpt(value) if isinstance(value, str) else _kind(value)
     raise ConfigError(f"{label}: expires must be a date such as 2027-03-31, not {shown}")
+
+
+def _allow_tags(entry: dict, label: str) -> tuple[tuple[str, str], ...]:
+    """An allow entry's ``tags``: a table of strings, as ``(key, value)`` pairs sorted by key."""
+    tags = entry.get("tags", {})
+    if not isinstance(tags, dict) or not all(isinstance(value, str) for value in tags.values()) or not tags \
+            and "tags" in entry:
+        raise ConfigError(f'{label}: tags must be a table of strings, such as {{exposure = "bastion"}}')
+    return tuple(sorted(tags.items()))
+
+
+def _allow_sources(entry: dict, label: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    """An allow entry's ``from``: a list of CIDRs of either family, each written as its network."""
+    values = entry.get("from", [])
+    if not isinstance(values, list) or not values and "from" in entry:
+        raise ConfigError(f'{label}: from must be a list of CIDRs, such as ["203.0.113.0/24", "2001:db8::/32"]')
+    networks = []
+    for value in values:
+        try:
+            if not isinstance(value, str) or "/" not in value or "%" in value:
+                raise ValueError(value)
+            networks.append(ip_network(value))
+        except ValueError:
+            problem = "is not a CIDR (an address, a slash and a prefix length)"
+            if isinstance(value, str) and "/" in value and "%" not in value:
+                try:
+                    problem = f"has host bits set (the network is {ip_network(value, strict=False)})"
+                except ValueError:
+                    pass
+            raise ConfigError(f"{label}: from: {excerpt(value)} {problem}") from None
+    return tuple(networks)

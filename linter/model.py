@@ -139,6 +139,10 @@ class Permission(NamedTuple):
       is the listener's, ``forwards_to`` the ports of the target groups it
       forwards to, ``guards`` the keys of the load balancer's security groups;
       the peer is the world for an internet-facing one).
+    - ``tags``: the security group's tags, ``(key, value)`` pairs sorted by key, as the format
+      resolved them (for allow entries that select by tag); a tag whose key or value is not
+      known before deployment is left out, so that it never selects; none for a rule whose group
+      is not in the file or module, and for network ACL entries and listeners.
     """
 
     resource: str
@@ -158,6 +162,7 @@ class Permission(NamedTuple):
     action: str = "allow"
     guards: tuple[str, ...] = ()
     forwards_to: tuple[PortRange, ...] = ()
+    tags: tuple[tuple[str, str], ...] = ()
 
 
 class Evidence(NamedTuple):
@@ -245,6 +250,8 @@ class Finding(NamedTuple):
     fingerprint: str = ""
     #: What the security group protects (set by :mod:`winportlint.context`).
     targets: tuple[TargetContext, ...] = ()
+    #: The other peers of the group whose CIDRs make the world with this one's (a union exposure).
+    union_with: tuple[Peer, ...] = ()
 
     @property
     def location(self) -> Location:

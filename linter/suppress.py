@@ -29,6 +29,7 @@ from collections.abc import Collection, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
+from .allow_selectors import Network, selects
 from .excerpt import excerpt
 from .model import Finding, InputError, Location
 
@@ -129,7 +130,8 @@ class Suppressed(NamedTuple):
 
 
 class AllowEntry(NamedTuple):
-    """A configuration allow-list entry: a resource (glob) and ports, optionally a check and a file."""
+    """A configuration allow-list entry: a resource (glob) and ports, optionally a check, a file,
+    the group's tags and the ranges the sources lie in."""
 
     resource: str
     ports: tuple[int, int] | None
@@ -141,10 +143,15 @@ class AllowEntry(NamedTuple):
     folder: str = "."
     owner: str = ""
     expires: datetime.date | None = None
+    #: Tags the finding's security group must carry, and ranges its sources must lie in.
+    tags: tuple[tuple[str, str], ...] = ()
+    sources: tuple[Network, ...] = ()
 
     def matches(self, finding: Finding) -> bool:
         permission = finding.permission
         if not fnmatch.fnmatchcase(permission.resource, self.resource):
+            return False
+        if not selects(self.tags, self.sources, finding):
             return False
         if self.rule and not finding.rule_id.startswith(self.rule):
             return False

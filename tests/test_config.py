@@ -48,7 +48,7 @@ def run(capsys, *argv):
     ("[tool.winportlint]\nallow = [5]\n",
      "pyproject.toml [tool.winportlint]: allow[0] must be a table with resource, ports and reason"),
     ("[[tool.winportlint.allow]]\nresource = 5\nreason = \"r\"\n",
-     "pyproject.toml [tool.winportlint]: allow[0] needs a resource (a logical id or address; * and ? match)"),
+     "pyproject.toml [tool.winportlint]: allow[0] needs a resource (a logical id or address; * and ? match) or tags"),
     ("[[tool.winportlint.allow]]\nresource = \"S\"\nreason = [\"r\"]\n",
      "pyproject.toml [tool.winportlint]: allow[0] (S) needs a reason"),
     ("[[tool.winportlint.allow]]\nresource = \"S\"\nreason = \"r\"\nports = [445]\n",

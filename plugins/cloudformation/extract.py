@@ -42,15 +42,58 @@ def extract(file: str, document: Node, arguments: Arguments | None = None
     resolver = Resolver(file, document.value, arguments)
     permissions: list[Permission] = []
     errors: list[InputError] = []
+    tags = security_group_tags(resolver, document)
     for name, resource_type, resource, start in typed_resources(resolver, document, RESOURCE_TYPES):
         ignores = resource_ignores(file, name, resource, errors)
         for rule in _resource_rules(resolver, name, resource_type, resource, errors):
             try:
-                permissions.extend(permission._replace(resource_location=start, ignores=ignores)
+                permissions.extend(permission._replace(resource_location=start, ignores=ignores,
+                                                       tags=tags.get(permission.group, ()))
                                    for permission in _rule_permissions(resolver, name, resource_type, *rule))
             except LoadError as exc:
                 errors.append(InputError(file, exc.line, f"{name}: {exc}"))
     return permissions, errors
+
+
+def security_group_tags(resolver: Resolver, document: Node) -> dict[str, tuple[tuple[str, str], ...]]:
+    """The known tags of each security group of the template, by logical id."""
+    return {name: _group_tags(resolver, resource)
+            for name, _, resource, _ in typed_resources(resolver, document, (SECURITY_GROUP,))}
+
+
+def _group_tags(resolver: Resolver, resource: Node) -> tuple[tuple[str, str], ...]:
+    """A security group's ``Tags`` whose key and value are known: each written as a ``{Key, Value}``
+    item of a written list, each resolving to one text whatever the parameters and conditions (a
+    value that differs with them, an unknown one, an item or list an ``Fn::If`` chooses is left out,
+    so that it never selects an allow entry); sorted by key. Malformed tags are no error here:
+    they tell nothing about what the group lets in."""
+    properties = resource.value.get("Properties")
+    tags = properties.value.get("Tags") if properties is not None and isinstance(properties.value, dict) else None
+    if tags is None or not isinstance(tags.value, list) or intrinsic(tags)[0] is not None:
+        return ()
+    found: dict[str, str | None] = {}
+    for item in tags.value:
+        if not isinstance(item.value, dict) or intrinsic(item)[0] is not None:
+            continue
+        key, value = (_one_text(resolver, item.value.get(field), field) for field in ("Key", "Value"))
+        if key is not None:
+            found[key] = value if key not in found else None  # written twice: EC2 rejects it
+    return tuple(sorted((key, value) for key, value in found.items() if value is not None))
+
+
+def _one_text(resolver: Resolver, node: Node | None, field: str) -> str | None:
+    """The one text a tag's key or value resolves to, or None."""
+    if node is None:
+        return None
+    texts = set()
+    try:
+        for alternative in resolver.resolve(node, field):
+            value = alternative.value
+            value = str(value) if isinstance(value, int) and not isinstance(value, bool) else value
+            texts.add(value if isinstance(value, str) else None)
+    except LoadError:
+        return None
+    return texts.pop() if len(texts) == 1 else None
 
 
 def typed_resources(resolver: Resolver, document: Node,

@@ -22,7 +22,7 @@ from winportlint.excerpt import excerpt
 from winportlint.model import FileResult, InputError, Location, Provenance
 from winportlint.nodes import LoadError, Node
 
-from .extract import is_template, resource_condition, resource_properties, typed_resources
+from .extract import is_template, resource_condition, resource_properties, security_group_tags, typed_resources
 from .intrinsics import NO_VALUE, Alternative, Arguments, Resolver, Unknown, intrinsic, merge_worlds, outer_world, scalar
 
 #: The resource types that call a template, and the property naming it.
@@ -55,14 +55,17 @@ class Nesting:
         ``chain`` holds the real paths of the templates that led here."""
         chain = chain or (os.path.realpath(path),)
         resolver = Resolver(path, document.value, arguments)
+        tags: dict | None = None
         for name, kind, resource, start in typed_resources(resolver, document, tuple(STACK_TYPES)):
+            if tags is None:
+                tags = security_group_tags(resolver, document)
             try:
-                self._stack(resolver, name, kind, resource, start, result, chain)
+                self._stack(resolver, name, kind, resource, start, result, chain, tags)
             except LoadError as exc:
                 result.errors.append(InputError(path, exc.line, f"{name}: {exc}"))
 
     def _stack(self, resolver: Resolver, name: str, kind: str, resource: Node, start: Location,
-               result: FileResult, chain: tuple[str, ...]) -> None:
+               result: FileResult, chain: tuple[str, ...], tags: dict[str, tuple[tuple[str, str], ...]]) -> None:
         properties = resource_properties(resource)
         key = STACK_TYPES[kind]
         url = properties.value.get(key) if properties is not None else None
@@ -97,7 +100,7 @@ class Nesting:
         self.read_stacks(path, child, nested, arguments, (*chain, real))
         steps = (Provenance(key, "module", f"stack {name} ({resolver.file}:{start.line})", start),
                  *contexts[0].provenance)
-        _add_named(result, nested, name, set(child.value["Resources"].value), steps)
+        _add_named(result, nested, name, set(child.value["Resources"].value), steps, tags)
         result.children += [path, *nested.children]
         result.inputs += nested.inputs
 
@@ -158,11 +161,12 @@ def _is_remote(written: str) -> bool:
 
 
 def _add_named(result: FileResult, nested: FileResult, stack: str, own: set[str],
-               steps: tuple[Provenance, ...]) -> None:
+               steps: tuple[Provenance, ...], tags: dict[str, tuple[tuple[str, str], ...]]) -> None:
     """The child's records into the parent's result, the names of the child's own resources
     prefixed with the stack's (``Network.AdminGroup``) so that nothing of the child is taken for
     the parent's own; a group the parent passed (``!Ref AppGroup``) or a literal id keeps its key,
-    so that the child's rules on it meet the parent's rules and targets."""
+    so that the child's rules on it meet the parent's rules and targets, and takes the ``tags`` of
+    the parent's groups."""
     def key(name: str) -> str:
         return f"{stack}.{name}" if name in own else name
 
@@ -170,7 +174,9 @@ def _add_named(result: FileResult, nested: FileResult, stack: str, own: set[str]
         return tuple(map(key, names))
 
     result.permissions += [p._replace(resource=f"{stack}.{p.resource}", group=key(p.group), guards=keys(p.guards),
-                                      provenance=(*steps, *p.provenance)) for p in nested.permissions]
+                                      provenance=(*steps, *p.provenance),
+                                      tags=p.tags if p.group in own else tags.get(p.group, p.tags))
+                           for p in nested.permissions]
     result.targets += [t._replace(resource=f"{stack}.{t.resource}", groups=keys(t.groups), subnets=keys(t.subnets),
                                   uses=keys(t.uses)) for t in nested.targets]
     result.subnet_acls += [a._replace(acl=key(a.acl), subnet=key(a.subnet)) for a in nested.subnet_acls]

@@ -141,6 +141,11 @@ class ModuleReader:
         self.group_ids = {entry.get("id"): block_meta(entry).get("path") for entry in resources
                           if block_meta(entry).get("label") in SECURITY_GROUPS and entry.get("id")}
         self.modules = {block_meta(m).get("path"): m for m in evaluation.blocks.get("module", []) or []}
+        self.providers = [entry for entry in evaluation.blocks.get("provider", []) or []
+                          if isinstance(entry, dict) and block_meta(entry).get("label") == "aws"]
+        #: The tags of each security group, by address (for the rules that name it).
+        self.group_tags = {block_meta(entry).get("path"): self.tags(entry) for entry in resources
+                           if block_meta(entry).get("label") in SECURITY_GROUPS}
         self.var_sources = tuple(Provenance("variables", "variable", source) for source in evaluation.var_sources)
         self.unread = UnreadReasons(evaluation.unread, module_files)  # file function calls not evaluated (see ``file_reads``)
         #: Where the evaluator's blocks are written (one file's syntax index at a time).
@@ -253,10 +258,54 @@ class ModuleReader:
                                     Location(self.positions.file_of(call_meta), int(call_meta.get("line_start") or 1), 1)))
         return tuple(steps)
 
+    def tags(self, entry: dict) -> tuple[tuple[str, str], ...]:
+        """A security group's known tags, sorted by key: its ``tags`` over its provider's
+        ``default_tags`` (its own win, as the AWS provider merges them), or a plan's ``tags_all``,
+        which holds both. A tag whose value is not known before apply is left out; so are all of
+        them when ``tags`` itself is not known, and the default tags when which provider's they
+        are is not known here (see :meth:`default_tags`)."""
+        plan = block_meta(entry).get("plan")
+        if plan and isinstance(entry.get("tags_all"), dict):
+            merged = entry["tags_all"]
+        else:
+            own = entry.get("tags", {})
+            if own is None and plan and "tags" not in entry.get(UNKNOWN_KEY, ()):
+                own = {}  # a plan's null is an unset value
+            if not isinstance(own, dict) or "__attribute__" in own:
+                return ()
+            merged = {**self.default_tags(entry), **own}
+        texts = {key: _tag_text(value) for key, value in merged.items()}
+        return tuple(sorted((key, text) for key, text in texts.items() if text is not None))
+
+    def default_tags(self, entry: dict) -> dict:
+        """The ``default_tags`` of the root module's ``aws`` provider a resource uses: the one its
+        ``provider = aws.<alias>`` names, else the one without alias. Empty where which provider
+        applies is not known here: a resource of a module that names its provider, or whose call (or
+        one on the way) passes ``providers``, or that declares a provider of its own."""
+        calls = module_prefixes(str(block_meta(entry).get("path", "")))
+        reference = entry.get("provider")
+        if calls and (reference is not None or any(
+                isinstance(self.modules.get(call), dict) and self.modules[call].get("providers") for call in calls)
+                or any(str(block_meta(p).get("path", "")).startswith(tuple(f"{call}." for call in calls))
+                       for p in self.providers)):
+            return {}
+        name = reference.get("__attribute__") if isinstance(reference, dict) else "aws" if reference is None else None
+        if not isinstance(name, str) or name != "aws" and not name.startswith("aws."):
+            return {}
+        alias = name[len("aws."):] or None
+        for provider in self.providers:
+            if block_meta(provider).get("path") == "provider.aws" and provider.get("alias") == alias:
+                default = provider.get("default_tags")
+                tags = default.get("tags") if isinstance(default, dict) else None
+                return tags if isinstance(tags, dict) and "__attribute__" not in tags else {}
+        return {}
+
     # -- resources ----------------------------------------------------------------------------
 
     def _security_group(self, entry: dict, kind: str) -> None:
         address = block_meta(entry).get("path", "")
+        if address not in self.group_tags:  # an instance the evaluator left out (``count_index``)
+            self.group_tags[address] = self.tags(entry)
         entry_location = self.positions.block_location(entry)
         for key, direction in (("ingress", Direction.INGRESS), ("egress", Direction.EGRESS)):
             for item, rule in self.inline_rules(entry, key):
@@ -395,7 +444,18 @@ class ModuleReader:
                     rule_location=rule.location,
                     resource_location=resource_location,
                     provenance=provenance + port_steps + steps,
+                    tags=self.group_tags.get(group, ()),
                 )
+
+
+def _tag_text(value: object) -> str | None:
+    """A tag's value as AWS stores it (terraform turns numbers and booleans into text); None when
+    it is not known before apply."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int):
+        return str(value)
+    return value if isinstance(value, str) else None
 
 
 def _one_of(blocks: list[Block], kind: str | None, nth: int, labels: list[str] | None) -> Block:
