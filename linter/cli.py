@@ -96,6 +96,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="report suppressions that match no finding (as errors)")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
+    check.add_argument("--diff-base", metavar="REF",
+                       help="git: count only the findings that the files at this revision (a commit, branch or "
+                            "tag, e.g. origin/main) do not have; the others are counted in the summary")
     check.add_argument("--os", action="append", metavar="VERSION",
                        help="only catalog rules of this Windows Server version (2012, '2012 R2', 2016, 2019, 2022, "
                             "2025); repeatable")
@@ -224,6 +227,7 @@ def _check(args) -> int:
         config = configuration.load(configuration.find(args.paths[0]))
     except configuration.ConfigError as exc:
         raise UsageError(str(exc)) from None
+    base = _diff_base(args.diff_base, args.paths) if args.diff_base is not None else None
     plugins = load_plugins()
     for warning in plugins.warnings:
         _say(f"winportlint: warning: {warning}")
@@ -263,6 +267,10 @@ def _check(args) -> int:
     findings, baselined = outcome.kept, 0
     if args.baseline:
         findings, baselined = _baseline(args.baseline, outcome.kept)
+    at_base = []
+    if base is not None:
+        findings, at_base = _compare_with_base(base, findings, args, config, plugins.formats, checks, catalog,
+                                               settings)
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
@@ -281,6 +289,8 @@ def _check(args) -> int:
         suppressed=outcome.suppressed,
         show_suppressed=args.show_suppressed,
         baselined=baselined,
+        at_base=at_base,
+        diff_base=args.diff_base or "",
     ).printable()
     console, to_file = reporters
     writes = {}
@@ -436,6 +446,35 @@ def _baseline(baseline: str, findings: list) -> tuple[list, int]:
     try:
         return new_findings(baseline, findings)
     except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _diff_base(ref: str, paths: Sequence[str]):
+    """The revision ``--diff-base`` names (see :mod:`.diff_base`); a usage error when git cannot read it."""
+    from .diff_base import DiffBaseError, resolve
+
+    try:
+        return resolve(ref, paths)
+    except DiffBaseError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _compare_with_base(base, findings: list, args, config, formats, checks, catalog, settings) -> tuple[list, list]:
+    """The findings the files at ``base`` do not have, and those they have: the same paths are
+    linted in the revision's copy with the same checks, settings and exclusions (variable files
+    of the repository read as they are there), without the cache."""
+    from . import engine
+    from .diff_base import DiffBaseError, revision, split
+
+    try:
+        with revision(base) as tree:
+            scenarios = settings["scenarios"]
+            settings_at = {**settings, "var_files": [tree.at(path) for path in settings["var_files"]],
+                           "scenarios": tuple(map(tree.at, scenarios)) if isinstance(scenarios, tuple) else scenarios}
+            at_base = engine.run([tree.at(path) for path in args.paths], formats, checks, catalog, settings_at,
+                                 excluded=lambda path: config.excluded(tree.back(path)), jobs=args.jobs)
+            return split(findings, tree, at_base.findings)
+    except DiffBaseError as exc:
         raise UsageError(str(exc)) from None
 
 

@@ -1,0 +1,239 @@
+"""``--diff-base REF``: judge only the findings a change adds to the files at a git revision.
+
+The revision's files are read from git objects (``ls-tree``, ``cat-file --batch``) into a
+temporary folder outside the repository, linted there with the run's settings and removed: the
+work tree and ``.git`` are never written, nothing is checked out. Everything under the paths is
+linted at both revisions, so a Terraform module whose called modules or variable files changed,
+and a template whose nested stack changed, are compared whole.
+
+A finding is new unless the revision has one with the same fingerprint (its file taken relative to
+the repository's top) at the same or a graver severity: a moved line is not new, a new port on the
+same resource is, and so is every finding of a renamed file (the file is part of what a finding is).
+
+The repository is untrusted: git runs only plumbing commands, with fsmonitor and hooks off, never
+a filter, textconv or diff driver (blobs are written as stored), and never the network.
+"""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import NamedTuple
+
+from .excerpt import excerpt
+from .model import Finding, fingerprint
+
+#: The options every git command runs with: no fsmonitor daemon or hook of the repository's.
+GIT = ("git", "--no-pager", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
+#: Folders whose files at the revision are not written (no template is read there either).
+_UNWRITTEN = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
+                        ".mypy_cache", ".pytest_cache"})
+
+
+class DiffBaseError(Exception):
+    """The revision cannot be read; the message starts with ``--diff-base REF:``."""
+
+
+class Base(NamedTuple):
+    """The revision compared with: as named, its commit, and the repository's top as the paths name it."""
+
+    ref: str
+    commit: str
+    top: str
+
+
+def _environment() -> dict[str, str]:
+    """The process environment without git's own variables (a ``GIT_DIR`` would point git
+    elsewhere), and with lazy fetches and every transport refused: nothing reaches the network."""
+    environment = {name: value for name, value in os.environ.items() if not name.startswith("GIT_")}
+    environment.update(GIT_NO_LAZY_FETCH="1", GIT_ALLOW_PROTOCOL="none", GIT_TERMINAL_PROMPT="0",
+                       GIT_OPTIONAL_LOCKS="0", LC_ALL="C")
+    return environment
+
+
+def _git(top: str, *args: str, stdin=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
+    try:
+        return subprocess.run([*GIT, "-C", top, *args], stdin=stdin if stdin is not None else subprocess.DEVNULL,
+                              stdout=stdout, stderr=subprocess.PIPE, env=_environment(), check=False)
+    except FileNotFoundError:
+        raise DiffBaseError("git is not installed") from None
+
+
+def _top(path: str) -> str | None:
+    """The nearest folder at or above the path with a ``.git`` (absolute, symlinks kept as named)."""
+    folder = os.path.abspath(path if os.path.isdir(path) else os.path.dirname(path) or ".")
+    while not os.path.lexists(os.path.join(folder, ".git")):
+        parent = os.path.dirname(folder)
+        if parent == folder:
+            return None
+        folder = parent
+    return folder
+
+
+def _fetch_hint(ref: str) -> str:
+    remote, slash, branch = excerpt(ref, quote=False).partition("/")
+    return f"git fetch --depth=1 {remote} {branch}" if slash and branch else f"git fetch --depth=1 origin {remote}"
+
+
+def resolve(ref: str, paths: Sequence[str]) -> Base:
+    """The revision ``ref`` of the repository holding every path, or :class:`DiffBaseError`."""
+    named = f"--diff-base {excerpt(ref, quote=False)}"
+    top = _top(paths[0])
+    if top is None:
+        raise DiffBaseError(f"{named}: {paths[0]} is not in a git repository")
+    for path in paths[1:]:
+        if _top(path) != top:
+            raise DiffBaseError(f"{named}: {path} is not in the repository of {paths[0]} ({top})")
+    missing = DiffBaseError(f"{named}: no such revision in this repository (in a shallow clone, fetch it first: "
+                            f"{_fetch_hint(ref)})")
+    if not ref or ref.startswith("-") or "\0" in ref:
+        raise missing
+    done = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    if done.returncode != 0:
+        reason = os.fsdecode(done.stderr).strip().splitlines()
+        if reason and reason[0].startswith("fatal:"):  # not a repository git can read (ownership, corruption)
+            raise DiffBaseError(f"{named}: git cannot read the repository at {top}: {excerpt(reason[0][6:].strip())}")
+        raise missing
+    return Base(ref, done.stdout.decode("ascii").strip(), top)
+
+
+class Entry(NamedTuple):
+    """A file of the revision's tree: git mode, object id and path (relative, as a file name)."""
+
+    mode: str
+    oid: str
+    path: str
+
+
+def _entries(base: Base) -> list[Entry]:
+    """The revision's files that are written: blobs and symlinks of at most the size any file is
+    read at, outside ``.git`` and dependency folders, on paths that stay inside the tree."""
+    from .textfile import MAX_FILE_BYTES
+
+    done = _git(base.top, "ls-tree", "-r", "-l", "-z", "--full-tree", base.commit)
+    if done.returncode != 0:
+        raise DiffBaseError(f"--diff-base {excerpt(base.ref, quote=False)}: cannot list its files: "
+                            f"{excerpt(os.fsdecode(done.stderr).strip())}")
+    entries = []
+    for record in done.stdout.split(b"\0"):
+        if not record:
+            continue
+        header, _, name = record.partition(b"\t")
+        mode, kind, oid, size = header.split()
+        parts = name.split(b"/")
+        if kind != b"blob" or not size.isdigit() or int(size) > MAX_FILE_BYTES:
+            continue
+        if any(part in (b"", b".", b"..") or os.fsdecode(part).lower() in _UNWRITTEN for part in parts):
+            continue
+        entries.append(Entry(mode.decode(), oid.decode(), os.fsdecode(name)))
+    return entries
+
+
+def _blobs(base: Base, oids: list[str]) -> Iterator[tuple[str, bytes]]:
+    """Each object's bytes as stored (no filter), streamed from one ``cat-file --batch``."""
+    import tempfile
+
+    with tempfile.TemporaryFile() as requests:
+        requests.write("".join(f"{oid}\n" for oid in oids).encode())
+        requests.seek(0)
+        process = subprocess.Popen([*GIT, "-C", base.top, "cat-file", "--batch"], stdin=requests,
+                                   stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env=_environment())
+        try:
+            for oid in oids:
+                header = process.stdout.readline().split()
+                if len(header) != 3:
+                    raise DiffBaseError(f"--diff-base {excerpt(base.ref, quote=False)}: object {oid} is missing "
+                                        f"(in a shallow clone, fetch it first: {_fetch_hint(base.ref)})")
+                data = process.stdout.read(int(header[2]) + 1)[:-1]
+                yield oid, data
+        finally:
+            process.stdout.close()
+            process.kill()
+            process.wait()
+
+
+def _write(root: str, entry: Entry, data: bytes) -> None:
+    """One file below ``root``, never through a symlink: a crafted tree cannot write outside it."""
+    target = os.path.join(root, entry.path)
+    parent = os.path.dirname(target)
+    try:
+        os.makedirs(parent, exist_ok=True)
+        if os.path.realpath(parent) != parent:
+            return
+        if entry.mode == "120000":
+            os.symlink(os.fsdecode(data), target)
+            return
+        descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
+    except (FileExistsError, NotADirectoryError):  # a path the tree names twice, or below a file it names
+        return
+    with os.fdopen(descriptor, "wb") as handle:
+        handle.write(data)
+
+
+class Tree(NamedTuple):
+    """The revision's files, written below ``root``, and how paths map between the two trees."""
+
+    base: Base
+    root: str
+
+    def at(self, path: str) -> str:
+        """The revision's copy of a work-tree path (a path outside the repository is kept)."""
+        relative = os.path.relpath(os.path.abspath(path), self.base.top)
+        if relative == ".." or relative.startswith(".." + os.sep):
+            return path
+        return os.path.normpath(os.path.join(self.root, relative))
+
+    def back(self, path: str) -> str:
+        """The work-tree path of a file of the revision's copy."""
+        return os.path.normpath(os.path.join(self.base.top, os.path.relpath(os.path.abspath(path), self.root)))
+
+
+@contextmanager
+def revision(base: Base) -> Iterator[Tree]:
+    """The revision's files in a temporary folder outside the repository, removed afterwards.
+    The folder has a ``.git`` of its own, so that what a format may read stays inside it."""
+    import shutil
+    import tempfile
+
+    root = os.path.realpath(tempfile.mkdtemp(prefix="winportlint-base-"))
+    try:
+        if Tree(base, root).at(root) != root:  # TMPDIR inside the repository
+            raise DiffBaseError(f"--diff-base {excerpt(base.ref, quote=False)}: the temporary folder {root} is inside the "
+                                f"repository; set TMPDIR to a folder outside it")
+        os.mkdir(os.path.join(root, ".git"))
+        entries = _entries(base)
+        paths: dict[str, list[Entry]] = {}
+        for entry in entries:
+            paths.setdefault(entry.oid, []).append(entry)
+        for oid, data in _blobs(base, list(paths)):
+            for entry in paths[oid]:
+                _write(root, entry, data)
+        yield Tree(base, root)
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def _key(finding: Finding, top: str) -> str:
+    """The finding's fingerprint with its file relative to the repository's top."""
+    permission = finding.permission
+    file = os.path.abspath(permission.location.file)
+    relative = os.path.relpath(file, top)
+    if relative.startswith(".."):  # named through a symlinked folder
+        relative = os.path.relpath(os.path.realpath(file), os.path.realpath(top))
+    moved = permission._replace(location=permission.location._replace(file=relative.replace(os.sep, "/")))
+    return fingerprint(finding.rule_id, moved)
+
+
+def split(findings: Sequence[Finding], tree: Tree, at_base: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
+    """The findings the change adds, and those the revision has too (same fingerprint, at the same
+    or a graver severity: a finding a change makes graver is new)."""
+    gravest: dict[str, int] = {}
+    for finding in at_base:
+        key = _key(finding, tree.root)
+        gravest[key] = max(gravest.get(key, -1), finding.severity.rank)
+    new, old = [], []
+    for finding in findings:
+        (old if gravest.get(_key(finding, tree.base.top), -1) >= finding.severity.rank else new).append(finding)
+    return new, old
