@@ -286,3 +286,48 @@ def test_symlinks_of_the_base_never_lead_outside_its_copy(repo, tmp_path, capsys
     assert out.endswith(f"1 finding (1 critical) in 1 file; 0 findings also at {crafted}, not counted\n"
                         "see: winportlint explain WPL101\n")
     assert list(outside.iterdir()) == []
+
+
+def test_a_finding_the_change_makes_graver_is_new(tmp_path, capsys, monkeypatch):
+    """LLMNR open to the world is low; once the group protects a Windows Server 2012 R2 host,
+    whose firewall opens it, it is medium: the same rule, and a new risk."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    group = GROUP.replace("Admin:", "Discovery:").replace("tcp", "udp").replace("3389", "5355")
+    write_files(repo, {"a.yaml": group})
+    commit_all(repo)
+    host = ('  Host:\n    Type: AWS::EC2::Instance\n    Properties:\n      ImageId: "{{resolve:ssm:/aws/service/'
+            'ami-windows-latest/Windows_Server-2012-R2_RTM-English-64Bit-Base}}"\n      SecurityGroupIds:\n'
+            '        - !Ref Discovery\n')
+    (repo / "a.yaml").write_text(group + host)
+    code, out, _ = check(capsys, monkeypatch, repo, "--diff-base", "main")
+    assert code == 1
+    assert out.startswith("a.yaml:11:19: WPL301 medium 5355/udp open from 0.0.0.0/0")
+    assert out.endswith("1 finding (1 medium) in 1 file; 0 findings also at main, not counted\n"
+                        "see: winportlint explain WPL301\n")
+    (repo / "a.yaml").write_text(group + host.replace("2012-R2_RTM-English-64Bit", "2022-English-Full"))
+    assert check(capsys, monkeypatch, repo, "--diff-base", "main")[:2] == (
+        0, "0 findings in 1 file; 1 finding also at main, not counted\n")  # low then, low now
+
+
+def test_a_root_is_compared_with_the_called_module_it_had(tmp_path, capsys, monkeypatch):
+    """Only the called module changed, and it is outside the path checked: the root's finding
+    through it is new, as the module at REF opened another port."""
+    repo = tmp_path / "repo"
+    repo.mkdir()
+    git(repo, "init", "-q", "-b", "main")
+    call = 'module "edge" {\n  source     = "../../modules/edge"\n  admin_cidr = "0.0.0.0/0"\n}\n'
+    write_files(repo, {"live/prod/main.tf": call, "modules/edge/main.tf": MODULE.replace("3389", "22")})
+    commit_all(repo)
+    assert check(capsys, monkeypatch, repo, "--diff-base", "main", "live/prod") == (
+        0, "0 findings in 1 file; 0 findings also at main, not counted\n", "")
+    (repo / "modules/edge/main.tf").write_text(MODULE)
+    code, out, err = check(capsys, monkeypatch, repo, "--diff-base", "main", "live/prod")
+    assert (code, err) == (1, "")
+    assert out.startswith("modules/edge/main.tf:10:")
+    assert out.endswith("1 finding (1 critical) in 1 file; 0 findings also at main, not counted\n"
+                        "see: winportlint explain WPL101\n")
+    commit_all(repo)
+    assert check(capsys, monkeypatch, repo, "--diff-base", "HEAD", "live/prod")[:2] == (
+        0, "0 findings in 1 file; 1 finding also at HEAD, not counted\n")
