@@ -19,17 +19,14 @@ from __future__ import annotations
 import os
 import subprocess
 from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
 from typing import NamedTuple
 
-from .excerpt import excerpt
+from .excerpt import excerpt, excerpts_in
 from .model import Finding, fingerprint
 
 #: The options every git command runs with: no fsmonitor daemon or hook of the repository's.
 GIT = ("git", "--no-pager", "-c", "core.fsmonitor=false", "-c", "core.hooksPath=/dev/null")
-#: Folders whose files at the revision are not written (no template is read there either).
-_UNWRITTEN = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox", ".nox",
-                        ".mypy_cache", ".pytest_cache"})
 
 
 class DiffBaseError(Exception):
@@ -53,12 +50,9 @@ def _environment() -> dict[str, str]:
     return environment
 
 
-def _git(top: str, *args: str, stdin=None, stdout=subprocess.PIPE) -> subprocess.CompletedProcess:
-    try:
-        return subprocess.run([*GIT, "-C", top, *args], stdin=stdin if stdin is not None else subprocess.DEVNULL,
-                              stdout=stdout, stderr=subprocess.PIPE, env=_environment(), check=False)
-    except FileNotFoundError:
-        raise DiffBaseError("git is not installed") from None
+def _git(top: str, *args: str) -> subprocess.CompletedProcess:
+    return subprocess.run([*GIT, "-C", top, *args], stdin=subprocess.DEVNULL, capture_output=True,
+                          env=_environment(), check=False)
 
 
 def _top(path: str) -> str | None:
@@ -90,7 +84,10 @@ def resolve(ref: str, paths: Sequence[str]) -> Base:
                             f"{_fetch_hint(ref)})")
     if not ref or ref.startswith("-") or "\0" in ref:
         raise missing
-    done = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    try:
+        done = _git(top, "rev-parse", "--verify", "--quiet", "--end-of-options", f"{ref}^{{commit}}")
+    except FileNotFoundError:
+        raise DiffBaseError(f"{named}: git is not installed") from None
     if done.returncode != 0:
         reason = os.fsdecode(done.stderr).strip().splitlines()
         if reason and reason[0].startswith("fatal:"):  # not a repository git can read (ownership, corruption)
@@ -99,7 +96,7 @@ def resolve(ref: str, paths: Sequence[str]) -> Base:
     return Base(ref, done.stdout.decode("ascii").strip(), top)
 
 
-class Entry(NamedTuple):
+class TreeFile(NamedTuple):
     """A file of the revision's tree: git mode, object id and path (relative, as a file name)."""
 
     mode: str
@@ -107,16 +104,20 @@ class Entry(NamedTuple):
     path: str
 
 
-def _entries(base: Base) -> list[Entry]:
+def _files(base: Base) -> list[TreeFile]:
     """The revision's files that are written: blobs and symlinks of at most the size any file is
-    read at, outside ``.git`` and dependency folders, on paths that stay inside the tree."""
+    read at, outside the folders no template is read from (downloaded modules are read through
+    their callers), on paths that stay inside the tree."""
+    from .engine import SKIPPED_DIRS
     from .textfile import MAX_FILE_BYTES
 
+    unwritten = {os.fsencode(name) for name in SKIPPED_DIRS - {".terraform", ".terragrunt-cache"}}
     done = _git(base.top, "ls-tree", "-r", "-l", "-z", "--full-tree", base.commit)
-    if done.returncode != 0:
-        raise DiffBaseError(f"--diff-base {excerpt(base.ref, quote=False)}: cannot list its files: "
-                            f"{excerpt(os.fsdecode(done.stderr).strip())}")
-    entries = []
+    if done.returncode != 0:  # objects a partial clone did not fetch, say
+        reason = (os.fsdecode(done.stderr).strip().splitlines() or ["git ls-tree failed"])[-1].removeprefix("fatal: ")
+        raise DiffBaseError(f"--diff-base {excerpt(base.ref, quote=False)}: cannot read its files "
+                            f"({excerpts_in(reason)}); winportlint reads only what the clone holds, it never fetches")
+    files = []
     for record in done.stdout.split(b"\0"):
         if not record:
             continue
@@ -125,10 +126,10 @@ def _entries(base: Base) -> list[Entry]:
         parts = name.split(b"/")
         if kind != b"blob" or not size.isdigit() or int(size) > MAX_FILE_BYTES:
             continue
-        if any(part in (b"", b".", b"..") or os.fsdecode(part).lower() in _UNWRITTEN for part in parts):
+        if any(part in (b"", b".", b"..") or part in unwritten for part in parts):
             continue
-        entries.append(Entry(mode.decode(), oid.decode(), os.fsdecode(name)))
-    return entries
+        files.append(TreeFile(mode.decode(), oid.decode(), os.fsdecode(name)))
+    return files
 
 
 def _blobs(base: Base, oids: list[str]) -> Iterator[tuple[str, bytes]]:
@@ -154,19 +155,24 @@ def _blobs(base: Base, oids: list[str]) -> Iterator[tuple[str, bytes]]:
             process.wait()
 
 
-def _write(root: str, entry: Entry, data: bytes) -> None:
-    """One file below ``root``, never through a symlink: a crafted tree cannot write outside it."""
-    target = os.path.join(root, entry.path)
+def _write_file(root: str, file: TreeFile, data: bytes) -> None:
+    """One file below ``root`` (a real path), never through a symlink: a crafted tree cannot
+    write outside it. What cannot be written as the tree names it is left out."""
+    target = os.path.join(root, file.path)
     parent = os.path.dirname(target)
     try:
         os.makedirs(parent, exist_ok=True)
-        if os.path.realpath(parent) != parent:
-            return
-        if entry.mode == "120000":
+    except (FileExistsError, NotADirectoryError):  # below a file the tree names
+        return
+    if os.path.realpath(parent) != parent:  # below a symlink the tree names
+        return
+    if file.mode == "120000":
+        with suppress(OSError):  # named twice, or a link the system refuses
             os.symlink(os.fsdecode(data), target)
-            return
+        return
+    try:
         descriptor = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_NOFOLLOW", 0), 0o644)
-    except (FileExistsError, NotADirectoryError):  # a path the tree names twice, or below a file it names
+    except FileExistsError:  # named twice
         return
     with os.fdopen(descriptor, "wb") as handle:
         handle.write(data)
@@ -197,19 +203,27 @@ def revision(base: Base) -> Iterator[Tree]:
     import shutil
     import tempfile
 
-    root = os.path.realpath(tempfile.mkdtemp(prefix="winportlint-base-"))
+    from .engine import within_trees
+
+    named = f"--diff-base {excerpt(base.ref, quote=False)}"
     try:
-        if Tree(base, root).at(root) != root:  # TMPDIR inside the repository
-            raise DiffBaseError(f"--diff-base {excerpt(base.ref, quote=False)}: the temporary folder {root} is inside the "
-                                f"repository; set TMPDIR to a folder outside it")
-        os.mkdir(os.path.join(root, ".git"))
-        entries = _entries(base)
-        paths: dict[str, list[Entry]] = {}
-        for entry in entries:
-            paths.setdefault(entry.oid, []).append(entry)
-        for oid, data in _blobs(base, list(paths)):
-            for entry in paths[oid]:
-                _write(root, entry, data)
+        root = os.path.realpath(tempfile.mkdtemp(prefix="winportlint-base-"))
+    except OSError as exc:
+        raise DiffBaseError(f"{named}: cannot make a temporary folder: {exc.strerror}") from None
+    try:
+        if within_trees(root, [os.path.realpath(base.top)]):
+            raise DiffBaseError(f"{named}: the temporary folder {root} is inside the repository; set TMPDIR to a "
+                                f"folder outside it")
+        by_object: dict[str, list[TreeFile]] = {}
+        for file in _files(base):
+            by_object.setdefault(file.oid, []).append(file)
+        try:
+            os.mkdir(os.path.join(root, ".git"))
+            for oid, data in _blobs(base, list(by_object)):
+                for file in by_object[oid]:
+                    _write_file(root, file, data)
+        except OSError as exc:  # a full disk, say
+            raise DiffBaseError(f"{named}: cannot write its files to {root}: {exc.strerror}") from None
         yield Tree(base, root)
     finally:
         shutil.rmtree(root, ignore_errors=True)

@@ -331,3 +331,18 @@ def test_a_root_is_compared_with_the_called_module_it_had(tmp_path, capsys, monk
     commit_all(repo)
     assert check(capsys, monkeypatch, repo, "--diff-base", "HEAD", "live/prod")[:2] == (
         0, "0 findings in 1 file; 1 finding also at HEAD, not counted\n")
+
+
+def test_objects_a_partial_clone_lacks_are_never_fetched(repo, tmp_path, capsys, monkeypatch):
+    git(repo, "config", "uploadpack.allowFilter", "true")
+    clone = tmp_path / "clone"
+    subprocess.run(["git", "clone", "-q", "--filter=blob:none", "--no-checkout", f"file://{repo}", str(clone)],
+                   check=True, env=GIT_ENV)
+    write_files(clone, {"infra/admin.yaml": GROUP})
+    before = snapshot(clone / ".git")
+    code, out, err = check(capsys, monkeypatch, clone, "--diff-base", "main")
+    blob = git(repo, "rev-parse", "main:infra/admin.yaml").strip()
+    assert (code, out) == (2, "")
+    assert err == (f"winportlint: error: --diff-base main: cannot read its files (could not fetch {blob} from promisor "
+                   "remote); winportlint reads only what the clone holds, it never fetches\n")
+    assert snapshot(clone / ".git") == before
