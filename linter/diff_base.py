@@ -183,6 +183,8 @@ class Tree(NamedTuple):
 
     base: Base
     root: str
+    #: The object id of each file written, by its path relative to the top (``/``-separated).
+    objects: dict[str, str]
 
     def at(self, path: str) -> str:
         """The revision's copy of a work-tree path (a path outside the repository is kept)."""
@@ -224,30 +226,65 @@ def revision(base: Base) -> Iterator[Tree]:
                     _write_file(root, file, data)
         except OSError as exc:  # a full disk, say
             raise DiffBaseError(f"{named}: cannot write its files to {root}: {exc.strerror}") from None
-        yield Tree(base, root)
+        yield Tree(base, root, {file.path: file.oid for files in by_object.values() for file in files})
     finally:
         shutil.rmtree(root, ignore_errors=True)
 
 
-def _key(finding: Finding, top: str) -> str:
-    """The finding's fingerprint with its file relative to the repository's top."""
-    permission = finding.permission
-    file = os.path.abspath(permission.location.file)
-    relative = os.path.relpath(file, top)
+def _relative(file: str, top: str) -> str:
+    """The file relative to the top, ``/``-separated, as git names it."""
+    relative = os.path.relpath(os.path.abspath(file), top)
     if relative.startswith(".."):  # named through a symlinked folder
         relative = os.path.relpath(os.path.realpath(file), os.path.realpath(top))
-    moved = permission._replace(location=permission.location._replace(file=relative.replace(os.sep, "/")))
-    return fingerprint(finding.rule_id, moved)
+    return relative.replace(os.sep, "/")
+
+
+def _key(finding: Finding, file: str) -> str:
+    """The finding's fingerprint with its file as given (relative to the repository's top)."""
+    permission = finding.permission
+    return fingerprint(finding.rule_id, permission._replace(location=permission.location._replace(file=file)))
+
+
+def _object_id(path: str, length: int) -> str | None:
+    """The id git gives the file's bytes (a symlink's target) as a blob; None if it cannot be read."""
+    import hashlib
+
+    from .textfile import UnreadableFile, read_bytes
+
+    try:
+        data = os.fsencode(os.readlink(path)) if os.path.islink(path) else read_bytes(path)
+    except (OSError, UnreadableFile):
+        return None
+    digest = hashlib.sha1 if length == 40 else hashlib.sha256  # repositories of either object format
+    return digest(b"blob %d\0" % len(data) + data).hexdigest()
+
+
+def _renames(tree: Tree, files: set[str]) -> dict[str, str]:
+    """The revision's files moved unchanged to one of ``files`` (the work tree's, relative): old
+    path to new. A file renamed and edited is not followed: its findings are new."""
+    gone: dict[str, list[str]] = {}
+    for path, oid in tree.objects.items():
+        if not os.path.lexists(os.path.join(tree.base.top, path)):
+            gone.setdefault(oid, []).append(path)
+    renamed = {}
+    for file in files - tree.objects.keys() if gone else ():
+        oid = _object_id(os.path.join(tree.base.top, file), len(tree.base.commit))
+        renamed.update((old, file) for old in gone.get(oid, ()))
+    return renamed
 
 
 def split(findings: Sequence[Finding], tree: Tree, at_base: Sequence[Finding]) -> tuple[list[Finding], list[Finding]]:
     """The findings the change adds, and those the revision has too (same fingerprint, at the same
-    or a graver severity: a finding a change makes graver is new)."""
+    or a graver severity: a finding a change makes graver is new), a file moved unchanged
+    taken at its new path."""
+    files = [_relative(finding.location.file, tree.base.top) for finding in findings]
+    renamed = _renames(tree, set(files))
     gravest: dict[str, int] = {}
     for finding in at_base:
-        key = _key(finding, tree.root)
+        file = _relative(finding.location.file, tree.root)
+        key = _key(finding, renamed.get(file, file))
         gravest[key] = max(gravest.get(key, -1), finding.severity.rank)
     new, old = [], []
-    for finding in findings:
-        (old if gravest.get(_key(finding, tree.base.top), -1) >= finding.severity.rank else new).append(finding)
+    for finding, file in zip(findings, files):
+        (old if gravest.get(_key(finding, file), -1) >= finding.severity.rank else new).append(finding)
     return new, old

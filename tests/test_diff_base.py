@@ -116,19 +116,23 @@ def test_json_marks_each_finding_new_or_not_and_counts_both(repo, capsys, monkey
     assert "diff_base" not in json.loads(out) and all("new" not in f for f in json.loads(out)["findings"])
 
 
-def test_a_new_file_a_renamed_file_and_a_deleted_file(repo, capsys, monkeypatch):
+def test_a_new_file_a_moved_file_a_renamed_and_edited_file_and_a_deleted_file(repo, capsys, monkeypatch):
     write_files(repo, {"other/new.yaml": GROUP})
     assert check(capsys, monkeypatch, repo, "--diff-base", "main") == (
         1, f"other/new.yaml:11:19: WPL101 critical {RDP}\n"
            "1 finding (1 critical) in 2 files; 1 finding also at main, not counted\n"
            "see: winportlint explain WPL101\n", "")
     (repo / "other/new.yaml").unlink()
-    git(repo, "mv", "infra/admin.yaml", "infra/renamed.yaml")  # the file is part of what a finding is
+    git(repo, "mv", "infra", "moved")  # a file moved unchanged keeps its findings
     assert check(capsys, monkeypatch, repo, "--diff-base", "main") == (
-        1, f"infra/renamed.yaml:11:19: WPL101 critical {RDP}\n"
+        0, "0 findings in 1 file; 1 finding also at main, not counted\n", "")
+    (repo / "moved/admin.yaml").rename(repo / "moved/renamed.yaml")
+    (repo / "moved/renamed.yaml").write_text("# renamed and edited\n" + GROUP)  # the file is part of a finding
+    assert check(capsys, monkeypatch, repo, "--diff-base", "main") == (
+        1, f"moved/renamed.yaml:12:19: WPL101 critical {RDP}\n"
            "1 finding (1 critical) in 1 file; 0 findings also at main, not counted\n"
            "see: winportlint explain WPL101\n", "")
-    (repo / "infra/renamed.yaml").unlink()  # its findings at main just disappear
+    (repo / "moved/renamed.yaml").unlink()  # its findings at main just disappear
     write_files(repo, {"infra/ok.yaml": GROUP.replace("0.0.0.0/0", "10.0.0.0/8")})
     assert check(capsys, monkeypatch, repo, "--diff-base", "main") == (
         0, "0 findings in 1 file; 0 findings also at main, not counted\n", "")
@@ -331,6 +335,10 @@ def test_a_root_is_compared_with_the_called_module_it_had(tmp_path, capsys, monk
     commit_all(repo)
     assert check(capsys, monkeypatch, repo, "--diff-base", "HEAD", "live/prod")[:2] == (
         0, "0 findings in 1 file; 1 finding also at HEAD, not counted\n")
+    git(repo, "mv", "modules/edge", "modules/gateway")  # the module moved unchanged, its call edited
+    (repo / "live/prod/main.tf").write_text(call.replace("modules/edge", "modules/gateway"))
+    code, out, _ = check(capsys, monkeypatch, repo, "--diff-base", "HEAD", "live/prod")
+    assert (code, out) == (0, "0 findings in 1 file; 1 finding also at HEAD, not counted\n")
 
 
 def test_objects_a_partial_clone_lacks_are_never_fetched(repo, tmp_path, capsys, monkeypatch):
