@@ -91,7 +91,8 @@ def resolve(ref: str, paths: Sequence[str]) -> Base:
     if done.returncode != 0:
         reason = os.fsdecode(done.stderr).strip().splitlines()
         if reason and reason[0].startswith("fatal:"):  # not a repository git can read (ownership, corruption)
-            raise DiffBaseError(f"{named}: git cannot read the repository at {top}: {excerpt(reason[0][6:].strip())}")
+            reason = excerpts_in(reason[0].removeprefix("fatal:").strip())
+            raise DiffBaseError(f"{named}: git cannot read the repository at {top}: {reason}")
         raise missing
     return Base(ref, done.stdout.decode("ascii").strip(), top)
 

@@ -197,6 +197,10 @@ def test_a_missing_revision_says_how_to_fetch_it(repo, tmp_path, capsys, monkeyp
     assert check(capsys, monkeypatch, outside, "--diff-base", "main") == (
         2, "", "winportlint: error: --diff-base main: . is not in a git repository\n")
     assert not (repo / "x").exists()
+    (outside / ".git").write_text(f"gitdir: {tmp_path / 'nowhere'}\n")  # a worktree whose repository is gone
+    assert check(capsys, monkeypatch, outside, "--diff-base", "main") == (
+        2, "", f"winportlint: error: --diff-base main: git cannot read the repository at {outside}: not a git "
+               f"repository: {tmp_path / 'nowhere'}\n")
 
 
 def test_a_shallow_clone_works_once_the_base_is_fetched(repo, tmp_path, capsys, monkeypatch):

@@ -70,8 +70,8 @@ def summary(report) -> str:
     if report.baselined:
         text += f"; {report.baselined} in the baseline"
     if report.diff_base:
-        count = len(report.at_base)
-        text += f"; {count} finding{'s' if count != 1 else ''} also at {excerpt(report.diff_base, quote=False)}, not counted"
+        count, base = len(report.at_base), excerpt(report.diff_base, quote=False)
+        text += f"; {count} finding{'s' if count != 1 else ''} also at {base}, not counted"
     if report.hidden:
         text += f"; {report.hidden} below --severity {report.threshold.value}"
     return text
