@@ -8,7 +8,8 @@ and a template whose nested stack changed, are compared whole.
 
 A finding is new unless the revision has one with the same fingerprint (its file taken relative to
 the repository's top) at the same or a graver severity: a moved line is not new, a new port on the
-same resource is, and so is every finding of a renamed file (the file is part of what a finding is).
+same resource is. A file moved unchanged keeps its findings; one renamed and edited has new ones
+(the file is part of what a finding is).
 
 The repository is untrusted: git runs only plumbing commands, with fsmonitor and hooks off, never
 a filter, textconv or diff driver (blobs are written as stored), and never the network.
