@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -358,3 +359,20 @@ def test_objects_a_partial_clone_lacks_are_never_fetched(repo, tmp_path, capsys,
     assert err == (f"winportlint: error: --diff-base main: cannot read its files (could not fetch {blob} from promisor "
                    "remote); winportlint reads only what the clone holds, it never fetches\n")
     assert snapshot(clone / ".git") == before
+
+
+def test_every_path_must_be_in_one_repository(repo, tmp_path, capsys, monkeypatch):
+    other = tmp_path / "other"
+    other.mkdir()
+    git(other, "init", "-q", "-b", "main")
+    assert check(capsys, monkeypatch, tmp_path, "--diff-base", "main", "repo", "other") == (
+        2, "", f"winportlint: error: --diff-base main: other is not in the repository of repo ({repo})\n")
+
+
+def test_a_run_without_it_loads_no_git_code(repo):
+    """The command starts on every commit: the comparison's code loads only when asked for."""
+    code = ("import sys\nfrom winportlint.cli import main\nmain(sys.argv[1:])\n"
+            "print('winportlint.diff_base' in sys.modules, file=sys.stderr)\n")
+    loaded = [subprocess.run([sys.executable, "-c", code, "check", "--no-cache", *argv], capture_output=True,
+                             text=True, cwd=repo).stderr.splitlines()[-1] for argv in ([], ["--diff-base", "main"])]
+    assert loaded == ["False", "True"]
