@@ -268,8 +268,10 @@ def _renames(tree: Tree, files: set[str]) -> dict[str, str]:
     for path, oid in tree.objects.items():
         if not os.path.lexists(os.path.join(tree.base.top, path)):
             gone.setdefault(oid, []).append(path)
+    if not gone:
+        return {}
     renamed = {}
-    for file in files - tree.objects.keys() if gone else ():
+    for file in files - tree.objects.keys():
         oid = _object_id(os.path.join(tree.base.top, file), len(tree.base.commit))
         renamed.update((old, file) for old in gone.get(oid, ()))
     return renamed
