@@ -13,6 +13,7 @@ from .excerpt import excerpt, excerpts_in, printable
 if TYPE_CHECKING:
     import datetime
 
+    from .catalog import Catalog
     from .config import Config
     from .engine import RunResult
     from .model import Finding, Severity
@@ -126,6 +127,9 @@ def _parser() -> argparse.ArgumentParser:
                        help="report suppressions that match no finding (as errors)")
     check.add_argument("--baseline", metavar="FILE", help="report only findings that are not in this baseline")
     check.add_argument("--write-baseline", metavar="FILE", help="record the current findings as the baseline")
+    check.add_argument("--diff-base", metavar="REF",
+                       help="git: count only the findings that the files at this revision (a commit, branch or "
+                            "tag, e.g. origin/main) do not have; the others are counted in the summary")
     check.add_argument("--fail-on-empty", action="store_true",
                        help="a folder named (or the current folder) that holds no file to check is an input "
                             "error (exit 2), as for a CI step pointed at the wrong folder; without it, a note on "
@@ -245,6 +249,7 @@ class _Lint(NamedTuple):
     config: Config
     plugins: Plugins
     checks: list
+    catalog: Catalog
     catalog_files: list[str]
     settings: dict
     result: RunResult
@@ -307,7 +312,7 @@ def _lint(args, config, plugins) -> _Lint:
     shown = [f for f in result.findings if f.severity.rank >= threshold.rank]
     outcome = suppress.apply(shown, result.files, plugins.formats, known_ids, config.allow,
                              config.inline_ignores, cache, config.policy, today)
-    return _Lint(config, plugins, checks, catalog_files, settings, result, threshold, shown, outcome, today)
+    return _Lint(config, plugins, checks, catalog, catalog_files, settings, result, threshold, shown, outcome, today)
 
 
 def _check(args) -> int:
@@ -316,6 +321,7 @@ def _check(args) -> int:
     if args.output_format and not args.output:
         raise UsageError("--output-format needs --output FILE (the console's format is --format)")
     config, plugins = _configured(args.paths)
+    base = _diff_base(args.diff_base, args.paths) if args.diff_base is not None else None
     reporters = [plugins.reporters.get(name) for name in (args.format, args.output_format or args.format)]
     for name, reporter in zip((args.format, args.output_format), reporters):
         if reporter is None:
@@ -330,6 +336,9 @@ def _check(args) -> int:
     findings, baselined = outcome.kept, 0
     if args.baseline:
         findings, baselined = _baseline(args.baseline, outcome.kept)
+    at_base = []
+    if base is not None:
+        findings, at_base = _compare_with_base(base, findings, args, run)
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
@@ -348,6 +357,8 @@ def _check(args) -> int:
         suppressed=outcome.suppressed,
         show_suppressed=args.show_suppressed,
         baselined=baselined,
+        at_base=at_base,
+        diff_base=args.diff_base or "",
     ).printable()
     console, to_file = reporters
     writes = {}
@@ -519,6 +530,37 @@ def _baseline(baseline: str, findings: list) -> tuple[list, int]:
     try:
         return new_findings(baseline, findings)
     except BaselineError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _diff_base(ref: str, paths: Sequence[str]):
+    """The revision ``--diff-base`` names (see :mod:`.diff_base`); a usage error when git cannot read it."""
+    from .diff_base import DiffBaseError, resolve
+
+    try:
+        return resolve(ref, paths)
+    except DiffBaseError as exc:
+        raise UsageError(str(exc)) from None
+
+
+def _compare_with_base(base, findings: list, args, run: _Lint) -> tuple[list, list]:
+    """The findings the files at ``base`` do not have, and those they have: the same paths are
+    linted in the revision's copy with the same checks, settings and exclusions (variable files
+    of the repository read as they are there), without the cache."""
+    from . import engine
+    from .diff_base import DiffBaseError, revision, split
+
+    try:
+        with revision(base) as tree:
+            config, settings = run.config, run.settings
+            scenarios = settings["scenarios"]
+            settings_at = {**settings, "var_files": [tree.at(path) for path in settings["var_files"]],
+                           "scenarios": tuple(map(tree.at, scenarios)) if isinstance(scenarios, tuple) else scenarios}
+            at_base = engine.run([tree.at(path) for path in args.paths], run.plugins.formats, run.checks, run.catalog,
+                                 settings_at,
+                                 excluded=lambda path: config.excluded(tree.back(path)), jobs=args.jobs)
+            return split(findings, tree, at_base.findings)
+    except DiffBaseError as exc:
         raise UsageError(str(exc)) from None
 
 

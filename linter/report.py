@@ -37,6 +37,9 @@ class Report:
     show_suppressed: bool = False
     #: Findings left out because the baseline holds them.
     baselined: int = 0
+    #: With ``--diff-base``: the revision, and the findings it has too (not in ``findings``, not counted).
+    diff_base: str = ""
+    at_base: list[Finding] = field(default_factory=list)
 
     def printable(self) -> Report:
         """This report with what is not printable in messages, reasons and warnings escaped,
@@ -46,6 +49,7 @@ class Report:
         return replace(
             self,
             findings=[_printable_finding(f) for f in self.findings],
+            at_base=[_printable_finding(f) for f in self.at_base],
             errors=[e._replace(message=printable(e.message)) for e in self.errors],
             suppressed=[s._replace(finding=_printable_finding(s.finding), reason=printable(s.reason),
                                    source=printable(s.source), owner=printable(s.owner)) for s in self.suppressed],

@@ -1,5 +1,8 @@
 """The JSON contract: ``{"version": 1, "findings": [...], "errors": [...], "suppressed": [...]}`` (README).
 
+With ``--diff-base REF``, ``findings`` also holds those REF has too, each finding says whether it
+is ``new``, and ``diff_base`` gives the revision and both counts: one list, as the files hold them.
+
 Written in ASCII (``\\u00e9`` escapes): valid JSON with the real file names on any console.
 """
 
@@ -16,14 +19,23 @@ class JsonReporter:
     def render(self, report) -> str:
         import json
 
+        if report.diff_base:
+            marked = sorted([*((f, True) for f in report.findings), *((f, False) for f in report.at_base)],
+                            key=lambda pair: pair[0].sort_key())
+            findings = [dict(finding_record(f), new=new) for f, new in marked]
+        else:
+            findings = [finding_record(f) for f in report.findings]
         document = {
             "version": SCHEMA_VERSION,
-            "findings": [finding_record(f) for f in report.findings],
+            "findings": findings,
             "errors": [{"file": e.file, "line": e.line, "message": e.message} for e in report.errors],
             "suppressed": [dict(finding_record(s.finding), suppressed_by=s.source, reason=s.reason,
                                 owner=s.owner or None, expires=s.expires.isoformat() if s.expires else None)
                            for s in report.suppressed],
         }
+        if report.diff_base:
+            document["diff_base"] = {"ref": report.diff_base, "new": len(report.findings),
+                                     "also_at_base": len(report.at_base)}
         return json.dumps(document, indent=2) + "\n"
 
 

@@ -8,7 +8,7 @@ The last line names the ``winportlint explain`` command of the checks printed.
 
 from __future__ import annotations
 
-from winportlint.excerpt import printable
+from winportlint.excerpt import excerpt, printable
 from winportlint.model import Severity
 from winportlint.report import entries
 
@@ -54,7 +54,8 @@ def explain_hint(report) -> str:
 
 
 def summary(report) -> str:
-    """``3 findings (2 critical, 1 high) in 4 files; 1 input error; 1 suppressed; 2 below --severity low``."""
+    """``3 findings (2 critical, 1 high) in 4 files; 1 input error; 1 suppressed; 2 findings also at
+    origin/main, not counted; 2 below --severity low``."""
     counts: dict[str, int] = {}
     for finding in report.findings:
         counts[finding.severity.value] = counts.get(finding.severity.value, 0) + 1
@@ -70,6 +71,9 @@ def summary(report) -> str:
         text += f"; {len(report.suppressed)} suppressed"
     if report.baselined:
         text += f"; {report.baselined} in the baseline"
+    if report.diff_base:
+        count, base = len(report.at_base), excerpt(report.diff_base, quote=False)
+        text += f"; {count} finding{'s' if count != 1 else ''} also at {base}, not counted"
     if report.hidden:
         text += f"; {report.hidden} below --severity {report.threshold.value}"
     return text
