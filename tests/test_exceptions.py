@@ -338,10 +338,11 @@ def test_exceptions_as_json(project, capsys, monkeypatch):
     monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-20")
     code, lines, _ = run(capsys, "exceptions", "--no-cache", "--format", "json", ".")
     document = json.loads("\n".join(lines))
-    common = {"kind": "comment", "files": None}
+    common = {"kind": "comment", "files": None, "tags": None, "from": None}
     assert (code, document) == (1, {"version": 1, "today": "2026-11-20", "errors": [], "exceptions": [
         {"where": "t.yaml:7 (Metadata)", "kind": "metadata", "file": "t.yaml", "line": 7, "checks": ["WPL103"],
-         "resource": "Bastion", "ports": "5985/tcp", "files": None, "reason": "winrm via the partner link",
+         "resource": "Bastion", "ports": "5985/tcp", "files": None, "tags": None, "from": None,
+         "reason": "winrm via the partner link",
          "owner": "ops", "expires": "2027-03-31", "status": "active", "findings": 1},
         {**common, "where": "t.yaml:10", "file": "t.yaml", "line": 10, "checks": ["WPL102"], "resource": None,
          "ports": None, "reason": "no SMB", "owner": "storage", "expires": None, "status": "unused", "findings": 0},
@@ -349,7 +350,8 @@ def test_exceptions_as_json(project, capsys, monkeypatch):
          "ports": "3389/tcp", "reason": "partner bastion, SEC-42", "owner": "platform", "expires": "2026-11-30",
          "status": "expiring soon", "findings": 1},
         {"where": ".winportlint.toml allow[0]", "kind": "allow", "file": None, "line": None, "checks": [],
-         "resource": "Old*", "ports": "3389", "files": None, "reason": "old bastion", "owner": None,
+         "resource": "Old*", "ports": "3389", "files": None, "tags": None, "from": None, "reason": "old bastion",
+         "owner": None,
          "expires": "2026-10-01", "status": "expired", "findings": 0},
     ]})
 
@@ -415,3 +417,24 @@ def test_sarif_carries_accepted_findings_as_suppressed_results(project, capsys, 
     results = log["runs"][0]["results"]
     assert (code, [(r["ruleId"], "suppressions" in r) for r in results]) == (1, [("WPL101", False), ("WPL103", True)])
     assert results[0]["message"]["text"] == EXPIRED.split(" critical ")[1]
+
+
+def test_an_allow_entry_by_tags_and_source_is_listed_with_them(project, capsys, monkeypatch):
+    """What an allow entry covers includes the tags it selects on and the ranges it accepts."""
+    template(project / "t.yaml", rdp=PARTNER)
+    (project / ".winportlint.toml").write_text(
+        '[[allow]]\ntags = {exposure = "bastion", team = "net"}\nfrom = ["203.0.113.0/24", "2001:db8::/32"]\n'
+        'reason = "partner ranges"\nowner = "net"\nexpires = 2027-01-31\n')
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-20")
+    code, lines, _ = run(capsys, "exceptions", "--no-cache")
+    assert (code, lines) == (1, [
+        "t.yaml:8: expiring soon: WPL101 on Bastion, 3389/tcp; owner platform; expires 2026-11-30; partner bastion, "
+        "SEC-42",
+        ".winportlint.toml allow[0]: unused: every check on *, tagged exposure=bastion, team=net, from "
+        "203.0.113.0/24, 2001:db8::/32; owner net; expires 2027-01-31; partner ranges",
+        "2 exceptions: 1 expiring soon, 1 unused",
+    ])
+    code, lines, _ = run(capsys, "exceptions", "--no-cache", "--format", "json")
+    listed = json.loads("\n".join(lines))["exceptions"][-1]
+    assert (listed["tags"], listed["from"]) == ({"exposure": "bastion", "team": "net"},
+                                               ["203.0.113.0/24", "2001:db8::/32"])

@@ -18,18 +18,21 @@ COLUMNS = ("Status", "Where", "Covers", "Owner", "Expires", "Reason")
 
 def coverage(waiver) -> dict:
     """What the exception covers: ``checks`` (none: every check), ``resource`` and ``ports``
-    (None when it names none and matched nothing), and an allow entry's ``files`` (its ``file`` glob)."""
+    (None when it names none and matched nothing), and an allow entry's ``files`` (its ``file`` glob),
+    ``tags`` (the group's tags it selects on) and ``from`` (the ranges the sources must lie in)."""
     from winportlint.exposure import ports_text
 
     entry = waiver.entry
     if entry is not None:
         ports = None if entry.ports is None else str(entry.ports[0]) if entry.ports[0] == entry.ports[1] \
             else f"{entry.ports[0]}-{entry.ports[1]}"
-        return {"checks": list(waiver.ids), "resource": entry.resource, "ports": ports, "files": entry.file}
+        return {"checks": list(waiver.ids), "resource": entry.resource, "ports": ports, "files": entry.file,
+                "tags": dict(entry.tags) or None, "from": [str(network) for network in entry.sources] or None}
     matched = waiver.matched
     resources = ", ".join(dict.fromkeys(finding.permission.resource for finding in matched)) or None
     ports = ", ".join(dict.fromkeys(ports_text(finding.permission) for finding in matched)) or None
-    return {"checks": list(waiver.ids), "resource": resources, "ports": ports, "files": None}
+    return {"checks": list(waiver.ids), "resource": resources, "ports": ports, "files": None, "tags": None,
+            "from": None}
 
 
 def _covers_text(waiver) -> str:
@@ -42,6 +45,10 @@ def _covers_text(waiver) -> str:
         text += f", {'ports ' if waiver.entry is not None else ''}{covered['ports']}"
     if covered["files"]:
         text += f", in {covered['files']}"
+    if covered["tags"]:
+        text += ", tagged " + ", ".join(f"{key}={value}" for key, value in covered["tags"].items())
+    if covered["from"]:
+        text += f", from {', '.join(covered['from'])}"
     return text
 
 
