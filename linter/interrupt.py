@@ -117,10 +117,12 @@ def _handle(signum: int, frame) -> None:
         _run_cleanups()
         os._exit(128 + signum)
     _received = _received or signum
-    _end_children()
-    # No traceback from here on: of a worker pool's thread that finds its workers gone, or of
-    # this exception where Python swallows it (then ``handled`` raises it again).
+    # No traceback from here on: of a worker pool's thread that finds its workers gone (as they
+    # are being ended: its management thread then fails a future the run had cancelled, and
+    # printed that while the workers ended), or of this exception where Python swallows it (then
+    # ``handled`` raises it again).
     threading.excepthook = sys.unraisablehook = _quiet
+    _end_children()
     raise Interrupted(signum)
 
 

@@ -233,3 +233,27 @@ def test_a_signal_as_a_terraform_worker_is_forked_ends_that_worker_too(tmp_path,
     process = _start(["--output", "report.json", "."], tmp_path,
                      _slow_format(tmp_path, signal_at_fork=1, in_callback=in_callback))
     _assert_ended_by(process, signal.SIGTERM, tmp_path / "report.json")
+
+
+def test_a_thread_that_fails_while_the_workers_end_prints_nothing(tmp_path):
+    """A pool's management thread that fails as the workers are being ended (it set an exception
+    on a future the run had cancelled: ``InvalidStateError``) printed its traceback, because the
+    tracebacks were silenced only once the workers had ended: a SIGTERM under load wrote it."""
+    script = textwrap.dedent("""
+        import os, signal, sys, threading
+        from winportlint import interrupt
+
+        def fail_in_a_thread():
+            thread = threading.Thread(target=lambda: 1 / 0)
+            thread.start()
+            thread.join()
+
+        interrupt.on_interrupt(fail_in_a_thread)
+        try:
+            with interrupt.handled():
+                os.kill(os.getpid(), signal.SIGTERM)
+        except interrupt.Interrupted as exc:
+            sys.exit(128 + exc.signum)
+    """)
+    done = subprocess.run([sys.executable, "-c", script], capture_output=True, timeout=TIMEOUT)
+    assert (done.returncode, done.stdout, done.stderr) == (128 + signal.SIGTERM, b"", b"")
