@@ -443,8 +443,8 @@ def _fix_requests(args, config) -> list:
                 from None
     asked = requests(config.fix_cidrs, (args.reason or "").strip(), args.owner or "", args.expires or "")
     if not asked:
-        raise UsageError(f"nothing to fix with: give --reason to accept findings, or set admin sources in "
-                         f"[tool.winportlint.fix] cidrs to restrict them")
+        raise UsageError("nothing to fix with: give --reason to accept findings, or set admin sources in "
+                         "[tool.winportlint.fix] cidrs to restrict them")
     return asked
 
 
@@ -482,32 +482,28 @@ def _fix(args) -> int:
                             {check.id for check in plugins.checks}, config, run.today)
     done = 0
     for path, chosen in by_file.items():
-        data, edits, taken = contents[path], [], []
-        for choice in chosen:
-            try:
-                fixes.applied(data, [*edits, *choice.fix.edits])
-            except fixes.Overlap:
-                left += 1
-                location = choice.finding.location
-                _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: not fixed: its edit overlaps "
-                     f"another fix's (run winportlint fix again)")
-                continue
-            edits += choice.fix.edits
-            taken.append(choice.finding)
-        patched = fixes.applied(data, edits)
-        refused = fixes.verify(path, data, patched, taken, relint)
+        data = contents[path]
+        outcome = fixes.fix_file(path, data, chosen, relint, plugins.formats, asked, allowed)
+        refused = outcome.refused
         if not refused and args.apply:
             try:
-                fixes.write_atomic(path, patched, data)
+                fixes.write_atomic(path, outcome.patched, data)
             except OSError as exc:
                 refused = exc.strerror or str(exc)
         if refused:
-            left += len(taken)
+            left += len(chosen)
             _say(f"{path}: not fixed: {refused}")
             continue
-        done += len(taken)
+        fixed = {fixes.key(finding) for finding in outcome.fixed}
+        for choice in chosen:
+            if fixes.key(choice.finding) not in fixed:
+                left += 1
+                location = choice.finding.location
+                _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: not fixed: its edit overlaps "
+                     f"another fix's")
+        done += len(outcome.fixed)
         if not args.apply:
-            _write(fixes.unified_diff(path, data, patched))
+            _write(fixes.unified_diff(path, data, outcome.patched))
     verb = "applied" if args.apply else "to apply (with --apply)"
     parts = [f"{done} fix{'' if done == 1 else 'es'} {verb}"]
     if unsafe:

@@ -137,6 +137,48 @@ def verify(path: str, original: bytes, patched: bytes, fixed: Sequence[Finding],
     return ""
 
 
+class FileFix(NamedTuple):
+    """What fixing one file came to: its bytes fixed, the findings fixed, and why nothing may be
+    written ("" when it may)."""
+
+    patched: bytes
+    fixed: list[Finding]
+    refused: str = ""
+
+
+def fix_file(path: str, data: bytes, chosen: Sequence[Choice], relint: Relint, formats: Sequence,
+             asked: Sequence[FixRequest], allowed: Collection) -> FileFix:
+    """The chosen fixes of one file made in rounds: a fix whose edits overlap one made is asked
+    for again of the patched bytes (a check's id added to the exception just written on its
+    line), until every finding is fixed or none more can be. Each round is verified; one
+    refused refuses the file."""
+    fixed: list[Finding] = []
+    current, pending = data, list(chosen)
+    while pending:
+        edits: list[TextEdit] = []
+        taken, later = [], []
+        for choice in pending:
+            try:
+                applied(current, [*edits, *choice.fix.edits])
+            except Overlap:
+                later.append(choice.finding)
+                continue
+            edits += choice.fix.edits
+            taken.append(choice.finding)
+        patched = applied(current, edits)
+        refused = verify(path, current, patched, taken, relint)
+        if refused:
+            return FileFix(data, [], refused)
+        fixed += taken
+        current = patched
+        keys = {key(finding) for finding in later}
+        again = [finding for finding in relint(path, current)[0] if key(finding) in keys] if keys else []
+        pending = [choice for choice in map(lambda f: choose(f, allowed), attach(again, formats, asked,
+                                                                                 {path: current}))
+                   if choice.fix is not None]
+    return FileFix(current, fixed)
+
+
 def unified_diff(path: str, before: bytes, after: bytes) -> str:
     """A unified diff of the file's change, line endings shown as they are."""
     import difflib
