@@ -66,7 +66,8 @@ def fixes(path: str, data: bytes, finding: Finding, request: FixRequest, json_sy
 
 def _accept(path: str, text: _Text, finding: Finding, request: FixRequest, json_syntax: bool) -> list[Fix]:
     """An inline exception at the end of the CIDR's line (after a comment there, the grammar
-    reads it too); JSON has no comments: a display-only fix names the Metadata to write."""
+    reads it too), or the check's id added to the one that line holds when it says the same;
+    JSON has no comments: a display-only fix names the Metadata to write."""
     p = finding.permission
     title = f"Accept {finding.rule_id} on {p.resource}: {request.reason}"
     if json_syntax:
@@ -74,11 +75,38 @@ def _accept(path: str, text: _Text, finding: Finding, request: FixRequest, json_
                     f"winportlint: ignore: [{{id: {finding.rule_id}, reason: ...}}])", "display-only")]
     if p.location.file != path:
         return []
-    terms = "".join(f" {name}={value}" for name, value in (("until", request.expires), ("owner", request.owner))
-                    if value)
-    at = text.line_end(p.location.line)
-    comment = f"  # winportlint: ignore[{finding.rule_id}]{terms} {request.reason}"
+    terms = {"until": request.expires, "owner": request.owner}
+    line = p.location.line
+    existing = _suppression(text, line)
+    if existing is not None:
+        at, match = existing
+        written = dict(term.partition("=")[::2] for term in match["terms"].split())
+        if match["reason"].strip() != request.reason or any(written.get(k, "") != v for k, v in terms.items()):
+            return [Fix(f"{title}: line {line} holds another exception; add {finding.rule_id} to it by hand",
+                        "display-only")]
+        return [Fix(title, "safe", (TextEdit(path, at, at, f",{finding.rule_id}"),))]
+    at = text.line_end(line)
+    written = "".join(f" {name}={value}" for name, value in terms.items() if value)
+    comment = f"  # winportlint: ignore[{finding.rule_id}]{written} {request.reason}"
     return [Fix(title, "safe", (TextEdit(path, at, at, comment),))]
+
+
+def _suppression(text: _Text, line: int):
+    """The byte offset of the ``]`` closing the ids of the suppression in a comment of ``line``,
+    and its match; ``None`` when the line has none."""
+    from winportlint.nodes import yaml_comments
+    from winportlint.suppress import SUPPRESSION
+    from winportlint.textfile import decode
+
+    for number, column, _ in yaml_comments(decode(text.data)):
+        if number != line:
+            continue
+        start = text.offset(line, column)
+        comment = text.data[start:text.line_end(line)].decode("utf-8")
+        match = SUPPRESSION.search(comment)
+        if match:
+            return start + len(comment[:match.end("ids")].encode("utf-8")), match
+    return None
 
 
 def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, json_syntax: bool) -> list[Fix]:
