@@ -360,6 +360,10 @@ def _check(args) -> int:
     at_base = []
     if base is not None:
         findings, at_base = _compare_with_base(base, findings, args, run)
+    if config.fix_cidrs and any(getattr(reporter, "shows_fixes", False) for reporter in reporters):
+        from .fixes import attach, requests
+
+        findings = attach(findings, plugins.formats, requests(config.fix_cidrs))
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
