@@ -394,3 +394,49 @@ def test_an_edit_position_is_given_as_an_editor_counts_it():
     offset = data.index(b"x")
     assert position(data, offset) == (1, 7)  # é is one unit, the emoji two
     assert position(data, data.index(b"a")) == (0, 1)
+
+
+LITERAL = TEMPLATE.replace('"0.0.0.0/0"', '"10.0.0.0/8"').replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"')
+
+
+def test_json_findings_carry_their_fixes_as_byte_edits(project, capsys):
+    import json
+
+    (project / "t.yaml").write_text(LITERAL)
+    code, out, _ = run(capsys, "check", "--format", "json", "t.yaml")
+    start = LITERAL.encode().index(b"'0.0.0.0/0'")
+    assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [
+        [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump", "applicability": "unsafe",
+          "edits": [{"file": "t.yaml", "start": start, "end": start + 11, "text": "'203.0.113.0/24'"}]}],
+        [{"title": "Restrict ::/0 on Jump: no IPv6 admin source is configured ([tool.winportlint.fix] cidrs)",
+          "applicability": "display-only", "edits": []}]]
+    assert code == 1
+
+
+def test_sarif_results_carry_fixes_valid_against_the_schema(project, capsys):
+    import json
+
+    from jsonschema.validators import validator_for
+
+    (project / "t.yaml").write_text(LITERAL)
+    code, out, _ = run(capsys, "check", "--format", "sarif", "t.yaml")
+    log = json.loads(out)
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    validator_for(schema)(schema).validate(log)
+    start = LITERAL.encode().index(b"'0.0.0.0/0'")
+    assert [result.get("fixes") for result in log["runs"][0]["results"]] == [
+        [{"description": {"text": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump"},
+          "artifactChanges": [{"artifactLocation": {"uri": "t.yaml"}, "replacements": [
+              {"deletedRegion": {"byteOffset": start, "byteLength": 11},
+               "insertedContent": {"text": "'203.0.113.0/24'"}}]}],
+          "properties": {"applicability": "unsafe"}}],
+        None]  # display-only: a SARIF fix needs a change
+
+
+def test_without_admin_sources_json_findings_have_no_fixes(project, capsys):
+    import json
+
+    (project / "pyproject.toml").write_text("")
+    (project / "t.yaml").write_text(LITERAL)
+    out = run(capsys, "check", "--format", "json", "t.yaml")[1]
+    assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [[], []]
