@@ -10,6 +10,7 @@ fixed and gained no finding and no error.
 from __future__ import annotations
 
 import os
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable, Sequence
 from typing import NamedTuple
 
@@ -119,19 +120,25 @@ Relint = Callable[[str, bytes], tuple[list[Finding], list[InputError]]]
 
 def verify(path: str, original: bytes, patched: bytes, fixed: Sequence[Finding], relint: Relint) -> str:
     """Why the patched bytes must not be written ("" when they may): they must read, lose the
-    findings ``fixed`` and gain no finding and no input error."""
+    findings ``fixed`` and gain no finding and no input error. Findings are counted by what they
+    are (two branches of a condition may make two equal ones), not by where."""
     findings_before, errors_before = relint(path, original)
     findings_after, errors_after = relint(path, patched)
     known = {error.message for error in errors_before}
     new_errors = [error for error in errors_after if error.message not in known]
     if new_errors:
         return f"the fixed file would have an error: line {new_errors[0].line}: {new_errors[0].message}"
-    after = {key(finding) for finding in findings_after}
-    kept = [finding for finding in fixed if key(finding) in after]
+    before = Counter(map(key, findings_before))
+    foreign = [finding for finding in fixed if not before[key(finding)]]
+    if foreign:
+        return (f"{foreign[0].rule_id} on {foreign[0].permission.resource} comes from a file that reads this one "
+                f"(a parent stack, a service), which cannot be checked again before writing")
+    after = Counter(map(key, findings_after))
+    ended = Counter(map(key, fixed))
+    kept = [finding for finding in fixed if after[key(finding)] > before[key(finding)] - ended[key(finding)]]
     if kept:
         return f"the fixed file would still have {kept[0].rule_id} on {kept[0].permission.resource}"
-    before = {key(finding) for finding in findings_before}
-    new = [finding for finding in findings_after if key(finding) not in before]
+    new = [finding for finding in findings_after if after[key(finding)] > before[key(finding)]]
     if new:
         return f"the fixed file would have a new finding: {new[0].rule_id} {new[0].message}"
     return ""

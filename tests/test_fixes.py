@@ -440,3 +440,53 @@ def test_without_admin_sources_json_findings_have_no_fixes(project, capsys):
     (project / "t.yaml").write_text(LITERAL)
     out = run(capsys, "check", "--format", "json", "t.yaml")[1]
     assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [[], []]
+
+
+def _cloudformation_files() -> list[Path]:
+    from conftest import CORPUS, REPO
+
+    roots = [REPO / "examples", REPO / "tests" / "cases", *([CORPUS] if CORPUS.is_dir() else [])]
+    return sorted(path for root in roots for path in root.rglob("*")
+                  if path.suffix in (".yaml", ".yml", ".json", ".template") and path.is_file())
+
+
+def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_verification():
+    """Each fix of each finding, made alone: its restriction replaces exactly the CIDR as written
+    (quotes kept), its exception is inserted at a line's end, the verification accepts it, and
+    the finding has no fix left afterwards."""
+    import datetime
+
+    from conftest import lint
+
+    from winportlint.catalog import load_catalog
+    from winportlint.config import Config
+    from winportlint.model import Severity
+    from winportlint.plugin_manager import load_plugins
+
+    plugins = load_plugins()
+    checks = [check for check in plugins.checks if check.enabled_by_default]
+    relint = fixes.relinter(plugins.formats, checks, load_catalog(()), Severity.INFO,
+                            {check.id for check in plugins.checks}, Config(), datetime.date(2026, 11, 10))
+    asked = fixes.requests(("203.0.113.0/24", "2001:db8::/32"), "corpus")
+    found = fixes.attach(lint(_cloudformation_files()).findings, plugins.formats, asked)
+    made = through = 0
+    for finding in found:
+        for fix in (fix for fix in finding.fixes if fix.edits):
+            path = finding.location.file
+            data = Path(path).read_bytes()
+            patched = fixes.applied(data, fix.edits)
+            (edit,) = fix.edits
+            if fix.applicability == "unsafe":
+                assert data[edit.start:edit.end].decode().strip("'\"") == finding.permission.peer.text
+                assert edit.text.strip("'\"") in ("203.0.113.0/24", "2001:db8::/32")
+            else:
+                assert edit.start == edit.end and data[edit.start:edit.start + 1] in (b"\n", b"\r", b"")
+            assert patched[:edit.start] == data[:edit.start]
+            assert patched[edit.start + len(edit.text.encode()):] == data[edit.end:]
+            refused = fixes.verify(path, data, patched, [finding], relint)
+            if "comes from a file that reads this one" in refused:  # a nested stack's or service's
+                through += 1
+                continue
+            assert refused == "", (path, fix)
+            made += 1
+    assert made >= 100 and through < made / 10

@@ -117,14 +117,14 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
         return []
     family = p.peer.network.version
     sources = [source for source in request.sources if ip_network(source, strict=False).version == family]
-    field = p.provenance[0].field if p.provenance else "the CIDR"
+    steps = [step for step in p.provenance if "Cidr" in step.field]  # not those of the ports or the resource
     if len(sources) != 1:
         why = (f"no IPv{family} admin source is configured ([tool.winportlint.fix] cidrs)" if not sources
                else f"{len(sources)} IPv{family} admin sources are configured: write one rule for each")
         return [Fix(f"Restrict {p.peer.text} on {p.resource}: {why}", "display-only")]
     source = sources[0]
     where, title = p.location, f"Restrict {p.peer.text} to {source} on {p.resource}"
-    for provenance in p.provenance:
+    for provenance in steps:
         if provenance.kind == "parameter" and provenance.location is not None:
             name, uses, allowed = _parameter(path, text, provenance.location, json_syntax)
             if name is None or provenance.location.file != path:
