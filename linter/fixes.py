@@ -33,17 +33,18 @@ def requests(sources: Sequence[str] = (), reason: str = "", owner: str = "", exp
 
 
 def format_for(path: str, formats: Sequence):
-    """The format that offers fixes for the file: the one with the longest matching name
-    ending (``.tf.json`` before ``.json``), else the first that has fixes at all."""
+    """The format that offers fixes for the file: the one with the longest matching name ending
+    (``.tf.json`` before ``.json``; ``None`` when it offers none), else, for a name no format
+    claims, the first that offers fixes (a fix of another format's value fails verification)."""
     lower = path.lower()
-    offering = [fmt for fmt in formats if callable(getattr(fmt, "fixes", None))]
 
     def ending(fmt) -> int:
         endings = (*fmt.suffixes, *getattr(fmt, "folder_suffixes", ()))
         return max((len(suffix) for suffix in endings if lower.endswith(suffix)), default=0)
 
-    claimed = sorted((fmt for fmt in offering if ending(fmt)), key=ending, reverse=True)
-    return (claimed or offering or [None])[0]
+    claimed = sorted((fmt for fmt in formats if ending(fmt)), key=ending, reverse=True)
+    candidates = claimed[:1] or formats
+    return next((fmt for fmt in candidates if callable(getattr(fmt, "fixes", None))), None)
 
 
 def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRequest],
