@@ -113,11 +113,18 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
     """The CIDR replaced by the one configured source of its family, where it is written: in the
     rule, or in the Default of a parameter that only this rule uses."""
     p = finding.permission
-    if p.peer.kind != "cidr" or p.peer.network is None or p.location.file != path:
+    if p.control != "security-group" or p.peer.kind != "cidr" or p.peer.network is None or p.location.file != path:
         return []
+    if finding.union_with:
+        return [Fix(f"Restrict {p.peer.text} on {p.resource}: the internet is made by {len(finding.union_with) + 1} "
+                    f"rules' CIDRs together; keep one rule, restricted, and remove the others", "display-only")]
+    steps = [step for step in p.provenance if "Cidr" in step.field]  # not those of the ports or the resource
+    other = next((step for step in steps if step.kind not in ("literal", "default", "parameter")), None)
+    if other is not None:
+        return [Fix(f"Restrict {p.peer.text} on {p.resource}: {other.describe()} decides it; change it there",
+                    "display-only")]
     family = p.peer.network.version
     sources = [source for source in request.sources if ip_network(source, strict=False).version == family]
-    steps = [step for step in p.provenance if "Cidr" in step.field]  # not those of the ports or the resource
     if len(sources) != 1:
         why = (f"no IPv{family} admin source is configured ([tool.winportlint.fix] cidrs)" if not sources
                else f"{len(sources)} IPv{family} admin sources are configured: write one rule for each")
@@ -125,17 +132,18 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
     source = sources[0]
     where, title = p.location, f"Restrict {p.peer.text} to {source} on {p.resource}"
     for provenance in steps:
-        if provenance.kind == "parameter" and provenance.location is not None:
-            name, uses, allowed = _parameter(path, text, provenance.location, json_syntax)
-            if name is None or provenance.location.file != path:
-                return [Fix(f"{title}: change {provenance.describe()}", "display-only")]
-            if uses != 1 or allowed:
-                why = f"it is used {uses} times" if uses != 1 else "its AllowedValues must change too"
-                return [Fix(f"{title}: parameter {name}'s Default is shared ({why}); pass {source} for this "
-                            f"stack instead", "display-only")]
-            where, title = provenance.location, f"Restrict parameter {name}'s Default {p.peer.text} to {source}"
-        elif provenance.kind not in ("literal", "default"):
-            return [Fix(f"{title}: {provenance.describe()} decides it; change it there", "display-only")]
+        if provenance.kind != "parameter":
+            continue
+        name, uses, allowed = (_parameter(text, provenance.location, json_syntax)
+                               if provenance.location is not None and provenance.location.file == path
+                               else (None, 0, False))
+        if name is None:
+            return [Fix(f"{title}: change {provenance.describe()}", "display-only")]
+        if uses != 1 or allowed:
+            why = f"it is used {uses} times" if uses != 1 else "its AllowedValues must change too"
+            return [Fix(f"{title}: parameter {name}'s Default is shared ({why}); pass {source} for this "
+                        f"stack instead", "display-only")]
+        where, title = provenance.location, f"Restrict parameter {name}'s Default {p.peer.text} to {source}"
     start = text.offset(where.line, where.column)
     end, quote, value = text.scalar(start)
     if value != p.peer.text:
@@ -147,7 +155,7 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
     return [Fix(title, "unsafe", (TextEdit(path, start, end, f"{quote}{source}{quote}"),))]
 
 
-def _parameter(path: str, text: _Text, location, json_syntax: bool) -> tuple[str | None, int, bool]:
+def _parameter(text: _Text, location, json_syntax: bool) -> tuple[str | None, int, bool]:
     """The parameter whose Default is written at ``location``, how many times the template
     refers to it (``Ref``, ``${Name}`` in ``Sub``) and whether it has AllowedValues."""
     from winportlint.nodes import load
