@@ -3,7 +3,6 @@ before they are written, for CloudFormation YAML and JSON."""
 
 from __future__ import annotations
 
-import os
 import stat
 from pathlib import Path
 
@@ -242,14 +241,13 @@ def test_every_byte_outside_the_edits_stays(project, capsys):
         '"0.0.0.0/0"\t\r\n', '"0.0.0.0/0"\t  # winportlint: ignore[WPL103] jump\r\n').encode("utf-8")
 
 
-ONE_LINE = """\
-Resources:
-  Jump:
-    Type: AWS::EC2::SecurityGroup
-    Properties:
-      GroupDescription: jump
-      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}, {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: 0.0.0.0/0}]
-"""
+ONE_LINE = ("Resources:\n"
+            "  Jump:\n"
+            "    Type: AWS::EC2::SecurityGroup\n"
+            "    Properties:\n"
+            "      GroupDescription: jump\n"
+            "      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}, "
+            "{IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: 0.0.0.0/0}]\n")
 
 
 def test_exceptions_for_one_line_make_one_comment_naming_both_checks(project, capsys):
@@ -490,3 +488,47 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_
             assert refused == "", (path, fix)
             made += 1
     assert made >= 100 and through < made / 10
+
+
+def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_they_come_from(project, capsys):
+    from conftest import REPO
+
+    for name in ("smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml"):
+        (project / name).write_bytes((REPO / "examples" / "vulnerable" / name).read_bytes())
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102,WPL103,WPL7",
+                         "smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml")
+    assert err == [
+        "smb-file-server.yaml:19: WPL102: no fix to apply: Restrict 0.0.0.0/1 on FileServerSecurityGroup: the "
+        "internet is made by 2 rules' CIDRs together; keep one rule, restricted, and remove the others",
+        "smb-file-server.yaml:23: WPL102: no fix to apply: Restrict 128.0.0.0/1 on FileServerSecurityGroup: the "
+        "internet is made by 2 rules' CIDRs together; keep one rule, restricted, and remove the others",
+        "windows-web-farm.yaml:75: WPL701: no fix to apply",
+        "winrm-fleet.json:33: WPL103: no fix to apply: Restrict 0.0.0.0/0 on WinRmHttpIngress: CidrIp from mapping "
+        "ManagementNetwork/dev/Cidr decides it; change it there",
+        "winrm-fleet.json:43: WPL103: no fix to apply: Restrict ::/0 on WinRmIpv6Ingress: CidrIpv6 when condition "
+        "IsProd is false (Environment = 'dev') decides it; change it there",
+        "1 fix to apply (with --apply), 5 findings without a fix to apply"]
+    assert out == """\
+--- a/smb-file-server.yaml
++++ b/smb-file-server.yaml
+@@ -24,7 +24,7 @@
+         - IpProtocol: udp
+           FromPort: 137
+           ToPort: 138
+-          CidrIp: 0.0.0.0/0
++          CidrIp: 203.0.113.0/24
+         - IpProtocol: tcp
+           FromPort: 80
+           ToPort: 80
+"""
+    assert code == 1
+
+
+def test_a_file_of_a_format_without_fixes_gets_none_from_another():
+    from winportlint.plugin_manager import load_plugins
+
+    formats = load_plugins().formats
+    assert fixes.format_for("infra/main.tf", formats) is None
+    assert fixes.format_for("infra/main.tf.json", formats) is None
+    assert fixes.format_for("t.yaml", formats).name == "cloudformation"
+    assert fixes.format_for("stack.cfn", formats).name == "cloudformation"  # a name no format claims
