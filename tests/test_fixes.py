@@ -532,3 +532,31 @@ def test_a_file_of_a_format_without_fixes_gets_none_from_another():
     assert fixes.format_for("infra/main.tf.json", formats) is None
     assert fixes.format_for("t.yaml", formats).name == "cloudformation"
     assert fixes.format_for("stack.cfn", formats).name == "cloudformation"  # a name no format claims
+
+
+def test_a_symlinked_template_is_fixed_in_its_target_and_stays_a_link(project, capsys):
+    (project / "real").mkdir()
+    target = project / "real" / "t.yaml"
+    target.write_text(TEMPLATE)
+    (project / "t.yaml").symlink_to(target)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["3 fixes applied"])
+    assert (project / "t.yaml").is_symlink()
+    assert target.read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
+
+
+def test_a_utf16_template_gets_no_fix_and_is_left_as_it_is(project, capsys):
+    path = project / "t.yaml"
+    path.write_bytes(TEMPLATE.encode("utf-16"))
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL101", "t.yaml") == (
+        1, "", ["t.yaml:12: WPL101: no fix to apply", "0 fixes applied, 1 finding without a fix to apply"])
+    assert path.read_bytes() == TEMPLATE.encode("utf-16")
+
+
+def test_an_exception_the_policy_refuses_is_not_written(project, capsys):
+    (project / "pyproject.toml").write_text("[tool.winportlint]\nrequire_owner = true\n")
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "jump", "t.yaml")
+    assert err == ["t.yaml: not fixed: the fixed file would have an error: line 12: suppression of WPL101 needs "
+                   "an owner (the configuration sets require_owner)", "0 fixes applied"]
+    assert (code, path.read_text()) == (1, TEMPLATE)
