@@ -472,7 +472,7 @@ def _fix(args) -> int:
     unsafe = missing = left = 0
     for choice in choices:
         if choice.fix is not None:
-            by_file.setdefault(choice.fix.edits[0].file, []).append(choice)
+            by_file.setdefault(choice.finding.location.file, []).append(choice)
             continue
         left += 1
         location = choice.finding.location

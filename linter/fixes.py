@@ -17,6 +17,7 @@ from typing import NamedTuple
 from .model import Finding, Fix, FixRequest, InputError, TextEdit
 from .textfile import UnreadableFile, read_bytes
 
+
 class Overlap(ValueError):
     """Two edits change the same bytes: applying both would lose one."""
 
@@ -49,8 +50,9 @@ def format_for(path: str, formats: Sequence):
 
 def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRequest],
            contents: dict[str, bytes | None] | None = None) -> list[Finding]:
-    """The findings with the fixes their file's format offers for each request. A file that
-    cannot be read, or a format that raises, gives none (the run reports the file)."""
+    """The findings with the fixes their file's format offers for each request, those that edit
+    only that file. A file that cannot be read, or a format that raises, gives none (the run
+    reports the file)."""
     contents = {} if contents is None else contents
     fixed = []
     for finding in findings:
@@ -64,7 +66,8 @@ def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRe
         if data is not None and fmt is not None:
             for request in asked:
                 try:
-                    offered.extend(fmt.fixes(path, data, finding, request))
+                    offered.extend(fix for fix in fmt.fixes(path, data, finding, request)
+                                   if all(edit.file == path for edit in fix.edits))
                 except Exception:  # a format plugin must not take the run down: no fix
                     continue
         fixed.append(finding._replace(fixes=tuple(offered)))
@@ -206,7 +209,7 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
 
     target = os.path.realpath(path)
     if read_bytes(target) != expected:
-        raise OSError(f"{path} changed while it was being fixed; not written")
+        raise OSError("it changed while it was being fixed")
     mode = stat.S_IMODE(os.stat(target).st_mode)
     descriptor, temporary = tempfile.mkstemp(dir=os.path.dirname(target), prefix=".winportlint-", suffix=".tmp")
     try:

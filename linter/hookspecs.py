@@ -80,14 +80,15 @@ class Format(Protocol):
     def fixes(self, path: str, data: bytes, finding: Finding, request: FixRequest) -> Sequence[Fix]:
         """Optional: ways to do what ``request`` asks for ``finding`` in the file ``path``, whose
         bytes are ``data`` (the file the finding's location names). Only the format knows where a
-        value is written: the rule's literal, a parameter's default. Edits are byte offsets into
-        ``data``, the same bytes, BOM and line endings included, and change nothing else (quoting,
-        comments, layout). A value no edit of this file can change (a shared parameter, a value
-        from another file) is a ``display-only`` fix whose title says why; a request the format
-        cannot serve gives no fix. Applicability: ``accept`` is ``safe``, ``restrict`` and
-        ``remove`` are ``unsafe`` (they change who can connect). winportlint verifies every fix
-        (the patched file is read and checked again) before writing it. Must not raise for bad
-        input: return no fix. A format without this method offers none."""
+        value is written: the rule's literal, a parameter's default. Edits are in ``path`` (a fix
+        with others is dropped), byte offsets into ``data`` as read (BOM and line endings
+        included), and change nothing else: quoting, comments, layout. A value no edit of this
+        file can change (a shared parameter, a value from another file) is a ``display-only`` fix
+        whose title says why; a request the format cannot serve gives no fix. Applicability:
+        ``accept`` is ``safe``, ``restrict`` and ``remove`` are ``unsafe`` (they change who can
+        connect). winportlint verifies every fix (the patched file is read and checked again)
+        before writing it. Must not raise for bad input: return no fix. A format without this
+        method offers none."""
 
     def environment(self) -> Mapping[str, str]:
         """Optional: the environment variables that :meth:`parse_folders` results depend on

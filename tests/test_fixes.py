@@ -334,7 +334,7 @@ def test_applying_keeps_the_mode_and_leaves_no_temporary_file(project, capsys):
 def test_a_file_changed_since_it_was_read_is_not_written(tmp_path):
     path = tmp_path / "t.yaml"
     path.write_text("now\n")
-    with pytest.raises(OSError, match="changed while it was being fixed"):
+    with pytest.raises(OSError, match="it changed while it was being fixed"):
         fixes.write_atomic(str(path), b"fixed\n", b"before\n")
     assert path.read_text() == "now\n"
 
@@ -560,3 +560,14 @@ def test_an_exception_the_policy_refuses_is_not_written(project, capsys):
     assert err == ["t.yaml: not fixed: the fixed file would have an error: line 12: suppression of WPL101 needs "
                    "an owner (the configuration sets require_owner)", "0 fixes applied"]
     assert (code, path.read_text()) == (1, TEMPLATE)
+
+
+def test_a_fix_that_edits_another_file_is_dropped(project, capsys, monkeypatch):
+    (project / "t.yaml").write_text(TEMPLATE)
+    (project / "other.yaml").write_text("x: 1\n")
+    monkeypatch.setattr(CloudFormationFormat, "fixes", lambda self, path, data, finding, request: [
+        Fix("elsewhere", "safe", (TextEdit(str(project / "other.yaml"), 0, 1, "y"),))])
+    code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
+    assert (code, out, err) == (1, "", ["t.yaml:12: WPL101: no fix to apply",
+                                        "0 fixes applied, 1 finding without a fix to apply"])
+    assert (project / "other.yaml").read_text() == "x: 1\n"
