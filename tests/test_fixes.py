@@ -571,3 +571,20 @@ def test_a_fix_that_edits_another_file_is_dropped(project, capsys, monkeypatch):
     assert (code, out, err) == (1, "", ["t.yaml:12: WPL101: no fix to apply",
                                         "0 fixes applied, 1 finding without a fix to apply"])
     assert (project / "other.yaml").read_text() == "x: 1\n"
+
+
+def test_an_anchored_value_its_aliases_share_is_display_only(project, capsys):
+    (project / "a.yaml").write_text(
+        "Resources:\n"
+        "  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: a\n"
+        "      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: &world 0.0.0.0/0}\n"
+        "  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: b\n"
+        "      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: *world}\n")
+    assert run(capsys, "fix", "--unsafe-fixes", "a.yaml") == (1, "", [
+        "a.yaml:7: WPL101: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on A: the value is anchored "
+        "(&world) for aliases to share; change it by hand",
+        "a.yaml:7: WPL102: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on B: the value is anchored "
+        "(&world) for aliases to share; change it by hand",
+        "0 fixes to apply (with --apply), 2 findings without a fix to apply"])

@@ -16,6 +16,8 @@ _BOM = b"\xef\xbb\xbf"
 _LINE_END = re.compile(rb"\r\n|\r|\n")
 #: Bytes that end a plain scalar holding a CIDR (flow punctuation, a comment, a line end).
 _PLAIN_END = frozenset(b" \t\r\n,]}#")
+#: A YAML anchor, where the loader says a value starts (``&world 0.0.0.0/0``): aliases share it.
+_ANCHOR = re.compile(rb"&[^\s,\[\]{}]+")
 
 
 class _Text:
@@ -145,6 +147,10 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
                         f"stack instead", "display-only")]
         where, title = provenance.location, f"Restrict parameter {name}'s Default {p.peer.text} to {source}"
     start = text.offset(where.line, where.column)
+    anchor = _ANCHOR.match(text.data, start)
+    if anchor:
+        return [Fix(f"{title}: the value is anchored ({anchor[0].decode('utf-8', 'replace')}) for aliases to "
+                    f"share; change it by hand", "display-only")]
     end, quote, value = text.scalar(start)
     if value != p.peer.text:
         return [Fix(f"{title}: the value at line {where.line} is not written as {p.peer.text}", "display-only")]
