@@ -29,12 +29,12 @@ from functools import lru_cache
 from operator import itemgetter
 from ipaddress import IPv4Network, IPv6Network, ip_network
 
-from .model import (CatalogHit, Direction, Finding, Ignore, InputError, Location, Peer, Permission, PortRange,
-                    Provenance, Severity, TargetContext)
+from .model import (CatalogHit, Direction, Finding, Fix, Ignore, InputError, Location, Peer, Permission, PortRange,
+                    Provenance, Severity, TargetContext, TextEdit)
 from .textfile import MAX_FILE_BYTES, UnreadableFile, read_bytes
 
 #: Raised with each change of the entry layout.
-LAYOUT = "4"
+LAYOUT = "5"
 #: Entries unused for this long are removed (checked at most once a day).
 MAX_AGE_SECONDS = 30 * 24 * 3600
 #: An input whose change time is this close to the start of its reading (or later) may have been
@@ -265,7 +265,8 @@ _permission = _record(
     _tuple_of(_ports), _tuple_of(_string_pair))
 _finding = _record(Finding, str, _enum(Severity), str, _permission,
                    _tuple_of(_record(CatalogHit, str, str, str, str, _strings)), str,
-                   _tuple_of(_record(TargetContext, str, str, str, _strings, _strings)), _tuple_of(_peer))
+                   _tuple_of(_record(TargetContext, str, str, str, _strings, _strings)), _tuple_of(_peer),
+                   _tuple_of(_record(Fix, str, str, _tuple_of(_record(TextEdit, str, int, int, str)))))
 _findings = _tuple_of(_finding)
 _errors = _tuple_of(_record(InputError, str, int, str))
 _inputs = _tuple_of(_string_pair)

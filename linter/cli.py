@@ -146,6 +146,25 @@ def _parser() -> argparse.ArgumentParser:
     exceptions.add_argument("--format", choices=("text", "json", "markdown"), default="text",
                             help="output format (default: text)")
 
+    fix = commands.add_parser(
+        "fix", help="show or apply the edits that end findings (restrict the source, or accept with a reason)",
+        description="Lint the paths as 'check' does and, for each finding, ask the format that read its file for "
+                    "fixes: restrict the source to [tool.winportlint.fix] cidrs (unsafe: it changes who can "
+                    "connect), or accept the finding with an inline exception (--reason; safe). Every fix is "
+                    "verified before it is written: the fixed file is read and checked again.",
+        epilog="Exit codes: 0 no finding left, 1 findings left (with --diff: any finding), 2 usage or input "
+               "errors.")
+    _lint_options(fix)
+    mode = fix.add_mutually_exclusive_group()
+    mode.add_argument("--diff", action="store_true",
+                      help="print the fixes as a unified diff and write nothing (the default)")
+    mode.add_argument("--apply", action="store_true", help="write the safe fixes (and unsafe ones with --unsafe-fixes)")
+    fix.add_argument("--unsafe-fixes", action="store_true",
+                     help="include unsafe fixes (restricting a source changes who can connect)")
+    fix.add_argument("--reason", help="accept the findings with an inline exception giving this reason")
+    fix.add_argument("--owner", help="with --reason: the exception's owner (one word, e.g. a team)")
+    fix.add_argument("--expires", metavar="YYYY-MM-DD", help="with --reason: the last day the exception applies")
+
     rules = commands.add_parser("rules", help="list the checks")
     rules.add_argument("--markdown", action="store_true", help="print the rule documentation (docs/rules.md)")
     explain = commands.add_parser("explain", help="show the documentation of checks")
@@ -204,6 +223,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return _check(args)
     if args.command == "exceptions":
         return _exceptions(args)
+    if args.command == "fix":
+        return _fix(args)
     if args.command == "rules":
         return _rules(args.markdown)
     if args.command == "explain":
@@ -339,6 +360,10 @@ def _check(args) -> int:
     at_base = []
     if base is not None:
         findings, at_base = _compare_with_base(base, findings, args, run)
+    if config.fix_cidrs and any(getattr(reporter, "shows_fixes", False) for reporter in reporters):
+        from .fixes import attach, requests
+
+        findings = attach(findings, plugins.formats, requests(config.fix_cidrs))
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
@@ -401,6 +426,98 @@ def _exceptions(args) -> int:
     if errors:
         return EXIT_ERROR
     return 1 if any(status in ("expired", "unused") for _, status in rows) else EXIT_CLEAN
+
+
+def _fix_requests(args, config) -> list:
+    """The requests ``fix`` makes of the formats, from the configuration and the command line."""
+    from .fixes import requests
+    from .suppress import parse_date
+
+    if (args.owner or args.expires) and not args.reason:
+        raise UsageError("--owner and --expires go with --reason (the exception they describe)")
+    if args.reason is not None and (not args.reason.strip() or "\n" in args.reason or "\r" in args.reason):
+        raise UsageError("--reason needs one line of text")
+    if args.owner is not None and (not args.owner or any(c.isspace() for c in args.owner)):
+        raise UsageError(f"--owner needs one word, not {excerpt(args.owner)}")
+    if args.expires is not None:
+        try:
+            parse_date(args.expires)
+        except ValueError:
+            raise UsageError(f"--expires {excerpt(args.expires, quote=False)} is not a date (write YYYY-MM-DD)") \
+                from None
+    asked = requests(config.fix_cidrs, (args.reason or "").strip(), args.owner or "", args.expires or "")
+    if not asked:
+        raise UsageError("nothing to fix with: give --reason to accept findings, or set admin sources in "
+                         "[tool.winportlint.fix] cidrs to restrict them")
+    return asked
+
+
+def _fix(args) -> int:
+    """Show (``--diff``) or write (``--apply``) the fixes of the findings; a file is written only
+    when its fixed bytes, read and checked again, lose the findings fixed and gain nothing."""
+    from . import fixes
+
+    config, plugins = _configured(args.paths)
+    asked = _fix_requests(args, config)
+    run = _lint(args, config, plugins)
+    errors = sorted([*run.result.errors, *run.outcome.errors], key=lambda e: (e.file, e.line, e.message))
+    for error in errors:
+        _say(f"{error.file}:{error.line}: error: {error.message}" if error.line else f"{error.file}: error: "
+             f"{error.message}")
+    contents: dict = {}
+    allowed = ("safe", "unsafe") if args.unsafe_fixes else ("safe",)
+    choices = [fixes.choose(finding, allowed) for finding in fixes.attach(run.outcome.kept, plugins.formats, asked,
+                                                                         contents)]
+    by_file: dict[str, list] = {}
+    unsafe = missing = left = 0
+    for choice in choices:
+        if choice.fix is not None:
+            by_file.setdefault(choice.finding.location.file, []).append(choice)
+            continue
+        left += 1
+        location = choice.finding.location
+        if choice.reason == "unsafe":
+            unsafe += 1
+        else:
+            missing += 1
+            why = f": {choice.reason}" if choice.reason else ""
+            _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: no fix to apply{why}")
+    relint = fixes.relinter(plugins.formats, run.checks, run.catalog, run.threshold,
+                            {check.id for check in plugins.checks}, config, run.today)
+    done = 0
+    for path, chosen in by_file.items():
+        data = contents[path]
+        outcome = fixes.fix_file(path, data, chosen, relint, plugins.formats, asked, allowed)
+        refused = outcome.refused
+        if not refused and args.apply:
+            try:
+                fixes.write_atomic(path, outcome.patched, data)
+            except OSError as exc:
+                refused = exc.strerror or str(exc)
+        if refused:
+            left += len(chosen)
+            _say(f"{path}: not fixed: {refused}")
+            continue
+        fixed = {fixes.key(finding) for finding in outcome.fixed}
+        for choice in chosen:
+            if fixes.key(choice.finding) not in fixed:
+                left += 1
+                location = choice.finding.location
+                _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: not fixed: its edit overlaps "
+                     f"another fix's")
+        done += len(outcome.fixed)
+        if not args.apply:
+            _write(fixes.unified_diff(path, data, outcome.patched))
+    verb = "applied" if args.apply else "to apply (with --apply)"
+    parts = [f"{done} fix{'' if done == 1 else 'es'} {verb}"]
+    if unsafe:
+        parts.append(f"{unsafe} more with --unsafe-fixes")
+    if missing:
+        parts.append(f"{missing} finding{'' if missing == 1 else 's'} without a fix to apply")
+    _say(", ".join(parts))
+    if errors:
+        return EXIT_ERROR
+    return 1 if left or (done and not args.apply) else EXIT_CLEAN
 
 
 def _unchecked(args, config, result) -> list:

@@ -21,7 +21,7 @@ from .suppress import WARNING_DAYS, AllowEntry, Policy, parse_date
 
 SEVERITIES = ("info", "low", "medium", "high", "critical")
 _KEYS = {"select", "ignore", "severity", "catalog", "os", "exclude", "allow", "inline_ignores", "var_files",
-         "fail_on_empty", "require_expiry", "require_owner", "max_exception_days", "exception_warning_days"}
+         "fail_on_empty", "require_expiry", "require_owner", "max_exception_days", "exception_warning_days", "fix"}
 _ALLOW_KEYS = {"resource", "ports", "rule", "file", "reason", "expires", "owner", "tags", "from"}
 _PORTS = re.compile(r"^\s*(\d{1,5})\s*(?:-\s*(\d{1,5})\s*)?$")
 
@@ -49,6 +49,8 @@ class Config:
     #: What every exception must give (``require_expiry``, ``require_owner``, ``max_exception_days``)
     #: and the warning window before an expiry (``exception_warning_days``).
     policy: Policy = Policy()
+    #: The admin sources ``winportlint fix`` restricts an exposure to (``[fix] cidrs``), as written.
+    fix_cidrs: tuple[str, ...] = ()
     folder: str = field(default=".", repr=False)
     #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
     where: str = field(default="", repr=False)
@@ -172,6 +174,7 @@ def load(path: str | None) -> Config:
                            _days(table, "max_exception_days", where, None, 1),
                            _days(table, "exception_warning_days", where, WARNING_DAYS, 0))
     config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
+    config.fix_cidrs = _fix_cidrs(table, where)
     if "var_files" in table:
         value = table["var_files"]
         if value is False or value == "auto":
@@ -329,11 +332,21 @@ def _allow_tags(entry: dict, label: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(tags.items()))
 
 
-def _allow_sources(entry: dict, label: str) -> tuple[IPv4Network | IPv6Network, ...]:
-    """An allow entry's ``from``: a list of CIDRs of either family, each written as its network."""
-    values = entry.get("from", [])
-    if not isinstance(values, list) or not values and "from" in entry:
-        raise ConfigError(f'{label}: from must be a list of CIDRs, such as ["203.0.113.0/24", "2001:db8::/32"]')
+def _fix_cidrs(table: dict, where: str) -> tuple[str, ...]:
+    """``[fix] cidrs``: the admin sources, each a CIDR without host bits."""
+    fix = table.get("fix", {})
+    if not isinstance(fix, dict) or set(fix) - {"cidrs"}:
+        raise ConfigError(f'{where}: fix must be a table with cidrs, such as [tool.winportlint.fix] '
+                          f'cidrs = ["203.0.113.0/24"]')
+    return tuple(str(network) for network in _allow_sources(fix, f"{where}: fix", "cidrs"))
+
+
+def _allow_sources(entry: dict, label: str, key: str = "from") -> tuple[IPv4Network | IPv6Network, ...]:
+    """An allow entry's ``from`` (or the table's ``key``): a list of CIDRs of either family, each
+    written as its network."""
+    values = entry.get(key, [])
+    if not isinstance(values, list) or not values and key in entry:
+        raise ConfigError(f'{label}: {key} must be a list of CIDRs, such as ["203.0.113.0/24", "2001:db8::/32"]')
     networks = []
     for value in values:
         try:
@@ -347,5 +360,5 @@ def _allow_sources(entry: dict, label: str) -> tuple[IPv4Network | IPv6Network, 
                     problem = f"has host bits set (the network is {ip_network(value, strict=False)})"
                 except ValueError:
                     pass
-            raise ConfigError(f"{label}: from: {excerpt(value)} {problem}") from None
+            raise ConfigError(f"{label}: {key}: {excerpt(value)} {problem}") from None
     return tuple(networks)

@@ -24,7 +24,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from .catalog import Catalog
-    from .model import FileResult, Finding, Permission, Severity
+    from .model import FileResult, Finding, Fix, FixRequest, Permission, Severity
     from .report import Report
 
 hookspec = pluggy.HookspecMarker("winportlint")
@@ -77,6 +77,19 @@ class Format(Protocol):
         a variable file), and folders whose list of files matters: a cached
         result is reused only while they are unchanged."""
 
+    def fixes(self, path: str, data: bytes, finding: Finding, request: FixRequest) -> Sequence[Fix]:
+        """Optional: ways to do what ``request`` asks for ``finding`` in the file ``path``, whose
+        bytes are ``data`` (the file the finding's location names). Only the format knows where a
+        value is written: the rule's literal, a parameter's default. Edits are in ``path`` (a fix
+        with others is dropped), byte offsets into ``data`` as read (BOM and line endings
+        included), and change nothing else: quoting, comments, layout. A value no edit of this
+        file can change (a shared parameter, a value from another file) is a ``display-only`` fix
+        whose title says why; a request the format cannot serve gives no fix. Applicability:
+        ``accept`` is ``safe``, ``restrict`` and ``remove`` are ``unsafe`` (they change who can
+        connect). winportlint verifies every fix (the patched file is read and checked again)
+        before writing it. Must not raise for bad input: return no fix. A format without this
+        method offers none."""
+
     def environment(self) -> Mapping[str, str]:
         """Optional: the environment variables that :meth:`parse_folders` results depend on
         (Terraform's ``TF_VAR_*``); a cached result is reused only while they are unchanged."""
@@ -110,6 +123,10 @@ class Reporter(Protocol):
 
     #: The ``--format`` value.
     name: str
+
+    #: Optional: ``True`` when the output shows findings' fixes (``Finding.fixes``), which
+    #: are then asked of the formats before rendering; a run that shows none skips that work.
+    shows_fixes: bool
 
     def render(self, report: Report) -> str:
         """The whole output for the run, ending with a newline."""

@@ -239,6 +239,60 @@ class CatalogHit(NamedTuple):
     os: tuple[str, ...]
 
 
+class TextEdit(NamedTuple):
+    """Replace bytes ``start:end`` of ``file`` (its bytes as read, BOM included) with ``text``.
+
+    Byte offsets, so that an edit never depends on how a format decoded the file;
+    :func:`position` turns one into a line and character for an editor.
+    """
+
+    file: str
+    start: int
+    end: int
+    text: str
+
+
+#: How far a fix may be applied: ``safe`` (changes no infrastructure), ``unsafe`` (changes
+#: who can connect: only when asked) or ``display-only`` (shown, never applied).
+APPLICABILITIES = ("safe", "unsafe", "display-only")
+
+
+class Fix(NamedTuple):
+    """One way to end a finding: a title a user reads and the edits that do it.
+
+    A ``display-only`` fix may have no edits: its title says what to change and why
+    no edit can (the value is shared, or comes from outside the file).
+    """
+
+    title: str
+    applicability: str
+    edits: tuple[TextEdit, ...] = ()
+
+
+class FixRequest(NamedTuple):
+    """What a fix should do, in terms no format has to interpret for the check.
+
+    ``kind`` is ``restrict`` (replace the world with ``sources``, CIDRs from the
+    configuration), ``remove`` (delete the rule) or ``accept`` (write an exception
+    with ``reason``, ``owner`` and ``expires``, ``YYYY-MM-DD``).
+    """
+
+    kind: str
+    sources: tuple[str, ...] = ()
+    reason: str = ""
+    owner: str = ""
+    expires: str = ""
+
+
+def position(data: bytes, offset: int) -> tuple[int, int]:
+    """The 0-based line and UTF-16 character of a byte offset into UTF-8 ``data``, as the
+    Language Server Protocol counts them (a BOM is a character of line 0)."""
+    line = data.count(b"\n", 0, offset)
+    start = data.rfind(b"\n", 0, offset) + 1
+    text = data[start:offset].decode("utf-8", "replace")
+    return line, len(text.encode("utf-16-le")) // 2
+
+
 class Finding(NamedTuple):
     """A violation: a check id, a severity, a message and where to look."""
 
@@ -252,6 +306,8 @@ class Finding(NamedTuple):
     targets: tuple[TargetContext, ...] = ()
     #: The other peers of the group whose CIDRs make the world with this one's (a union exposure).
     union_with: tuple[Peer, ...] = ()
+    #: Ways to end the finding, as text edits (set by :mod:`winportlint.fixes`, asked of the format).
+    fixes: tuple[Fix, ...] = ()
 
     @property
     def location(self) -> Location:

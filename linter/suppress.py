@@ -25,7 +25,7 @@ import datetime
 import fnmatch
 import os
 import re
-from collections.abc import Collection, Iterable, Iterator, Sequence
+from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, NamedTuple
 
@@ -217,9 +217,12 @@ class Outcome:
 
 def apply(findings: Sequence[Finding], files: Iterable[str], formats: Sequence, known_ids: Collection[str],
           allow: Sequence[AllowEntry], inline_allowed: bool = True, cache: Cache | None = None,
-          policy: Policy = Policy(), on: datetime.date | None = None) -> Outcome:
+          policy: Policy = Policy(), on: datetime.date | None = None,
+          contents: Mapping[str, bytes] | None = None) -> Outcome:
     """Split findings into kept and suppressed; malformed suppressions are input errors.
 
+    ``contents`` gives the bytes of files as they would be, read instead of the files (a fix is
+    verified before it is written).
     The comments of ``files`` and of the files findings point at are asked of ``formats``
     (see ``Format.comments``), or of the ``cache`` for bytes seen before (reading a YAML
     file's comments costs a parse, which a cached result saved); the Metadata ignores are
@@ -231,7 +234,7 @@ def apply(findings: Sequence[Finding], files: Iterable[str], formats: Sequence, 
     comments: dict[tuple[str, int], Waiver] = {}
     locations = (l for f in findings for l in (f.location, f.permission.rule_location, f.permission.resource_location))
     for path in dict.fromkeys([*files, *(l.file for l in locations if l is not None)]):
-        found, errors = _comments(path, formats, known_ids, cache)
+        found, errors = _comments(path, formats, known_ids, cache, (contents or {}).get(path))
         outcome.errors.extend(errors)
         for comment in found:
             location = comment.location
@@ -337,12 +340,12 @@ def _covers(ids: tuple[str, ...], rule_id: str) -> bool:
 
 
 def _comments(path: str, formats: Sequence, known_ids: Collection[str],
-              cache: Cache | None) -> tuple[list[Waiver], list[InputError]]:
-    """The valid suppression comments of a file, and an error for each malformed one."""
+              cache: Cache | None, data: bytes | None = None) -> tuple[list[Waiver], list[InputError]]:
+    """The valid suppression comments of a file (of ``data`` when given), and an error for each malformed one."""
     from .textfile import UnreadableFile, read_bytes
 
     try:
-        data = read_bytes(path)
+        data = read_bytes(path) if data is None else data
     except (OSError, UnreadableFile):  # the engine reports the file
         return [], []
     if _MARKER not in data and not (b"\x00" in data and any(marker in data for marker in _WIDE_MARKERS)):

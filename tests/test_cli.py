@@ -77,7 +77,7 @@ def test_json_output_contract(capsys):
     first = document["findings"][0]
     assert set(first) == {"rule_id", "severity", "message", "file", "line", "column", "resource", "resource_type",
                           "direction", "protocol", "from_port", "to_port", "cidr", "catalog", "provenance",
-                          "fingerprint", "control", "targets"}
+                          "fingerprint", "control", "targets", "fixes"}
     assert (first["control"], first["targets"]) == ("security-group", [])
     assert (first["rule_id"], first["line"], first["column"], first["cidr"]) == ("WPL101", 32, 19, "0.0.0.0/0")
     assert first["provenance"] == [

@@ -181,7 +181,7 @@ def test_a_report_that_cannot_be_written_still_shows_the_console_report(tmp_path
      ".winportlint.toml [tool.winportlint]: ignore: no check id starts with 'WPL999' (see 'winportlint rules')"),
     (".winportlint.toml", '[tool.winportlint]\ncolour = 1\n',
      ".winportlint.toml [tool.winportlint]: unknown key colour (known: allow, catalog, exception_warning_days, "
-     "exclude, fail_on_empty, ignore, inline_ignores, max_exception_days, os, require_expiry, require_owner, "
+     "exclude, fail_on_empty, fix, ignore, inline_ignores, max_exception_days, os, require_expiry, require_owner, "
      "select, severity, var_files)"),
     (".winportlint.toml", 'severity = "low"\n[tool.winportlint]\nignore = ["WPL101"]\n',
      ".winportlint.toml: unknown key tool (write winportlint's keys at the top of the file, or all of them "

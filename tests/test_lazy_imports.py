@@ -11,7 +11,8 @@ REPO = Path(__file__).resolve().parents[1]
 HEAVY = ("tfparse", "tree_sitter", "cfnlint", "ruamel", "multiprocessing", "concurrent.futures",
          "winportlint.plugins.terraform.evaluate", "winportlint.plugins.terraform.hcl_positions",
          "winportlint.plugins.reporters.sarif", "winportlint.plugins.reporters.junit",
-         "winportlint.plugins.reporters.rdjson")
+         "winportlint.plugins.reporters.rdjson", "winportlint.fixes",
+         "winportlint.plugins.cloudformation.fixes")
 
 
 def loaded_modules(tmp_path: Path, *argv: str) -> set[str]:
@@ -31,6 +32,14 @@ def test_a_text_run_over_a_template_loads_no_terraform_cfn_lint_or_sarif_code(tm
     modules = loaded_modules(tmp_path, "check", "--no-cache", str(template))
     assert "winportlint.plugins.cloudformation.extract" in modules  # the template was read
     assert heavy(modules) == []
+
+
+def test_fix_code_loads_only_for_an_output_that_shows_fixes(tmp_path):
+    (tmp_path / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n')
+    (tmp_path / "t.yaml").write_bytes((REPO / "examples" / "vulnerable" / "rdp-jump-host.yaml").read_bytes())
+    fix_code = {"winportlint.fixes", "winportlint.plugins.cloudformation.fixes"}
+    assert not fix_code & loaded_modules(tmp_path, "check", "--no-cache", "t.yaml")
+    assert fix_code <= loaded_modules(tmp_path, "check", "--no-cache", "--format", "json", "t.yaml")
 
 
 def test_a_cached_run_does_not_even_load_the_template_reader(tmp_path):

@@ -193,7 +193,7 @@ def test_a_catalog_file_value_is_quoted_as_an_excerpt(tmp_path, capsys, monkeypa
     ('select = ["{s}"]', "select has '{u}…' ({n} characters), which are not check ids or prefixes"),
     ('[[allow]]\nresource = "{s}"\nports = "3389"\nreason = ""', "allow[0] ({e}… ({n} characters)) needs a reason"),
     ('{s} = 1', "unknown key {e}… ({n} characters) (known: allow, catalog, exception_warning_days, exclude, "
-                "fail_on_empty, ignore, inline_ignores, max_exception_days, os, require_expiry, require_owner, "
+                "fail_on_empty, fix, ignore, inline_ignores, max_exception_days, os, require_expiry, require_owner, "
                 "select, severity, var_files)"),
 ], ids=["severity", "select", "allow", "key"])
 def test_a_configuration_value_is_quoted_as_an_excerpt(tmp_path, capsys, monkeypatch, toml, place):

@@ -160,3 +160,23 @@ def test_the_snippets_other_hook_lints_only_templates(work, published):
     assert "bad.yaml:7:67" in done.stdout
     assert "E1001" not in done.stdout  # the workflow, package.json and .pre-commit-config.yaml were not linted
     assert "good.yaml:" not in done.stdout
+
+
+def test_the_fix_hook_writes_only_safe_fixes_and_fails_while_findings_are_left(work):
+    project, _ = work
+    folder = project / "fixing"
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n')
+    (folder / "bad.yaml").write_text(BAD_TEMPLATE)
+    done = try_repo(work, "winportlint-fix", "fixing/bad.yaml")
+    assert done.returncode == 1, done.stdout + done.stderr
+    assert "0 fixes applied, 1 more with --unsafe-fixes" in done.stdout
+    assert (folder / "bad.yaml").read_text() == BAD_TEMPLATE
+
+
+def test_the_fix_hook_matches_the_check_hooks_files():
+    import yaml
+
+    hooks = {hook["id"]: hook for hook in yaml.safe_load((REPO / ".pre-commit-hooks.yaml").read_text())}
+    assert hooks["winportlint-fix"]["entry"] == "winportlint fix --apply"
+    assert hooks["winportlint-fix"]["files"] == hooks["winportlint"]["files"]

@@ -157,7 +157,7 @@ def test_inline_suppressions_can_be_forbidden(project, capsys):
 
 @pytest.mark.parametrize("text, message", [
     ("colour = 1\n", ".winportlint.toml: unknown key colour (known: allow, catalog, exception_warning_days, "
-                     "exclude, fail_on_empty, ignore, inline_ignores, max_exception_days, os, require_expiry, "
+                     "exclude, fail_on_empty, fix, ignore, inline_ignores, max_exception_days, os, require_expiry, "
                      "require_owner, select, severity, var_files)"),
     ("severity = 'loud'\n", ".winportlint.toml: severity must be one of info, low, medium, high, critical, not 'loud'"),
     ("[[allow]]\nresource = 'X'\nports = '3389'\n", ".winportlint.toml: allow[0] (X) needs a reason"),

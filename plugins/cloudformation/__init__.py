@@ -93,6 +93,18 @@ class CloudFormationFormat:
 
         return yaml_comments(text)
 
+    def fixes(self, path: str, data: bytes, finding, request) -> list:
+        """Edits in the rule or in a parameter's Default (see :mod:`.fixes`)."""
+        from winportlint.textfile import NotText, decode
+
+        from .fixes import fixes
+
+        try:
+            json_syntax = _json_syntax(path, decode(data))
+        except NotText:
+            return []
+        return fixes(path, data, finding, request, json_syntax)
+
 
 def is_template_file(path: str, data: bytes) -> bool:
     """Whether a file is a CloudFormation template (any document a mapping with a ``Resources``

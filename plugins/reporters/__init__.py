@@ -17,6 +17,8 @@ _REPORTERS = {
     "markdown": ("markdown", "MarkdownReporter"),
     "rdjson": ("rdjson", "RdjsonReporter"),
 }
+#: Formats that show findings' fixes (see ``Reporter.shows_fixes``).
+_SHOWING_FIXES = frozenset(("json", "sarif"))
 
 
 class DeferredReporter:
@@ -24,6 +26,7 @@ class DeferredReporter:
 
     def __init__(self, name: str, module: str, class_name: str) -> None:
         self.name, self._module, self._class_name = name, module, class_name
+        self.shows_fixes = name in _SHOWING_FIXES
 
     def render(self, report) -> str:
         reporter_class = getattr(importlib.import_module(f"{__name__}.{self._module}"), self._class_name)

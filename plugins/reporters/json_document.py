@@ -69,6 +69,9 @@ def finding_record(finding: Finding) -> dict:
         ],
         "fingerprint": finding.fingerprint,
         **context_record(finding),
+        "fixes": [{"title": fix.title, "applicability": fix.applicability,
+                   "edits": [{"file": e.file, "start": e.start, "end": e.end, "text": e.text} for e in fix.edits]}
+                  for fix in finding.fixes],
     }
 
 

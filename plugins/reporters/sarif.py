@@ -109,7 +109,25 @@ def _result(finding, rule_index: dict[str, int]) -> dict:
             **context_record(finding),
         },
     })
+    fixes = [_fix(fix) for fix in finding.fixes if fix.edits]
+    if fixes:
+        result["fixes"] = fixes
     return result
+
+
+def _fix(fix) -> dict:
+    """A fix with its edits: byte offsets into the file as it is, one change per file; its
+    applicability (``safe``, ``unsafe``) in the properties. A display-only fix has no edits,
+    so it is not a SARIF fix (the schema wants at least one change)."""
+    changes: dict[str, list] = {}
+    for edit in fix.edits:
+        changes.setdefault(edit.file, []).append({
+            "deletedRegion": {"byteOffset": edit.start, "byteLength": edit.end - edit.start},
+            "insertedContent": {"text": edit.text}})
+    return {"description": {"text": fix.title},
+            "artifactChanges": [{"artifactLocation": {"uri": artifact_uri(file)}, "replacements": replacements}
+                                for file, replacements in changes.items()],
+            "properties": {"applicability": fix.applicability}}
 
 
 def _suppressed_result(item, rule_index: dict[str, int]) -> dict:

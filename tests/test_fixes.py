@@ -1,0 +1,590 @@
+"""``winportlint fix`` (issue #20): fixes as text edits that change no other byte, verified
+before they are written, for CloudFormation YAML and JSON."""
+
+from __future__ import annotations
+
+import stat
+from pathlib import Path
+
+import pytest
+
+from winportlint import fixes
+from winportlint.cli import main
+from winportlint.model import Fix, TextEdit, position
+from winportlint.plugins.cloudformation import CloudFormationFormat
+
+ADMIN = '[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n'
+
+TEMPLATE = """\
+# the jump host
+AWSTemplateFormatVersion: "2010-09-09"
+Resources:
+  Jump:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: jump
+      SecurityGroupIngress:
+        - IpProtocol: tcp   # rdp
+          FromPort: 3389
+          ToPort: 3389
+          CidrIp: '0.0.0.0/0'
+        - IpProtocol: tcp
+          FromPort: 5985
+          ToPort: 5985
+          CidrIp: "0.0.0.0/0"
+        - IpProtocol: tcp
+          FromPort: 445
+          ToPort: 445
+          CidrIp: 0.0.0.0/0
+"""
+
+
+@pytest.fixture
+def project(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-10")
+    (tmp_path / "pyproject.toml").write_text(ADMIN)
+    return tmp_path
+
+
+def run(capsys, *argv):
+    code = main([argv[0], "--no-cache", *argv[1:]])
+    out, err = capsys.readouterr()
+    return code, out, err.splitlines()
+
+
+def test_diff_restricts_each_literal_keeping_its_quoting_and_writes_nothing(project, capsys):
+    (project / "t.yaml").write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "t.yaml")
+    assert out == """\
+--- a/t.yaml
++++ b/t.yaml
+@@ -9,12 +9,12 @@
+         - IpProtocol: tcp   # rdp
+           FromPort: 3389
+           ToPort: 3389
+-          CidrIp: '0.0.0.0/0'
++          CidrIp: '203.0.113.0/24'
+         - IpProtocol: tcp
+           FromPort: 5985
+           ToPort: 5985
+-          CidrIp: "0.0.0.0/0"
++          CidrIp: "203.0.113.0/24"
+         - IpProtocol: tcp
+           FromPort: 445
+           ToPort: 445
+-          CidrIp: 0.0.0.0/0
++          CidrIp: 203.0.113.0/24
+"""
+    assert err == ["3 fixes to apply (with --apply)"]
+    assert code == 1
+    assert (project / "t.yaml").read_text() == TEMPLATE
+
+
+def test_restricting_is_unsafe_so_only_offered_without_unsafe_fixes(project, capsys):
+    (project / "t.yaml").write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--apply", "t.yaml")
+    assert (out, err, code) == ("", ["0 fixes applied, 3 more with --unsafe-fixes"], 1)
+    assert (project / "t.yaml").read_text() == TEMPLATE
+
+
+def test_apply_then_a_second_run_finds_nothing_to_fix(project, capsys):
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["3 fixes applied"])
+    assert path.read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml") == (0, "", ["0 fixes applied"])
+    assert run(capsys, "check", "t.yaml")[0] == 0
+
+
+def test_accept_writes_the_exception_the_suppression_grammar_reads(project, capsys):
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--apply", "--reason", "jump host, SEC-7", "--owner", "platform",
+                         "--expires", "2027-01-31", "t.yaml")
+    assert (code, err) == (0, ["3 fixes applied"])
+    comment = "  # winportlint: ignore[{}] until=2027-01-31 owner=platform jump host, SEC-7"
+    assert path.read_text() == TEMPLATE \
+        .replace("CidrIp: '0.0.0.0/0'\n", "CidrIp: '0.0.0.0/0'" + comment.format("WPL101") + "\n") \
+        .replace('CidrIp: "0.0.0.0/0"\n', 'CidrIp: "0.0.0.0/0"' + comment.format("WPL103") + "\n") \
+        .replace("CidrIp: 0.0.0.0/0\n", "CidrIp: 0.0.0.0/0" + comment.format("WPL102") + "\n")
+    code, out, _ = run(capsys, "check", "--show-suppressed", "t.yaml")
+    assert code == 0
+    assert "0 findings in 1 file; 3 suppressed" in out
+
+
+def test_accept_after_an_existing_comment_is_still_read(project, capsys):
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE.replace("CidrIp: 0.0.0.0/0\n", "CidrIp: 0.0.0.0/0 # smb\n"))
+    assert run(capsys, "fix", "--apply", "--select", "WPL102", "--reason", "file share", "t.yaml")[::2] == \
+        (0, ["1 fix applied"])
+    assert "CidrIp: 0.0.0.0/0 # smb  # winportlint: ignore[WPL102] file share\n" in path.read_text()
+
+
+PARAMETER = """\
+Parameters:
+  Admin:
+    Type: String
+    Default: 0.0.0.0/0 # everyone, for now
+Resources:
+  Jump:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      GroupDescription: jump
+      SecurityGroupIngress:
+        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !Ref Admin}
+"""
+
+
+def test_a_parameter_only_this_rule_uses_is_restricted_at_its_default(project, capsys):
+    (project / "p.yaml").write_text(PARAMETER)
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "p.yaml")
+    assert out == """\
+--- a/p.yaml
++++ b/p.yaml
+@@ -1,7 +1,7 @@
+ Parameters:
+   Admin:
+     Type: String
+-    Default: 0.0.0.0/0 # everyone, for now
++    Default: 203.0.113.0/24 # everyone, for now
+ Resources:
+   Jump:
+     Type: AWS::EC2::SecurityGroup
+"""
+    assert (code, err) == (1, ["1 fix to apply (with --apply)"])
+
+
+def test_a_parameter_used_elsewhere_is_display_only_and_says_why(project, capsys):
+    (project / "p.yaml").write_text(PARAMETER + "Outputs:\n  Source:\n    Value: !Sub 'from ${Admin}'\n")
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "p.yaml")
+    assert (code, out) == (1, "")
+    assert err == ["p.yaml:11: WPL101: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump: "
+                   "parameter Admin's Default is shared (it is used 2 times); pass 203.0.113.0/24 for "
+                   "this stack instead",
+                   "0 fixes to apply (with --apply), 1 finding without a fix to apply"]
+
+
+JSON_TEMPLATE = """\
+{
+\t"Resources": {
+\t\t"Jump": {
+\t\t\t"Type": "AWS::EC2::SecurityGroup",
+\t\t\t"Properties": {"GroupDescription": "jump", "SecurityGroupIngress": [
+\t\t\t\t{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "0.0.0.0/0"}]}
+\t\t}
+\t}
+}"""
+
+
+def test_json_templates_are_restricted_in_place_and_accepting_is_display_only(project, capsys):
+    path = project / "t.json"
+    path.write_text(JSON_TEMPLATE)
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "t.json")
+    assert out == """\
+--- a/t.json
++++ b/t.json
+@@ -3,7 +3,7 @@
+ \t\t"Jump": {
+ \t\t\t"Type": "AWS::EC2::SecurityGroup",
+ \t\t\t"Properties": {"GroupDescription": "jump", "SecurityGroupIngress": [
+-\t\t\t\t{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "0.0.0.0/0"}]}
++\t\t\t\t{"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "203.0.113.0/24"}]}
+ \t\t}
+ \t}
+ }
+\\ No newline at end of file
+"""
+    assert (code, err) == (1, ["1 fix to apply (with --apply)"])
+    (project / "pyproject.toml").write_text("")
+    code, out, err = run(capsys, "fix", "--reason", "jump", "t.json")
+    assert (code, out) == (1, "")
+    assert err == ["t.json:6: WPL101: no fix to apply: Accept WPL101 on Jump: jump (JSON has no comments: add to "
+                   "Jump's Metadata winportlint: ignore: [{id: WPL101, reason: ...}])",
+                   "0 fixes to apply (with --apply), 1 finding without a fix to apply"]
+
+
+def test_an_ipv6_world_with_only_ipv4_sources_is_display_only(project, capsys):
+    (project / "t.yaml").write_text(TEMPLATE.replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"'))
+    code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL102", "t.yaml")
+    assert (code, out) == (1, "")
+    assert err == ["t.yaml:20: WPL102: no fix to apply: Restrict ::/0 on Jump: no IPv6 admin source is configured "
+                   "([tool.winportlint.fix] cidrs)", "0 fixes applied, 1 finding without a fix to apply"]
+
+
+#: Every byte that a careless rewrite would change: a BOM, CRLF, tabs in a comment and a flow
+#: mapping, trailing whitespace, an anchor and its alias, flow style, comments, key order.
+AWKWARD = ("\ufeff# keep\tme  \r\n"
+           "Resources:\r\n"
+           "  Jump:   \r\n"
+           "    Type: AWS::EC2::SecurityGroup\r\n"
+           "    Properties:\r\n"
+           "      SecurityGroupIngress: &rules\r\n"
+           "        - {IpProtocol: tcp,\tFromPort: 3389, ToPort: 3389, CidrIp: '0.0.0.0/0'}   \r\n"
+           "        - ToPort: 5986 # é ünïcode\r\n"
+           "          FromPort: 5985\r\n"
+           "          CidrIp: \"0.0.0.0/0\"\t\r\n"
+           "          IpProtocol: tcp\r\n"
+           "      GroupDescription: jump\r\n"
+           "      Tags: [{Key: rules, Value: x}]\r\n")
+
+
+def test_every_byte_outside_the_edits_stays(project, capsys):
+    path = project / "t.yaml"
+    path.write_bytes(AWKWARD.encode("utf-8"))
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["2 fixes applied"])
+    assert path.read_bytes() == AWKWARD.replace("0.0.0.0/0", "203.0.113.0/24").encode("utf-8")
+    path.write_bytes(AWKWARD.encode("utf-8"))
+    assert run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml")[::2] == (0, ["2 fixes applied"])
+    assert path.read_bytes() == AWKWARD.replace(
+        "'0.0.0.0/0'}   \r\n", "'0.0.0.0/0'}     # winportlint: ignore[WPL101] jump\r\n").replace(
+        '"0.0.0.0/0"\t\r\n', '"0.0.0.0/0"\t  # winportlint: ignore[WPL103] jump\r\n').encode("utf-8")
+
+
+ONE_LINE = ("Resources:\n"
+            "  Jump:\n"
+            "    Type: AWS::EC2::SecurityGroup\n"
+            "    Properties:\n"
+            "      GroupDescription: jump\n"
+            "      SecurityGroupIngress: [{IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}, "
+            "{IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: 0.0.0.0/0}]\n")
+
+
+def test_exceptions_for_one_line_make_one_comment_naming_both_checks(project, capsys):
+    path = project / "t.yaml"
+    path.write_text(ONE_LINE)
+    assert run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml")[::2] == (0, ["2 fixes applied"])
+    assert path.read_text().endswith("CidrIp: 0.0.0.0/0}]  # winportlint: ignore[WPL101,WPL102] jump\n")
+    assert run(capsys, "check", "t.yaml")[0] == 0
+    assert run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml") == (0, "", ["0 fixes applied"])
+
+
+def test_a_line_holding_another_exception_is_not_given_a_second(project, capsys):
+    path = project / "t.yaml"
+    (project / "pyproject.toml").write_text("")
+    path.write_text(ONE_LINE.replace("0.0.0.0/0}]", "0.0.0.0/0}]  # winportlint: ignore[WPL101] partner"))
+    code, out, err = run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml")
+    assert (code, out) == (1, "")
+    assert err == ["t.yaml:6: WPL102: no fix to apply: Accept WPL102 on Jump: jump: line 6 holds another exception; "
+                   "add WPL102 to it by hand", "0 fixes applied, 1 finding without a fix to apply"]
+
+
+def test_overlapping_edits_are_refused():
+    edits = [TextEdit("f", 2, 5, "x"), TextEdit("f", 4, 6, "y")]
+    with pytest.raises(fixes.Overlap):
+        fixes.applied(b"0123456789", edits)
+    with pytest.raises(fixes.Overlap):
+        fixes.applied(b"0123456789", [TextEdit("f", 3, 3, "a"), TextEdit("f", 3, 3, "b")])
+    assert fixes.applied(b"0123456789", [TextEdit("f", 5, 6, "Y"), TextEdit("f", 2, 5, "X")]) == b"01XY6789"
+
+
+def _planted(edit_text: str):
+    """A CloudFormation ``fixes`` that offers one safe fix replacing the CIDR's line's end with ``edit_text``."""
+    def planted(self, path, data, finding, request):
+        line_end = data.index(b"\n", data.index(b"CidrIp: '0.0.0.0/0'"))
+        return [Fix("planted", "safe", (TextEdit(path, line_end, line_end, edit_text),))]
+    return planted
+
+
+@pytest.mark.parametrize("edit, reason", [
+    (": [", "the fixed file would have an error: line 12: invalid YAML: mapping values are not allowed in this "
+            "context"),
+    ("  # harmless", "the fixed file would still have WPL101 on Jump"),
+    ("\n        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}",
+     "the fixed file would still have WPL101 on Jump"),
+])
+def test_verification_refuses_a_fix_that_breaks_the_file_or_ends_nothing(project, capsys, monkeypatch, edit, reason):
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+    monkeypatch.setattr(CloudFormationFormat, "fixes", _planted(edit))
+    code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
+    assert (code, out) == (1, "")
+    assert err == [f"t.yaml: not fixed: {reason}", "0 fixes applied"]
+    assert path.read_text() == TEMPLATE
+
+
+def test_verification_refuses_a_fix_that_adds_a_finding(project, capsys, monkeypatch):
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+
+    def planted(self, path, data, finding, request):
+        start = data.index(b"'0.0.0.0/0'")
+        port = data.index(b"ToPort: 445") + len(b"ToPort: ")
+        return [Fix("planted", "safe", (TextEdit(path, start, start + 11, "'203.0.113.0/24'"),
+                                        TextEdit(path, port, port + 3, "3389")))]
+
+    monkeypatch.setattr(CloudFormationFormat, "fixes", planted)
+    code, _, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
+    assert err == ["t.yaml: not fixed: the fixed file would have a new finding: WPL101 445-3389/tcp open from "
+                   "0.0.0.0/0 (the whole internet) on Jump: 3389/tcp RDP (open by default in the Windows Server "
+                   "2012 R2 to 2022 AMIs)", "0 fixes applied"]
+    assert code == 1
+    assert path.read_text() == TEMPLATE
+
+
+def test_applying_keeps_the_mode_and_leaves_no_temporary_file(project, capsys):
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+    path.chmod(0o640)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[0] == 0
+    assert stat.S_IMODE(path.stat().st_mode) == 0o640
+    assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml", "t.yaml"]
+
+
+def test_a_file_changed_since_it_was_read_is_not_written(tmp_path):
+    path = tmp_path / "t.yaml"
+    path.write_text("now\n")
+    with pytest.raises(OSError, match="it changed while it was being fixed"):
+        fixes.write_atomic(str(path), b"fixed\n", b"before\n")
+    assert path.read_text() == "now\n"
+
+
+def test_a_broken_file_is_an_input_error_and_the_others_are_still_fixed(project, capsys):
+    (project / "t.yaml").write_text(TEMPLATE)
+    (project / "broken.yaml").write_text("Resources: {Sg: {Type: AWS::EC2::SecurityGroup\n")
+    code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", ".")
+    assert code == 2
+    assert err[0].startswith("broken.yaml:2: error: invalid YAML")
+    assert err[-1] == "3 fixes applied"
+    assert (project / "t.yaml").read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
+
+
+@pytest.mark.parametrize("argv, message", [
+    (["--owner", "ops"], "--owner and --expires go with --reason (the exception they describe)"),
+    (["--reason", "x", "--expires", "31.12.2026"], "--expires 31.12.2026 is not a date (write YYYY-MM-DD)"),
+    (["--reason", "x", "--owner", "two words"], "--owner needs one word, not 'two words'"),
+    (["--reason", "two\nlines"], "--reason needs one line of text"),
+    (["--diff", "--apply"], None),
+])
+def test_bad_options_are_usage_errors(project, capsys, argv, message):
+    (project / "t.yaml").write_text(TEMPLATE)
+    if message is None:
+        with pytest.raises(SystemExit) as exit_:
+            main(["fix", *argv, "t.yaml"])
+        assert exit_.value.code == 2
+        return
+    assert run(capsys, "fix", *argv, "t.yaml") == (2, "", [f"winportlint: error: {message}"])
+
+
+def test_nothing_to_fix_with_is_a_usage_error(project, capsys):
+    (project / "pyproject.toml").write_text("")
+    (project / "t.yaml").write_text(TEMPLATE)
+    assert run(capsys, "fix", "t.yaml") == (2, "", [
+        "winportlint: error: nothing to fix with: give --reason to accept findings, or set admin sources in "
+        "[tool.winportlint.fix] cidrs to restrict them"])
+
+
+@pytest.mark.parametrize("table, message", [
+    ('[tool.winportlint.fix]\ncidrs = ["203.0.113.1/24"]\n',
+     "fix: cidrs: '203.0.113.1/24' has host bits set (the network is 203.0.113.0/24)"),
+    ('[tool.winportlint.fix]\nprefix = "pl-1"\n',
+     'fix must be a table with cidrs, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]'),
+])
+def test_a_bad_fix_table_names_its_key(project, capsys, table, message):
+    (project / "pyproject.toml").write_text(table)
+    (project / "t.yaml").write_text(TEMPLATE)
+    assert run(capsys, "fix", "t.yaml") == (2, "", [
+        f"winportlint: error: pyproject.toml [tool.winportlint]: {message}"])
+
+
+def test_an_edit_position_is_given_as_an_editor_counts_it():
+    data = "\ufeffa: 1\r\nb: 'é😀x'\n".encode()
+    offset = data.index(b"x")
+    assert position(data, offset) == (1, 7)  # é is one unit, the emoji two
+    assert position(data, data.index(b"a")) == (0, 1)
+
+
+LITERAL = TEMPLATE.replace('"0.0.0.0/0"', '"10.0.0.0/8"').replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"')
+
+
+def test_json_findings_carry_their_fixes_as_byte_edits(project, capsys):
+    import json
+
+    (project / "t.yaml").write_text(LITERAL)
+    code, out, _ = run(capsys, "check", "--format", "json", "t.yaml")
+    start = LITERAL.encode().index(b"'0.0.0.0/0'")
+    assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [
+        [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump", "applicability": "unsafe",
+          "edits": [{"file": "t.yaml", "start": start, "end": start + 11, "text": "'203.0.113.0/24'"}]}],
+        [{"title": "Restrict ::/0 on Jump: no IPv6 admin source is configured ([tool.winportlint.fix] cidrs)",
+          "applicability": "display-only", "edits": []}]]
+    assert code == 1
+
+
+def test_sarif_results_carry_fixes_valid_against_the_schema(project, capsys):
+    import json
+
+    from jsonschema.validators import validator_for
+
+    (project / "t.yaml").write_text(LITERAL)
+    code, out, _ = run(capsys, "check", "--format", "sarif", "t.yaml")
+    log = json.loads(out)
+    schema = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
+    validator_for(schema)(schema).validate(log)
+    start = LITERAL.encode().index(b"'0.0.0.0/0'")
+    assert [result.get("fixes") for result in log["runs"][0]["results"]] == [
+        [{"description": {"text": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump"},
+          "artifactChanges": [{"artifactLocation": {"uri": "t.yaml"}, "replacements": [
+              {"deletedRegion": {"byteOffset": start, "byteLength": 11},
+               "insertedContent": {"text": "'203.0.113.0/24'"}}]}],
+          "properties": {"applicability": "unsafe"}}],
+        None]  # display-only: a SARIF fix needs a change
+
+
+def test_without_admin_sources_json_findings_have_no_fixes(project, capsys):
+    import json
+
+    (project / "pyproject.toml").write_text("")
+    (project / "t.yaml").write_text(LITERAL)
+    out = run(capsys, "check", "--format", "json", "t.yaml")[1]
+    assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [[], []]
+
+
+def _cloudformation_files() -> list[Path]:
+    from conftest import CORPUS, REPO
+
+    roots = [REPO / "examples", REPO / "tests" / "cases", *([CORPUS] if CORPUS.is_dir() else [])]
+    return sorted(path for root in roots for path in root.rglob("*")
+                  if path.suffix in (".yaml", ".yml", ".json", ".template") and path.is_file())
+
+
+def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_verification():
+    """Each fix of each finding, made alone: its restriction replaces exactly the CIDR as written
+    (quotes kept), its exception is inserted at a line's end, the verification accepts it, and
+    the finding has no fix left afterwards."""
+    import datetime
+
+    from conftest import lint
+
+    from winportlint.catalog import load_catalog
+    from winportlint.config import Config
+    from winportlint.model import Severity
+    from winportlint.plugin_manager import load_plugins
+
+    plugins = load_plugins()
+    checks = [check for check in plugins.checks if check.enabled_by_default]
+    relint = fixes.relinter(plugins.formats, checks, load_catalog(()), Severity.INFO,
+                            {check.id for check in plugins.checks}, Config(), datetime.date(2026, 11, 10))
+    asked = fixes.requests(("203.0.113.0/24", "2001:db8::/32"), "corpus")
+    found = fixes.attach(lint(_cloudformation_files()).findings, plugins.formats, asked)
+    made = through = 0
+    for finding in found:
+        for fix in (fix for fix in finding.fixes if fix.edits):
+            path = finding.location.file
+            data = Path(path).read_bytes()
+            patched = fixes.applied(data, fix.edits)
+            (edit,) = fix.edits
+            if fix.applicability == "unsafe":
+                assert data[edit.start:edit.end].decode().strip("'\"") == finding.permission.peer.text
+                assert edit.text.strip("'\"") in ("203.0.113.0/24", "2001:db8::/32")
+            else:
+                assert edit.start == edit.end and data[edit.start:edit.start + 1] in (b"\n", b"\r", b"")
+            assert patched[:edit.start] == data[:edit.start]
+            assert patched[edit.start + len(edit.text.encode()):] == data[edit.end:]
+            refused = fixes.verify(path, data, patched, [finding], relint)
+            if "comes from a file that reads this one" in refused:  # a nested stack's or service's
+                through += 1
+                continue
+            assert refused == "", (path, fix)
+            made += 1
+    assert made >= 100 and through < made / 10
+
+
+def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_they_come_from(project, capsys):
+    from conftest import REPO
+
+    for name in ("smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml"):
+        (project / name).write_bytes((REPO / "examples" / "vulnerable" / name).read_bytes())
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102,WPL103,WPL7",
+                         "smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml")
+    assert err == [
+        "smb-file-server.yaml:19: WPL102: no fix to apply: Restrict 0.0.0.0/1 on FileServerSecurityGroup: the "
+        "internet is made by 2 rules' CIDRs together; keep one rule, restricted, and remove the others",
+        "smb-file-server.yaml:23: WPL102: no fix to apply: Restrict 128.0.0.0/1 on FileServerSecurityGroup: the "
+        "internet is made by 2 rules' CIDRs together; keep one rule, restricted, and remove the others",
+        "windows-web-farm.yaml:75: WPL701: no fix to apply",
+        "winrm-fleet.json:33: WPL103: no fix to apply: Restrict 0.0.0.0/0 on WinRmHttpIngress: CidrIp from mapping "
+        "ManagementNetwork/dev/Cidr decides it; change it there",
+        "winrm-fleet.json:43: WPL103: no fix to apply: Restrict ::/0 on WinRmIpv6Ingress: CidrIpv6 when condition "
+        "IsProd is false (Environment = 'dev') decides it; change it there",
+        "1 fix to apply (with --apply), 5 findings without a fix to apply"]
+    assert out == """\
+--- a/smb-file-server.yaml
++++ b/smb-file-server.yaml
+@@ -24,7 +24,7 @@
+         - IpProtocol: udp
+           FromPort: 137
+           ToPort: 138
+-          CidrIp: 0.0.0.0/0
++          CidrIp: 203.0.113.0/24
+         - IpProtocol: tcp
+           FromPort: 80
+           ToPort: 80
+"""
+    assert code == 1
+
+
+def test_a_file_of_a_format_without_fixes_gets_none_from_another():
+    from winportlint.plugin_manager import load_plugins
+
+    formats = load_plugins().formats
+    assert fixes.format_for("infra/main.tf", formats) is None
+    assert fixes.format_for("infra/main.tf.json", formats) is None
+    assert fixes.format_for("t.yaml", formats).name == "cloudformation"
+    assert fixes.format_for("stack.cfn", formats).name == "cloudformation"  # a name no format claims
+
+
+def test_a_symlinked_template_is_fixed_in_its_target_and_stays_a_link(project, capsys):
+    (project / "real").mkdir()
+    target = project / "real" / "t.yaml"
+    target.write_text(TEMPLATE)
+    (project / "t.yaml").symlink_to(target)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["3 fixes applied"])
+    assert (project / "t.yaml").is_symlink()
+    assert target.read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
+
+
+def test_a_utf16_template_gets_no_fix_and_is_left_as_it_is(project, capsys):
+    path = project / "t.yaml"
+    path.write_bytes(TEMPLATE.encode("utf-16"))
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL101", "t.yaml") == (
+        1, "", ["t.yaml:12: WPL101: no fix to apply", "0 fixes applied, 1 finding without a fix to apply"])
+    assert path.read_bytes() == TEMPLATE.encode("utf-16")
+
+
+def test_an_exception_the_policy_refuses_is_not_written(project, capsys):
+    (project / "pyproject.toml").write_text("[tool.winportlint]\nrequire_owner = true\n")
+    path = project / "t.yaml"
+    path.write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "jump", "t.yaml")
+    assert err == ["t.yaml: not fixed: the fixed file would have an error: line 12: suppression of WPL101 needs "
+                   "an owner (the configuration sets require_owner)", "0 fixes applied"]
+    assert (code, path.read_text()) == (1, TEMPLATE)
+
+
+def test_a_fix_that_edits_another_file_is_dropped(project, capsys, monkeypatch):
+    (project / "t.yaml").write_text(TEMPLATE)
+    (project / "other.yaml").write_text("x: 1\n")
+    monkeypatch.setattr(CloudFormationFormat, "fixes", lambda self, path, data, finding, request: [
+        Fix("elsewhere", "safe", (TextEdit(str(project / "other.yaml"), 0, 1, "y"),))])
+    code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
+    assert (code, out, err) == (1, "", ["t.yaml:12: WPL101: no fix to apply",
+                                        "0 fixes applied, 1 finding without a fix to apply"])
+    assert (project / "other.yaml").read_text() == "x: 1\n"
+
+
+def test_an_anchored_value_its_aliases_share_is_display_only(project, capsys):
+    (project / "a.yaml").write_text(
+        "Resources:\n"
+        "  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: a\n"
+        "      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: &world 0.0.0.0/0}\n"
+        "  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: b\n"
+        "      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: *world}\n")
+    assert run(capsys, "fix", "--unsafe-fixes", "a.yaml") == (1, "", [
+        "a.yaml:7: WPL101: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on A: the value is anchored "
+        "(&world) for aliases to share; change it by hand",
+        "a.yaml:7: WPL102: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on B: the value is anchored "
+        "(&world) for aliases to share; change it by hand",
+        "0 fixes to apply (with --apply), 2 findings without a fix to apply"])
