@@ -41,6 +41,8 @@ if TYPE_CHECKING:
 #: ``until=`` and ``owner=`` come after the brackets, in either order, before the reason.
 SUPPRESSION = re.compile(r"(?:^|#)[ \t]*winportlint:[ \t]*ignore\[(?P<ids>[^\]\n]*)\]"
                          r"(?P<terms>(?:[ \t]+(?:until|owner)=[^ \t\n]*)*)(?P<reason>[^\n]*)", re.M)
+#: The longest owner an exception may name (the repository writes it; every report prints it).
+MAX_OWNER = 100
 #: Only a file whose bytes hold this (UTF-8, or UTF-16 or -32, which hold NUL bytes) can hold one.
 _MARKER = b"winportlint:"
 _WIDE_MARKERS = tuple("winportlint:".encode(e) for e in ("utf-16-le", "utf-16-be", "utf-32-le", "utf-32-be"))
@@ -93,8 +95,12 @@ class Policy(NamedTuple):
     warning_days: int = WARNING_DAYS
 
     def problems(self, label: str, owner: str, expires: datetime.date | None, on: datetime.date) -> list[str]:
-        """Why the exception ``label`` names is not accepted, one message each."""
+        """Why the exception ``label`` names is not accepted, one message each. An owner is a
+        name, and every report prints it: one longer than :data:`MAX_OWNER` is refused here, once."""
         found = []
+        if len(owner) > MAX_OWNER:
+            found.append(f"{label}: owner {excerpt(owner)} is longer than {MAX_OWNER} characters (a team's or "
+                         f"a person's name)")
         if self.require_owner and not owner:
             found.append(f"{label} needs an owner (the configuration sets require_owner)")
         if self.require_expiry and expires is None:

@@ -270,6 +270,23 @@ def test_require_owner_and_expiry_name_each_exception_without_them(project, caps
         "winportlint: error: .winportlint.toml allow[0] needs an owner (the configuration sets require_owner)\n"))
 
 
+def test_an_owner_too_long_to_be_a_name_is_refused_not_printed_at_length(project, capsys, monkeypatch):
+    """An owner is printed by every report: one of 5,000 characters would have been echoed whole in
+    the finding's message when it expired, in warnings and in the exceptions listing."""
+    owner = "x" * 5000
+    template(project / "t.yaml", rdp=PARTNER.replace("owner=platform", f"owner={owner}"))
+    (project / ".winportlint.toml").write_text(f'[[allow]]\nresource = "Old*"\nreason = "old"\nowner = "{owner}"\n')
+    assert run(capsys, "check", "--no-cache", "t.yaml") == (2, [], (
+        f"winportlint: error: .winportlint.toml allow[0]: owner '{'x' * 60}…' (5000 characters) is longer than 100 "
+        "characters (a team's or a person's name)\n"))
+    (project / ".winportlint.toml").unlink()
+    code, lines, _ = run(capsys, "check", "--no-cache", "--select", "WPL101", "t.yaml")
+    assert (code, lines[1:]) == (2, [
+        f"t.yaml:8: error: suppression of WPL101: owner '{'x' * 60}…' (5000 characters) is longer than 100 "
+        "characters (a team's or a person's name)",
+        "1 finding (1 critical) in 1 file; 1 input error", "see: winportlint explain WPL101"])
+
+
 def test_max_exception_days_caps_how_far_ahead_an_expiry_may_be(project, capsys):
     template(project / "t.yaml", rdp=PARTNER.replace("2026-11-30", "2027-06-01"),
              winrm="# winportlint: ignore[WPL103] until=2027-05-10 owner=ops winrm")
