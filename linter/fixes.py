@@ -50,24 +50,29 @@ def format_for(path: str, formats: Sequence):
 
 def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRequest],
            contents: dict[str, bytes | None] | None = None) -> list[Finding]:
-    """The findings with the fixes their file's format offers for each request, those that edit
-    only that file. A file that cannot be read, or a format that raises, gives none (the run
-    reports the file)."""
+    """The findings with the fixes their file's format offers for each request, those whose
+    edits are all in files the format could read (``contents``: the bytes of files already
+    read, or ``None`` for those that cannot be; filled as files are read). A file that cannot
+    be read, or a format that raises, gives none (the run reports the file)."""
     contents = {} if contents is None else contents
-    fixed = []
-    for finding in findings:
-        path = finding.location.file
+
+    def read(path: str) -> bytes | None:
         if path not in contents:
             try:
                 contents[path] = read_bytes(path)
             except (OSError, UnreadableFile):
                 contents[path] = None
-        data, fmt, offered = contents[path], format_for(path, formats), []
-        if data is not None and fmt is not None:
+        return contents[path]
+
+    fixed = []
+    for finding in findings:
+        path = finding.location.file
+        fmt, offered = format_for(path, formats), []
+        if read(path) is not None and fmt is not None:
             for request in asked:
                 try:
-                    offered.extend(fix for fix in fmt.fixes(path, data, finding, request)
-                                   if all(edit.file == path for edit in fix.edits))
+                    offered.extend(fix for fix in fmt.fixes(finding, request, read)
+                                   if all(contents.get(edit.file) is not None for edit in fix.edits))
                 except Exception:  # a format plugin must not take the run down: no fix
                     continue
         fixed.append(finding._replace(fixes=tuple(offered)))

@@ -15,7 +15,7 @@ methods that need them (the CLI runs on every commit).
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import TYPE_CHECKING, Protocol
 
 import pluggy
@@ -77,18 +77,21 @@ class Format(Protocol):
         a variable file), and folders whose list of files matters: a cached
         result is reused only while they are unchanged."""
 
-    def fixes(self, path: str, data: bytes, finding: Finding, request: FixRequest) -> Sequence[Fix]:
-        """Optional: ways to do what ``request`` asks for ``finding`` in the file ``path``, whose
-        bytes are ``data`` (the file the finding's location names). Only the format knows where a
-        value is written: the rule's literal, a parameter's default. Edits are in ``path`` (a fix
-        with others is dropped), byte offsets into ``data`` as read (BOM and line endings
-        included), and change nothing else: quoting, comments, layout. A value no edit of this
-        file can change (a shared parameter, a value from another file) is a ``display-only`` fix
-        whose title says why; a request the format cannot serve gives no fix. Applicability:
-        ``accept`` is ``safe``, ``restrict`` and ``remove`` are ``unsafe`` (they change who can
-        connect). winportlint verifies every fix (the patched file is read and checked again)
-        before writing it. Must not raise for bad input: return no fix. A format without this
-        method offers none."""
+    def fixes(self, finding: Finding, request: FixRequest, read: Callable[[str], bytes | None]) -> Sequence[Fix]:
+        """Optional: ways to do what ``request`` asks for ``finding``. Only the format knows
+        where a value is written: the rule's literal, a parameter's default, a variable's
+        default in another file, a ``.tfvars`` entry, a module call's argument. ``read(path)``
+        gives the bytes of a file of the run as they are now (an editor's unsaved buffer, or
+        the disk), ``None`` for one that cannot be read or lies outside the folders the run
+        may read; read files only through it. Edits are byte offsets into those bytes (BOM
+        and line endings included) and change nothing else: quoting, comments, layout; edits
+        in a file ``read`` does not give are dropped with their fix. A value no edit can
+        change (a shared parameter, a data source, a remote module) is a ``display-only``
+        fix whose title says why; a request the format cannot serve gives no fix.
+        Applicability: ``accept`` is ``safe``, ``restrict`` and ``remove`` are ``unsafe``
+        (they change who can connect). winportlint verifies every fix (the patched files are
+        read and checked again) before writing it. Must not raise for bad input: return no
+        fix. A format without this method offers none."""
 
     def environment(self) -> Mapping[str, str]:
         """Optional: the environment variables that :meth:`parse_folders` results depend on

@@ -280,7 +280,9 @@ def test_overlapping_edits_are_refused():
 
 def _planted(edit_text: str):
     """A CloudFormation ``fixes`` that offers one safe fix replacing the CIDR's line's end with ``edit_text``."""
-    def planted(self, path, data, finding, request):
+    def planted(self, finding, request, read):
+        path = finding.location.file
+        data = read(path)
         line_end = data.index(b"\n", data.index(b"CidrIp: '0.0.0.0/0'"))
         return [Fix("planted", "safe", (TextEdit(path, line_end, line_end, edit_text),))]
     return planted
@@ -307,7 +309,9 @@ def test_verification_refuses_a_fix_that_adds_a_finding(project, capsys, monkeyp
     path = project / "t.yaml"
     path.write_text(TEMPLATE)
 
-    def planted(self, path, data, finding, request):
+    def planted(self, finding, request, read):
+        path = finding.location.file
+        data = read(path)
         start = data.index(b"'0.0.0.0/0'")
         port = data.index(b"ToPort: 445") + len(b"ToPort: ")
         return [Fix("planted", "safe", (TextEdit(path, start, start + 11, "'203.0.113.0/24'"),
@@ -562,15 +566,15 @@ def test_an_exception_the_policy_refuses_is_not_written(project, capsys):
     assert (code, path.read_text()) == (1, TEMPLATE)
 
 
-def test_a_fix_that_edits_another_file_is_dropped(project, capsys, monkeypatch):
+def test_a_fix_that_edits_a_file_it_cannot_read_is_dropped(project, capsys, monkeypatch):
     (project / "t.yaml").write_text(TEMPLATE)
-    (project / "other.yaml").write_text("x: 1\n")
-    monkeypatch.setattr(CloudFormationFormat, "fixes", lambda self, path, data, finding, request: [
+    (project / "other.yaml").mkdir()
+    monkeypatch.setattr(CloudFormationFormat, "fixes", lambda self, finding, request, read: [
         Fix("elsewhere", "safe", (TextEdit(str(project / "other.yaml"), 0, 1, "y"),))])
     code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
     assert (code, out, err) == (1, "", ["t.yaml:12: WPL101: no fix to apply",
                                         "0 fixes applied, 1 finding without a fix to apply"])
-    assert (project / "other.yaml").read_text() == "x: 1\n"
+    assert (project / "other.yaml").is_dir()
 
 
 def test_an_anchored_value_its_aliases_share_is_display_only(project, capsys):

@@ -93,12 +93,14 @@ class CloudFormationFormat:
 
         return yaml_comments(text)
 
-    def fixes(self, path: str, data: bytes, finding, request) -> list:
+    def fixes(self, finding, request, read) -> list:
         """Edits in the rule or in a parameter's Default (see :mod:`.fixes`)."""
         from winportlint.textfile import NotText, decode
 
         from .fixes import fixes
 
+        path = finding.location.file
+        data = read(path)
         try:
             json_syntax = _json_syntax(path, decode(data))
         except NotText:
