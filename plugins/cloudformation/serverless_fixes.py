@@ -32,6 +32,8 @@ class _Place(NamedTuple):
     line: int = 0
     column: int = 0
     why: str = ""
+    #: The ``self:`` addresses followed to it.
+    hops: tuple[str, ...] = ()
 
 
 def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest, json_syntax: bool,
@@ -59,12 +61,13 @@ def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest
         return None
     service = next((document for document in documents if is_service(document)), None)
     lines = re.split(r"\r\n|\r|\n", text)
-    place = _Resolver(path, lines, service, read, json_syntax).place(node, "", 0)
-    if p.peer.kind == "unknown":
-        return [Fix(f"Restrict {node.value} on {p.resource}: {place.why or 'it is known only at deploy time'}; "
-                    f"make it an admin source there", "display-only")]
-    if place.why:
-        return [Fix(f"Restrict {p.peer.text} on {p.resource}: {place.why}", "display-only")]
+    resolver = _Resolver(path, lines, service, read)
+    place = resolver.place(node, "", ())
+    place = next(filter(None, map(resolver.shared, place.hops)), place) if not place.why else place
+    if p.peer.kind == "unknown" or place.why:
+        what = _short(node.value) if p.peer.kind == "unknown" else p.peer.text
+        return [Fix(f"Restrict {what} on {p.resource}: {place.why or 'it is known only at deploy time'}",
+                    "display-only")]
     at = f"{p.resource} at {place.label} (line {place.line})"
     moved = finding._replace(permission=p._replace(location=Location(path, place.line, place.column)))
     return [fix._replace(title=fix.title.replace(f"on {p.resource}", f"on {at}", 1))
@@ -74,41 +77,42 @@ def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest
 class _Resolver:
     """Follows a variable of the finding's file to where its value is written."""
 
-    def __init__(self, path: str, lines: list[str], service, read, json_syntax: bool):
+    def __init__(self, path: str, lines: list[str], service, read):
         self.path = path
         self.lines = lines
         self.service = service
         self.read = read
-        self.json_syntax = json_syntax
 
-    def place(self, node, label: str, depth: int, variable: str | None = None, base: int = 0) -> _Place:
+    def place(self, node, label: str, seen: tuple[str, ...], variable: str | None = None, base: int = 0) -> _Place:
         """Where the value of ``node``'s string is written (``label``: the ``self:`` address it was
-        reached by); ``variable``: the variable in it that gives the value, at ``base``."""
+        reached by, after those ``seen``); ``variable``: the variable in it that gives the value, at ``base``."""
         variable = node.value if variable is None else variable
         inside = _variable(variable)
         if inside is None:
             if "${" in node.value:
                 return _Place(label, why=f"{label} is made of text and variables "
                                          f"({_short(node.value)}); change it by hand")
-            return _Place(label, node.line, node.column)
-        if depth > MAX_DEPTH:
-            return _Place(label, why=f"{_short(variable)} refers to itself through other variables")
+            return _Place(label, node.line, node.column, hops=seen)
+        if len(seen) > MAX_DEPTH:
+            return _Place(label, why=f"{_short(variable)} takes more than {MAX_DEPTH} steps through other variables")
         deploy_time = []
         for offset, part in _alternatives(inside):
             if part.startswith("${"):
-                return self.place(node, label, depth + 1, part, base + 2 + offset)
+                return self.place(node, label, seen, part, base + 2 + offset)
             if part[:1] in "'\"" or re.fullmatch(r"-?\d+(\.\d+)?", part):
                 column = self._column(node, base + 2 + offset)
                 if column is None:
                     return _Place(label, why=f"the default in {_short(variable)} at line {node.line} is "
                                              f"written with escapes; change it by hand")
-                return _Place(f"the default of {_short(variable)}", node.line, column)
+                return _Place(f"the default of {_short(variable)}", node.line, column, hops=seen)
             if part.startswith("self:") and self.service is not None:
                 found = self._self(part[5:])
                 if isinstance(found, _Place):
                     return found
                 if found is not None:
-                    return self._shared(part[5:]) or self.place(found, part, depth + 1)
+                    if part in seen:
+                        return _Place(part, why=f"{_short(node.value)} refers to itself through other variables")
+                    return self.place(found, part, (*seen, part))
             elif part.startswith("self:"):
                 return _Place(part, why=f"the value is the service's {part}, and this file is a fragment of its "
                                         f"resources; restrict it in the service")
@@ -119,7 +123,7 @@ class _Resolver:
             elif part.startswith(_DEPLOY_TIME) and part not in ("sls:stage", "opt:stage"):
                 deploy_time.append(part)
         sources = ", ".join(deploy_time) or _short(variable)
-        return _Place(label, why=f"{sources} is known only at deploy time")
+        return _Place(label, why=f"{sources} is known only at deploy time; make it an admin source there")
 
     def _column(self, node, index: int) -> int | None:
         """The column of the character ``index`` of ``node``'s string, when the string is written
@@ -128,7 +132,7 @@ class _Resolver:
         written = line[node.column - 1:]
         quote = written[:1] if written[:1] in "'\"" else ""
         if not written.startswith(quote + node.value + quote) or (quote and quote in node.value) \
-                or (quote == '"' and "\\" in node.value) or (self.json_syntax and not quote):
+                or (quote == '"' and "\\" in node.value):
             return None
         return node.column + len(quote) + index
 
@@ -153,11 +157,15 @@ class _Resolver:
                 node = node.value[int(step)]
             else:
                 return None
-        return node if isinstance(node.value, str) else None
+        if not isinstance(node.value, str):
+            return _Place(f"self:{address}", why=f"self:{address} is not one value written in the service")
+        return node
 
-    def _shared(self, address: str) -> _Place | None:
-        """A display-only place when other references than the rule's use the value at ``address``
-        (they would change with it): in the service and in the fragments of its ``resources``."""
+    def shared(self, address: str) -> _Place | None:
+        """A display-only place when other references than the one followed use the value at the
+        ``self:`` ``address`` (they would change with it): in the service and the fragments of its
+        ``resources``."""
+        address = address[5:]
         target = _segments(address)
         uses = 0
         for text in self._texts():
