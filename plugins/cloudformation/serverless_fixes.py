@@ -57,11 +57,15 @@ def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest
         return None
     node = next((node for document in documents for node in _scalars(document)
                  if (node.line, node.column) == (p.location.line, p.location.column)), None)
-    if node is None or _variable(node.value) is None:
+    if node is None:
         return None
     service = next((document for document in documents if is_service(document)), None)
     lines = re.split(r"\r\n|\r|\n", text)
     resolver = _Resolver(path, lines, service, read)
+    if _variable(node.value) is None:  # a literal: in a rule, or in what a variable brings (custom.rules)
+        address = _address(service, node) if service is not None else None
+        shared = resolver.shared(f"self:{address}") if address else None
+        return [Fix(f"Restrict {p.peer.text} on {p.resource}: {shared.why}", "display-only")] if shared else None
     place = resolver.place(node, "", ())
     place = next(filter(None, map(resolver.shared, place.hops)), place) if not place.why else place
     if p.peer.kind == "unknown" or place.why:
@@ -93,8 +97,8 @@ class _Resolver:
                 return _Place(label, why=f"{label} is made of text and variables "
                                          f"({_short(node.value)}); change it by hand")
             return _Place(label, node.line, node.column, hops=seen)
-        if len(seen) > MAX_DEPTH:
-            return _Place(label, why=f"{_short(variable)} takes more than {MAX_DEPTH} steps through other variables")
+        if len(seen) > MAX_DEPTH or variable.count("${") > MAX_DEPTH * 8:  # as far as the resolver goes
+            return _Place(label, why=f"{_short(variable)} goes through more variables than are followed offline")
         deploy_time = []
         for offset, part in _alternatives(inside):
             if part.startswith("${"):
@@ -206,6 +210,21 @@ class _Resolver:
             return None
         where = os.path.normpath(os.path.join(os.path.dirname(self.path), match[1].strip()))
         return where if self.read(where) is not None else None
+
+
+def _address(service, target) -> str | None:
+    """The dotted address of the node ``target`` in the service, outside ``resources`` (where a
+    ``self:`` reference can bring it from); ``None`` when it is not there."""
+    stack = [(key, value) for key, value in service.value.items() if key != "resources"]
+    while stack:
+        address, node = stack.pop()
+        if node is target:
+            return address
+        if isinstance(node.value, dict):
+            stack.extend((f"{address}.{key}", value) for key, value in node.value.items())
+        elif isinstance(node.value, list):
+            stack.extend((f"{address}.{index}", value) for index, value in enumerate(node.value))
+    return None
 
 
 def _variable(text) -> str | None:
