@@ -139,6 +139,43 @@ def test_a_value_a_parent_reference_brings_is_shared_too(project, capsys):
         "(used 2 times); give this rule a value of its own")
 
 
+RULES = """\
+service: s
+provider: {name: aws}
+custom:
+  rules:
+    - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}
+resources:
+  Resources:
+    A:
+      Type: AWS::EC2::SecurityGroup
+      Properties:
+        GroupDescription: a
+        SecurityGroupIngress: ${self:custom.rules}
+"""
+GROUP_B = """\
+    B:
+      Type: AWS::EC2::SecurityGroup
+      Properties:
+        GroupDescription: b
+        SecurityGroupIngress: ${self:custom.rules}
+"""
+
+
+def test_rules_a_variable_brings_are_restricted_in_place_unless_other_groups_take_them_too(project, capsys):
+    """Restricting the rule two groups take from ``custom`` would change both."""
+    path = project / "serverless.yml"
+    path.write_text(RULES)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "serverless.yml") == (0, "", ["1 fix applied"])
+    assert path.read_text() == RULES.replace("CidrIp: 0.0.0.0/0", "CidrIp: 203.0.113.0/24")
+    path.write_text(RULES + GROUP_B)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "serverless.yml") == (1, "", [
+        f"serverless.yml:5: WPL101: no fix to apply: Restrict 0.0.0.0/0 on {group}: self:custom.rules.0.CidrIp is "
+        f"shared (used 2 times); give this rule a value of its own" for group in "AB"] + [
+        "0 fixes applied, 2 findings without a fix to apply"])
+    assert path.read_text() == RULES + GROUP_B
+
+
 def test_a_value_per_stage_is_display_only_unless_there_is_one(project, capsys):
     (project / "serverless.yml").write_text(SERVICE.replace("    dev: 0.0.0.0/0\n",
                                                             "    dev: 0.0.0.0/0\n    prod: 10.0.0.0/8\n"))
