@@ -382,3 +382,22 @@ def test_verification_reads_the_patched_service_again_and_refuses_a_fix_that_lea
     assert (code, out, err) == (1, "", ["serverless.yml: not fixed: the fixed file would still have WPL101 on Jump",
                                         "0 fixes applied"])
     assert path.read_text() == SERVICE
+
+
+def test_a_file_that_is_not_there_leaves_the_value_to_the_default_which_is_restricted(project, capsys):
+    """``env.yml`` is written at deploy time: offline the framework takes the default, so it is edited."""
+    (project / "serverless.yml").write_text(UNKNOWN.replace('"${ssm:/net/admin}"', "\"${file(./env.yml):cidr, '0.0.0.0/0'}\""))
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", "serverless.yml")
+    assert "+          - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: \"${file(./env.yml):cidr, " \
+           "'203.0.113.0/24'}\"}\n" in out
+    assert (code, err) == (1, ["1 fix to apply (with --apply)"])
+
+
+def test_a_variable_nested_deeper_than_the_framework_is_followed_gets_a_reason_not_a_crash(project, capsys):
+    deep = "${opt:x, " * 500 + "'0.0.0.0/0'" + "}" * 500
+    (project / "serverless.yml").write_text(UNKNOWN.replace("${ssm:/net/admin}", deep))
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "--severity", "info", "--select", "WPL001",
+                         "serverless.yml")
+    assert (code, out) == (1, "")
+    assert err[0].startswith("serverless.yml:10: WPL001: no fix to apply: Restrict ${opt:x, ${opt:x, ")
+    assert err[0].endswith("(5011 characters) goes through more variables than are followed offline")
