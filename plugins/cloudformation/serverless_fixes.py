@@ -38,8 +38,9 @@ class _Place(NamedTuple):
 
 def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest, json_syntax: bool,
                    read) -> list[Fix] | None:
-    """The restrict fixes of a finding whose CIDR is written as a Serverless variable; ``None`` (or
-    none) for any other finding or request, which the CloudFormation fixes serve."""
+    """The restrict fixes of a finding whose CIDR a Serverless variable gives, or whose rule one
+    brings from ``custom``; ``None`` for any other finding or request (the CloudFormation fixes
+    serve those), and none when the place found has no value to edit."""
     from winportlint.nodes import LoadError, load
     from winportlint.textfile import NotText, decode
 
