@@ -235,3 +235,26 @@ def test_a_fragment_is_reported_as_its_service_deploys_it(tmp_path, capsys):
     code, findings, _ = check_folder(tmp_path / "svc" / "resources", capsys, "--select", "WPL001",
                                      "--severity", "info")
     assert findings == []  # 6475/tcp, from an unknown source: no Windows port
+
+
+def test_a_variable_in_another_variables_address_is_part_of_the_address(tmp_path, capsys):
+    """``${self:custom.cidr.${sls:stage}}`` (a value per stage) was read as the address
+    ``custom.cidr.'dev'``: unknown, so the world written for the stage was missed."""
+    write_files(tmp_path, {"serverless.yml": """service: s
+provider: {name: aws}
+custom:
+  cidr: {dev: 0.0.0.0/0, prod: 10.0.0.0/8}
+resources:
+  Resources:
+    Sg:
+      Type: AWS::EC2::SecurityGroup
+      Properties:
+        GroupDescription: x
+        SecurityGroupIngress:
+          - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: "${self:custom.cidr.${sls:stage}}"}
+          - {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: "${opt:cidr, ${self:custom.cidr.prod}}"}
+"""})
+    code, findings, errors = check_folder(tmp_path, capsys, "--severity", "info")
+    assert (code, errors) == (1, [])
+    assert findings == [f"serverless.yml:12:69: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) "
+                        f"on Sg: {RDP}"]

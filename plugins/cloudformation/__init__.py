@@ -98,6 +98,7 @@ class CloudFormationFormat:
         from winportlint.textfile import NotText, decode
 
         from .fixes import fixes
+        from .serverless_fixes import variable_fixes
 
         path = finding.location.file
         data = read(path)
@@ -105,7 +106,8 @@ class CloudFormationFormat:
             json_syntax = _json_syntax(path, decode(data))
         except NotText:
             return []
-        return fixes(path, data, finding, request, json_syntax)
+        return variable_fixes(path, data, finding, request, json_syntax, read) or \
+            fixes(path, data, finding, request, json_syntax)
 
 
 def is_template_file(path: str, data: bytes) -> bool:

@@ -159,8 +159,8 @@ class Service:
                     if not isinstance(value.value, str):
                         raise _Unknown(match[0])  # a mapping inside text: CloudFormation would get its repr
                     value = value.value
-                if text.count("${", 0, match.start()) > text.count("}", 0, match.start()):
-                    value = "'" + str(value).replace("'", "") + "'"  # inside another variable: its default
+                if _in_default(text, match.start()):
+                    value = "'" + str(value).replace("'", "") + "'"
                 text = text[:match.start()] + str(value) + text[match.end():]
                 start = 0
             else:
@@ -243,6 +243,20 @@ def _alternatives(expression: str) -> list[str]:
         current += char
     parts.append(current.strip())
     return [part for part in parts if part]
+
+
+def _in_default(text: str, at: int) -> bool:
+    """Whether the variable at ``at`` is a default of the variable around it (``${opt:x, ${self:y}}``:
+    its value goes in quoted); one in the address (``${self:custom.cidr.${sls:stage}}``) is part of it."""
+    depth = 0
+    for index in range(at - 1, -1, -1):
+        if text[index] == "}":
+            depth += 1
+        elif text.startswith("${", index):
+            if depth == 0:
+                return "," in text[index:at]
+            depth -= 1
+    return False
 
 
 def _path(document: Node, dotted: str) -> Node | None:
