@@ -528,12 +528,12 @@ def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_th
     assert code == 1
 
 
-def test_a_file_of_a_format_without_fixes_gets_none_from_another():
+def test_a_file_is_asked_for_fixes_of_the_format_that_claims_its_name():
     from winportlint.plugin_manager import load_plugins
 
     formats = load_plugins().formats
-    assert fixes.format_for("infra/main.tf", formats) is None
-    assert fixes.format_for("infra/main.tf.json", formats) is None
+    assert fixes.format_for("infra/main.tf", formats).name == "terraform"
+    assert fixes.format_for("infra/main.tf.json", formats).name == "terraform"
     assert fixes.format_for("t.yaml", formats).name == "cloudformation"
     assert fixes.format_for("stack.cfn", formats).name == "cloudformation"  # a name no format claims
 

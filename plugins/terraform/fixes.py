@@ -1,0 +1,422 @@
+"""Fixes in Terraform configurations: edits at the place a value is written.
+
+A finding points at the CIDR's literal, or at the attribute whose expression gives it. A
+restriction follows that expression to where the world is written (a variable's default, a
+variable file's entry, a module call's argument, a local) and edits it there when nothing
+else uses it. Positions are the scanner's lines and characters; they are turned into byte
+offsets of the file as read, so that every byte outside an edit stays.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Callable
+from ipaddress import ip_network
+
+from winportlint.model import Finding, Fix, FixRequest, Location, Provenance, TextEdit
+
+from .hcl_positions import Attribute, Block, HclIndex, JsonIndex
+
+Read = Callable[[str], "bytes | None"]
+
+_BOM = b"\xef\xbb\xbf"
+#: Where lines start: HCL counts ``\n`` only (a CR is a character of its line); the JSON loader
+#: also breaks at a lone CR.
+_HCL_LINE_START = re.compile(rb"\n")
+_JSON_LINE_START = re.compile(rb"\r\n|\r|\n")
+#: A string literal without interpolation, and one that is a single interpolation (``"${var.x}"``).
+_STRING = re.compile(r'"(?:[^"\\$]|\\.|\$(?!\{))*"')
+_INTERPOLATION = re.compile(r'"\$\{\s*([^{}"]*?)\s*\}"')
+_COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
+#: A reference to a variable, a local, a data source or a module's output.
+_REFERENCE = re.compile(r"(?<![\w.-])(var|local|data|module)\.([A-Za-z_][\w-]*)")
+#: Where ``terraform init`` puts registry and git modules: their files are not the user's to edit.
+_DOWNLOADED = "/.terraform/modules/"
+
+
+class _Source:
+    """A configuration file's bytes and where each line and character its index counts starts.
+
+    HCL lines end at ``\\n`` and a BOM is a character of the first; the JSON loader reads the
+    text after the BOM and breaks lines at CR too. Not UTF-8: a UnicodeDecodeError (no fix)."""
+
+    def __init__(self, path: str, data: bytes):
+        data.decode("utf-8")
+        self.path, self.data = path, data
+        self.json = path.lower().endswith(".json")
+        start = len(_BOM) if self.json and data.startswith(_BOM) else 0
+        lines = _JSON_LINE_START if self.json else _HCL_LINE_START
+        self.starts = [start, *(match.end() for match in lines.finditer(data, start))]
+        self._index: HclIndex | JsonIndex | None = None
+
+    @property
+    def index(self) -> HclIndex | JsonIndex:
+        if self._index is None:
+            self._index = JsonIndex(self.data) if self.json else HclIndex(self.data)
+        return self._index
+
+    def line_end(self, line: int) -> int:
+        """The offset where the line's text ends (before its CR LF, LF or CR)."""
+        end = self.starts[line] if line < len(self.starts) else len(self.data)
+        while end > self.starts[line - 1] and self.data[end - 1] in b"\r\n":
+            end -= 1
+        return end
+
+    def offset(self, line: int, column: int) -> int:
+        start = self.starts[line - 1]
+        text = self.data[start:self.line_end(line)].decode("utf-8")
+        if column - 1 > len(text):
+            raise ValueError(f"column {column} is past the end of line {line}")
+        return start + len(text[:column - 1].encode("utf-8"))
+
+    def line_of(self, offset: int) -> int:
+        return sum(1 for start in self.starts if start <= offset)
+
+    def blocks(self):
+        """Every block of the file, nested ones after their parent."""
+        stack = list(reversed(self.index.top_level))
+        while stack:
+            block = stack.pop()
+            yield block
+            stack.extend(reversed(block.children))
+
+
+def fixes(finding: Finding, request: FixRequest, read: Read) -> list[Fix]:
+    """The fixes for ``request`` (see ``Format.fixes``); none for a file that is not UTF-8 or
+    positions that do not fit its bytes."""
+    path = finding.location.file
+    data = read(path)
+    if data is None or b"\x00" in data:
+        return []
+    try:
+        source = _Source(path, data)
+        if request.kind == "accept":
+            return _accept(source, finding, request)
+        if request.kind == "restrict":
+            return _Restriction(finding, request, read).fixes(source)
+    except (UnicodeDecodeError, ValueError, IndexError):
+        return []
+    return []
+
+
+# -- accept ------------------------------------------------------------------------------------
+
+
+def _accept(source: _Source, finding: Finding, request: FixRequest) -> list[Fix]:
+    """An inline exception at the end of the first line of the CIDR's, the rule's and the
+    resource's where the suppression grammar reads it, or the check's id added to the one that
+    line holds when it says the same; JSON has no comments: a display-only fix says what to
+    write instead."""
+    p = finding.permission
+    title = f"Accept {finding.rule_id} on {p.resource}: {request.reason}"
+    if source.json or _DOWNLOADED in "/" + source.path.replace(os.sep, "/"):
+        why = "JSON has no comments" if source.json else "the rule is in a downloaded module"
+        return [Fix(f"{title} ({why}: add a [[tool.winportlint.allow]] entry for resource {p.resource} to the "
+                    f"configuration)", "display-only")]
+    terms = {"until": request.expires, "owner": request.owner}
+    written = "".join(f" {name}={value}" for name, value in terms.items() if value)
+    comment = f"  # winportlint: ignore[{finding.rule_id}]{written} {request.reason}"
+    lines = dict.fromkeys(location.line for location in (p.location, p.rule_location, p.resource_location)
+                          if location is not None and location.file == source.path)
+    for line in lines:
+        existing = _suppression(source, line)
+        if existing is not None:
+            at, match = existing
+            said = dict(term.partition("=")[::2] for term in match["terms"].split())
+            if match["reason"].strip() != request.reason or any(said.get(k, "") != v for k, v in terms.items()):
+                return [Fix(f"{title}: line {line} holds another exception; add {finding.rule_id} to it by hand",
+                            "display-only")]
+            return [Fix(title, "safe", (TextEdit(source.path, at, at, f",{finding.rule_id}"),))]
+        at = source.line_end(line)
+        patched = source.data[:at] + comment.encode("utf-8") + source.data[at:]
+        if _suppression(_Source(source.path, patched), line) is not None:  # a comment there, not a string's text
+            return [Fix(title, "safe", (TextEdit(source.path, at, at, comment),))]
+    return [Fix(f"{title}: no line of the rule can end with a comment; add one by hand", "display-only")]
+
+
+def _suppression(source: _Source, line: int):
+    """The byte offset of the ``]`` closing the ids of the suppression the grammar reads on
+    ``line``, and its match; ``None`` when it reads none there."""
+    from winportlint.suppress import SUPPRESSION
+
+    from .hcl_positions import comments
+
+    for number, column, text in comments(source.data):
+        start = source.offset(number, column)
+        body = start + (1 if source.data[start:start + 1] == b"#" else 2)
+        for match in SUPPRESSION.finditer(text):
+            if number + text.count("\n", 0, match.start()) == line:
+                return body + len(text[:match.end("ids")].encode("utf-8")), match
+    return None
+
+
+# -- restrict ----------------------------------------------------------------------------------
+
+
+class _Restriction:
+    """The world replaced by the configured source of its family where it is written: the
+    rule's literal, or, through the rule's expression, a variable's default or variable file
+    entry, a module call's argument or a local, when only this rule uses it."""
+
+    def __init__(self, finding: Finding, request: FixRequest, read: Read):
+        self.finding, self.request, self.read = finding, request, read
+        p = finding.permission
+        self.peer = p.peer.text
+        self.home = os.path.dirname(p.location.file)
+        self.var_sources = [step.detail for step in p.provenance if (step.field, step.kind) == ("variables", "variable")]
+        self.calls = [step for step in p.provenance if step.kind == "module" and step.location is not None]
+        self.truncated = any(step.detail.endswith("calls deep") for step in self.calls)
+        self.source = ""
+        self.sources: dict[str, _Source | None] = {}
+
+    def fixes(self, source: _Source) -> list[Fix]:
+        p = self.finding.permission
+        if p.control != "security-group" or p.peer.kind != "cidr" or p.peer.network is None:
+            return []
+        self.sources[source.path] = source
+        base = f"Restrict {self.peer} on {p.resource}"
+        if self.finding.union_with:
+            return [Fix(f"{base}: the internet is made by {len(self.finding.union_with) + 1} rules' CIDRs "
+                        f"together; keep one rule, restricted, and remove the others", "display-only")]
+        family = p.peer.network.version
+        cidrs = [text for text in self.request.sources if _version(text) == family]
+        if len(cidrs) != 1:
+            why = (f"no IPv{family} admin source is configured ([tool.winportlint.fix] cidrs)" if not cidrs
+                   else f"{len(cidrs)} IPv{family} admin sources are configured: write one rule for each")
+            return [Fix(f"{base}: {why}", "display-only")]
+        self.source = cidrs[0]
+        at = p.location
+        attribute = _attribute_at(source, at.line, at.column)
+        if attribute is None:
+            return [self.display(f"its value is not written at line {at.line}")]
+        literal = next(((line, column) for _, line, column in attribute.strings if (line, column) == at[1:]), None)
+        title = f"Restrict {self.peer} to {self.source} on {p.resource}"
+        return self.follow(source, attribute, len(self.calls), title, literal)
+
+    def display(self, why: str) -> Fix:
+        return Fix(f"Restrict {self.peer} to {self.source} on {self.finding.permission.resource}: {why}",
+                   "display-only")
+
+    def shown(self, path: str) -> str:
+        """A file named as the finding's own is (relative to its folder when below it)."""
+        relative = os.path.relpath(path, self.home or ".")
+        return path if relative.startswith("..") else relative
+
+    def file(self, path: str) -> _Source | None:
+        if path not in self.sources:
+            data = self.read(path)
+            try:
+                self.sources[path] = None if data is None else _Source(path, data)
+            except UnicodeDecodeError:
+                self.sources[path] = None
+        return self.sources[path]
+
+    def follow(self, source: _Source, attribute: Attribute, calls: int, title: str,
+               literal: tuple[int, int] | None = None) -> list[Fix]:
+        """The edit of the world where ``attribute``'s value writes it: its literal (the one at
+        ``literal`` when given), else through the variable or local its expression reads;
+        ``calls`` is how many module calls of the finding's are still above ``source``."""
+        spans = [span for span in (_cidr_span(source, line, column, self.peer)
+                                   for _, line, column in attribute.strings
+                                   if literal is None or (line, column) == literal) if span is not None]
+        if spans and _DOWNLOADED in "/" + source.path.replace(os.sep, "/"):
+            call = f"the call {self.calls[-1].detail}" if self.calls else "its call"
+            return [self.display(f"it is written in a downloaded module ({self.shown(source.path)}:{attribute.line}); "
+                                 f"pass a restricted input in {call} instead")]
+        if len(spans) == 1:
+            return [Fix(title, "unsafe", (TextEdit(source.path, *spans[0], self.source),))]
+        if spans:
+            return [self.display(f"{self.shown(source.path)}:{attribute.line} holds {self.peer} {len(spans)} times; "
+                                 f"change it by hand")]
+        expression = _expression(source, attribute)
+        references = _REFERENCE.findall(_COMMENT.sub("", _STRING.sub('""', _INTERPOLATION.sub(r"\1", expression))))
+        rest = re.sub(r"[\s,\[\]\"]", "", _REFERENCE.sub("", _COMMENT.sub("", _STRING.sub('""', _INTERPOLATION.sub(
+            r"\1", expression)))))
+        shown = " ".join(expression.split())
+        if len(references) == 1 and not rest and references[0][0] in ("var", "local"):
+            kind, name = references[0]
+            folder = os.path.dirname(source.path)
+            return self.variable(name, folder, calls) if kind == "var" else self.local(name, folder, calls)
+        kinds = {kind for kind, _ in references}
+        if "data" in kinds:
+            why = f"a data source gives it ({shown}); change the data source or write the source here"
+        elif "module" in kinds:
+            why = f"a module's output gives it ({shown}); change it in that module"
+        else:
+            why = f"it is computed ({shown}); change what it is computed from"
+        return [self.display(why)]
+
+    def uses(self, folder: str, reference: str) -> list[str]:
+        """Where the module in ``folder`` names ``reference`` (``var.admin``), as ``file:line``."""
+        from .evaluate import module_files
+
+        pattern = re.compile(rb"(?<![\w.-])" + re.escape(reference.encode()) + rb"(?![\w-])")
+        found = []
+        for path in module_files(folder):
+            source = self.file(path)
+            if source is not None:
+                found += [f"{self.shown(path)}:{source.line_of(m.start())}" for m in pattern.finditer(source.data)]
+        return found
+
+    def shared(self, folder: str, reference: str) -> Fix | None:
+        """Display-only when the module names ``reference`` more than once: an edit of its value
+        would change the other uses too."""
+        places = self.uses(folder, reference)
+        if len(places) <= 1:
+            return None
+        listed = ", ".join(places[:4]) + (", ..." if len(places) > 4 else "")
+        return self.display(f"{reference} is shared (used at {listed}); give this rule a value of its own")
+
+    def declared(self, folder: str, kind: str, name: str) -> tuple[_Source, Block] | None:
+        """The ``variable "name"`` block, or the ``locals`` block setting ``name``, in the module."""
+        from .evaluate import module_files
+
+        for path in module_files(folder):
+            source = self.file(path)
+            for block in source.index.top_level if source is not None else ():
+                if block.kind == kind and (block.labels == [name] if kind == "variable" else name in block.attributes):
+                    return source, block
+        return None
+
+    def variable(self, name: str, folder: str, calls: int) -> list[Fix]:
+        """Where ``var.name`` of the module in ``folder`` gets its value, as terraform sets it: the
+        module call's argument; in the root, ``--var``, the last variable file that sets it, a
+        ``TF_VAR_`` variable, else its default."""
+        shared = self.shared(folder, f"var.{name}")
+        if shared is not None:
+            return [shared]
+        if calls:
+            return self.argument(name, calls)
+        for given in reversed(self.var_sources):
+            if given == f"--var {name}":
+                return [self.display(f"var.{name} is set by --var on the command line; pass {self.source} there")]
+            if given.startswith("inputs of "):
+                return [self.display(f"var.{name} may be set by the {given}; change it there")]
+            source = self.file(given) if not given.startswith("--var ") else None
+            entry = _entries(source).get(name) if source is not None else None
+            if entry is not None:
+                return self.follow(source, entry, 0,
+                                   f"Restrict {name} {self.peer} to {self.source} in {self.shown(given)}")
+        from .environment import tf_var_environment
+
+        if f"TF_VAR_{name}" in dict(tf_var_environment()):
+            return [self.display(f"var.{name} is set by TF_VAR_{name} in the environment; change it there")]
+        found = self.declared(folder, "variable", name)
+        default = found[1].attributes.get("default") if found is not None else None
+        if default is None:
+            return [self.display(f"var.{name} has no default written in the module")]
+        return self.follow(found[0], default, 0, f"Restrict variable {name}'s default {self.peer} to {self.source}")
+
+    def argument(self, name: str, calls: int) -> list[Fix]:
+        """A module's variable: the argument of the call that gives it (the finding's innermost call
+        still above), else the module's default, which every call shares."""
+        if self.truncated and calls < len(self.calls):
+            return [self.display("its value comes through a long chain of module calls; restrict it where "
+                                 "the chain starts")]
+        step: Provenance = self.calls[calls - 1]
+        at: Location = step.location
+        call = step.detail.partition(" (")[0]
+        source = self.file(at.file)
+        block = next((block for block in source.blocks() if block.kind == "module" and block.line == at.line),
+                     None) if source is not None else None
+        if block is None:
+            return [self.display(f"the call {call} is not written at {self.shown(at.file)}:{at.line}")]
+        argument = block.attributes.get(name)
+        if argument is None:
+            return [self.display(f"var.{name}'s default is shared by every call of the module; set {name} "
+                                 f"in {call} instead")]
+        return self.follow(source, argument, calls - 1,
+                           f"Restrict {call}'s argument {name} {self.peer} to {self.source}")
+
+    def local(self, name: str, folder: str, calls: int) -> list[Fix]:
+        shared = self.shared(folder, f"local.{name}")
+        if shared is not None:
+            return [shared]
+        found = self.declared(folder, "locals", name)
+        if found is None:
+            return [self.display(f"local.{name} is not written in the module")]
+        return self.follow(found[0], found[1].attributes[name], calls,
+                           f"Restrict local.{name} {self.peer} to {self.source}")
+
+
+def _version(source: str) -> int | None:
+    """The address family of a configured CIDR; ``None`` for a prefix list or a security group."""
+    try:
+        return ip_network(source, strict=False).version
+    except ValueError:
+        return None
+
+
+def _attribute_at(source: _Source, line: int, column: int) -> Attribute | None:
+    """The innermost attribute (an object's element before the list holding it) that is written
+    at ``line`` and ``column``, or whose value has a string literal there."""
+    def within(attribute: Attribute) -> Attribute | None:
+        for elements in attribute.objects:
+            for element in elements.values():
+                found = within(element)
+                if found is not None:
+                    return found
+        if (attribute.line, attribute.column) == (line, column) or \
+                any((at_line, at_column) == (line, column) for _, at_line, at_column in attribute.strings):
+            return attribute
+        return None
+
+    blocks = list(source.blocks())
+    for attribute in [*getattr(source.index, "attributes", {}).values(),
+                      *(attribute for block in reversed(blocks) for attribute in block.attributes.values())]:
+        found = within(attribute)
+        if found is not None:
+            return found
+    return None
+
+
+def _cidr_span(source: _Source, line: int, column: int, cidr: str) -> tuple[int, int] | None:
+    """The byte span of ``cidr`` in the string literal at ``line`` and ``column``: the whole
+    text between the quotes (blanks kept), or one element of a comma-separated list in it."""
+    start = source.offset(line, column)
+    if source.data[start:start + 1] != b'"':
+        return None
+    end = source.data.find(b'"', start + 1)
+    at = start + 1
+    for part in source.data[start + 1:end].split(b","):
+        if part.strip(b" \t").decode("utf-8") == cidr:
+            first = at + len(part) - len(part.lstrip(b" \t"))
+            return first, first + len(cidr.encode("utf-8"))
+        at += len(part) + 1
+    return None
+
+
+def _expression(source: _Source, attribute: Attribute) -> str:
+    """The value's text as written (a ``.tf`` file), or its strings in JSON (where references are
+    written as ``"${var.x}"``)."""
+    if attribute.span is not None:
+        return source.index.text[attribute.span[0]:attribute.span[1]]
+    return " ".join(f'"{text}"' for text, _, _ in attribute.strings)
+
+
+def _entries(source: _Source) -> dict[str, Attribute]:
+    """The variables a variable file sets (``.tfvars``: its attributes; ``.tfvars.json``: its
+    object's keys, with their strings)."""
+    if not source.json:
+        return source.index.attributes
+    from winportlint.nodes import LoadError, load
+    from winportlint.textfile import NotText, decode
+
+    try:
+        root = load(decode(source.data), json_syntax=True)[0]
+    except (LoadError, NotText, IndexError):
+        return {}
+    if not isinstance(root.value, dict):
+        return {}
+    entries = {}
+    for name, node in root.value.items():
+        strings, stack = [], [node]
+        while stack:
+            current = stack.pop()
+            if isinstance(current.value, str):
+                strings.append((current.value, current.line, current.column))
+            elif isinstance(current.value, (list, dict)):
+                stack.extend(current.value.values() if isinstance(current.value, dict) else current.value)
+        entries[name] = Attribute(*root.key_pos[name], strings, [])
+    return entries
