@@ -466,3 +466,113 @@ def test_accept_adds_the_id_to_the_same_exception_and_never_writes_a_second(tmp_
     assert [fix.title for fix in other.fixes] == [
         "Accept WPL103 on aws_security_group.listed: another reason: line 15 holds another exception; add WPL103 "
         "to it by hand"]
+
+
+def test_an_exception_goes_to_the_rules_first_line_when_the_cidrs_line_opens_a_heredoc(tmp_path, capsys,
+                                                                                         monkeypatch):
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-10")
+    text = """\
+resource "aws_vpc_security_group_ingress_rule" "rdp" {
+  security_group_id = "sg-12345678"
+  ip_protocol       = "tcp"
+  from_port         = 3389
+  to_port           = 3389
+  cidr_ipv4         = trimspace(<<EOT
+    0.0.0.0/0
+  EOT
+  )
+}
+"""
+    folder = module(tmp_path / "m", {"main.tf": text})
+    (finding,) = offered(folder, RESTRICT, ACCEPT)
+    assert finding.location.line == 6
+    assert [fix.applicability for fix in finding.fixes] == ["display-only", "safe"]
+    assert finding.fixes[0].title.endswith("it is computed (trimspace(<<EOT 0.0.0.0/0 EOT )); change what it is "
+                                           "computed from")
+    patched = made(folder, finding.fixes[1], tmp_path / "fixed")["main.tf"]
+    assert patched.decode() == text.replace('"rdp" {\n', '"rdp" {  # winportlint: ignore[WPL101] until=2027-01-31 '
+                                                          'owner=platform jump host, SEC-7\n')
+    assert check(tmp_path / "fixed", capsys) == (0, "0 findings in 1 file; 1 suppressed")
+
+
+def test_a_terragrunt_units_input_is_display_only_and_names_the_unit():
+    folder = REPO / "tests" / "cases" / "WPL101" / "bad" / "terragrunt-unit"
+    (finding,) = offered(folder, RESTRICT)
+    assert titles([finding]) == [("WPL101", "0.0.0.0/0", [
+        f"display-only: Restrict 0.0.0.0/0 to 203.0.113.0/24 on aws_security_group.admin: var.admin_cidr is set by "
+        f"the inputs of {folder / 'live' / 'prod' / 'app' / 'terragrunt.hcl'}; change it there"])]
+
+
+def _terraform_modules() -> list[Path]:
+    """The fixtures' and the shared corpus's Terraform modules: each case folder, each folder of
+    the corpus holding configuration files (with what is below it)."""
+    cases = sorted({path.relative_to(REPO / "tests" / "cases").parts[:3]
+                    for path in (REPO / "tests" / "cases").rglob("*.tf*") if ".terraform" not in path.parts})
+    found = [REPO / "tests" / "cases" / Path(*parts) for parts in cases if len(parts) == 3]
+    found.append(REPO / "examples" / "vulnerable" / "terraform-windows-fleet")
+    if CORPUS.is_dir():
+        found += sorted({path.parent for path in CORPUS.rglob("*.tf*") if path.is_file()})
+    return [folder for folder in found if not any(other in folder.parents for other in found)]
+
+
+@pytest.mark.parametrize("request_", [RESTRICT, ACCEPT], ids=["restrict", "accept"])
+def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_span_and_the_modules_still_read(tmp_path, request_):
+    """Each fix of each finding edits only its span (a restriction: exactly the CIDR as written; an
+    exception: an insertion at a line's end or an id added in one); all of a module's fixes that
+    do not overlap, made on a copy of every module, leave the copies reading without a new error
+    or finding, the fixed findings gone (accepted: suppressed)."""
+    from winportlint import suppress
+
+    plugins = load_plugins()
+    roots = _terraform_modules()
+    copies = {root: tmp_path / str(number) for number, root in enumerate(roots)}
+    for root, copy in copies.items():
+        shutil.copytree(root, copy, symlinks=True)
+
+    def home(path: str) -> tuple[Path, str]:
+        root = next(root for root in roots if root in Path(path).parents)
+        return root, os.path.relpath(path, root)
+
+    before = lint(roots)
+    found = fixes.attach(before.findings, plugins.formats, [request_])
+    edits: dict[str, list] = {}
+    fixed = Counter()
+    for finding in found:
+        for fix in (fix for fix in finding.fixes if fix.edits):
+            for edit in fix.edits:
+                data = Path(edit.file).read_bytes()
+                if request_ is RESTRICT:
+                    assert data[edit.start:edit.end].decode() == finding.permission.peer.text
+                    assert edit.text in RESTRICT.sources
+                else:
+                    assert edit.start == edit.end
+                    assert data[edit.start:edit.start + 1] in (b"\n", b"\r", b"", b"]"), (edit, finding)
+            try:
+                for edit in fix.edits:
+                    fixes.applied(Path(edit.file).read_bytes(), [*edits.get(edit.file, []), edit])
+            except fixes.Overlap:
+                continue
+            for edit in fix.edits:
+                edits.setdefault(edit.file, []).append(edit)
+            fixed[(home(finding.location.file)[0], fixes.key(finding))] += 1
+    for path, made_edits in edits.items():
+        root, relative = home(path)
+        (copies[root] / relative).write_bytes(fixes.applied(Path(path).read_bytes(), made_edits))
+    after = lint(list(copies.values()))
+    kept, errors = after.findings, after.errors
+    if request_ is ACCEPT:
+        outcome = suppress.apply(kept, after.files, plugins.formats, {check.id for check in plugins.checks}, ())
+        kept, errors = outcome.kept, [*errors, *outcome.errors]
+    original = {copy: root for root, copy in copies.items()}
+
+    def where(path: str) -> tuple[Path, str]:
+        copy = next(copy for copy in original if copy in Path(path).parents)
+        return original[copy], os.path.relpath(path, copy)
+
+    assert {(*where(e.file), e.line, e.message) for e in errors} <= \
+        {(*home(e.file), e.line, e.message) for e in before.errors}
+    was = Counter((home(f.location.file)[0], fixes.key(f)) for f in before.findings)
+    now = Counter((where(f.location.file)[0], fixes.key(f)) for f in kept)
+    assert now - was == Counter()
+    assert all(now[key] <= was[key] - count for key, count in fixed.items())
+    assert sum(fixed.values()) >= (40 if request_ is RESTRICT else 60)

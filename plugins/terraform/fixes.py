@@ -28,6 +28,8 @@ _JSON_LINE_START = re.compile(rb"\r\n|\r|\n")
 #: A string literal without interpolation, and one that is a single interpolation (``"${var.x}"``).
 _STRING = re.compile(r'"(?:[^"\\$]|\\.|\$(?!\{))*"')
 _INTERPOLATION = re.compile(r'"\$\{\s*([^{}"]*?)\s*\}"')
+#: A line that opens a heredoc (``<<EOT``): nothing may follow the marker.
+_HEREDOC = re.compile(rb"<<-?[A-Za-z_][\w-]*[ \t]*$")
 _COMMENT = re.compile(r"#[^\n]*|//[^\n]*|/\*.*?\*/", re.S)
 #: A reference to a variable, a local, a data source or a module's output.
 _REFERENCE = re.compile(r"(?<![\w.-])(var|local|data|module)\.([A-Za-z_][\w-]*)")
@@ -129,6 +131,8 @@ def _accept(source: _Source, finding: Finding, request: FixRequest) -> list[Fix]
                             "display-only")]
             return [Fix(title, "safe", (TextEdit(source.path, at, at, f",{finding.rule_id}"),))]
         at = source.line_end(line)
+        if _HEREDOC.search(source.data, source.starts[line - 1], at):
+            continue  # its marker must end the line
         patched = source.data[:at] + comment.encode("utf-8") + source.data[at:]
         if _suppression(_Source(source.path, patched), line) is not None:  # a comment there, not a string's text
             return [Fix(title, "safe", (TextEdit(source.path, at, at, comment),))]
@@ -317,6 +321,8 @@ class _Restriction:
         step: Provenance = self.calls[calls - 1]
         at: Location = step.location
         call = step.detail.partition(" (")[0]
+        if os.path.basename(at.file) == "terragrunt.hcl":
+            return [self.display(f"var.{name} is set by the inputs of {call}; change it there")]
         source = self.file(at.file)
         block = next((block for block in source.blocks() if block.kind == "module" and block.line == at.line),
                      None) if source is not None else None
