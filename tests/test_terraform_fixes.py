@@ -6,6 +6,7 @@ copy of the module, which is read again: the finding is gone and nothing else ch
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from collections import Counter
 from pathlib import Path
@@ -515,10 +516,11 @@ def _terraform_modules() -> list[Path]:
     return [folder for folder in found if not any(other in folder.parents for other in found)]
 
 
-@pytest.mark.parametrize("request_", [RESTRICT, ACCEPT], ids=["restrict", "accept"])
+@pytest.mark.parametrize("request_", [RESTRICT, ACCEPT, REMOVE], ids=["restrict", "accept", "remove"])
 def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_span_and_the_modules_still_read(tmp_path, request_):
     """Each fix of each finding edits only its span (a restriction: exactly the CIDR as written; an
-    exception: an insertion at a line's end or an id added in one); all of a module's fixes that
+    exception: an insertion at a line's end or an id added in one; a removal: the lines or the
+    list element holding the CIDR, or an empty list in their place); all of a module's fixes that
     do not overlap, made on a copy of every module, leave the copies reading without a new error
     or finding, the fixed findings gone (accepted: suppressed)."""
     from winportlint import suppress
@@ -544,6 +546,11 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_span_and_the_modu
                 if request_ is RESTRICT:
                     assert data[edit.start:edit.end].decode() == finding.permission.peer.text
                     assert edit.text in RESTRICT.sources
+                elif request_ is REMOVE:
+                    assert re.fullmatch(r"|\[\]|[ \t]*(ingress|egress) = \[\]\r?\n", edit.text), edit
+                    assert edit.file == finding.location.file
+                    lines = data.count(b"\n", 0, edit.start) + 1, data.count(b"\n", 0, edit.end) + 1
+                    assert lines[0] <= finding.location.line <= lines[1]
                 else:
                     assert edit.start == edit.end
                     assert data[edit.start:edit.start + 1] in (b"\n", b"\r", b"", b"]"), (edit, finding)
@@ -569,10 +576,114 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_span_and_the_modu
         copy = next(copy for copy in original if copy in Path(path).parents)
         return original[copy], os.path.relpath(path, copy)
 
-    assert {(*where(e.file), e.line, e.message) for e in errors} <= \
-        {(*home(e.file), e.line, e.message) for e in before.errors}
+    assert {(*where(e.file), e.message) for e in errors} <= {(*home(e.file), e.message) for e in before.errors}
     was = Counter((home(f.location.file)[0], fixes.key(f)) for f in before.findings)
     now = Counter((where(f.location.file)[0], fixes.key(f)) for f in kept)
     assert now - was == Counter()
     assert all(now[key] <= was[key] - count for key, count in fixed.items())
-    assert sum(fixed.values()) >= (40 if request_ is RESTRICT else 60)
+    assert sum(fixed.values()) >= {"restrict": 40, "accept": 60, "remove": 20}[request_.kind]
+
+
+GROUP = """\
+resource "aws_security_group" "jump" {
+  name = "jump"
+
+  ingress {
+    from_port   = 3389
+    to_port     = 3389
+    protocol    = "tcp"
+    cidr_blocks = ["0.0.0.0/0"] # rdp
+  }
+
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8"]
+  }
+}
+
+resource "aws_security_group_rule" "smb" {
+  type              = "ingress"
+  security_group_id = aws_security_group.jump.id
+  from_port         = 445
+  to_port           = 445
+  protocol          = "tcp"
+  cidr_blocks       = ["0.0.0.0/0"]
+}
+
+resource "aws_security_group" "listed" {
+  name = "listed"
+  ingress = [
+    { from_port = 5985, to_port = 5985, protocol = "tcp", cidr_blocks = ["0.0.0.0/0"], description = "",
+      ipv6_cidr_blocks = [], prefix_list_ids = [], security_groups = [], self = false },
+    { from_port = 22, to_port = 22, protocol = "tcp", cidr_blocks = ["10.0.0.0/8"], description = "",
+      ipv6_cidr_blocks = [], prefix_list_ids = [], security_groups = [], self = false }, # ssh
+  ]
+}
+"""
+
+
+def test_remove_deletes_the_rules_block_resource_or_list_element_and_its_separators(tmp_path):
+    folder = module(tmp_path / "m", {"main.tf": GROUP})
+    found = offered(folder, REMOVE)
+    assert titles(found) == [
+        ("WPL101", "0.0.0.0/0", ["unsafe: Remove the ingress rule at line 4 of aws_security_group.jump"]),
+        ("WPL102", "0.0.0.0/0", ["unsafe: Remove aws_security_group_rule.smb"]),
+        ("WPL103", "0.0.0.0/0", ["unsafe: Remove the ingress rule at line 30 of aws_security_group.listed"]),
+    ]
+    patched = [verified(folder, finding, finding.fixes[0], tmp_path / f"fixed{n}")["main.tf"].decode()
+               for n, finding in enumerate(found)]
+    assert patched[0] == GROUP.replace(GROUP[GROUP.index("  ingress {"):GROUP.index("  ingress {\n    from_port   = 22")],
+                                       "")
+    assert patched[1] == GROUP.replace(GROUP[GROUP.index('resource "aws_security_group_rule"'):
+                                             GROUP.index('resource "aws_security_group" "listed"')], "")
+    assert patched[2] == GROUP.replace(GROUP[GROUP.index("{ from_port = 5985"):GROUP.index("{ from_port = 22, ")], "")
+
+
+def test_removing_a_groups_last_block_or_element_leaves_an_empty_list_that_removes_it_from_aws(tmp_path):
+    last = GROUP.replace("""
+  ingress {
+    from_port   = 22
+    to_port     = 22
+    protocol    = "tcp"
+    cidr_blocks = ["10.0.0.0/8"]
+  }
+""", "").replace("""
+    { from_port = 22, to_port = 22, protocol = "tcp", cidr_blocks = ["10.0.0.0/8"], description = "",
+      ipv6_cidr_blocks = [], prefix_list_ids = [], security_groups = [], self = false }, # ssh""", "")
+    folder = module(tmp_path / "m", {"main.tf": last})
+    block, _, element = offered(folder, REMOVE)
+    assert [fix.title for fix in block.fixes] == [
+        "Remove the ingress rule at line 4 of aws_security_group.jump (ingress = [] in place of the group's last "
+        "ingress block: without one, AWS keeps the rules)"]
+    patched = verified(folder, block, block.fixes[0], tmp_path / "block")["main.tf"].decode()
+    assert patched.startswith('resource "aws_security_group" "jump" {\n  name = "jump"\n\n  ingress = []\n}\n')
+    patched = verified(folder, element, element.fixes[0], tmp_path / "element")["main.tf"].decode()
+    assert patched.endswith('resource "aws_security_group" "listed" {\n  name = "listed"\n  ingress = []\n}\n')
+
+
+def test_a_rule_that_is_referenced_makes_several_or_lets_in_more_is_removed_only_by_hand(tmp_path):
+    folder = module(tmp_path / "m", {
+        "main.tf": GROUP.replace('cidr_blocks = ["0.0.0.0/0"] # rdp', 'cidr_blocks = ["0.0.0.0/0", "10.0.0.0/8"]')
+        .replace('ipv6_cidr_blocks = [], prefix_list_ids = [], security_groups = [], self = false },\n    { from_port = 22',
+                 'ipv6_cidr_blocks = [], prefix_list_ids = ["pl-12345678"], security_groups = [], self = false },\n'
+                 '    { from_port = 22'),
+        "rules.tf": 'resource "aws_vpc_security_group_ingress_rule" "winrm" {\n  for_each = toset(["5985", "5986"])\n'
+                    '  security_group_id = "sg-12345678"\n  ip_protocol = "tcp"\n  from_port = each.value\n'
+                    '  to_port = each.value\n  cidr_ipv4 = "0.0.0.0/0"\n}\n',
+        "outputs.tf": 'output "smb" {\n  value = aws_security_group_rule.smb.id\n}\n'})
+    assert [(f.permission.resource, [fix.title for fix in f.fixes]) for f in offered(folder, REMOVE)] == [
+        ("aws_security_group.jump", ["Remove the ingress rule at line 4 of aws_security_group.jump: it also lets in "
+                                     "its other CIDRs of cidr_blocks; restrict instead"]),
+        ("aws_security_group_rule.smb", ["Remove aws_security_group_rule.smb: it is referenced at outputs.tf:2; "
+                                         "remove the reference too"]),
+        ("aws_security_group.listed", ["Remove the ingress rule at line 30 of aws_security_group.listed: it also "
+                                       "lets in its prefix_list_ids; restrict instead"]),
+        ('aws_vpc_security_group_ingress_rule.winrm["5985"]', [
+            "Remove aws_vpc_security_group_ingress_rule.winrm[\"5985\"]: its for_each makes several rules; remove "
+            "this one from the for_each instead"]),
+        ('aws_vpc_security_group_ingress_rule.winrm["5986"]', [
+            "Remove aws_vpc_security_group_ingress_rule.winrm[\"5986\"]: its for_each makes several rules; remove "
+            "this one from the for_each instead"]),
+    ]

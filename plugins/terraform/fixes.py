@@ -97,6 +97,8 @@ def fixes(finding: Finding, request: FixRequest, read: Read) -> list[Fix]:
             return _accept(source, finding, request)
         if request.kind == "restrict":
             return _Restriction(finding, request, read).fixes(source)
+        if request.kind == "remove":
+            return _remove(source, finding, read)
     except (UnicodeDecodeError, ValueError, IndexError):
         return []
     return []
@@ -363,10 +365,7 @@ def _attribute_at(source: _Source, line: int, column: int) -> Attribute | None:
                 found = within(element)
                 if found is not None:
                     return found
-        if (attribute.line, attribute.column) == (line, column) or \
-                any((at_line, at_column) == (line, column) for _, at_line, at_column in attribute.strings):
-            return attribute
-        return None
+        return attribute if _written_at(attribute, line, column) else None
 
     blocks = list(source.blocks())
     for attribute in [*getattr(source.index, "attributes", {}).values(),
@@ -375,6 +374,12 @@ def _attribute_at(source: _Source, line: int, column: int) -> Attribute | None:
         if found is not None:
             return found
     return None
+
+
+def _written_at(attribute: Attribute, line: int, column: int) -> bool:
+    """Whether the attribute is written at ``line`` and ``column``, or a string literal of its value is."""
+    return (attribute.line, attribute.column) == (line, column) or \
+        any((at_line, at_column) == (line, column) for _, at_line, at_column in attribute.strings)
 
 
 def _cidr_span(source: _Source, line: int, column: int, cidr: str) -> tuple[int, int] | None:
@@ -426,3 +431,199 @@ def _entries(source: _Source) -> dict[str, Attribute]:
                 stack.extend(current.value.values() if isinstance(current.value, dict) else current.value)
         entries[name] = Attribute(*root.key_pos[name], strings, [])
     return entries
+
+
+# -- remove ------------------------------------------------------------------------------------
+
+#: What a rule may let in besides CIDRs: removing the rule would take them away too.
+_OTHER_SOURCES = ("cidr_blocks", "ipv6_cidr_blocks", "prefix_list_ids", "security_groups", "self",
+                  "source_security_group_id", "cidr_ipv4", "cidr_ipv6", "prefix_list_id",
+                  "referenced_security_group_id")
+#: A value that sets nothing.
+_EMPTY = frozenset(("", "[]", "null", "false", '""'))
+_STANDALONE = ("aws_security_group_rule", "aws_vpc_security_group_ingress_rule", "aws_vpc_security_group_egress_rule")
+
+
+def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
+    """The rule deleted: a rule resource's block, an ``ingress`` block (``ingress = []`` in place of
+    the group's last, since an absent one leaves the rules as they are), or an element of
+    ``ingress = [{...}]``; display-only when the rule lets in other sources too, makes several
+    rules, is referenced, or is written in a module other calls share."""
+    p = finding.permission
+    if p.control != "security-group" or p.peer.kind != "cidr":
+        return []
+    standalone = p.resource_type in _STANDALONE
+    what = p.resource if standalone else f"the {p.direction.value} rule at line {p.rule_location.line} of {p.resource}"
+    title = f"Remove {what}"
+    if source.json:
+        return [Fix(f"{title}: delete it from the JSON by hand", "display-only")]
+    if _DOWNLOADED in "/" + source.path.replace(os.sep, "/") or p.resource.startswith("module."):
+        return [Fix(f"{title}: it is written in a module that every call of it shares; restrict instead",
+                    "display-only")]
+    resource = next((block for block in source.index.top_level if block.kind == "resource"
+                     and block.line <= p.rule_location.line <= block.rows[1] + 1), None)
+    if resource is None:
+        return []
+    if standalone:
+        return _delete_resource(source, resource, p.resource, title, read)
+    rule = next((child for child in resource.children
+                 if (child.line, child.column) == (p.rule_location.line, p.rule_location.column)), None)
+    if rule is not None:
+        if rule.kind == "dynamic":
+            return [Fix(f"{title}: a dynamic block makes it; remove its element from the for_each collection",
+                        "display-only")]
+        return _delete_block(source, resource, rule, finding, title)
+    attribute = resource.attributes.get(p.direction.value)
+    if attribute is None or (attribute.line, attribute.column) != (p.rule_location.line, p.rule_location.column):
+        return []
+    return _delete_element(source, attribute, finding, title)
+
+
+def _others(source: _Source, attributes: dict[str, Attribute], finding: Finding) -> str:
+    """The first attribute of the rule that lets in a source besides the finding's CIDR ("" for none)."""
+    p = finding.permission
+    for name in _OTHER_SOURCES:
+        attribute = attributes.get(name)
+        if attribute is None or _expression(source, attribute).strip() in _EMPTY:
+            continue
+        if not _written_at(attribute, *p.location[1:]):
+            return name
+        if len(attribute.strings) > 1:
+            return f"other CIDRs of {name}"
+    return ""
+
+
+def _delete_resource(source: _Source, block: Block, address: str, title: str, read: Read) -> list[Fix]:
+    from .evaluate import module_files
+
+    kind, name = block.labels[:2]
+    for many in ("count", "for_each"):
+        if many in block.attributes:
+            return [Fix(f"{title}: its {many} makes several rules; remove this one from the {many} instead",
+                        "display-only")]
+    reference = re.compile(rb"(?<![\w.-])" + re.escape(f"{kind}.{name}".encode()) + rb"(?![\w-])")
+    for path in module_files(os.path.dirname(source.path)):
+        data = read(path)
+        found = reference.search(data) if data is not None else None
+        if found is not None:
+            line = data.count(b"\n", 0, found.start()) + 1
+            return [Fix(f"{title}: it is referenced at {os.path.basename(path)}:{line}; remove the reference too",
+                        "display-only")]
+    finding_like = _lines(source, block)
+    if finding_like is None:
+        return [Fix(f"{title}: other text shares its lines; delete it by hand", "display-only")]
+    return [Fix(title, "unsafe", (TextEdit(source.path, *finding_like, ""),))]
+
+
+def _delete_block(source: _Source, resource: Block, rule: Block, finding: Finding, title: str) -> list[Fix]:
+    other = _others(source, rule.attributes, finding)
+    if other:
+        return [Fix(f"{title}: it also lets in its {other}; restrict instead", "display-only")]
+    span = _lines(source, rule)
+    if span is None:
+        return [Fix(f"{title}: other text shares its lines; delete it by hand", "display-only")]
+    if sum(child.kind == rule.kind or child.labels == [rule.kind] for child in resource.children) > 1:
+        return [Fix(title, "unsafe", (TextEdit(source.path, *span, ""),))]
+    first, last = rule.rows
+    start = source.starts[first]
+    end = source.starts[last + 1] if last + 1 < len(source.starts) else len(source.data)
+    indent = source.data[start:source.offset(rule.line, rule.column)].decode("utf-8")
+    newline = re.search(rb"\r?\n$", source.data[start:end])
+    written = f"{indent}{rule.kind} = []{newline[0].decode() if newline else ''}"
+    return [Fix(f"{title} ({rule.kind} = [] in place of the group's last {rule.kind} block: without one, AWS "
+                f"keeps the rules)", "unsafe", (TextEdit(source.path, start, end, written),))]
+
+
+def _delete_element(source: _Source, attribute: Attribute, finding: Finding, title: str) -> list[Fix]:
+    """An object of ``ingress = [{...}, ...]`` deleted with the comma that separates it; the only one
+    leaves ``[]``."""
+    at = finding.permission.location[1:]
+    index = next((number for number, elements in enumerate(attribute.objects)
+                  if any(_written_at(element, *at) for element in elements.values())), None)
+    if index is None or attribute.span is None:
+        return []
+    other = _others(source, attribute.objects[index], finding)
+    if other:
+        return [Fix(f"{title}: it also lets in its {other}; restrict instead", "display-only")]
+    text = source.index.text
+    elements = _elements(text, *attribute.span)
+    if elements is None or len(elements) != len(attribute.objects):
+        return [Fix(f"{title}: the list holds more than objects; delete it by hand", "display-only")]
+    if len(elements) == 1:
+        start, end, written = attribute.span[0], attribute.span[1], "[]"
+    else:
+        start, end = elements[index]
+        if index + 1 < len(elements):
+            end = elements[index + 1][0]
+        else:
+            start = elements[index - 1][1]
+        written = ""
+
+    def byte(offset: int) -> int:
+        return len(text[:offset].encode("utf-8"))
+
+    return [Fix(title, "unsafe", (TextEdit(source.path, byte(start), byte(end), written),))]
+
+
+def _elements(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
+    """The spans of the elements of the list written at ``text[start:end]`` (without the commas,
+    blanks and comments between them); ``None`` when it is not a list or holds a heredoc."""
+    if not text.startswith("[", start):
+        return None
+    spans: list[tuple[int, int]] = []
+    element: tuple[int, int] | None = None
+    depth, at = 1, start + 1
+    while at < end:
+        char = text[at]
+        if char == '"':
+            stop = at + 1
+            while stop < end and text[stop] != '"':
+                stop += 2 if text[stop] == "\\" else 1
+            stop += 1
+        elif text.startswith(("#", "//"), at):
+            newline = text.find("\n", at)
+            at = end if newline < 0 else newline
+            continue
+        elif text.startswith("/*", at):
+            closing = text.find("*/", at)
+            if closing < 0:
+                return None
+            at = closing + 2
+            continue
+        elif text.startswith("<<", at):
+            return None
+        elif char in "]})" and depth == 1:
+            return [*spans, element] if element else spans
+        elif char == "," and depth == 1:
+            if element:
+                spans.append(element)
+            element, at = None, at + 1
+            continue
+        elif char.isspace():
+            at += 1
+            continue
+        else:
+            depth += (char in "[{(") - (char in "]})")
+            stop = at + 1
+        element = (element[0] if element else at, stop)
+        at = stop
+    return None
+
+
+def _lines(source: _Source, block: Block) -> tuple[int, int] | None:
+    """The byte span of the lines a block is written on, with a blank line after it when one is
+    also before it; ``None`` when something else is written on its first or last line."""
+    first, last = block.rows
+    start = source.starts[first]
+    if source.data[start:source.offset(block.line, block.column)].strip(b" \t"):
+        return None
+    end = source.starts[last + 1] if last + 1 < len(source.starts) else len(source.data)
+    closing = source.data.rindex(b"}", start, end)
+    after = source.data[closing + 1:end].strip(b" \t\r\n")
+    if after and not after.startswith((b"#", b"//")):
+        return None
+    blank = re.compile(rb"[ \t]*\r?\n")
+    before = source.starts[first - 1] if first > 0 else None
+    if before is not None and blank.fullmatch(source.data, before, start) and (following := blank.match(source.data, end)):
+        end = following.end()
+    return start, end
