@@ -236,9 +236,9 @@ class _Restriction:
             return [self.display(f"{self.shown(source.path)}:{attribute.line} holds {self.peer} {len(spans)} times; "
                                  f"change it by hand")]
         expression = _expression(source, attribute)
-        references = _REFERENCE.findall(_COMMENT.sub("", _STRING.sub('""', _INTERPOLATION.sub(r"\1", expression))))
-        rest = re.sub(r"[\s,\[\]\"]", "", _REFERENCE.sub("", _COMMENT.sub("", _STRING.sub('""', _INTERPOLATION.sub(
-            r"\1", expression)))))
+        plain = _COMMENT.sub("", _STRING.sub('""', _INTERPOLATION.sub(r"\1", expression)))
+        references = _REFERENCE.findall(plain)
+        rest = re.sub(r"[\s,\[\]\"]", "", _REFERENCE.sub("", plain))  # not only the reference, in a list or not
         shown = " ".join(expression.split())
         if len(references) == 1 and not rest and references[0][0] in ("var", "local"):
             kind, name = references[0]
@@ -457,7 +457,7 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
     title = f"Remove {what}"
     if source.json:
         return [Fix(f"{title}: delete it from the JSON by hand", "display-only")]
-    if _DOWNLOADED in "/" + source.path.replace(os.sep, "/") or p.resource.startswith("module."):
+    if any(step.kind == "module" for step in p.provenance):
         return [Fix(f"{title}: it is written in a module that every call of it shares; restrict instead",
                     "display-only")]
     resource = next((block for block in source.index.top_level if block.kind == "resource"
@@ -465,7 +465,7 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
     if resource is None:
         return []
     if standalone:
-        return _delete_resource(source, resource, p.resource, title, read)
+        return _delete_resource(source, resource, title, read)
     rule = next((child for child in resource.children
                  if (child.line, child.column) == (p.rule_location.line, p.rule_location.column)), None)
     if rule is not None:
@@ -493,7 +493,8 @@ def _others(source: _Source, attributes: dict[str, Attribute], finding: Finding)
     return ""
 
 
-def _delete_resource(source: _Source, block: Block, address: str, title: str, read: Read) -> list[Fix]:
+def _delete_resource(source: _Source, block: Block, title: str, read: Read) -> list[Fix]:
+    """A rule resource's lines, unless it makes several rules or another block names it."""
     from .evaluate import module_files
 
     kind, name = block.labels[:2]
@@ -509,13 +510,14 @@ def _delete_resource(source: _Source, block: Block, address: str, title: str, re
             line = data.count(b"\n", 0, found.start()) + 1
             return [Fix(f"{title}: it is referenced at {os.path.basename(path)}:{line}; remove the reference too",
                         "display-only")]
-    finding_like = _lines(source, block)
-    if finding_like is None:
+    span = _lines(source, block)
+    if span is None:
         return [Fix(f"{title}: other text shares its lines; delete it by hand", "display-only")]
-    return [Fix(title, "unsafe", (TextEdit(source.path, *finding_like, ""),))]
+    return [Fix(title, "unsafe", (TextEdit(source.path, *span, ""),))]
 
 
 def _delete_block(source: _Source, resource: Block, rule: Block, finding: Finding, title: str) -> list[Fix]:
+    """An ``ingress`` or ``egress`` block's lines; the group's last is replaced by an empty list."""
     other = _others(source, rule.attributes, finding)
     if other:
         return [Fix(f"{title}: it also lets in its {other}; restrict instead", "display-only")]
