@@ -687,3 +687,44 @@ def test_a_rule_that_is_referenced_makes_several_or_lets_in_more_is_removed_only
             "Remove aws_vpc_security_group_ingress_rule.winrm[\"5986\"]: its for_each makes several rules; remove "
             "this one from the for_each instead"]),
     ]
+
+
+@pytest.mark.parametrize("sources, written", [
+    (("pl-0123456789abcdef0", "sg-12345678"), (
+        'prefix_list_ids = ["10.0.0.0/8",\t"pl-0123456789abcdef0"]',
+        'prefix_list_ids       = [\n    "pl-0123456789abcdef0", // the world',
+        'prefix_list_id         = "pl-0123456789abcdef0"')),
+    (("sg-12345678",), (
+        'security_groups = ["10.0.0.0/8",\t"sg-12345678"]',
+        'source_security_group_id       = "sg-12345678"\n}',
+        'referenced_security_group_id         = "sg-12345678"')),
+], ids=["prefix-list", "security-group"])
+def test_without_a_cidr_of_its_family_the_world_is_replaced_by_a_prefix_list_or_security_group(tmp_path, sources,
+                                                                                              written):
+    folder = module(tmp_path / "m", {"main.tf": RULES})
+    found = offered(folder, FixRequest("restrict", sources), select=["WPL101", "WPL102", "WPL103"])
+    source = sources[0]
+    kind = "prefix list" if source.startswith("pl-") else "security group"
+    own = f"a {kind} replaces a CIDR written in the rule's own block only; no IPv{{}} CIDR is configured for this one"
+    assert titles(found) == [
+        ("WPL101", "0.0.0.0/0", [f"display-only: Restrict 0.0.0.0/0 to {source} on aws_security_group.jump: the "
+                                 f"rule also names its other CIDRs of cidr_blocks; a {kind} can replace only all its "
+                                 f"sources"]),
+        ("WPL103", "0.0.0.0/0", [f"display-only: Restrict 0.0.0.0/0 to {source} on aws_security_group.listed: "
+                                 + own.format(4)]),
+        ("WPL103", "::/0", [f"display-only: Restrict ::/0 to {source} on aws_security_group.listed: " + own.format(6)]),
+        ("WPL102", "0.0.0.0/0", [f"unsafe: Restrict 0.0.0.0/0 to {source} on aws_security_group_rule.smb"]),
+        ("WPL103", "0.0.0.0/0",
+         [f"unsafe: Restrict 0.0.0.0/0 to {source} on aws_vpc_security_group_ingress_rule.winrm"]),
+    ]
+    lone = module(tmp_path / "lone", {"main.tf": RULES.replace('"10.0.0.0/8",\t', "")})
+    (jump, *_) = offered(lone, FixRequest("restrict", sources), select=["WPL101"])
+    patched = verified(lone, jump, jump.fixes[0], tmp_path / "lone-fixed")["main.tf"].decode()
+    assert patched == RULES.replace('cidr_blocks = ["10.0.0.0/8",\t"0.0.0.0/0"]',
+                                    written[0].replace('"10.0.0.0/8",\t', ""))
+    smb, winrm = found[3:]
+    assert verified(folder, smb, smb.fixes[0], tmp_path / "smb")["main.tf"].decode() == RULES.replace(
+        'cidr_blocks       = [\n    "0.0.0.0/0", // the world\n  ]\n}' if "sg-" in source else
+        'cidr_blocks       = [\n    "0.0.0.0/0", // the world', written[1])
+    assert verified(folder, winrm, winrm.fixes[0], tmp_path / "winrm")["main.tf"].decode() == RULES.replace(
+        'cidr_ipv4         = "0.0.0.0/0"', written[2])

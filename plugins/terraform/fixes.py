@@ -187,18 +187,45 @@ class _Restriction:
                         f"together; keep one rule, restricted, and remove the others", "display-only")]
         family = p.peer.network.version
         cidrs = [text for text in self.request.sources if _version(text) == family]
-        if len(cidrs) != 1:
+        others = [text for text in self.request.sources if _version(text) is None]
+        if len(cidrs) > 1 or not cidrs and not others:
             why = (f"no IPv{family} admin source is configured ([tool.winportlint.fix] cidrs)" if not cidrs
                    else f"{len(cidrs)} IPv{family} admin sources are configured: write one rule for each")
             return [Fix(f"{base}: {why}", "display-only")]
-        self.source = cidrs[0]
+        self.source = cidrs[0] if cidrs else others[0]
         at = p.location
         attribute = _attribute_at(source, at.line, at.column)
         if attribute is None:
             return [self.display(f"its value is not written at line {at.line}")]
         literal = next(((line, column) for _, line, column in attribute.strings if (line, column) == at[1:]), None)
         title = f"Restrict {self.peer} to {self.source} on {p.resource}"
+        if not cidrs:
+            return [self.replaced(source, attribute, literal, title)]
         return self.follow(source, attribute, len(self.calls), title, literal)
+
+    def replaced(self, source: _Source, attribute: Attribute, literal: tuple[int, int] | None, title: str) -> Fix:
+        """The rule's CIDR attribute replaced, key and value, by the attribute that names the prefix
+        list or security group (``cidr_blocks = ["0.0.0.0/0"]``: ``prefix_list_ids = ["pl-..."]``),
+        when the world is all the rule lets in and is written in it."""
+        p = self.finding.permission
+        rule = _rule_block(source, p)
+        name = next((key for key, value in rule.attributes.items() if value is attribute), None) if rule else None
+        kind = "prefix list" if self.source.startswith("pl-") else "security group"
+        if source.json or name is None or literal is None or attribute.span is None:
+            return self.display(f"a {kind} replaces a CIDR written in the rule's own block only; no IPv"
+                                f"{p.peer.network.version} CIDR is configured for this one")
+        key, listed = _REPLACEMENT[(p.resource_type in _STANDALONE and p.resource_type, kind)]
+        other = _others(source, rule.attributes, self.finding) or (key if key in rule.attributes else "")
+        if other:
+            return self.display(f"the rule also names its {other}; a {kind} can replace only all its sources")
+        start = source.offset(attribute.line, attribute.column)
+        written = source.index.text[attribute.span[0]:attribute.span[1]]
+        if listed == written.startswith("["):  # the same shape: the literal alone, the rest kept
+            value = TextEdit(source.path, *_cidr_span(source, *literal, self.peer), self.source)
+        else:
+            value = TextEdit(source.path, *_bytes(source, *attribute.span),
+                             f'["{self.source}"]' if listed else f'"{self.source}"')
+        return Fix(title, "unsafe", (TextEdit(source.path, start, start + len(name), key), value))
 
     def display(self, why: str) -> Fix:
         return Fix(f"Restrict {self.peer} to {self.source} on {self.finding.permission.resource}: {why}",
@@ -376,6 +403,42 @@ def _attribute_at(source: _Source, line: int, column: int) -> Attribute | None:
     return None
 
 
+#: The attribute that takes a prefix list's or security group's id instead of a CIDR, by rule
+#: resource (``False``: an inline rule of a group), and whether its value is a list.
+_REPLACEMENT = {
+    (False, "prefix list"): ("prefix_list_ids", True),
+    (False, "security group"): ("security_groups", True),
+    ("aws_security_group_rule", "prefix list"): ("prefix_list_ids", True),
+    ("aws_security_group_rule", "security group"): ("source_security_group_id", False),
+    ("aws_vpc_security_group_ingress_rule", "prefix list"): ("prefix_list_id", False),
+    ("aws_vpc_security_group_ingress_rule", "security group"): ("referenced_security_group_id", False),
+    ("aws_vpc_security_group_egress_rule", "prefix list"): ("prefix_list_id", False),
+    ("aws_vpc_security_group_egress_rule", "security group"): ("referenced_security_group_id", False),
+}
+
+
+def _resource_at(source: _Source, line: int) -> Block | None:
+    """The resource block written over ``line`` of a ``.tf`` file."""
+    return next((block for block in source.index.top_level
+                 if block.kind == "resource" and block.rows[0] < line <= block.rows[1] + 1), None)
+
+
+def _rule_block(source: _Source, permission) -> Block | None:
+    """The block of the permission's rule in a ``.tf`` file: a rule resource, or a group's
+    ``ingress``/``egress`` block (``None`` for ``ingress = [{...}]``)."""
+    at = permission.rule_location
+    resource = _resource_at(source, at.line)
+    if resource is None or permission.resource_type in _STANDALONE:
+        return resource
+    return next((child for child in resource.children if (child.line, child.column) == (at.line, at.column)), None)
+
+
+def _bytes(source: _Source, start: int, end: int) -> tuple[int, int]:
+    """Offsets into the index's decoded text as offsets into the file's bytes."""
+    text = source.index.text
+    return len(text[:start].encode("utf-8")), len(text[:end].encode("utf-8"))
+
+
 def _written_at(attribute: Attribute, line: int, column: int) -> bool:
     """Whether the attribute is written at ``line`` and ``column``, or a string literal of its value is."""
     return (attribute.line, attribute.column) == (line, column) or \
@@ -460,14 +523,12 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
     if any(step.kind == "module" for step in p.provenance):
         return [Fix(f"{title}: it is written in a module that every call of it shares; restrict instead",
                     "display-only")]
-    resource = next((block for block in source.index.top_level if block.kind == "resource"
-                     and block.line <= p.rule_location.line <= block.rows[1] + 1), None)
+    resource = _resource_at(source, p.rule_location.line)
     if resource is None:
         return []
     if standalone:
         return _delete_resource(source, resource, title, read)
-    rule = next((child for child in resource.children
-                 if (child.line, child.column) == (p.rule_location.line, p.rule_location.column)), None)
+    rule = _rule_block(source, p)
     if rule is not None:
         if rule.kind == "dynamic":
             return [Fix(f"{title}: a dynamic block makes it; remove its element from the for_each collection",
@@ -560,11 +621,7 @@ def _delete_element(source: _Source, attribute: Attribute, finding: Finding, tit
         else:
             start = elements[index - 1][1]
         written = ""
-
-    def byte(offset: int) -> int:
-        return len(text[:offset].encode("utf-8"))
-
-    return [Fix(title, "unsafe", (TextEdit(source.path, byte(start), byte(end), written),))]
+    return [Fix(title, "unsafe", (TextEdit(source.path, *_bytes(source, start, end), written),))]
 
 
 def _elements(text: str, start: int, end: int) -> list[tuple[int, int]] | None:
