@@ -728,3 +728,23 @@ def test_without_a_cidr_of_its_family_the_world_is_replaced_by_a_prefix_list_or_
         'cidr_blocks       = [\n    "0.0.0.0/0", // the world', written[1])
     assert verified(folder, winrm, winrm.fixes[0], tmp_path / "winrm")["main.tf"].decode() == RULES.replace(
         'cidr_ipv4         = "0.0.0.0/0"', written[2])
+
+
+def test_json_findings_carry_terraform_fixes_and_a_var_on_the_command_line_is_display_only(tmp_path, capsys,
+                                                                                             monkeypatch):
+    import json
+
+    module(tmp_path, {"pyproject.toml": '[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n',
+                      "main.tf": USES.split("\n\n")[0].replace("var.admin", '["0.0.0.0/0"]') + "\n\n" +
+                      USES.split("\n\n")[1] + "\n", "variables.tf": VARIABLES})
+    monkeypatch.chdir(tmp_path)
+    code = main(["check", "--no-cache", "--format", "json", "--var", "everyone=0.0.0.0/0", "."])
+    findings = json.loads(capsys.readouterr().out)["findings"]
+    at = (tmp_path / "main.tf").read_bytes().index(b'"0.0.0.0/0"') + 1
+    assert [finding["fixes"] for finding in findings] == [
+        [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on aws_security_group.jump", "applicability": "unsafe",
+          "edits": [{"file": "main.tf", "start": at, "end": at + 9, "text": "203.0.113.0/24"}]}],
+        [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on aws_vpc_security_group_ingress_rule.winrm: var.everyone "
+                   "is set by --var on the command line; pass 203.0.113.0/24 there", "applicability": "display-only",
+          "edits": []}]]
+    assert code == 1
