@@ -193,6 +193,10 @@ VARIABLES = """\
 variable "admin" {
   type    = list(string)
   default = ["0.0.0.0/0"] # for now
+  validation {
+    condition     = alltrue([for cidr in var.admin : can(cidrnetmask(cidr))])
+    error_message = "CIDRs only."
+  }
 }
 
 variable "everyone" {

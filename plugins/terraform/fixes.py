@@ -281,15 +281,22 @@ class _Restriction:
         return [self.display(why)]
 
     def uses(self, folder: str, reference: str) -> list[str]:
-        """Where the module in ``folder`` names ``reference`` (``var.admin``), as ``file:line``."""
+        """Where the module in ``folder`` names ``reference`` (``var.admin``), as ``file:line``; not
+        in a variable's own block (its ``validation`` reads it)."""
         from .evaluate import module_files
 
         pattern = re.compile(rb"(?<![\w.-])" + re.escape(reference.encode()) + rb"(?![\w-])")
+        kind, _, name = reference.partition(".")
         found = []
         for path in module_files(folder):
             source = self.file(path)
-            if source is not None:
-                found += [f"{self.shown(path)}:{source.line_of(m.start())}" for m in pattern.finditer(source.data)]
+            if source is None:
+                continue
+            own = [block.rows for block in source.index.top_level if kind == "var" and block.kind == "variable"
+                   and block.labels == [name] and block.rows is not None]
+            lines = (source.line_of(match.start()) for match in pattern.finditer(source.data))
+            found += [f"{self.shown(path)}:{line}" for line in lines
+                      if not any(first < line <= last + 1 for first, last in own)]
         return found
 
     def shared(self, folder: str, reference: str) -> Fix | None:
