@@ -75,7 +75,8 @@ def verified(folder: Path, finding: Finding, fix: Fix, copy: Path) -> dict[str, 
 
 
 def diff(folder: Path, patched: dict[str, bytes]) -> str:
-    return "".join(fixes.unified_diff(name, (folder / name).read_bytes(), data) for name, data in sorted(patched.items()))
+    return "".join(fixes.unified_diff(name, (folder / name).read_bytes(), data)
+                   for name, data in sorted(patched.items()))
 
 
 RULES = """\
@@ -454,7 +455,8 @@ def test_accept_writes_the_exception_where_the_grammar_reads_it(tmp_path, capsys
         .replace("# rdp, and the office\n", "# rdp, and the office" + comment.format("WPL101") + "\n") \
         .replace('ipv6_cidr_blocks = ["::/0"]\n', 'ipv6_cidr_blocks = ["::/0"]' + comment.format("WPL103") + "\n") \
         .replace("// the world\n", "// the world" + comment.format("WPL102") + "\n") \
-        .replace('cidr_ipv4         = "0.0.0.0/0"\n', 'cidr_ipv4         = "0.0.0.0/0"' + comment.format("WPL103") + "\n")
+        .replace('cidr_ipv4         = "0.0.0.0/0"\n',
+                 'cidr_ipv4         = "0.0.0.0/0"' + comment.format("WPL103") + "\n")
     assert check(tmp_path / "fixed", capsys) == (0, "0 findings in 1 file; 5 suppressed")
 
 
@@ -638,8 +640,8 @@ def test_remove_deletes_the_rules_block_resource_or_list_element_and_its_separat
     ]
     patched = [verified(folder, finding, finding.fixes[0], tmp_path / f"fixed{n}")["main.tf"].decode()
                for n, finding in enumerate(found)]
-    assert patched[0] == GROUP.replace(GROUP[GROUP.index("  ingress {"):GROUP.index("  ingress {\n    from_port   = 22")],
-                                       "")
+    second = GROUP.index("  ingress {\n    from_port   = 22")
+    assert patched[0] == GROUP.replace(GROUP[GROUP.index("  ingress {"):second], "")
     assert patched[1] == GROUP.replace(GROUP[GROUP.index('resource "aws_security_group_rule"'):
                                              GROUP.index('resource "aws_security_group" "listed"')], "")
     assert patched[2] == GROUP.replace(GROUP[GROUP.index("{ from_port = 5985"):GROUP.index("{ from_port = 22, ")], "")
@@ -670,9 +672,8 @@ def test_removing_a_groups_last_block_or_element_leaves_an_empty_list_that_remov
 def test_a_rule_that_is_referenced_makes_several_or_lets_in_more_is_removed_only_by_hand(tmp_path):
     folder = module(tmp_path / "m", {
         "main.tf": GROUP.replace('cidr_blocks = ["0.0.0.0/0"] # rdp', 'cidr_blocks = ["0.0.0.0/0", "10.0.0.0/8"]')
-        .replace('ipv6_cidr_blocks = [], prefix_list_ids = [], security_groups = [], self = false },\n    { from_port = 22',
-                 'ipv6_cidr_blocks = [], prefix_list_ids = ["pl-12345678"], security_groups = [], self = false },\n'
-                 '    { from_port = 22'),
+        .replace('prefix_list_ids = [], security_groups = [], self = false },\n    { from_port = 22',
+                 'prefix_list_ids = ["pl-12345678"], security_groups = [], self = false },\n    { from_port = 22'),
         "rules.tf": 'resource "aws_vpc_security_group_ingress_rule" "winrm" {\n  for_each = toset(["5985", "5986"])\n'
                     '  security_group_id = "sg-12345678"\n  ip_protocol = "tcp"\n  from_port = each.value\n'
                     '  to_port = each.value\n  cidr_ipv4 = "0.0.0.0/0"\n}\n',

@@ -170,7 +170,8 @@ class _Restriction:
         p = finding.permission
         self.peer = p.peer.text
         self.home = os.path.dirname(p.location.file)
-        self.var_sources = [step.detail for step in p.provenance if (step.field, step.kind) == ("variables", "variable")]
+        self.var_sources = [step.detail for step in p.provenance
+                            if (step.field, step.kind) == ("variables", "variable")]
         self.calls = [step for step in p.provenance if step.kind == "module" and step.location is not None]
         self.truncated = any(step.detail.endswith("calls deep") for step in self.calls)
         self.source = ""
@@ -690,6 +691,7 @@ def _lines(source: _Source, block: Block) -> tuple[int, int] | None:
         return None
     blank = re.compile(rb"[ \t]*\r?\n")
     before = source.starts[first - 1] if first > 0 else None
-    if before is not None and blank.fullmatch(source.data, before, start) and (following := blank.match(source.data, end)):
+    following = blank.match(source.data, end)
+    if before is not None and blank.fullmatch(source.data, before, start) and following:
         end = following.end()
     return start, end
