@@ -12,7 +12,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-from conftest import CORPUS, REPO, lint, requires_corpus
+from conftest import CORPUS, REPO, lint
 
 from winportlint import fixes
 from winportlint.cli import main
