@@ -753,3 +753,15 @@ def test_json_findings_carry_terraform_fixes_and_a_var_on_the_command_line_is_di
                    "is set by --var on the command line; pass 203.0.113.0/24 there", "applicability": "display-only",
           "edits": []}]]
     assert code == 1
+
+
+def test_an_opentofu_file_is_fixed_and_the_terraform_file_it_replaces_is_not_read(tmp_path):
+    folder = module(tmp_path / "m", {"main.tofu": USES.split("\n\n")[0] + "\n",
+                                     "variables.tofu": VARIABLES,
+                                     "variables.tf": VARIABLES.replace("0.0.0.0/0", "192.0.2.0/24")})
+    (finding,) = offered(folder, RESTRICT, ACCEPT)
+    assert [(fix.applicability, fix.title, [os.path.basename(edit.file) for edit in fix.edits])
+            for fix in finding.fixes] == [
+        ("unsafe", "Restrict variable admin's default 0.0.0.0/0 to 203.0.113.0/24", ["variables.tofu"]),
+        ("safe", "Accept WPL101 on aws_security_group.jump: jump host, SEC-7", ["main.tofu"])]
+    verified(folder, finding, finding.fixes[0], tmp_path / "fixed")
