@@ -765,3 +765,12 @@ def test_an_opentofu_file_is_fixed_and_the_terraform_file_it_replaces_is_not_rea
         ("unsafe", "Restrict variable admin's default 0.0.0.0/0 to 203.0.113.0/24", ["variables.tofu"]),
         ("safe", "Accept WPL101 on aws_security_group.jump: jump host, SEC-7", ["main.tofu"])]
     verified(folder, finding, finding.fixes[0], tmp_path / "fixed")
+
+
+def test_a_file_that_is_not_utf8_gets_no_fix_rather_than_edits_at_wrong_offsets(tmp_path):
+    text = RULES.split("\n\n")[0].encode().replace(b"# rdp, and the office", b"# r\xe9seau du bureau")
+    folder = module(tmp_path / "m", {"main.tf": text})
+    found = lint([folder])
+    assert [f.rule_id for f in found.findings] == ["WPL101"]
+    (finding,) = fixes.attach(found.findings, load_plugins().formats, [RESTRICT, ACCEPT, REMOVE])
+    assert finding.fixes == ()
