@@ -101,6 +101,13 @@ class TerraformFormat:
                 result.subnet_acls.extend(subnet_acls)
         return result
 
+    def fixes(self, finding, request, read) -> list:
+        """Edits in the rule, or where its value is written: a variable's default or variable file
+        entry, a module call's argument, a local (see :mod:`.fixes`)."""
+        from .fixes import fixes
+
+        return fixes(finding, request, read)
+
 
 #: Read root modules in forked worker processes from this many on (below, threads do)...
 FORK_MIN_ROOTS = 24

@@ -79,15 +79,17 @@ class _Index:
 
 class HclIndex(_Index):
     """The index of a ``.tf`` file. ``text`` is its source, decoded (offsets of ``span``
-    are in it); ``error`` is (line, message) when the scanner gave up (nesting too deep),
-    with the blocks found before it."""
+    are in it); ``attributes`` are those outside any block (a ``.tfvars`` file's); ``error``
+    is (line, message) when the scanner gave up (nesting too deep), with the blocks found
+    before it."""
 
     def __init__(self, source: bytes):
         self.text = source.decode("utf-8", "replace")
         scanner = _Scanner(self.text)
         self.error: tuple[int, str] | None = None
+        self.attributes: dict[str, Attribute] = {}
         try:
-            self.top_level = scanner.body(0, 0)[1]
+            self.attributes, self.top_level = scanner.body(0, 0)[:2]
         except _TooDeep as exc:
             self.top_level = scanner.top_level
             self.error = (scanner.point(exc.args[0])[0], f"nesting deeper than {MAX_DEPTH} levels")
