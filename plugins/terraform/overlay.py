@@ -85,6 +85,8 @@ class Shadow:
             self._with_parents(os.path.dirname(path))
         for root in roots:
             self._with_subtree(os.path.realpath(root))
+        for tree in trees:  # a way down to each scanned folder: a module may call one beside its own
+            self._with_parents(os.path.dirname(tree))
         self._pattern = re.compile(re.escape(self.base) + r"(?:/[^\s\"'`:,;()\[\]{}<>|]*)?")
         try:
             self._build()
@@ -120,9 +122,13 @@ class Shadow:
 
     def _build(self) -> None:
         """Real folders for those noted, the replaced files' bytes, links to everything else (in
-        the scanned folders only: above them, just the way down)."""
+        the scanned folders only: above them, just the way down to each)."""
         for folder in sorted(self._folders):
             os.makedirs(self.base + folder, exist_ok=True)
+        for tree in self._real_trees:
+            if tree not in self._folders:
+                os.symlink(tree, self.base + tree)
+        for folder in sorted(self._folders):
             if not self._inside(folder):
                 continue
             try:
