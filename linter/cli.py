@@ -361,9 +361,10 @@ def _check(args) -> int:
     if base is not None:
         findings, at_base = _compare_with_base(base, findings, args, run)
     if config.fix_cidrs and any(getattr(reporter, "shows_fixes", False) for reporter in reporters):
+        from .engine import scanned_trees
         from .fixes import attach, requests
 
-        findings = attach(findings, plugins.formats, requests(config.fix_cidrs))
+        findings = attach(findings, plugins.formats, requests(config.fix_cidrs), trees=scanned_trees(args.paths))
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
@@ -493,7 +494,7 @@ def _fix(args) -> int:
     for unit in fixes.units(chosen, plugins.formats):
         paths = fixes.files_of(unit)
         original = {path: contents[path] for path in paths}
-        outcome = fixes.fix_unit(original, unit, relint, plugins.formats, asked, allowed)
+        outcome = fixes.fix_unit(original, unit, relint, plugins.formats, asked, allowed, trees)
         refused = outcome.refused
         if not refused and args.apply:
             try:

@@ -209,11 +209,12 @@ def patch(contents: Mapping[str, bytes], edits: Iterable[TextEdit]) -> dict[str,
 
 
 def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Relint, formats: Sequence,
-             asked: Sequence[FixRequest], allowed: Collection) -> UnitFix:
+             asked: Sequence[FixRequest], allowed: Collection, trees: Sequence[str] = ()) -> UnitFix:
     """The chosen fixes of a unit (``contents``: its files' bytes) made in rounds: a fix whose
     edits overlap one made is asked for again of the patched bytes (a check's id added to the
-    exception just written on its line), until every finding is fixed or none more can be. Each
-    round is verified; one refused refuses the unit."""
+    exception just written on its line; only what edits the unit's files, in ``trees``, see
+    :func:`attach`), until every finding is fixed or none more can be. Each round is verified;
+    one refused refuses the unit."""
     fixed: list[Finding] = []
     current, pending = dict(contents), list(chosen)
     while pending:
@@ -235,7 +236,8 @@ def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Re
         current = patched
         keys = {key(finding) for finding in later}
         again = [finding for finding in relint(current)[0] if key(finding) in keys] if keys else []
-        pending = [choice for choice in map(lambda f: choose(f, allowed), attach(again, formats, asked, dict(current)))
+        offered = (choose(finding, allowed) for finding in attach(again, formats, asked, dict(current), trees))
+        pending = [choice for choice in offered
                    if choice.fix is not None and all(edit.file in current for edit in choice.fix.edits)]
     return UnitFix(current, fixed)
 

@@ -6,6 +6,7 @@ verifying and writing them, whatever offers them."""
 from __future__ import annotations
 
 import os
+import re
 
 import pytest
 from test_fixes import project, run  # noqa: F401  (a fixture)
@@ -232,3 +233,67 @@ def test_a_module_read_with_given_bytes_is_read_as_on_disk_with_every_path_the_r
     assert smb.permission.provenance[-1].location == ("infra/main.tf", 10, 1)
     assert smb.permission.provenance[-1].detail == "module.edge (infra/main.tf:10)"
     assert (project / "modules" / "sg" / "main.tf").read_text() == SG_MODULE
+
+
+def test_a_fix_whose_edits_span_two_files_is_verified_once_and_diffed_in_both(module, capsys, monkeypatch):
+    def fixes(self, finding, request, read):
+        variables, main = (os.path.join(os.path.dirname(finding.location.file), name)
+                           for name in ("variables.tf", "main.tf"))
+        start = read(variables).index(b'"0.0.0.0/0"')
+        end = read(main).index(b"\n", read(main).index(b"cidr_blocks"))
+        return [Fix("Restrict var.admin", "unsafe", (TextEdit(variables, start, start + 11, '"203.0.113.0/24"'),
+                                                     TextEdit(main, end, end, " # restricted by var.admin")))]
+
+    monkeypatch.setattr(TerraformFormat, "fixes", fixes, raising=False)
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", ".")
+    assert out == """\
+--- a/variables.tf
++++ b/variables.tf
+@@ -1,6 +1,6 @@
+ # who may connect
+ variable "admin" {
+-  default = "0.0.0.0/0" # everyone, for now
++  default = "203.0.113.0/24" # everyone, for now
+ }
+ 
+ variable "unused" {
+--- a/main.tf
++++ b/main.tf
+@@ -4,6 +4,6 @@
+     from_port   = 3389
+     to_port     = 3389
+     protocol    = "tcp"
+-    cidr_blocks = [var.admin]
++    cidr_blocks = [var.admin] # restricted by var.admin
+   }
+ }
+"""
+    assert (code, err) == (1, ["1 fix to apply (with --apply)"])
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", ".") == (0, "", ["1 fix applied"])
+    assert (module / "main.tf").read_text() == MAIN.replace("[var.admin]\n", "[var.admin] # restricted by var.admin\n")
+
+
+def test_a_unit_is_written_only_when_every_file_of_it_still_holds_the_bytes_it_was_fixed_from(tmp_path):
+    from winportlint import fixes
+
+    first, second = tmp_path / "variables.tf", tmp_path / "terraform.tfvars"
+    first.write_text("before\n")
+    second.write_text("changed meanwhile\n")
+    with pytest.raises(OSError, match=f"^{re.escape(str(second))} changed while it was being fixed$"):
+        fixes.write_unit({str(first): b"fixed\n", str(second): b"fixed\n"},
+                         {str(first): b"before\n", str(second): b"before\n"})
+    assert (first.read_text(), second.read_text()) == ("before\n", "changed meanwhile\n")
+
+
+def test_fixes_are_verified_together_when_they_edit_one_module_or_one_file():
+    from winportlint import fixes
+    from winportlint.plugin_manager import load_plugins
+
+    def choice(*files):
+        return fixes.Choice(None, Fix("f", "safe", tuple(TextEdit(file, 0, 0, "x") for file in files)))
+
+    main, variables, caller, stack, other = (choice("infra/main.tf"), choice("infra/variables.tf"),
+                                             choice("modules/sg/main.tf", "infra/terraform.tfvars"),
+                                             choice("t.yaml"), choice("u.yaml"))
+    assert fixes.units([main, stack, variables, other, caller], load_plugins().formats) == [
+        [main, variables, caller], [stack], [other]]
