@@ -166,16 +166,17 @@ class Shadow:
             return os.path.normpath(os.path.join(root, os.path.relpath(found, shadow)))
 
         def mapped(value):
-            if isinstance(value, str):
+            kind = type(value)
+            if kind is str:
                 return self._pattern.sub(path, value) if self.base in value else value
-            if isinstance(value, list):
+            if kind is list:
                 return [mapped(item) for item in value]
             if isinstance(value, tuple):
                 items = [mapped(item) for item in value]
                 if all(new is old for new, old in zip(items, value)):
                     return value
-                return type(value)(*items) if hasattr(value, "_fields") else tuple(items)
-            return value
+                return kind(*items) if hasattr(value, "_fields") else kind(items)
+            return value  # a number, an enumeration's member, a network: no path
 
         return FileResult(*(mapped(getattr(result, name)) for name in result.__dataclass_fields__))
 
