@@ -297,3 +297,34 @@ def test_fixes_are_verified_together_when_they_edit_one_module_or_one_file():
                                              choice("t.yaml"), choice("u.yaml"))
     assert fixes.units([main, stack, variables, other, caller], load_plugins().formats) == [
         [main, variables, caller], [stack], [other]]
+
+
+def test_an_environments_variable_file_is_restricted_and_verified_with_the_root_evaluated_with_it(module, capsys,
+                                                                                                  monkeypatch):
+    (module / "variables.tf").write_text('variable "admin" {\n  default = "10.0.0.0/8"\n}\n')
+    (module / "envs").mkdir()
+    (module / "envs" / "prod.tfvars").write_text('admin = "0.0.0.0/0"\n')
+    monkeypatch.setattr(TerraformFormat, "fixes", _planted(lambda finding: ("envs/prod.tfvars", "")), raising=False)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", ".") == (0, "", ["1 fix applied"])
+    assert (module / "envs" / "prod.tfvars").read_text() == 'admin = "203.0.113.0/24"\n'
+    assert run(capsys, "check", ".")[0] == 0
+
+
+def test_a_module_read_with_given_bytes_is_still_read_with_its_environments_variable_files(module):
+    from conftest import lint
+
+    from winportlint import engine
+    from winportlint.catalog import load_catalog
+    from winportlint.plugin_manager import load_plugins
+
+    (module / "variables.tf").write_text('variable "admin" {\n  default = "10.0.0.0/8"\n}\n')
+    (module / "envs").mkdir()
+    (module / "envs" / "prod.tfvars").write_text('admin = "0.0.0.0/0"\n')
+    plugins = load_plugins()
+    checks = [check for check in plugins.checks if check.enabled_by_default]
+    ((path, result),) = engine.read_contents({"variables.tf": (module / "variables.tf").read_bytes()}, plugins.formats,
+                                             {"scanned_trees": engine.scanned_trees(["."])}, ["."]).items()
+    found = engine.check_file(path, result, checks, load_catalog(()))
+    assert [(f.rule_id, f.location, f.permission.peer.text) for f in found] == [
+        ("WPL101", ("main.tf", 7, 5), "0.0.0.0/0")]
+    assert found == lint(["."]).findings
