@@ -21,8 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 
 from winportlint.engine import within_trees
 from winportlint.model import FileResult
+from winportlint.textfile import read_bytes
 
-from .evaluate import module_calls, module_files, scanned_folders
+from .evaluate import may_call_modules, module_calls, module_files, scanned_folders
 
 #: Folders below a root module the shadow links to (hidden ones too): nothing there is walked.
 _LINKED = frozenset({"node_modules"})
@@ -57,10 +58,12 @@ def roots_reading(folders: Sequence[str], settings: Mapping[str, object], paths:
     wanted = {os.path.realpath(path) for path in paths}
     if not wanted:
         return []
+    given = {os.path.realpath(path) for path in settings.get("var_files") or ()}
     files = {folder: module_files(folder) for folder in folders}
+    if not given & wanted:  # only a module that holds a file or variable file, or calls one, may read it
+        files = {folder: found for folder, found in files.items() if _may_read(folder, found, wanted)}
     calls, _ = module_calls({folder: found for folder, found in files.items() if found},
                             scanned_folders(folders, settings))
-    given = {os.path.realpath(path) for path in settings.get("var_files") or ()}
     roots = []
     for folder, call in calls.items():
         real = os.path.realpath(folder)
@@ -69,6 +72,22 @@ def roots_reading(folders: Sequence[str], settings: Mapping[str, object], paths:
         if call.root and (below or wanted & read or any(os.path.dirname(path) == real for path in wanted)):
             roots.append(folder)
     return roots
+
+
+def _may_read(folder: str, files: list[str], wanted: set[str]) -> bool:
+    """Whether a module folder holds one of the ``wanted`` files (real paths), is above a variable
+    file of them, or calls a module (cheap: its bytes, not its syntax, are looked at)."""
+    real = os.path.realpath(folder)
+    if any(os.path.dirname(path) == real or path.endswith(_VARIABLE_FILES) and path.startswith(real + os.sep)
+           for path in wanted):
+        return True
+    for path in files:
+        try:
+            if may_call_modules(read_bytes(path)):
+                return True
+        except OSError:
+            return True  # the evaluation says why it cannot be read
+    return False
 
 
 class Shadow:
