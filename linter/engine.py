@@ -436,7 +436,7 @@ def read_contents(contents: Mapping[str, bytes], formats: Sequence, settings: Ma
         problems = {folder: _unreadable_members(folder, fmt.folder_suffixes, trees) for folder in chosen}
         readable = [folder for folder in chosen if not problems[folder]]
         try:
-            result = fmt.parse_folders(readable, {**settings, "jobs": workers(settings.get("jobs"))}, files) \
+            result = fmt.parse_folders(readable, {**settings, "jobs": workers(settings.get("jobs"))}, contents=files) \
                 if readable else FileResult()
         except Exception as exc:  # a format plugin must not take the run down
             result = FileResult(errors=[InputError(chosen[0], 0, f"{fmt.name} plugin failed: {type(exc).__name__}: "

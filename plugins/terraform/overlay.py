@@ -42,11 +42,11 @@ def parse_with(parse: Callable[[Sequence[str], Mapping[str, object]], FileResult
         return FileResult()
     shadow = Shadow(trees, contents, roots)
     try:
-        shown = {**settings, "scanned_trees": (*trees, *shadow.trees)}
-        shown["var_files"] = [shadow.at(path) for path in settings.get("var_files") or ()]
+        shadowed = {**settings, "scanned_trees": (*trees, *shadow.trees)}
+        shadowed["var_files"] = [shadow.at(path) for path in settings.get("var_files") or ()]
         if isinstance(settings.get("scenarios"), (list, tuple)):
-            shown["scenarios"] = tuple(map(shadow.at, settings["scenarios"]))
-        return shadow.back(parse([shadow.folder(root) for root in roots], shown), roots)
+            shadowed["scenarios"] = tuple(map(shadow.at, settings["scenarios"]))
+        return shadow.back(parse([shadow.folder(root) for root in roots], shadowed), roots)
     finally:
         shadow.close()
 
@@ -64,22 +64,21 @@ def roots_reading(folders: Sequence[str], settings: Mapping[str, object], paths:
         files = {folder: found for folder, found in files.items() if _may_read(folder, found, wanted)}
     calls, _ = module_calls({folder: found for folder, found in files.items() if found},
                             scanned_folders(folders, settings))
-    roots = []
-    for folder, call in calls.items():
-        real = os.path.realpath(folder)
-        read = {os.path.realpath(path) for path in call.files} | given
-        below = {path for path in wanted if path.endswith(_VARIABLE_FILES) and path.startswith(real + os.sep)}
-        if call.root and (below or wanted & read or any(os.path.dirname(path) == real for path in wanted)):
-            roots.append(folder)
-    return roots
+    return [folder for folder, call in calls.items() if call.root and (
+        _holds(folder, wanted) or wanted & ({os.path.realpath(path) for path in call.files} | given))]
+
+
+def _holds(folder: str, wanted: set[str]) -> bool:
+    """Whether one of the ``wanted`` files (real paths) is the folder's, or a variable file below it."""
+    real = os.path.realpath(folder)
+    return any(os.path.dirname(path) == real or path.endswith(_VARIABLE_FILES) and path.startswith(real + os.sep)
+               for path in wanted)
 
 
 def _may_read(folder: str, files: list[str], wanted: set[str]) -> bool:
-    """Whether a module folder holds one of the ``wanted`` files (real paths), is above a variable
-    file of them, or calls a module (cheap: its bytes, not its syntax, are looked at)."""
-    real = os.path.realpath(folder)
-    if any(os.path.dirname(path) == real or path.endswith(_VARIABLE_FILES) and path.startswith(real + os.sep)
-           for path in wanted):
+    """Whether a module folder holds one of the ``wanted`` files, is above a variable file of
+    them, or calls a module (cheap: its bytes, not its syntax, are looked at)."""
+    if _holds(folder, wanted):
         return True
     for path in files:
         try:
@@ -94,9 +93,6 @@ class Shadow:
     """The shadow tree of one evaluation (see the module's text)."""
 
     def __init__(self, trees: Sequence[str], contents: Mapping[str, bytes], roots: Sequence[str]):
-        self.base = os.path.realpath(tempfile.mkdtemp(prefix="winportlint-overlay-"))
-        #: The scanned folders as the shadow holds them.
-        self.trees = tuple(self.base + tree for tree in trees)
         self._real_trees = tuple(trees)
         self._placed = {self._real_folder(path): data for path, data in contents.items()}
         self._folders: set[str] = set()
@@ -106,6 +102,9 @@ class Shadow:
             self._with_subtree(os.path.realpath(root))
         for tree in trees:  # a way down to each scanned folder: a module may call one beside its own
             self._with_parents(os.path.dirname(tree))
+        self.base = os.path.realpath(tempfile.mkdtemp(prefix="winportlint-overlay-"))
+        #: The scanned folders as the shadow holds them.
+        self.trees = tuple(self.base + tree for tree in trees)
         self._pattern = re.compile(re.escape(self.base) + r"(?:/[^\s\"'`:,;()\[\]{}<>|]*)?")
         try:
             self._build()
@@ -144,21 +143,18 @@ class Shadow:
         the scanned folders only: above them, just the way down to each)."""
         for folder in sorted(self._folders):
             os.makedirs(self.base + folder, exist_ok=True)
-        for tree in self._real_trees:
-            if tree not in self._folders:
-                os.symlink(tree, self.base + tree)
         for folder in sorted(self._folders):
-            if not self._inside(folder):
-                continue
             try:
-                names = os.listdir(folder)
+                names = os.listdir(folder) if self._inside(folder) else ()
             except OSError:
                 continue
             for name in names:
                 real = os.path.join(folder, name)
-                if real in self._folders or real in self._placed:
-                    continue
-                os.symlink(real, self.base + real)
+                if real not in self._folders and real not in self._placed:
+                    os.symlink(real, self.base + real)
+        for tree in self._real_trees:
+            if not os.path.lexists(self.base + tree):
+                os.symlink(tree, self.base + tree)
         for path, data in self._placed.items():
             with open(self.base + path, "wb") as handle:
                 handle.write(data)
