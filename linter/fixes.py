@@ -210,8 +210,8 @@ def patch(contents: Mapping[str, bytes], edits: Iterable[TextEdit]) -> dict[str,
 
 def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Relint, formats: Sequence,
              asked: Sequence[FixRequest], allowed: Collection, trees: Sequence[str] = ()) -> UnitFix:
-    """The chosen fixes of a unit (``contents``: its files' bytes) made in rounds: a fix whose
-    edits overlap one made is asked for again of the patched bytes (a check's id added to the
+    """The chosen fixes of a unit (``contents``: its files' bytes) made in rounds (an edit that
+    fixes make alike made once): a fix whose edits overlap one made is asked for again of the patched bytes (a check's id added to the
     exception just written on its line; only what edits the unit's files, in ``trees``, see
     :func:`attach`), until every finding is fixed or none more can be. Each round is verified;
     one refused refuses the unit."""
@@ -221,12 +221,13 @@ def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Re
         edits: list[TextEdit] = []
         taken, later = [], []
         for choice in pending:
+            made = [edit for edit in choice.fix.edits if edit not in edits]  # one default that two rules read
             try:
-                patch(current, [*edits, *choice.fix.edits])
+                patch(current, [*edits, *made])
             except Overlap:
                 later.append(choice.finding)
                 continue
-            edits += choice.fix.edits
+            edits += made
             taken.append(choice.finding)
         patched = patch(current, edits)
         refused = verify(current, patched, taken, relint)

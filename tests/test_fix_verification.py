@@ -328,3 +328,13 @@ def test_a_module_read_with_given_bytes_is_still_read_with_its_environments_vari
     assert [(f.rule_id, f.location, f.permission.peer.text) for f in found] == [
         ("WPL101", ("main.tf", 7, 5), "0.0.0.0/0")]
     assert found == lint(["."]).findings
+
+
+def test_rules_that_read_one_default_are_fixed_by_its_one_edit(module, capsys, monkeypatch):
+    (module / "main.tf").write_text(MAIN.replace("  }\n}\n", '  }\n  ingress {\n    from_port   = 445\n'
+                                                 '    to_port     = 445\n    protocol    = "tcp"\n'
+                                                 '    cidr_blocks = [var.admin]\n  }\n}\n'))
+    monkeypatch.setattr(TerraformFormat, "fixes", _planted(_beside("variables.tf", 'variable "admin"')), raising=False)
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", ".") == (0, "", ["2 fixes applied"])
+    assert (module / "variables.tf").read_text() == VARIABLES.replace(
+        '"0.0.0.0/0" # everyone', '"203.0.113.0/24" # everyone')
