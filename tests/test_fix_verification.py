@@ -85,7 +85,7 @@ def _caller(finding):
 
 
 @pytest.fixture
-def module(project, monkeypatch):  # noqa: F811
+def module(project):  # noqa: F811
     (project / "main.tf").write_text(MAIN)
     (project / "variables.tf").write_text(VARIABLES)
     return project
