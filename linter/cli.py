@@ -361,9 +361,10 @@ def _check(args) -> int:
     if base is not None:
         findings, at_base = _compare_with_base(base, findings, args, run)
     if config.fix_cidrs and any(getattr(reporter, "shows_fixes", False) for reporter in reporters):
+        from .engine import scanned_trees
         from .fixes import attach, requests
 
-        findings = attach(findings, plugins.formats, requests(config.fix_cidrs))
+        findings = attach(findings, plugins.formats, requests(config.fix_cidrs), trees=scanned_trees(args.paths))
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
@@ -453,9 +454,10 @@ def _fix_requests(args, config) -> list:
 
 
 def _fix(args) -> int:
-    """Show (``--diff``) or write (``--apply``) the fixes of the findings; a file is written only
-    when its fixed bytes, read and checked again, lose the findings fixed and gain nothing."""
-    from . import fixes
+    """Show (``--diff``) or write (``--apply``) the fixes of the findings; the files a fix edits (and
+    those read with them: a Terraform module's) are written only when, read and checked again with
+    the fixed bytes, they lose the findings fixed and gain nothing."""
+    from . import engine, fixes
 
     config, plugins = _configured(args.paths)
     asked = _fix_requests(args, config)
@@ -465,14 +467,15 @@ def _fix(args) -> int:
         _say(f"{error.file}:{error.line}: error: {error.message}" if error.line else f"{error.file}: error: "
              f"{error.message}")
     contents: dict = {}
+    trees = engine.scanned_trees(args.paths)
     allowed = ("safe", "unsafe") if args.unsafe_fixes else ("safe",)
     choices = [fixes.choose(finding, allowed) for finding in fixes.attach(run.outcome.kept, plugins.formats, asked,
-                                                                         contents)]
-    by_file: dict[str, list] = {}
+                                                                         contents, trees)]
+    chosen = []
     unsafe = missing = left = 0
     for choice in choices:
         if choice.fix is not None:
-            by_file.setdefault(choice.finding.location.file, []).append(choice)
+            chosen.append(choice)
             continue
         left += 1
         location = choice.finding.location
@@ -482,24 +485,28 @@ def _fix(args) -> int:
             missing += 1
             why = f": {choice.reason}" if choice.reason else ""
             _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: no fix to apply{why}")
+    suffixes = tuple(s for fmt in plugins.formats for s in getattr(fmt, "folder_suffixes", ()))
+    folders = sorted({os.path.dirname(path) or "." for path in run.result.files if path.lower().endswith(suffixes)})
     relint = fixes.relinter(plugins.formats, run.checks, run.catalog, run.threshold,
-                            {check.id for check in plugins.checks}, config, run.today)
+                            {check.id for check in plugins.checks}, config, run.today,
+                            {**run.settings, "scanned_trees": trees}, folders)
     done = 0
-    for path, chosen in by_file.items():
-        data = contents[path]
-        outcome = fixes.fix_file(path, data, chosen, relint, plugins.formats, asked, allowed)
+    for unit in fixes.units(chosen, plugins.formats):
+        paths = fixes.files_of(unit)
+        original = {path: contents[path] for path in paths}
+        outcome = fixes.fix_unit(original, unit, relint, plugins.formats, asked, allowed, trees)
         refused = outcome.refused
         if not refused and args.apply:
             try:
-                fixes.write_atomic(path, outcome.patched, data)
+                fixes.write_unit(outcome.patched, original)
             except OSError as exc:
                 refused = exc.strerror or str(exc)
         if refused:
-            left += len(chosen)
-            _say(f"{path}: not fixed: {refused}")
+            left += len(unit)
+            _say(f"{', '.join(paths)}: not fixed: {refused}")
             continue
         fixed = {fixes.key(finding) for finding in outcome.fixed}
-        for choice in chosen:
+        for choice in unit:
             if fixes.key(choice.finding) not in fixed:
                 left += 1
                 location = choice.finding.location
@@ -507,7 +514,7 @@ def _fix(args) -> int:
                      f"another fix's")
         done += len(outcome.fixed)
         if not args.apply:
-            _write(fixes.unified_diff(path, data, outcome.patched))
+            _write("".join(fixes.unified_diff(path, original[path], outcome.patched[path]) for path in paths))
     verb = "applied" if args.apply else "to apply (with --apply)"
     parts = [f"{done} fix{'' if done == 1 else 'es'} {verb}"]
     if unsafe:

@@ -407,6 +407,53 @@ def run(paths: Sequence[str], formats: Sequence, checks: Sequence, catalog: Cata
     return result
 
 
+def read_contents(contents: Mapping[str, bytes], formats: Sequence, settings: Mapping[str, object],
+                  folders: Sequence[str] = ()) -> dict[str, FileResult | None]:
+    """What the files would read as if they held ``contents`` (an editor's unsaved buffers, a fix
+    being verified), never from the cache. A single file's result is under its path (``None``
+    when no format reads it). A folder format reads the folders holding files of ``contents``
+    and, so that a called module is read through its callers, those of ``folders`` (the run's)
+    that hold its files, but only what reads one of those files (see ``Format.parse_folders``):
+    its result is under the first folder. ``settings`` are the run's (``scanned_trees``
+    included; else those of the files)."""
+    settings = {**settings, "scanned_trees": settings.get("scanned_trees") or scanned_trees(list(contents))}
+    trees = settings["scanned_trees"]
+    results: dict[str, FileResult | None] = {}
+    held: dict[int, dict[str, bytes]] = {}
+    for path, data in contents.items():
+        index = next((i for i, fmt in enumerate(formats) if path.lower().endswith(getattr(fmt, "folder_suffixes", ()))),
+                     None)
+        if index is not None:
+            held.setdefault(index, {})[path] = data
+        elif os.path.islink(path) and not within_trees(path, trees):
+            results[path] = FileResult(errors=[InputError(path, 0, OUTSIDE_TREES)])
+        else:
+            results[path] = read_file(path, formats, explicit=True, data=data)
+    for index, files in held.items():
+        fmt = formats[index]
+        chosen = sorted({os.path.dirname(path) or "." for path in files}
+                        | {folder for folder in folders if _holds(folder, fmt.folder_suffixes)})
+        problems = {folder: _unreadable_members(folder, fmt.folder_suffixes, trees) for folder in chosen}
+        readable = [folder for folder in chosen if not problems[folder]]
+        try:
+            result = fmt.parse_folders(readable, {**settings, "jobs": workers(settings.get("jobs"))}, contents=files) \
+                if readable else FileResult()
+        except Exception as exc:  # a format plugin must not take the run down
+            result = FileResult(errors=[InputError(chosen[0], 0, f"{fmt.name} plugin failed: {type(exc).__name__}: "
+                                                                 f"{excerpts_in(str(exc))}")])
+        result.errors[:0] = [error for folder in chosen for error in problems[folder]]
+        results[chosen[0]] = result
+    return results
+
+
+def _holds(folder: str, suffixes: tuple[str, ...]) -> bool:
+    """Whether the folder has a file with one of the endings."""
+    try:
+        return any(name.lower().endswith(suffixes) for name in os.listdir(folder))
+    except OSError:
+        return False
+
+
 def _called_files(children: list[tuple[str, list[str]]]) -> set[str]:
     """Real paths of the files whose findings on their own are dropped: those evaluated as children
     by a file of the run that no other file evaluates (in a cycle with no such caller, each file

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import os
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from typing import NamedTuple
 
 from .model import Finding, Fix, FixRequest, InputError, TextEdit
@@ -49,17 +49,21 @@ def format_for(path: str, formats: Sequence):
 
 
 def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRequest],
-           contents: dict[str, bytes | None] | None = None) -> list[Finding]:
+           contents: dict[str, bytes | None] | None = None, trees: Sequence[str] = ()) -> list[Finding]:
     """The findings with the fixes their file's format offers for each request, those whose
     edits are all in files the format could read (``contents``: the bytes of files already
-    read, or ``None`` for those that cannot be; filled as files are read). A file that cannot
-    be read, or a format that raises, gives none (the run reports the file)."""
+    read, or ``None`` for those that cannot be; filled as files are read). A file outside
+    ``trees`` (the real paths of the folders the run may read; any when there are none) cannot
+    be: a fix never writes outside them. A file that cannot be read, or a format that raises,
+    gives none (the run reports the file)."""
+    from .engine import within_trees
+
     contents = {} if contents is None else contents
 
     def read(path: str) -> bytes | None:
         if path not in contents:
             try:
-                contents[path] = read_bytes(path)
+                contents[path] = read_bytes(path) if within_trees(path, trees) else None
             except (OSError, UnreadableFile):
                 contents[path] = None
         return contents[path]
@@ -123,20 +127,24 @@ def key(finding: Finding) -> tuple:
     return (finding.rule_id, p.resource, p.direction, p.protocol, p.ports, p.peer.text)
 
 
-#: The findings and input errors of one file's bytes, as the run would report them.
-Relint = Callable[[str, bytes], tuple[list[Finding], list[InputError]]]
+#: The findings and input errors of the run as if some files (path -> bytes) held those bytes.
+Relint = Callable[[Mapping[str, bytes]], tuple[list[Finding], list[InputError]]]
 
 
-def verify(path: str, original: bytes, patched: bytes, fixed: Sequence[Finding], relint: Relint) -> str:
-    """Why the patched bytes must not be written ("" when they may): they must read, lose the
-    findings ``fixed`` and gain no finding and no input error. Findings are counted by what they
-    are (two branches of a condition may make two equal ones), not by where."""
-    findings_before, errors_before = relint(path, original)
-    findings_after, errors_after = relint(path, patched)
+def verify(original: Mapping[str, bytes], patched: Mapping[str, bytes], fixed: Sequence[Finding],
+           relint: Relint) -> str:
+    """Why the patched files must not be written ("" when they may): read with the files they
+    are verified with (a Terraform module's), they must lose the findings ``fixed`` and gain no
+    finding and no input error. Findings are counted by what they are (two branches of a
+    condition may make two equal ones), not by where."""
+    findings_before, errors_before = relint(original)
+    findings_after, errors_after = relint(patched)
     known = {error.message for error in errors_before}
     new_errors = [error for error in errors_after if error.message not in known]
     if new_errors:
-        return f"the fixed file would have an error: line {new_errors[0].line}: {new_errors[0].message}"
+        error = new_errors[0]
+        where = f"line {error.line}" if [error.file] == list(patched) else f"{error.file}:{error.line}"
+        return f"the fixed file would have an error: {where}: {error.message}"
     before = Counter(map(key, findings_before))
     foreign = [finding for finding in fixed if not before[key(finding)]]
     if foreign:
@@ -153,46 +161,86 @@ def verify(path: str, original: bytes, patched: bytes, fixed: Sequence[Finding],
     return ""
 
 
-class FileFix(NamedTuple):
-    """What fixing one file came to: its bytes fixed, the findings fixed, and why nothing may be
-    written ("" when it may)."""
+def units(chosen: Iterable[Choice], formats: Sequence) -> list[list[Choice]]:
+    """The chosen fixes in groups whose files are verified and written together: the files a
+    fix edits, and the files a folder format reads as one (a Terraform module's folder)."""
+    parent: dict[str, str] = {}
 
-    patched: bytes
+    def top(item: str) -> str:
+        while parent.setdefault(item, item) != item:
+            item = parent[item]
+        return item
+
+    def joined(path: str) -> str:
+        folder = any(path.lower().endswith(getattr(fmt, "folder_suffixes", ())) for fmt in formats)
+        return f"folder:{os.path.dirname(path)}" if folder else f"file:{path}"
+
+    choices = list(chosen)
+    for choice in choices:
+        items = [joined(edit.file) for edit in choice.fix.edits]
+        for item in items[1:]:
+            parent[top(item)] = top(items[0])
+    grouped: dict[str, list[Choice]] = {}
+    for choice in choices:
+        grouped.setdefault(top(joined(choice.fix.edits[0].file)), []).append(choice)
+    return list(grouped.values())
+
+
+def files_of(choices: Iterable[Choice]) -> list[str]:
+    """The files the fixes edit, each once, in the order met."""
+    return list(dict.fromkeys(edit.file for choice in choices for edit in choice.fix.edits))
+
+
+class UnitFix(NamedTuple):
+    """What fixing a unit of files came to: each file's bytes fixed, the findings fixed, and why
+    nothing may be written ("" when it may)."""
+
+    patched: dict[str, bytes]
     fixed: list[Finding]
     refused: str = ""
 
 
-def fix_file(path: str, data: bytes, chosen: Sequence[Choice], relint: Relint, formats: Sequence,
-             asked: Sequence[FixRequest], allowed: Collection) -> FileFix:
-    """The chosen fixes of one file made in rounds: a fix whose edits overlap one made is asked
-    for again of the patched bytes (a check's id added to the exception just written on its
-    line), until every finding is fixed or none more can be. Each round is verified; one
-    refused refuses the file."""
+def patch(contents: Mapping[str, bytes], edits: Iterable[TextEdit]) -> dict[str, bytes]:
+    """The files with the edits made (each file's as :func:`applied` makes them)."""
+    by_file: dict[str, list[TextEdit]] = {}
+    for edit in edits:
+        by_file.setdefault(edit.file, []).append(edit)
+    return {path: applied(data, by_file.get(path, ())) for path, data in contents.items()}
+
+
+def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Relint, formats: Sequence,
+             asked: Sequence[FixRequest], allowed: Collection, trees: Sequence[str] = ()) -> UnitFix:
+    """The chosen fixes of a unit (``contents``: its files' bytes) made in rounds (an edit that
+    fixes make alike made once): a fix whose edits overlap one made is asked for again of the patched bytes (a check's id added to the
+    exception just written on its line; only what edits the unit's files, in ``trees``, see
+    :func:`attach`), until every finding is fixed or none more can be. Each round is verified;
+    one refused refuses the unit."""
     fixed: list[Finding] = []
-    current, pending = data, list(chosen)
+    current, pending = dict(contents), list(chosen)
     while pending:
         edits: list[TextEdit] = []
         taken, later = [], []
         for choice in pending:
+            made = [edit for edit in choice.fix.edits if edit not in edits]  # one default that two rules read
             try:
-                applied(current, [*edits, *choice.fix.edits])
+                patch(current, [*edits, *made])
             except Overlap:
                 later.append(choice.finding)
                 continue
-            edits += choice.fix.edits
+            edits += made
             taken.append(choice.finding)
-        patched = applied(current, edits)
-        refused = verify(path, current, patched, taken, relint)
+        patched = patch(current, edits)
+        refused = verify(current, patched, taken, relint)
         if refused:
-            return FileFix(data, [], refused)
+            return UnitFix(dict(contents), [], refused)
         fixed += taken
         current = patched
         keys = {key(finding) for finding in later}
-        again = [finding for finding in relint(path, current)[0] if key(finding) in keys] if keys else []
-        pending = [choice for choice in map(lambda f: choose(f, allowed), attach(again, formats, asked,
-                                                                                 {path: current}))
-                   if choice.fix is not None]
-    return FileFix(current, fixed)
+        again = [finding for finding in relint(current)[0] if key(finding) in keys] if keys else []
+        offered = (choose(finding, allowed) for finding in attach(again, formats, asked, dict(current), trees))
+        pending = [choice for choice in offered
+                   if choice.fix is not None and all(edit.file in current for edit in choice.fix.edits)]
+    return UnitFix(current, fixed)
 
 
 def unified_diff(path: str, before: bytes, after: bytes) -> str:
@@ -203,6 +251,18 @@ def unified_diff(path: str, before: bytes, after: bytes) -> str:
     new = after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
+
+
+def write_unit(patched: Mapping[str, bytes], expected: Mapping[str, bytes]) -> None:
+    """Write each file of a unit (:func:`write_atomic`), none unless every one still holds the
+    bytes it was fixed from; an OSError naming the file that changed."""
+    for path in patched:
+        if read_bytes(os.path.realpath(path)) != expected[path]:
+            raise OSError(f"{path} changed while it was being fixed" if len(patched) > 1
+                          else "it changed while it was being fixed")
+    for path, data in patched.items():
+        if data != expected[path]:
+            write_atomic(path, data, expected[path])
 
 
 def write_atomic(path: str, data: bytes, expected: bytes) -> None:
@@ -229,18 +289,23 @@ def write_atomic(path: str, data: bytes, expected: bytes) -> None:
 
 
 def relinter(formats: Sequence, checks: Sequence, catalog, threshold, known_ids: Collection,
-             config, today) -> Relint:
-    """A :data:`Relint` with the run's formats, checks, catalog, threshold and exceptions."""
+             config, today, settings: Mapping[str, object] | None = None, folders: Sequence[str] = ()) -> Relint:
+    """A :data:`Relint` with the run's formats, checks, catalog, threshold and exceptions, its
+    settings and the folders its folder formats read (see ``engine.read_contents``)."""
     from . import engine, suppress
 
-    def relint(path: str, data: bytes) -> tuple[list[Finding], list[InputError]]:
-        result = engine.read_file(path, formats, explicit=True, data=data)
-        if result is None:
-            return [], [InputError(path, 0, "is no longer read as a template")]
-        findings = engine.unique_findings(engine.check_file(path, result, checks, catalog))
+    def relint(contents: Mapping[str, bytes]) -> tuple[list[Finding], list[InputError]]:
+        findings: list[Finding] = []
+        errors: list[InputError] = []
+        for path, result in engine.read_contents(contents, formats, settings or {}, folders).items():
+            if result is None:
+                errors.append(InputError(path, 0, "is no longer read as a template"))
+                continue
+            findings += engine.unique_findings(engine.check_file(path, result, checks, catalog))
+            errors += result.errors
         shown = [f for f in findings if f.severity.rank >= threshold.rank]
-        outcome = suppress.apply(shown, [path], formats, known_ids, config.allow, config.inline_ignores, None,
-                                 config.policy, today, contents={path: data})
-        return outcome.kept, [*result.errors, *outcome.errors]
+        outcome = suppress.apply(shown, list(contents), formats, known_ids, config.allow, config.inline_ignores, None,
+                                 config.policy, today, contents=contents)
+        return outcome.kept, [*errors, *outcome.errors]
     return relint
 

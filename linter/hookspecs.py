@@ -66,7 +66,8 @@ class Format(Protocol):
         first in plugin order on a tie; for a name no format claims, each in plugin order
         until one answers. Must not raise for bad input: return what can be known."""
 
-    def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
+    def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object],
+                      contents: Mapping[str, bytes] | None = None) -> FileResult:
         """Permissions and input errors of the folders (only for ``folder_suffixes``);
         the format decides which are roots (a module called by another is read
         through its caller). ``settings`` carries command-line options such as
@@ -75,7 +76,13 @@ class Format(Protocol):
         holding the paths named, else those paths' folders). Group keys must be unique across folders.
         List in the result's ``inputs`` every other file read (a called module,
         a variable file), and folders whose list of files matters: a cached
-        result is reused only while they are unchanged."""
+        result is reused only while they are unchanged.
+
+        ``contents`` (an editor's unsaved buffers, a fix being verified) gives the bytes
+        that files of the run stand for, whatever the disk holds: then only what reads one
+        of them is read (the root modules whose evaluation does), with those bytes, and
+        every path in the result is the file's path as the run names it. A file outside
+        ``scanned_trees`` keeps the disk's bytes. Such a result is never cached."""
 
     def fixes(self, finding: Finding, request: FixRequest, read: Callable[[str], bytes | None]) -> Sequence[Fix]:
         """Optional: ways to do what ``request`` asks for ``finding``. Only the format knows

@@ -487,7 +487,7 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_
                 assert edit.start == edit.end and data[edit.start:edit.start + 1] in (b"\n", b"\r", b"")
             assert patched[:edit.start] == data[:edit.start]
             assert patched[edit.start + len(edit.text.encode()):] == data[edit.end:]
-            refused = fixes.verify(path, data, patched, [finding], relint)
+            refused = fixes.verify({path: data}, {path: patched}, [finding], relint)
             if "comes from a file that reads this one" in refused:  # a nested stack's or service's
                 through += 1
                 continue

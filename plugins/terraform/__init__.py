@@ -46,9 +46,12 @@ class TerraformFormat:
             return comments(data)
         return [] if lower.endswith(".json") else None
 
-    def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object]) -> FileResult:
+    def parse_folders(self, folders: Sequence[str], settings: Mapping[str, object],
+                      contents: Mapping[str, bytes] | None = None) -> FileResult:
         """Evaluate every root module among the folders; a module that another
         folder of the run calls is read through its caller, not on its own.
+        With ``contents``, only the roots that read one of its files, with its
+        bytes for theirs (see ``overlay``).
 
         The cyclic garbage collector is paused meanwhile: the evaluator's output
         is hundreds of thousands of containers, and full collections over them
@@ -57,7 +60,11 @@ class TerraformFormat:
         collecting = gc.isenabled()
         gc.disable()
         try:
-            return self._parse_folders(folders, settings)
+            if contents is None:
+                return self._parse_folders(folders, settings)
+            from .overlay import parse_with
+
+            return parse_with(self._parse_folders, folders, settings, contents)
         finally:
             if collecting:
                 gc.enable()

@@ -118,6 +118,11 @@ def _may_hold(data: bytes) -> bool:
     return False
 
 
+def may_call_modules(data: bytes) -> bool:
+    """False only for a file's bytes that hold no module block (a cheap byte-level test)."""
+    return b"module" in data and _MODULE_BLOCK.search(data) is not None  # the test first: ~30 times faster
+
+
 def auto_var_files(folder: str) -> list[str]:
     """``terraform.tfvars``, then ``*.auto.tfvars`` in name order, as terraform loads them
     (the names glob would give, from one listing of the folder)."""
@@ -706,7 +711,7 @@ def _read_module(module: _Module, trees: tuple[str, ...]) -> None:
                 continue
             module.holds = module.holds or _may_hold(source)
             module.errors.extend(panic_errors(path, source))  # what would abort the process in tfparse's Go code
-            if b"module" not in source or not _MODULE_BLOCK.search(source):  # the test first: ~30 times faster
+            if not may_call_modules(source):
                 continue
             index = index_file(path, source)
         except UnreadableFile as exc:
