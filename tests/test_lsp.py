@@ -423,3 +423,25 @@ def test_a_terraform_module_is_linted_on_open_and_on_save_with_its_other_files(w
     (folder / "variables.tf").write_text('variable "admin" {\n  default = "10.0.0.0/8"\n}\n')
     client.notify("textDocument/didSave", {"textDocument": {"uri": uri(main)}})
     assert client.diagnostics(main, 1) == []
+
+
+def test_related_information_names_the_parameter_and_the_instance_the_group_protects(workspace):
+    folder, start = workspace
+    template = folder / "jump.yaml"
+    template.write_text((Path(__file__).parents[1] / "examples" / "vulnerable" / "rdp-jump-host.yaml").read_text())
+    client = start()
+    first = client.open(template)[0]
+    assert first["range"] == span(27, 18, 27, 32)  # !Ref AdminCidr
+    assert [(info["location"]["range"]["start"]["line"], info["message"]) for info in first["relatedInformation"]] \
+        == [(17, "AWS::EC2::SecurityGroup JumpHostSecurityGroup"), (23, "the rule"),
+            (7, "CidrIp from parameter AdminCidr default"), (34, "protects AWS::EC2::Instance JumpHost (windows)")]
+
+
+def test_info_findings_are_shown_as_information_when_the_configuration_asks_for_them(workspace):
+    folder, start = workspace
+    (folder / ".winportlint.toml").write_text('severity = "info"\n')
+    template = folder / "t.yaml"
+    template.write_text("Parameters:\n  Admin:\n    Type: String\n" + RDP.replace("0.0.0.0/0", "!Ref Admin"))
+    client = start()
+    assert [(d["code"], d["severity"], d["range"]) for d in client.open(template)] == [
+        ("WPL001", 3, span(13, 18, 13, 28))]

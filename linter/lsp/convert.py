@@ -7,7 +7,7 @@ prefers UTF-8 or UTF-32, as Neovim does), counted in the text the editor holds.
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 
 from lsprotocol import types
 
@@ -64,13 +64,18 @@ class Text:
             column += 1
         if not 0 <= column < len(text):
             return self.line_range(location.line)
+        start = column
+        if text[column] == "!":  # a tag (!Ref AdminCidr): the value is the tag and what it is given
+            blank = _PLAIN_END.search(text, column + 1)
+            if blank and text[blank.start()] == " " and blank.end() < len(text):
+                column = blank.end()
         if text[column] in "\"'":
             close = text.find(text[column], column + 1)
             end = close + 1 if close > column else len(text)
         else:
             match = _PLAIN_END.search(text, column + 1)
             end = match.start() if match else len(text)
-        return types.Range(self.position(line, column), self.position(line, end))
+        return types.Range(self.position(line, start), self.position(line, end))
 
     def line_range(self, line: int) -> types.Range:
         """The whole of a 1-based line (the first line for 0: no line is known)."""
@@ -89,16 +94,20 @@ class Text:
         return types.Position(line, self.codec.client_num_units(before[start:]))
 
 
-def diagnostic(finding: Finding, text: Text, index: int, docs_url: str, uri_of) -> types.Diagnostic:
+def diagnostic(finding: Finding, text: Text, index: int, docs_url: str, uri_of,
+               targets: Mapping[str, Location] = {}) -> types.Diagnostic:
     """The diagnostic of a finding: the check's id and documentation, the range of the offending
     value, and the places the finding names (its resource, rule, the parameter or module call its
-    value comes through) as related information. ``index`` finds the finding again for code
-    actions; ``uri_of`` turns a file's path into a URI."""
+    value comes through, the instances its group protects, where ``targets`` says they are) as
+    related information. ``index`` finds the finding again for code actions; ``uri_of`` turns a
+    file's path into a URI."""
     p = finding.permission
     related = []
     seen = {p.location}
     places = [(p.resource_location, f"{p.resource_type} {p.resource}"), (p.rule_location, "the rule"),
-              *((step.location, step.describe()) for step in p.provenance)]
+              *((step.location, step.describe()) for step in p.provenance),
+              *((targets.get(target.resource), f"protects {target.resource_type} {target.resource} "
+                                               f"({target.os})") for target in finding.targets)]
     for location, message in places:
         if location is None or location in seen:
             continue

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from .. import config as configuration
 from .. import engine, fixes, suppress
-from ..model import Finding, Fix, FixRequest, InputError, Severity
+from ..model import Finding, Fix, FixRequest, InputError, Location, Severity
 
 #: The days an "accept with a reason" exception lasts, unless the policy allows fewer.
 ACCEPT_DAYS = 90
@@ -40,10 +40,12 @@ class Setup(NamedTuple):
 
 
 class Linted(NamedTuple):
-    """The findings a file shows (exceptions applied, at or above the threshold) and its input errors."""
+    """The findings a file shows (exceptions applied, at or above the threshold) and its input errors,
+    and where the resources the findings' groups protect are written (for related information)."""
 
     findings: list[Finding]
     errors: list[InputError]
+    targets: Mapping[str, Location] = {}
 
 
 def setup(config_path: str | None, plugins) -> Setup:
@@ -87,7 +89,8 @@ def lint(path: str, data: bytes, chosen: Setup) -> Linted | None:
     if result is None:
         return None
     found = engine.unique_findings(engine.check_file(path, result, chosen.checks, chosen.catalog))
-    return _judged(found, [path], result.errors, chosen, {path: data})
+    judged = _judged(found, [path], result.errors, chosen, {path: data})
+    return judged._replace(targets={target.resource: target.location for target in result.targets})
 
 
 def terraform_diagnostics(path: str, buffers: Mapping[str, bytes], chosen: Setup) -> Linted:

@@ -141,8 +141,8 @@ class WinportlintServer(LanguageServer):
 
     def show(self, uri: str, path: str, text: convert.Text, version: int | None, linted: Linted,
              chosen: Setup) -> None:
-        diagnostics = [convert.diagnostic(finding, text, index, self.docs.get(finding.rule_id, ""), from_fs_path)
-                       for index, finding in enumerate(linted.findings)]
+        diagnostics = [convert.diagnostic(finding, text, index, self.docs.get(finding.rule_id, ""), from_fs_path,
+                                          linted.targets) for index, finding in enumerate(linted.findings)]
         diagnostics += [convert.error_diagnostic(error, path, text) for error in linted.errors]
         self.shown[uri] = Shown(version, linted.findings, diagnostics, chosen)
         self.publish(uri, diagnostics, version)
