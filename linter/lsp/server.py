@@ -81,7 +81,8 @@ class WinportlintServer(LanguageServer):
         self.shown: dict[str, Shown] = {}
         #: The files each Terraform module's diagnostics were published for, by the module's folder.
         self.module_files: dict[str, set[str]] = {}
-        self.folder_suffixes = tuple(suffix for fmt in plugins.formats for suffix in getattr(fmt, "folder_suffixes", ()))
+        self.folder_suffixes = tuple(suffix for fmt in plugins.formats
+                                     for suffix in getattr(fmt, "folder_suffixes", ()))
 
     # Linting and publishing
 
