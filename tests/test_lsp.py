@@ -40,9 +40,11 @@ FIXED = RDP.replace("0.0.0.0/0", "203.0.113.0/24")
 class Client:
     """A language client over the server's standard input and output."""
 
-    def __init__(self, cwd: Path, initialization_options: dict | None = None, folders: list[Path] = ()) -> None:
+    def __init__(self, cwd: Path, initialization_options: dict | None = None, folders: list[Path] = (),
+                 prelude: str = "") -> None:
         env = {**os.environ, "WINPORTLINT_TODAY": TODAY}
-        self.process = subprocess.Popen([sys.executable, "-m", "winportlint.cli", "lsp"], cwd=cwd, env=env,
+        code = f"import sys\n{prelude}\nfrom winportlint.cli import main\nsys.exit(main(['lsp']))\n"
+        self.process = subprocess.Popen([sys.executable, "-c", code], cwd=cwd, env=env,
                                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
         self.messages: queue.Queue = queue.Queue()
         self.next_id = 0
@@ -136,11 +138,14 @@ class Client:
                                                "contentChanges": [{"text": text}]})
 
     def close(self) -> None:
+        if self.process.stdin.closed:  # closed before
+            return
         if self.process.poll() is None:
             if not self.shut_down:
                 self.shutdown()
             self.notify("exit", None)
             self.process.wait(timeout=WAIT)
+        self.stderr = self.process.stderr.read().decode("utf-8", "replace")
         for stream in (self.process.stdin, self.process.stdout, self.process.stderr):
             stream.close()
 
@@ -378,18 +383,30 @@ def test_each_workspace_folder_uses_its_own_configuration(tmp_path):
         client.close()
 
 
-def test_a_session_writes_no_file(workspace):
+#: Run before the server: every way out to the network says so on standard error and fails.
+NO_NETWORK = """\
+import socket
+def refuse(*args, **kwargs):
+    sys.stderr.write("network used\\n")
+    raise OSError("no network")
+socket.socket.connect = socket.socket.connect_ex = socket.socket.sendto = refuse
+socket.getaddrinfo = socket.create_connection = refuse
+"""
+
+
+def test_a_session_writes_no_file_and_never_uses_the_network(workspace):
     folder, start = workspace
     template = folder / "t.yaml"
     template.write_text(RDP)
     before = sorted(path.relative_to(folder) for path in folder.rglob("*"))
-    client = start()
+    client = start(prelude=NO_NETWORK)
     [diagnostic] = client.open(template)
     client.request("textDocument/codeAction", {"textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
                                                "context": {"diagnostics": [diagnostic]}})
     client.notify("textDocument/didSave", {"textDocument": {"uri": uri(template)}})
     client.diagnostics(template, 1)
     client.close()
+    assert "network used" not in client.stderr
     assert sorted(path.relative_to(folder) for path in folder.rglob("*")) == before
     assert template.read_text() == RDP
 
@@ -445,3 +462,22 @@ def test_info_findings_are_shown_as_information_when_the_configuration_asks_for_
     client = start()
     assert [(d["code"], d["severity"], d["range"]) for d in client.open(template)] == [
         ("WPL001", 3, span(13, 18, 13, 28))]
+
+
+def test_a_configuration_that_is_not_toml_is_an_input_error_not_a_crash(workspace):
+    folder, start = workspace
+    (folder / "pyproject.toml").write_text("[tool.winportlint\n")
+    template = folder / "t.yaml"
+    template.write_text(RDP)
+    client = start()
+    [diagnostic] = client.open(template)
+    assert (diagnostic["code"], diagnostic["severity"], diagnostic["message"].split(": invalid TOML:")[0]) == (
+        "input-error", 1, "pyproject.toml")
+    untitled = "untitled:Untitled-1"  # a buffer with no file: nothing to lint, no failure
+    client.notify("textDocument/didOpen", {"textDocument": {"uri": untitled, "languageId": "yaml", "version": 1,
+                                                            "text": RDP}})
+    client.notify("textDocument/didChange", {"textDocument": {"uri": untitled, "version": 2},
+                                             "contentChanges": [{"text": FIXED}]})
+    assert client.request("textDocument/hover", {"textDocument": {"uri": untitled},
+                                                 "position": {"line": 10, "character": 20}}) is None
+    assert [m for m in client.received if m.get("method") == "window/showMessage"] == []

@@ -17,7 +17,7 @@ from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
 from .. import __version__
-from ..config import find
+from ..config import ConfigError, find
 from ..model import Finding
 from ..textfile import UnreadableFile, read_bytes
 from . import convert
@@ -53,9 +53,9 @@ class Configurations:
         try:
             if folder not in self.found:
                 self.found[folder] = find(folder)
-            config_path = self.found[folder]
-        except Exception as exc:  # an unreadable pyproject.toml on the way up
-            return SetupError(f"cannot read the configuration: {exc}")
+        except ConfigError as exc:  # a pyproject.toml on the way up that cannot be read
+            return SetupError(str(exc))
+        config_path = self.found[folder]
         if config_path not in self.setups:
             try:
                 self.setups[config_path] = setup(config_path, self.plugins)
@@ -216,7 +216,7 @@ def build(plugins) -> WinportlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: WinportlintServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
-        if not ls.workspace.get_text_document(uri).path.lower().endswith(ls.folder_suffixes):
+        if not (ls.workspace.get_text_document(uri).path or "").lower().endswith(ls.folder_suffixes):
             ls.schedule(uri, params.text_document.version)
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
