@@ -481,3 +481,20 @@ def test_a_configuration_that_is_not_toml_is_an_input_error_not_a_crash(workspac
     assert client.request("textDocument/hover", {"textDocument": {"uri": untitled},
                                                  "position": {"line": 10, "character": 20}}) is None
     assert [m for m in client.received if m.get("method") == "window/showMessage"] == []
+
+
+def test_a_crlf_buffer_s_ranges_and_edits_stay_on_their_lines(workspace):
+    folder, start = workspace
+    template = folder / "t.yaml"
+    text = RDP.replace("\n", "\r\n")
+    template.write_bytes(text.encode())
+    client = start()
+    [diagnostic] = client.open(template, text)
+    assert diagnostic["range"] == span(10, 18, 10, 27)
+    [action] = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
+        "context": {"diagnostics": [diagnostic]}})
+    [change] = action["edit"]["documentChanges"]
+    assert [edit["range"] for edit in change["edits"]] == [span(10, 27, 10, 27)]  # before the \r\n
+    client.change(template, applied(text, change["edits"]), 2)
+    assert client.diagnostics(template, 2) == []
