@@ -498,3 +498,14 @@ def test_a_crlf_buffer_s_ranges_and_edits_stay_on_their_lines(workspace):
     assert [edit["range"] for edit in change["edits"]] == [span(10, 27, 10, 27)]  # before the \r\n
     client.change(template, applied(text, change["edits"]), 2)
     assert client.diagnostics(template, 2) == []
+
+
+def test_a_fifo_in_a_terraform_module_is_an_error_on_the_file_opened_and_blocks_nothing(workspace):
+    folder, start = workspace
+    main = folder / "main.tf"
+    main.write_text('resource "aws_security_group" "g" {\n  name = "g"\n}\n')
+    os.mkfifo(folder / "planted.tf")  # a reader that opened it would wait forever
+    client = start()
+    assert summary(client.open(main)) == [
+        ("input-error", 0, 0, 35, f"{folder / 'planted.tf'}: not a regular file (a FIFO, socket or device); its "
+                                  f"folder is not read")]

@@ -68,16 +68,38 @@ class Configurations:
         self.setups.clear()
 
 
+class Debouncer:
+    """Actions that wait for a quiet moment: scheduling one for a key cancels the one pending."""
+
+    def __init__(self, delay: float) -> None:
+        self.delay = delay
+        self.pending: dict[str, asyncio.Task] = {}
+
+    def schedule(self, key: str, action) -> None:
+        """Call ``action()`` after :attr:`delay` seconds unless another is scheduled for ``key`` meanwhile."""
+        self.cancel(key)
+        self.pending[key] = asyncio.ensure_future(self._later(key, action))
+
+    async def _later(self, key: str, action) -> None:
+        await asyncio.sleep(self.delay)
+        del self.pending[key]
+        action()
+
+    def cancel(self, key: str) -> None:
+        task = self.pending.pop(key, None)
+        if task is not None:
+            task.cancel()
+
+
 class WinportlintServer(LanguageServer):
-    """The server's state: the configurations, the lints pending and what each document shows."""
+    """The server's state: the configurations and what each document shows, linted and published."""
 
     def __init__(self, plugins) -> None:
         super().__init__("winportlint", __version__, text_document_sync_kind=types.TextDocumentSyncKind.Incremental)
         self.configurations = Configurations(plugins)
         self.docs = {check.id: check.docs_url for check in plugins.checks}
         self.checks = {check.id: check for check in plugins.checks}
-        self.debounce = DEBOUNCE
-        self.pending: dict[str, asyncio.Task] = {}
+        self.changes = Debouncer(DEBOUNCE)
         self.shown: dict[str, Shown] = {}
         #: The files each Terraform module's diagnostics were published for, by the module's folder.
         self.module_files: dict[str, set[str]] = {}
@@ -93,7 +115,7 @@ class WinportlintServer(LanguageServer):
 
     def relint(self, uri: str) -> None:
         """Lint a document now and publish its diagnostics (and its module's files' for Terraform)."""
-        self.cancel(uri)
+        self.changes.cancel(uri)
         doc = self.workspace.get_text_document(uri)
         path = doc.path
         if not path:
@@ -124,6 +146,7 @@ class WinportlintServer(LanguageServer):
             linted = Linted([], [_failure(path, exc)])
         files = {finding.location.file for finding in linted.findings} | {error.file for error in linted.errors}
         files = {os.path.abspath(file) for file in files if os.path.isfile(file)} | {path}
+        elsewhere = [error for error in linted.errors if os.path.abspath(error.file) not in files]
         for file in sorted(files | self.module_files.get(folder, set())):
             uri = from_fs_path(file)
             doc = self.workspace.text_documents.get(uri)
@@ -136,7 +159,8 @@ class WinportlintServer(LanguageServer):
                     source = ""
                 text, version = convert.Text(source, self.workspace.position_codec), None
             mine = Linted([f for f in linted.findings if os.path.abspath(f.location.file) == file],
-                          [e for e in linted.errors if os.path.abspath(e.file) == file])
+                          [e for e in linted.errors if os.path.abspath(e.file) == file]
+                          + (elsewhere if file == path else []))  # a folder's error: shown on the file opened
             self.show(uri, file, text, version, mine, chosen)
         self.module_files[folder] = files
 
@@ -151,23 +175,10 @@ class WinportlintServer(LanguageServer):
     def publish(self, uri: str, diagnostics: list[types.Diagnostic], version: int | None) -> None:
         self.text_document_publish_diagnostics(types.PublishDiagnosticsParams(uri, diagnostics, version))
 
-    # Debouncing
-
-    def cancel(self, uri: str) -> None:
-        task = self.pending.pop(uri, None)
-        if task is not None and task is not asyncio.current_task():
-            task.cancel()
-
-    def schedule(self, uri: str, version: int) -> None:
-        """Lint the document after :attr:`debounce` seconds without a newer change."""
-        self.cancel(uri)
-        self.pending[uri] = asyncio.ensure_future(self._later(uri, version))
-
-    async def _later(self, uri: str, version: int) -> None:
-        await asyncio.sleep(self.debounce)
+    def relint_changed(self, uri: str, version: int) -> None:
+        """Lint a changed document if ``version`` is still its latest (a newer one has its own lint)."""
         doc = self.workspace.text_documents.get(uri)
-        if doc is not None and doc.version == version:  # a newer change has its own lint pending
-            self.pending.pop(uri, None)
+        if doc is not None and doc.version == version:
             self.relint(uri)
 
     def relint_all(self) -> None:
@@ -196,7 +207,7 @@ def build(plugins) -> WinportlintServer:
     def initialize(ls: WinportlintServer, params: types.InitializeParams) -> None:
         options = params.initialization_options
         if isinstance(options, dict) and isinstance(options.get("debounceMilliseconds"), (int, float)):
-            ls.debounce = max(0.0, options["debounceMilliseconds"] / 1000)
+            ls.changes.delay = max(0.0, options["debounceMilliseconds"] / 1000)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: WinportlintServer, params: types.InitializedParams) -> None:
@@ -216,8 +227,9 @@ def build(plugins) -> WinportlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CHANGE)
     def did_change(ls: WinportlintServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
+        version = params.text_document.version
         if not (ls.workspace.get_text_document(uri).path or "").lower().endswith(ls.folder_suffixes):
-            ls.schedule(uri, params.text_document.version)
+            ls.changes.schedule(uri, lambda: ls.relint_changed(uri, version))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: WinportlintServer, params: types.DidSaveTextDocumentParams) -> None:
@@ -229,7 +241,7 @@ def build(plugins) -> WinportlintServer:
     @server.feature(types.TEXT_DOCUMENT_DID_CLOSE)
     def did_close(ls: WinportlintServer, params: types.DidCloseTextDocumentParams) -> None:
         uri = params.text_document.uri
-        ls.cancel(uri)
+        ls.changes.cancel(uri)
         ls.shown.pop(uri, None)
         ls.publish(uri, [], None)
 
