@@ -41,7 +41,7 @@ class Client:
     """A language client over the server's standard input and output."""
 
     def __init__(self, cwd: Path, initialization_options: dict | None = None, folders: list[Path] = (),
-                 prelude: str = "") -> None:
+                 prelude: str = "", encodings: tuple[str, ...] = ()) -> None:
         env = {**os.environ, "WINPORTLINT_TODAY": TODAY}
         code = f"import sys\n{prelude}\nfrom winportlint.cli import main\nsys.exit(main(['lsp']))\n"
         self.process = subprocess.Popen([sys.executable, "-c", code], cwd=cwd, env=env,
@@ -60,7 +60,8 @@ class Client:
             "capabilities": {"textDocument": {"publishDiagnostics": {"versionSupport": True},
                                               "codeAction": {"codeActionLiteralSupport": {
                                                   "codeActionKind": {"valueSet": ["quickfix"]}}}},
-                             "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": False}}},
+                             "workspace": {"didChangeWatchedFiles": {"dynamicRegistration": False}},
+                             **({"general": {"positionEncodings": list(encodings)}} if encodings else {})},
             "initializationOptions": initialization_options or {}})
         self.notify("initialized", {})
 
@@ -509,3 +510,16 @@ def test_a_fifo_in_a_terraform_module_is_an_error_on_the_file_opened_and_blocks_
     assert summary(client.open(main)) == [
         ("input-error", 0, 0, 35, f"{folder / 'planted.tf'}: not a regular file (a FIFO, socket or device); its "
                                   f"folder is not read")]
+
+
+@pytest.mark.parametrize(("encoding", "start", "end"), [("utf-16", 39, 48), ("utf-8", 42, 51), ("utf-32", 38, 47)])
+def test_positions_are_counted_in_the_encoding_the_client_prefers(workspace, encoding, start, end):
+    folder, begin = workspace
+    template = folder / "t.yaml"
+    text = RDP.replace("        - IpProtocol: tcp\n          FromPort: 3389\n          ToPort: 3389\n"
+                       "          CidrIp: 0.0.0.0/0\n",
+                       '        - {Description: "é😀", CidrIp: 0.0.0.0/0, IpProtocol: tcp, FromPort: 3389, ToPort: 3389}\n')
+    template.write_text(text)
+    client = begin(encodings=(encoding,))
+    [diagnostic] = client.open(template)
+    assert diagnostic["range"] == span(7, start, 7, end)
