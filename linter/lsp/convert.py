@@ -95,7 +95,7 @@ class Text:
 
 
 def diagnostic(finding: Finding, text: Text, index: int, docs_url: str, uri_of,
-               targets: Mapping[str, Location] = {}) -> types.Diagnostic:
+               targets: Mapping[str, Location]) -> types.Diagnostic:
     """The diagnostic of a finding: the check's id and documentation, the range of the offending
     value, and the places the finding names (its resource, rule, the parameter or module call its
     value comes through, the instances its group protects, where ``targets`` says they are) as
