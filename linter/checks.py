@@ -194,3 +194,10 @@ def describe_rules(rules: Sequence[CatalogRule], limit: int | None = None) -> st
     ordered = sorted(rules, key=lambda rule: (-rule.severity.rank, rule.service_ports[0].low if rule.service_ports
                                               else 65536))
     return opened_by_default(catalog_hits(ordered), limit)
+
+
+def documentation(check) -> str:
+    """What ``winportlint explain`` prints for a check (and an editor shows on hover)."""
+    default = "yes" if check.enabled_by_default else "no (use --select)"
+    return (f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
+            f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}\n")

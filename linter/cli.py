@@ -172,6 +172,12 @@ def _parser() -> argparse.ArgumentParser:
                          help="check ids or names (WPL101, remote-desktop-open-to-world), as the text report's "
                               "last line names them")
 
+    commands.add_parser(
+        "lsp", help="run the language server (for editors; needs the lsp extra)",
+        description="Serve the Language Server Protocol over standard input and output: diagnostics for "
+                    "CloudFormation, Serverless and Terraform files as they are edited, quick fixes and "
+                    "explanations. Needs the lsp extra: pip install 'winportlint[lsp]'.")
+
     catalog = commands.add_parser(
         "catalog", help="print the Windows port catalog, or compile it from the AWS page",
         description="Print the Windows port catalog as a table (cut to the terminal's width, whole when piped); "
@@ -235,6 +241,8 @@ def _main(argv: Sequence[str] | None) -> int:
         return EXIT_CLEAN
     if args.command == "catalog":
         return _catalog(args)
+    if args.command == "lsp":
+        return _lsp()
     parser.print_help()
     return EXIT_ERROR
 
@@ -741,15 +749,26 @@ def rules_markdown(checks) -> str:
 
 def _explain(rule_id: str) -> int:
     """A check's documentation, found by its id (any case) or its name."""
+    from .checks import documentation
     from .plugin_manager import load_plugins
 
     for check in load_plugins().checks:
         if rule_id.strip().upper() == check.id or rule_id.strip().lower() == check.name:
-            default = "yes" if check.enabled_by_default else "no (use --select)"
-            _write(f"{check.id} {check.name}\n\n{check.summary}\n\nSeverity: {check.severity.value}\n"
-                  f"Enabled by default: {default}\nDocs: {check.docs_url}\n\n{check.explanation}\n")
+            _write(documentation(check))
             return EXIT_CLEAN
     raise UsageError(f"no check with id or name {excerpt(rule_id)} (see 'winportlint rules' for both)")
+
+
+def _lsp() -> int:
+    """The language server; a usage error naming the extra when its libraries are not installed."""
+    try:
+        import lsprotocol  # noqa: F401
+        import pygls  # noqa: F401
+    except ImportError:
+        raise UsageError("the language server needs the lsp extra: pip install 'winportlint[lsp]'") from None
+    from .lsp.server import serve
+
+    return serve()
 
 
 def _catalog(args) -> int:

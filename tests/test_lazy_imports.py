@@ -12,7 +12,7 @@ HEAVY = ("tfparse", "tree_sitter", "cfnlint", "ruamel", "multiprocessing", "conc
          "winportlint.plugins.terraform.evaluate", "winportlint.plugins.terraform.hcl_positions",
          "winportlint.plugins.reporters.sarif", "winportlint.plugins.reporters.junit",
          "winportlint.plugins.reporters.rdjson", "winportlint.fixes",
-         "winportlint.plugins.cloudformation.fixes")
+         "winportlint.plugins.cloudformation.fixes", "pygls", "lsprotocol", "winportlint.lsp")
 
 
 def loaded_modules(tmp_path: Path, *argv: str) -> set[str]:
@@ -72,3 +72,17 @@ def test_a_terraform_run_over_local_calls_loads_no_registry_module_tables(tmp_pa
     modules = loaded_modules(tmp_path, "check", "--no-cache", str(tmp_path))
     assert "winportlint.plugins.terraform.extract" in modules  # the module was read
     assert "winportlint.plugins.terraform.known_modules" not in modules
+
+
+def test_the_language_server_loads_only_for_its_command(tmp_path):
+    modules = loaded_modules(tmp_path, "rules")
+    assert not {"pygls", "lsprotocol", "winportlint.lsp"} & modules
+
+
+def test_without_the_lsp_extra_the_command_names_it_and_exits_2(tmp_path):
+    code = ("import sys\nsys.modules['pygls'] = None  # as if the extra were not installed\n"
+            "from winportlint.cli import main\nsys.exit(main(['lsp']))\n")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, cwd=tmp_path,
+                          stdin=subprocess.DEVNULL)
+    assert (done.returncode, done.stdout, done.stderr) == (
+        2, "", "winportlint: error: the language server needs the lsp extra: pip install 'winportlint[lsp]'\n")

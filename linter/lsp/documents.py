@@ -1,0 +1,132 @@
+"""Buffers to findings: what ``winportlint check`` would report for a file as the editor holds it.
+
+The configuration is the one the command line finds for the file (the nearest ``.winportlint.toml``
+or ``pyproject.toml`` with ``[tool.winportlint]``), so each folder of a multi-root workspace uses its
+own. No result cache is used, and nothing is written: the server must not touch the workspace.
+"""
+
+from __future__ import annotations
+
+import datetime
+import os
+from collections.abc import Mapping, Sequence
+from typing import NamedTuple
+
+from .. import config as configuration
+from .. import engine, fixes, suppress
+from ..model import Finding, Fix, FixRequest, InputError, Location, Severity
+
+#: The days an "accept with a reason" exception lasts, unless the policy allows fewer.
+ACCEPT_DAYS = 90
+#: The reason an "accept" code action writes, for the user to replace.
+ACCEPT_REASON = "TODO: reason"
+
+
+class SetupError(Exception):
+    """A configuration or catalog that cannot be used; the message names the file and key."""
+
+
+class Setup(NamedTuple):
+    """What a file is linted with: its configuration, the formats, the checks and catalog it
+    selects, the severity threshold and the date exceptions are judged on."""
+
+    config: configuration.Config
+    formats: Sequence
+    checks: Sequence
+    catalog: object
+    threshold: Severity
+    known_ids: frozenset[str]
+    today: datetime.date
+
+
+class Linted(NamedTuple):
+    """The findings a file shows (exceptions applied, at or above the threshold) and its input errors,
+    and where the resources the findings' groups protect are written (for related information)."""
+
+    findings: list[Finding]
+    errors: list[InputError]
+    targets: Mapping[str, Location] = {}
+
+
+def setup(config_path: str | None, plugins) -> Setup:
+    """The :class:`Setup` of a configuration file (``None``: the defaults), checked as the command
+    line checks it; :class:`SetupError` when it cannot be used."""
+    from ..catalog import CatalogError, load_catalog
+
+    try:
+        config = configuration.load(config_path)
+    except configuration.ConfigError as exc:
+        raise SetupError(str(exc)) from None
+    known_ids = frozenset(check.id for check in plugins.checks)
+    for key in ("select", "ignore"):
+        for prefix in getattr(config, key):
+            if not any(check_id.startswith(prefix) for check_id in known_ids):
+                raise SetupError(f"{config.where}: {key}: no check id starts with {prefix}")
+    try:
+        today = suppress.today()
+    except ValueError as exc:
+        raise SetupError(str(exc)) from None
+    problems = suppress.allow_problems(config.allow, known_ids, config.policy, today)
+    if problems:
+        raise SetupError(problems[0])
+    selection = engine.Selection(config.select, config.ignore)
+    checks = sorted((check for check in plugins.checks if selection.enabled(check)), key=lambda check: check.id)
+    try:
+        catalog = load_catalog((*plugins.catalog_files, *config.catalog))
+        if config.os:
+            catalog = catalog.select(os=config.os)
+    except (CatalogError, ValueError) as exc:
+        raise SetupError(f"{config.where}: {exc}") from None
+    return Setup(config, plugins.formats, checks, catalog, Severity(config.severity or "low"), known_ids, today)
+
+
+def lint(path: str, data: bytes, chosen: Setup) -> Linted | None:
+    """The findings and errors of one file's bytes (an editor's buffer), read by the format that
+    claims its name; ``None`` when none does or the file is no template (a workflow's YAML)."""
+    if chosen.config.excluded(path):
+        return None
+    result = engine.read_file(path, chosen.formats, data=data)
+    if result is None:
+        return None
+    found = engine.unique_findings(engine.check_file(path, result, chosen.checks, chosen.catalog))
+    judged = _judged(found, [path], result.errors, chosen, {path: data})
+    return judged._replace(targets={target.resource: target.location for target in result.targets})
+
+
+def terraform_diagnostics(path: str, buffers: Mapping[str, bytes], chosen: Setup) -> Linted:
+    """The findings and errors of the Terraform module holding ``path`` (and of the modules it
+    calls), read through the normal run. The module's files are read from the disk: ``buffers``
+    (the open files' unsaved bytes) serve only its inline exceptions until the engine can read
+    a module with some files replaced."""
+    result = engine.run([path], chosen.formats, chosen.checks, chosen.catalog,
+                        {"var_files": [], "vars": {}, "scenarios": chosen.config.var_files},
+                        excluded=chosen.config.excluded, jobs=1)
+    return _judged(result.findings, result.files, result.errors, chosen, buffers)
+
+
+def _judged(found: Sequence[Finding], files: Sequence[str], errors: Sequence[InputError], chosen: Setup,
+            contents: Mapping[str, bytes]) -> Linted:
+    """The findings at or above the threshold that no exception in force accepts, and the errors."""
+    config = chosen.config
+    shown = [finding for finding in found if finding.severity.rank >= chosen.threshold.rank]
+    outcome = suppress.apply(shown, files, chosen.formats, chosen.known_ids, config.allow, config.inline_ignores,
+                             None, config.policy, chosen.today, contents=contents)
+    return Linted(outcome.kept, [*errors, *outcome.errors])
+
+
+def accept_request(chosen: Setup) -> FixRequest:
+    """The "accept with a reason" request: a placeholder reason and an expiry :data:`ACCEPT_DAYS`
+    out (fewer when ``max_exception_days`` allows fewer), for the user to complete."""
+    days = min(ACCEPT_DAYS, chosen.config.policy.max_days or ACCEPT_DAYS)
+    expires = (chosen.today + datetime.timedelta(days=days)).isoformat()
+    return FixRequest("accept", reason=ACCEPT_REASON, expires=expires)
+
+
+def fixes_for(finding: Finding, chosen: Setup, buffers: Mapping[str, bytes]) -> tuple[list[Fix], dict[str, bytes]]:
+    """The fixes the finding's format offers (restrict to ``[fix] cidrs`` when configured, accept
+    with a placeholder reason), read from the open buffers and else the disk; and the bytes each
+    edited file was read as, which the edits' offsets point into."""
+    contents: dict[str, bytes | None] = {os.path.normpath(path): data for path, data in buffers.items()}
+    asked = [*fixes.requests(chosen.config.fix_cidrs), accept_request(chosen)]
+    [fixed] = fixes.attach([finding], chosen.formats, asked, contents)
+    return list(fixed.fixes), {path: data for path, data in contents.items() if data is not None}
