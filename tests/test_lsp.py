@@ -443,6 +443,27 @@ def test_a_terraform_module_is_linted_on_open_and_on_save_with_its_other_files(w
     assert client.diagnostics(main, 1) == []
 
 
+def test_a_terraform_module_spread_over_open_buffers_and_files_is_linted_as_the_editor_holds_it(workspace):
+    """The variable's default changes in an unsaved buffer of variables.tf: the rule in main.tf
+    (open too, and on disk) gets its diagnostic from the buffer, and loses it when the buffer
+    is set back, with nothing saved."""
+    folder, start = workspace
+    variables = folder / "variables.tf"
+    variables.write_text('variable "admin" {\n  default = "10.0.0.0/8"\n}\n')
+    main = folder / "main.tf"
+    main.write_text('resource "aws_security_group" "rdp" {\n  ingress {\n    from_port   = 3389\n'
+                    '    to_port     = 3389\n    protocol    = "tcp"\n    cidr_blocks = [var.admin]\n  }\n}\n')
+    client = start()
+    assert client.open(main) == []
+    assert client.open(variables) == []
+    client.change(variables, 'variable "admin" {\n  default = "0.0.0.0/0"\n}\n', 2)
+    [diagnostic] = client.diagnostics(main)
+    assert (diagnostic["code"], diagnostic["range"]) == ("WPL101", span(5, 4, 5, 15))
+    assert variables.read_text() == 'variable "admin" {\n  default = "10.0.0.0/8"\n}\n'
+    client.change(variables, 'variable "admin" {\n  default = "10.0.0.0/8"\n}\n', 3)
+    assert client.diagnostics(main) == []
+
+
 def test_related_information_names_the_parameter_and_the_instance_the_group_protects(workspace):
     folder, start = workspace
     template = folder / "jump.yaml"

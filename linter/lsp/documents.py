@@ -15,6 +15,7 @@ from typing import NamedTuple
 from .. import config as configuration
 from .. import engine, fixes, suppress
 from ..model import Finding, Fix, FixRequest, InputError, Location, Severity
+from ..textfile import read_bytes
 
 #: The days an "accept with a reason" exception lasts, unless the policy allows fewer.
 ACCEPT_DAYS = 90
@@ -95,13 +96,27 @@ def lint(path: str, data: bytes, chosen: Setup) -> Linted | None:
 
 def terraform_diagnostics(path: str, buffers: Mapping[str, bytes], chosen: Setup) -> Linted:
     """The findings and errors of the Terraform module holding ``path`` (and of the modules it
-    calls), read through the normal run. The module's files are read from the disk: ``buffers``
-    (the open files' unsaved bytes) serve only its inline exceptions until the engine can read
-    a module with some files replaced."""
-    result = engine.run([path], chosen.formats, chosen.checks, chosen.catalog,
-                        {"var_files": [], "vars": {}, "scenarios": chosen.config.var_files},
-                        excluded=chosen.config.excluded, jobs=1)
-    return _judged(result.findings, result.files, result.errors, chosen, buffers)
+    calls), with the open buffers of that module's folder and the folders below it read as the
+    editor holds them (unsaved bytes) and every other file from the disk. Only the root modules
+    that read those files are evaluated again."""
+    folder = os.path.dirname(os.path.abspath(path))
+    suffixes = tuple(suffix for fmt in chosen.formats for suffix in getattr(fmt, "folder_suffixes", ()))
+    contents = {name: data for name, data in buffers.items()
+                if name.lower().endswith(suffixes) and os.path.abspath(name).startswith(folder + os.sep)}
+    if path not in contents:
+        contents[path] = read_bytes(path)
+    settings = {"var_files": [], "vars": {}, "scenarios": chosen.config.var_files, "jobs": 1}
+    found: list[Finding] = []
+    errors: list[InputError] = []
+    targets: dict[str, Location] = {}
+    for key, result in engine.read_contents(contents, chosen.formats, settings, (folder,)).items():
+        if result is None:
+            continue
+        found += engine.unique_findings(engine.check_file(key, result, chosen.checks, chosen.catalog))
+        errors += result.errors
+        targets.update((target.resource, target.location) for target in result.targets)
+    files = sorted({finding.location.file for finding in found} | set(contents))
+    return _judged(found, files, errors, chosen, buffers)._replace(targets=targets)
 
 
 def _judged(found: Sequence[Finding], files: Sequence[str], errors: Sequence[InputError], chosen: Setup,

@@ -160,7 +160,8 @@ class WinportlintServer(LanguageServer):
                 text, version = convert.Text(source, self.workspace.position_codec), None
             mine = Linted([f for f in linted.findings if os.path.abspath(f.location.file) == file],
                           [e for e in linted.errors if os.path.abspath(e.file) == file]
-                          + (elsewhere if file == path else []))  # a folder's error: shown on the file opened
+                          + (elsewhere if file == path else []),  # a folder's error: shown on the file opened
+                          linted.targets)
             self.show(uri, file, text, version, mine, chosen)
         self.module_files[folder] = files
 
@@ -228,8 +229,7 @@ def build(plugins) -> WinportlintServer:
     def did_change(ls: WinportlintServer, params: types.DidChangeTextDocumentParams) -> None:
         uri = params.text_document.uri
         version = params.text_document.version
-        if not (ls.workspace.get_text_document(uri).path or "").lower().endswith(ls.folder_suffixes):
-            ls.changes.schedule(uri, lambda: ls.relint_changed(uri, version))
+        ls.changes.schedule(uri, lambda: ls.relint_changed(uri, version))
 
     @server.feature(types.TEXT_DOCUMENT_DID_SAVE)
     def did_save(ls: WinportlintServer, params: types.DidSaveTextDocumentParams) -> None:
