@@ -155,3 +155,13 @@ def rdp_group_finding(path: str) -> str:
     """The text line of :data:`RDP_GROUP_TF`'s finding in the file at ``path``."""
     return (f"{path}:6:20: WPL101 critical 3389/tcp open from 0.0.0.0/0 (the whole internet) on "
             "aws_security_group.rdp: 3389/tcp RDP (open by default in the Windows Server 2012 R2 to 2022 AMIs)")
+
+
+@pytest.fixture
+def fix_project(tmp_path, monkeypatch):
+    """The current folder for ``winportlint fix`` tests: admin source 203.0.113.0/24 configured, a
+    fixed day (exceptions' dates are judged on it)."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-10")
+    (tmp_path / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n')
+    return tmp_path

@@ -9,10 +9,11 @@ import os
 import re
 
 import pytest
-from test_fixes import project, run  # noqa: F401  (a fixture)
+from test_fixes import run
 
 from winportlint.model import Fix, TextEdit
 from winportlint.plugins.terraform import TerraformFormat
+
 
 MAIN = """\
 resource "aws_security_group" "jump" {
@@ -85,10 +86,10 @@ def _caller(finding):
 
 
 @pytest.fixture
-def module(project):  # noqa: F811
-    (project / "main.tf").write_text(MAIN)
-    (project / "variables.tf").write_text(VARIABLES)
-    return project
+def module(fix_project):  # noqa: F811
+    (fix_project / "main.tf").write_text(MAIN)
+    (fix_project / "variables.tf").write_text(VARIABLES)
+    return fix_project
 
 
 def test_a_variable_default_in_another_file_is_restricted_and_verified_with_the_module(module, capsys, monkeypatch):
@@ -132,10 +133,10 @@ def test_a_tfvars_entry_is_restricted_and_verified_with_the_module_that_loads_it
     assert run(capsys, "check", ".")[0] == 0
 
 
-def test_a_called_modules_rule_is_restricted_at_the_callers_argument(project, capsys, monkeypatch):  # noqa: F811
-    (project / "main.tf").write_text(CALLER)
-    (project / "modules" / "sg").mkdir(parents=True)
-    (project / "modules" / "sg" / "main.tf").write_text(SG_MODULE)
+def test_a_called_modules_rule_is_restricted_at_the_callers_argument(fix_project, capsys, monkeypatch):  # noqa: F811
+    (fix_project / "main.tf").write_text(CALLER)
+    (fix_project / "modules" / "sg").mkdir(parents=True)
+    (fix_project / "modules" / "sg" / "main.tf").write_text(SG_MODULE)
     monkeypatch.setattr(TerraformFormat, "fixes", _planted(_caller), raising=False)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", ".")
     assert out == """\
@@ -150,8 +151,8 @@ def test_a_called_modules_rule_is_restricted_at_the_callers_argument(project, ca
 """
     assert (code, err) == (1, ["1 fix to apply (with --apply)"])
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", ".") == (0, "", ["1 fix applied"])
-    assert (project / "main.tf").read_text() == CALLER.replace("0.0.0.0/0", "203.0.113.0/24")
-    assert (project / "modules" / "sg" / "main.tf").read_text() == SG_MODULE
+    assert (fix_project / "main.tf").read_text() == CALLER.replace("0.0.0.0/0", "203.0.113.0/24")
+    assert (fix_project / "modules" / "sg" / "main.tf").read_text() == SG_MODULE
 
 
 @pytest.mark.parametrize("planted, reason", [
@@ -171,16 +172,16 @@ def test_a_fix_that_breaks_the_module_or_leaves_the_exposure_is_not_written(modu
 
 
 @pytest.mark.parametrize("target", ["../outside.tf", "notes.txt"])
-def test_a_fix_that_edits_a_file_outside_the_scanned_folder_is_dropped(project, capsys, monkeypatch,  # noqa: F811
+def test_a_fix_that_edits_a_file_outside_the_scanned_folder_is_dropped(fix_project, capsys, monkeypatch,  # noqa: F811
                                                                        target):
-    work = project / "work"
+    work = fix_project / "work"
     work.mkdir()
     (work / "main.tf").write_text(MAIN.replace("[var.admin]", '["0.0.0.0/0"]'))
-    outside = project / "outside.tf"
+    outside = fix_project / "outside.tf"
     outside.write_text('variable "admin" {\n  default = "0.0.0.0/0"\n}\n')
     (work / "notes.txt").symlink_to(outside)
     monkeypatch.chdir(work)
-    (work / "pyproject.toml").write_bytes((project / "pyproject.toml").read_bytes())
+    (work / "pyproject.toml").write_bytes((fix_project / "pyproject.toml").read_bytes())
     monkeypatch.setattr(TerraformFormat, "fixes", lambda self, finding, request, read: [
         Fix("Restrict elsewhere", "safe", (TextEdit(target, 31, 42, '"203.0.113.0/24"'),))], raising=False)
     code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", ".")
@@ -189,7 +190,7 @@ def test_a_fix_that_edits_a_file_outside_the_scanned_folder_is_dropped(project, 
     assert outside.read_text() == 'variable "admin" {\n  default = "0.0.0.0/0"\n}\n'
 
 
-def test_a_module_read_with_given_bytes_is_read_as_on_disk_with_every_path_the_runs(project, monkeypatch):  # noqa: F811
+def test_a_module_read_with_given_bytes_is_read_as_on_disk_with_every_path_the_runs(fix_project, monkeypatch):  # noqa: F811
     """``engine.read_contents``, as the fix verification and an editor's unsaved buffer use it: the
     bytes of the disk give the run's findings, a buffer's give its own, and nothing says where
     the module was evaluated, which is removed afterwards."""
@@ -201,12 +202,12 @@ def test_a_module_read_with_given_bytes_is_read_as_on_disk_with_every_path_the_r
     from winportlint.catalog import load_catalog
     from winportlint.plugin_manager import load_plugins
 
-    (project / "infra").mkdir()
-    (project / "infra" / "main.tf").write_text(MAIN + CALLER.replace("./modules/sg", "../modules/sg"))
-    (project / "infra" / "variables.tf").write_text(VARIABLES)
-    (project / "modules" / "sg").mkdir(parents=True)
-    (project / "modules" / "sg" / "main.tf").write_text(SG_MODULE)
-    scratch = project / "scratch"
+    (fix_project / "infra").mkdir()
+    (fix_project / "infra" / "main.tf").write_text(MAIN + CALLER.replace("./modules/sg", "../modules/sg"))
+    (fix_project / "infra" / "variables.tf").write_text(VARIABLES)
+    (fix_project / "modules" / "sg").mkdir(parents=True)
+    (fix_project / "modules" / "sg" / "main.tf").write_text(SG_MODULE)
+    scratch = fix_project / "scratch"
     scratch.mkdir()
     monkeypatch.setattr(tempfile, "tempdir", str(scratch))
     plugins = load_plugins()
@@ -232,7 +233,7 @@ def test_a_module_read_with_given_bytes_is_read_as_on_disk_with_every_path_the_r
     assert (rdp, smb.rule_id, smb.location) == (on_disk[0], "WPL101", ("modules/sg/main.tf", 9, 5))
     assert smb.permission.provenance[-1].location == ("infra/main.tf", 10, 1)
     assert smb.permission.provenance[-1].detail == "module.edge (infra/main.tf:10)"
-    assert (project / "modules" / "sg" / "main.tf").read_text() == SG_MODULE
+    assert (fix_project / "modules" / "sg" / "main.tf").read_text() == SG_MODULE
 
 
 def test_a_fix_whose_edits_span_two_files_is_verified_once_and_diffed_in_both(module, capsys, monkeypatch):

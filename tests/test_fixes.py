@@ -13,8 +13,6 @@ from winportlint.cli import main
 from winportlint.model import Fix, TextEdit, position
 from winportlint.plugins.cloudformation import CloudFormationFormat
 
-ADMIN = '[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n'
-
 TEMPLATE = """\
 # the jump host
 AWSTemplateFormatVersion: "2010-09-09"
@@ -39,22 +37,14 @@ Resources:
 """
 
 
-@pytest.fixture
-def project(tmp_path, monkeypatch):
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-10")
-    (tmp_path / "pyproject.toml").write_text(ADMIN)
-    return tmp_path
-
-
 def run(capsys, *argv):
     code = main([argv[0], "--no-cache", *argv[1:]])
     out, err = capsys.readouterr()
     return code, out, err.splitlines()
 
 
-def test_diff_restricts_each_literal_keeping_its_quoting_and_writes_nothing(project, capsys):
-    (project / "t.yaml").write_text(TEMPLATE)
+def test_diff_restricts_each_literal_keeping_its_quoting_and_writes_nothing(fix_project, capsys):
+    (fix_project / "t.yaml").write_text(TEMPLATE)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "t.yaml")
     assert out == """\
 --- a/t.yaml
@@ -78,18 +68,18 @@ def test_diff_restricts_each_literal_keeping_its_quoting_and_writes_nothing(proj
 """
     assert err == ["3 fixes to apply (with --apply)"]
     assert code == 1
-    assert (project / "t.yaml").read_text() == TEMPLATE
+    assert (fix_project / "t.yaml").read_text() == TEMPLATE
 
 
-def test_restricting_is_unsafe_so_only_offered_without_unsafe_fixes(project, capsys):
-    (project / "t.yaml").write_text(TEMPLATE)
+def test_restricting_is_unsafe_so_only_offered_without_unsafe_fixes(fix_project, capsys):
+    (fix_project / "t.yaml").write_text(TEMPLATE)
     code, out, err = run(capsys, "fix", "--apply", "t.yaml")
     assert (out, err, code) == ("", ["0 fixes applied, 3 more with --unsafe-fixes"], 1)
-    assert (project / "t.yaml").read_text() == TEMPLATE
+    assert (fix_project / "t.yaml").read_text() == TEMPLATE
 
 
-def test_apply_then_a_second_run_finds_nothing_to_fix(project, capsys):
-    path = project / "t.yaml"
+def test_apply_then_a_second_run_finds_nothing_to_fix(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE)
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["3 fixes applied"])
     assert path.read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
@@ -97,8 +87,8 @@ def test_apply_then_a_second_run_finds_nothing_to_fix(project, capsys):
     assert run(capsys, "check", "t.yaml")[0] == 0
 
 
-def test_accept_writes_the_exception_the_suppression_grammar_reads(project, capsys):
-    path = project / "t.yaml"
+def test_accept_writes_the_exception_the_suppression_grammar_reads(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE)
     code, out, err = run(capsys, "fix", "--apply", "--reason", "jump host, SEC-7", "--owner", "platform",
                          "--expires", "2027-01-31", "t.yaml")
@@ -113,8 +103,8 @@ def test_accept_writes_the_exception_the_suppression_grammar_reads(project, caps
     assert "0 findings in 1 file; 3 suppressed" in out
 
 
-def test_accept_after_an_existing_comment_is_still_read(project, capsys):
-    path = project / "t.yaml"
+def test_accept_after_an_existing_comment_is_still_read(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE.replace("CidrIp: 0.0.0.0/0\n", "CidrIp: 0.0.0.0/0 # smb\n"))
     assert run(capsys, "fix", "--apply", "--select", "WPL102", "--reason", "file share", "t.yaml")[::2] == \
         (0, ["1 fix applied"])
@@ -136,8 +126,8 @@ Resources:
 """
 
 
-def test_a_parameter_only_this_rule_uses_is_restricted_at_its_default(project, capsys):
-    (project / "p.yaml").write_text(PARAMETER)
+def test_a_parameter_only_this_rule_uses_is_restricted_at_its_default(fix_project, capsys):
+    (fix_project / "p.yaml").write_text(PARAMETER)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "p.yaml")
     assert out == """\
 --- a/p.yaml
@@ -155,8 +145,8 @@ def test_a_parameter_only_this_rule_uses_is_restricted_at_its_default(project, c
     assert (code, err) == (1, ["1 fix to apply (with --apply)"])
 
 
-def test_a_parameter_used_elsewhere_is_display_only_and_says_why(project, capsys):
-    (project / "p.yaml").write_text(PARAMETER + "Outputs:\n  Source:\n    Value: !Sub 'from ${Admin}'\n")
+def test_a_parameter_used_elsewhere_is_display_only_and_says_why(fix_project, capsys):
+    (fix_project / "p.yaml").write_text(PARAMETER + "Outputs:\n  Source:\n    Value: !Sub 'from ${Admin}'\n")
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "p.yaml")
     assert (code, out) == (1, "")
     assert err == ["p.yaml:11: WPL101: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump: "
@@ -177,8 +167,8 @@ JSON_TEMPLATE = """\
 }"""
 
 
-def test_json_templates_are_restricted_in_place_and_accepting_is_display_only(project, capsys):
-    path = project / "t.json"
+def test_json_templates_are_restricted_in_place_and_accepting_is_display_only(fix_project, capsys):
+    path = fix_project / "t.json"
     path.write_text(JSON_TEMPLATE)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "t.json")
     assert out == """\
@@ -196,7 +186,7 @@ def test_json_templates_are_restricted_in_place_and_accepting_is_display_only(pr
 \\ No newline at end of file
 """
     assert (code, err) == (1, ["1 fix to apply (with --apply)"])
-    (project / "pyproject.toml").write_text("")
+    (fix_project / "pyproject.toml").write_text("")
     code, out, err = run(capsys, "fix", "--reason", "jump", "t.json")
     assert (code, out) == (1, "")
     assert err == ["t.json:6: WPL101: no fix to apply: Accept WPL101 on Jump: jump (JSON has no comments: add to "
@@ -204,8 +194,8 @@ def test_json_templates_are_restricted_in_place_and_accepting_is_display_only(pr
                    "0 fixes to apply (with --apply), 1 finding without a fix to apply"]
 
 
-def test_an_ipv6_world_with_only_ipv4_sources_is_display_only(project, capsys):
-    (project / "t.yaml").write_text(TEMPLATE.replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"'))
+def test_an_ipv6_world_with_only_ipv4_sources_is_display_only(fix_project, capsys):
+    (fix_project / "t.yaml").write_text(TEMPLATE.replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"'))
     code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL102", "t.yaml")
     assert (code, out) == (1, "")
     assert err == ["t.yaml:20: WPL102: no fix to apply: Restrict ::/0 on Jump: no IPv6 admin source is configured "
@@ -229,8 +219,8 @@ AWKWARD = ("\ufeff# keep\tme  \r\n"
            "      Tags: [{Key: rules, Value: x}]\r\n")
 
 
-def test_every_byte_outside_the_edits_stays(project, capsys):
-    path = project / "t.yaml"
+def test_every_byte_outside_the_edits_stays(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_bytes(AWKWARD.encode("utf-8"))
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["2 fixes applied"])
     assert path.read_bytes() == AWKWARD.replace("0.0.0.0/0", "203.0.113.0/24").encode("utf-8")
@@ -250,8 +240,8 @@ ONE_LINE = ("Resources:\n"
             "{IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: 0.0.0.0/0}]\n")
 
 
-def test_exceptions_for_one_line_make_one_comment_naming_both_checks(project, capsys):
-    path = project / "t.yaml"
+def test_exceptions_for_one_line_make_one_comment_naming_both_checks(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_text(ONE_LINE)
     assert run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml")[::2] == (0, ["2 fixes applied"])
     assert path.read_text().endswith("CidrIp: 0.0.0.0/0}]  # winportlint: ignore[WPL101,WPL102] jump\n")
@@ -259,9 +249,9 @@ def test_exceptions_for_one_line_make_one_comment_naming_both_checks(project, ca
     assert run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml") == (0, "", ["0 fixes applied"])
 
 
-def test_a_line_holding_another_exception_is_not_given_a_second(project, capsys):
-    path = project / "t.yaml"
-    (project / "pyproject.toml").write_text("")
+def test_a_line_holding_another_exception_is_not_given_a_second(fix_project, capsys):
+    path = fix_project / "t.yaml"
+    (fix_project / "pyproject.toml").write_text("")
     path.write_text(ONE_LINE.replace("0.0.0.0/0}]", "0.0.0.0/0}]  # winportlint: ignore[WPL101] partner"))
     code, out, err = run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml")
     assert (code, out) == (1, "")
@@ -295,8 +285,8 @@ def _planted(edit_text: str):
     ("\n        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}",
      "the fixed file would still have WPL101 on Jump"),
 ])
-def test_verification_refuses_a_fix_that_breaks_the_file_or_ends_nothing(project, capsys, monkeypatch, edit, reason):
-    path = project / "t.yaml"
+def test_verification_refuses_a_fix_that_breaks_the_file_or_ends_nothing(fix_project, capsys, monkeypatch, edit, reason):
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE)
     monkeypatch.setattr(CloudFormationFormat, "fixes", _planted(edit))
     code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
@@ -305,8 +295,8 @@ def test_verification_refuses_a_fix_that_breaks_the_file_or_ends_nothing(project
     assert path.read_text() == TEMPLATE
 
 
-def test_verification_refuses_a_fix_that_adds_a_finding(project, capsys, monkeypatch):
-    path = project / "t.yaml"
+def test_verification_refuses_a_fix_that_adds_a_finding(fix_project, capsys, monkeypatch):
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE)
 
     def planted(self, finding, request, read):
@@ -326,13 +316,13 @@ def test_verification_refuses_a_fix_that_adds_a_finding(project, capsys, monkeyp
     assert path.read_text() == TEMPLATE
 
 
-def test_applying_keeps_the_mode_and_leaves_no_temporary_file(project, capsys):
-    path = project / "t.yaml"
+def test_applying_keeps_the_mode_and_leaves_no_temporary_file(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE)
     path.chmod(0o640)
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[0] == 0
     assert stat.S_IMODE(path.stat().st_mode) == 0o640
-    assert sorted(p.name for p in project.iterdir()) == ["pyproject.toml", "t.yaml"]
+    assert sorted(p.name for p in fix_project.iterdir()) == ["pyproject.toml", "t.yaml"]
 
 
 def test_a_file_changed_since_it_was_read_is_not_written(tmp_path):
@@ -343,14 +333,14 @@ def test_a_file_changed_since_it_was_read_is_not_written(tmp_path):
     assert path.read_text() == "now\n"
 
 
-def test_a_broken_file_is_an_input_error_and_the_others_are_still_fixed(project, capsys):
-    (project / "t.yaml").write_text(TEMPLATE)
-    (project / "broken.yaml").write_text("Resources: {Sg: {Type: AWS::EC2::SecurityGroup\n")
+def test_a_broken_file_is_an_input_error_and_the_others_are_still_fixed(fix_project, capsys):
+    (fix_project / "t.yaml").write_text(TEMPLATE)
+    (fix_project / "broken.yaml").write_text("Resources: {Sg: {Type: AWS::EC2::SecurityGroup\n")
     code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", ".")
     assert code == 2
     assert err[0].startswith("broken.yaml:2: error: invalid YAML")
     assert err[-1] == "3 fixes applied"
-    assert (project / "t.yaml").read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
+    assert (fix_project / "t.yaml").read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
 
 
 @pytest.mark.parametrize("argv, message", [
@@ -360,8 +350,8 @@ def test_a_broken_file_is_an_input_error_and_the_others_are_still_fixed(project,
     (["--reason", "two\nlines"], "--reason needs one line of text"),
     (["--diff", "--apply"], None),
 ])
-def test_bad_options_are_usage_errors(project, capsys, argv, message):
-    (project / "t.yaml").write_text(TEMPLATE)
+def test_bad_options_are_usage_errors(fix_project, capsys, argv, message):
+    (fix_project / "t.yaml").write_text(TEMPLATE)
     if message is None:
         with pytest.raises(SystemExit) as exit_:
             main(["fix", *argv, "t.yaml"])
@@ -370,9 +360,9 @@ def test_bad_options_are_usage_errors(project, capsys, argv, message):
     assert run(capsys, "fix", *argv, "t.yaml") == (2, "", [f"winportlint: error: {message}"])
 
 
-def test_nothing_to_fix_with_is_a_usage_error(project, capsys):
-    (project / "pyproject.toml").write_text("")
-    (project / "t.yaml").write_text(TEMPLATE)
+def test_nothing_to_fix_with_is_a_usage_error(fix_project, capsys):
+    (fix_project / "pyproject.toml").write_text("")
+    (fix_project / "t.yaml").write_text(TEMPLATE)
     assert run(capsys, "fix", "t.yaml") == (2, "", [
         "winportlint: error: nothing to fix with: give --reason to accept findings, or set admin sources in "
         "[tool.winportlint.fix] cidrs to restrict them"])
@@ -384,9 +374,9 @@ def test_nothing_to_fix_with_is_a_usage_error(project, capsys):
     ('[tool.winportlint.fix]\nprefix = "pl-1"\n',
      'fix must be a table with cidrs, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]'),
 ])
-def test_a_bad_fix_table_names_its_key(project, capsys, table, message):
-    (project / "pyproject.toml").write_text(table)
-    (project / "t.yaml").write_text(TEMPLATE)
+def test_a_bad_fix_table_names_its_key(fix_project, capsys, table, message):
+    (fix_project / "pyproject.toml").write_text(table)
+    (fix_project / "t.yaml").write_text(TEMPLATE)
     assert run(capsys, "fix", "t.yaml") == (2, "", [
         f"winportlint: error: pyproject.toml [tool.winportlint]: {message}"])
 
@@ -401,10 +391,10 @@ def test_an_edit_position_is_given_as_an_editor_counts_it():
 LITERAL = TEMPLATE.replace('"0.0.0.0/0"', '"10.0.0.0/8"').replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"')
 
 
-def test_json_findings_carry_their_fixes_as_byte_edits(project, capsys):
+def test_json_findings_carry_their_fixes_as_byte_edits(fix_project, capsys):
     import json
 
-    (project / "t.yaml").write_text(LITERAL)
+    (fix_project / "t.yaml").write_text(LITERAL)
     code, out, _ = run(capsys, "check", "--format", "json", "t.yaml")
     start = LITERAL.encode().index(b"'0.0.0.0/0'")
     assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [
@@ -415,12 +405,12 @@ def test_json_findings_carry_their_fixes_as_byte_edits(project, capsys):
     assert code == 1
 
 
-def test_sarif_results_carry_fixes_valid_against_the_schema(project, capsys):
+def test_sarif_results_carry_fixes_valid_against_the_schema(fix_project, capsys):
     import json
 
     from jsonschema.validators import validator_for
 
-    (project / "t.yaml").write_text(LITERAL)
+    (fix_project / "t.yaml").write_text(LITERAL)
     code, out, _ = run(capsys, "check", "--format", "sarif", "t.yaml")
     log = json.loads(out)
     schema = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
@@ -435,11 +425,11 @@ def test_sarif_results_carry_fixes_valid_against_the_schema(project, capsys):
         None]  # display-only: a SARIF fix needs a change
 
 
-def test_without_admin_sources_json_findings_have_no_fixes(project, capsys):
+def test_without_admin_sources_json_findings_have_no_fixes(fix_project, capsys):
     import json
 
-    (project / "pyproject.toml").write_text("")
-    (project / "t.yaml").write_text(LITERAL)
+    (fix_project / "pyproject.toml").write_text("")
+    (fix_project / "t.yaml").write_text(LITERAL)
     out = run(capsys, "check", "--format", "json", "t.yaml")[1]
     assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [[], []]
 
@@ -496,11 +486,11 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_
     assert made >= 100 and through < made / 10
 
 
-def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_they_come_from(project, capsys):
+def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_they_come_from(fix_project, capsys):
     from conftest import REPO
 
     for name in ("smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml"):
-        (project / name).write_bytes((REPO / "examples" / "vulnerable" / name).read_bytes())
+        (fix_project / name).write_bytes((REPO / "examples" / "vulnerable" / name).read_bytes())
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102,WPL103,WPL7",
                          "smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml")
     assert err == [
@@ -540,27 +530,27 @@ def test_a_file_is_asked_for_fixes_of_the_format_that_claims_its_name():
     assert fixes.format_for("stack.cfn", formats).name == "cloudformation"  # a name no format claims
 
 
-def test_a_symlinked_template_is_fixed_in_its_target_and_stays_a_link(project, capsys):
-    (project / "real").mkdir()
-    target = project / "real" / "t.yaml"
+def test_a_symlinked_template_is_fixed_in_its_target_and_stays_a_link(fix_project, capsys):
+    (fix_project / "real").mkdir()
+    target = fix_project / "real" / "t.yaml"
     target.write_text(TEMPLATE)
-    (project / "t.yaml").symlink_to(target)
+    (fix_project / "t.yaml").symlink_to(target)
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")[::2] == (0, ["3 fixes applied"])
-    assert (project / "t.yaml").is_symlink()
+    assert (fix_project / "t.yaml").is_symlink()
     assert target.read_text() == TEMPLATE.replace("0.0.0.0/0", "203.0.113.0/24")
 
 
-def test_a_utf16_template_gets_no_fix_and_is_left_as_it_is(project, capsys):
-    path = project / "t.yaml"
+def test_a_utf16_template_gets_no_fix_and_is_left_as_it_is(fix_project, capsys):
+    path = fix_project / "t.yaml"
     path.write_bytes(TEMPLATE.encode("utf-16"))
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL101", "t.yaml") == (
         1, "", ["t.yaml:12: WPL101: no fix to apply", "0 fixes applied, 1 finding without a fix to apply"])
     assert path.read_bytes() == TEMPLATE.encode("utf-16")
 
 
-def test_an_exception_the_policy_refuses_is_not_written(project, capsys):
-    (project / "pyproject.toml").write_text("[tool.winportlint]\nrequire_owner = true\n")
-    path = project / "t.yaml"
+def test_an_exception_the_policy_refuses_is_not_written(fix_project, capsys):
+    (fix_project / "pyproject.toml").write_text("[tool.winportlint]\nrequire_owner = true\n")
+    path = fix_project / "t.yaml"
     path.write_text(TEMPLATE)
     code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "jump", "t.yaml")
     assert err == ["t.yaml: not fixed: the fixed file would have an error: line 12: suppression of WPL101 needs "
@@ -568,19 +558,19 @@ def test_an_exception_the_policy_refuses_is_not_written(project, capsys):
     assert (code, path.read_text()) == (1, TEMPLATE)
 
 
-def test_a_fix_that_edits_a_file_it_cannot_read_is_dropped(project, capsys, monkeypatch):
-    (project / "t.yaml").write_text(TEMPLATE)
-    (project / "other.yaml").mkdir()
+def test_a_fix_that_edits_a_file_it_cannot_read_is_dropped(fix_project, capsys, monkeypatch):
+    (fix_project / "t.yaml").write_text(TEMPLATE)
+    (fix_project / "other.yaml").mkdir()
     monkeypatch.setattr(CloudFormationFormat, "fixes", lambda self, finding, request, read: [
-        Fix("elsewhere", "safe", (TextEdit(str(project / "other.yaml"), 0, 1, "y"),))])
+        Fix("elsewhere", "safe", (TextEdit(str(fix_project / "other.yaml"), 0, 1, "y"),))])
     code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101", "--reason", "x", "t.yaml")
     assert (code, out, err) == (1, "", ["t.yaml:12: WPL101: no fix to apply",
                                         "0 fixes applied, 1 finding without a fix to apply"])
-    assert (project / "other.yaml").is_dir()
+    assert (fix_project / "other.yaml").is_dir()
 
 
-def test_an_anchored_value_its_aliases_share_is_display_only(project, capsys):
-    (project / "a.yaml").write_text(
+def test_an_anchored_value_its_aliases_share_is_display_only(fix_project, capsys):
+    (fix_project / "a.yaml").write_text(
         "Resources:\n"
         "  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: a\n"
         "      SecurityGroupIngress:\n"

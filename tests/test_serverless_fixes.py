@@ -6,9 +6,10 @@ from __future__ import annotations
 
 import json
 
-from test_fixes import project, run  # noqa: F401 (a fixture)
+from test_fixes import run
 
 from winportlint.model import Fix, TextEdit
+
 
 SERVICE = """\
 service: jump  # the bastion
@@ -47,8 +48,8 @@ resources:
 """
 
 
-def test_each_value_is_restricted_where_it_is_written_keeping_quotes_and_comments(project, capsys):
-    (project / "serverless.yml").write_text(SERVICE)
+def test_each_value_is_restricted_where_it_is_written_keeping_quotes_and_comments(fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(SERVICE)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "serverless.yml")
     assert out == """\
 --- a/serverless.yml
@@ -78,11 +79,11 @@ def test_each_value_is_restricted_where_it_is_written_keeping_quotes_and_comment
 +          - {IpProtocol: tcp, FromPort: 135, ToPort: 135, CidrIp: "${opt:cidr, ${env:CIDR, '203.0.113.0/24'}}"}
 """
     assert (code, err) == (1, ["5 fixes to apply (with --apply)"])
-    assert (project / "serverless.yml").read_text() == SERVICE
+    assert (fix_project / "serverless.yml").read_text() == SERVICE
 
 
-def test_fixes_name_the_place_they_edit(project, capsys):
-    (project / "serverless.yml").write_text(SERVICE)
+def test_fixes_name_the_place_they_edit(fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(SERVICE)
     out = run(capsys, "check", "--format", "json", "serverless.yml")[1]
     assert [(finding["line"], fix["title"], fix["applicability"], [edit["text"] for edit in fix["edits"]])
             for finding in json.loads(out)["findings"] for fix in finding["fixes"]] == [
@@ -98,8 +99,8 @@ def test_fixes_name_the_place_they_edit(project, capsys):
     ]
 
 
-def test_apply_then_a_second_run_finds_nothing_to_fix(project, capsys):
-    path = project / "serverless.yml"
+def test_apply_then_a_second_run_finds_nothing_to_fix(fix_project, capsys):
+    path = fix_project / "serverless.yml"
     path.write_text(SERVICE)
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "serverless.yml") == (0, "", ["5 fixes applied"])
     assert path.read_text() == SERVICE.replace("0.0.0.0/0", "203.0.113.0/24")
@@ -107,8 +108,8 @@ def test_apply_then_a_second_run_finds_nothing_to_fix(project, capsys):
     assert run(capsys, "check", "serverless.yml")[0] == 0
 
 
-def test_accept_writes_the_exception_on_the_variables_line_and_it_is_read_back(project, capsys):
-    path = project / "serverless.yml"
+def test_accept_writes_the_exception_on_the_variables_line_and_it_is_read_back(fix_project, capsys):
+    path = fix_project / "serverless.yml"
     path.write_text(SERVICE)
     code, out, err = run(capsys, "fix", "--apply", "--select", "WPL101,WPL104", "--reason", "bastion, SEC-7",
                          "--owner", "platform", "serverless.yml")
@@ -122,8 +123,8 @@ def test_accept_writes_the_exception_on_the_variables_line_and_it_is_read_back(p
     assert "0 findings in 1 file; 2 suppressed" in out
 
 
-def test_a_value_other_references_use_is_display_only_and_says_how_many(project, capsys):
-    (project / "serverless.yml").write_text(SERVICE.replace(
+def test_a_value_other_references_use_is_display_only_and_says_how_many(fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(SERVICE.replace(
         "provider:\n  name: aws\n", "provider:\n  name: aws\n  environment:\n    ADMIN: ${self:custom.adminCidr}\n"))
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", "serverless.yml")
     assert (code, out) == (1, "")
@@ -132,8 +133,8 @@ def test_a_value_other_references_use_is_display_only_and_says_how_many(project,
                    "0 fixes to apply (with --apply), 1 finding without a fix to apply"]
 
 
-def test_a_value_a_parent_reference_brings_is_shared_too(project, capsys):
-    (project / "serverless.yml").write_text(SERVICE + "  Outputs:\n    Net:\n      Value: ${self:custom.net}\n")
+def test_a_value_a_parent_reference_brings_is_shared_too(fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(SERVICE + "  Outputs:\n    Net:\n      Value: ${self:custom.net}\n")
     assert run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102", "serverless.yml")[2][0] == (
         "serverless.yml:24: WPL102: no fix to apply: Restrict 0.0.0.0/0 on Jump: self:custom.net.admin is shared "
         "(used 2 times); give this rule a value of its own")
@@ -162,9 +163,9 @@ GROUP_B = """\
 """
 
 
-def test_rules_a_variable_brings_are_restricted_in_place_unless_other_groups_take_them_too(project, capsys):
+def test_rules_a_variable_brings_are_restricted_in_place_unless_other_groups_take_them_too(fix_project, capsys):
     """Restricting the rule two groups take from ``custom`` would change both."""
-    path = project / "serverless.yml"
+    path = fix_project / "serverless.yml"
     path.write_text(RULES)
     assert run(capsys, "fix", "--apply", "--unsafe-fixes", "serverless.yml") == (0, "", ["1 fix applied"])
     assert path.read_text() == RULES.replace("CidrIp: 0.0.0.0/0", "CidrIp: 203.0.113.0/24")
@@ -176,8 +177,8 @@ def test_rules_a_variable_brings_are_restricted_in_place_unless_other_groups_tak
     assert path.read_text() == RULES + GROUP_B
 
 
-def test_a_value_per_stage_is_display_only_unless_there_is_one(project, capsys):
-    (project / "serverless.yml").write_text(SERVICE.replace("    dev: 0.0.0.0/0\n",
+def test_a_value_per_stage_is_display_only_unless_there_is_one(fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(SERVICE.replace("    dev: 0.0.0.0/0\n",
                                                             "    dev: 0.0.0.0/0\n    prod: 10.0.0.0/8\n"))
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL103", "serverless.yml")
     assert err[0] == ("serverless.yml:29: WPL103: no fix to apply: Restrict 0.0.0.0/0 on Jump: self:custom.cidr "
@@ -206,9 +207,9 @@ resources:
 
 
 def test_values_known_only_at_deploy_time_or_in_another_file_are_display_only_naming_their_source(
-        project, capsys):
-    (project / "serverless.yml").write_text(UNKNOWN)
-    (project / "net.yml").write_text("admin: 0.0.0.0/0\n")
+        fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(UNKNOWN)
+    (fix_project / "net.yml").write_text("admin: 0.0.0.0/0\n")
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--severity", "info", "serverless.yml")
     assert (code, out) == (1, "")
     assert err == [
@@ -225,7 +226,7 @@ def test_values_known_only_at_deploy_time_or_in_another_file_are_display_only_na
         'serverless.yml:15: WPL202: no fix to apply: Restrict 0.0.0.0/0 on Sg: the value is written in net.yml '
         '(file(./net.yml):admin); change it there',
         '0 fixes to apply (with --apply), 6 findings without a fix to apply']
-    assert (project / "net.yml").read_text() == "admin: 0.0.0.0/0\n"
+    assert (fix_project / "net.yml").read_text() == "admin: 0.0.0.0/0\n"
 
 
 FRAGMENT = """\
@@ -240,14 +241,14 @@ Resources:
 """
 
 
-def test_a_fragment_is_restricted_only_where_its_own_text_decides(project, capsys):
+def test_a_fragment_is_restricted_only_where_its_own_text_decides(fix_project, capsys):
     """The service's ``custom`` value a fragment's rule takes is written in the service: no edit of
     the fragment can change it. A default written in the fragment can be."""
-    (project / "serverless.yml").write_text(
+    (fix_project / "serverless.yml").write_text(
         "service: s\nprovider: {name: aws}\ncustom:\n  adminCidr: 0.0.0.0/0\nresources:\n"
         "  - ${file(./resources/sg.yml)}\n")
-    (project / "resources").mkdir()
-    (project / "resources" / "sg.yml").write_text(FRAGMENT)
+    (fix_project / "resources").mkdir()
+    (fix_project / "resources" / "sg.yml").write_text(FRAGMENT)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", ".")
     assert err == ["resources/sg.yml:7: WPL101: no fix to apply: Restrict 0.0.0.0/0 on Jump: the value is the "
                    "service's self:custom.adminCidr, and this file is a fragment of its resources; restrict it in "
@@ -266,14 +267,14 @@ def test_a_fragment_is_restricted_only_where_its_own_text_decides(project, capsy
     assert code == 1
 
 
-def test_a_value_a_fragments_rule_uses_too_is_shared(project, capsys):
-    (project / "serverless.yml").write_text(
+def test_a_value_a_fragments_rule_uses_too_is_shared(fix_project, capsys):
+    (fix_project / "serverless.yml").write_text(
         "service: s\nprovider: {name: aws}\ncustom:\n  adminCidr: 0.0.0.0/0\nresources:\n"
         "  - ${file(./sg.yml)}\n"
         "  - Resources:\n      Own:\n        Type: AWS::EC2::SecurityGroup\n        Properties:\n"
         "          GroupDescription: own\n          SecurityGroupIngress:\n"
         "            - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: '${self:custom.adminCidr}'}\n")
-    (project / "sg.yml").write_text(FRAGMENT)
+    (fix_project / "sg.yml").write_text(FRAGMENT)
     assert run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", "serverless.yml") == (1, "", [
         "serverless.yml:13: WPL101: no fix to apply: Restrict 0.0.0.0/0 on Own: self:custom.adminCidr is shared "
         "(used 2 times); give this rule a value of its own",
@@ -290,9 +291,9 @@ JSON_SERVICE = {
             {"IpProtocol": "tcp", "FromPort": 5986, "ToPort": 5986, "CidrIpv6": "${self:custom.v6}"}]}}}}}
 
 
-def test_a_json_service_is_restricted_in_its_custom_entry_and_says_what_no_source_fits(project, capsys):
+def test_a_json_service_is_restricted_in_its_custom_entry_and_says_what_no_source_fits(fix_project, capsys):
     text = json.dumps(JSON_SERVICE, indent="\t")
-    (project / "serverless.json").write_text(text)
+    (fix_project / "serverless.json").write_text(text)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--reason", "x", "serverless.json")
     assert out == """\
 --- a/serverless.json
@@ -332,8 +333,8 @@ AWKWARD = ("\ufeffservice: s # keep\r\n"
            "          - {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: '${self:custom.shared}'}\r\n")
 
 
-def test_every_byte_outside_the_edits_stays(project, capsys):
-    path = project / "serverless.yml"
+def test_every_byte_outside_the_edits_stays(fix_project, capsys):
+    path = fix_project / "serverless.yml"
     path.write_bytes(AWKWARD.encode())
     code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", "serverless.yml")
     assert (code, out) == (1, "")
@@ -348,8 +349,8 @@ def test_every_byte_outside_the_edits_stays(project, capsys):
         "'${self:custom.shared}'}\r\n", "'${self:custom.shared}'}  # winportlint: ignore[WPL102] x\r\n").encode()
 
 
-def test_a_chain_of_custom_values_is_followed_to_its_end_and_a_cycle_is_said(project, capsys):
-    path = project / "serverless.yml"
+def test_a_chain_of_custom_values_is_followed_to_its_end_and_a_cycle_is_said(fix_project, capsys):
+    path = fix_project / "serverless.yml"
     path.write_text(SERVICE.replace('  net:\n    admin: "0.0.0.0/0"\n',
                                     "  net:\n    admin: ${self:custom.base}\n  base: 0.0.0.0/0\n"))
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102", "serverless.yml")
@@ -372,10 +373,10 @@ def _planted(self, finding, request, read):
 
 
 def test_verification_reads_the_patched_service_again_and_refuses_a_fix_that_leaves_the_exposure(
-        project, capsys, monkeypatch):
+        fix_project, capsys, monkeypatch):
     from winportlint.plugins.cloudformation import CloudFormationFormat
 
-    path = project / "serverless.yml"
+    path = fix_project / "serverless.yml"
     path.write_text(SERVICE)
     monkeypatch.setattr(CloudFormationFormat, "fixes", _planted)
     code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL101", "serverless.yml")
@@ -384,18 +385,18 @@ def test_verification_reads_the_patched_service_again_and_refuses_a_fix_that_lea
     assert path.read_text() == SERVICE
 
 
-def test_a_file_that_is_not_there_leaves_the_value_to_the_default_which_is_restricted(project, capsys):
+def test_a_file_that_is_not_there_leaves_the_value_to_the_default_which_is_restricted(fix_project, capsys):
     """``env.yml`` is written at deploy time: offline the framework takes the default, so it is edited."""
-    (project / "serverless.yml").write_text(UNKNOWN.replace('"${ssm:/net/admin}"', "\"${file(./env.yml):cidr, '0.0.0.0/0'}\""))
+    (fix_project / "serverless.yml").write_text(UNKNOWN.replace('"${ssm:/net/admin}"', "\"${file(./env.yml):cidr, '0.0.0.0/0'}\""))
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", "serverless.yml")
     assert "+          - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: \"${file(./env.yml):cidr, " \
            "'203.0.113.0/24'}\"}\n" in out
     assert (code, err) == (1, ["1 fix to apply (with --apply)"])
 
 
-def test_a_variable_nested_deeper_than_the_framework_is_followed_gets_a_reason_not_a_crash(project, capsys):
+def test_a_variable_nested_deeper_than_the_framework_is_followed_gets_a_reason_not_a_crash(fix_project, capsys):
     deep = "${opt:x, " * 500 + "'0.0.0.0/0'" + "}" * 500
-    (project / "serverless.yml").write_text(UNKNOWN.replace("${ssm:/net/admin}", deep))
+    (fix_project / "serverless.yml").write_text(UNKNOWN.replace("${ssm:/net/admin}", deep))
     code, out, err = run(capsys, "fix", "--unsafe-fixes", "--severity", "info", "--select", "WPL001",
                          "serverless.yml")
     assert (code, out) == (1, "")
