@@ -244,12 +244,14 @@ def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Re
 
 
 def unified_diff(path: str, before: bytes, after: bytes) -> str:
-    """A unified diff of the file's change, line endings shown as they are."""
+    """A unified diff of the file's change, line endings shown as they are; a relative path gets
+    git's ``a/`` and ``b/`` (``git apply`` takes it), an absolute one is named as it is."""
     import difflib
 
     old = before.decode("utf-8", "surrogateescape").splitlines(keepends=True)
     new = after.decode("utf-8", "surrogateescape").splitlines(keepends=True)
-    lines = difflib.unified_diff(old, new, f"a/{path}", f"b/{path}")
+    names = (path, path) if os.path.isabs(path) else (f"a/{path}", f"b/{path}")
+    lines = difflib.unified_diff(old, new, *names)
     return "".join(line if line.endswith("\n") else line + "\n\\ No newline at end of file\n" for line in lines)
 
 

@@ -584,3 +584,11 @@ def test_an_anchored_value_its_aliases_share_is_display_only(fix_project, capsys
         "a.yaml:7: WPL102: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on B: the value is anchored "
         "(&world) for aliases to share; change it by hand",
         "0 fixes to apply (with --apply), 2 findings without a fix to apply"])
+
+
+def test_a_file_named_by_its_absolute_path_is_named_so_in_the_diff(fix_project, capsys):
+    (fix_project / "t.yaml").write_text(TEMPLATE)
+    path = str(fix_project / "t.yaml")
+    code, out, _ = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", path)
+    assert out.splitlines()[:2] == [f"--- {path}", f"+++ {path}"]
+    assert code == 1
