@@ -23,14 +23,32 @@ class Overlap(ValueError):
 
 
 def requests(sources: Sequence[str] = (), reason: str = "", owner: str = "", expires: str = "") -> list[FixRequest]:
-    """What to ask for every finding: restriction to the configured sources when there are some,
-    acceptance when a reason is given."""
+    """What to ask for every finding, in the order a fix is chosen: restriction to the configured
+    sources when there are some (CIDRs, a prefix list, a security group), acceptance when a reason
+    is given, and removal of the rule, always (unsafe, so applied only when asked for)."""
     asked = []
     if sources:
         asked.append(FixRequest("restrict", tuple(sources)))
     if reason:
         asked.append(FixRequest("accept", reason=reason, owner=owner, expires=expires))
+    asked.append(FixRequest("remove"))
     return asked
+
+
+def attach_allowed(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRequest], checks: Iterable,
+                   contents: dict[str, bytes | None] | None = None) -> list[Finding]:
+    """:func:`attach`, each finding asked only the requests its check allows (``Check.fix_kinds``:
+    an unknown source cannot be restricted, a load balancer's scheme is no CIDR); all of them
+    when its check declares no kinds."""
+    contents = {} if contents is None else contents
+    kinds = {check.id: getattr(check, "fix_kinds", None) for check in checks}
+    return [fixed for finding in findings
+            for fixed in attach([finding], formats, allowed_requests(asked, kinds.get(finding.rule_id)), contents)]
+
+
+def allowed_requests(asked: Sequence[FixRequest], kinds: Collection[str] | None) -> list[FixRequest]:
+    """The requests of the ``kinds`` a check declares, all of them when it declares none."""
+    return list(asked) if kinds is None else [request for request in asked if request.kind in kinds]
 
 
 def format_for(path: str, formats: Sequence):

@@ -370,19 +370,34 @@ def test_bad_options_are_usage_errors(project, capsys, argv, message):
     assert run(capsys, "fix", *argv, "t.yaml") == (2, "", [f"winportlint: error: {message}"])
 
 
-def test_nothing_to_fix_with_is_a_usage_error(project, capsys):
+def test_without_configuration_or_reason_fix_is_no_usage_error(project, capsys):
     (project / "pyproject.toml").write_text("")
     (project / "t.yaml").write_text(TEMPLATE)
-    assert run(capsys, "fix", "t.yaml") == (2, "", [
-        "winportlint: error: nothing to fix with: give --reason to accept findings, or set admin sources in "
-        "[tool.winportlint.fix] cidrs to restrict them"])
+    assert run(capsys, "fix", "t.yaml") == (1, "", [
+        "t.yaml:12: WPL101: no fix to apply", "t.yaml:16: WPL103: no fix to apply", "t.yaml:20: WPL102: no fix to apply",
+        "0 fixes to apply (with --apply), 3 findings without a fix to apply"])
+    assert (project / "t.yaml").read_text() == TEMPLATE
 
 
 @pytest.mark.parametrize("table, message", [
     ('[tool.winportlint.fix]\ncidrs = ["203.0.113.1/24"]\n',
      "fix: cidrs: '203.0.113.1/24' has host bits set (the network is 203.0.113.0/24)"),
     ('[tool.winportlint.fix]\nprefix = "pl-1"\n',
-     'fix must be a table with cidrs, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]'),
+     "fix: unknown key prefix (known: cidrs, prefix_list, security_group)"),
+    ('[tool.winportlint]\nfix = ["203.0.113.0/24"]\n',
+     'fix must be a table, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]'),
+    ('[tool.winportlint.fix]\nprefix_list = "pl-1234567"\n',
+     "fix: prefix_list must be a managed prefix list id (pl- and 8 or 17 hex digits, such as "
+     "pl-0123456789abcdef0), not 'pl-1234567'"),
+    ('[tool.winportlint.fix]\nprefix_list = "sg-12345678"\n',
+     "fix: prefix_list must be a managed prefix list id (pl- and 8 or 17 hex digits, such as "
+     "pl-0123456789abcdef0), not 'sg-12345678'"),
+    ('[tool.winportlint.fix]\nsecurity_group = "sg-0123456789ABCDEF0"\n',
+     "fix: security_group must be a security group id (sg- and 8 or 17 hex digits, such as "
+     "sg-0123456789abcdef0), not 'sg-0123456789ABCDEF0'"),
+    ('[tool.winportlint.fix]\nsecurity_group = ["sg-12345678"]\n',
+     "fix: security_group must be a security group id (sg- and 8 or 17 hex digits, such as "
+     "sg-0123456789abcdef0), not an array"),
 ])
 def test_a_bad_fix_table_names_its_key(project, capsys, table, message):
     (project / "pyproject.toml").write_text(table)
@@ -592,3 +607,41 @@ def test_an_anchored_value_its_aliases_share_is_display_only(project, capsys):
         "a.yaml:7: WPL102: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on B: the value is anchored "
         "(&world) for aliases to share; change it by hand",
         "0 fixes to apply (with --apply), 2 findings without a fix to apply"])
+
+
+def test_admin_sources_are_requested_cidrs_then_prefix_list_then_security_group(tmp_path):
+    from winportlint.config import load
+
+    path = tmp_path / ".winportlint.toml"
+    path.write_text('[fix]\nsecurity_group = "sg-0123456789abcdef0"\nprefix_list = "pl-12345678"\n'
+                    'cidrs = ["2001:db8::/32", "203.0.113.0/24"]\n')
+    sources = load(str(path)).fix_sources
+    assert sources == ("2001:db8::/32", "203.0.113.0/24", "pl-12345678", "sg-0123456789abcdef0")
+    assert [(request.kind, request.sources) for request in fixes.requests(sources, "jump")] == [
+        ("restrict", sources), ("accept", ()), ("remove", ())]
+    assert [request.kind for request in fixes.requests()] == ["remove"]
+
+
+def test_each_check_is_asked_only_the_fix_kinds_it_declares(project, capsys, monkeypatch):
+    """An unknown source cannot be restricted nor its rule read to be removed; a load balancer's
+    scheme and the default network ACL's allow-all entry are no CIDR to narrow; removing a
+    network ACL's allow entry can cut the subnet off."""
+    from conftest import REPO
+
+    for case in ("WPL001/bad/unknown-source.yaml", "WPL401/bad/https.yaml", "WPL601/bad/acl.yaml",
+                 "WPL602/bad/allow-all.yaml", "WPL701/bad/listeners.yaml"):
+        (project / case.replace("/", "-")).write_bytes((REPO / "tests" / "cases" / case).read_bytes())
+    (project / "t.yaml").write_text(TEMPLATE)
+    asked = set()
+    monkeypatch.setattr(CloudFormationFormat, "fixes",
+                        lambda self, finding, request, read: asked.add((finding.rule_id, request.kind)) or [])
+    assert run(capsys, "fix", "--severity", "info", "--reason", "x", ".")[0] == 1
+    assert sorted(asked) == [
+        ("WPL001", "accept"),
+        ("WPL101", "accept"), ("WPL101", "remove"), ("WPL101", "restrict"),
+        ("WPL102", "accept"), ("WPL102", "remove"), ("WPL102", "restrict"),
+        ("WPL103", "accept"), ("WPL103", "remove"), ("WPL103", "restrict"),
+        ("WPL401", "accept"),
+        ("WPL601", "accept"), ("WPL601", "restrict"),
+        ("WPL602", "accept"),
+        ("WPL701", "accept")]

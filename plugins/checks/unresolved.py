@@ -15,4 +15,6 @@ CHECK = Check(
         "(a security group or prefix list id, a Number) is not reported."
     ),
     find=unresolved_findings,
+    # an unknown source cannot be restricted, and removing a rule that cannot be read is no fix
+    fix_kinds=("accept",),
 )
