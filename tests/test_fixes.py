@@ -702,3 +702,56 @@ def test_each_check_is_asked_only_the_fix_kinds_it_declares(project, capsys, mon
         ("WPL601", "accept"), ("WPL601", "restrict"),
         ("WPL602", "accept"),
         ("WPL701", "accept")]
+
+
+def test_without_a_cidr_of_the_family_the_prefix_list_replaces_the_cidr_key_and_value(project, capsys):
+    (project / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["2001:db8::/32"]\n'
+                                            'prefix_list = "pl-0123456789abcdef0"\nsecurity_group = "sg-12345678"\n')
+    (project / "t.yaml").write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "t.yaml")
+    assert out == """\
+--- a/t.yaml
++++ b/t.yaml
+@@ -9,12 +9,12 @@
+         - IpProtocol: tcp   # rdp
+           FromPort: 3389
+           ToPort: 3389
+-          CidrIp: '0.0.0.0/0'
++          SourcePrefixListId: 'pl-0123456789abcdef0'
+         - IpProtocol: tcp
+           FromPort: 5985
+           ToPort: 5985
+-          CidrIp: "0.0.0.0/0"
++          SourcePrefixListId: "pl-0123456789abcdef0"
+         - IpProtocol: tcp
+           FromPort: 445
+           ToPort: 445
+-          CidrIp: 0.0.0.0/0
++          SourcePrefixListId: pl-0123456789abcdef0
+"""
+    assert (code, err) == (1, ["3 fixes to apply (with --apply)"])
+
+
+def test_a_security_group_source_names_the_egress_destination_in_json(project, capsys):
+    (project / "pyproject.toml").write_text('[tool.winportlint.fix]\nsecurity_group = "sg-12345678"\n')
+    path = project / "t.json"
+    path.write_text(JSON_TEMPLATE.replace('"SecurityGroupIngress"', '"SecurityGroupEgress"')
+                    .replace("3389", "445"))
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL501", "t.json") == (
+        0, "", ["1 fix applied"])
+    assert path.read_text() == JSON_TEMPLATE.replace('"SecurityGroupIngress"', '"SecurityGroupEgress"') \
+        .replace("3389", "445").replace('"CidrIp": "0.0.0.0/0"', '"DestinationSecurityGroupId": "sg-12345678"')
+    assert run(capsys, "check", "--select", "WPL501", "t.json")[0] == 0
+
+
+def test_a_parameter_cidr_or_a_rule_that_names_a_group_already_is_not_given_an_id(project, capsys):
+    (project / "pyproject.toml").write_text('[tool.winportlint.fix]\nprefix_list = "pl-12345678"\n')
+    (project / "p.yaml").write_text(PARAMETER)
+    (project / "t.yaml").write_text(ONE_LINE.replace("ToPort: 445,", "ToPort: 445, SourcePrefixListId: pl-87654321,"))
+    assert offered(project / "p.yaml", ("pl-12345678",))[0][1][0] == (
+        "Restrict 0.0.0.0/0 to prefix list pl-12345678 on Jump: CidrIp from parameter Admin default gives a CIDR, "
+        "which a prefix list id cannot replace; write SourcePrefixListId: pl-12345678 in the rule instead",
+        "display-only")
+    assert offered(project / "t.yaml", ("pl-12345678",))[1][1][0] == (
+        "Restrict 0.0.0.0/0 to prefix list pl-12345678 on Jump: the rule already has SourcePrefixListId",
+        "display-only")

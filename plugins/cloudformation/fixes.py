@@ -288,8 +288,8 @@ def _remove(path: str, text: _Text, finding: Finding, json_syntax: bool) -> list
         f"Remove {p.resource}'s rule {rule}"
     stack = next((step for step in p.provenance if step.kind == "module"), None)
     if stack is not None:
-        return [Fix(f"{title}: the template is read {stack.describe()}, whose parameters decide the rule; "
-                    f"remove it there or by hand", "display-only")]
+        return [Fix(f"{title}: the template is nested {stack.detail}, whose parameters decide the rule, and "
+                    f"other stacks may use it; remove the rule by hand", "display-only")]
     for document in load(decode(text.data), json_syntax, SHORT_TAGS):
         resources = document.value.get("Resources") if isinstance(document.value, dict) else None
         if resources is None or not isinstance(resources.value, dict):
