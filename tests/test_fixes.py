@@ -544,10 +544,10 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_
                 replaced = data[edit.start:edit.end].decode().strip("'\"")
                 if kind == "Restrict":
                     assert fix.applicability == "unsafe"
+                    peer = finding.permission.peer.text
                     assert (replaced, edit.text.strip("'\"")) in (
-                        (finding.permission.peer.text, "203.0.113.0/24"), (finding.permission.peer.text, "2001:db8::/32"),
-                        (finding.permission.peer.text, "pl-0123456789abcdef0"), ("CidrIp", "SourcePrefixListId"),
-                        ("CidrIpv6", "SourcePrefixListId"))
+                        (peer, "203.0.113.0/24"), (peer, "2001:db8::/32"), (peer, "pl-0123456789abcdef0"),
+                        ("CidrIp", "SourcePrefixListId"), ("CidrIpv6", "SourcePrefixListId"))
                 elif kind == "Accept":
                     assert fix.applicability == "safe"
                     assert edit.start == edit.end and data[edit.start:edit.start + 1] in (b"\n", b"\r", b"")

@@ -1,4 +1,5 @@
-"""Fixes in CloudFormation templates: edits at the place a value is written.
+"""Fixes in CloudFormation templates: edits at the place a value is written, or deleting the
+rule (its item of the group's list, or its own resource).
 
 Offsets are found in the file's bytes from the positions the loader reports (lines and
 characters of the decoded text, which dropped a BOM and read CRLF as LF), so that every
@@ -115,7 +116,8 @@ def _suppression(text: _Text, line: int):
 
 def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, json_syntax: bool) -> list[Fix]:
     """The CIDR replaced by the one configured source of its family, where it is written: in the
-    rule, or in the Default of a parameter that only this rule uses."""
+    rule, or in the Default of a parameter that only this rule uses; without a CIDR of its
+    family, by the configured prefix list or else security group (key and value)."""
     p = finding.permission
     if p.control != "security-group" or p.peer.kind != "cidr" or p.peer.network is None or p.location.file != path:
         return []
