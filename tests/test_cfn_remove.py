@@ -325,6 +325,8 @@ def test_an_item_holding_an_anchor_another_rule_aliases_is_display_only(project,
         "  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: b\n"
         "      SecurityGroupIngress: [*rdp]\n")
     assert run(capsys, "fix", "--unsafe-fixes", "t.yaml") == (1, "", [
-        *(f"t.yaml:7: WPL101: no fix to apply: Remove {group}'s rule 3389/tcp from 0.0.0.0/0: it holds the anchor "
-          f"&rdp that aliases share; remove it by hand" for group in "AB"),
+        "t.yaml:7: WPL101: no fix to apply: Remove A's rule 3389/tcp from 0.0.0.0/0: it holds the anchor &rdp that "
+        "aliases share; remove it by hand",
+        "t.yaml:7: WPL101: no fix to apply: Remove B's rule 3389/tcp from 0.0.0.0/0: it is an alias of the rule at "
+        "line 7; remove it by hand",
         "0 fixes to apply (with --apply), 2 findings without a fix to apply"])

@@ -334,16 +334,20 @@ def _remove_item(path: str, text: _Text, resource, finding: Finding, title: str,
                     f"remove it by hand", "display-only")]
     item = rules.value[index]
     start = text.offset(item.line, item.column)
+    if start < text.offset(*properties.key_pos[key]):  # an alias: the item is written elsewhere
+        return [Fix(f"{title}: it is an alias of the rule at line {item.line}; remove it by hand", "display-only")]
     dash = None if json_syntax else _dash(text, start)
     if dash is None:
         edits = [TextEdit(path, *span, "")
                  for span in _flow_span(text.data, start, _flow_end(text.data, start, json_syntax), json_syntax)]
     else:
-        # The list's colon is rewritten by every removal from it, so that two are never made in
-        # one round (a list emptied would read as null); the last one writes it as ``[]``.
+        # One edit from the list's colon to the item's end, what is between written again as it
+        # is: two removals from a list then overlap and are made in turn, never together (a list
+        # emptied would read as null); the last one writes it as ``[]``.
         colon = _colon(text, *properties.key_pos[key])
-        edits = [TextEdit(path, colon, colon + 1, ": []" if len(rules.value) == 1 else ":"),
-                 TextEdit(path, *_block_span(text, *dash), "")]
+        first, end = _block_span(text, *dash)
+        kept = text.data[colon + 1:first].decode("utf-8")
+        edits = [TextEdit(path, colon, end, (": []" if len(rules.value) == 1 else ":") + kept)]
     return _deletion(text, Fix(title, "unsafe", tuple(edits)), json_syntax,
                      lambda resources: _count(resources, p.resource, key), len(rules.value) - 1, "the item")
 
