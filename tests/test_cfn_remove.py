@@ -327,6 +327,55 @@ def test_an_item_holding_an_anchor_another_rule_aliases_is_display_only(project,
     assert run(capsys, "fix", "--unsafe-fixes", "t.yaml") == (1, "", [
         "t.yaml:7: WPL101: no fix to apply: Remove A's rule 3389/tcp from 0.0.0.0/0: it holds the anchor &rdp that "
         "aliases share; remove it by hand",
-        "t.yaml:7: WPL101: no fix to apply: Remove B's rule 3389/tcp from 0.0.0.0/0: it is an alias of the rule at "
-        "line 7; remove it by hand",
+        "t.yaml:7: WPL101: no fix to apply: Remove B's rule 3389/tcp from 0.0.0.0/0: the rule is written at line 7, "
+        "above its resource, for aliases of an anchor to share; change it by hand",
         "0 fixes to apply (with --apply), 2 findings without a fix to apply"])
+
+
+def test_an_item_aliased_within_its_resource_is_display_only(project, capsys):
+    (project / "t.yaml").write_text(
+        "Resources:\n"
+        "  A:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: a\n"
+        "      SecurityGroupIngress:\n"
+        "        - &smb {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: 0.0.0.0/0}\n"
+        "      SecurityGroupEgress: [*smb]\n")
+    assert run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102,WPL501", "t.yaml")[2] == [
+        "t.yaml:7: WPL102: no fix to apply: Remove A's rule 445/tcp from 0.0.0.0/0: it holds the anchor &smb that "
+        "aliases share; remove it by hand",
+        "t.yaml:7: WPL501: no fix to apply: Remove A's rule 445/tcp to 0.0.0.0/0: it is an alias of the rule at "
+        "line 7; remove it by hand",
+        "0 fixes to apply (with --apply), 2 findings without a fix to apply"]
+
+
+MERGED = """\
+Metadata:
+  Base: &base
+    GroupDescription: shared
+    SecurityGroupIngress:
+      - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: 0.0.0.0/0}
+Resources:
+  A:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      <<: *base
+  B:
+    Type: AWS::EC2::SecurityGroup
+    Properties:
+      <<: *base
+      GroupDescription: b
+"""
+
+
+@pytest.mark.parametrize("sources, verb", [("", "Remove {}'s rule 3389/tcp from 0.0.0.0/0"),
+                                           ('cidrs = ["203.0.113.0/24"]', "Restrict 0.0.0.0/0 on {}"),
+                                           ('prefix_list = "pl-12345678"', "Restrict 0.0.0.0/0 on {}")])
+def test_a_rule_merged_into_groups_from_an_anchor_is_changed_for_none(project, capsys, sources, verb):
+    """Editing the anchored mapping would change every group that merges it."""
+    (project / "pyproject.toml").write_text(f"[tool.winportlint.fix]\n{sources}\n")
+    path = project / "t.yaml"
+    path.write_text(MERGED)
+    code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", "t.yaml")
+    assert (code, out) == (1, "")
+    assert err[:2] == [f"t.yaml:5: WPL101: no fix to apply: {verb.format(group)}: the rule is written at line 5, "
+                       f"above its resource, for aliases of an anchor to share; change it by hand" for group in "AB"]
+    assert path.read_text() == MERGED

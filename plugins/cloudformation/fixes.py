@@ -124,6 +124,9 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
     if finding.union_with:
         return [Fix(f"Restrict {p.peer.text} on {p.resource}: the internet is made by {len(finding.union_with) + 1} "
                     f"rules' CIDRs together; keep one rule, restricted, and remove the others", "display-only")]
+    if _shared_rule(p):
+        return [Fix(f"Restrict {p.peer.text} on {p.resource}: {_SHARED.format(line=p.rule_location.line)}",
+                    "display-only")]
     steps = [step for step in p.provenance if "Cidr" in step.field]  # not those of the ports or the resource
     other = next((step for step in steps if step.kind not in ("literal", "default", "parameter")), None)
     if other is not None:
@@ -229,6 +232,18 @@ def _mapping_at(text: _Text, location, json_syntax: bool):
     return None
 
 
+_SHARED = "the rule is written at line {line}, above its resource, for aliases of an anchor to share; change it by hand"
+
+
+def _shared_rule(p) -> bool:
+    """Whether the rule is written above its resource in the same file: in an anchored mapping
+    that the resource merges or aliases (an anchor comes before its aliases), which other
+    resources may share."""
+    start = p.resource_location
+    return start is not None and start.file == p.rule_location.file and \
+        (p.rule_location.line, p.rule_location.column) < (start.line, start.column)
+
+
 def _parameter(text: _Text, location, json_syntax: bool) -> tuple[str | None, int, bool]:
     """The parameter whose Default is written at ``location``, how many times the template
     refers to it (``Ref``, ``${Name}`` in ``Sub``) and whether it has AllowedValues."""
@@ -288,6 +303,8 @@ def _remove(path: str, text: _Text, finding: Finding, json_syntax: bool) -> list
     rule = _rule_text(p)
     title = f"Remove {p.resource}, the rule {rule}" if p.resource_type in _RULE_RESOURCES else \
         f"Remove {p.resource}'s rule {rule}"
+    if _shared_rule(p):
+        return [Fix(f"{title}: {_SHARED.format(line=p.rule_location.line)}", "display-only")]
     stack = next((step for step in p.provenance if step.kind == "module"), None)
     if stack is not None:
         return [Fix(f"{title}: the template is nested {stack.detail}, whose parameters decide the rule, and "
