@@ -379,3 +379,19 @@ def test_a_rule_merged_into_groups_from_an_anchor_is_changed_for_none(project, c
     assert err[:2] == [f"t.yaml:5: WPL101: no fix to apply: {verb.format(group)}: the rule is written at line 5, "
                        f"above its resource, for aliases of an anchor to share; change it by hand" for group in "AB"]
     assert path.read_text() == MERGED
+
+
+def test_bytes_that_no_longer_read_give_no_fix_and_raise_nothing(project):
+    """An editor's buffer half typed: the format is asked of bytes other than those it parsed."""
+    from conftest import lint
+
+    from winportlint.model import FixRequest
+    from winportlint.plugins.cloudformation import CloudFormationFormat
+
+    (project / "t.yaml").write_text(BLOCK)
+    findings = lint([project / "t.yaml"]).findings
+    requests = [FixRequest("remove"), FixRequest("restrict", ("pl-12345678",))]
+    for typed in (BLOCK[:BLOCK.index("  Rdp:")] + "  Rdp: [\n", BLOCK.replace("\n", "\r\n")[:900], ""):
+        offered = [fix for finding in findings for request in requests
+                   for fix in CloudFormationFormat().fixes(finding, request, lambda path: typed.encode())]
+        assert [fix for fix in offered if fix.edits] == []

@@ -53,7 +53,10 @@ class _Text:
 
 
 def fixes(path: str, data: bytes, finding: Finding, request: FixRequest, json_syntax: bool) -> list[Fix]:
-    """The fixes for ``request`` (see ``Format.fixes``); none for text that is not UTF-8."""
+    """The fixes for ``request`` (see ``Format.fixes``); none for text that is not UTF-8, or that
+    no longer reads (an editor's buffer being typed in)."""
+    from winportlint.nodes import LoadError
+
     if data[:2] in (b"\xff\xfe", b"\xfe\xff") or b"\x00" in data:
         return []
     try:
@@ -64,7 +67,7 @@ def fixes(path: str, data: bytes, finding: Finding, request: FixRequest, json_sy
             return _restrict(path, text, finding, request, json_syntax)
         if request.kind == "remove":
             return _remove(path, text, finding, json_syntax)
-    except (UnicodeDecodeError, ValueError, IndexError):  # positions that do not fit the bytes: no fix
+    except (UnicodeDecodeError, ValueError, IndexError, LoadError):  # positions that do not fit the bytes: no fix
         return []
     return []
 
