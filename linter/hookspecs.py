@@ -116,7 +116,7 @@ class Check(Protocol):
     #: Where the generated documentation for this check lives.
     docs_url: str
     #: Optional: the kinds of fix request (``restrict``, ``accept``, ``remove``) that may end this
-    #: check's findings, asked of the formats in that order; absent or ``None``: all. A check
+    #: check's findings; the formats are asked only for those (absent or ``None``: all). A check
     #: whose findings have no CIDR to replace or no rule whose removal is a fix (an unknown
     #: source, a load balancer's scheme) names only those that make sense.
     fix_kinds: tuple[str, ...] | None
