@@ -4,8 +4,8 @@
 
 Lints the paths as ``winportlint check --severity info`` does (the checks on by default,
 no configuration, no exceptions), then asks the formats for each kind of fix separately
-(``restrict`` to the CIDRs given, ``accept`` with a reason, ``remove``) and for all three
-together, as ``winportlint fix`` does. A finding counts once per row, under the best it
+(``restrict`` to the CIDRs given, ``accept`` with a reason, ``remove``), as far as each
+finding's check allows the kind, and for all three together, as ``winportlint fix`` does. A finding counts once per row, under the best it
 gets: a ``safe`` fix with edits, else an ``unsafe`` one, else a ``display-only`` one (shown,
 never applied), else none. Nothing is written.
 """
@@ -54,7 +54,7 @@ def main() -> None:
     print(f"|---|{'---:|' * len(COLUMNS)}")
     for kind, asked in kinds.items():
         counts = Counter(best(finding) for finding in fixes.attach(result.findings, plugins.formats, asked,
-                                                                    contents, trees))
+                                                                    contents, trees, checks))
         print(f"| {kind} | {' | '.join(str(counts[column]) for column in COLUMNS)} |")
 
 

@@ -32,6 +32,7 @@ class ExposureCheck(NamedTuple):
     explanation: str
     direction: Direction = Direction.INGRESS
     enabled_by_default: bool = True
+    fix_kinds: tuple[str, ...] | None = None
 
     @property
     def docs_url(self) -> str:
@@ -71,6 +72,7 @@ class Check(NamedTuple):
     explanation: str
     find: Callable[[Check, Sequence[Permission], Catalog], Iterable[Finding]]
     enabled_by_default: bool = True
+    fix_kinds: tuple[str, ...] | None = None
 
     @property
     def docs_url(self) -> str:

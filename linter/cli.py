@@ -147,11 +147,14 @@ def _parser() -> argparse.ArgumentParser:
                             help="output format (default: text)")
 
     fix = commands.add_parser(
-        "fix", help="show or apply the edits that end findings (restrict the source, or accept with a reason)",
+        "fix", help="show or apply the edits that end findings (restrict the source, accept with a reason, or "
+                    "remove the rule)",
         description="Lint the paths as 'check' does and, for each finding, ask the format that read its file for "
-                    "fixes: restrict the source to [tool.winportlint.fix] cidrs (unsafe: it changes who can "
-                    "connect), or accept the finding with an inline exception (--reason; safe). Every fix is "
-                    "verified before it is written: the fixed file is read and checked again.",
+                    "fixes, in this order: restrict the source to the admin sources of [tool.winportlint.fix] "
+                    "(cidrs, prefix_list, security_group; unsafe: it changes who can connect), accept the finding "
+                    "with an inline exception (--reason; safe), or remove the rule (unsafe). The first fix "
+                    "allowed is made. Every fix is verified before it is written: the fixed file is read and "
+                    "checked again.",
         epilog="Exit codes: 0 no finding left, 1 findings left (with --diff: any finding), 2 usage or input "
                "errors.")
     _lint_options(fix)
@@ -160,7 +163,7 @@ def _parser() -> argparse.ArgumentParser:
                       help="print the fixes as a unified diff and write nothing (the default)")
     mode.add_argument("--apply", action="store_true", help="write the safe fixes (and unsafe ones with --unsafe-fixes)")
     fix.add_argument("--unsafe-fixes", action="store_true",
-                     help="include unsafe fixes (restricting a source changes who can connect)")
+                     help="include unsafe fixes (restricting a source or removing a rule changes who can connect)")
     fix.add_argument("--reason", help="accept the findings with an inline exception giving this reason")
     fix.add_argument("--owner", help="with --reason: the exception's owner (one word, e.g. a team)")
     fix.add_argument("--expires", metavar="YYYY-MM-DD", help="with --reason: the last day the exception applies")
@@ -368,11 +371,12 @@ def _check(args) -> int:
     at_base = []
     if base is not None:
         findings, at_base = _compare_with_base(base, findings, args, run)
-    if config.fix_cidrs and any(getattr(reporter, "shows_fixes", False) for reporter in reporters):
+    if config.fix_sources and any(getattr(reporter, "shows_fixes", False) for reporter in reporters):
         from .engine import scanned_trees
         from .fixes import attach, requests
 
-        findings = attach(findings, plugins.formats, requests(config.fix_cidrs), trees=scanned_trees(args.paths))
+        findings = attach(findings, plugins.formats, requests(config.fix_sources), trees=scanned_trees(args.paths),
+                          checks=checks)
     inputs = [*result.inputs, *args.paths, *catalog_files, *settings["var_files"], *filter(None, [config.path])]
     if args.write_baseline:
         _refuse_overwriting("--write-baseline", args.write_baseline, inputs)
@@ -454,11 +458,7 @@ def _fix_requests(args, config) -> list:
         except ValueError:
             raise UsageError(f"--expires {excerpt(args.expires, quote=False)} is not a date (write YYYY-MM-DD)") \
                 from None
-    asked = requests(config.fix_cidrs, (args.reason or "").strip(), args.owner or "", args.expires or "")
-    if not asked:
-        raise UsageError("nothing to fix with: give --reason to accept findings, or set admin sources in "
-                         "[tool.winportlint.fix] cidrs to restrict them")
-    return asked
+    return requests(config.fix_sources, (args.reason or "").strip(), args.owner or "", args.expires or "")
 
 
 def _fix(args) -> int:
@@ -477,8 +477,8 @@ def _fix(args) -> int:
     contents: dict = {}
     trees = engine.scanned_trees(args.paths)
     allowed = ("safe", "unsafe") if args.unsafe_fixes else ("safe",)
-    choices = [fixes.choose(finding, allowed) for finding in fixes.attach(run.outcome.kept, plugins.formats, asked,
-                                                                         contents, trees)]
+    choices = [fixes.choose(finding, allowed)
+               for finding in fixes.attach(run.outcome.kept, plugins.formats, asked, contents, trees, run.checks)]
     chosen = []
     unsafe = missing = left = 0
     for choice in choices:
@@ -502,7 +502,7 @@ def _fix(args) -> int:
     for unit in fixes.units(chosen, plugins.formats):
         paths = fixes.files_of(unit)
         original = {path: contents[path] for path in paths}
-        outcome = fixes.fix_unit(original, unit, relint, plugins.formats, asked, allowed, trees)
+        outcome = fixes.fix_unit(original, unit, relint, plugins.formats, asked, allowed, trees, run.checks)
         refused = outcome.refused
         if not refused and args.apply:
             try:
@@ -514,14 +514,17 @@ def _fix(args) -> int:
             _say(f"{', '.join(paths)}: not fixed: {refused}")
             continue
         fixed = {fixes.key(finding) for finding in outcome.fixed}
+        unchecked = {fixes.key(finding) for finding in outcome.unchecked}
         for choice in unit:
             if fixes.key(choice.finding) not in fixed:
                 left += 1
                 location = choice.finding.location
-                _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: not fixed: its edit overlaps "
-                     f"another fix's")
+                why = ("it comes from a file that reads this one (a parent stack, a service), which cannot be checked "
+                       "again before writing" if fixes.key(choice.finding) in unchecked
+                       else "its edit overlaps another fix's")
+                _say(f"{location.file}:{location.line}: {choice.finding.rule_id}: not fixed: {why}")
         done += len(outcome.fixed)
-        if not args.apply:
+        if not args.apply and outcome.fixed:
             _write("".join(fixes.unified_diff(path, original[path], outcome.patched[path]) for path in paths))
     verb = "applied" if args.apply else "to apply (with --apply)"
     parts = [f"{done} fix{'' if done == 1 else 'es'} {verb}"]

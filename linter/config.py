@@ -49,11 +49,20 @@ class Config:
     #: What every exception must give (``require_expiry``, ``require_owner``, ``max_exception_days``)
     #: and the warning window before an expiry (``exception_warning_days``).
     policy: Policy = Policy()
-    #: The admin sources ``winportlint fix`` restricts an exposure to (``[fix] cidrs``), as written.
+    #: The admin sources ``winportlint fix`` restricts an exposure to: ``[fix] cidrs`` (each as its
+    #: network), ``prefix_list`` (a managed prefix list id) and ``security_group`` (a group id).
     fix_cidrs: tuple[str, ...] = ()
+    fix_prefix_list: str = ""
+    fix_security_group: str = ""
     folder: str = field(default=".", repr=False)
     #: How messages name the file: ``pyproject.toml [tool.winportlint]``.
     where: str = field(default="", repr=False)
+
+    @property
+    def fix_sources(self) -> tuple[str, ...]:
+        """The admin sources in the order a restriction request lists them: CIDRs, the prefix
+        list, the security group (a format takes the first that fits the rule)."""
+        return (*self.fix_cidrs, *filter(None, (self.fix_prefix_list, self.fix_security_group)))
 
     def excluded(self, path: str) -> bool:
         """Whether a scanned path, or a folder it is in, matches an ``exclude`` pattern (relative to
@@ -174,7 +183,7 @@ def load(path: str | None) -> Config:
                            _days(table, "max_exception_days", where, None, 1),
                            _days(table, "exception_warning_days", where, WARNING_DAYS, 0))
     config.allow = tuple(_allow(entry, number, where, folder) for number, entry in enumerate(_list(table, "allow", where)))
-    config.fix_cidrs = _fix_cidrs(table, where)
+    config.fix_cidrs, config.fix_prefix_list, config.fix_security_group = _fix(table, where)
     if "var_files" in table:
         value = table["var_files"]
         if value is False or value == "auto":
@@ -332,13 +341,30 @@ def _allow_tags(entry: dict, label: str) -> tuple[tuple[str, str], ...]:
     return tuple(sorted(tags.items()))
 
 
-def _fix_cidrs(table: dict, where: str) -> tuple[str, ...]:
-    """``[fix] cidrs``: the admin sources, each a CIDR without host bits."""
+#: ``[fix]`` ids: the key, the id's prefix and what it names.
+_FIX_IDS = {"prefix_list": ("pl", "a managed prefix list id"), "security_group": ("sg", "a security group id")}
+
+
+def _fix(table: dict, where: str) -> tuple[tuple[str, ...], str, str]:
+    """``[fix]``: the admin sources ``cidrs`` (each a CIDR without host bits), ``prefix_list`` and
+    ``security_group`` (ids as AWS writes them: the prefix, a dash and 8 or 17 hex digits)."""
     fix = table.get("fix", {})
-    if not isinstance(fix, dict) or set(fix) - {"cidrs"}:
-        raise ConfigError(f'{where}: fix must be a table with cidrs, such as [tool.winportlint.fix] '
-                          f'cidrs = ["203.0.113.0/24"]')
-    return tuple(str(network) for network in _allow_sources(fix, f"{where}: fix", "cidrs"))
+    if not isinstance(fix, dict):
+        raise ConfigError(f'{where}: fix must be a table, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]')
+    known = {"cidrs", *_FIX_IDS}
+    if set(fix) - known:
+        raise ConfigError(f"{where}: fix: unknown key {_keys(set(fix) - known)} (known: {', '.join(sorted(known))})")
+    ids = []
+    for key, (prefix, names) in _FIX_IDS.items():
+        value = fix.get(key, "")
+        if key in fix and (not isinstance(value, str)
+                           or not re.fullmatch(prefix + r"-(?:[0-9a-f]{8}|[0-9a-f]{17})", value)):
+            shown = excerpt(value) if isinstance(value, str) else _kind(value)
+            raise ConfigError(f"{where}: fix: {key} must be {names} ({prefix}- and 8 or 17 hex digits, such as "
+                              f"{prefix}-0123456789abcdef0), not {shown}")
+        ids.append(value)
+    cidrs = tuple(str(network) for network in _allow_sources(fix, f"{where}: fix", "cidrs"))
+    return cidrs, ids[0], ids[1]
 
 
 def _allow_sources(entry: dict, label: str, key: str = "from") -> tuple[IPv4Network | IPv6Network, ...]:

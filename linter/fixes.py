@@ -23,14 +23,21 @@ class Overlap(ValueError):
 
 
 def requests(sources: Sequence[str] = (), reason: str = "", owner: str = "", expires: str = "") -> list[FixRequest]:
-    """What to ask for every finding: restriction to the configured sources when there are some,
-    acceptance when a reason is given."""
+    """What to ask for every finding, in the order a fix is chosen: restriction to the configured
+    sources when there are some (CIDRs, a prefix list, a security group), acceptance when a reason
+    is given, and removal of the rule, always (unsafe, so applied only when asked for)."""
     asked = []
     if sources:
         asked.append(FixRequest("restrict", tuple(sources)))
     if reason:
         asked.append(FixRequest("accept", reason=reason, owner=owner, expires=expires))
+    asked.append(FixRequest("remove"))
     return asked
+
+
+def allowed_requests(asked: Sequence[FixRequest], kinds: Collection[str] | None) -> list[FixRequest]:
+    """The requests of the ``kinds`` a check declares, all of them when it declares none."""
+    return list(asked) if kinds is None else [request for request in asked if request.kind in kinds]
 
 
 def format_for(path: str, formats: Sequence):
@@ -49,8 +56,11 @@ def format_for(path: str, formats: Sequence):
 
 
 def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRequest],
-           contents: dict[str, bytes | None] | None = None, trees: Sequence[str] = ()) -> list[Finding]:
-    """The findings with the fixes their file's format offers for each request, those whose
+           contents: dict[str, bytes | None] | None = None, trees: Sequence[str] = (),
+           checks: Iterable = ()) -> list[Finding]:
+    """The findings with the fixes their file's format offers for each request their check
+    allows (``Check.fix_kinds`` of ``checks``: an unknown source cannot be restricted, a load
+    balancer's scheme is no CIDR; every request for a check not given or declaring none), those whose
     edits are all in files the format could read (``contents``: the bytes of files already
     read, or ``None`` for those that cannot be; filled as files are read). A file outside
     ``trees`` (the real paths of the folders the run may read; any when there are none) cannot
@@ -59,6 +69,7 @@ def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRe
     from .engine import within_trees
 
     contents = {} if contents is None else contents
+    kinds = {check.id: getattr(check, "fix_kinds", None) for check in checks}
 
     def read(path: str) -> bytes | None:
         if path not in contents:
@@ -73,7 +84,7 @@ def attach(findings: Iterable[Finding], formats: Sequence, asked: Sequence[FixRe
         path = finding.location.file
         fmt, offered = format_for(path, formats), []
         if read(path) is not None and fmt is not None:
-            for request in asked:
+            for request in allowed_requests(asked, kinds.get(finding.rule_id)):
                 try:
                     offered.extend(fix for fix in fmt.fixes(finding, request, read)
                                    if all(contents.get(edit.file) is not None for edit in fix.edits))
@@ -192,12 +203,15 @@ def files_of(choices: Iterable[Choice]) -> list[str]:
 
 
 class UnitFix(NamedTuple):
-    """What fixing a unit of files came to: each file's bytes fixed, the findings fixed, and why
-    nothing may be written ("" when it may)."""
+    """What fixing a unit of files came to: each file's bytes fixed, the findings fixed, why
+    nothing may be written ("" when it may), and the findings left alone because the unit's
+    files, read again, do not make them (a parent stack or a service that reads a file makes
+    them): their fixes cannot be checked before writing."""
 
     patched: dict[str, bytes]
     fixed: list[Finding]
     refused: str = ""
+    unchecked: tuple[Finding, ...] = ()
 
 
 def patch(contents: Mapping[str, bytes], edits: Iterable[TextEdit]) -> dict[str, bytes]:
@@ -209,14 +223,27 @@ def patch(contents: Mapping[str, bytes], edits: Iterable[TextEdit]) -> dict[str,
 
 
 def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Relint, formats: Sequence,
-             asked: Sequence[FixRequest], allowed: Collection, trees: Sequence[str] = ()) -> UnitFix:
+             asked: Sequence[FixRequest], allowed: Collection, trees: Sequence[str] = (),
+             checks: Iterable = ()) -> UnitFix:
     """The chosen fixes of a unit (``contents``: its files' bytes) made in rounds (an edit that
     fixes make alike made once): a fix whose edits overlap one made is asked for again of the patched bytes (a check's id added to the
-    exception just written on its line; only what edits the unit's files, in ``trees``, see
-    :func:`attach`), until every finding is fixed or none more can be. Each round is verified;
-    one refused refuses the unit."""
+    exception just written on its line; only what edits the unit's files, in ``trees``, of the
+    kinds the ``checks`` allow, see :func:`attach`), until every finding is fixed (by its own
+    fix, or gone with another's edits: two rules that make the internet together, removed in
+    turn) or none more can be. Each round is verified; one refused refuses the unit. Files are
+    read again once for each content they are given (a Terraform module is evaluated each time)."""
+    readings: dict[tuple, tuple[list[Finding], list[InputError]]] = {}
+
+    def reread(files: Mapping[str, bytes]) -> tuple[list[Finding], list[InputError]]:
+        known = tuple(sorted(files.items()))
+        if known not in readings:
+            readings[known] = relint(files)
+        return readings[known]
+
+    made = {key(finding) for finding in reread(contents)[0]}
+    unchecked = tuple(choice.finding for choice in chosen if key(choice.finding) not in made)
     fixed: list[Finding] = []
-    current, pending = dict(contents), list(chosen)
+    current, pending = dict(contents), [choice for choice in chosen if key(choice.finding) in made]
     while pending:
         edits: list[TextEdit] = []
         taken, later = [], []
@@ -230,17 +257,20 @@ def fix_unit(contents: Mapping[str, bytes], chosen: Sequence[Choice], relint: Re
             edits += made
             taken.append(choice.finding)
         patched = patch(current, edits)
-        refused = verify(current, patched, taken, relint)
+        refused = verify(current, patched, taken, reread)
         if refused:
-            return UnitFix(dict(contents), [], refused)
+            return UnitFix(dict(contents), [], refused, unchecked)
         fixed += taken
         current = patched
         keys = {key(finding) for finding in later}
-        again = [finding for finding in relint(current)[0] if key(finding) in keys] if keys else []
-        offered = (choose(finding, allowed) for finding in attach(again, formats, asked, dict(current), trees))
+        again = [finding for finding in reread(current)[0] if key(finding) in keys] if keys else []
+        left = {key(finding) for finding in again}
+        fixed += [finding for finding in later if key(finding) not in left]
+        offered = (choose(finding, allowed)
+                   for finding in attach(again, formats, asked, dict(current), trees, checks))
         pending = [choice for choice in offered
                    if choice.fix is not None and all(edit.file in current for edit in choice.fix.edits)]
-    return UnitFix(current, fixed)
+    return UnitFix(current, fixed, "", unchecked)
 
 
 def unified_diff(path: str, before: bytes, after: bytes) -> str:

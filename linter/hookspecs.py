@@ -122,6 +122,11 @@ class Check(Protocol):
     explanation: str
     #: Where the generated documentation for this check lives.
     docs_url: str
+    #: Optional: the kinds of fix request (``restrict``, ``accept``, ``remove``) that may end this
+    #: check's findings; the formats are asked only for those (absent or ``None``: all). A check
+    #: whose findings have no CIDR to replace or no rule whose removal is a fix (an unknown
+    #: source, a load balancer's scheme) names only those that make sense.
+    fix_kinds: tuple[str, ...] | None
 
     def run(self, permissions: Sequence[Permission], catalog: Catalog) -> Iterable[Finding]:
         """Findings for the permissions of one file (all its resources, so that

@@ -272,8 +272,9 @@ class Fix(NamedTuple):
 class FixRequest(NamedTuple):
     """What a fix should do, in terms no format has to interpret for the check.
 
-    ``kind`` is ``restrict`` (replace the world with ``sources``, CIDRs from the
-    configuration), ``remove`` (delete the rule) or ``accept`` (write an exception
+    ``kind`` is ``restrict`` (replace the world with ``sources`` from the configuration:
+    CIDRs, then at most one managed prefix list id, then at most one security group id),
+    ``remove`` (delete the rule) or ``accept`` (write an exception
     with ``reason``, ``owner`` and ``expires``, ``YYYY-MM-DD``).
     """
 

@@ -4,6 +4,7 @@ before they are written, for CloudFormation YAML and JSON."""
 from __future__ import annotations
 
 import stat
+from collections import Counter
 from pathlib import Path
 
 import pytest
@@ -41,6 +42,17 @@ def run(capsys, *argv):
     code = main([argv[0], "--no-cache", *argv[1:]])
     out, err = capsys.readouterr()
     return code, out, err.splitlines()
+
+
+def offered(path: Path, sources=("203.0.113.0/24",), reason: str = "") -> list[tuple[str, list[tuple[str, str]]]]:
+    """Each finding of the file's default checks with the title and applicability of every fix
+    its format offers for the requests of these sources and reason (remove always asked)."""
+    from conftest import lint
+
+    from winportlint.plugin_manager import load_plugins
+
+    found = fixes.attach(lint([path]).findings, load_plugins().formats, fixes.requests(sources, reason))
+    return [(finding.rule_id, [(fix.title, fix.applicability) for fix in finding.fixes]) for finding in found]
 
 
 def test_diff_restricts_each_literal_keeping_its_quoting_and_writes_nothing(fix_project, capsys):
@@ -147,12 +159,12 @@ def test_a_parameter_only_this_rule_uses_is_restricted_at_its_default(fix_projec
 
 def test_a_parameter_used_elsewhere_is_display_only_and_says_why(fix_project, capsys):
     (fix_project / "p.yaml").write_text(PARAMETER + "Outputs:\n  Source:\n    Value: !Sub 'from ${Admin}'\n")
-    code, out, err = run(capsys, "fix", "--unsafe-fixes", "p.yaml")
-    assert (code, out) == (1, "")
-    assert err == ["p.yaml:11: WPL101: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump: "
-                   "parameter Admin's Default is shared (it is used 2 times); pass 203.0.113.0/24 for "
-                   "this stack instead",
-                   "0 fixes to apply (with --apply), 1 finding without a fix to apply"]
+    assert offered(fix_project / "p.yaml") == [("WPL101", [
+        ("Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump: parameter Admin's Default is shared (it is used 2 times); "
+         "pass 203.0.113.0/24 for this stack instead", "display-only"),
+        ("Remove Jump's rule 3389/tcp from 0.0.0.0/0", "unsafe")])]
+    code, out, err = run(capsys, "fix", "p.yaml")
+    assert (code, out, err) == (1, "", ["0 fixes to apply (with --apply), 1 more with --unsafe-fixes"])
 
 
 JSON_TEMPLATE = """\
@@ -186,20 +198,18 @@ def test_json_templates_are_restricted_in_place_and_accepting_is_display_only(fi
 \\ No newline at end of file
 """
     assert (code, err) == (1, ["1 fix to apply (with --apply)"])
-    (fix_project / "pyproject.toml").write_text("")
-    code, out, err = run(capsys, "fix", "--reason", "jump", "t.json")
-    assert (code, out) == (1, "")
-    assert err == ["t.json:6: WPL101: no fix to apply: Accept WPL101 on Jump: jump (JSON has no comments: add to "
-                   "Jump's Metadata winportlint: ignore: [{id: WPL101, reason: ...}])",
-                   "0 fixes to apply (with --apply), 1 finding without a fix to apply"]
+    assert offered(path, (), "jump") == [("WPL101", [
+        ("Accept WPL101 on Jump: jump (JSON has no comments: add to Jump's Metadata winportlint: ignore: "
+         "[{id: WPL101, reason: ...}])", "display-only"),
+        ("Remove Jump's rule 3389/tcp from 0.0.0.0/0", "unsafe")])]
 
 
 def test_an_ipv6_world_with_only_ipv4_sources_is_display_only(fix_project, capsys):
     (fix_project / "t.yaml").write_text(TEMPLATE.replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"'))
-    code, out, err = run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL102", "t.yaml")
-    assert (code, out) == (1, "")
-    assert err == ["t.yaml:20: WPL102: no fix to apply: Restrict ::/0 on Jump: no IPv6 admin source is configured "
-                   "([tool.winportlint.fix] cidrs)", "0 fixes applied, 1 finding without a fix to apply"]
+    assert offered(fix_project / "t.yaml")[2] == ("WPL102", [
+        ("Restrict ::/0 on Jump: no IPv6 admin source is configured ([tool.winportlint.fix] cidrs, prefix_list or "
+         "security_group)", "display-only"),
+        ("Remove Jump's rule 445/tcp from ::/0", "unsafe")])
 
 
 #: Every byte that a careless rewrite would change: a BOM, CRLF, tabs in a comment and a flow
@@ -253,10 +263,11 @@ def test_a_line_holding_another_exception_is_not_given_a_second(fix_project, cap
     path = fix_project / "t.yaml"
     (fix_project / "pyproject.toml").write_text("")
     path.write_text(ONE_LINE.replace("0.0.0.0/0}]", "0.0.0.0/0}]  # winportlint: ignore[WPL101] partner"))
+    assert offered(path, (), "jump")[1] == ("WPL102", [
+        ("Accept WPL102 on Jump: jump: line 6 holds another exception; add WPL102 to it by hand", "display-only"),
+        ("Remove Jump's rule 445/tcp from 0.0.0.0/0", "unsafe")])
     code, out, err = run(capsys, "fix", "--apply", "--reason", "jump", "t.yaml")
-    assert (code, out) == (1, "")
-    assert err == ["t.yaml:6: WPL102: no fix to apply: Accept WPL102 on Jump: jump: line 6 holds another exception; "
-                   "add WPL102 to it by hand", "0 fixes applied, 1 finding without a fix to apply"]
+    assert (code, out, err) == (1, "", ["0 fixes applied, 1 more with --unsafe-fixes"])
 
 
 def test_overlapping_edits_are_refused():
@@ -360,19 +371,32 @@ def test_bad_options_are_usage_errors(fix_project, capsys, argv, message):
     assert run(capsys, "fix", *argv, "t.yaml") == (2, "", [f"winportlint: error: {message}"])
 
 
-def test_nothing_to_fix_with_is_a_usage_error(fix_project, capsys):
+def test_without_configuration_or_reason_fix_offers_removal_only_as_unsafe(fix_project, capsys):
     (fix_project / "pyproject.toml").write_text("")
     (fix_project / "t.yaml").write_text(TEMPLATE)
-    assert run(capsys, "fix", "t.yaml") == (2, "", [
-        "winportlint: error: nothing to fix with: give --reason to accept findings, or set admin sources in "
-        "[tool.winportlint.fix] cidrs to restrict them"])
+    assert run(capsys, "fix", "t.yaml") == (1, "", ["0 fixes to apply (with --apply), 3 more with --unsafe-fixes"])
+    assert (fix_project / "t.yaml").read_text() == TEMPLATE
 
 
 @pytest.mark.parametrize("table, message", [
     ('[tool.winportlint.fix]\ncidrs = ["203.0.113.1/24"]\n',
      "fix: cidrs: '203.0.113.1/24' has host bits set (the network is 203.0.113.0/24)"),
     ('[tool.winportlint.fix]\nprefix = "pl-1"\n',
-     'fix must be a table with cidrs, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]'),
+     "fix: unknown key prefix (known: cidrs, prefix_list, security_group)"),
+    ('[tool.winportlint]\nfix = ["203.0.113.0/24"]\n',
+     'fix must be a table, such as [tool.winportlint.fix] cidrs = ["203.0.113.0/24"]'),
+    ('[tool.winportlint.fix]\nprefix_list = "pl-1234567"\n',
+     "fix: prefix_list must be a managed prefix list id (pl- and 8 or 17 hex digits, such as "
+     "pl-0123456789abcdef0), not 'pl-1234567'"),
+    ('[tool.winportlint.fix]\nprefix_list = "sg-12345678"\n',
+     "fix: prefix_list must be a managed prefix list id (pl- and 8 or 17 hex digits, such as "
+     "pl-0123456789abcdef0), not 'sg-12345678'"),
+    ('[tool.winportlint.fix]\nsecurity_group = "sg-0123456789ABCDEF0"\n',
+     "fix: security_group must be a security group id (sg- and 8 or 17 hex digits, such as "
+     "sg-0123456789abcdef0), not 'sg-0123456789ABCDEF0'"),
+    ('[tool.winportlint.fix]\nsecurity_group = ["sg-12345678"]\n',
+     "fix: security_group must be a security group id (sg- and 8 or 17 hex digits, such as "
+     "sg-0123456789abcdef0), not an array"),
 ])
 def test_a_bad_fix_table_names_its_key(fix_project, capsys, table, message):
     (fix_project / "pyproject.toml").write_text(table)
@@ -391,6 +415,17 @@ def test_an_edit_position_is_given_as_an_editor_counts_it():
 LITERAL = TEMPLATE.replace('"0.0.0.0/0"', '"10.0.0.0/8"').replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"')
 
 
+def _literal_removal(rule: str, next_rule: str | None) -> list[dict]:
+    """The edit removing the LITERAL template's block item starting with ``rule``: from its list's
+    colon (two removals from one list overlap, so they are never made in one round) to
+    ``next_rule``'s start (the end of the file for the last), what is before the item kept."""
+    data = LITERAL.encode()
+    colon = data.index(b"SecurityGroupIngress:") + len(b"SecurityGroupIngress")
+    start = data.index(rule.encode())
+    return [{"file": "t.yaml", "start": colon, "end": data.index(next_rule.encode()) if next_rule else len(data),
+             "text": data[colon:start].decode()}]
+
+
 def test_json_findings_carry_their_fixes_as_byte_edits(fix_project, capsys):
     import json
 
@@ -399,9 +434,13 @@ def test_json_findings_carry_their_fixes_as_byte_edits(fix_project, capsys):
     start = LITERAL.encode().index(b"'0.0.0.0/0'")
     assert [finding["fixes"] for finding in json.loads(out)["findings"]] == [
         [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump", "applicability": "unsafe",
-          "edits": [{"file": "t.yaml", "start": start, "end": start + 11, "text": "'203.0.113.0/24'"}]}],
-        [{"title": "Restrict ::/0 on Jump: no IPv6 admin source is configured ([tool.winportlint.fix] cidrs)",
-          "applicability": "display-only", "edits": []}]]
+          "edits": [{"file": "t.yaml", "start": start, "end": start + 11, "text": "'203.0.113.0/24'"}]},
+         {"title": "Remove Jump's rule 3389/tcp from 0.0.0.0/0", "applicability": "unsafe",
+          "edits": _literal_removal("        - IpProtocol: tcp   # rdp", "        - IpProtocol: tcp\n")}],
+        [{"title": "Restrict ::/0 on Jump: no IPv6 admin source is configured ([tool.winportlint.fix] cidrs, "
+                   "prefix_list or security_group)", "applicability": "display-only", "edits": []},
+         {"title": "Remove Jump's rule 445/tcp from ::/0", "applicability": "unsafe",
+          "edits": _literal_removal("        - IpProtocol: tcp\n          FromPort: 445", None)}]]
     assert code == 1
 
 
@@ -416,13 +455,20 @@ def test_sarif_results_carry_fixes_valid_against_the_schema(fix_project, capsys)
     schema = json.loads((Path(__file__).parent / "schemas" / "sarif-2.1.0.json").read_text(encoding="utf-8"))
     validator_for(schema)(schema).validate(log)
     start = LITERAL.encode().index(b"'0.0.0.0/0'")
-    assert [result.get("fixes") for result in log["runs"][0]["results"]] == [
-        [{"description": {"text": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump"},
-          "artifactChanges": [{"artifactLocation": {"uri": "t.yaml"}, "replacements": [
-              {"deletedRegion": {"byteOffset": start, "byteLength": 11},
-               "insertedContent": {"text": "'203.0.113.0/24'"}}]}],
-          "properties": {"applicability": "unsafe"}}],
-        None]  # display-only: a SARIF fix needs a change
+    removal = [{"deletedRegion": {"byteOffset": edit["start"], "byteLength": edit["end"] - edit["start"]},
+                "insertedContent": {"text": edit["text"]}}
+               for edit in _literal_removal("        - IpProtocol: tcp   # rdp", "        - IpProtocol: tcp\n")]
+    assert [result.get("fixes") for result in log["runs"][0]["results"]][0] == [
+        {"description": {"text": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Jump"},
+         "artifactChanges": [{"artifactLocation": {"uri": "t.yaml"}, "replacements": [
+             {"deletedRegion": {"byteOffset": start, "byteLength": 11},
+              "insertedContent": {"text": "'203.0.113.0/24'"}}]}],
+         "properties": {"applicability": "unsafe"}},
+        {"description": {"text": "Remove Jump's rule 3389/tcp from 0.0.0.0/0"},
+         "artifactChanges": [{"artifactLocation": {"uri": "t.yaml"}, "replacements": removal}],
+         "properties": {"applicability": "unsafe"}}]
+    assert [fix["description"]["text"] for fix in log["runs"][0]["results"][1]["fixes"]] == [
+        "Remove Jump's rule 445/tcp from ::/0"]  # display-only: a SARIF fix needs a change
 
 
 def test_without_admin_sources_json_findings_have_no_fixes(fix_project, capsys):
@@ -442,82 +488,100 @@ def _cloudformation_files() -> list[Path]:
                   if path.suffix in (".yaml", ".yml", ".json", ".template") and path.is_file())
 
 
+def _kept_outside(data: bytes, patched: bytes, edits) -> None:
+    """Every byte outside the edits is in the patched bytes, in order."""
+    at, shift = 0, 0
+    for edit in sorted(edits, key=lambda edit: edit.start):
+        assert patched[at + shift:edit.start + shift] == data[at:edit.start]
+        shift += len(edit.text.encode()) - (edit.end - edit.start)
+        at = edit.end
+    assert patched[at + shift:] == data[at:]
+
+
 def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_verification():
     """Each fix of each finding, made alone: its restriction replaces exactly the CIDR as written
-    (quotes kept), its exception is inserted at a line's end, the verification accepts it, and
-    the finding has no fix left afterwards."""
+    (quotes kept; with a prefix list, the CIDR's key too), its exception is inserted at a line's
+    end, its removal only deletes (the list's colon aside), every other byte stays, and the
+    verification accepts it."""
     import datetime
 
     from conftest import lint
 
     from winportlint.catalog import load_catalog
     from winportlint.config import Config
-    from winportlint.model import Severity
+    from winportlint.model import FixRequest, Severity
     from winportlint.plugin_manager import load_plugins
 
     plugins = load_plugins()
     checks = [check for check in plugins.checks if check.enabled_by_default]
     relint = fixes.relinter(plugins.formats, checks, load_catalog(()), Severity.INFO,
                             {check.id for check in plugins.checks}, Config(), datetime.date(2026, 11, 10))
-    asked = fixes.requests(("203.0.113.0/24", "2001:db8::/32"), "corpus")
-    found = fixes.attach([finding for finding in lint(_cloudformation_files()).findings  # not a .tfvars.json's module
-                          if fixes.format_for(finding.location.file, plugins.formats).name == "cloudformation"],
-                         plugins.formats, asked)
-    made = through = 0
+    findings = [finding for finding in lint(_cloudformation_files()).findings  # not a .tfvars.json's module
+                if fixes.format_for(finding.location.file, plugins.formats).name == "cloudformation"]
+    found = [*fixes.attach(findings, plugins.formats, fixes.requests(("203.0.113.0/24", "2001:db8::/32"), "corpus"),
+                           checks=checks),
+             *fixes.attach(findings, plugins.formats, [FixRequest("restrict", ("pl-0123456789abcdef0",))],
+                           checks=checks)]
+    made, through = Counter(), 0
     for finding in found:
         for fix in (fix for fix in finding.fixes if fix.edits):
             path = finding.location.file
             data = Path(path).read_bytes()
             patched = fixes.applied(data, fix.edits)
-            (edit,) = fix.edits
-            if fix.applicability == "unsafe":
-                assert data[edit.start:edit.end].decode().strip("'\"") == finding.permission.peer.text
-                assert edit.text.strip("'\"") in ("203.0.113.0/24", "2001:db8::/32")
-            else:
-                assert edit.start == edit.end and data[edit.start:edit.start + 1] in (b"\n", b"\r", b"")
-            assert patched[:edit.start] == data[:edit.start]
-            assert patched[edit.start + len(edit.text.encode()):] == data[edit.end:]
+            _kept_outside(data, patched, fix.edits)
+            kind = fix.title.split()[0]
+            for edit in fix.edits:
+                replaced = data[edit.start:edit.end].decode().strip("'\"")
+                if kind == "Restrict":
+                    assert fix.applicability == "unsafe"
+                    peer = finding.permission.peer.text
+                    assert (replaced, edit.text.strip("'\"")) in (
+                        (peer, "203.0.113.0/24"), (peer, "2001:db8::/32"), (peer, "pl-0123456789abcdef0"),
+                        ("CidrIp", "SourcePrefixListId"), ("CidrIpv6", "SourcePrefixListId"))
+                elif kind == "Accept":
+                    assert fix.applicability == "safe"
+                    assert edit.start == edit.end and data[edit.start:edit.start + 1] in (b"\n", b"\r", b"")
+                else:
+                    assert (kind, fix.applicability) == ("Remove", "unsafe")
+                    # a block item: from its list's colon, what is before the item written again
+                    assert data[edit.start:edit.end].decode().startswith(edit.text.replace(": []", ":", 1))
             refused = fixes.verify({path: data}, {path: patched}, [finding], relint)
             if "comes from a file that reads this one" in refused:  # a nested stack's or service's
                 through += 1
                 continue
             assert refused == "", (path, fix)
-            made += 1
-    assert made >= 100 and through < made / 10
+            made[kind] += 1
+    assert len(made) == 3 and min(made.values()) >= 50 and through < made.total() / 10, made
 
 
 def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_they_come_from(fix_project, capsys):
     from conftest import REPO
 
+    offers = []
     for name in ("smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml"):
         (fix_project / name).write_bytes((REPO / "examples" / "vulnerable" / name).read_bytes())
-    code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL102,WPL103,WPL7",
-                         "smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml")
-    assert err == [
-        "smb-file-server.yaml:19: WPL102: no fix to apply: Restrict 0.0.0.0/1 on FileServerSecurityGroup: the "
-        "internet is made by 2 rules' CIDRs together; keep one rule, restricted, and remove the others",
-        "smb-file-server.yaml:23: WPL102: no fix to apply: Restrict 128.0.0.0/1 on FileServerSecurityGroup: the "
-        "internet is made by 2 rules' CIDRs together; keep one rule, restricted, and remove the others",
-        "windows-web-farm.yaml:75: WPL701: no fix to apply",
-        "winrm-fleet.json:33: WPL103: no fix to apply: Restrict 0.0.0.0/0 on WinRmHttpIngress: CidrIp from mapping "
-        "ManagementNetwork/dev/Cidr decides it; change it there",
-        "winrm-fleet.json:43: WPL103: no fix to apply: Restrict ::/0 on WinRmIpv6Ingress: CidrIpv6 when condition "
-        "IsProd is false (Environment = 'dev') decides it; change it there",
-        "1 fix to apply (with --apply), 5 findings without a fix to apply"]
-    assert out == """\
---- a/smb-file-server.yaml
-+++ b/smb-file-server.yaml
-@@ -24,7 +24,7 @@
-         - IpProtocol: udp
-           FromPort: 137
-           ToPort: 138
--          CidrIp: 0.0.0.0/0
-+          CidrIp: 203.0.113.0/24
-         - IpProtocol: tcp
-           FromPort: 80
-           ToPort: 80
-"""
-    assert code == 1
+        offers += [offer for offer in offered(fix_project / name) if offer[0] in ("WPL102", "WPL103", "WPL701")]
+    assert offers == [
+        ("WPL102", [("Restrict 0.0.0.0/1 on FileServerSecurityGroup: the internet is made by 2 rules' CIDRs "
+                     "together; keep one rule, restricted, and remove the others", "display-only"),
+                    ("Remove FileServerSecurityGroup's rule 445/tcp from 0.0.0.0/1", "unsafe")]),
+        ("WPL102", [("Restrict 128.0.0.0/1 on FileServerSecurityGroup: the internet is made by 2 rules' CIDRs "
+                     "together; keep one rule, restricted, and remove the others", "display-only"),
+                    ("Remove FileServerSecurityGroup's rule 445/tcp from 128.0.0.0/1", "unsafe")]),
+        ("WPL102", [("Restrict 0.0.0.0/0 to 203.0.113.0/24 on FileServerSecurityGroup", "unsafe"),
+                    ("Remove FileServerSecurityGroup's rule 137-138/udp from 0.0.0.0/0", "unsafe")]),
+        ("WPL103", [("Restrict 0.0.0.0/0 on WinRmHttpIngress: CidrIp from mapping ManagementNetwork/dev/Cidr "
+                     "decides it; change it there", "display-only"),
+                    ("Remove WinRmHttpIngress, the rule 5985-5986/tcp from 0.0.0.0/0", "unsafe")]),
+        ("WPL103", [("Restrict ::/0 on WinRmIpv6Ingress: CidrIpv6 when condition IsProd is false (Environment = "
+                     "'dev') decides it; change it there", "display-only"),
+                    ("Remove WinRmIpv6Ingress, the rule 5986/tcp from ::/0", "unsafe")]),
+        ("WPL701", [])]  # a listener: its check asks only to accept
+    code, out, err = run(capsys, "fix", "--select", "WPL102,WPL103,WPL7", "smb-file-server.yaml", "winrm-fleet.json",
+                         "windows-web-farm.yaml")
+    assert (code, out) == (1, "")
+    assert err == ["windows-web-farm.yaml:75: WPL701: no fix to apply",
+                   "0 fixes to apply (with --apply), 5 more with --unsafe-fixes, 1 finding without a fix to apply"]
 
 
 def test_a_file_is_asked_for_fixes_of_the_format_that_claims_its_name():
@@ -578,12 +642,110 @@ def test_an_anchored_value_its_aliases_share_is_display_only(fix_project, capsys
         "  B:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: b\n"
         "      SecurityGroupIngress:\n"
         "        - {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: *world}\n")
-    assert run(capsys, "fix", "--unsafe-fixes", "a.yaml") == (1, "", [
+    assert [offer[1][1] for offer in offered(fix_project / "a.yaml")] == [
+        ("Remove A's rule 3389/tcp from 0.0.0.0/0: it holds the anchor &world that aliases share; remove it by hand",
+         "display-only"),
+        ("Remove B's rule 445/tcp from 0.0.0.0/0", "unsafe")]
+    assert run(capsys, "fix", "a.yaml") == (1, "", [
         "a.yaml:7: WPL101: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on A: the value is anchored "
         "(&world) for aliases to share; change it by hand",
-        "a.yaml:7: WPL102: no fix to apply: Restrict 0.0.0.0/0 to 203.0.113.0/24 on B: the value is anchored "
-        "(&world) for aliases to share; change it by hand",
-        "0 fixes to apply (with --apply), 2 findings without a fix to apply"])
+        "0 fixes to apply (with --apply), 1 more with --unsafe-fixes, 1 finding without a fix to apply"])
+    (fix_project / "pyproject.toml").write_text("")
+    assert run(capsys, "fix", "a.yaml") == (1, "", [
+        "a.yaml:7: WPL101: no fix to apply: Remove A's rule 3389/tcp from 0.0.0.0/0: it holds the anchor &world "
+        "that aliases share; remove it by hand",
+        "0 fixes to apply (with --apply), 1 more with --unsafe-fixes, 1 finding without a fix to apply"])
+
+
+def test_admin_sources_are_requested_cidrs_then_prefix_list_then_security_group(tmp_path):
+    from winportlint.config import load
+
+    path = tmp_path / ".winportlint.toml"
+    path.write_text('[fix]\nsecurity_group = "sg-0123456789abcdef0"\nprefix_list = "pl-12345678"\n'
+                    'cidrs = ["2001:db8::/32", "203.0.113.0/24"]\n')
+    sources = load(str(path)).fix_sources
+    assert sources == ("2001:db8::/32", "203.0.113.0/24", "pl-12345678", "sg-0123456789abcdef0")
+    assert [(request.kind, request.sources) for request in fixes.requests(sources, "jump")] == [
+        ("restrict", sources), ("accept", ()), ("remove", ())]
+    assert [request.kind for request in fixes.requests()] == ["remove"]
+
+
+def test_each_check_is_asked_only_the_fix_kinds_it_declares(fix_project, capsys, monkeypatch):
+    """A rule whose source is unknown is not removed (it cannot be read), but restricting it says
+    where its value is decided; a load balancer's scheme and the default network ACL's allow-all
+    entry are no CIDR to narrow; removing a network ACL's allow entry can cut the subnet off."""
+    from conftest import REPO
+
+    for case in ("WPL001/bad/unknown-source.yaml", "WPL401/bad/https.yaml", "WPL601/bad/acl.yaml",
+                 "WPL602/bad/allow-all.yaml", "WPL701/bad/listeners.yaml"):
+        (fix_project / case.replace("/", "-")).write_bytes((REPO / "tests" / "cases" / case).read_bytes())
+    (fix_project / "t.yaml").write_text(TEMPLATE)
+    asked = set()
+    monkeypatch.setattr(CloudFormationFormat, "fixes",
+                        lambda self, finding, request, read: asked.add((finding.rule_id, request.kind)) or [])
+    assert run(capsys, "fix", "--severity", "info", "--reason", "x", ".")[0] == 1
+    assert sorted(asked) == [
+        ("WPL001", "accept"), ("WPL001", "restrict"),
+        ("WPL101", "accept"), ("WPL101", "remove"), ("WPL101", "restrict"),
+        ("WPL102", "accept"), ("WPL102", "remove"), ("WPL102", "restrict"),
+        ("WPL103", "accept"), ("WPL103", "remove"), ("WPL103", "restrict"),
+        ("WPL401", "accept"),
+        ("WPL601", "accept"), ("WPL601", "restrict"),
+        ("WPL602", "accept"),
+        ("WPL701", "accept")]
+
+
+def test_without_a_cidr_of_the_family_the_prefix_list_replaces_the_cidr_key_and_value(fix_project, capsys):
+    (fix_project / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["2001:db8::/32"]\n'
+                                            'prefix_list = "pl-0123456789abcdef0"\nsecurity_group = "sg-12345678"\n')
+    (fix_project / "t.yaml").write_text(TEMPLATE)
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "t.yaml")
+    assert out == """\
+--- a/t.yaml
++++ b/t.yaml
+@@ -9,12 +9,12 @@
+         - IpProtocol: tcp   # rdp
+           FromPort: 3389
+           ToPort: 3389
+-          CidrIp: '0.0.0.0/0'
++          SourcePrefixListId: 'pl-0123456789abcdef0'
+         - IpProtocol: tcp
+           FromPort: 5985
+           ToPort: 5985
+-          CidrIp: "0.0.0.0/0"
++          SourcePrefixListId: "pl-0123456789abcdef0"
+         - IpProtocol: tcp
+           FromPort: 445
+           ToPort: 445
+-          CidrIp: 0.0.0.0/0
++          SourcePrefixListId: pl-0123456789abcdef0
+"""
+    assert (code, err) == (1, ["3 fixes to apply (with --apply)"])
+
+
+def test_a_security_group_source_names_the_egress_destination_in_json(fix_project, capsys):
+    (fix_project / "pyproject.toml").write_text('[tool.winportlint.fix]\nsecurity_group = "sg-12345678"\n')
+    path = fix_project / "t.json"
+    path.write_text(JSON_TEMPLATE.replace('"SecurityGroupIngress"', '"SecurityGroupEgress"')
+                    .replace("3389", "445"))
+    assert run(capsys, "fix", "--apply", "--unsafe-fixes", "--select", "WPL501", "t.json") == (
+        0, "", ["1 fix applied"])
+    assert path.read_text() == JSON_TEMPLATE.replace('"SecurityGroupIngress"', '"SecurityGroupEgress"') \
+        .replace("3389", "445").replace('"CidrIp": "0.0.0.0/0"', '"DestinationSecurityGroupId": "sg-12345678"')
+    assert run(capsys, "check", "--select", "WPL501", "t.json")[0] == 0
+
+
+def test_a_parameter_cidr_or_a_rule_that_names_a_group_already_is_not_given_an_id(fix_project, capsys):
+    (fix_project / "pyproject.toml").write_text('[tool.winportlint.fix]\nprefix_list = "pl-12345678"\n')
+    (fix_project / "p.yaml").write_text(PARAMETER)
+    (fix_project / "t.yaml").write_text(ONE_LINE.replace("ToPort: 445,", "ToPort: 445, SourcePrefixListId: pl-87654321,"))
+    assert offered(fix_project / "p.yaml", ("pl-12345678",))[0][1][0] == (
+        "Restrict 0.0.0.0/0 to prefix list pl-12345678 on Jump: CidrIp from parameter Admin default gives a CIDR, "
+        "which a prefix list id cannot replace; write SourcePrefixListId: pl-12345678 in the rule instead",
+        "display-only")
+    assert offered(fix_project / "t.yaml", ("pl-12345678",))[1][1][0] == (
+        "Restrict 0.0.0.0/0 to prefix list pl-12345678 on Jump: the rule already has SourcePrefixListId",
+        "display-only")
 
 
 def test_a_file_named_by_its_absolute_path_is_named_so_in_the_diff(fix_project, capsys):

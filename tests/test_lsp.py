@@ -272,7 +272,8 @@ def test_accept_with_a_reason_inserts_an_exception_to_complete_and_the_diagnosti
         "textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
         "context": {"diagnostics": [diagnostic]}})
     assert [(action["title"], action["kind"]) for action in actions] == [
-        ("Accept WPL101 on Sg: TODO: reason (safe)", "quickfix")]
+        ("Accept WPL101 on Sg: TODO: reason (safe)", "quickfix"),
+        ("Remove Sg's rule 3389/tcp from 0.0.0.0/0 (unsafe)", "quickfix")]
     [change] = actions[0]["edit"]["documentChanges"]
     assert change["textDocument"] == {"uri": uri(template), "version": 1}
     assert change["edits"] == [{"range": span(10, 27, 10, 27),
@@ -280,6 +281,22 @@ def test_accept_with_a_reason_inserts_an_exception_to_complete_and_the_diagnosti
     client.change(template, applied(RDP, change["edits"]), 2)
     assert client.diagnostics(template, 2) == []
     assert template.read_text() == RDP  # the editor applies the edit; the server writes nothing
+
+
+def test_remove_deletes_the_rule_in_the_buffer_and_the_diagnostic_goes(workspace):
+    folder, start = workspace
+    template = folder / "t.yaml"
+    template.write_text(RDP)
+    client = start()
+    [diagnostic] = client.open(template)
+    remove = client.request("textDocument/codeAction", {
+        "textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
+        "context": {"diagnostics": [diagnostic]}})[1]
+    [change] = remove["edit"]["documentChanges"]
+    fixed = applied(RDP, change["edits"])
+    assert "3389" not in fixed and "SecurityGroupIngress: []" in fixed
+    client.change(template, fixed, 2)
+    assert client.diagnostics(template, 2) == []
 
 
 def test_restrict_is_offered_as_unsafe_when_admin_sources_are_configured_and_ends_the_finding(workspace):
@@ -295,7 +312,8 @@ def test_restrict_is_offered_as_unsafe_when_admin_sources_are_configured_and_end
         "textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
         "context": {"diagnostics": [diagnostic]}})
     assert [action["title"] for action in actions] == [
-        "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Sg (unsafe)", "Accept WPL101 on Sg: TODO: reason (safe)"]
+        "Restrict 0.0.0.0/0 to 203.0.113.0/24 on Sg (unsafe)", "Accept WPL101 on Sg: TODO: reason (safe)",
+        "Remove Sg's rule 3389/tcp from 0.0.0.0/0 (unsafe)"]
     [change] = actions[0]["edit"]["documentChanges"]
     assert change["edits"] == [{"range": span(10, 18, 10, 29), "newText": '"203.0.113.0/24"'}]
     [accept] = actions[1]["edit"]["documentChanges"]
@@ -312,9 +330,10 @@ def test_a_fix_no_edit_can_make_is_a_disabled_action_saying_why(workspace):
                         '    {"IpProtocol": "tcp", "FromPort": 3389, "ToPort": 3389, "CidrIp": "0.0.0.0/0"}]}}}}\n')
     client = start()
     [diagnostic] = client.open(template)
-    [action] = client.request("textDocument/codeAction", {
+    action, remove = client.request("textDocument/codeAction", {
         "textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
         "context": {"diagnostics": [diagnostic]}})
+    assert remove["title"] == "Remove Sg's rule 3389/tcp from 0.0.0.0/0 (unsafe)"
     reason = ("Accept WPL101 on Sg: TODO: reason (JSON has no comments: add to Sg's Metadata winportlint: "
               "ignore: [{id: WPL101, reason: ...}])")
     assert action == {"title": reason + " (display-only)", "kind": "quickfix", "diagnostics": [diagnostic],
@@ -513,9 +532,9 @@ def test_a_crlf_buffer_s_ranges_and_edits_stay_on_their_lines(workspace):
     client = start()
     [diagnostic] = client.open(template, text)
     assert diagnostic["range"] == span(10, 18, 10, 27)
-    [action] = client.request("textDocument/codeAction", {
+    action = client.request("textDocument/codeAction", {
         "textDocument": {"uri": uri(template)}, "range": diagnostic["range"],
-        "context": {"diagnostics": [diagnostic]}})
+        "context": {"diagnostics": [diagnostic]}})[0]
     [change] = action["edit"]["documentChanges"]
     assert [edit["range"] for edit in change["edits"]] == [span(10, 27, 10, 27)]  # before the \r\n
     client.change(template, applied(text, change["edits"]), 2)

@@ -250,10 +250,14 @@ def test_a_fragment_is_restricted_only_where_its_own_text_decides(fix_project, c
     (fix_project / "resources").mkdir()
     (fix_project / "resources" / "sg.yml").write_text(FRAGMENT)
     code, out, err = run(capsys, "fix", "--unsafe-fixes", ".")
-    assert err == ["resources/sg.yml:7: WPL101: no fix to apply: Restrict 0.0.0.0/0 on Jump: the value is the "
-                   "service's self:custom.adminCidr, and this file is a fragment of its resources; restrict it in "
-                   "the service",
-                   "1 fix to apply (with --apply), 1 finding without a fix to apply"]
+    assert err == ["resources/sg.yml:7: WPL101: not fixed: it comes from a file that reads this one (a parent "
+                   "stack, a service), which cannot be checked again before writing",
+                   "1 fix to apply (with --apply)"]
+    fixes = json.loads(run(capsys, "check", "--format", "json", ".")[1])["findings"][0]["fixes"]
+    assert [(fix["title"], fix["applicability"]) for fix in fixes] == [
+        ("Restrict 0.0.0.0/0 on Jump: the value is the service's self:custom.adminCidr, and this file is a fragment "
+         "of its resources; restrict it in the service", "display-only"),
+        ("Remove Jump's rule 3389/tcp from 0.0.0.0/0", "unsafe")]
     assert out == """\
 --- a/resources/sg.yml
 +++ b/resources/sg.yml
@@ -278,9 +282,9 @@ def test_a_value_a_fragments_rule_uses_too_is_shared(fix_project, capsys):
     assert run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", "serverless.yml") == (1, "", [
         "serverless.yml:13: WPL101: no fix to apply: Restrict 0.0.0.0/0 on Own: self:custom.adminCidr is shared "
         "(used 2 times); give this rule a value of its own",
-        "sg.yml:7: WPL101: no fix to apply: Restrict 0.0.0.0/0 on Jump: the value is the service's "
-        "self:custom.adminCidr, and this file is a fragment of its resources; restrict it in the service",
-        "0 fixes to apply (with --apply), 2 findings without a fix to apply"])
+        "sg.yml:7: WPL101: not fixed: it comes from a file that reads this one (a parent stack, a service), which "
+        "cannot be checked again before writing",
+        "0 fixes to apply (with --apply), 1 finding without a fix to apply"])
 
 
 JSON_SERVICE = {
@@ -309,7 +313,7 @@ def test_a_json_service_is_restricted_in_its_custom_entry_and_says_what_no_sourc
  \t\t"Resources": {
 """
     assert err == ["serverless.json:27: WPL103: no fix to apply: Restrict ::/0 on Sg at self:custom.v6 (line 7): no "
-                   "IPv6 admin source is configured ([tool.winportlint.fix] cidrs)",
+                   "IPv6 admin source is configured ([tool.winportlint.fix] cidrs, prefix_list or security_group)",
                    "1 fix to apply (with --apply), 1 finding without a fix to apply"]
     assert code == 1
 

@@ -745,13 +745,20 @@ def test_json_findings_carry_terraform_fixes_and_a_var_on_the_command_line_is_di
     monkeypatch.chdir(tmp_path)
     code = main(["check", "--no-cache", "--format", "json", "--var", "everyone=0.0.0.0/0", "."])
     findings = json.loads(capsys.readouterr().out)["findings"]
-    at = (tmp_path / "main.tf").read_bytes().index(b'"0.0.0.0/0"') + 1
+    data = (tmp_path / "main.tf").read_bytes()
+    at = data.index(b'"0.0.0.0/0"') + 1
+    block, rule = data.index(b"  ingress {"), data.index(b'resource "aws_vpc_security_group_ingress_rule"')
     assert [finding["fixes"] for finding in findings] == [
         [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on aws_security_group.jump", "applicability": "unsafe",
-          "edits": [{"file": "main.tf", "start": at, "end": at + 9, "text": "203.0.113.0/24"}]}],
+          "edits": [{"file": "main.tf", "start": at, "end": at + 9, "text": "203.0.113.0/24"}]},
+         {"title": "Remove the ingress rule at line 3 of aws_security_group.jump (ingress = [] in place of the "
+                   "group's last ingress block: without one, AWS keeps the rules)", "applicability": "unsafe",
+          "edits": [{"file": "main.tf", "start": block, "end": data.index(b"}\n", at) + 2, "text": "  ingress = []\n"}]}],
         [{"title": "Restrict 0.0.0.0/0 to 203.0.113.0/24 on aws_vpc_security_group_ingress_rule.winrm: var.everyone "
                    "is set by --var on the command line; pass 203.0.113.0/24 there", "applicability": "display-only",
-          "edits": []}]]
+          "edits": []},
+         {"title": "Remove aws_vpc_security_group_ingress_rule.winrm", "applicability": "unsafe",
+          "edits": [{"file": "main.tf", "start": rule, "end": len(data), "text": ""}]}]]
     assert code == 1
 
 

@@ -14,7 +14,7 @@ from typing import NamedTuple
 
 from .. import config as configuration
 from .. import engine, fixes, suppress
-from ..model import Finding, Fix, FixRequest, InputError, Location, Severity
+from ..model import Finding, Fix, InputError, Location, Severity
 from ..textfile import read_bytes
 
 #: The days an "accept with a reason" exception lasts, unless the policy allows fewer.
@@ -129,19 +129,21 @@ def _judged(found: Sequence[Finding], files: Sequence[str], errors: Sequence[Inp
     return Linted(outcome.kept, [*errors, *outcome.errors])
 
 
-def accept_request(chosen: Setup) -> FixRequest:
-    """The "accept with a reason" request: a placeholder reason and an expiry :data:`ACCEPT_DAYS`
-    out (fewer when ``max_exception_days`` allows fewer), for the user to complete."""
+def accept_expiry(chosen: Setup) -> str:
+    """The end of an "accept with a reason" exception: :data:`ACCEPT_DAYS` out, fewer when
+    ``max_exception_days`` allows fewer, for the user to complete with the reason."""
     days = min(ACCEPT_DAYS, chosen.config.policy.max_days or ACCEPT_DAYS)
-    expires = (chosen.today + datetime.timedelta(days=days)).isoformat()
-    return FixRequest("accept", reason=ACCEPT_REASON, expires=expires)
+    return (chosen.today + datetime.timedelta(days=days)).isoformat()
 
 
 def fixes_for(finding: Finding, chosen: Setup, buffers: Mapping[str, bytes]) -> tuple[list[Fix], dict[str, bytes]]:
-    """The fixes the finding's format offers (restrict to ``[fix] cidrs`` when configured, accept
-    with a placeholder reason), read from the open buffers and else the disk; and the bytes each
-    edited file was read as, which the edits' offsets point into."""
+    """The fixes the finding's format offers for what ``winportlint fix`` asks (restrict to the
+    configured admin sources, accept with a placeholder reason, remove), as far as the finding's
+    check allows, read from the open buffers and else the disk, never outside the repository
+    holding the file; and the bytes each edited file was read as, which the edits' offsets
+    point into."""
     contents: dict[str, bytes | None] = {os.path.normpath(path): data for path, data in buffers.items()}
-    asked = [*fixes.requests(chosen.config.fix_cidrs), accept_request(chosen)]
-    [fixed] = fixes.attach([finding], chosen.formats, asked, contents)
+    asked = fixes.requests(chosen.config.fix_sources, ACCEPT_REASON, expires=accept_expiry(chosen))
+    [fixed] = fixes.attach([finding], chosen.formats, asked, contents, engine.scanned_trees([finding.location.file]),
+                           chosen.checks)
     return list(fixed.fixes), {path: data for path, data in contents.items() if data is not None}

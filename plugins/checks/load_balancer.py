@@ -15,4 +15,5 @@ CHECK = Check(
         "the load balancer internal, remove the listener, or reach Windows hosts through Systems Manager."
     ),
     find=listener_findings,
+    fix_kinds=("accept",),  # the exposure is the scheme or the listener, not a CIDR
 )

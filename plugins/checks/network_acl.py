@@ -18,4 +18,5 @@ CHECK = Check(
         "lower-numbered deny for them."
     ),
     find=network_acl_findings,
+    fix_kinds=("restrict", "accept"),  # removing an allow entry can cut the subnet off
 )

@@ -18,4 +18,5 @@ CHECK = Check(
         "for the Windows ports, or replace the entry with allows for the ports the subnet serves."
     ),
     find=network_acl_allow_all_findings,
+    fix_kinds=("accept",),  # the entry is the VPC default: narrowing it is a design change, not a fix
 )

@@ -15,4 +15,6 @@ CHECK = Check(
         "(a security group or prefix list id, a Number) is not reported."
     ),
     find=unresolved_findings,
+    # removing a rule that cannot be read is no fix; restricting one says where its value is decided
+    fix_kinds=("restrict", "accept"),
 )
