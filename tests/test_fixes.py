@@ -554,34 +554,82 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_value_and_passes_
     assert len(made) == 3 and min(made.values()) >= 50 and through < made.total() / 10, made
 
 
-def test_values_no_edit_of_the_rule_can_change_are_display_only_and_say_where_they_come_from(fix_project, capsys):
+def test_a_union_is_display_only_and_a_mapping_entry_or_a_conditions_branch_is_restricted_where_written(
+        fix_project, capsys):
+    """Two rules whose CIDRs make the internet together are not removed one at a time (the other
+    half would stay open); a mapping entry nothing else reads and the literal a condition's branch
+    holds are written for this rule alone, and restricted there."""
     from conftest import REPO
 
     offers = []
     for name in ("smb-file-server.yaml", "winrm-fleet.json", "windows-web-farm.yaml"):
         (fix_project / name).write_bytes((REPO / "examples" / "vulnerable" / name).read_bytes())
         offers += [offer for offer in offered(fix_project / name) if offer[0] in ("WPL102", "WPL103", "WPL701")]
+    union = "the internet is made by 2 rules' CIDRs together"
     assert offers == [
-        ("WPL102", [("Restrict 0.0.0.0/1 on FileServerSecurityGroup: the internet is made by 2 rules' CIDRs "
-                     "together; keep one rule, restricted, and remove the others", "display-only"),
-                    ("Remove FileServerSecurityGroup's rule 445/tcp from 0.0.0.0/1", "unsafe")]),
-        ("WPL102", [("Restrict 128.0.0.0/1 on FileServerSecurityGroup: the internet is made by 2 rules' CIDRs "
-                     "together; keep one rule, restricted, and remove the others", "display-only"),
-                    ("Remove FileServerSecurityGroup's rule 445/tcp from 128.0.0.0/1", "unsafe")]),
+        ("WPL102", [(f"Restrict 0.0.0.0/1 on FileServerSecurityGroup: {union}; keep one rule, restricted, and remove "
+                     f"the others", "display-only"),
+                    (f"Remove FileServerSecurityGroup's rule 445/tcp from 0.0.0.0/1: {union}, and removing one "
+                     f"leaves the others open; remove them all by hand, or keep one restricted", "display-only")]),
+        ("WPL102", [(f"Restrict 128.0.0.0/1 on FileServerSecurityGroup: {union}; keep one rule, restricted, and "
+                     f"remove the others", "display-only"),
+                    (f"Remove FileServerSecurityGroup's rule 445/tcp from 128.0.0.0/1: {union}, and removing one "
+                     f"leaves the others open; remove them all by hand, or keep one restricted", "display-only")]),
         ("WPL102", [("Restrict 0.0.0.0/0 to 203.0.113.0/24 on FileServerSecurityGroup", "unsafe"),
                     ("Remove FileServerSecurityGroup's rule 137-138/udp from 0.0.0.0/0", "unsafe")]),
-        ("WPL103", [("Restrict 0.0.0.0/0 on WinRmHttpIngress: CidrIp from mapping ManagementNetwork/dev/Cidr "
-                     "decides it; change it there", "display-only"),
+        ("WPL103", [("Restrict mapping ManagementNetwork/dev/Cidr's 0.0.0.0/0 to 203.0.113.0/24", "unsafe"),
                     ("Remove WinRmHttpIngress, the rule 5985-5986/tcp from 0.0.0.0/0", "unsafe")]),
-        ("WPL103", [("Restrict ::/0 on WinRmIpv6Ingress: CidrIpv6 when condition IsProd is false (Environment = "
-                     "'dev') decides it; change it there", "display-only"),
+        ("WPL103", [("Restrict ::/0 on WinRmIpv6Ingress: no IPv6 admin source is configured ([tool.winportlint.fix] "
+                     "cidrs, prefix_list or security_group)", "display-only"),
                     ("Remove WinRmIpv6Ingress, the rule 5986/tcp from ::/0", "unsafe")]),
         ("WPL701", [])]  # a listener: its check asks only to accept
-    code, out, err = run(capsys, "fix", "--select", "WPL102,WPL103,WPL7", "smb-file-server.yaml", "winrm-fleet.json",
-                         "windows-web-farm.yaml")
-    assert (code, out) == (1, "")
-    assert err == ["windows-web-farm.yaml:75: WPL701: no fix to apply",
-                   "0 fixes to apply (with --apply), 5 more with --unsafe-fixes, 1 finding without a fix to apply"]
+    (fix_project / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24", "2001:db8::/32"]\n')
+    code, out, err = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL103", "winrm-fleet.json")
+    assert out == """\
+--- a/winrm-fleet.json
++++ b/winrm-fleet.json
+@@ -10,7 +10,7 @@
+   },
+   "Mappings": {
+     "ManagementNetwork": {
+-      "dev": {"Cidr": "0.0.0.0/0"},
++      "dev": {"Cidr": "203.0.113.0/24"},
+       "prod": {"Cidr": "10.20.0.0/16"}
+     }
+   },
+@@ -40,7 +40,7 @@
+         "IpProtocol": "tcp",
+         "FromPort": 5986,
+         "ToPort": 5986,
+-        "CidrIpv6": {"Fn::If": ["IsProd", "2001:db8::/32", "::/0"]}
++        "CidrIpv6": {"Fn::If": ["IsProd", "2001:db8::/32", "2001:db8::/32"]}
+       }
+     }
+   }
+"""
+    assert (code, err) == (1, ["2 fixes to apply (with --apply)"])
+
+
+def test_a_mapping_other_rules_read_or_a_branch_that_is_no_literal_is_display_only(fix_project, capsys):
+    (fix_project / "t.yaml").write_text(
+        "Parameters:\n  Env: {Type: String, Default: dev}\n  Admin: {Type: String, Default: 0.0.0.0/0}\n"
+        "Conditions:\n  Prod: !Equals [!Ref Env, prod]\n"
+        "Mappings:\n  Net:\n    dev: {Cidr: 0.0.0.0/0}\n"
+        "Resources:\n  Sg:\n    Type: AWS::EC2::SecurityGroup\n    Properties:\n      GroupDescription: a\n"
+        "      SecurityGroupIngress:\n"
+        "        - {IpProtocol: tcp, FromPort: 3389, ToPort: 3389, CidrIp: !FindInMap [Net, !Ref Env, Cidr]}\n"
+        "        - {IpProtocol: tcp, FromPort: 445, ToPort: 445, CidrIp: !FindInMap [Net, !Ref Env, Cidr]}\n"
+        "        - {IpProtocol: tcp, FromPort: 5985, ToPort: 5985, CidrIp: !If [Prod, 10.0.0.0/8, !Ref Admin]}\n"
+        "        - {IpProtocol: tcp, FromPort: 5986, ToPort: 5986, CidrIp: !Ref Admin}\n")
+    assert [fixes_ for rule_id, fixes_ in offered(fix_project / "t.yaml") if rule_id in ("WPL101", "WPL102")] == [
+        [("Restrict mapping Net/dev/Cidr's 0.0.0.0/0 to 203.0.113.0/24: mapping Net is read 2 times; give this rule "
+          "a value of its own", "display-only"), ("Remove Sg's rule 3389/tcp from 0.0.0.0/0", "unsafe")],
+        [("Restrict mapping Net/dev/Cidr's 0.0.0.0/0 to 203.0.113.0/24: mapping Net is read 2 times; give this rule "
+          "a value of its own", "display-only"), ("Remove Sg's rule 445/tcp from 0.0.0.0/0", "unsafe")]]
+    [winrm] = [fixes_ for rule_id, fixes_ in offered(fix_project / "t.yaml") if rule_id == "WPL103"][:1]
+    assert winrm[0] == ("Restrict 0.0.0.0/0 to 203.0.113.0/24 on Sg (CidrIp when condition Prod is false (Env = "
+                        "'dev')): parameter Admin's Default is shared (it is used 2 times); pass 203.0.113.0/24 for "
+                        "this stack instead", "display-only")
 
 
 def test_a_file_is_asked_for_fixes_of_the_format_that_claims_its_name():

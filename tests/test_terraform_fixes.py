@@ -781,3 +781,20 @@ def test_a_file_that_is_not_utf8_gets_no_fix_rather_than_edits_at_wrong_offsets(
     assert [f.rule_id for f in found.findings] == ["WPL101"]
     (finding,) = fixes.attach(found.findings, load_plugins().formats, [RESTRICT, ACCEPT, REMOVE])
     assert finding.fixes == ()
+
+
+def test_rules_whose_cidrs_make_the_internet_together_are_not_removed_one_at_a_time(tmp_path):
+    """Removing the 0.0.0.0/1 rule would leave 128.0.0.0/1, half the internet, open, and end the
+    finding: each removal is display-only."""
+    block = '  ingress {{\n    from_port   = 3389\n    to_port     = 3389\n    protocol    = "tcp"\n' \
+            '    cidr_blocks = ["{}"]\n  }}\n'
+    folder = module(tmp_path, {"main.tf": 'resource "aws_security_group" "jump" {\n' + block.format("0.0.0.0/1")
+                               + block.format("128.0.0.0/1") + "}\n"})
+    union = "the internet is made by 2 rules' CIDRs together"
+    assert titles(offered(folder, REMOVE, select=("WPL101",))) == [
+        ("WPL101", "0.0.0.0/1", [f"display-only: Remove the ingress rule at line 2 of aws_security_group.jump: {union}, "
+                                 f"and removing one leaves the others open; remove them all by hand, or keep one "
+                                 f"restricted"]),
+        ("WPL101", "128.0.0.0/1", [f"display-only: Remove the ingress rule at line 8 of aws_security_group.jump: "
+                                   f"{union}, and removing one leaves the others open; remove them all by hand, or "
+                                   f"keep one restricted"])]

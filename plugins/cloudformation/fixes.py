@@ -133,7 +133,8 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
         return [Fix(f"Restrict {p.peer.text} on {p.resource}: {_SHARED.format(line=p.rule_location.line)}",
                     "display-only")]
     steps = [step for step in p.provenance if "Cidr" in step.field]  # not those of the ports or the resource
-    other = next((step for step in steps if step.kind not in ("literal", "default", "parameter")), None)
+    other = next((step for step in steps
+                  if step.kind not in ("literal", "default", "parameter", "condition", "mapping")), None)
     if other is not None:
         return [Fix(f"Restrict {p.peer.text} on {p.resource}: {other.describe()} decides it; change it there",
                     "display-only")]
@@ -141,7 +142,12 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
     sources = [source for source in request.sources
                if "/" in source and ip_network(source, strict=False).version == family]
     ids = [source for source in request.sources if "/" not in source]  # a prefix list's, a group's
+    chosen = next((step for step in steps if step.kind in ("condition", "mapping")), None)
     if not sources and ids:
+        if chosen is not None:
+            return [Fix(f"Restrict {p.peer.text} on {p.resource}: {chosen.describe()} chooses the CIDR, which a "
+                        f"prefix list or security group id cannot replace there; change the rule by hand",
+                        "display-only")]
         return _restrict_to_id(path, text, finding, ids[0], steps, json_syntax)
     if len(sources) != 1:
         why = (f"no IPv{family} admin source is configured ([tool.winportlint.fix] cidrs, prefix_list or "
@@ -150,7 +156,14 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
         return [Fix(f"Restrict {p.peer.text} on {p.resource}: {why}", "display-only")]
     source = sources[0]
     where, title = p.location, f"Restrict {p.peer.text} to {source} on {p.resource}"
+    mapping = next((step for step in steps if step.kind == "mapping"), None)
+    if mapping is not None:  # the value is the entry's; parameters only choose the entry
+        return _restrict_mapping_entry(path, text, finding, source, mapping, json_syntax)
     for provenance in steps:
+        if provenance.kind == "condition" and provenance.location is not None and provenance.location.file == path:
+            # the branch's own literal, written for this rule alone
+            where, title = provenance.location, f"Restrict {p.peer.text} to {source} on {p.resource} " \
+                                                f"({provenance.describe()})"
         if provenance.kind != "parameter":
             continue
         name, uses, allowed = (_parameter(text, provenance.location, json_syntax)
@@ -163,14 +176,58 @@ def _restrict(path: str, text: _Text, finding: Finding, request: FixRequest, jso
             return [Fix(f"{title}: parameter {name}'s Default is shared ({why}); pass {source} for this "
                         f"stack instead", "display-only")]
         where, title = provenance.location, f"Restrict parameter {name}'s Default {p.peer.text} to {source}"
+    return _replaced(path, text, where, title, p.peer.text, source, json_syntax)
+
+
+def _restrict_mapping_entry(path: str, text: _Text, finding: Finding, source: str, mapping, json_syntax: bool):
+    """The CIDR restricted in the mapping entry that gives it, when nothing else reads that
+    mapping (``Fn::FindInMap`` on it once: its other entries serve other stacks' choices of this
+    rule only); else display-only."""
+    p = finding.permission
+    name = mapping.detail.removeprefix("mapping ").split("/")[0]
+    title = f"Restrict {mapping.detail}'s {p.peer.text} to {source}"
+    if mapping.location is None or mapping.location.file != path:
+        return [Fix(f"{title}: change it there", "display-only")]
+    uses = _map_uses(text, name, json_syntax)
+    if uses != 1:
+        return [Fix(f"{title}: mapping {name} is read {uses} times; give this rule a value of its own",
+                    "display-only")]
+    return _replaced(path, text, mapping.location, title, p.peer.text, source, json_syntax)
+
+
+def _map_uses(text: _Text, name: str, json_syntax: bool) -> int:
+    """How many ``Fn::FindInMap`` (or ``!FindInMap``) read the mapping ``name``."""
+    from winportlint.nodes import load
+    from winportlint.textfile import decode
+
+    from .intrinsics import SHORT_TAGS
+
+    count, stack = 0, list(load(decode(text.data), json_syntax, SHORT_TAGS))
+    while stack:
+        node = stack.pop()
+        value = node.value
+        if isinstance(value, dict):
+            found = value.get("Fn::FindInMap")
+            count += found is not None and isinstance(found.value, list) and bool(found.value) \
+                and found.value[0].value == name
+            stack.extend(value.values())
+        elif isinstance(value, list):
+            count += node.tag == "!FindInMap" and bool(value) and value[0].value == name
+            stack.extend(value)
+    return count
+
+
+def _replaced(path: str, text: _Text, where, title: str, written: str, source: str, json_syntax: bool) -> list[Fix]:
+    """The scalar ``written`` at ``where`` replaced by ``source``, its quoting kept; display-only
+    when it is anchored (aliases share it) or not written so."""
     start = text.offset(where.line, where.column)
     anchor = _ANCHOR.match(text.data, start)
     if anchor:
         return [Fix(f"{title}: the value is anchored ({anchor[0].decode('utf-8', 'replace')}) for aliases to "
                     f"share; change it by hand", "display-only")]
     end, quote, value = text.scalar(start)
-    if value != p.peer.text:
-        return [Fix(f"{title}: the value at line {where.line} is not written as {p.peer.text}", "display-only")]
+    if value != written:
+        return [Fix(f"{title}: the value at line {where.line} is not written as {written}", "display-only")]
     if json_syntax and not quote:
         return []
     if not quote and ":" in source:  # a plain IPv6 CIDR may read as a mapping key in flow style
@@ -309,6 +366,10 @@ def _remove(path: str, text: _Text, finding: Finding, json_syntax: bool) -> list
     rule = _rule_text(p)
     title = f"Remove {p.resource}, the rule {rule}" if p.resource_type in _RULE_RESOURCES else \
         f"Remove {p.resource}'s rule {rule}"
+    if finding.union_with:
+        return [Fix(f"{title}: the internet is made by {len(finding.union_with) + 1} rules' CIDRs together, and "
+                    f"removing one leaves the others open; remove them all by hand, or keep one restricted",
+                    "display-only")]
     if _shared_rule(p):
         return [Fix(f"{title}: {_SHARED.format(line=p.rule_location.line)}", "display-only")]
     stack = next((step for step in p.provenance if step.kind == "module"), None)

@@ -526,6 +526,10 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
     standalone = p.resource_type in _STANDALONE
     what = p.resource if standalone else f"the {p.direction.value} rule at line {p.rule_location.line} of {p.resource}"
     title = f"Remove {what}"
+    if finding.union_with:
+        return [Fix(f"{title}: the internet is made by {len(finding.union_with) + 1} rules' CIDRs together, and "
+                    f"removing one leaves the others open; remove them all by hand, or keep one restricted",
+                    "display-only")]
     if source.json:
         return [Fix(f"{title}: delete it from the JSON by hand", "display-only")]
     if any(step.kind == "module" for step in p.provenance):
