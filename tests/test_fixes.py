@@ -802,3 +802,37 @@ def test_a_file_named_by_its_absolute_path_is_named_so_in_the_diff(fix_project, 
     code, out, _ = run(capsys, "fix", "--unsafe-fixes", "--select", "WPL101", path)
     assert out.splitlines()[:2] == [f"--- {path}", f"+++ {path}"]
     assert code == 1
+
+
+def test_fixing_a_copy_of_the_whole_corpus_keeps_its_errors_and_line_ends_and_a_second_run_has_nothing_to_fix(
+        tmp_path, monkeypatch, capsys):
+    """Every fix of every kind, CloudFormation, Serverless and Terraform, applied over the shared
+    corpus as a user would (``--apply --unsafe-fixes --reason``): each unit verified, no input
+    error added, no file's line ends or BOM changed, and the second run finds nothing more."""
+    import re
+    import shutil
+
+    from conftest import CORPUS
+
+    if not CORPUS.is_dir():
+        pytest.skip(f"the shared corpus is not here ({CORPUS})")
+    shutil.copytree(CORPUS, tmp_path / "corpus")
+    (tmp_path / "pyproject.toml").write_text('[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24", "2001:db8::/32"]\n')
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-10")
+    before = {path: path.read_bytes() for path in (tmp_path / "corpus").rglob("*") if path.is_file()}
+    argv = ("fix", "--apply", "--unsafe-fixes", "--reason", "corpus", "corpus")
+    code, out, err = run(capsys, *argv)
+    errors = sorted(line for line in err if ": error: " in line)
+    applied = int(re.match(r"(\d+) fix(?:es)? applied", err[-1])[1])
+    assert (code, out, applied >= 150) == (2, "", True), err[-1]  # the corpus holds broken files: exit 2
+    changed = [path for path, data in before.items() if path.read_bytes() != data]
+    assert len(changed) >= 20
+    for path in changed:
+        old, new = before[path], path.read_bytes()
+        assert old.startswith(b"\xef\xbb\xbf") == new.startswith(b"\xef\xbb\xbf"), path
+        ends = [(data.count(b"\r\n") > 0, data.count(b"\n") > data.count(b"\r\n")) for data in (old, new)]
+        assert ends[0] == ends[1], path  # CRLF files stay CRLF, LF files LF
+    code, out, err = run(capsys, *argv)
+    assert (code, out, err[-1].split(",")[0]) == (2, "", "0 fixes applied")
+    assert sorted(line for line in err if ": error: " in line) == errors
