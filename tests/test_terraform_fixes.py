@@ -798,3 +798,154 @@ def test_rules_whose_cidrs_make_the_internet_together_are_not_removed_one_at_a_t
         ("WPL101", "128.0.0.0/1", [f"display-only: Remove the ingress rule at line 8 of aws_security_group.jump: "
                                    f"{union}, and removing one leaves the others open; remove them all by hand, or "
                                    f"keep one restricted"])]
+
+
+ROOT_MAIN = """\
+variable "admin" {
+  type    = string
+  default = "0.0.0.0/0" # set per environment
+}
+
+variable "winrm" {
+  type = string
+}
+
+module "sg" {
+  source     = "./modules/sg"
+  smb_source = "0.0.0.0/0"
+}
+
+resource "aws_security_group" "jump" {
+  name = "jump"
+  ingress {
+    from_port   = 3389
+    to_port     = 3389
+    protocol    = "tcp"
+    cidr_blocks = [var.admin]
+  }
+}
+
+resource "aws_vpc_security_group_ingress_rule" "winrm" {
+  security_group_id = aws_security_group.jump.id
+  cidr_ipv4         = var.winrm
+  ip_protocol       = "tcp"
+  from_port         = 5986
+  to_port           = 5986
+}
+"""
+MODULE_SG = """\
+variable "smb_source" {
+  type = string
+}
+
+resource "aws_security_group" "files" {
+  name = "files"
+  ingress {
+    from_port   = 445
+    to_port     = 445
+    protocol    = "tcp"
+    cidr_blocks = [var.smb_source]
+  }
+}
+"""
+TF_JSON = """\
+{
+  "resource": {
+    "aws_security_group": {
+      "rdp": {
+        "name": "rdp",
+        "ingress": [{"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
+                     "description": null, "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false}]
+      }
+    }
+  }
+}
+"""
+
+
+def test_winportlint_fix_restricts_and_accepts_terraform_values_where_they_are_written(tmp_path, monkeypatch, capsys):
+    """End to end, as a user runs it: a variable's default, a module call's argument, a
+    terraform.tfvars entry (CRLF kept) and a .tf.json literal are restricted, each fix verified by
+    evaluating the module again; exceptions go on the lines the rules read them."""
+    module(tmp_path, {"pyproject.toml": '[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n',
+                      "root/main.tf": ROOT_MAIN, "root/terraform.tfvars": b'winrm = "0.0.0.0/0"\r\n',
+                      "root/modules/sg/main.tf": MODULE_SG, "tfjson/main.tf.json": TF_JSON})
+    monkeypatch.chdir(tmp_path)
+    code = main(["fix", "--unsafe-fixes", "--no-cache", "root", "tfjson"])
+    out, err = capsys.readouterr()
+    assert out == """\
+--- a/root/main.tf
++++ b/root/main.tf
+@@ -1,6 +1,6 @@
+ variable "admin" {
+   type    = string
+-  default = "0.0.0.0/0" # set per environment
++  default = "203.0.113.0/24" # set per environment
+ }
+ 
+ variable "winrm" {
+@@ -9,7 +9,7 @@
+ 
+ module "sg" {
+   source     = "./modules/sg"
+-  smb_source = "0.0.0.0/0"
++  smb_source = "203.0.113.0/24"
+ }
+ 
+ resource "aws_security_group" "jump" {
+--- a/root/terraform.tfvars
++++ b/root/terraform.tfvars
+@@ -1 +1 @@
+-winrm = "0.0.0.0/0"\r
++winrm = "203.0.113.0/24"\r
+--- a/tfjson/main.tf.json
++++ b/tfjson/main.tf.json
+@@ -3,7 +3,7 @@
+     "aws_security_group": {
+       "rdp": {
+         "name": "rdp",
+-        "ingress": [{"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
++        "ingress": [{"from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["203.0.113.0/24"],
+                      "description": null, "ipv6_cidr_blocks": [], "prefix_list_ids": [], "security_groups": [], "self": false}]
+       }
+     }
+"""
+    assert (code, err) == (1, "4 fixes to apply (with --apply)\n")
+    code = main(["fix", "--reason", "jump host, SEC-7", "--owner", "platform", "--expires", "2027-01-31", "--no-cache",
+                 "root", "tfjson"])
+    out, err = capsys.readouterr()
+    assert out == """\
+--- a/root/main.tf
++++ b/root/main.tf
+@@ -18,13 +18,13 @@
+     from_port   = 3389
+     to_port     = 3389
+     protocol    = "tcp"
+-    cidr_blocks = [var.admin]
++    cidr_blocks = [var.admin]  # winportlint: ignore[WPL101] until=2027-01-31 owner=platform jump host, SEC-7
+   }
+ }
+ 
+ resource "aws_vpc_security_group_ingress_rule" "winrm" {
+   security_group_id = aws_security_group.jump.id
+-  cidr_ipv4         = var.winrm
++  cidr_ipv4         = var.winrm  # winportlint: ignore[WPL103] until=2027-01-31 owner=platform jump host, SEC-7
+   ip_protocol       = "tcp"
+   from_port         = 5986
+   to_port           = 5986
+--- a/root/modules/sg/main.tf
++++ b/root/modules/sg/main.tf
+@@ -8,6 +8,6 @@
+     from_port   = 445
+     to_port     = 445
+     protocol    = "tcp"
+-    cidr_blocks = [var.smb_source]
++    cidr_blocks = [var.smb_source]  # winportlint: ignore[WPL102] until=2027-01-31 owner=platform jump host, SEC-7
+   }
+ }
+"""
+    assert (code, err) == (1, "3 fixes to apply (with --apply), 1 more with --unsafe-fixes\n")
+    assert main(["fix", "--apply", "--unsafe-fixes", "--no-cache", "root", "tfjson"]) == 0
+    assert (tmp_path / "root" / "terraform.tfvars").read_bytes() == b'winrm = "203.0.113.0/24"\r\n'
+    capsys.readouterr()
+    assert main(["check", "--no-cache", "root", "tfjson"]) == 0
