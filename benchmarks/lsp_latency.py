@@ -1,10 +1,10 @@
 """The language server's latency: from a ``textDocument/didChange`` to the ``publishDiagnostics``
-of that version, on a generated CloudFormation template of about 1,000 lines; and from a
-``didSave`` to the diagnostics of one file of a generated 50-file Terraform module (Terraform
-is linted on save). cfn-lint's command on the same template, what its editor extension pays per
-save, is timed beside it when installed.
+of that version, on a generated CloudFormation template of about 1,000 lines and on one file of
+a generated 50-file Terraform module (its module evaluated again with the buffer). cfn-lint's
+command on the same template, what its editor extension pays per save, is timed beside it when
+installed.
 
-    python benchmarks/lsp_latency.py [--edits 100] [--saves 10] [--quick]
+    python benchmarks/lsp_latency.py [--edits 100] [--module-edits 20] [--quick]
 
 The server runs with no debounce (``debounceMilliseconds: 0``), so that the numbers are the
 server's work and the protocol's, not the wait for the next keystroke. Run it on an idle machine.
@@ -103,10 +103,11 @@ def percentiles(samples: list[float]) -> str:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--edits", type=int, default=100, help="changes to the template (default 100)")
-    parser.add_argument("--saves", type=int, default=10, help="saves of the Terraform file (default 10)")
+    parser.add_argument("--module-edits", type=int, default=20,
+                        help="changes to the Terraform module's file (default 20)")
     parser.add_argument("--quick", action="store_true", help="a few edits and saves: checks that it runs")
     args = parser.parse_args()
-    edits, saves = (5, 2) if args.quick else (args.edits, args.saves)
+    edits, module_edits = (5, 2) if args.quick else (args.edits, args.module_edits)
     with tempfile.TemporaryDirectory() as work:
         root = Path(work)
         (root / ".git").mkdir()
@@ -132,12 +133,16 @@ def main() -> None:
                     uri, version))
             print(f"  didChange -> publishDiagnostics: {percentiles(samples)}")
             tf = module / "f00.tf"
-            tf_uri = tf.as_uri()
+            tf_uri, tf_text = tf.as_uri(), tf.read_text()
             server.latency({"method": "textDocument/didOpen", "params": {"textDocument": {
-                "uri": tf_uri, "languageId": "terraform", "version": 1, "text": tf.read_text()}}}, tf_uri, 1)
-            samples = [server.latency({"method": "textDocument/didSave", "params": {"textDocument": {"uri": tf_uri}}},
-                                      tf_uri, 1) for _ in range(saves)]
-            print(f"50-file Terraform module: didSave -> publishDiagnostics: {percentiles(samples)}")
+                "uri": tf_uri, "languageId": "terraform", "version": 1, "text": tf_text}}}, tf_uri, 1)
+            samples = []
+            for version in range(2, module_edits + 2):  # a rule's CIDR opened to the world and back
+                changed = tf_text.replace("10.0.0.0/8", "0.0.0.0/0", 1) if version % 2 else tf_text
+                samples.append(server.latency({"method": "textDocument/didChange", "params": {
+                    "textDocument": {"uri": tf_uri, "version": version}, "contentChanges": [{"text": changed}]}},
+                    tf_uri, version))
+            print(f"50-file Terraform module, one file: didChange -> publishDiagnostics: {percentiles(samples)}")
         finally:
             server.close()
         cfn_lint = shutil.which("cfn-lint")
