@@ -483,6 +483,22 @@ def test_a_terraform_module_spread_over_open_buffers_and_files_is_linted_as_the_
     assert client.diagnostics(main) == []
 
 
+def test_a_tfvars_buffer_sets_the_modules_variable_before_it_is_saved(workspace):
+    folder, start = workspace
+    (folder / "variables.tf").write_text('variable "admin" {\n  type = string\n}\n')
+    tfvars = folder / "terraform.tfvars"
+    tfvars.write_text('admin = "10.0.0.0/8"\n')
+    main = folder / "main.tf"
+    main.write_text('resource "aws_security_group" "rdp" {\n  ingress {\n    from_port   = 3389\n'
+                    '    to_port     = 3389\n    protocol    = "tcp"\n    cidr_blocks = [var.admin]\n  }\n}\n')
+    client = start()
+    assert client.open(main) == []
+    assert client.open(tfvars) == []
+    client.change(tfvars, 'admin = "0.0.0.0/0"\n', 2)
+    [diagnostic] = client.diagnostics(main)
+    assert (diagnostic["code"], diagnostic["range"]) == ("WPL101", span(5, 4, 5, 15))
+
+
 def test_related_information_names_the_parameter_and_the_instance_the_group_protects(workspace):
     folder, start = workspace
     template = folder / "jump.yaml"
