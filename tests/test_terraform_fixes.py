@@ -587,7 +587,9 @@ def test_every_fix_over_the_fixtures_and_corpus_edits_only_its_span_and_the_modu
     now = Counter((where(f.location.file)[0], fixes.key(f)) for f in kept)
     assert now - was == Counter()
     assert all(now[key] <= was[key] - count for key, count in fixed.items())
-    assert sum(fixed.values()) >= {"restrict": 40, "accept": 60, "remove": 20}[request_.kind]
+    least = {"restrict": 40, "accept": 60, "remove": 20} if CORPUS.is_dir() else \
+        {"restrict": 20, "accept": 40, "remove": 5}  # the fixtures and examples alone
+    assert sum(fixed.values()) >= least[request_.kind]
 
 
 GROUP = """\
