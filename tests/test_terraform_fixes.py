@@ -951,3 +951,14 @@ def test_winportlint_fix_restricts_and_accepts_terraform_values_where_they_are_w
     assert (tmp_path / "root" / "terraform.tfvars").read_bytes() == b'winrm = "203.0.113.0/24"\r\n'
     capsys.readouterr()
     assert main(["check", "--no-cache", "root", "tfjson"]) == 0
+
+
+def test_a_rule_a_dynamic_blocks_content_makes_is_not_removed_and_says_why(tmp_path):
+    folder = module(tmp_path, {"main.tf": 'locals {\n  ports = { rdp = 3389 }\n}\n\n'
+                               'resource "aws_security_group" "fleet" {\n  name = "fleet"\n'
+                               '  dynamic "ingress" {\n    for_each = local.ports\n    content {\n'
+                               '      from_port   = ingress.value\n      to_port     = ingress.value\n'
+                               '      protocol    = "tcp"\n      cidr_blocks = ["0.0.0.0/0"]\n    }\n  }\n}\n'})
+    assert titles(offered(folder, REMOVE)) == [
+        ("WPL101", "0.0.0.0/0", ["display-only: Remove the ingress rule at line 9 of aws_security_group.fleet: a "
+                                 "dynamic block makes it; remove its element from the for_each collection"])]

@@ -540,7 +540,9 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
         return []
     if standalone:
         return _delete_resource(source, resource, title, read)
-    rule = _rule_block(source, p)
+    rule = _rule_block(source, p) or next(  # a rule a dynamic block's content makes is written inside it
+        (child for child in resource.children if child.kind == "dynamic" and child.rows is not None
+         and child.rows[0] < p.rule_location.line <= child.rows[1] + 1), None)
     if rule is not None:
         if rule.kind == "dynamic":
             return [Fix(f"{title}: a dynamic block makes it; remove its element from the for_each collection",
@@ -548,7 +550,7 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
         return _delete_block(source, resource, rule, finding, title)
     attribute = resource.attributes.get(p.direction.value)
     if attribute is None or (attribute.line, attribute.column) != (p.rule_location.line, p.rule_location.column):
-        return []
+        return [Fix(f"{title}: it is not written as one block or list element; remove it by hand", "display-only")]
     return _delete_element(source, attribute, finding, title)
 
 
