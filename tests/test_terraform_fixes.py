@@ -850,7 +850,7 @@ resource "aws_security_group" "files" {
   }
 }
 """
-TF_JSON = """\
+ROOT_TF_JSON = """\
 {
   "resource": {
     "aws_security_group": {
@@ -871,7 +871,7 @@ def test_winportlint_fix_restricts_and_accepts_terraform_values_where_they_are_w
     evaluating the module again; exceptions go on the lines the rules read them."""
     module(tmp_path, {"pyproject.toml": '[tool.winportlint.fix]\ncidrs = ["203.0.113.0/24"]\n',
                       "root/main.tf": ROOT_MAIN, "root/terraform.tfvars": b'winrm = "0.0.0.0/0"\r\n',
-                      "root/modules/sg/main.tf": MODULE_SG, "tfjson/main.tf.json": TF_JSON})
+                      "root/modules/sg/main.tf": MODULE_SG, "tfjson/main.tf.json": ROOT_TF_JSON})
     monkeypatch.chdir(tmp_path)
     code = main(["fix", "--unsafe-fixes", "--no-cache", "root", "tfjson"])
     out, err = capsys.readouterr()
