@@ -23,20 +23,9 @@ SOURCE = (EXTENSION / "src" / "extension.ts").read_text()
 PINS = {**MANIFEST["dependencies"], **MANIFEST["devDependencies"]}
 #: Generous bounds on a build on a loaded machine: limits, never measures.
 BUILD_SECONDS = 300
-#: Loads the client as VS Code would, with a stand-in for the ``vscode`` module that VS Code provides:
-#: every module the client requires must come from the .vsix itself.
-LOAD = """\
-const Module = require("module");
-const resolve = Module._resolveFilename;
-Module._resolveFilename = function (request, ...rest) {
-  return request === "vscode" ? request : resolve.call(this, request, ...rest);
-};
-require.cache.vscode = { id: "vscode", filename: "vscode", loaded: true,
-                         exports: new Proxy({}, { get: () => class {} }) };
-const extension = require(process.argv[1]);
-console.log(typeof extension.activate, typeof extension.deactivate);
-"""
-
+#: Stand-ins for the ``vscode`` module that VS Code provides (api) and for the client library
+#: (client), and the script that drives the compiled extension with them.
+HOST = Path(__file__).resolve().parent / "tools" / "vscode_host"
 
 def ts_strings(constant: str) -> list[str]:
     """The string literals of a ``const NAME = [...]`` array in the extension's source."""
@@ -96,9 +85,12 @@ MODULES = node_modules()
 NODE, NPM = shutil.which("node"), shutil.which("npm")
 
 
-def load(client: Path) -> subprocess.CompletedProcess:
-    return subprocess.run([NODE, "-e", LOAD, str(client)], capture_output=True, text=True, timeout=BUILD_SECONDS,
-                          env={**os.environ, "NODE_PATH": ""})
+def host(mode: str, client: Path, *stand_ins: str, settings: dict | None = None) -> subprocess.CompletedProcess:
+    """The compiled client run by ``tests/tools/vscode_host/run.cjs`` with these stand-ins on NODE_PATH."""
+    env = {**os.environ, "NODE_PATH": os.pathsep.join(str(HOST / name) for name in stand_ins),
+           "SETTINGS": json.dumps(settings or {})}
+    return subprocess.run([NODE, str(HOST / "run.cjs"), mode, str(client)], capture_output=True, text=True,
+                          timeout=BUILD_SECONDS, env=env)
 
 
 @pytest.mark.slow  # compiles the client and packages it (about 10 s idle)
@@ -121,16 +113,44 @@ def test_the_vsix_holds_the_manifest_the_compiled_client_and_its_runtime_depende
     for key in ("name", "publisher", "version", "license", "engines", "main", "activationEvents", "contributes"):
         assert packaged[key] == MANIFEST[key], key
     assert {"extension/out/extension.js", "extension/LICENSE.txt", "extension/readme.md"} <= names
-    library = json.loads((tmp_path / "installed/extension/node_modules/vscode-languageclient/package.json").read_text())
+    installed = tmp_path / "installed" / "extension"
+    library = json.loads((installed / "node_modules" / "vscode-languageclient" / "package.json").read_text())
     assert library["version"] == MANIFEST["dependencies"]["vscode-languageclient"]
     shipped = {name.split("/")[2] for name in names if name.startswith("extension/node_modules/")}
     assert shipped.isdisjoint({"typescript", "@vscode", "@types"}), shipped
     assert not any(name.startswith("extension/src/") for name in names)
 
-    client = tmp_path / "installed" / "extension" / "out" / "extension.js"
-    loaded = load(client)
-    assert (loaded.returncode, loaded.stdout) == (0, "function function\n"), loaded.stderr
-    # The same client without its library (a package made with --no-dependencies) does not load.
-    shutil.rmtree(tmp_path / "installed" / "extension" / "node_modules" / "vscode-languageclient")
-    broken = load(client)
+    # Loaded as VS Code loads it, every module the client requires comes from the package.
+    client = installed / "out" / "extension.js"
+    loaded = host("load", client, "api")
+    assert (loaded.returncode, loaded.stdout) == (
+        0, f"function function {installed / 'node_modules/vscode-languageclient/node.js'}\n"), loaded.stderr
+    # A package made without its dependencies (vsce package --no-dependencies) does not load.
+    shutil.rmtree(installed / "node_modules" / "vscode-languageclient")
+    broken = host("load", client, "api")
     assert broken.returncode != 0 and "Cannot find module 'vscode-languageclient/node'" in broken.stderr
+
+    # Activated with a stand-in client library: the command, its settings, restarts and the error.
+    defaults = {name: value["default"] for name, value in MANIFEST["contributes"]["configuration"]["properties"].items()}
+    session = host("session", client, "api", "client",
+                   settings={**defaults, "winportlint.path": "/venv/bin/winportlint", "winportlint.select": ["WPL1"]})
+    assert session.returncode == 0, session.stderr
+    selector = [{"scheme": "file", "language": name} for name in ts_strings("LANGUAGES")] + [
+        {"scheme": "file", "pattern": pattern} for pattern in ts_strings("PATTERNS")]
+
+    def new(command: str, ignore: list[str], select: str = "WPL1") -> list:
+        return ["new", "winportlint", "winportlint", {"command": command, "args": ["lsp"]},
+                {"documentSelector": selector,
+                 "initializationOptions": {"debounceMilliseconds": 200, "select": [select], "ignore": ignore}}]
+
+    assert json.loads(session.stdout) == [
+        new("/venv/bin/winportlint", []), ["start", "/venv/bin/winportlint"],
+        # the trace changed: nothing to restart; the ignored checks changed: restarted with them
+        ["stop", "/venv/bin/winportlint"], new("/venv/bin/winportlint", ["WPL301"]), ["start", "/venv/bin/winportlint"],
+        ["stop", "/venv/bin/winportlint"], new("missing", ["WPL301"]), ["start", "missing"],
+        ["showErrorMessage", "winportlint: 'missing lsp' did not start (Error: spawn missing ENOENT). Install it with "
+                             "pip install 'winportlint[lsp]' or set winportlint.path to the command."],
+        # two changes at once: two restarts one after the other, never two servers at a time
+        new("winportlint", ["WPL301"], "WPL2"), ["start", "winportlint"],
+        ["stop", "winportlint"], new("winportlint", ["WPL301"], "WPL2"), ["start", "winportlint"],
+        ["stop", "winportlint"]]

@@ -31,6 +31,14 @@ const DOCUMENTS = [
 ];
 
 let client: LanguageClient | undefined;
+// Starts and stops run one after the other: a client can only be stopped once it has started,
+// and settings changed twice in a row must not leave two servers running.
+let steps: Promise<void> = Promise.resolve();
+
+function then(step: () => Promise<void>): Promise<void> {
+  steps = steps.then(step, step);
+  return steps;
+}
 
 function create(): LanguageClient {
   const settings = vscode.workspace.getConfiguration(SECTION);
@@ -65,16 +73,18 @@ async function stop(): Promise<void> {
 
 export async function activate(context: vscode.ExtensionContext): Promise<void> {
   context.subscriptions.push(
-    vscode.workspace.onDidChangeConfiguration(async (event) => {
+    vscode.workspace.onDidChangeConfiguration((event) => {
       if (["path", ...SERVER_OPTIONS].some((name) => event.affectsConfiguration(`${SECTION}.${name}`))) {
-        await stop();
-        await start();
+        void then(async () => {
+          await stop();
+          await start();
+        });
       }
     }),
   );
-  await start();
+  await then(start);
 }
 
 export function deactivate(): Promise<void> {
-  return stop();
+  return then(stop);
 }
