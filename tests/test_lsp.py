@@ -596,9 +596,21 @@ def test_a_check_id_the_editor_names_that_does_not_exist_is_an_error_on_each_fil
     client.notify("workspace/didChangeConfiguration", {"settings": {"winportlint": {"ignore": 101}}})
     assert summary(client.diagnostics(template, 1)) == [
         ("input-error", 0, 0, 38, "editor setting winportlint.ignore must be a list of check ids, not '101'")]
+    client.notify("workspace/didChangeConfiguration", {"settings": {"winportlint": ["WPL101"]}})
+    assert summary(client.diagnostics(template, 1)) == [
+        ("input-error", 0, 0, 38, "the editor's winportlint settings must be an object, not '[\"WPL101\"]'")]
     client.notify("workspace/didChangeConfiguration", {"settings": {"winportlint": {"select": ["WPL1"]}}})
     assert summary(client.diagnostics(template, 1)) == [("WPL101", 10, 18, 27, RDP_MESSAGE)]
     assert client.diagnostics(other, 1) == []
+
+
+def test_a_check_id_the_configuration_file_names_that_does_not_exist_is_the_command_line_s_error(workspace):
+    folder, start = workspace
+    (folder / ".winportlint.toml").write_text('ignore = ["WPL999"]\n')
+    template = folder / "t.yaml"
+    template.write_text(RDP)
+    assert summary(start().open(template)) == [
+        ("input-error", 0, 0, 38, ".winportlint.toml: ignore: no check id starts with 'WPL999' (see 'winportlint rules')")]
 
 
 def test_a_setting_the_server_does_not_know_is_logged_and_the_others_apply(workspace):

@@ -8,6 +8,7 @@ own. No result cache is used, and nothing is written: the server must not touch 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
@@ -57,14 +58,14 @@ def editor_selection(settings: object) -> engine.Selection:
     if settings is None:
         return engine.Selection()
     if not isinstance(settings, dict):
-        raise SetupError(f"the editor's winportlint settings must be an object, not {excerpt(str(settings))}")
+        raise SetupError(f"the editor's winportlint settings must be an object, not {excerpt(json.dumps(settings))}")
     chosen = {}
     for key in ("select", "ignore"):
         value = settings.get(key)
         values = [] if value is None else [value] if isinstance(value, str) else value
         if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
             raise SetupError(f"editor setting winportlint.{key} must be a list of check ids, not "
-                             f"{excerpt(str(value))}")
+                             f"{excerpt(json.dumps(value))}")
         chosen[key] = engine.split_ids(values)
     return engine.Selection(**chosen)
 
