@@ -45,10 +45,6 @@ class UsageError(Exception):
     """A bad command line or configuration: exit 2 with one line on stderr."""
 
 
-def _split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
-    return tuple(part.strip().upper() for value in values or () for part in value.split(",") if part.strip())
-
-
 def _help_formatter(prog: str) -> argparse.HelpFormatter:
     """argparse's formatter, given the terminal width as ``shutil.get_terminal_size`` finds it:
     asked itself, argparse imports shutil (and with it bz2 and lzma), 3 ms of every start."""
@@ -316,7 +312,7 @@ def _lint(args, config, plugins) -> _Lint:
     known_ids = {check.id for check in plugins.checks}
     chosen = {}
     for key in ("select", "ignore"):
-        given = _split_ids(getattr(args, key))
+        given = engine.split_ids(getattr(args, key))
         chosen[key] = given or getattr(config, key)
         for prefix in chosen[key]:
             if not any(check_id.startswith(prefix) for check_id in known_ids):

@@ -36,6 +36,12 @@ class Selection(NamedTuple):
         return check.enabled_by_default
 
 
+def split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
+    """Check ids or prefixes as ``--select``/``--ignore`` take them: each value a comma-separated
+    list, upper-cased, blanks dropped (the command line and the editors' settings alike)."""
+    return tuple(part.strip().upper() for value in values or () for part in value.split(",") if part.strip())
+
+
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)

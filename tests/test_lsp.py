@@ -579,3 +579,62 @@ def test_positions_are_counted_in_the_encoding_the_client_prefers(workspace, enc
     client = begin(encodings=(encoding,))
     [diagnostic] = client.open(template)
     assert diagnostic["range"] == span(7, start, 7, end)
+
+
+RDP_AND_SMB = RDP + """\
+        - IpProtocol: tcp
+          FromPort: 445
+          ToPort: 445
+          CidrIp: 0.0.0.0/0
+"""
+
+
+def test_the_editor_s_select_and_ignore_replace_the_configuration_file_s_as_on_the_command_line(workspace):
+    folder, start = workspace
+    (folder / ".winportlint.toml").write_text('ignore = ["WPL101"]\n')
+    template = folder / "t.yaml"
+    template.write_text(RDP_AND_SMB)
+    assert [d["code"] for d in start().open(template)] == ["WPL102"]
+    client = start(initialization_options={"select": "wpl101, WPL102", "ignore": [" wpl102"]})
+    assert summary(client.open(template)) == [("WPL101", 10, 18, 27, RDP_MESSAGE)]
+
+
+def test_a_check_id_the_editor_names_that_does_not_exist_is_an_error_on_each_file_until_corrected(workspace):
+    folder, start = workspace
+    template, other = folder / "t.yaml", folder / "other.yaml"
+    template.write_text(RDP)
+    other.write_text(FIXED)
+    client = start(initialization_options={"select": ["WPL101", "WPL999"]})
+    error = [("input-error", 0, 0, 38,
+              "editor setting winportlint.select: no check id starts with 'WPL999' (see 'winportlint rules')")]
+    assert summary(client.open(template)) == error
+    assert summary(client.open(other)) == error
+    client.notify("workspace/didChangeConfiguration", {"settings": {"winportlint": {"ignore": 101}}})
+    assert summary(client.diagnostics(template, 1)) == [
+        ("input-error", 0, 0, 38, "editor setting winportlint.ignore must be a list of check ids, not '101'")]
+    client.notify("workspace/didChangeConfiguration", {"settings": {"winportlint": ["WPL101"]}})
+    assert summary(client.diagnostics(template, 1)) == [
+        ("input-error", 0, 0, 38, "the editor's winportlint settings must be an object, not '[\"WPL101\"]'")]
+    client.notify("workspace/didChangeConfiguration", {"settings": {"winportlint": {"select": ["WPL1"]}}})
+    assert summary(client.diagnostics(template, 1)) == [("WPL101", 10, 18, 27, RDP_MESSAGE)]
+    assert client.diagnostics(other, 1) == []
+
+
+def test_a_check_id_the_configuration_file_names_that_does_not_exist_is_the_command_line_s_error(workspace):
+    folder, start = workspace
+    (folder / ".winportlint.toml").write_text('ignore = ["WPL999"]\n')
+    template = folder / "t.yaml"
+    template.write_text(RDP)
+    assert summary(start().open(template)) == [
+        ("input-error", 0, 0, 38, ".winportlint.toml: ignore: no check id starts with 'WPL999' (see 'winportlint rules')")]
+
+
+def test_a_setting_the_server_does_not_know_is_logged_and_the_others_apply(workspace):
+    folder, start = workspace
+    template = folder / "t.yaml"
+    template.write_text(RDP_AND_SMB)
+    client = start(initialization_options={"ignore": ["WPL101"], "selct": ["WPL101"]})
+    assert [d["code"] for d in client.open(template)] == ["WPL102"]
+    assert [m["params"] for m in client.received if m.get("method") == "window/logMessage"] == [
+        {"type": 2, "message": "winportlint: unknown settings ignored: 'selct' (known: debounceMilliseconds, "
+                               "select, ignore)"}]

@@ -8,12 +8,14 @@ own. No result cache is used, and nothing is written: the server must not touch 
 from __future__ import annotations
 
 import datetime
+import json
 import os
 from collections.abc import Mapping, Sequence
 from typing import NamedTuple
 
 from .. import config as configuration
 from .. import engine, fixes, suppress
+from ..excerpt import excerpt
 from ..model import Finding, Fix, InputError, Location, Severity
 from ..textfile import read_bytes
 
@@ -49,9 +51,29 @@ class Linted(NamedTuple):
     targets: Mapping[str, Location] = {}
 
 
-def setup(config_path: str | None, plugins) -> Setup:
-    """The :class:`Setup` of a configuration file (``None``: the defaults), checked as the command
-    line checks it; :class:`SetupError` when it cannot be used."""
+def editor_selection(settings: object) -> engine.Selection:
+    """The ``select`` and ``ignore`` of the editor's settings (``initializationOptions`` or the
+    ``winportlint`` section of its configuration): lists of check ids or prefixes, or comma-separated
+    strings, as ``--select``/``--ignore`` take them; :class:`SetupError` for anything else."""
+    if settings is None:
+        return engine.Selection()
+    if not isinstance(settings, dict):
+        raise SetupError(f"the editor's winportlint settings must be an object, not {excerpt(json.dumps(settings))}")
+    chosen = {}
+    for key in ("select", "ignore"):
+        value = settings.get(key)
+        values = [] if value is None else [value] if isinstance(value, str) else value
+        if not isinstance(values, list) or not all(isinstance(item, str) for item in values):
+            raise SetupError(f"editor setting winportlint.{key} must be a list of check ids, not "
+                             f"{excerpt(json.dumps(value))}")
+        chosen[key] = engine.split_ids(values)
+    return engine.Selection(**chosen)
+
+
+def setup(config_path: str | None, plugins, given: engine.Selection = engine.Selection()) -> Setup:
+    """The :class:`Setup` of a configuration file (``None``: the defaults) with the checks the
+    editor's settings select or ignore in place of the file's (as ``--select``/``--ignore`` do),
+    checked as the command line checks them; :class:`SetupError` when it cannot be used."""
     from ..catalog import CatalogError, load_catalog
 
     try:
@@ -59,10 +81,13 @@ def setup(config_path: str | None, plugins) -> Setup:
     except configuration.ConfigError as exc:
         raise SetupError(str(exc)) from None
     known_ids = frozenset(check.id for check in plugins.checks)
+    chosen = {}
     for key in ("select", "ignore"):
-        for prefix in getattr(config, key):
+        chosen[key] = getattr(given, key) or getattr(config, key)
+        for prefix in chosen[key]:
             if not any(check_id.startswith(prefix) for check_id in known_ids):
-                raise SetupError(f"{config.where}: {key}: no check id starts with {prefix}")
+                origin = f"editor setting winportlint.{key}" if getattr(given, key) else f"{config.where}: {key}"
+                raise SetupError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
     try:
         today = suppress.today()
     except ValueError as exc:
@@ -70,7 +95,7 @@ def setup(config_path: str | None, plugins) -> Setup:
     problems = suppress.allow_problems(config.allow, known_ids, config.policy, today)
     if problems:
         raise SetupError(problems[0])
-    selection = engine.Selection(config.select, config.ignore)
+    selection = engine.Selection(chosen["select"], chosen["ignore"])
     checks = sorted((check for check in plugins.checks if selection.enabled(check)), key=lambda check: check.id)
     try:
         catalog = load_catalog((*plugins.catalog_files, *config.catalog))

@@ -16,16 +16,21 @@ from lsprotocol import types
 from pygls.lsp.server import LanguageServer
 from pygls.uris import from_fs_path
 
-from .. import __version__
+from .. import __version__, engine
 from ..config import ConfigError, find
+from ..excerpt import excerpt
 from ..model import Finding
 from ..textfile import UnreadableFile, read_bytes
 from . import convert
-from .documents import Linted, Setup, SetupError, fixes_for, lint, setup, terraform_diagnostics
+from .documents import Linted, Setup, SetupError, editor_selection, fixes_for, lint, setup, terraform_diagnostics
 
 #: Seconds a change waits for the next before it is linted, unless the client's
 #: ``initializationOptions`` say ``{"debounceMilliseconds": N}``.
 DEBOUNCE = 0.2
+#: The settings the server reads from the client's ``initializationOptions`` and from the
+#: ``winportlint`` section of ``workspace/didChangeConfiguration``: the debounce, and the checks to
+#: select and ignore in place of the configuration file's. The VS Code extension has one for each.
+OPTIONS = ("debounceMilliseconds", "select", "ignore")
 #: The configuration files whose change re-lints every open document.
 CONFIG_NAMES = ("pyproject.toml", ".winportlint.toml")
 
@@ -41,14 +46,26 @@ class Shown(NamedTuple):
 
 class Configurations:
     """Each file's :class:`Setup`, from the configuration the command line would find for it
-    (each workspace folder its own), kept until a configuration file changes."""
+    (each workspace folder its own) and the checks the editor's settings select or ignore, kept
+    until a configuration file or those settings change."""
 
     def __init__(self, plugins) -> None:
         self.plugins = plugins
+        self.given: engine.Selection | SetupError = engine.Selection()
         self.found: dict[str, str | None] = {}
         self.setups: dict[str | None, Setup | SetupError] = {}
 
+    def choose(self, settings: object) -> None:
+        """Take the editor's ``select`` and ``ignore`` settings (a bad one is every file's error)."""
+        try:
+            self.given = editor_selection(settings)
+        except SetupError as exc:
+            self.given = exc
+        self.clear()
+
     def get(self, path: str) -> Setup | SetupError:
+        if isinstance(self.given, SetupError):
+            return self.given
         folder = os.path.dirname(path)
         try:
             if folder not in self.found:
@@ -58,7 +75,7 @@ class Configurations:
         config_path = self.found[folder]
         if config_path not in self.setups:
             try:
-                self.setups[config_path] = setup(config_path, self.plugins)
+                self.setups[config_path] = setup(config_path, self.plugins, self.given)
             except SetupError as exc:
                 self.setups[config_path] = exc
         return self.setups[config_path]
@@ -105,6 +122,19 @@ class WinportlintServer(LanguageServer):
         self.module_files: dict[str, set[str]] = {}
         self.folder_suffixes = tuple(suffix for fmt in plugins.formats
                                      for suffix in getattr(fmt, "folder_suffixes", ()))
+
+    def configure(self, settings: object) -> None:
+        """Take the editor's settings (:data:`OPTIONS`); a name the server does not know is logged."""
+        if isinstance(settings, dict):
+            unknown = sorted(set(settings) - set(OPTIONS))
+            if unknown:
+                names = ", ".join(excerpt(str(name)) for name in unknown)
+                self.window_log_message(types.LogMessageParams(
+                    types.MessageType.Warning, f"winportlint: unknown settings ignored: {names} (known: "
+                                               f"{', '.join(OPTIONS)})"))
+            if isinstance(settings.get("debounceMilliseconds"), (int, float)):
+                self.changes.delay = max(0.0, settings["debounceMilliseconds"] / 1000)
+        self.configurations.choose(settings)
 
     # Linting and publishing
 
@@ -206,9 +236,7 @@ def build(plugins) -> WinportlintServer:
 
     @server.feature(types.INITIALIZE)
     def initialize(ls: WinportlintServer, params: types.InitializeParams) -> None:
-        options = params.initialization_options
-        if isinstance(options, dict) and isinstance(options.get("debounceMilliseconds"), (int, float)):
-            ls.changes.delay = max(0.0, options["debounceMilliseconds"] / 1000)
+        ls.configure(params.initialization_options)
 
     @server.feature(types.INITIALIZED)
     def initialized(ls: WinportlintServer, params: types.InitializedParams) -> None:
@@ -248,6 +276,13 @@ def build(plugins) -> WinportlintServer:
     @server.feature(types.WORKSPACE_DID_CHANGE_WATCHED_FILES)
     def did_change_watched_files(ls: WinportlintServer, params: types.DidChangeWatchedFilesParams) -> None:
         if any(_is_config(change.uri) for change in params.changes):
+            ls.relint_all()
+
+    @server.feature(types.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    def did_change_configuration(ls: WinportlintServer, params: types.DidChangeConfigurationParams) -> None:
+        settings = params.settings
+        if isinstance(settings, dict) and "winportlint" in settings:  # pushed by clients that keep settings
+            ls.configure(settings["winportlint"])
             ls.relint_all()
 
     @server.feature(types.TEXT_DOCUMENT_CODE_ACTION,
