@@ -310,23 +310,12 @@ def _lint(args, config, plugins) -> _Lint:
     from .model import Severity
 
     known_ids = {check.id for check in plugins.checks}
-    chosen = {}
-    for key in ("select", "ignore"):
-        given = engine.split_ids(getattr(args, key))
-        chosen[key] = given or getattr(config, key)
-        for prefix in chosen[key]:
-            if not any(check_id.startswith(prefix) for check_id in known_ids):
-                origin = f"--{key}" if given else f"{config.where}: {key}"
-                raise UsageError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
-    selection = engine.Selection(chosen["select"], chosen["ignore"])
+    given = engine.Selection(engine.split_ids(args.select), engine.split_ids(args.ignore))
     try:
-        today = suppress.today()
+        checks = engine.chosen_checks(plugins.checks, config, given, "--")
+        today = suppress.judged_on(config.allow, known_ids, config.policy)
     except ValueError as exc:
         raise UsageError(str(exc)) from None
-    problems = suppress.allow_problems(config.allow, known_ids, config.policy, today)
-    if problems:
-        raise UsageError(problems[0])
-    checks = sorted((c for c in plugins.checks if selection.enabled(c)), key=lambda c: c.id)
     catalog_files = [*plugins.catalog_files, *config.catalog, *(args.catalog or ())]
     catalog = _load_catalog(catalog_files, args.os or list(config.os), "--os" if args.os else f"{config.where}: os",
                             config)

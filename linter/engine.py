@@ -42,6 +42,25 @@ def split_ids(values: Sequence[str] | None) -> tuple[str, ...]:
     return tuple(part.strip().upper() for value in values or () for part in value.split(",") if part.strip())
 
 
+def chosen_checks(checks: Sequence, config, given: Selection, given_origin: str) -> list:
+    """The checks that run, by id: ``given`` (the command line's or the editor's ``select`` and
+    ``ignore``) in place of the configuration's where it names any; a ValueError naming where an
+    id no check starts with is written (``given_origin`` followed by the key, or the file's key)."""
+    from .excerpt import excerpt
+
+    known_ids = {check.id for check in checks}
+    chosen = {}
+    for key in ("select", "ignore"):
+        named = getattr(given, key)
+        chosen[key] = named or getattr(config, key)
+        for prefix in chosen[key]:
+            if not any(check_id.startswith(prefix) for check_id in known_ids):
+                origin = f"{given_origin}{key}" if named else f"{config.where}: {key}"
+                raise ValueError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
+    selection = Selection(chosen["select"], chosen["ignore"])
+    return sorted((check for check in checks if selection.enabled(check)), key=lambda check: check.id)
+
+
 @dataclass
 class RunResult:
     findings: list[Finding] = field(default_factory=list)

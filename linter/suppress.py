@@ -74,6 +74,16 @@ def today() -> datetime.date:
         raise ValueError(f"WINPORTLINT_TODAY: {excerpt(given)} is not a date (write YYYY-MM-DD)") from None
 
 
+def judged_on(allow: Sequence[AllowEntry], known_ids: Collection[str], policy: Policy) -> datetime.date:
+    """The day exceptions are judged on (:func:`today`), once every allow entry is found valid on
+    it; a ValueError saying what is wrong with the first that is not (or with ``WINPORTLINT_TODAY``)."""
+    on = today()
+    problems = allow_problems(allow, known_ids, policy, on)
+    if problems:
+        raise ValueError(problems[0])
+    return on
+
+
 def unknown_ids(ids: Iterable[str], known_ids: Collection[str]) -> list[str]:
     """The ids (upper case) that are neither a check id nor a family prefix that starts one.
     Letters alone (``W``, ``WPL``) would name every check, those of plugins added later too."""

@@ -81,22 +81,11 @@ def setup(config_path: str | None, plugins, given: engine.Selection = engine.Sel
     except configuration.ConfigError as exc:
         raise SetupError(str(exc)) from None
     known_ids = frozenset(check.id for check in plugins.checks)
-    chosen = {}
-    for key in ("select", "ignore"):
-        chosen[key] = getattr(given, key) or getattr(config, key)
-        for prefix in chosen[key]:
-            if not any(check_id.startswith(prefix) for check_id in known_ids):
-                origin = f"editor setting winportlint.{key}" if getattr(given, key) else f"{config.where}: {key}"
-                raise SetupError(f"{origin}: no check id starts with {excerpt(prefix)} (see 'winportlint rules')")
     try:
-        today = suppress.today()
+        checks = engine.chosen_checks(plugins.checks, config, given, "editor setting winportlint.")
+        today = suppress.judged_on(config.allow, known_ids, config.policy)
     except ValueError as exc:
         raise SetupError(str(exc)) from None
-    problems = suppress.allow_problems(config.allow, known_ids, config.policy, today)
-    if problems:
-        raise SetupError(problems[0])
-    selection = engine.Selection(chosen["select"], chosen["ignore"])
-    checks = sorted((check for check in plugins.checks if selection.enabled(check)), key=lambda check: check.id)
     try:
         catalog = load_catalog((*plugins.catalog_files, *config.catalog))
         if config.os:
