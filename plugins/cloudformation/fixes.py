@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from ipaddress import ip_network
 
+from winportlint.flow_spans import flow_end, flow_span, quoted_end
 from winportlint.model import Finding, Fix, FixRequest, TextEdit
 
 _BOM = b"\xef\xbb\xbf"
@@ -423,7 +424,7 @@ def _remove_item(path: str, text: _Text, resource, finding: Finding, title: str,
     dash = None if json_syntax else _dash(text, start)
     if dash is None:
         edits = [TextEdit(path, *span, "")
-                 for span in _flow_span(text.data, start, _flow_end(text.data, start, json_syntax), json_syntax)]
+                 for span in flow_span(text.data, start, flow_end(text.data, start, json_syntax), json_syntax)]
     else:
         # One edit from the list's colon to the item's end, what is between written again as it
         # is: two removals from a list then overlap and are made in turn, never together (a list
@@ -449,7 +450,7 @@ def _remove_resource(path: str, text: _Text, document, resources, name: str, tit
     if not json_syntax and _dash_free_block(text, start):
         spans = [_block_span(text, line, column - 1)]
     else:
-        spans = _flow_span(text.data, start, _flow_end(text.data, text.offset(resource.line, resource.column),
+        spans = flow_span(text.data, start, flow_end(text.data, text.offset(resource.line, resource.column),
                                                        json_syntax), json_syntax)
     return _deletion(text, Fix(title, "unsafe", tuple(TextEdit(path, *span, "") for span in spans)), json_syntax,
                      lambda resources: _count(resources, name), len(resources.value) - 1, "the resource")
@@ -532,109 +533,10 @@ def _block_span(text: _Text, line: int, indent: int) -> tuple[int, int]:
     return text.starts[line - 1], end
 
 
-def _flow_end(data: bytes, start: int, json_syntax: bool) -> int | None:
-    """The offset after the flow mapping or sequence starting at ``start`` (quoted text and
-    YAML comments skipped), ``None`` when none starts there or it does not end."""
-    if data[start:start + 1] not in (b"{", b"["):
-        return None
-    depth, at = 0, start
-    while at < len(data):
-        char = data[at:at + 1]
-        if char in (b"{", b"["):
-            depth += 1
-        elif char in (b"}", b"]"):
-            depth -= 1
-            if not depth:
-                return at + 1
-        elif char == b'"' or char == b"'" and not json_syntax and data[at - 1:at] in b" \t\r\n{[,:":
-            at = _quoted_end(data, at)
-            if at < 0:
-                return None
-            continue
-        elif char == b"#" and not json_syntax and data[at - 1:at] in b" \t\r\n":
-            match = _LINE_END.search(data, at)
-            at = match.start() if match else len(data)
-            continue
-        at += 1
-    return None
-
-
-def _quoted_end(data: bytes, start: int) -> int:
-    """The offset after the quoted scalar or JSON string starting at ``start``, -1 when it is not closed."""
-    quote, at = data[start:start + 1], start + 1
-    while at < len(data):
-        char = data[at:at + 1]
-        if quote == b'"' and char == b"\\":
-            at += 2
-            continue
-        if char == quote:
-            if quote == b"'" and data[at + 1:at + 2] == b"'":  # '' is a quote in a single-quoted scalar
-                at += 2
-                continue
-            return at + 1
-        at += 1
-    return -1
-
-
-_SPACE = b" \t\r\n"
-
-
-def _flow_span(data: bytes, start: int, end: int | None, json_syntax: bool) -> list[tuple[int, int]]:
-    """The bytes to delete for the element (or member) at ``start``-``end`` of a flow collection
-    or JSON: with the comma and spaces before the next element, or the comma after the one
-    before; the inside of the brackets when it is the only one. A YAML comment between the
-    element and the one before stays. Empty when the element's neighbours cannot be told."""
-    if end is None:
-        return []
-    after = end
-    while after < len(data) and data[after] in _SPACE:
-        after += 1
-    if data[after:after + 1] == b",":
-        following = after + 1
-        while following < len(data) and data[following] in _SPACE:
-            following += 1
-        return [(start, following)]
-    gap = start  # after the last byte before the element that is no space: a comment's end, a comma
-    while gap and data[gap - 1] in _SPACE:
-        gap -= 1
-    before, commented = gap - 1, False
-    while before >= 0:
-        comment = None if json_syntax else _comment_start(data, data.rfind(b"\n", 0, before) + 1, before + 1)
-        if comment is None:
-            break
-        before, commented = comment - 1, True
-        while before >= 0 and data[before] in _SPACE:
-            before -= 1
-    if before >= 0 and data[before:before + 1] == b",":
-        return [(before, before + 1), (gap, end)] if commented else [(before, end)]
-    if before >= 0 and data[before:before + 1] in (b"[", b"{") and data[after:after + 1] in (b"]", b"}"):
-        return [(start, end)] if commented else [(before + 1, after)]
-    return []
-
-
-def _comment_start(data: bytes, start: int, end: int) -> int | None:
-    """The offset of the ``#`` opening a YAML comment between ``start`` (a line's start) and
-    ``end``, outside quotes; ``None`` when there is none."""
-    at, quote = start, None
-    while at < end:
-        char = data[at:at + 1]
-        if quote is not None:
-            if char == b"\\" and quote == b'"':
-                at += 1
-            elif char == quote:
-                quote = None
-        elif char in (b'"', b"'") and (at == start or data[at - 1:at] in b" \t{[,:"):
-            quote = char
-        elif char == b"#" and (at == start or data[at - 1:at] in b" \t"):
-            return at
-        at += 1
-    return None
-
-
 def _colon(text: _Text, line: int, column: int) -> int:
     """The offset of the ``:`` after the block mapping key at ``line``/``column``."""
     start = text.offset(line, column)
-    end = _quoted_end(text.data, start) if text.data[start:start + 1] in (b'"', b"'") else start
+    end = quoted_end(text.data, start) if text.data[start:start + 1] in (b'"', b"'") else start
     return text.data.index(b":", end)
 
 
