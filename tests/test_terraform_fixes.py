@@ -962,3 +962,64 @@ def test_a_rule_a_dynamic_blocks_content_makes_is_not_removed_and_says_why(tmp_p
     assert titles(offered(folder, REMOVE)) == [
         ("WPL101", "0.0.0.0/0", ["display-only: Remove the ingress rule at line 9 of aws_security_group.fleet: a "
                                  "dynamic block makes it; remove its element from the for_each collection"])]
+
+
+RULES_JSON = """\
+{
+  "resource": {
+    "aws_security_group": {"g": {"name": "g"}},
+    "aws_security_group_rule": {
+      "ssh": {"type": "ingress", "from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"],
+              "security_group_id": "${aws_security_group.g.id}"},
+      "rdp": {
+        "type": "ingress", "from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
+        "security_group_id": "${aws_security_group.g.id}"
+      }
+    }
+  }
+}
+"""
+
+
+def test_a_rule_resource_in_a_tf_json_file_is_removed_with_its_comma_and_verified(tmp_path, monkeypatch, capsys):
+    module(tmp_path, {"main.tf.json": RULES_JSON})
+    monkeypatch.chdir(tmp_path)
+    assert main(["fix", "--unsafe-fixes", "--no-cache", "."]) == 1
+    out, err = capsys.readouterr()
+    assert out == """\
+--- a/main.tf.json
++++ b/main.tf.json
+@@ -3,11 +3,7 @@
+     "aws_security_group": {"g": {"name": "g"}},
+     "aws_security_group_rule": {
+       "ssh": {"type": "ingress", "from_port": 22, "to_port": 22, "protocol": "tcp", "cidr_blocks": ["10.0.0.0/8"],
+-              "security_group_id": "${aws_security_group.g.id}"},
+-      "rdp": {
+-        "type": "ingress", "from_port": 3389, "to_port": 3389, "protocol": "tcp", "cidr_blocks": ["0.0.0.0/0"],
+-        "security_group_id": "${aws_security_group.g.id}"
+-      }
++              "security_group_id": "${aws_security_group.g.id}"}
+     }
+   }
+ }
+"""
+    assert err == "1 fix to apply (with --apply)\n"
+    only = RULES_JSON.replace(RULES_JSON[RULES_JSON.index('      "ssh"'):RULES_JSON.index('      "rdp"')], "")
+    (tmp_path / "main.tf.json").write_text(only)
+    assert main(["fix", "--apply", "--unsafe-fixes", "--no-cache", "."]) == 0  # the type's only rule: with its type
+    assert (tmp_path / "main.tf.json").read_text() == """\
+{
+  "resource": {
+    "aws_security_group": {"g": {"name": "g"}}
+  }
+}
+"""
+    capsys.readouterr()
+
+
+def test_a_rule_resource_in_a_tf_json_file_that_another_names_is_not_removed(tmp_path):
+    folder = module(tmp_path, {"main.tf.json": RULES_JSON, "outputs.tf": 'output "rule" {\n  value = '
+                               'aws_security_group_rule.rdp.id\n}\n'})
+    assert titles(offered(folder, REMOVE)) == [
+        ("WPL101", "0.0.0.0/0", ["display-only: Remove aws_security_group_rule.rdp: it is referenced at "
+                                 "outputs.tf:2; remove the reference too"])]

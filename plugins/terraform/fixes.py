@@ -530,12 +530,14 @@ def _remove(source: _Source, finding: Finding, read: Read) -> list[Fix]:
         return [Fix(f"{title}: the internet is made by {len(finding.union_with) + 1} rules' CIDRs together, and "
                     f"removing one leaves the others open; remove them all by hand, or keep one restricted",
                     "display-only")]
-    if source.json:
-        return [Fix(f"{title}: delete it from the JSON by hand", "display-only")]
+    if source.json and not standalone:
+        return [Fix(f"{title}: delete its object from the group's {p.direction.value} list by hand (JSON reads "
+                    f"an empty list as no block, which leaves the rules in AWS)", "display-only")]
     if any(step.kind == "module" for step in p.provenance):
         return [Fix(f"{title}: it is written in a module that every call of it shares; restrict instead",
                     "display-only")]
-    resource = _resource_at(source, p.rule_location.line)
+    resource = source.index.block_at(p.rule_location.line, "resource") if source.json else \
+        _resource_at(source, p.rule_location.line)
     if resource is None:
         return []
     if standalone:
@@ -585,10 +587,45 @@ def _delete_resource(source: _Source, block: Block, title: str, read: Read) -> l
             line = data.count(b"\n", 0, found.start()) + 1
             return [Fix(f"{title}: it is referenced at {os.path.basename(path)}:{line}; remove the reference too",
                         "display-only")]
+    if source.json:
+        return _delete_member(source, block, title)
     span = _lines(source, block)
     if span is None:
         return [Fix(f"{title}: other text shares its lines; delete it by hand", "display-only")]
     return [Fix(title, "unsafe", (TextEdit(source.path, *span, ""),))]
+
+
+def _delete_member(source: _Source, block: Block, title: str) -> list[Fix]:
+    """A rule resource's member of its type's object in a ``.tf.json`` file, with one comma (the
+    type's member of ``resource`` when it is the only one of its type)."""
+    from winportlint.flow_spans import flow_end, flow_span
+    from winportlint.nodes import LoadError, load
+    from winportlint.textfile import NotText, decode
+
+    kind, name = block.labels[:2]
+    try:
+        root = load(decode(source.data), json_syntax=True)[0]
+    except (LoadError, NotText):
+        return []
+    path = [root]  # the resource object, its type's object, the rule's body
+    for key in ("resource", kind, name):
+        parent = path[-1].value
+        if not isinstance(parent, dict) or key not in parent:
+            return [Fix(f"{title}: it is not written as one JSON object; delete it by hand", "display-only")]
+        path.append(parent[key])
+    resources, typed, body = path[1:]
+    if not isinstance(body.value, dict):
+        return [Fix(f"{title}: it is not written as one JSON object; delete it by hand", "display-only")]
+    # the type's only rule goes with its type (Terraform rejects an empty one), but not the file's only resource
+    holder, key, value = (typed, name, body) if len(typed.value) > 1 else (resources, kind, typed)
+    if len(holder.value) == 1:
+        return [Fix(f"{title}: it is the file's only resource; delete it or the file by hand", "display-only")]
+    line, column = holder.key_pos[key]
+    spans = flow_span(source.data, source.offset(line, column),
+                      flow_end(source.data, source.offset(value.line, value.column), True), True)
+    if not spans:
+        return [Fix(f"{title}: its neighbours in the JSON cannot be told; delete it by hand", "display-only")]
+    return [Fix(title, "unsafe", tuple(TextEdit(source.path, start, end, "") for start, end in spans))]
 
 
 def _delete_block(source: _Source, resource: Block, rule: Block, finding: Finding, title: str) -> list[Fix]:
