@@ -1023,3 +1023,14 @@ def test_a_rule_resource_in_a_tf_json_file_that_another_names_is_not_removed(tmp
     assert titles(offered(folder, REMOVE)) == [
         ("WPL101", "0.0.0.0/0", ["display-only: Remove aws_security_group_rule.rdp: it is referenced at "
                                  "outputs.tf:2; remove the reference too"])]
+
+
+def test_a_computed_expression_is_named_in_a_fix_title_as_an_excerpt_never_at_length(tmp_path):
+    secret = "WPLSECRET" * 40
+    folder = module(tmp_path, {"main.tf": 'resource "aws_security_group" "g" {\n  ingress {\n    from_port   = 3389\n'
+                               '    to_port     = 3389\n    protocol    = "tcp"\n'
+                               f'    cidr_blocks = [replace("0.0.0.0/0{secret}", "{secret}", "")]\n  }}\n}}\n'})
+    [(_, _, [title])] = titles(offered(folder, RESTRICT))
+    assert title.startswith("display-only: Restrict 0.0.0.0/0 to 203.0.113.0/24 on aws_security_group.g: it is "
+                            "computed ([replace(\"0.0.0.0/0WPLSECRET")
+    assert secret not in title and len(title) < 300

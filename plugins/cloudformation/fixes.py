@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 from ipaddress import ip_network
 
+from winportlint.excerpt import excerpt
 from winportlint.flow_spans import flow_end, flow_span, quoted_end
 from winportlint.model import Finding, Fix, FixRequest, TextEdit
 
@@ -224,7 +225,7 @@ def _replaced(path: str, text: _Text, where, title: str, written: str, source: s
     start = text.offset(where.line, where.column)
     anchor = _ANCHOR.match(text.data, start)
     if anchor:
-        return [Fix(f"{title}: the value is anchored ({anchor[0].decode('utf-8', 'replace')}) for aliases to "
+        return [Fix(f"{title}: the value is anchored ({excerpt(anchor[0].decode('utf-8', 'replace'), quote=False)}) for aliases to "
                     f"share; change it by hand", "display-only")]
     end, quote, value = text.scalar(start)
     if value != written:
@@ -264,7 +265,7 @@ def _restrict_to_id(path: str, text: _Text, finding: Finding, source: str, steps
     start = text.offset(p.location.line, p.location.column)
     anchor = _ANCHOR.match(text.data, start)
     if anchor:
-        return [Fix(f"{title}: the value is anchored ({anchor[0].decode('utf-8', 'replace')}) for aliases to "
+        return [Fix(f"{title}: the value is anchored ({excerpt(anchor[0].decode('utf-8', 'replace'), quote=False)}) for aliases to "
                     f"share; change it by hand", "display-only")]
     end, quote, value = text.scalar(start)
     key_start = text.offset(*rule.key_pos[written])
@@ -415,7 +416,7 @@ def _remove_item(path: str, text: _Text, resource, finding: Finding, title: str,
                     "display-only")]
     anchor = _ANCHOR.match(text.data, text.offset(rules.line, rules.column))
     if anchor and _aliased(text.data, anchor[0], ()):
-        return [Fix(f"{title}: {key} is anchored ({anchor[0].decode('utf-8', 'replace')}) for aliases to share; "
+        return [Fix(f"{title}: {key} is anchored ({excerpt(anchor[0].decode('utf-8', 'replace'), quote=False)}) for aliases to share; "
                     f"remove it by hand", "display-only")]
     item = rules.value[index]
     start = text.offset(item.line, item.column)

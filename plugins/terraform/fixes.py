@@ -14,6 +14,7 @@ import re
 from collections.abc import Callable
 from ipaddress import ip_network
 
+from winportlint.excerpt import excerpt
 from winportlint.model import Finding, Fix, FixRequest, Location, Provenance, TextEdit
 
 from .hcl_positions import Attribute, Block, HclIndex, JsonIndex
@@ -267,7 +268,7 @@ class _Restriction:
         plain = _COMMENT.sub("", _STRING.sub('""', _INTERPOLATION.sub(r"\1", expression)))
         references = _REFERENCE.findall(plain)
         rest = re.sub(r"[\s,\[\]\"]", "", _REFERENCE.sub("", plain))  # not only the reference, in a list or not
-        shown = " ".join(expression.split())
+        shown = excerpt(" ".join(expression.split()), quote=False)  # the repository's text: never at length
         if len(references) == 1 and not rest and references[0][0] in ("var", "local"):
             kind, name = references[0]
             folder = os.path.dirname(source.path)
