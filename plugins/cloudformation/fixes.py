@@ -8,6 +8,7 @@ byte outside an edit stays: quoting, comments, flow style, line endings.
 
 from __future__ import annotations
 
+import functools
 import re
 from ipaddress import ip_network
 
@@ -54,6 +55,19 @@ class _Text:
         while end < len(data) and data[end] not in _PLAIN_END:
             end += 1
         return end, "", data[offset:end].decode("utf-8")
+
+
+@functools.lru_cache(maxsize=4)
+def documents(data: bytes, json_syntax: bool, js_yaml: bool = False) -> tuple:
+    """A template's documents, read from its bytes as the format reads them (LoadError or NotText
+    when they do not read). Every finding of a file and every request reads the same bytes: the
+    last few files' are kept (their nodes are only ever read)."""
+    from winportlint.nodes import load
+    from winportlint.textfile import decode
+
+    from .intrinsics import SHORT_TAGS
+
+    return tuple(load(decode(data), json_syntax, SHORT_TAGS, js_yaml=js_yaml))
 
 
 def fixes(path: str, data: bytes, finding: Finding, request: FixRequest, json_syntax: bool) -> list[Fix]:
@@ -199,12 +213,7 @@ def _restrict_mapping_entry(path: str, text: _Text, finding: Finding, source: st
 
 def _map_uses(text: _Text, name: str, json_syntax: bool) -> int:
     """How many ``Fn::FindInMap`` (or ``!FindInMap``) read the mapping ``name``."""
-    from winportlint.nodes import load
-    from winportlint.textfile import decode
-
-    from .intrinsics import SHORT_TAGS
-
-    count, stack = 0, list(load(decode(text.data), json_syntax, SHORT_TAGS))
+    count, stack = 0, list(documents(text.data, json_syntax))
     while stack:
         node = stack.pop()
         value = node.value
@@ -279,12 +288,7 @@ def _restrict_to_id(path: str, text: _Text, finding: Finding, source: str, steps
 
 def _mapping_at(text: _Text, location, json_syntax: bool):
     """The mapping node written at ``location`` (a rule), ``None`` when there is none."""
-    from winportlint.nodes import load
-    from winportlint.textfile import decode
-
-    from .intrinsics import SHORT_TAGS
-
-    stack = load(decode(text.data), json_syntax, SHORT_TAGS)
+    stack = list(documents(text.data, json_syntax))
     while stack:
         node = stack.pop()
         if isinstance(node.value, dict):
@@ -312,12 +316,7 @@ def _shared_rule(p) -> bool:
 def _parameter(text: _Text, location, json_syntax: bool) -> tuple[str | None, int, bool]:
     """The parameter whose Default is written at ``location``, how many times the template
     refers to it (``Ref``, ``${Name}`` in ``Sub``) and whether it has AllowedValues."""
-    from winportlint.nodes import load
-    from winportlint.textfile import decode
-
-    from .intrinsics import SHORT_TAGS
-
-    for document in load(decode(text.data), json_syntax, SHORT_TAGS):
+    for document in documents(text.data, json_syntax):
         parameters = document.value.get("Parameters") if isinstance(document.value, dict) else None
         if parameters is None or not isinstance(parameters.value, dict):
             continue
@@ -357,11 +356,6 @@ def _remove(path: str, text: _Text, finding: Finding, json_syntax: bool) -> list
     with every line below its dash, or a flow or JSON element with the comma between it and a
     neighbour), or the resource that is the rule when nothing refers to it. A rule a condition,
     a loop or a parent stack decides is display-only."""
-    from winportlint.nodes import load
-    from winportlint.textfile import decode
-
-    from .intrinsics import SHORT_TAGS
-
     p = finding.permission
     if p.control != "security-group" or p.rule_location.file != path:
         return []
@@ -378,7 +372,7 @@ def _remove(path: str, text: _Text, finding: Finding, json_syntax: bool) -> list
     if stack is not None:
         return [Fix(f"{title}: the template is nested {stack.detail}, whose parameters decide the rule, and "
                     f"other stacks may use it; remove the rule by hand", "display-only")]
-    for document in load(decode(text.data), json_syntax, SHORT_TAGS):
+    for document in documents(text.data, json_syntax):
         resources = document.value.get("Resources") if isinstance(document.value, dict) else None
         if resources is None or not isinstance(resources.value, dict):
             continue

@@ -41,11 +41,11 @@ def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest
     """The restrict fixes of a finding whose CIDR a Serverless variable gives, or whose rule one
     brings from ``custom``; ``None`` for any other finding or request (the CloudFormation fixes
     serve those), and none when the place found has no value to edit."""
-    from winportlint.nodes import LoadError, load
+    from winportlint.nodes import LoadError
     from winportlint.textfile import NotText, decode
 
+    from .fixes import documents as template_documents
     from .fixes import fixes as template_fixes
-    from .intrinsics import SHORT_TAGS
 
     p = finding.permission
     if request.kind != "restrict" or p.control != "security-group" or p.location.file != path \
@@ -53,7 +53,7 @@ def variable_fixes(path: str, data: bytes, finding: Finding, request: FixRequest
         return None
     try:
         text = decode(data)
-        documents = load(text, json_syntax, SHORT_TAGS, js_yaml=True)
+        documents = template_documents(data, json_syntax, js_yaml=True)
     except (NotText, LoadError):
         return None
     node = next((node for document in documents for node in _scalars(document)
@@ -185,10 +185,10 @@ class _Resolver:
 
     def _texts(self):
         """The strings of the service and of the fragment files its ``resources`` name."""
-        from winportlint.nodes import LoadError, load
-        from winportlint.textfile import NotText, decode
+        from winportlint.nodes import LoadError
+        from winportlint.textfile import NotText
 
-        from .intrinsics import SHORT_TAGS
+        from .fixes import documents as template_documents
 
         yield from _strings(self.service)
         resources = self.service.value["resources"]
@@ -198,7 +198,7 @@ class _Resolver:
             if data is None:
                 continue
             try:
-                documents = load(decode(data), where.endswith(".json"), SHORT_TAGS, js_yaml=True)
+                documents = template_documents(data, where.endswith(".json"), js_yaml=True)
             except (NotText, LoadError):
                 continue
             for document in documents:
