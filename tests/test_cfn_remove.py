@@ -4,8 +4,7 @@ the rule's own resource deleted, every other byte kept, and what a removal canno
 from __future__ import annotations
 
 import pytest
-
-from winportlint.cli import main
+from test_fixes import run
 
 
 @pytest.fixture
@@ -14,12 +13,6 @@ def project(tmp_path, monkeypatch):
     monkeypatch.setenv("WINPORTLINT_TODAY", "2026-11-10")
     (tmp_path / "pyproject.toml").write_text("")
     return tmp_path
-
-
-def run(capsys, *argv):
-    code = main([argv[0], "--no-cache", *argv[1:]])
-    out, err = capsys.readouterr()
-    return code, out, err.splitlines()
 
 
 BLOCK = """\

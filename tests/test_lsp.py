@@ -448,12 +448,16 @@ def test_a_yaml_file_that_is_no_template_has_no_diagnostics(workspace):
     assert start().open(workflow) == []
 
 
+#: A Terraform rule that reads the RDP source from ``var.admin``, declared in another file.
+RDP_MODULE = ('resource "aws_security_group" "rdp" {\n  ingress {\n    from_port   = 3389\n    to_port     = 3389\n'
+              '    protocol    = "tcp"\n    cidr_blocks = [var.admin]\n  }\n}\n')
+
+
 def test_a_terraform_module_is_linted_on_open_and_on_save_with_its_other_files(workspace):
     folder, start = workspace
     (folder / "variables.tf").write_text('variable "admin" {\n  default = "0.0.0.0/0"\n}\n')
     main = folder / "main.tf"
-    main.write_text('resource "aws_security_group" "rdp" {\n  ingress {\n    from_port   = 3389\n'
-                    '    to_port     = 3389\n    protocol    = "tcp"\n    cidr_blocks = [var.admin]\n  }\n}\n')
+    main.write_text(RDP_MODULE)
     client = start()
     [diagnostic] = client.open(main)
     assert (diagnostic["code"], diagnostic["range"]) == ("WPL101", span(5, 4, 5, 15))
@@ -470,8 +474,7 @@ def test_a_terraform_module_spread_over_open_buffers_and_files_is_linted_as_the_
     variables = folder / "variables.tf"
     variables.write_text('variable "admin" {\n  default = "10.0.0.0/8"\n}\n')
     main = folder / "main.tf"
-    main.write_text('resource "aws_security_group" "rdp" {\n  ingress {\n    from_port   = 3389\n'
-                    '    to_port     = 3389\n    protocol    = "tcp"\n    cidr_blocks = [var.admin]\n  }\n}\n')
+    main.write_text(RDP_MODULE)
     client = start()
     assert client.open(main) == []
     assert client.open(variables) == []
@@ -489,8 +492,7 @@ def test_a_tfvars_buffer_sets_the_modules_variable_before_it_is_saved(workspace)
     tfvars = folder / "terraform.tfvars"
     tfvars.write_text('admin = "10.0.0.0/8"\n')
     main = folder / "main.tf"
-    main.write_text('resource "aws_security_group" "rdp" {\n  ingress {\n    from_port   = 3389\n'
-                    '    to_port     = 3389\n    protocol    = "tcp"\n    cidr_blocks = [var.admin]\n  }\n}\n')
+    main.write_text(RDP_MODULE)
     client = start()
     assert client.open(main) == []
     assert client.open(tfvars) == []
