@@ -243,7 +243,7 @@ class TextEdit(NamedTuple):
     """Replace bytes ``start:end`` of ``file`` (its bytes as read, BOM included) with ``text``.
 
     Byte offsets, so that an edit never depends on how a format decoded the file;
-    :func:`position` turns one into a line and character for an editor.
+    the language server turns one into a line and character in the encoding its client chose.
     """
 
     file: str
@@ -283,15 +283,6 @@ class FixRequest(NamedTuple):
     reason: str = ""
     owner: str = ""
     expires: str = ""
-
-
-def position(data: bytes, offset: int) -> tuple[int, int]:
-    """The 0-based line and UTF-16 character of a byte offset into UTF-8 ``data``, as the
-    Language Server Protocol counts them (a BOM is a character of line 0)."""
-    line = data.count(b"\n", 0, offset)
-    start = data.rfind(b"\n", 0, offset) + 1
-    text = data[start:offset].decode("utf-8", "replace")
-    return line, len(text.encode("utf-16-le")) // 2
 
 
 class Finding(NamedTuple):

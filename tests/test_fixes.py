@@ -11,7 +11,7 @@ import pytest
 
 from winportlint import fixes
 from winportlint.cli import main
-from winportlint.model import Fix, TextEdit, position
+from winportlint.model import Fix, TextEdit
 from winportlint.plugins.cloudformation import CloudFormationFormat
 
 TEMPLATE = """\
@@ -403,13 +403,6 @@ def test_a_bad_fix_table_names_its_key(fix_project, capsys, table, message):
     (fix_project / "t.yaml").write_text(TEMPLATE)
     assert run(capsys, "fix", "t.yaml") == (2, "", [
         f"winportlint: error: pyproject.toml [tool.winportlint]: {message}"])
-
-
-def test_an_edit_position_is_given_as_an_editor_counts_it():
-    data = "\ufeffa: 1\r\nb: 'é😀x'\n".encode()
-    offset = data.index(b"x")
-    assert position(data, offset) == (1, 7)  # é is one unit, the emoji two
-    assert position(data, data.index(b"a")) == (0, 1)
 
 
 LITERAL = TEMPLATE.replace('"0.0.0.0/0"', '"10.0.0.0/8"').replace("CidrIp: 0.0.0.0/0", 'CidrIpv6: "::/0"')
